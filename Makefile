@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# esf top-level Makefile. "make help" lists the targets.
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+# KDIR picks the kernel headers; KVER (used by install) follows from it.
+ifdef KDIR
+KVER ?= $(shell cat '$(KDIR)/include/config/kernel.release' 2>/dev/null)
+else
+KVER ?= $(shell uname -r)
+KDIR := /lib/modules/$(KVER)/build
+endif
+BUILD := $(CURDIR)/build
+KSFT_SRC := $(BUILD)/linux-source-6.1
+KSFT_DIR := $(KSFT_SRC)/tools/testing/selftests
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+export VERSION
+
+.PHONY: all help module user selftests ksft-src deps check style demo \
+	install modules_install user_install clean
+
+all: module user
+
+help:
+	@echo 'esf $(VERSION): targets'
+	@echo '  all (default)   esf.ko against KDIR, and the user programs'
+	@echo '  module          esf.ko only (KDIR=<kernel build dir>, default $(KDIR))'
+	@echo '  user            libesf, esfctl, esfd, esf-bench (into build/user)'
+	@echo '  selftests       the kselftest programs (into build/selftests)'
+	@echo '  deps            install missing Debian packages'
+	@echo '  demo            the main job: build, boot the test VM, run the demo'
+	@echo '  check           every test: host units, style, DKMS, VM on 6.1 and 6.12'
+	@echo '  style           checkpatch --strict and sparse on the module'
+	@echo '  install         modules_install + user_install (PREFIX=$(PREFIX))'
+	@echo '  clean           remove all build output'
+
+module:
+	@if [ ! -e '$(KDIR)/Makefile' ]; then \
+		echo 'esf: no kernel build directory at $(KDIR)' >&2; \
+		echo '     (the headers of kernel $(KVER) are not installed).' >&2; \
+		echo '     Installed header trees to pick from:' >&2; \
+		ls -d /usr/src/linux-headers-*/ 2>/dev/null | grep -v -- '-common' | \
+			sed 's|/$$||; s|^|       make KDIR=|' >&2 || true; \
+		echo '     or install the matching headers (apt-get install linux-headers-$$(uname -r)).' >&2; \
+		exit 1; \
+	fi
+	$(MAKE) -C '$(KDIR)' M='$(CURDIR)' modules
+
+user:
+	$(MAKE) -C user O='$(BUILD)/user'
+
+$(KSFT_SRC)/.stamp:
+	scripts/ksft-src '$(KSFT_SRC)'
+
+ksft-src: $(KSFT_SRC)/.stamp
+
+selftests: ksft-src user
+	@mkdir -p '$(BUILD)/selftests'
+	$(MAKE) -C selftests KSFT_DIR='$(KSFT_DIR)' OUTPUT='$(BUILD)/selftests' \
+		ESF_USER='$(BUILD)/user'
+
+deps:
+	scripts/deps
+
+check:
+	scripts/check
+
+style:
+	scripts/deps
+	$(MAKE) ksft-src
+	scripts/style
+
+demo:
+	scripts/demo
+
+install: modules_install user_install
+
+modules_install: module
+	$(MAKE) -C '$(KDIR)' M='$(CURDIR)' modules_install
+	depmod -a $(KVER)
+
+user_install: user
+	$(MAKE) -C user O='$(BUILD)/user' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' install
+
+clean:
+	@if [ -e '$(KDIR)/Makefile' ]; then $(MAKE) -C '$(KDIR)' M='$(CURDIR)' clean; fi
+	rm -rf '$(BUILD)'

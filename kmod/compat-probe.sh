@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Print -D flags describing the kernel API found in the headers under
+# $1 (srctree) and $2 (objtree). kmod/compat.h is the only consumer.
+# Each probe greps for the declaration itself, so a distribution kernel with
+# a backported change is handled the same as the release that introduced it.
+
+srctree=$1
+inc=$srctree/include
+
+probe() {
+	# probe <file under include/> <extended regex> <macro>
+	if grep -qsE "$2" "$inc/$1"; then
+		printf ' -D%s' "$3"
+	fi
+}
+
+# 6.3 changed the crypto completion callback from
+# (struct crypto_async_request *, int) to (void *data, int).
+probe linux/crypto.h 'typedef void \(\*crypto_completion_t\)\(void \*' \
+	ESF_HAVE_COMPLETION_DATA
+
+echo

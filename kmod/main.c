@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esf: the oneM2M End-to-End Security Framework fast path.
+ *
+ * This file only brings the module up and down; each concern lives in its
+ * own file and exposes an init/exit pair that is called from here in order.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+
+static int __init esf_mod_init(void)
+{
+	pr_info("version %s loaded\n", ESF_VERSION);
+	return 0;
+}
+
+static void __exit esf_mod_exit(void)
+{
+	pr_info("version %s unloaded\n", ESF_VERSION);
+}
+
+module_init(esf_mod_init);
+module_exit(esf_mod_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("oneM2M end-to-end security fast path");
+MODULE_AUTHOR("The esf developers");
+MODULE_VERSION(ESF_VERSION);
