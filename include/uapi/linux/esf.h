@@ -3,12 +3,533 @@
  * esf: user-space API of the oneM2M End-to-End Security Framework fast path.
  *
  * The one header shared by esf.ko and everything in user space (libesf,
- * esfd, esfctl, the selftests).
+ * esfd, esfctl, the selftests). It has two halves:
+ *
+ * 1. The control plane: a generic netlink family, ESF_GENL_NAME, through
+ *    which esfd (or esfctl) installs, inspects and removes sessions. A
+ *    session holds a key inside the kernel; no reply, dump, event or log
+ *    ever carries key material back out.
+ *
+ * 2. The fast path: an AF_ALG socket type, ESF_ALG_TYPE, through which an
+ *    application seals, opens, signs and verifies records under a session
+ *    it may use, without ever seeing the key.
+ *
+ * Sessions live in the network namespace that created them: netlink
+ * requests and AF_ALG binds see the sessions of their own namespace.
+ *
+ * Control plane
+ * -------------
+ *
+ * ESF_CMD_SESSION_NEW (needs CAP_NET_ADMIN)
+ *   Creates a session and allocates its crypto transform at once, so a wrong
+ *   algorithm, driver, key length or tag length fails here with an extended
+ *   ack message naming the attribute. Replies with the session as
+ *   ESF_CMD_SESSION_GET would and multicasts the same message on
+ *   ESF_MCGRP_EVENTS.
+ *
+ *   Required: ESF_A_ALG, ESF_A_KEY; ESF_A_SALT for AEAD algorithms.
+ *   Optional: ESF_A_SESSION_ID (absent or 0: the kernel picks an unused id),
+ *   ESF_A_DRIVER, ESF_A_DIRECTION (default ESF_DIR_BOTH), ESF_A_TAG_LEN
+ *   (default 16 for AEAD, the digest size for MIC), ESF_A_KEY_ID,
+ *   ESF_A_REPLAY_WINDOW (default ESF_REPLAY_WINDOW_DEFAULT),
+ *   ESF_A_SEQ_START (default 0), ESF_A_LIFETIME_SOFT, ESF_A_LIFETIME_HARD,
+ *   ESF_A_SESSION_TYPE, ESF_A_DATA_CLASS (default 0: not bound),
+ *   ESF_A_OWNER_UID, ESF_A_OWNER_GID (default: the caller's), ESF_A_FLAGS.
+ *   An id already in use gives -EEXIST.
+ *
+ * ESF_CMD_SESSION_DEL (needs CAP_NET_ADMIN)
+ *   Required: ESF_A_SESSION_ID. The session leaves the table at once; records
+ *   already in flight finish, later operations on sockets bound to it fail
+ *   with -ENOKEY. Multicasts ESF_CMD_SESSION_DEL with the session's
+ *   attributes.
+ *
+ * ESF_CMD_SESSION_GET
+ *   do: ESF_A_SESSION_ID required; dump (NLM_F_DUMP): every session, in id
+ *   order, resumable across recvmsg calls, flagged NLM_F_DUMP_INTR when the
+ *   table changed during the dump. Without CAP_NET_ADMIN a caller sees only
+ *   the sessions it may use (see ESF_A_OWNER_UID). Each reply carries every
+ *   attribute the session was created with except ESF_A_KEY, plus
+ *   ESF_A_DRIVER (resolved), ESF_A_PROVIDER, ESF_A_KEY_LEN, ESF_A_STATE,
+ *   ESF_A_AGE, ESF_A_SEQ_NEXT, ESF_A_USAGE and ESF_A_STATS.
+ *
+ * ESF_CMD_SESSION_FLUSH (needs CAP_NET_ADMIN)
+ *   Deletes every session of the namespace. Replies and multicasts
+ *   ESF_A_FLUSHED, the number removed.
+ *
+ * ESF_CMD_EXPIRE (event only, on ESF_MCGRP_EVENTS)
+ *   A lifetime was crossed: ESF_A_SESSION_ID, ESF_A_EXPIRE_KIND,
+ *   ESF_A_EXPIRE_REASON, ESF_A_USAGE, ESF_A_KEY_ID when set. A soft expiry
+ *   is sent once per session; the session keeps working so the owner can
+ *   rekey. At a hard expiry the session stops working (-EKEYEXPIRED) and
+ *   stays in the table, reported in state ESF_STATE_EXPIRED, until deleted.
+ *
+ * Fast path
+ * ---------
+ *
+ * bind(2) an AF_ALG socket with salg_type ESF_ALG_TYPE and salg_name the
+ * session id in decimal ("42"); only the session's owner (ESF_A_OWNER_UID,
+ * a member of ESF_A_OWNER_GID) or a CAP_NET_ADMIN caller may bind. accept(2)
+ * gives an operation socket; any number of operation sockets and threads
+ * may use one session at once.
+ *
+ * An operation socket takes a batch of records in one sendmsg(2), or in
+ * several with MSG_MORE on all but the last, and returns the results of the
+ * whole batch, in record order, through recvmsg(2)/read(2), which may take
+ * them in pieces. Each record is a struct esf_rec followed by aad_len bytes
+ * of additional authenticated data and data_len bytes of input. Each result
+ * is a struct esf_res followed by the record's output slot, whose size
+ * depends only on the record and the session, never on the outcome, so
+ * that user space can scatter results straight into its buffers:
+ *
+ *   op              input (data)                 output slot (bytes)
+ *   ESF_OP_SEAL     plaintext                    nonce || ciphertext || tag
+ *                                                (data_len + nonce + tag)
+ *   ESF_OP_OPEN     nonce || ciphertext || tag   plaintext
+ *                                                (data_len - nonce - tag, or
+ *                                                0 if data_len is shorter)
+ *   ESF_OP_SIGN     data                         tag (tag_len)
+ *   ESF_OP_VERIFY   data || tag                  none (0)
+ *
+ * esf_res.out_len says how many bytes of the slot are valid: all of them on
+ * success, none on failure, and then the slot is zero-filled.
+ *
+ * The nonce is ESF_NONCE_LEN bytes, the session's 4-byte salt followed by
+ * a 64-bit big-endian sequence number that the kernel takes from the
+ * session's counter at SEAL (the caller cannot choose it); authenc sessions
+ * append a random 16-byte CBC IV (ESF_NONCE_LEN_AUTHENC in all) and
+ * authenticate salt || sequence || IV ahead of the AAD. For gcm(aes),
+ * rfc4106(gcm(aes)) and ccm(aes) the 12-byte nonce is the algorithm's IV,
+ * so SEAL's output is a JWE-ready IV || ciphertext || tag.
+ * rfc4106(gcm(aes)) takes only 8 or 12 bytes of AAD (the IPsec ESP layout
+ * the kernel's template requires).
+ *
+ * OPEN checks that the nonce carries the session's salt (-EBADMSG if not),
+ * that its sequence number is not a replay (-EALREADY) nor older than the
+ * replay window (-ESTALE), then decrypts and verifies (-EBADMSG for a bad
+ * tag), and only then marks the sequence number as seen. A record's failure
+ * is reported in its own esf_res.status and does not affect the others.
+ *
+ * sendmsg(2) itself fails, consuming nothing, when the framing is wrong
+ * (-EINVAL: unknown op, non-zero reserved fields, a record cut short;
+ * -EMSGSIZE: aad_len over ESF_MAX_AAD, data_len over ESF_MAX_DATA, more
+ * than ESF_MAX_BATCH records, a batch larger than the socket's send buffer
+ * (SO_SNDBUF, at most ESF_MAX_BATCH_BYTES); -EBUSY: the previous batch's
+ * results have not all been read), when the session is gone (-ENOKEY) or
+ * when the caller may not use it (-EACCES). Per-record refusals (wrong
+ * direction -EPERM, wrong op for the session kind -EOPNOTSUPP, wrong
+ * ESF_A_DATA_CLASS or session type binding -EKEYREJECTED, lifetime or
+ * counter exhausted -EKEYEXPIRED) come back in esf_res.status.
+ *
+ * recvmsg(2) blocks until the batch has completed (asynchronous providers
+ * may finish records out of order; results still come back in record
+ * order), or fails with -EAGAIN under MSG_DONTWAIT. poll(2) reports EPOLLIN
+ * when results are ready and EPOLLOUT when a new batch may be sent. This
+ * batch interface is the asynchronous interface: it replaces the AIO
+ * (io_submit) path of algif_aead, see docs/fast-path.md.
+ *
+ * getsockopt(SOL_ALG, ESF_SO_SESSION_INFO) on an operation socket returns
+ * struct esf_session_info: what libesf needs to size buffers and build
+ * envelopes (algorithm, key length, tag length, key id), never the key.
  */
 #ifndef _UAPI_LINUX_ESF_H
 #define _UAPI_LINUX_ESF_H
 
+#include <linux/types.h>
+
 /* Module name, as seen in /sys/module and by modprobe. */
 #define ESF_MODULE_NAME "esf"
+
+#define ESF_GENL_NAME		"esf"
+#define ESF_GENL_VERSION	1
+/* Multicast group for ESF_CMD_SESSION_NEW/DEL/FLUSH and ESF_CMD_EXPIRE. */
+#define ESF_MCGRP_EVENTS	"events"
+
+/* AF_ALG salg_type of the fast path. */
+#define ESF_ALG_TYPE		"esf"
+
+/**
+ * enum esf_cmd - generic netlink commands (see the top of this file)
+ * @ESF_CMD_UNSPEC: unused
+ * @ESF_CMD_SESSION_NEW: create a session
+ * @ESF_CMD_SESSION_DEL: delete a session
+ * @ESF_CMD_SESSION_GET: read one session, or dump all
+ * @ESF_CMD_SESSION_FLUSH: delete every session of the namespace
+ * @ESF_CMD_EXPIRE: event: a soft or hard lifetime was crossed
+ */
+enum esf_cmd {
+	ESF_CMD_UNSPEC,
+	ESF_CMD_SESSION_NEW,
+	ESF_CMD_SESSION_DEL,
+	ESF_CMD_SESSION_GET,
+	ESF_CMD_SESSION_FLUSH,
+	ESF_CMD_EXPIRE,
+	__ESF_CMD_MAX
+};
+#define ESF_CMD_MAX (__ESF_CMD_MAX - 1)
+
+/**
+ * enum esf_attr - session attributes
+ *
+ * "in" attributes are accepted by ESF_CMD_SESSION_NEW; "out" attributes
+ * appear only in replies and events. Every "in" attribute except ESF_A_KEY
+ * is also reported back.
+ *
+ * @ESF_A_UNSPEC: unused
+ * @ESF_A_PAD: padding for 64-bit attributes
+ * @ESF_A_SESSION_ID: u32, in/out. The session's id in its namespace; 0 is
+ *	not a valid id (in ESF_CMD_SESSION_NEW it means "pick one").
+ * @ESF_A_ALG: NUL-terminated string, in/out. The crypto API algorithm:
+ *	AEAD "gcm(aes)", "rfc4106(gcm(aes))", "ccm(aes)",
+ *	"authenc(hmac(sha256),cbc(aes))"; MIC "hmac(sha256)", "hmac(sha384)",
+ *	"hmac(sha512)".
+ * @ESF_A_DRIVER: NUL-terminated string, in/out. In: a crypto API name to
+ *	allocate instead of ESF_A_ALG, pinning a provider: a driver name
+ *	("gcm-aes-caam") or a template over driver names
+ *	("authenc(hmac(sha256),virtio_crypto_aes_cbc)"); what it resolves to
+ *	must implement ESF_A_ALG. Out: the resolved driver (cra_driver_name).
+ * @ESF_A_KEY: binary, in only. gcm(aes), rfc4106(gcm(aes)), ccm(aes): the
+ *	AES key, 16, 24 or 32 bytes. authenc(hmac(sha256),cbc(aes)): the
+ *	32-byte HMAC key followed by the AES key (48, 56 or 64 bytes in all).
+ *	hmac(shaN): from the digest size to the block size (sha256 32..64,
+ *	sha384 48..128, sha512 64..128 bytes). Never reported.
+ * @ESF_A_KEY_LEN: u32, out. Length of ESF_A_KEY.
+ * @ESF_A_SALT: binary, exactly 4 bytes, in/out. First 4 bytes of every nonce;
+ *	required for AEAD sessions, rejected for MIC sessions.
+ * @ESF_A_DIRECTION: u8 &enum esf_direction, in/out.
+ * @ESF_A_TAG_LEN: u8, in/out. Tag length in bytes: gcm(aes) 4, 8 or 12..16;
+ *	rfc4106(gcm(aes)) 8, 12 or 16; ccm(aes) 4..16, even; authenc 16..32;
+ *	hmac(shaN) 16..digest size.
+ * @ESF_A_KEY_ID: binary, at most %ESF_KEY_ID_MAX bytes, in/out. Opaque key
+ *	identifier, for example the JWE "kid" (pairwiseESPrimKeyID).
+ * @ESF_A_REPLAY_WINDOW: u32, in/out. Width of the OPEN replay window in
+ *	sequence numbers, 0 (no replay check) to %ESF_REPLAY_WINDOW_MAX.
+ * @ESF_A_SEQ_START: u64, in/out. First sequence number SEAL uses.
+ * @ESF_A_LIFETIME_SOFT: nested &enum esf_lifetime_attr, in/out. Crossing any
+ *	of its limits sends one ESF_CMD_EXPIRE of kind ESF_EXPIRE_SOFT.
+ * @ESF_A_LIFETIME_HARD: nested &enum esf_lifetime_attr, in/out. Reaching any
+ *	of its limits stops the session (ESF_EXPIRE_HARD).
+ * @ESF_A_SESSION_TYPE: u8 &enum esf_session_type, in/out. The ESF security
+ *	session type the key is bound to; 0 = not bound.
+ * @ESF_A_DATA_CLASS: u8, 0..3, in/out. The ESF target data class the key is
+ *	bound to; 0 = not bound.
+ * @ESF_A_OWNER_UID: u32, in/out. User allowed to bind the session.
+ * @ESF_A_OWNER_GID: u32, in/out. Group whose members may bind the session.
+ * @ESF_A_FLAGS: u32 of &enum esf_session_flags, in/out.
+ * @ESF_A_PROVIDER: u32 of &enum esf_provider_flags, out. What serves it.
+ * @ESF_A_STATE: u8 &enum esf_state, out.
+ * @ESF_A_AGE: u64, out. Seconds since the session was created.
+ * @ESF_A_SEQ_NEXT: u64, out. Next sequence number SEAL will use.
+ * @ESF_A_USAGE: nested &enum esf_lifetime_attr, out. Messages, bytes and
+ *	seconds used so far, counted as the lifetimes count them.
+ * @ESF_A_STATS: nested &enum esf_stats_attr, out.
+ * @ESF_A_EXPIRE_KIND: u8 &enum esf_expire_kind, out (ESF_CMD_EXPIRE).
+ * @ESF_A_EXPIRE_REASON: u8 &enum esf_expire_reason, out (ESF_CMD_EXPIRE).
+ * @ESF_A_FLUSHED: u32, out. Sessions removed by ESF_CMD_SESSION_FLUSH.
+ */
+enum esf_attr {
+	ESF_A_UNSPEC,
+	ESF_A_PAD,
+	ESF_A_SESSION_ID,
+	ESF_A_ALG,
+	ESF_A_DRIVER,
+	ESF_A_KEY,
+	ESF_A_KEY_LEN,
+	ESF_A_SALT,
+	ESF_A_DIRECTION,
+	ESF_A_TAG_LEN,
+	ESF_A_KEY_ID,
+	ESF_A_REPLAY_WINDOW,
+	ESF_A_SEQ_START,
+	ESF_A_LIFETIME_SOFT,
+	ESF_A_LIFETIME_HARD,
+	ESF_A_SESSION_TYPE,
+	ESF_A_DATA_CLASS,
+	ESF_A_OWNER_UID,
+	ESF_A_OWNER_GID,
+	ESF_A_FLAGS,
+	ESF_A_PROVIDER,
+	ESF_A_STATE,
+	ESF_A_AGE,
+	ESF_A_SEQ_NEXT,
+	ESF_A_USAGE,
+	ESF_A_STATS,
+	ESF_A_EXPIRE_KIND,
+	ESF_A_EXPIRE_REASON,
+	ESF_A_FLUSHED,
+	__ESF_A_MAX
+};
+#define ESF_A_MAX (__ESF_A_MAX - 1)
+
+/**
+ * enum esf_lifetime_attr - limits inside ESF_A_LIFETIME_SOFT/HARD and
+ * counts inside ESF_A_USAGE. A limit that is absent or 0 is no limit.
+ * @ESF_LIFETIME_A_UNSPEC: unused
+ * @ESF_LIFETIME_A_PAD: padding
+ * @ESF_LIFETIME_A_MESSAGES: u64, records sealed or signed (counted when
+ *	submitted: a nonce is spent even if the provider then fails) plus
+ *	records opened or verified successfully (so forgeries cannot use up a
+ *	session)
+ * @ESF_LIFETIME_A_BYTES: u64, input bytes of the same records (data, not AAD)
+ * @ESF_LIFETIME_A_SECONDS: u64, seconds since creation
+ */
+enum esf_lifetime_attr {
+	ESF_LIFETIME_A_UNSPEC,
+	ESF_LIFETIME_A_PAD,
+	ESF_LIFETIME_A_MESSAGES,
+	ESF_LIFETIME_A_BYTES,
+	ESF_LIFETIME_A_SECONDS,
+	__ESF_LIFETIME_A_MAX
+};
+#define ESF_LIFETIME_A_MAX (__ESF_LIFETIME_A_MAX - 1)
+
+/**
+ * enum esf_stats_attr - u64 counters inside ESF_A_STATS
+ * @ESF_STATS_A_UNSPEC: unused
+ * @ESF_STATS_A_PAD: padding
+ * @ESF_STATS_A_SEAL: records sealed
+ * @ESF_STATS_A_OPEN: records opened (authenticated and decrypted)
+ * @ESF_STATS_A_SIGN: records signed
+ * @ESF_STATS_A_VERIFY: records verified
+ * @ESF_STATS_A_BYTES: input bytes of successful operations (data, not AAD)
+ * @ESF_STATS_A_AUTH_FAIL: OPEN or VERIFY rejected: bad tag or foreign salt
+ * @ESF_STATS_A_REPLAY: OPEN rejected: sequence number already seen
+ * @ESF_STATS_A_TOO_OLD: OPEN rejected: sequence number left of the window
+ * @ESF_STATS_A_EXPIRED: operations refused because a hard lifetime was reached
+ * @ESF_STATS_A_REFUSED: operations refused by the session's binding
+ *	(direction, operation, session type, data class)
+ * @ESF_STATS_A_ERRORS: other failures (provider errors, out of memory)
+ * @ESF_STATS_A_EXPIRE_EVENTS: ESF_CMD_EXPIRE events sent for this session
+ */
+enum esf_stats_attr {
+	ESF_STATS_A_UNSPEC,
+	ESF_STATS_A_PAD,
+	ESF_STATS_A_SEAL,
+	ESF_STATS_A_OPEN,
+	ESF_STATS_A_SIGN,
+	ESF_STATS_A_VERIFY,
+	ESF_STATS_A_BYTES,
+	ESF_STATS_A_AUTH_FAIL,
+	ESF_STATS_A_REPLAY,
+	ESF_STATS_A_TOO_OLD,
+	ESF_STATS_A_EXPIRED,
+	ESF_STATS_A_REFUSED,
+	ESF_STATS_A_ERRORS,
+	ESF_STATS_A_EXPIRE_EVENTS,
+	__ESF_STATS_A_MAX
+};
+#define ESF_STATS_A_MAX (__ESF_STATS_A_MAX - 1)
+
+/**
+ * enum esf_direction - what a session may be used for
+ * @ESF_DIR_SEAL: SEAL (AEAD) or SIGN (MIC) only
+ * @ESF_DIR_OPEN: OPEN (AEAD) or VERIFY (MIC) only
+ * @ESF_DIR_BOTH: both
+ */
+enum esf_direction {
+	ESF_DIR_SEAL = 1,
+	ESF_DIR_OPEN = 2,
+	ESF_DIR_BOTH = 3,
+};
+
+/**
+ * enum esf_session_type - ESF security session types (oneM2M TR-0012 6.2)
+ * @ESF_STYPE_NONE: not bound to a session type
+ * @ESF_STYPE_S1: one-way single envelope
+ * @ESF_STYPE_S2: two-way single envelope
+ * @ESF_STYPE_SM: multi-envelope session
+ */
+enum esf_session_type {
+	ESF_STYPE_NONE = 0,
+	ESF_STYPE_S1 = 1,
+	ESF_STYPE_S2 = 2,
+	ESF_STYPE_SM = 3,
+};
+
+/**
+ * enum esf_session_flags - ESF_A_FLAGS bits
+ * @ESF_F_REQUIRE_HW: fail creation unless the provider is off-CPU
+ *	(ESF_PROVIDER_HW)
+ */
+enum esf_session_flags {
+	ESF_F_REQUIRE_HW = 1 << 0,
+};
+#define ESF_F_ALL (ESF_F_REQUIRE_HW)
+
+/**
+ * enum esf_provider_flags - ESF_A_PROVIDER bits
+ * @ESF_PROVIDER_ASYNC: the transform completes asynchronously
+ * @ESF_PROVIDER_HW: the work leaves the CPU: some part of the transform is a
+ *	driver-only (CRYPTO_ALG_KERN_DRIVER_ONLY) algorithm, or an asynchronous
+ *	one that is not a CPU SIMD wrapper (CAAM, QAT, virtio-crypto)
+ * @ESF_PROVIDER_PINNED: created with ESF_A_DRIVER
+ */
+enum esf_provider_flags {
+	ESF_PROVIDER_ASYNC = 1 << 0,
+	ESF_PROVIDER_HW = 1 << 1,
+	ESF_PROVIDER_PINNED = 1 << 2,
+};
+
+/**
+ * enum esf_state - ESF_A_STATE
+ * @ESF_STATE_ACTIVE: usable
+ * @ESF_STATE_SOFT_EXPIRED: usable; a soft lifetime was crossed
+ * @ESF_STATE_EXPIRED: unusable; a hard lifetime was reached
+ */
+enum esf_state {
+	ESF_STATE_ACTIVE = 1,
+	ESF_STATE_SOFT_EXPIRED = 2,
+	ESF_STATE_EXPIRED = 3,
+};
+
+/**
+ * enum esf_expire_kind - ESF_A_EXPIRE_KIND
+ * @ESF_EXPIRE_SOFT: soft limit crossed; rekey now
+ * @ESF_EXPIRE_HARD: hard limit reached; the session no longer works
+ */
+enum esf_expire_kind {
+	ESF_EXPIRE_SOFT = 1,
+	ESF_EXPIRE_HARD = 2,
+};
+
+/**
+ * enum esf_expire_reason - ESF_A_EXPIRE_REASON: which limit
+ * @ESF_EXPIRE_MESSAGES: ESF_LIFETIME_A_MESSAGES
+ * @ESF_EXPIRE_BYTES: ESF_LIFETIME_A_BYTES
+ * @ESF_EXPIRE_SECONDS: ESF_LIFETIME_A_SECONDS
+ * @ESF_EXPIRE_SEQUENCE: the 64-bit SEAL counter is exhausted; it never wraps
+ */
+enum esf_expire_reason {
+	ESF_EXPIRE_MESSAGES = 1,
+	ESF_EXPIRE_BYTES = 2,
+	ESF_EXPIRE_SECONDS = 3,
+	ESF_EXPIRE_SEQUENCE = 4,
+};
+
+#define ESF_SALT_LEN			4
+#define ESF_KEY_ID_MAX			64
+#define ESF_KEY_MAX			128
+#define ESF_TAG_MAX			64
+#define ESF_REPLAY_WINDOW_DEFAULT	1024
+#define ESF_REPLAY_WINDOW_MAX		65536
+
+/* Fast path (AF_ALG type ESF_ALG_TYPE) */
+
+/**
+ * enum esf_opcode - esf_rec.op
+ * @ESF_OP_SEAL: encrypt and authenticate (AEAD sessions)
+ * @ESF_OP_OPEN: check, authenticate and decrypt (AEAD sessions)
+ * @ESF_OP_SIGN: compute a MIC (MIC sessions)
+ * @ESF_OP_VERIFY: check a MIC in constant time (MIC sessions)
+ */
+enum esf_opcode {
+	ESF_OP_SEAL = 1,
+	ESF_OP_OPEN = 2,
+	ESF_OP_SIGN = 3,
+	ESF_OP_VERIFY = 4,
+};
+
+/* Nonce: salt (4) || big-endian sequence number (8) [|| CBC IV (16)] */
+#define ESF_NONCE_LEN		12
+#define ESF_NONCE_LEN_AUTHENC	28
+
+#define ESF_MAX_AAD		8192
+#define ESF_MAX_DATA		65536
+#define ESF_MAX_BATCH		1024
+#define ESF_MAX_BATCH_BYTES	(4U << 20)
+
+/**
+ * struct esf_rec - header of one record sent to an operation socket
+ * @op: &enum esf_opcode
+ * @data_class: the target data class the caller protects (1..3); must equal
+ *	the session's ESF_A_DATA_CLASS when the session is bound to one
+ * @session_type: &enum esf_session_type the caller uses; must equal the
+ *	session's ESF_A_SESSION_TYPE when the session is bound to one
+ * @flags: must be 0
+ * @aad_len: bytes of additional authenticated data that follow (SEAL and
+ *	OPEN; must be 0 for SIGN and VERIFY, whose data is all authenticated)
+ * @data_len: bytes of input that follow the AAD
+ * @reserved: must be 0
+ */
+struct esf_rec {
+	__u8	op;
+	__u8	data_class;
+	__u8	session_type;
+	__u8	flags;
+	__u32	aad_len;
+	__u32	data_len;
+	__u32	reserved;
+};
+
+/**
+ * struct esf_res - header of one result read from an operation socket
+ * @status: 0, or a negative errno for this record (see the top of the file)
+ * @out_len: valid bytes in the output slot that follows (0 when @status is
+ *	not 0); the slot's size is fixed by the record (see the table above)
+ * @seq: SEAL: the sequence number used; OPEN: the one verified; else 0
+ */
+struct esf_res {
+	__s32	status;
+	__u32	out_len;
+	__u64	seq;
+};
+
+/* getsockopt(SOL_ALG, ESF_SO_SESSION_INFO) on an operation socket. */
+#define ESF_SO_SESSION_INFO	100
+
+/**
+ * enum esf_alg_id - esf_session_info.alg
+ * @ESF_ALG_GCM_AES: gcm(aes)
+ * @ESF_ALG_RFC4106_GCM_AES: rfc4106(gcm(aes))
+ * @ESF_ALG_CCM_AES: ccm(aes)
+ * @ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES: authenc(hmac(sha256),cbc(aes))
+ * @ESF_ALG_HMAC_SHA256: hmac(sha256)
+ * @ESF_ALG_HMAC_SHA384: hmac(sha384)
+ * @ESF_ALG_HMAC_SHA512: hmac(sha512)
+ */
+enum esf_alg_id {
+	ESF_ALG_GCM_AES = 1,
+	ESF_ALG_RFC4106_GCM_AES = 2,
+	ESF_ALG_CCM_AES = 3,
+	ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES = 4,
+	ESF_ALG_HMAC_SHA256 = 5,
+	ESF_ALG_HMAC_SHA384 = 6,
+	ESF_ALG_HMAC_SHA512 = 7,
+};
+
+/**
+ * struct esf_session_info - what an operation socket's session is
+ * @session_id: ESF_A_SESSION_ID
+ * @alg: &enum esf_alg_id
+ * @direction: &enum esf_direction
+ * @session_type: ESF_A_SESSION_TYPE
+ * @data_class: ESF_A_DATA_CLASS
+ * @tag_len: ESF_A_TAG_LEN
+ * @nonce_len: bytes of nonce SEAL prepends (0 for MIC sessions)
+ * @key_id_len: bytes used in @key_id
+ * @reserved: 0
+ * @key_len: ESF_A_KEY_LEN
+ * @provider: ESF_A_PROVIDER
+ * @max_aad: %ESF_MAX_AAD (or less for rfc4106)
+ * @max_data: %ESF_MAX_DATA
+ * @key_id: ESF_A_KEY_ID
+ * @driver: ESF_A_DRIVER as resolved, NUL-terminated
+ */
+struct esf_session_info {
+	__u32	session_id;
+	__u8	alg;
+	__u8	direction;
+	__u8	session_type;
+	__u8	data_class;
+	__u8	tag_len;
+	__u8	nonce_len;
+	__u8	key_id_len;
+	__u8	reserved;
+	__u32	key_len;
+	__u32	provider;
+	__u32	max_aad;
+	__u32	max_data;
+	__u8	key_id[ESF_KEY_ID_MAX];
+	char	driver[128];
+};
 
 #endif /* _UAPI_LINUX_ESF_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libesf internals: how a session handle reaches its crypto.
+ *
+ * Every fast-path call (esf_seal(), esf_open(), ..., esf_batch()) funnels
+ * into ops->batch(). The kernel backend (fastpath.c) sends the batch to an
+ * esf operation socket. The host-side unit tests install a software backend
+ * that imitates the kernel's record semantics, so the envelope code can be
+ * tested without a VM. Not part of the public API (not exported by
+ * libesf.map).
+ */
+#ifndef ESF_BACKEND_H
+#define ESF_BACKEND_H
+
+#include "esf.h"
+
+struct esf_session_ops {
+	/* Run @n records; same contract as esf_batch(). */
+	int (*batch)(struct esf_session *s, struct esf_op *ops, size_t n);
+	/* Release the backend's state (not the handle itself). */
+	void (*close)(struct esf_session *s);
+};
+
+struct esf_session {
+	const struct esf_session_ops *ops;
+	struct esf_session_info info;
+	uint8_t data_class;
+	uint8_t session_type;
+	int fd;		/* kernel backend: the operation socket */
+	void *priv;	/* other backends */
+	/* Kernel backend: reusable framing buffers for esf_batch(). */
+	void *hdrs;
+	size_t hdrs_size;
+};
+
+/*
+ * Make a handle on another backend. @info is copied. Returns NULL on
+ * allocation failure.
+ */
+struct esf_session *esf_session_new_backend(const struct esf_session_ops *ops,
+					    const struct esf_session_info *info,
+					    unsigned int data_class,
+					    unsigned int session_type,
+					    void *priv);
+
+#endif /* ESF_BACKEND_H */

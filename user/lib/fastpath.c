@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libesf fast path: session handles on the kernel's "esf" AF_ALG type.
+ *
+ * A batch goes out as one sendmsg() (more only when it needs more than
+ * IOV_MAX iovecs) and comes back through recvmsg() straight into the
+ * caller's buffers: each result's slot size is fixed by the record, so the
+ * receive iovecs can be laid out before the kernel answers.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/if_alg.h>
+
+#include "esf_backend.h"
+
+#ifndef SOL_ALG
+#define SOL_ALG 279
+#endif
+
+/* Output slot of a record (see the table in <linux/esf.h>). */
+static size_t slot_size(const struct esf_session_info *info, const struct esf_op *op)
+{
+	size_t over = (size_t)info->nonce_len + info->tag_len;
+	size_t in = op->in_len + op->in2_len;
+
+	switch (op->op) {
+	case ESF_OP_SEAL:
+		return in + over;
+	case ESF_OP_OPEN:
+		return in > over ? in - over : 0;
+	case ESF_OP_SIGN:
+		return info->tag_len;
+	default:
+		return 0;
+	}
+}
+
+/* Headers for @n records and @n results, kept between calls. */
+static int reserve_hdrs(struct esf_session *s, size_t n)
+{
+	size_t need = n * (sizeof(struct esf_rec) + sizeof(struct esf_res));
+	void *p;
+
+	if (need <= s->hdrs_size)
+		return 0;
+	p = realloc(s->hdrs, need);
+	if (!p)
+		return -ENOMEM;
+	s->hdrs = p;
+	s->hdrs_size = need;
+	return 0;
+}
+
+/* Send @n iovecs, IOV_MAX at a time, MSG_MORE on all but the last piece. */
+static int send_iov(int fd, struct iovec *iov, size_t n)
+{
+	while (n) {
+		size_t chunk = n > IOV_MAX ? IOV_MAX : n;
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = chunk };
+		ssize_t r;
+
+		r = sendmsg(fd, &msg, chunk < n ? MSG_MORE : 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		iov += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+/*
+ * Receive into @n iovecs. The kernel returns a stream, so a short read just
+ * continues where it stopped.
+ */
+static int recv_iov(int fd, struct iovec *iov, size_t n)
+{
+	while (n) {
+		size_t chunk = n > IOV_MAX ? IOV_MAX : n;
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = chunk };
+		ssize_t r = recvmsg(fd, &msg, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EPIPE;
+		while (n && (size_t)r >= iov->iov_len) {
+			r -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n && r) {
+			iov->iov_base = (char *)iov->iov_base + r;
+			iov->iov_len -= r;
+		}
+	}
+	return 0;
+}
+
+static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
+{
+	struct esf_rec *recs;
+	struct esf_res *res;
+	struct iovec *siov, *riov;
+	size_t i, ns = 0, nr = 0, sent = 0;
+	int err;
+
+	if (n > ESF_MAX_BATCH)
+		return -EMSGSIZE;
+	err = reserve_hdrs(s, n);
+	if (err)
+		return err;
+	recs = s->hdrs;
+	res = (struct esf_res *)(recs + n);
+	siov = calloc(4 * n + 2 * n, sizeof(*siov));
+	if (!siov)
+		return -ENOMEM;
+	riov = siov + 4 * n;
+
+	for (i = 0; i < n; i++) {
+		struct esf_op *op = &ops[i];
+		size_t slot = slot_size(&s->info, op);
+
+		op->out_len = 0;
+		op->seq = 0;
+		/* A record whose result cannot land in place is not sent. */
+		if (slot > op->out_size || (slot && !op->out) ||
+		    op->aad_len > UINT32_MAX ||
+		    op->in_len + op->in2_len > UINT32_MAX) {
+			op->status = slot > op->out_size ? -ENOSPC : -EINVAL;
+			continue;
+		}
+		op->status = 1;	/* sent, result pending */
+		recs[sent] = (struct esf_rec){
+			.op = op->op,
+			.data_class = s->data_class,
+			.session_type = s->session_type,
+			.aad_len = (uint32_t)op->aad_len,
+			.data_len = (uint32_t)(op->in_len + op->in2_len),
+		};
+		siov[ns++] = (struct iovec){ &recs[sent], sizeof(recs[sent]) };
+		if (op->aad_len)
+			siov[ns++] = (struct iovec){ (void *)op->aad, op->aad_len };
+		if (op->in_len)
+			siov[ns++] = (struct iovec){ (void *)op->in, op->in_len };
+		if (op->in2_len)
+			siov[ns++] = (struct iovec){ (void *)op->in2, op->in2_len };
+		riov[nr++] = (struct iovec){ &res[sent], sizeof(res[sent]) };
+		if (slot)
+			riov[nr++] = (struct iovec){ op->out, slot };
+		sent++;
+	}
+
+	if (sent) {
+		err = send_iov(s->fd, siov, ns);
+		if (!err)
+			err = recv_iov(s->fd, riov, nr);
+	}
+	free(siov);
+	if (err) {
+		for (i = 0; i < n; i++)
+			if (ops[i].status == 1)
+				ops[i].status = err;
+		return err;
+	}
+	for (i = 0, sent = 0; i < n; i++) {
+		if (ops[i].status != 1)
+			continue;
+		ops[i].status = res[sent].status;
+		ops[i].out_len = res[sent].out_len;
+		ops[i].seq = res[sent].seq;
+		sent++;
+	}
+	return 0;
+}
+
+static void kernel_close(struct esf_session *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->hdrs);
+}
+
+static const struct esf_session_ops kernel_ops = {
+	.batch = kernel_batch,
+	.close = kernel_close,
+};
+
+struct esf_session *esf_session_new_backend(const struct esf_session_ops *ops,
+					    const struct esf_session_info *info,
+					    unsigned int data_class,
+					    unsigned int session_type,
+					    void *priv)
+{
+	struct esf_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->ops = ops;
+	s->info = *info;
+	s->data_class = (uint8_t)data_class;
+	s->session_type = (uint8_t)session_type;
+	s->fd = -1;
+	s->priv = priv;
+	return s;
+}
+
+int esf_session_open(uint32_t session_id, unsigned int data_class,
+		     unsigned int session_type, struct esf_session **sp)
+{
+	struct sockaddr_alg sa = { .salg_family = AF_ALG };
+	struct esf_session_info info;
+	socklen_t len = sizeof(info);
+	struct esf_session *s;
+	int tfm, op, err;
+
+	if (!session_id || data_class > 3 || session_type > ESF_STYPE_SM)
+		return -EINVAL;
+	strcpy((char *)sa.salg_type, ESF_ALG_TYPE);
+	snprintf((char *)sa.salg_name, sizeof(sa.salg_name), "%u", session_id);
+
+	tfm = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (tfm < 0)
+		return -errno;
+	if (bind(tfm, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		close(tfm);
+		return err;
+	}
+	/* The operation socket keeps its parent alive; the fd can go. */
+	op = accept4(tfm, NULL, NULL, SOCK_CLOEXEC);
+	err = op < 0 ? -errno : 0;
+	close(tfm);
+	if (err)
+		return err;
+	if (getsockopt(op, SOL_ALG, ESF_SO_SESSION_INFO, &info, &len) < 0) {
+		err = -errno;
+		close(op);
+		return err;
+	}
+	s = esf_session_new_backend(&kernel_ops, &info, data_class, session_type, NULL);
+	if (!s) {
+		close(op);
+		return -ENOMEM;
+	}
+	s->fd = op;
+	*sp = s;
+	return 0;
+}
+
+void esf_session_close(struct esf_session *s)
+{
+	if (!s)
+		return;
+	if (s->ops->close)
+		s->ops->close(s);
+	free(s);
+}
+
+const struct esf_session_info *esf_session_info(const struct esf_session *s)
+{
+	return &s->info;
+}
+
+size_t esf_seal_overhead(const struct esf_session *s)
+{
+	if (s->info.alg >= ESF_ALG_HMAC_SHA256)
+		return 0;
+	return (size_t)s->info.nonce_len + s->info.tag_len;
+}
+
+int esf_batch(struct esf_session *s, struct esf_op *ops, size_t n)
+{
+	return s->ops->batch(s, ops, n);
+}
+
+/* Run one record; its status becomes the return value. */
+static ssize_t one(struct esf_session *s, struct esf_op *op)
+{
+	int err = s->ops->batch(s, op, 1);
+
+	if (err)
+		return err;
+	if (op->status)
+		return op->status;
+	return (ssize_t)op->out_len;
+}
+
+ssize_t esf_seal(struct esf_session *s, const void *aad, size_t aad_len,
+		 const void *in, size_t in_len, void *out, size_t out_size,
+		 uint64_t *seq)
+{
+	struct esf_op op = { .op = ESF_OP_SEAL, .aad = aad, .aad_len = aad_len,
+			     .in = in, .in_len = in_len, .out = out,
+			     .out_size = out_size };
+	ssize_t r = one(s, &op);
+
+	if (r >= 0 && seq)
+		*seq = op.seq;
+	return r;
+}
+
+ssize_t esf_open(struct esf_session *s, const void *aad, size_t aad_len,
+		 const void *in, size_t in_len, void *out, size_t out_size,
+		 uint64_t *seq)
+{
+	struct esf_op op = { .op = ESF_OP_OPEN, .aad = aad, .aad_len = aad_len,
+			     .in = in, .in_len = in_len, .out = out,
+			     .out_size = out_size };
+	ssize_t r = one(s, &op);
+
+	if (r >= 0 && seq)
+		*seq = op.seq;
+	return r;
+}
+
+ssize_t esf_sign(struct esf_session *s, const void *in, size_t in_len,
+		 void *tag, size_t tag_size)
+{
+	struct esf_op op = { .op = ESF_OP_SIGN, .in = in, .in_len = in_len,
+			     .out = tag, .out_size = tag_size };
+
+	return one(s, &op);
+}
+
+int esf_verify(struct esf_session *s, const void *in, size_t in_len,
+	       const void *tag, size_t tag_len)
+{
+	struct esf_op op = { .op = ESF_OP_VERIFY, .in = in, .in_len = in_len,
+			     .in2 = tag, .in2_len = tag_len };
+
+	return (int)one(s, &op);
+}
