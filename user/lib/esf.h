@@ -74,7 +74,9 @@ const struct esf_session_info *esf_session_info(const struct esf_session *s);
  * esf_seal_overhead() - bytes SEAL adds to a plaintext
  * @s: handle
  *
- * Return: nonce length plus tag length (0 for MIC sessions).
+ * Return: nonce length plus tag length, plus the 16 bytes of padding an
+ * authenc session may add at most (0 for MIC sessions). An upper bound:
+ * esf_seal() returns the exact length.
  */
 size_t esf_seal_overhead(const struct esf_session *s);
 

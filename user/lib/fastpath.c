@@ -31,6 +31,9 @@ static size_t slot_size(const struct esf_session_info *info, const struct esf_op
 
 	switch (op->op) {
 	case ESF_OP_SEAL:
+		/* authenc pads to the AES block, always by at least one byte. */
+		if (info->alg == ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES)
+			return (in / 16 + 1) * 16 + over;
 		return in + over;
 	case ESF_OP_OPEN:
 		return in > over ? in - over : 0;
@@ -275,9 +278,14 @@ const struct esf_session_info *esf_session_info(const struct esf_session *s)
 
 size_t esf_seal_overhead(const struct esf_session *s)
 {
+	size_t over = (size_t)s->info.nonce_len + s->info.tag_len;
+
 	if (s->info.alg >= ESF_ALG_HMAC_SHA256)
 		return 0;
-	return (size_t)s->info.nonce_len + s->info.tag_len;
+	/* authenc pads by 1 to 16 bytes: count the most. */
+	if (s->info.alg == ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES)
+		over += 16;
+	return over;
 }
 
 int esf_batch(struct esf_session *s, struct esf_op *ops, size_t n)

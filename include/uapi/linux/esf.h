@@ -97,7 +97,10 @@
  * a 64-bit big-endian sequence number that the kernel takes from the
  * session's counter at SEAL (the caller cannot choose it); authenc sessions
  * append a random 16-byte CBC IV (ESF_NONCE_LEN_AUTHENC in all) and
- * authenticate salt || sequence || IV ahead of the AAD. For gcm(aes),
+ * authenticate salt || sequence || IV ahead of the AAD. authenc sessions
+ * also pad the plaintext to the AES block (PKCS#7, 1 to 16 bytes, removed
+ * by OPEN only after the tag has verified, so there is no padding oracle):
+ * their SEAL slot is nonce + roundup(data_len + 1, 16) + tag. For gcm(aes),
  * rfc4106(gcm(aes)) and ccm(aes) the 12-byte nonce is the algorithm's IV,
  * so SEAL's output is a JWE-ready IV || ciphertext || tag.
  * rfc4106(gcm(aes)) takes only 8 or 12 bytes of AAD (the IPsec ESP layout
