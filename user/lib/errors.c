@@ -40,7 +40,85 @@ const char *esf_strerror(int err)
 		return "output buffer too small";
 	case -EBUSY:
 		return "previous batch's results not read yet";
+	case -ESF_E_FORMAT:
+		return "malformed envelope";
+	case -ESF_E_UNSUPPORTED:
+		return "unsupported option (algorithm, \"zip\" or critical header member)";
+	case -ESF_E_ALG_MISMATCH:
+		return "algorithm or key size does not match the session";
+	case -ESF_E_KEY_ID:
+		return "unknown key id";
+	case -ESF_E_ORIG_RAND:
+		return "unknown originator rand object id";
+	case -ESF_E_RECV_RAND:
+		return "unknown receiver rand object id";
+	case -ESF_E_IMPERSONATION:
+		return "impersonation: protected primitive names another originator or request";
+	case -ESF_E_CLASS:
+		return "envelope of another target data class or session type";
 	default:
 		return err < 0 ? strerror(-err) : "unknown error";
+	}
+}
+
+/*
+ * oneM2M response status codes (TS-0004). The ESPrim codes name what went
+ * wrong; anything else is a decryption error on the receiving side and an
+ * encryption error on the sending side, except running out of memory,
+ * which is the receiver's own trouble.
+ */
+int esf_onem2m_rsc(int err, int opening)
+{
+	switch (err) {
+	case 0:
+		return 2000;
+	case -ESF_E_UNSUPPORTED:
+	case -ESF_E_ALG_MISMATCH:
+	case -ESF_E_CLASS:
+		return 4111;
+	case -ESF_E_KEY_ID:
+		return 4112;
+	case -ENOKEY:
+		return opening ? 4112 : 5211;
+	case -ESF_E_ORIG_RAND:
+		return 4113;
+	case -ESF_E_RECV_RAND:
+		return 4114;
+	case -EBADMSG:
+		return opening ? 4115 : 5211;
+	case -ESF_E_IMPERSONATION:
+		return 4116;
+	case -ENOMEM:
+		return 5000;
+	default:
+		return opening ? 5210 : 5211;
+	}
+}
+
+const char *esf_onem2m_rsc_name(int rsc)
+{
+	switch (rsc) {
+	case 2000:
+		return "OK";
+	case 4111:
+		return "ESPRIM_UNSUPPORTED_OPTION";
+	case 4112:
+		return "ESPRIM_UNKNOWN_KEY_ID";
+	case 4113:
+		return "ESPRIM_UNKNOWN_ORIG_RAND_ID";
+	case 4114:
+		return "ESPRIM_UNKNOWN_RECV_RAND_ID";
+	case 4115:
+		return "ESPRIM_BAD_MAC";
+	case 4116:
+		return "ESPRIM_IMPERSONATION_ERROR";
+	case 5000:
+		return "INTERNAL_SERVER_ERROR";
+	case 5210:
+		return "ESPRIM_DECRYPTION_ERROR";
+	case 5211:
+		return "ESPRIM_ENCRYPTION_ERROR";
+	default:
+		return "UNKNOWN";
 	}
 }

@@ -205,6 +205,419 @@ int esf_batch(struct esf_session *s, struct esf_op *ops, size_t n);
  */
 const char *esf_strerror(int err);
 
+/* ------------------------------------------------------------------ */
+/* Envelopes                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * JOSE objects (JWE "dir" with A128GCM/A192GCM/A256GCM over AEAD sessions,
+ * JWS HS256/HS384/HS512 over MIC sessions), oneM2M ESPrim Objects, the ESF
+ * envelope element and the target data classes 1-3. Every function works
+ * through the handle's session: the key stays in the kernel, which picks
+ * the JWE IV. docs/envelopes.md describes the formats and the choices.
+ *
+ * Strings and buffers returned through "out" parameters are allocated with
+ * malloc(): release them with free(). Outputs are NUL-terminated (a
+ * payload too, one byte past its length) and untouched on failure.
+ */
+
+/* libesf's own error codes, returned negated; esf_strerror() names them. */
+#define ESF_E_BASE 8192
+
+/**
+ * enum esf_errcode - libesf error codes (returned as -ESF_E_*)
+ * @ESF_E_FORMAT: malformed envelope: bad JSON or base64url, duplicate
+ *	member, wrong type, missing part, trailing data
+ * @ESF_E_UNSUPPORTED: an option this library does not implement: another
+ *	"alg" or "enc", "zip", a "crit" member it does not understand
+ * @ESF_E_ALG_MISMATCH: "alg"/"enc" or tag length that the session's key
+ *	cannot serve (wrong key size, AEAD versus MIC, truncated tag)
+ * @ESF_E_KEY_ID: "kid" is not the session's key id
+ * @ESF_E_ORIG_RAND: unknown originator rand object id ("ori")
+ * @ESF_E_RECV_RAND: unknown receiver rand object id ("rri")
+ * @ESF_E_IMPERSONATION: the protected primitive names another originator
+ *	or request than the primitive that carries it
+ * @ESF_E_CLASS: envelope of another target data class or session type
+ */
+enum esf_errcode {
+	ESF_E_FORMAT = ESF_E_BASE + 1,
+	ESF_E_UNSUPPORTED,
+	ESF_E_ALG_MISMATCH,
+	ESF_E_KEY_ID,
+	ESF_E_ORIG_RAND,
+	ESF_E_RECV_RAND,
+	ESF_E_IMPERSONATION,
+	ESF_E_CLASS,
+};
+
+/* Longest envelope text any *_open() function accepts. */
+#define ESF_ENVELOPE_MAX	(256 * 1024)
+
+/* securityInfoType of an ESPrim Object (oneM2M TS-0004). */
+#define ESF_SIT_ESPRIM		5
+
+/* Resource Type that marks a class 2 primitive (see docs/envelopes.md). */
+#define ESF_CLASS2_RESOURCE_TYPE 65535
+
+/**
+ * enum esf_jose_form - JOSE serialization
+ * @ESF_JOSE_COMPACT: compact serialization (RFC 7515/7516 section 7.1)
+ * @ESF_JOSE_JSON: general JSON serialization (section 7.2.1)
+ * @ESF_JOSE_JSON_FLAT: flattened JSON serialization (section 7.2.2)
+ */
+enum esf_jose_form {
+	ESF_JOSE_COMPACT = 1,
+	ESF_JOSE_JSON = 2,
+	ESF_JOSE_JSON_FLAT = 3,
+};
+
+/**
+ * struct esf_jose_opts - optional inputs of esf_jose_seal()
+ * @header: the exact JSON text of the protected header to use instead of
+ *	the one libesf builds ("alg", "kid", "enc", "cty", "typ"), or NULL. It
+ *	is checked as esf_jose_open() would check it.
+ * @cty: "cty" of the built header, or NULL
+ * @typ: "typ" of the built header, or NULL
+ * @no_kid: leave "kid" out of the built header even if the session has a
+ *	key id
+ * @aad: JWE JSON serializations only: the "aad" member's octets, or NULL
+ * @aad_len: bytes at @aad
+ */
+struct esf_jose_opts {
+	const char *header;
+	const char *cty;
+	const char *typ;
+	int no_kid;
+	const void *aad;
+	size_t aad_len;
+};
+
+/**
+ * struct esf_jose_info - what esf_jose_open() found besides the payload
+ * @jwe: 1 for a JWE, 0 for a JWS
+ * @form: &enum esf_jose_form of the input
+ * @header: the protected header's JSON text, as received
+ * @cty: "cty" of the header, or NULL
+ * @seq: JWE: the sequence number the kernel verified; JWS: 0
+ * @aad: JWE JSON: the decoded "aad" member, or NULL
+ * @aad_len: bytes at @aad
+ */
+struct esf_jose_info {
+	int jwe;
+	int form;
+	char *header;
+	char *cty;
+	uint64_t seq;
+	void *aad;
+	size_t aad_len;
+};
+
+/**
+ * esf_jose_seal() - protect a payload as a JWE or JWS
+ * @s: handle of an AEAD session (JWE "dir" with the "enc" of its key size)
+ *	or of a MIC session (JWS HS256/384/512 after its hash)
+ * @form: &enum esf_jose_form
+ * @in: payload
+ * @in_len: bytes at @in: for a JWE at most max_data less the nonce and tag,
+ *	so that the receiver can open it; for a JWS the signing input (header
+ *	and payload in base64url) must fit in max_data
+ * @opts: options, or NULL
+ * @out: receives the serialization, NUL-terminated
+ *
+ * The JWE IV is the nonce the kernel chose; the JWE ciphertext and tag are
+ * the kernel's SEAL output; the AAD is the protected header in base64url
+ * (and "." and the "aad" member for JSON serializations).
+ *
+ * Return: 0, or -EINVAL (bad argument, @opts->aad with a compact form or a
+ * JWS), -EMSGSIZE (payload or header too large), -ENOMEM, -ESF_E_FORMAT,
+ * -ESF_E_UNSUPPORTED, -ESF_E_ALG_MISMATCH or -ESF_E_KEY_ID (@opts->header
+ * does not fit the session), -ESF_E_KEY_ID (key id not usable as "kid"),
+ * or an error of esf_seal() or esf_sign().
+ */
+int esf_jose_seal(struct esf_session *s, enum esf_jose_form form,
+		  const void *in, size_t in_len,
+		  const struct esf_jose_opts *opts, char **out);
+
+/**
+ * esf_jose_open() - check, authenticate and decode a JWE or JWS
+ * @s: handle of the session the object was protected under
+ * @in: compact or JSON serialization (the form is recognized)
+ * @in_len: bytes at @in (at most %ESF_ENVELOPE_MAX)
+ * @out: receives the payload (NUL-terminated one byte past @out_len)
+ * @out_len: receives the payload length
+ * @info: receives what else was found, or NULL; release with
+ *	esf_jose_info_free()
+ *
+ * Return: 0, or -EMSGSIZE (input too large), -ESF_E_FORMAT, -ESF_E_UNSUPPORTED,
+ * -ESF_E_ALG_MISMATCH, -ESF_E_KEY_ID, -EBADMSG (forged, corrupted or
+ * foreign), -EALREADY (replayed JWE), -ESTALE, -ENOMEM, or another error of
+ * esf_open() or esf_verify().
+ */
+int esf_jose_open(struct esf_session *s, const char *in, size_t in_len,
+		  void **out, size_t *out_len, struct esf_jose_info *info);
+
+/**
+ * esf_jose_info_free() - release what esf_jose_open() put in @info
+ * @info: filled by esf_jose_open(), or zeroed, or NULL
+ */
+void esf_jose_info_free(struct esf_jose_info *info);
+
+/**
+ * struct esf_esprim_hdr - oneM2M header fields of an ESPrim Object
+ * @ori: esprimRandID of the originator's rand object (required)
+ * @rri: esprimRandID of the receiver's rand object (required)
+ * @oro: the originator's full rand object as JSON text, or NULL
+ * @rro: the receiver's full rand object as JSON text, or NULL
+ * @cty: "cty", or NULL
+ */
+struct esf_esprim_hdr {
+	const char *ori;
+	const char *rri;
+	const char *oro;
+	const char *rro;
+	const char *cty;
+};
+
+/**
+ * struct esf_esprim_info - header fields of an opened ESPrim Object
+ * @ori: "ori"
+ * @rri: "rri"
+ * @oro: "oro" as compact JSON text, or NULL
+ * @rro: "rro" as compact JSON text, or NULL
+ * @cty: "cty", or NULL
+ * @seq: the sequence number the kernel verified
+ */
+struct esf_esprim_info {
+	char *ori;
+	char *rri;
+	char *oro;
+	char *rro;
+	char *cty;
+	uint64_t seq;
+};
+
+/**
+ * esf_esprim_seal() - make an ESPrim Object (JWE compact, "alg":"dir")
+ * @s: handle of an AEAD session keyed with the sessionESPrimKey; its key
+ *	id is the "kid" (pairwiseESPrimKeyID)
+ * @h: header fields; @h->ori and @h->rri are required
+ * @in: the protected data (for target data class 1, a serialized primitive)
+ * @in_len: bytes at @in
+ * @out: receives the ESPrim Object
+ *
+ * Return: 0, or -EINVAL (missing @h->ori or @h->rri), -ESF_E_FORMAT (@h->oro
+ * or @h->rro is not a JSON object), -ESF_E_KEY_ID (the session has no key
+ * id), or an error of esf_jose_seal().
+ */
+int esf_esprim_seal(struct esf_session *s, const struct esf_esprim_hdr *h,
+		    const void *in, size_t in_len, char **out);
+
+/**
+ * esf_esprim_open() - check and decrypt an ESPrim Object
+ * @s: handle of the session the object was sealed under
+ * @in: the ESPrim Object (JWE compact)
+ * @in_len: bytes at @in
+ * @want_ori: the originator rand id this session was derived from, or
+ *	NULL to accept any (then check @info->ori yourself)
+ * @want_rri: likewise for the receiver rand id
+ * @out: receives the decrypted data
+ * @out_len: receives its length
+ * @info: receives the header fields, or NULL; release with
+ *	esf_esprim_info_free()
+ *
+ * Return: 0, or -ESF_E_FORMAT (not JWE compact, "ori"/"rri" missing or not
+ * strings, "oro"/"rro" not objects), -ESF_E_KEY_ID ("kid" missing or not
+ * the session's), -ESF_E_ORIG_RAND, -ESF_E_RECV_RAND, or an error of
+ * esf_jose_open().
+ */
+int esf_esprim_open(struct esf_session *s, const char *in, size_t in_len,
+		    const char *want_ori, const char *want_rri,
+		    void **out, size_t *out_len, struct esf_esprim_info *info);
+
+/**
+ * esf_esprim_info_free() - release what esf_esprim_open() put in @info
+ * @info: filled by esf_esprim_open(), or zeroed, or NULL
+ */
+void esf_esprim_info_free(struct esf_esprim_info *info);
+
+/**
+ * esf_class1_wrap() - protect a whole primitive (target data class 1)
+ * @s: as for esf_esprim_seal()
+ * @h: as for esf_esprim_seal()
+ * @prim: the inner request or response primitive, JSON serialization with
+ *	short names (a request has "op", a response "rsc")
+ * @prim_len: bytes at @prim
+ * @out: receives the outer primitive: for a request a NOTIFY ("op":5) with
+ *	the inner "to", "fr", "rqi" and "rvi"; for a response "rsc":2000 with
+ *	the inner "rqi", "to", "fr" and "rvi"; either way "pc" is
+ *	{"m2m:seci":{"sit":5,"epo":<ESPrim Object>}}
+ *
+ * Return: 0, or -ESF_E_FORMAT (@prim is not a request or response
+ * primitive), or an error of esf_esprim_seal().
+ */
+int esf_class1_wrap(struct esf_session *s, const struct esf_esprim_hdr *h,
+		    const char *prim, size_t prim_len, char **out);
+
+/**
+ * esf_class1_unwrap() - recover the primitive esf_class1_wrap() protected
+ * @s: as for esf_esprim_open()
+ * @prim: the outer primitive
+ * @prim_len: bytes at @prim
+ * @want_ori: as for esf_esprim_open()
+ * @want_rri: as for esf_esprim_open()
+ * @out: receives the inner primitive, exactly as it was sealed
+ * @info: as for esf_esprim_open()
+ *
+ * Return: 0, or -ESF_E_FORMAT (not an outer NOTIFY or response carrying a
+ * securityInfo of type 5), -ESF_E_IMPERSONATION (the inner primitive's
+ * "fr" or "rqi" differs from the outer one's), or an error of
+ * esf_esprim_open().
+ */
+int esf_class1_unwrap(struct esf_session *s, const char *prim, size_t prim_len,
+		      const char *want_ori, const char *want_rri, char **out,
+		      struct esf_esprim_info *info);
+
+/**
+ * struct esf_envelope_info - what esf_envelope_open() found
+ * @session_type: &enum esf_session_type named by the envelope
+ * @data_class: target data class named by the envelope
+ * @jwe: 1 for a JWE inside, 0 for a JWS
+ * @form: &enum esf_jose_form of the JOSE object inside
+ * @seq: JWE: the sequence number the kernel verified
+ */
+struct esf_envelope_info {
+	unsigned int session_type;
+	unsigned int data_class;
+	int jwe;
+	int form;
+	uint64_t seq;
+};
+
+/**
+ * esf_envelope_seal() - make an ESF envelope element around a JOSE object
+ * @s: handle of an AEAD (JWE) or MIC (JWS) session
+ * @form: serialization of the JOSE object inside
+ * @session_type: &enum esf_session_type to name; 0: the handle's, or S1
+ * @data_class: target data class to name (1..3); 0: the handle's
+ * @in: payload
+ * @in_len: bytes at @in
+ * @out: receives {"esf:env":{"sst":..,"tdc":..,"jwe"|"jws":..}}
+ *
+ * The session type and class are also protected header members, so the
+ * outer names cannot be changed without breaking the object.
+ *
+ * Return: 0, or -EINVAL (no data class known, or out of range),
+ * -ESF_E_CLASS (differs from the handle's binding), or an error of
+ * esf_jose_seal().
+ */
+int esf_envelope_seal(struct esf_session *s, enum esf_jose_form form,
+		      unsigned int session_type, unsigned int data_class,
+		      const void *in, size_t in_len, char **out);
+
+/**
+ * esf_envelope_open() - check and open an ESF envelope element
+ * @s: handle of the session
+ * @in: the element's JSON text
+ * @in_len: bytes at @in
+ * @session_type: session type the caller expects, or 0 for any
+ * @data_class: data class the caller expects, or 0 for any
+ * @out: receives the payload
+ * @out_len: receives its length
+ * @info: receives what the envelope named, or NULL
+ *
+ * Return: 0, or -ESF_E_FORMAT, -ESF_E_UNSUPPORTED (an envelope kind this
+ * library does not implement, such as DTLS records), -ESF_E_CLASS (another
+ * session type or class than expected, than the handle's, or than the
+ * protected header's), or an error of esf_jose_open().
+ */
+int esf_envelope_open(struct esf_session *s, const char *in, size_t in_len,
+		      unsigned int session_type, unsigned int data_class,
+		      void **out, size_t *out_len,
+		      struct esf_envelope_info *info);
+
+/**
+ * esf_class2_seal() - protect the Content parameter (target data class 2)
+ * @s: handle of an AEAD or MIC session
+ * @form: serialization of the JOSE object in the envelope
+ * @prim: request or response primitive, JSON with short names, with "pc"
+ * @prim_len: bytes at @prim
+ * @out: receives the primitive with "pc" replaced by an ESF envelope
+ *	element (class 2) protecting the original "pc" and "ty"; a request's
+ *	"ty" becomes %ESF_CLASS2_RESOURCE_TYPE
+ *
+ * Return: 0, or -ESF_E_FORMAT (not a primitive, no "pc", "ty" already the
+ * reserved value), -ESF_E_CLASS (handle bound to another class), or an
+ * error of esf_envelope_seal().
+ */
+int esf_class2_seal(struct esf_session *s, enum esf_jose_form form,
+		    const char *prim, size_t prim_len, char **out);
+
+/**
+ * esf_class2_open() - restore a primitive esf_class2_seal() protected
+ * @s: handle of the session
+ * @prim: the protected primitive
+ * @prim_len: bytes at @prim
+ * @out: receives the primitive with its original "pc" and "ty"
+ *
+ * Return: 0, or -ESF_E_FORMAT, -ESF_E_CLASS (not a class 2 envelope), or an
+ * error of esf_envelope_open().
+ */
+int esf_class2_open(struct esf_session *s, const char *prim, size_t prim_len,
+		    char **out);
+
+/**
+ * esf_class3_seal() - protect a <contentInstance> (target data class 3)
+ * @s: handle of an AEAD (ESData encryption) or MIC (ESData signature)
+ *	session
+ * @form: %ESF_JOSE_COMPACT (contentInfo suffix ":1") or %ESF_JOSE_JSON
+ *	(suffix ":2")
+ * @cin: the resource's attributes as JSON, bare or inside "m2m:cin"; "con"
+ *	is required, "cnf" and "or" are protected with it when present
+ * @cin_len: bytes at @cin
+ * @out: receives the resource with "con" the JOSE object, "cnf" the JOSE
+ *	media type with the suffix, "or" removed; other attributes unchanged
+ *
+ * Return: 0, or -EINVAL (@form), -ESF_E_FORMAT ("con" missing, or
+ * "con"/"cnf"/"or" not strings), -ESF_E_CLASS, or an error of
+ * esf_jose_seal().
+ */
+int esf_class3_seal(struct esf_session *s, enum esf_jose_form form,
+		    const char *cin, size_t cin_len, char **out);
+
+/**
+ * esf_class3_open() - restore a <contentInstance> esf_class3_seal() protected
+ * @s: handle of the session
+ * @cin: the protected resource, bare or inside "m2m:cin"
+ * @cin_len: bytes at @cin
+ * @out: receives the resource with its original "con", "cnf" and "or"
+ *
+ * Return: 0, or -ESF_E_FORMAT (no ":1"/":2" contentInfo, or "con" not of
+ * that form), -ESF_E_CLASS, or an error of esf_jose_open().
+ */
+int esf_class3_open(struct esf_session *s, const char *cin, size_t cin_len,
+		    char **out);
+
+/**
+ * esf_onem2m_rsc() - the oneM2M response status code for an error
+ * @err: 0, a negative errno or a negative esf error code
+ * @opening: non-zero if @err came from opening (receiving), zero if from
+ *	sealing (sending)
+ *
+ * Return: 2000 for 0; 4111..4116 for the ESPrim conditions (unsupported
+ * option, unknown key id, unknown originator or receiver rand id, bad MAC,
+ * impersonation); 5000 for resource exhaustion; otherwise 5210 (decryption
+ * error) when opening and 5211 (encryption error) when sealing.
+ */
+int esf_onem2m_rsc(int err, int opening);
+
+/**
+ * esf_onem2m_rsc_name() - the TS-0004 name of a response status code
+ * @rsc: a code esf_onem2m_rsc() returns
+ *
+ * Return: a static string such as "ESPRIM_BAD_MAC", or "UNKNOWN".
+ */
+const char *esf_onem2m_rsc_name(int rsc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * JWE ("dir" + AES-GCM) and JWS (HMAC-SHA2) over kernel sessions.
+ *
+ * The kernel's SEAL output is nonce || ciphertext || tag and its nonce is
+ * the 12-byte GCM IV, so a JWE is the protected header, the three slices of
+ * one SEAL and nothing else: this file never sees a key and never picks an
+ * IV. Opening rebuilds nonce || ciphertext || tag from the JWE parts and
+ * lets the kernel check salt, replay window and tag.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esf_env.h"
+
+int esf_session_kid(const struct esf_session *s, char **kid)
+{
+	const struct esf_session_info *info = &s->info;
+	json_t *probe;
+	size_t i;
+
+	*kid = NULL;
+	if (!info->key_id_len)
+		return 0;
+	if (info->key_id_len > ESF_KEY_ID_MAX)
+		return -ESF_E_KEY_ID;
+	/* The key id travels as a JSON string: printable UTF-8 only. */
+	for (i = 0; i < info->key_id_len; i++)
+		if (info->key_id[i] < 0x20 || info->key_id[i] == 0x7f)
+			return -ESF_E_KEY_ID;
+	probe = json_stringn((const char *)info->key_id, info->key_id_len);
+	if (!probe)
+		return -ESF_E_KEY_ID;
+	json_decref(probe);
+	*kid = strndup((const char *)info->key_id, info->key_id_len);
+	return *kid ? 0 : -ENOMEM;
+}
+
+static int set_string(json_t *obj, const char *key, const char *val)
+{
+	json_t *v = json_string(val);
+
+	if (!v)
+		return -EINVAL;	/* not UTF-8 */
+	return json_object_set_new(obj, key, v) ? -ENOMEM : 0;
+}
+
+static const char *jws_alg(const struct esf_session_info *info)
+{
+	switch (info->alg) {
+	case ESF_ALG_HMAC_SHA256:
+		return "HS256";
+	case ESF_ALG_HMAC_SHA384:
+		return "HS384";
+	case ESF_ALG_HMAC_SHA512:
+		return "HS512";
+	default:
+		return NULL;
+	}
+}
+
+static const char *jwe_enc(const struct esf_session_info *info)
+{
+	if (info->alg != ESF_ALG_GCM_AES && info->alg != ESF_ALG_RFC4106_GCM_AES)
+		return NULL;
+	switch (info->key_len) {
+	case 16:
+		return "A128GCM";
+	case 24:
+		return "A192GCM";
+	case 32:
+		return "A256GCM";
+	default:
+		return NULL;
+	}
+}
+
+/* Member order alg, kid, enc: RFC 7520's examples use it. */
+int esf_jose_base_header(const struct esf_session *s, bool with_kid, json_t **out)
+{
+	bool jwe = esf_session_is_aead(s);
+	const char *alg = jwe ? "dir" : jws_alg(&s->info);
+	const char *enc = jwe ? jwe_enc(&s->info) : NULL;
+	char *kid = NULL;
+	json_t *h;
+	int err;
+
+	if (!alg || (jwe && !enc))
+		return -ESF_E_ALG_MISMATCH;
+	err = with_kid ? esf_session_kid(s, &kid) : 0;
+	if (err)
+		return err;
+	h = json_object();
+	err = h ? set_string(h, "alg", alg) : -ENOMEM;
+	if (!err && kid)
+		err = set_string(h, "kid", kid);
+	if (!err && enc)
+		err = set_string(h, "enc", enc);
+	free(kid);
+	if (err) {
+		json_decref(h);
+		return err;
+	}
+	*out = h;
+	return 0;
+}
+
+/* "a.b" (or just "a" when @b is NULL) into a new buffer. */
+static char *join_dot(const char *a, const char *b, size_t *len)
+{
+	size_t la = strlen(a), lb = b ? strlen(b) : 0;
+	char *out = malloc(la + lb + 2);
+
+	if (!out)
+		return NULL;
+	memcpy(out, a, la);
+	*len = la;
+	if (b) {
+		out[la] = '.';
+		memcpy(out + la + 1, b, lb);
+		*len += lb + 1;
+	}
+	out[*len] = '\0';
+	return out;
+}
+
+/* The three slices of a SEAL, base64url-encoded. */
+struct jwe_out {
+	char *iv, *ct, *tag;
+};
+
+static void jwe_out_free(struct jwe_out *o)
+{
+	free(o->iv);
+	free(o->ct);
+	free(o->tag);
+}
+
+static int seal_slices(struct esf_session *s, const char *aad, size_t aad_len,
+		       const void *in, size_t in_len, struct jwe_out *o)
+{
+	size_t over = esf_seal_overhead(s);
+	uint8_t *rec;
+	ssize_t r;
+
+	if (aad_len > s->info.max_aad ||
+	    in_len + over > s->info.max_data)
+		return -EMSGSIZE;
+	rec = malloc(in_len + over);
+	if (!rec)
+		return -ENOMEM;
+	r = esf_seal(s, aad, aad_len, in, in_len, rec, in_len + over, NULL);
+	if (r >= 0 && (size_t)r != in_len + over)
+		r = -EIO;
+	if (r >= 0) {
+		o->iv = esf_b64url_encode_alloc(rec, ESF_NONCE_LEN);
+		o->ct = esf_b64url_encode_alloc(rec + ESF_NONCE_LEN, in_len);
+		o->tag = esf_b64url_encode_alloc(rec + ESF_NONCE_LEN + in_len,
+						 s->info.tag_len);
+		if (!o->iv || !o->ct || !o->tag)
+			r = -ENOMEM;
+	}
+	free(rec);
+	return r < 0 ? (int)r : 0;
+}
+
+static int add_b64(json_t *o, const char *key, const char *b64)
+{
+	return set_string(o, key, b64);
+}
+
+static int jwe_json(int form, const char *prot, const char *aad,
+		    const struct jwe_out *o, char **out)
+{
+	json_t *root = json_object();
+	int err = root ? add_b64(root, "protected", prot) : -ENOMEM;
+
+	/* "dir" has no per-recipient data, yet the general form requires
+	 * "recipients" (RFC 7516 section 7.2.1): one empty entry. */
+	if (!err && form == ESF_JOSE_JSON) {
+		json_t *r = json_pack("[{}]");
+
+		err = !r || json_object_set_new(root, "recipients", r) ? -ENOMEM : 0;
+	}
+	if (!err && aad)
+		err = add_b64(root, "aad", aad);
+	if (!err)
+		err = add_b64(root, "iv", o->iv);
+	if (!err)
+		err = add_b64(root, "ciphertext", o->ct);
+	if (!err)
+		err = add_b64(root, "tag", o->tag);
+	if (!err) {
+		*out = esf_json_dump(root);
+		err = *out ? 0 : -ENOMEM;
+	}
+	json_decref(root);
+	return err;
+}
+
+static int jwe_compact(const char *prot, const struct jwe_out *o, char **out)
+{
+	size_t n = strlen(prot) + strlen(o->iv) + strlen(o->ct) + strlen(o->tag) + 5;
+
+	*out = malloc(n);
+	if (!*out)
+		return -ENOMEM;
+	snprintf(*out, n, "%s..%s.%s.%s", prot, o->iv, o->ct, o->tag);
+	return 0;
+}
+
+static int protect_jwe(struct esf_session *s, int form, const char *prot,
+		       const void *in, size_t in_len, const void *aad,
+		       size_t aad_len, char **out)
+{
+	struct jwe_out o = { 0 };
+	char *aad_b64 = NULL, *full;
+	size_t full_len;
+	int err;
+
+	if (aad) {
+		aad_b64 = esf_b64url_encode_alloc(aad, aad_len);
+		if (!aad_b64)
+			return -ENOMEM;
+	}
+	full = join_dot(prot, aad_b64, &full_len);
+	err = full ? seal_slices(s, full, full_len, in, in_len, &o) : -ENOMEM;
+	if (!err)
+		err = form == ESF_JOSE_COMPACT ? jwe_compact(prot, &o, out) :
+			jwe_json(form, prot, aad_b64, &o, out);
+	jwe_out_free(&o);
+	free(full);
+	free(aad_b64);
+	return err;
+}
+
+static int jws_json(int form, const char *prot, const char *payload,
+		    const char *sig, char **out)
+{
+	json_t *root;
+	int err;
+
+	if (form == ESF_JOSE_JSON)
+		root = json_pack("{s:s,s:[{s:s,s:s}]}", "payload", payload,
+				 "signatures", "protected", prot, "signature", sig);
+	else
+		root = json_pack("{s:s,s:s,s:s}", "payload", payload,
+				 "protected", prot, "signature", sig);
+	if (!root)
+		return -ENOMEM;
+	*out = esf_json_dump(root);
+	err = *out ? 0 : -ENOMEM;
+	json_decref(root);
+	return err;
+}
+
+static int protect_jws(struct esf_session *s, int form, const char *prot,
+		       const void *in, size_t in_len, char **out)
+{
+	uint8_t tag[ESF_TAG_MAX];
+	char *payload, *input = NULL, *sig = NULL;
+	size_t len;
+	ssize_t r;
+	int err;
+
+	payload = esf_b64url_encode_alloc(in, in_len);
+	if (payload)
+		input = join_dot(prot, payload, &len);
+	if (!input) {
+		free(payload);
+		return -ENOMEM;
+	}
+	r = len > s->info.max_data ? -EMSGSIZE :
+		esf_sign(s, input, len, tag, sizeof(tag));
+	if (r >= 0 && (size_t)r != s->info.tag_len)
+		r = -EIO;
+	if (r >= 0)
+		sig = esf_b64url_encode_alloc(tag, (size_t)r);
+	err = r < 0 ? (int)r : sig ? 0 : -ENOMEM;
+	if (!err && form == ESF_JOSE_COMPACT) {
+		*out = join_dot(input, sig, &len);
+		err = *out ? 0 : -ENOMEM;
+	} else if (!err) {
+		err = jws_json(form, prot, payload, sig, out);
+	}
+	free(sig);
+	free(input);
+	free(payload);
+	return err;
+}
+
+int esf_jose_protect(struct esf_session *s, int form, const char *header,
+		     size_t header_len, const void *in, size_t in_len,
+		     const void *aad, size_t aad_len, char **out)
+{
+	char *prot;
+	int err;
+
+	if (esf_b64url_len(header_len) > ESF_MAX_AAD)
+		return -EMSGSIZE;
+	prot = esf_b64url_encode_alloc(header, header_len);
+	if (!prot)
+		return -ENOMEM;
+	if (esf_session_is_aead(s))
+		err = protect_jwe(s, form, prot, in, in_len, aad, aad_len, out);
+	else
+		err = protect_jws(s, form, prot, in, in_len, out);
+	free(prot);
+	return err;
+}
+
+/* A caller-supplied header must pass the checks esf_jose_open() makes. */
+static int check_given_header(const struct esf_session *s, const char *text,
+			      size_t len)
+{
+	json_t *h;
+	int err;
+
+	if (esf_b64url_len(len) > ESF_MAX_AAD)
+		return -EMSGSIZE;
+	err = esf_json_parse_object(text, len, &h);
+	if (err)
+		return err;
+	err = esf_jose_check_header(s, h, h, esf_session_is_aead(s), NULL);
+	json_decref(h);
+	return err;
+}
+
+static int build_header(const struct esf_session *s,
+			const struct esf_jose_opts *o, char **out)
+{
+	json_t *h;
+	int err = esf_jose_base_header(s, !o || !o->no_kid, &h);
+
+	if (err)
+		return err;
+	if (o && o->cty)
+		err = set_string(h, "cty", o->cty);
+	if (!err && o && o->typ)
+		err = set_string(h, "typ", o->typ);
+	if (!err) {
+		*out = esf_json_dump(h);
+		err = *out ? 0 : -ENOMEM;
+	}
+	json_decref(h);
+	return err;
+}
+
+static bool valid_form(int form)
+{
+	return form == ESF_JOSE_COMPACT || form == ESF_JOSE_JSON ||
+	       form == ESF_JOSE_JSON_FLAT;
+}
+
+int esf_jose_seal(struct esf_session *s, enum esf_jose_form form,
+		  const void *in, size_t in_len,
+		  const struct esf_jose_opts *opts, char **out)
+{
+	const void *aad = opts ? opts->aad : NULL;
+	char *header = NULL;
+	size_t header_len;
+	int err;
+
+	if (!s || !out || (!in && in_len) || !valid_form(form))
+		return -EINVAL;
+	if (aad && (form == ESF_JOSE_COMPACT || !esf_session_is_aead(s)))
+		return -EINVAL;
+	if (opts && opts->header) {
+		header_len = strlen(opts->header);
+		err = check_given_header(s, opts->header, header_len);
+		if (err)
+			return err;
+		return esf_jose_protect(s, form, opts->header, header_len, in,
+					in_len, aad, opts->aad_len, out);
+	}
+	err = build_header(s, opts, &header);
+	if (!err)
+		err = esf_jose_protect(s, form, header, strlen(header), in,
+				       in_len, aad, aad ? opts->aad_len : 0, out);
+	free(header);
+	return err;
+}
+
+static int open_jwe(struct esf_session *s, const struct jose_parts *p,
+		    void **out, size_t *out_len, uint64_t *seq)
+{
+	size_t rec_len = p->iv_len + p->ct_len + p->tag_len, aad_len;
+	char *aad = join_dot(p->prot_b64, p->aad_b64, &aad_len);
+	uint8_t *rec = NULL, *pt = NULL;
+	ssize_t r = -ENOMEM;
+
+	if (aad && (aad_len > s->info.max_aad || rec_len > s->info.max_data))
+		r = -EMSGSIZE;
+	else if (aad && (rec = malloc(rec_len)) && (pt = malloc(p->ct_len + 1))) {
+		memcpy(rec, p->iv, p->iv_len);
+		memcpy(rec + p->iv_len, p->ct, p->ct_len);
+		memcpy(rec + p->iv_len + p->ct_len, p->tag, p->tag_len);
+		r = esf_open(s, aad, aad_len, rec, rec_len, pt, p->ct_len, seq);
+	}
+	if (r >= 0 && (size_t)r != p->ct_len)
+		r = -EIO;
+	free(rec);
+	free(aad);
+	if (r < 0) {
+		free(pt);
+		return (int)r;
+	}
+	pt[p->ct_len] = '\0';
+	*out = pt;
+	*out_len = p->ct_len;
+	return 0;
+}
+
+static int open_jws(struct esf_session *s, const struct jose_parts *p,
+		    void **out, size_t *out_len)
+{
+	size_t len;
+	char *input;
+	int err;
+
+	/* A payload that is not canonical base64url is malformed, whatever
+	 * its MAC says. */
+	err = esf_b64url_decode(p->payload_b64, strlen(p->payload_b64), out, out_len);
+	if (err)
+		return err;
+	input = join_dot(p->prot_b64, p->payload_b64, &len);
+	if (!input)
+		err = -ENOMEM;
+	else if (len > s->info.max_data)
+		err = -EMSGSIZE;
+	else
+		err = esf_verify(s, input, len, p->sig, p->sig_len);
+	free(input);
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+int esf_jose_unprotect(struct esf_session *s, const struct jose_parts *p,
+		       void **out, size_t *out_len, uint64_t *seq)
+{
+	*seq = 0;
+	return p->jwe ? open_jwe(s, p, out, out_len, seq) : open_jws(s, p, out, out_len);
+}
+
+static char *dup_opt(const char *v, int *err)
+{
+	char *d;
+
+	if (!v)
+		return NULL;
+	d = strdup(v);
+	if (!d)
+		*err = -ENOMEM;
+	return d;
+}
+
+static int fill_info(const struct jose_parts *p, uint64_t seq,
+		     struct esf_jose_info *info)
+{
+	int err = 0;
+
+	memset(info, 0, sizeof(*info));
+	info->jwe = p->jwe;
+	info->form = p->form;
+	info->seq = seq;
+	info->header = dup_opt(p->prot_text, &err);
+	info->cty = dup_opt(json_string_value(json_object_get(p->joint, "cty")), &err);
+	if (p->aad) {
+		info->aad = malloc(p->aad_len + 1);
+		if (info->aad) {
+			memcpy(info->aad, p->aad, p->aad_len + 1);
+			info->aad_len = p->aad_len;
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (err)
+		esf_jose_info_free(info);
+	return err;
+}
+
+int esf_jose_open(struct esf_session *s, const char *in, size_t in_len,
+		  void **out, size_t *out_len, struct esf_jose_info *info)
+{
+	struct jose_parts p;
+	uint64_t seq;
+	void *pt;
+	size_t pt_len;
+	int err;
+
+	if (!s || !in || !out || !out_len)
+		return -EINVAL;
+	err = esf_jose_split(in, in_len, &p);
+	if (err)
+		return err;
+	err = esf_jose_check(s, &p, NULL);
+	if (!err)
+		err = esf_jose_unprotect(s, &p, &pt, &pt_len, &seq);
+	if (!err && info) {
+		err = fill_info(&p, seq, info);
+		if (err)
+			free(pt);
+	}
+	esf_jose_parts_free(&p);
+	if (err)
+		return err;
+	*out = pt;
+	*out_len = pt_len;
+	return 0;
+}
+
+void esf_jose_info_free(struct esf_jose_info *info)
+{
+	if (!info)
+		return;
+	free(info->header);
+	free(info->cty);
+	free(info->aad);
+	memset(info, 0, sizeof(*info));
+}
