@@ -21,4 +21,7 @@ probe() {
 probe linux/crypto.h 'typedef void \(\*crypto_completion_t\)\(void \*' \
 	ESF_HAVE_COMPLETION_DATA
 
+# 6.2 added timer_shutdown_sync() (Debian backports it to 6.1).
+probe linux/timer.h 'int timer_shutdown_sync\(' ESF_HAVE_TIMER_SHUTDOWN
+
 echo

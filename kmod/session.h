@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Sessions: a key inside a crypto transform, with what it may be used for,
+ * its counters and its lifetimes. Each network namespace has its own table.
+ */
+#ifndef _ESF_SESSION_H
+#define _ESF_SESSION_H
+
+#include <linux/atomic.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/uidgid.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <uapi/linux/esf.h>
+
+#include "replay.h"
+
+struct crypto_aead;
+struct crypto_ahash;
+struct esf_session;
+struct net;
+struct netlink_ext_ack;
+
+enum esf_kind {
+	ESF_KIND_AEAD,
+	ESF_KIND_MIC,
+};
+
+/* How an algorithm lays out its records; see alg.c. */
+struct esf_alg {
+	const char *name;		/* cra_name */
+	u8 id;				/* enum esf_alg_id */
+	u8 kind;			/* enum esf_kind */
+	u8 nonce_len;			/* bytes of nonce in a record */
+	u8 prefix;			/* bytes of nonce inside the AAD area */
+	u8 aad_suffix;			/* bytes after the AAD inside the assoc */
+	u8 pad_block;			/* the plaintext is padded to this */
+	u8 default_tag;
+	bool (*key_ok)(const struct esf_alg *alg, unsigned int len);
+	bool (*tag_ok)(const struct esf_alg *alg, unsigned int len);
+	bool (*aad_ok)(unsigned int len);
+	int (*setkey)(struct esf_session *s, const u8 *key, unsigned int len);
+	unsigned int digest_len;	/* MIC: the hash's output */
+	unsigned int block_len;		/* MIC: the hash's block */
+};
+
+struct esf_lifetime {
+	u64 messages;
+	u64 bytes;
+	u64 seconds;
+};
+
+enum esf_stat {
+	ESF_STAT_SEAL,
+	ESF_STAT_OPEN,
+	ESF_STAT_SIGN,
+	ESF_STAT_VERIFY,
+	ESF_STAT_BYTES,
+	ESF_STAT_AUTH_FAIL,
+	ESF_STAT_REPLAY,
+	ESF_STAT_TOO_OLD,
+	ESF_STAT_EXPIRED,
+	ESF_STAT_REFUSED,
+	ESF_STAT_ERRORS,
+	ESF_STAT_EXPIRE_EVENTS,
+	ESF_STAT_NUM
+};
+
+/* Per-CPU counters, summed by netlink GET. */
+struct esf_stats {
+	u64_stats_t v[ESF_STAT_NUM];
+	struct u64_stats_sync syncp;
+};
+
+/* esf_session.flags bits */
+enum {
+	ESF_SF_SOFT_SENT,	/* soft EXPIRE event sent */
+	ESF_SF_EXPIRED,		/* hard limit reached: unusable */
+	ESF_SF_DEAD,		/* deleted from its table */
+};
+
+/* What SESSION_NEW asked for, validated by netlink.c or built by selftest.c. */
+struct esf_session_params {
+	u32 id;
+	const char *alg;
+	const char *driver;
+	const u8 *key;
+	unsigned int key_len;
+	const u8 *salt;
+	u8 direction;
+	u8 tag_len;		/* 0: the algorithm's default */
+	u8 session_type;
+	u8 data_class;
+	const u8 *key_id;
+	unsigned int key_id_len;
+	u32 replay_window;
+	u64 seq_start;
+	struct esf_lifetime soft;
+	struct esf_lifetime hard;
+	kuid_t owner_uid;
+	kgid_t owner_gid;
+	u32 flags;
+};
+
+struct esf_session {
+	/* Read-mostly: set at creation, never changed. */
+	const struct esf_alg *alg;
+	union {
+		struct crypto_aead *aead;
+		struct crypto_ahash *ahash;
+	};
+	unsigned int reqsize;	/* crypto request context of the transform */
+	u32 id;
+	u32 provider;		/* enum esf_provider_flags */
+	u32 session_flags;	/* enum esf_session_flags */
+	u32 key_len;
+	u8 salt[ESF_SALT_LEN];
+	u8 direction;
+	u8 tag_len;
+	u8 session_type;
+	u8 data_class;
+	u8 key_id_len;
+	u8 key_id[ESF_KEY_ID_MAX];
+	kuid_t owner_uid;
+	kgid_t owner_gid;
+	u64 seq_start;
+	struct esf_lifetime soft;
+	struct esf_lifetime hard;
+	u64 created;		/* jiffies64 */
+	u64 soft_deadline;	/* jiffies64, 0: none */
+	u64 hard_deadline;	/* jiffies64, 0: none */
+	struct net *net;	/* NULL outside a table (self-tests); not counted:
+				 * the netns flushes its table before it goes
+				 */
+
+	refcount_t ref;
+	unsigned long flags;	/* ESF_SF_* */
+	struct timer_list timer;
+	struct rcu_work free_work;
+	struct esf_stats __percpu *stats;
+
+	/*
+	 * Written by every SEAL and every successful OPEN: kept on a line of
+	 * their own so the read-mostly fields above stay shared clean.
+	 */
+	atomic64_t seq ____cacheline_aligned_in_smp;
+	atomic64_t used_messages;
+	atomic64_t used_bytes;
+
+	struct esf_replay replay ____cacheline_aligned_in_smp;
+};
+
+/* Per network namespace: the session table. */
+struct esf_net {
+	struct xarray sessions;		/* id -> session, RCU lookups */
+	struct mutex lock;		/* serialises changes to the table */
+	atomic_t gen;			/* bumped on every change, for dumps */
+	u32 next_id;			/* cyclic id allocation */
+	unsigned int count;
+};
+
+struct esf_net *esf_net(struct net *net);
+
+const struct esf_alg *esf_alg_find(const char *name);
+const struct esf_alg *esf_alg_by_index(unsigned int i);
+
+struct esf_session *esf_session_create(struct net *net,
+				       const struct esf_session_params *p,
+				       struct netlink_ext_ack *extack);
+int esf_session_insert(struct esf_session *s, struct netlink_ext_ack *extack);
+struct esf_session *esf_session_get(struct net *net, u32 id);
+void esf_session_put(struct esf_session *s);
+struct esf_session *esf_session_remove(struct net *net, u32 id);
+unsigned int esf_session_flush(struct net *net);
+bool esf_session_may_use(const struct esf_session *s);
+int esf_session_usable(struct esf_session *s);
+
+void esf_session_stat_add(struct esf_session *s, enum esf_stat stat, u64 n);
+void esf_session_stats_sum(const struct esf_session *s, u64 out[ESF_STAT_NUM]);
+void esf_session_expire(struct esf_session *s, enum esf_expire_kind kind,
+			enum esf_expire_reason reason);
+enum esf_state esf_session_state(const struct esf_session *s);
+const char *esf_session_driver(const struct esf_session *s);
+u64 esf_session_age(const struct esf_session *s);
+
+int esf_session_reserve_seq(struct esf_session *s, u64 *seq);
+int esf_session_charge(struct esf_session *s, u64 bytes, bool limit);
+
+static inline bool esf_session_dead(const struct esf_session *s)
+{
+	return test_bit(ESF_SF_DEAD, &s->flags);
+}
+
+static inline bool esf_session_expired(const struct esf_session *s)
+{
+	return test_bit(ESF_SF_EXPIRED, &s->flags);
+}
+
+int esf_session_init(void);
+void esf_session_exit(void);
+
+#endif /* _ESF_SESSION_H */
