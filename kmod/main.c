@@ -10,15 +10,34 @@
 
 #include <linux/init.h>
 #include <linux/module.h>
+#include <net/genetlink.h>
+
+#include "netlink.h"
+#include "session.h"
 
 static int __init esf_mod_init(void)
 {
+	int err;
+
+	err = esf_session_init();
+	if (err)
+		goto err_session;
+	err = esf_netlink_init();
+	if (err)
+		goto err_netlink;
 	pr_info("version %s loaded\n", ESF_VERSION);
 	return 0;
+
+err_netlink:
+	esf_session_exit();
+err_session:
+	return err;
 }
 
 static void __exit esf_mod_exit(void)
 {
+	esf_netlink_exit();
+	esf_session_exit();
 	pr_info("version %s unloaded\n", ESF_VERSION);
 }
 
@@ -28,3 +47,4 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("oneM2M end-to-end security fast path");
 MODULE_AUTHOR("The esf developers");
 MODULE_VERSION(ESF_VERSION);
+MODULE_ALIAS_GENL_FAMILY(ESF_GENL_NAME);

@@ -168,6 +168,7 @@ enum esf_cmd {
 	ESF_CMD_EXPIRE,
 	__ESF_CMD_MAX
 };
+
 #define ESF_CMD_MAX (__ESF_CMD_MAX - 1)
 
 /**
@@ -261,6 +262,7 @@ enum esf_attr {
 	ESF_A_FLUSHED,
 	__ESF_A_MAX
 };
+
 #define ESF_A_MAX (__ESF_A_MAX - 1)
 
 /**
@@ -273,7 +275,8 @@ enum esf_attr {
  *	records opened or verified successfully (so forgeries cannot use up a
  *	session)
  * @ESF_LIFETIME_A_BYTES: u64, input bytes of the same records (data, not AAD)
- * @ESF_LIFETIME_A_SECONDS: u64, seconds since creation
+ * @ESF_LIFETIME_A_SECONDS: u64, seconds since creation; as a limit at most
+ *	%ESF_LIFETIME_SECONDS_MAX
  */
 enum esf_lifetime_attr {
 	ESF_LIFETIME_A_UNSPEC,
@@ -283,6 +286,7 @@ enum esf_lifetime_attr {
 	ESF_LIFETIME_A_SECONDS,
 	__ESF_LIFETIME_A_MAX
 };
+
 #define ESF_LIFETIME_A_MAX (__ESF_LIFETIME_A_MAX - 1)
 
 /**
@@ -320,6 +324,7 @@ enum esf_stats_attr {
 	ESF_STATS_A_EXPIRE_EVENTS,
 	__ESF_STATS_A_MAX
 };
+
 #define ESF_STATS_A_MAX (__ESF_STATS_A_MAX - 1)
 
 /**
@@ -356,6 +361,7 @@ enum esf_session_type {
 enum esf_session_flags {
 	ESF_F_REQUIRE_HW = 1 << 0,
 };
+
 #define ESF_F_ALL (ESF_F_REQUIRE_HW)
 
 /**
@@ -414,6 +420,7 @@ enum esf_expire_reason {
 #define ESF_TAG_MAX			64
 #define ESF_REPLAY_WINDOW_DEFAULT	1024
 #define ESF_REPLAY_WINDOW_MAX		65536
+#define ESF_LIFETIME_SECONDS_MAX	315360000	/* ten years */
 
 /* Fast path (AF_ALG type ESF_ALG_TYPE) */
 

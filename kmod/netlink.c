@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The control plane: the "esf" generic netlink family. Every attribute is
+ * checked by policy (exact lengths, ranges); what a policy cannot express
+ * (key length per algorithm, tag length per mode) is checked by
+ * esf_session_create() with an extended-ack message. No message this file
+ * builds carries key material, and the key in a request is wiped as soon
+ * as the transform has it, on every path.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/crypto.h>
+#include <linux/cred.h>
+#include <linux/string.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include "netlink.h"
+#include "session.h"
+
+static struct genl_family esf_family;
+
+enum esf_mcgrp {
+	ESF_MCGRP_EVENTS_ID,
+};
+
+static const struct genl_multicast_group esf_mcgrps[] = {
+	[ESF_MCGRP_EVENTS_ID] = {
+		.name = ESF_MCGRP_EVENTS,
+		/* Events name sessions and key ids: administrators only. */
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+/* Not const: 6.1's nla_policy points at them through a non-const pointer. */
+static struct netlink_range_validation replay_range = {
+	.max = ESF_REPLAY_WINDOW_MAX,
+};
+
+static struct netlink_range_validation seconds_range = {
+	.max = ESF_LIFETIME_SECONDS_MAX,
+};
+
+static const struct nla_policy lifetime_policy[ESF_LIFETIME_A_MAX + 1] = {
+	[ESF_LIFETIME_A_PAD] = { .type = NLA_REJECT },
+	[ESF_LIFETIME_A_MESSAGES] = { .type = NLA_U64 },
+	[ESF_LIFETIME_A_BYTES] = { .type = NLA_U64 },
+	[ESF_LIFETIME_A_SECONDS] = NLA_POLICY_FULL_RANGE(NLA_U64, &seconds_range),
+};
+
+#define OUT_ONLY { .type = NLA_REJECT, .reject_message = "esf: attribute is reported, not set" }
+
+static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
+	[ESF_A_PAD] = OUT_ONLY,
+	[ESF_A_SESSION_ID] = { .type = NLA_U32 },
+	[ESF_A_ALG] = { .type = NLA_NUL_STRING, .len = CRYPTO_MAX_ALG_NAME - 1 },
+	[ESF_A_DRIVER] = { .type = NLA_NUL_STRING, .len = CRYPTO_MAX_ALG_NAME - 1 },
+	[ESF_A_KEY] = NLA_POLICY_RANGE(NLA_BINARY, 16, ESF_KEY_MAX),
+	[ESF_A_KEY_LEN] = OUT_ONLY,
+	[ESF_A_SALT] = NLA_POLICY_EXACT_LEN(ESF_SALT_LEN),
+	[ESF_A_DIRECTION] = NLA_POLICY_RANGE(NLA_U8, ESF_DIR_SEAL, ESF_DIR_BOTH),
+	[ESF_A_TAG_LEN] = NLA_POLICY_RANGE(NLA_U8, 4, ESF_TAG_MAX),
+	[ESF_A_KEY_ID] = { .type = NLA_BINARY, .len = ESF_KEY_ID_MAX },
+	[ESF_A_REPLAY_WINDOW] = NLA_POLICY_FULL_RANGE(NLA_U32, &replay_range),
+	[ESF_A_SEQ_START] = { .type = NLA_U64 },
+	[ESF_A_LIFETIME_SOFT] = NLA_POLICY_NESTED(lifetime_policy),
+	[ESF_A_LIFETIME_HARD] = NLA_POLICY_NESTED(lifetime_policy),
+	[ESF_A_SESSION_TYPE] = NLA_POLICY_MAX(NLA_U8, ESF_STYPE_SM),
+	[ESF_A_DATA_CLASS] = NLA_POLICY_MAX(NLA_U8, 3),
+	[ESF_A_OWNER_UID] = { .type = NLA_U32 },
+	[ESF_A_OWNER_GID] = { .type = NLA_U32 },
+	[ESF_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, ESF_F_ALL),
+	[ESF_A_PROVIDER] = OUT_ONLY,
+	[ESF_A_STATE] = OUT_ONLY,
+	[ESF_A_AGE] = OUT_ONLY,
+	[ESF_A_SEQ_NEXT] = OUT_ONLY,
+	[ESF_A_USAGE] = OUT_ONLY,
+	[ESF_A_STATS] = OUT_ONLY,
+	[ESF_A_EXPIRE_KIND] = OUT_ONLY,
+	[ESF_A_EXPIRE_REASON] = OUT_ONLY,
+	[ESF_A_FLUSHED] = OUT_ONLY,
+};
+
+/* Building messages ------------------------------------------------------ */
+
+static int put_lifetime(struct sk_buff *skb, int type, u64 msgs, u64 bytes, u64 secs)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+
+	if (!nest ||
+	    nla_put_u64_64bit(skb, ESF_LIFETIME_A_MESSAGES, msgs, ESF_LIFETIME_A_PAD) ||
+	    nla_put_u64_64bit(skb, ESF_LIFETIME_A_BYTES, bytes, ESF_LIFETIME_A_PAD) ||
+	    nla_put_u64_64bit(skb, ESF_LIFETIME_A_SECONDS, secs, ESF_LIFETIME_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static const u8 stat_attr[ESF_STAT_NUM] = {
+	[ESF_STAT_SEAL] = ESF_STATS_A_SEAL,
+	[ESF_STAT_OPEN] = ESF_STATS_A_OPEN,
+	[ESF_STAT_SIGN] = ESF_STATS_A_SIGN,
+	[ESF_STAT_VERIFY] = ESF_STATS_A_VERIFY,
+	[ESF_STAT_BYTES] = ESF_STATS_A_BYTES,
+	[ESF_STAT_AUTH_FAIL] = ESF_STATS_A_AUTH_FAIL,
+	[ESF_STAT_REPLAY] = ESF_STATS_A_REPLAY,
+	[ESF_STAT_TOO_OLD] = ESF_STATS_A_TOO_OLD,
+	[ESF_STAT_EXPIRED] = ESF_STATS_A_EXPIRED,
+	[ESF_STAT_REFUSED] = ESF_STATS_A_REFUSED,
+	[ESF_STAT_ERRORS] = ESF_STATS_A_ERRORS,
+	[ESF_STAT_EXPIRE_EVENTS] = ESF_STATS_A_EXPIRE_EVENTS,
+};
+
+static int put_stats(struct sk_buff *skb, const struct esf_session *s)
+{
+	u64 v[ESF_STAT_NUM];
+	struct nlattr *nest;
+	int i;
+
+	esf_session_stats_sum(s, v);
+	nest = nla_nest_start(skb, ESF_A_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ESF_STAT_NUM; i++)
+		if (nla_put_u64_64bit(skb, stat_attr[i], v[i], ESF_STATS_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Everything about a session but its key. */
+static int put_session(struct sk_buff *skb, const struct esf_session *s,
+		       struct user_namespace *ns)
+{
+	if (nla_put_u32(skb, ESF_A_SESSION_ID, s->id) ||
+	    nla_put_string(skb, ESF_A_ALG, s->alg->name) ||
+	    nla_put_string(skb, ESF_A_DRIVER, esf_session_driver(s)) ||
+	    nla_put_u32(skb, ESF_A_KEY_LEN, s->key_len) ||
+	    nla_put_u8(skb, ESF_A_DIRECTION, s->direction) ||
+	    nla_put_u8(skb, ESF_A_TAG_LEN, s->tag_len) ||
+	    nla_put_u32(skb, ESF_A_REPLAY_WINDOW, s->replay.window) ||
+	    nla_put_u64_64bit(skb, ESF_A_SEQ_START, s->seq_start, ESF_A_PAD) ||
+	    nla_put_u8(skb, ESF_A_SESSION_TYPE, s->session_type) ||
+	    nla_put_u8(skb, ESF_A_DATA_CLASS, s->data_class) ||
+	    nla_put_u32(skb, ESF_A_OWNER_UID, from_kuid_munged(ns, s->owner_uid)) ||
+	    nla_put_u32(skb, ESF_A_OWNER_GID, from_kgid_munged(ns, s->owner_gid)) ||
+	    nla_put_u32(skb, ESF_A_FLAGS, s->session_flags) ||
+	    nla_put_u32(skb, ESF_A_PROVIDER, s->provider) ||
+	    nla_put_u8(skb, ESF_A_STATE, esf_session_state(s)) ||
+	    nla_put_u64_64bit(skb, ESF_A_AGE, esf_session_age(s), ESF_A_PAD) ||
+	    nla_put_u64_64bit(skb, ESF_A_SEQ_NEXT, atomic64_read(&s->seq), ESF_A_PAD))
+		return -EMSGSIZE;
+	if (s->alg->kind == ESF_KIND_AEAD &&
+	    nla_put(skb, ESF_A_SALT, ESF_SALT_LEN, s->salt))
+		return -EMSGSIZE;
+	if (s->key_id_len && nla_put(skb, ESF_A_KEY_ID, s->key_id_len, s->key_id))
+		return -EMSGSIZE;
+	if (put_lifetime(skb, ESF_A_LIFETIME_SOFT, s->soft.messages, s->soft.bytes,
+			 s->soft.seconds) ||
+	    put_lifetime(skb, ESF_A_LIFETIME_HARD, s->hard.messages, s->hard.bytes,
+			 s->hard.seconds) ||
+	    put_lifetime(skb, ESF_A_USAGE, atomic64_read(&s->used_messages),
+			 atomic64_read(&s->used_bytes), esf_session_age(s)))
+		return -EMSGSIZE;
+	return put_stats(skb, s);
+}
+
+/*
+ * Uids and gids are shown as the reader's user namespace maps them: the
+ * requester's for replies and dumps, the session's namespace's for events.
+ */
+static int fill_session(struct sk_buff *skb, const struct esf_session *s, u8 cmd,
+			u32 portid, u32 seq, int flags, struct netlink_callback *cb,
+			struct user_namespace *ns)
+{
+	void *hdr = genlmsg_put(skb, portid, seq, &esf_family, flags, cmd);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	if (put_session(skb, s, ns)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Events ------------------------------------------------------------------ */
+
+static void notify(struct net *net, struct sk_buff *skb)
+{
+	genlmsg_multicast_netns(&esf_family, net, skb, 0, ESF_MCGRP_EVENTS_ID,
+				GFP_ATOMIC);
+}
+
+static void notify_session(struct esf_session *s, u8 cmd)
+{
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!skb)
+		return;
+	if (fill_session(skb, s, cmd, 0, 0, 0, NULL, s->net->user_ns)) {
+		nlmsg_free(skb);
+		return;
+	}
+	notify(s->net, skb);
+}
+
+/**
+ * esf_nl_notify_expire() - multicast ESF_CMD_EXPIRE
+ * @s: session, in a table
+ * @kind: soft or hard
+ * @reason: which limit
+ *
+ * Any context: called from the fast path and from timers.
+ */
+void esf_nl_notify_expire(struct esf_session *s, enum esf_expire_kind kind,
+			  enum esf_expire_reason reason)
+{
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	void *hdr;
+
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &esf_family, 0, ESF_CMD_EXPIRE);
+	if (!hdr ||
+	    nla_put_u32(skb, ESF_A_SESSION_ID, s->id) ||
+	    nla_put_u8(skb, ESF_A_EXPIRE_KIND, kind) ||
+	    nla_put_u8(skb, ESF_A_EXPIRE_REASON, reason) ||
+	    put_lifetime(skb, ESF_A_USAGE, atomic64_read(&s->used_messages),
+			 atomic64_read(&s->used_bytes), esf_session_age(s)) ||
+	    (s->key_id_len && nla_put(skb, ESF_A_KEY_ID, s->key_id_len, s->key_id))) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	notify(s->net, skb);
+}
+
+/* Commands ---------------------------------------------------------------- */
+
+static int get_lifetime(const struct nlattr *attr, struct esf_lifetime *lt,
+			struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[ESF_LIFETIME_A_MAX + 1];
+	int err;
+
+	if (!attr)
+		return 0;
+	err = nla_parse_nested(tb, ESF_LIFETIME_A_MAX, attr, lifetime_policy, extack);
+	if (err)
+		return err;
+	if (tb[ESF_LIFETIME_A_MESSAGES])
+		lt->messages = nla_get_u64(tb[ESF_LIFETIME_A_MESSAGES]);
+	if (tb[ESF_LIFETIME_A_BYTES])
+		lt->bytes = nla_get_u64(tb[ESF_LIFETIME_A_BYTES]);
+	if (tb[ESF_LIFETIME_A_SECONDS])
+		lt->seconds = nla_get_u64(tb[ESF_LIFETIME_A_SECONDS]);
+	return 0;
+}
+
+static int get_owner(struct genl_info *info, struct esf_session_params *p)
+{
+	struct nlattr **a = info->attrs;
+	struct user_namespace *ns = current_user_ns();
+
+	p->owner_uid = current_fsuid();
+	p->owner_gid = current_fsgid();
+	if (a[ESF_A_OWNER_UID]) {
+		p->owner_uid = make_kuid(ns, nla_get_u32(a[ESF_A_OWNER_UID]));
+		if (!uid_valid(p->owner_uid)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[ESF_A_OWNER_UID],
+					    "esf: owner uid not mapped in the caller's user namespace");
+			return -EINVAL;
+		}
+	}
+	if (a[ESF_A_OWNER_GID]) {
+		p->owner_gid = make_kgid(ns, nla_get_u32(a[ESF_A_OWNER_GID]));
+		if (!gid_valid(p->owner_gid)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[ESF_A_OWNER_GID],
+					    "esf: owner gid not mapped in the caller's user namespace");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int get_params(struct genl_info *info, struct esf_session_params *p)
+{
+	struct nlattr **a = info->attrs;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, ESF_A_ALG) || GENL_REQ_ATTR_CHECK(info, ESF_A_KEY))
+		return -EINVAL;
+	p->alg = nla_data(a[ESF_A_ALG]);
+	p->key = nla_data(a[ESF_A_KEY]);
+	p->key_len = nla_len(a[ESF_A_KEY]);
+	p->direction = ESF_DIR_BOTH;
+	p->replay_window = ESF_REPLAY_WINDOW_DEFAULT;
+	if (a[ESF_A_SESSION_ID])
+		p->id = nla_get_u32(a[ESF_A_SESSION_ID]);
+	if (a[ESF_A_DRIVER])
+		p->driver = nla_data(a[ESF_A_DRIVER]);
+	if (a[ESF_A_SALT])
+		p->salt = nla_data(a[ESF_A_SALT]);
+	if (a[ESF_A_DIRECTION])
+		p->direction = nla_get_u8(a[ESF_A_DIRECTION]);
+	if (a[ESF_A_TAG_LEN])
+		p->tag_len = nla_get_u8(a[ESF_A_TAG_LEN]);
+	if (a[ESF_A_KEY_ID]) {
+		p->key_id = nla_data(a[ESF_A_KEY_ID]);
+		p->key_id_len = nla_len(a[ESF_A_KEY_ID]);
+	}
+	if (a[ESF_A_REPLAY_WINDOW])
+		p->replay_window = nla_get_u32(a[ESF_A_REPLAY_WINDOW]);
+	if (a[ESF_A_SEQ_START])
+		p->seq_start = nla_get_u64(a[ESF_A_SEQ_START]);
+	if (a[ESF_A_SESSION_TYPE])
+		p->session_type = nla_get_u8(a[ESF_A_SESSION_TYPE]);
+	if (a[ESF_A_DATA_CLASS])
+		p->data_class = nla_get_u8(a[ESF_A_DATA_CLASS]);
+	if (a[ESF_A_FLAGS])
+		p->flags = nla_get_u32(a[ESF_A_FLAGS]);
+	err = get_lifetime(a[ESF_A_LIFETIME_SOFT], &p->soft, info->extack);
+	if (!err)
+		err = get_lifetime(a[ESF_A_LIFETIME_HARD], &p->hard, info->extack);
+	if (!err)
+		err = get_owner(info, p);
+	return err;
+}
+
+/* Reply to the requester with the session as it now is. */
+static int reply_session(struct genl_info *info, struct esf_session *s, u8 cmd)
+{
+	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	int err;
+
+	if (!skb)
+		return -ENOMEM;
+	err = fill_session(skb, s, cmd, info->snd_portid, info->snd_seq, 0, NULL,
+			   current_user_ns());
+	if (err) {
+		nlmsg_free(skb);
+		return err;
+	}
+	return genlmsg_reply(skb, info);
+}
+
+static int esf_nl_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct esf_session_params p = {};
+	struct nlattr *key = info->attrs[ESF_A_KEY];
+	struct esf_session *s;
+	int err;
+
+	err = get_params(info, &p);
+	if (err)
+		goto out;
+	s = esf_session_create(genl_info_net(info), &p, info->extack);
+	err = PTR_ERR_OR_ZERO(s);
+	if (err)
+		goto out;
+	err = esf_session_insert(s, info->extack);
+	if (err) {
+		esf_session_put(s);
+		goto out;
+	}
+	err = reply_session(info, s, ESF_CMD_SESSION_NEW);
+	notify_session(s, ESF_CMD_SESSION_NEW);
+	esf_session_put(s);
+out:
+	/* The transform has the key now; do not leave it in the request, which
+	 * an error ack may echo and which is freed without being cleared.
+	 */
+	if (key)
+		memzero_explicit(nla_data(key), nla_len(key));
+	return err;
+}
+
+static int esf_nl_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct esf_session *s;
+
+	if (GENL_REQ_ATTR_CHECK(info, ESF_A_SESSION_ID))
+		return -EINVAL;
+	s = esf_session_remove(genl_info_net(info),
+			       nla_get_u32(info->attrs[ESF_A_SESSION_ID]));
+	if (!s) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ESF_A_SESSION_ID],
+				    "esf: no such session");
+		return -ENOENT;
+	}
+	notify_session(s, ESF_CMD_SESSION_DEL);
+	esf_session_put(s);
+	return 0;
+}
+
+static int esf_nl_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct esf_session *s;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, ESF_A_SESSION_ID))
+		return -EINVAL;
+	s = esf_session_get(genl_info_net(info),
+			    nla_get_u32(info->attrs[ESF_A_SESSION_ID]));
+	/* Sessions the caller may not use do not exist for it. */
+	if (s && !esf_session_may_use(s)) {
+		esf_session_put(s);
+		s = NULL;
+	}
+	if (!s) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ESF_A_SESSION_ID],
+				    "esf: no such session");
+		return -ENOENT;
+	}
+	err = reply_session(info, s, ESF_CMD_SESSION_GET);
+	esf_session_put(s);
+	return err;
+}
+
+/*
+ * Dumps resume from cb->args[0], the next id to look at (cb->args[1] is set
+ * once the table has been walked to its end), so a dump that spans many
+ * recvmsg calls neither repeats nor skips sessions that stay; cb->seq
+ * follows the table's generation so that user space learns
+ * (NLM_F_DUMP_INTR) when the table changed under it.
+ */
+static int esf_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct esf_net *en = esf_net(sock_net(skb->sk));
+	unsigned long id;
+	struct esf_session *s;
+	int err = 0;
+
+	if (cb->args[1])
+		return 0;
+	cb->seq = atomic_read(&en->gen);
+	rcu_read_lock();
+	xa_for_each_start(&en->sessions, id, s, cb->args[0]) {
+		if (esf_session_dead(s) || !esf_session_may_use(s))
+			continue;
+		err = fill_session(skb, s, ESF_CMD_SESSION_GET,
+				   NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				   NLM_F_MULTI, cb, current_user_ns());
+		if (err)
+			break;
+		cb->args[0] = id + 1;
+	}
+	rcu_read_unlock();
+	if (!err)
+		cb->args[1] = 1;
+	/* A full skb goes out and the dump resumes; only an empty one is an error. */
+	return err && !skb->len ? err : skb->len;
+}
+
+static struct sk_buff *flush_msg(unsigned int n, u32 portid, u32 seq)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg)
+		return NULL;
+	hdr = genlmsg_put(msg, portid, seq, &esf_family, 0, ESF_CMD_SESSION_FLUSH);
+	if (!hdr || nla_put_u32(msg, ESF_A_FLUSHED, n)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	genlmsg_end(msg, hdr);
+	return msg;
+}
+
+static int esf_nl_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	unsigned int n = esf_session_flush(net);
+	struct sk_buff *msg;
+
+	/* Listeners get an event, the requester the count in its reply. */
+	msg = flush_msg(n, 0, 0);
+	if (msg)
+		notify(net, msg);
+	msg = flush_msg(n, info->snd_portid, info->snd_seq);
+	if (!msg)
+		return -ENOMEM;
+	return genlmsg_reply(msg, info);
+}
+
+static const struct genl_ops esf_ops[] = {
+	{
+		.cmd = ESF_CMD_SESSION_NEW,
+		.doit = esf_nl_new,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ESF_CMD_SESSION_DEL,
+		.doit = esf_nl_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ESF_CMD_SESSION_GET,
+		.doit = esf_nl_get,
+		.dumpit = esf_nl_dump,
+	},
+	{
+		.cmd = ESF_CMD_SESSION_FLUSH,
+		.doit = esf_nl_flush,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family esf_family __ro_after_init = {
+	.name = ESF_GENL_NAME,
+	.version = ESF_GENL_VERSION,
+	.maxattr = ESF_A_MAX,
+	.policy = esf_policy,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = esf_ops,
+	.n_ops = ARRAY_SIZE(esf_ops),
+	/* A new family: every command is strict, reserved header bytes too. */
+	.resv_start_op = ESF_CMD_SESSION_NEW,
+	.mcgrps = esf_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(esf_mcgrps),
+};
+
+int __init esf_netlink_init(void)
+{
+	return genl_register_family(&esf_family);
+}
+
+void esf_netlink_exit(void)
+{
+	genl_unregister_family(&esf_family);
+}
