@@ -1,20 +1,115 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * esfctl: operator's tool for the esf kernel module and daemon.
+ * esfctl: operator's tool for the esf kernel module.
+ *
+ * Keys are read from a file or standard input, never from the command line
+ * (where ps(1) and shell history would see them), and wiped after use.
  */
 #include <errno.h>
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "esf_nl.h"
+#include "esfctl.h"
+
+bool opt_json;
+
 static const char usage_text[] =
-	"usage: esfctl [--help] [--version] <command> [<args>]\n"
+	"usage: esfctl [--json] <command> [<args>]\n"
+	"\n"
+	"Operator's tool for esf, the oneM2M end-to-end security fast path.\n"
 	"\n"
 	"commands:\n"
-	"  version     print the tool's version and the loaded module's version\n"
-	"  help        print this text\n";
+	"  session add      create a session (key read from a file or stdin)\n"
+	"  session del      delete a session\n"
+	"  session show     show one session: provider, lifetimes, counters\n"
+	"  session list     list every session of this network namespace\n"
+	"  session flush    delete every session of this network namespace\n"
+	"  monitor          print session events (new, deleted, expiring)\n"
+	"  version          print the tool's and the loaded module's version\n"
+	"\n"
+	"options:\n"
+	"  --json           machine-readable output (one JSON document)\n"
+	"  -h, --help       this text; 'esfctl <command> --help' for a command\n"
+	"\n"
+	"Changing sessions needs CAP_NET_ADMIN. Exit status: 0 success, 1 the\n"
+	"operation failed (the kernel's reason is printed), 2 usage error.\n";
 
-/* The module publishes MODULE_VERSION here once loaded. */
+/* Helpers shared by the commands ---------------------------------------- */
+
+int esfctl_fail(struct esf_nl *nl, const char *what, int err)
+{
+	const char *msg = nl ? esf_nl_errmsg(nl) : "";
+
+	if (err == -ENOENT && !nl)
+		fprintf(stderr, "esfctl: %s: esf.ko is not loaded (modprobe esf)\n", what);
+	else if (*msg)
+		fprintf(stderr, "esfctl: %s: %s: %s\n", what, strerror(-err), msg);
+	else
+		fprintf(stderr, "esfctl: %s: %s\n", what, strerror(-err));
+	return 1;
+}
+
+int esfctl_open(struct esf_nl **nl, const char *what)
+{
+	int err = esf_nl_open(nl);
+
+	if (err) {
+		*nl = NULL;
+		return esfctl_fail(NULL, what, err);
+	}
+	return 0;
+}
+
+bool esfctl_is_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	return false;
+}
+
+int esfctl_usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "esfctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n%s", usage);
+	return 2;
+}
+
+int esfctl_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+void esfctl_json_print(json_t *doc)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (text) {
+		puts(text);
+		free(text);
+	}
+	json_decref(doc);
+}
+
+/* version ---------------------------------------------------------------- */
+
 static int read_module_version(char *buf, size_t len)
 {
 	FILE *f = fopen("/sys/module/esf/version", "r");
@@ -29,13 +124,24 @@ static int read_module_version(char *buf, size_t len)
 	return err;
 }
 
-static int cmd_version(void)
+static int cmd_version(int argc, char **argv)
 {
 	char mod[64];
 	int err;
 
-	printf("esfctl %s\n", ESF_VERSION);
+	if (esfctl_is_help(argc, argv)) {
+		puts("usage: esfctl version\n\nPrint esfctl's version and the version of the loaded esf.ko.");
+		return 0;
+	}
 	err = read_module_version(mod, sizeof(mod));
+	if (opt_json) {
+		json_t *doc = json_pack("{s:s}", "esfctl", ESF_VERSION);
+
+		json_object_set_new(doc, "module", err ? json_null() : json_string(mod));
+		esfctl_json_print(doc);
+		return 0;
+	}
+	printf("esfctl %s\n", ESF_VERSION);
 	if (err == -ENOENT)
 		printf("esf.ko not loaded\n");
 	else if (err)
@@ -45,20 +151,45 @@ static int cmd_version(void)
 	return 0;
 }
 
+/* dispatch --------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "session", esfctl_cmd_session },
+	{ "monitor", esfctl_cmd_monitor },
+	{ "version", cmd_version },
+};
+
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
+	size_t i;
 
-	if (!cmd) {
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "--json")) {
+			opt_json = true;
+		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			fputs(usage_text, stdout);
+			return 0;
+		} else if (!strcmp(argv[1], "--version")) {
+			return cmd_version(1, argv);
+		} else {
+			return esfctl_usage_error(usage_text, "unknown option '%s'", argv[1]);
+		}
+		argv++;
+		argc--;
+	}
+	if (argc < 2) {
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+	if (!strcmp(argv[1], "help")) {
 		fputs(usage_text, stdout);
 		return 0;
 	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version"))
-		return cmd_version();
-	fprintf(stderr, "esfctl: unknown command '%s'\n\n%s", cmd, usage_text);
-	return 2;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	return esfctl_usage_error(usage_text, "unknown command '%s'", argv[1]);
 }

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Client of the kernel's "esf" generic netlink family, shared by esfctl and
+ * esfd. Functions return 0 or a negative errno; after a failure the
+ * kernel's extended-ack text, if it sent one, is in esf_nl_errmsg().
+ */
+#ifndef ESF_NL_H
+#define ESF_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/esf.h>
+
+struct esf_nl;
+
+struct esf_nl_lifetime {
+	uint64_t messages;
+	uint64_t bytes;
+	uint64_t seconds;
+};
+
+/* A session as ESF_CMD_SESSION_GET reports it (never with its key). */
+struct esf_nl_session {
+	uint32_t id;
+	char alg[128];
+	char driver[128];
+	uint32_t key_len;
+	bool has_salt;
+	uint8_t salt[ESF_SALT_LEN];
+	uint8_t direction;
+	uint8_t tag_len;
+	uint8_t session_type;
+	uint8_t data_class;
+	uint8_t state;
+	uint8_t key_id_len;
+	uint8_t key_id[ESF_KEY_ID_MAX];
+	uint32_t replay_window;
+	uint64_t seq_start;
+	uint64_t seq_next;
+	uint64_t age;
+	struct esf_nl_lifetime soft;
+	struct esf_nl_lifetime hard;
+	struct esf_nl_lifetime usage;
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+	uint32_t flags;
+	uint32_t provider;
+	uint64_t stats[ESF_STATS_A_MAX + 1];	/* indexed by ESF_STATS_A_* */
+};
+
+/* Optional fields of a new session: set the bit when the field is set. */
+enum esf_nl_new_set {
+	ESF_NEW_ID = 1 << 0,
+	ESF_NEW_DRIVER = 1 << 1,
+	ESF_NEW_SALT = 1 << 2,
+	ESF_NEW_DIRECTION = 1 << 3,
+	ESF_NEW_TAG_LEN = 1 << 4,
+	ESF_NEW_KEY_ID = 1 << 5,
+	ESF_NEW_REPLAY_WINDOW = 1 << 6,
+	ESF_NEW_SEQ_START = 1 << 7,
+	ESF_NEW_SOFT = 1 << 8,
+	ESF_NEW_HARD = 1 << 9,
+	ESF_NEW_SESSION_TYPE = 1 << 10,
+	ESF_NEW_DATA_CLASS = 1 << 11,
+	ESF_NEW_OWNER_UID = 1 << 12,
+	ESF_NEW_OWNER_GID = 1 << 13,
+	ESF_NEW_FLAGS = 1 << 14,
+};
+
+struct esf_nl_new {
+	uint32_t set;		/* enum esf_nl_new_set */
+	const char *alg;	/* required */
+	const uint8_t *key;	/* required; not copied, wiped by the caller */
+	size_t key_len;
+	uint32_t id;
+	const char *driver;
+	uint8_t salt[ESF_SALT_LEN];
+	uint8_t direction;
+	uint8_t tag_len;
+	uint8_t key_id[ESF_KEY_ID_MAX];
+	size_t key_id_len;
+	uint32_t replay_window;
+	uint64_t seq_start;
+	struct esf_nl_lifetime soft;
+	struct esf_nl_lifetime hard;
+	uint8_t session_type;
+	uint8_t data_class;
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+	uint32_t flags;
+};
+
+/* What the events group delivers. */
+struct esf_nl_event {
+	uint8_t cmd;		/* ESF_CMD_SESSION_NEW/DEL/FLUSH, ESF_CMD_EXPIRE */
+	uint32_t session_id;
+	uint8_t expire_kind;	/* ESF_CMD_EXPIRE */
+	uint8_t expire_reason;	/* ESF_CMD_EXPIRE */
+	struct esf_nl_lifetime usage;
+	uint8_t key_id_len;
+	uint8_t key_id[ESF_KEY_ID_MAX];
+	uint32_t flushed;	/* ESF_CMD_SESSION_FLUSH */
+	struct esf_nl_session session;	/* NEW and DEL: the session */
+};
+
+typedef int (*esf_nl_session_cb)(const struct esf_nl_session *s, void *arg);
+typedef void (*esf_nl_event_cb)(const struct esf_nl_event *ev, void *arg);
+
+int esf_nl_open(struct esf_nl **nlp);
+void esf_nl_close(struct esf_nl *nl);
+const char *esf_nl_errmsg(const struct esf_nl *nl);
+
+int esf_nl_session_new(struct esf_nl *nl, const struct esf_nl_new *req,
+		       struct esf_nl_session *out);
+int esf_nl_session_del(struct esf_nl *nl, uint32_t id);
+int esf_nl_session_get(struct esf_nl *nl, uint32_t id, struct esf_nl_session *out);
+/* -EAGAIN: the table changed during the dump (NLM_F_DUMP_INTR); retry. */
+int esf_nl_session_dump(struct esf_nl *nl, esf_nl_session_cb cb, void *arg);
+int esf_nl_session_flush(struct esf_nl *nl, uint32_t *flushed);
+
+int esf_nl_events_subscribe(struct esf_nl *nl);
+int esf_nl_fd(const struct esf_nl *nl);
+/* Wait for events and deliver what one read brings (blocks unless the
+ * caller made esf_nl_fd() non-blocking; then -EAGAIN when none are left).
+ */
+int esf_nl_events_read(struct esf_nl *nl, esf_nl_event_cb cb, void *arg);
+
+#endif /* ESF_NL_H */
