@@ -51,11 +51,11 @@ static const char *jws_alg(const struct esf_session_info *info)
 {
 	switch (info->alg) {
 	case ESF_ALG_HMAC_SHA256:
-		return "HS256";
+		return info->tag_len == 32 ? "HS256" : NULL;
 	case ESF_ALG_HMAC_SHA384:
-		return "HS384";
+		return info->tag_len == 48 ? "HS384" : NULL;
 	case ESF_ALG_HMAC_SHA512:
-		return "HS512";
+		return info->tag_len == 64 ? "HS512" : NULL;
 	default:
 		return NULL;
 	}
@@ -87,7 +87,9 @@ int esf_jose_base_header(const struct esf_session *s, bool with_kid, json_t **ou
 	json_t *h;
 	int err;
 
-	if (!alg || (jwe && !enc))
+	/* JWE A*GCM needs the full 128-bit tag; HS* the full digest. */
+	if (!alg || (jwe && (!enc || s->info.tag_len != 16 ||
+			     s->info.nonce_len != ESF_NONCE_LEN)))
 		return -ESF_E_ALG_MISMATCH;
 	err = with_kid ? esf_session_kid(s, &kid) : 0;
 	if (err)
@@ -323,7 +325,8 @@ static int check_given_header(const struct esf_session *s, const char *text,
 	err = esf_json_parse_object(text, len, &h);
 	if (err)
 		return err;
-	err = esf_jose_check_header(s, h, h, esf_session_is_aead(s), NULL);
+	/* A header with "enc" asks for a JWE, one without for a JWS. */
+	err = esf_jose_check_header(s, h, h, json_object_get(h, "enc") != NULL, NULL);
 	json_decref(h);
 	return err;
 }

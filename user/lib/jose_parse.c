@@ -326,31 +326,32 @@ static bool in_list(const char *const *list, const char *name)
 	return false;
 }
 
-/* RFC 7515 section 4.1.11, read strictly. */
+/* RFC 7515 section 4.1.11, read strictly: first the form, then meaning. */
 static int check_crit(const json_t *prot, const json_t *joint,
 		      const struct jose_ext *ext)
 {
 	json_t *crit = json_object_get(joint, "crit");
-	size_t i, j;
+	size_t i, j, n;
 
 	if (!crit)
 		return 0;
 	if (json_object_get(prot, "crit") != crit || !json_is_array(crit) ||
 	    !json_array_size(crit))
 		return -ESF_E_FORMAT;
-	for (i = 0; i < json_array_size(crit); i++) {
+	n = json_array_size(crit);
+	for (i = 0; i < n; i++) {
 		const char *name = json_string_value(json_array_get(crit, i));
 
-		if (!name || in_list(registered, name))
+		if (!name || in_list(registered, name) || !json_object_get(prot, name))
 			return -ESF_E_FORMAT;
 		for (j = 0; j < i; j++)
 			if (!strcmp(name, json_string_value(json_array_get(crit, j))))
 				return -ESF_E_FORMAT;
-		if (!json_object_get(prot, name))
-			return -ESF_E_FORMAT;
-		if (!in_list(ext ? ext->names : NULL, name))
-			return -ESF_E_UNSUPPORTED;
 	}
+	for (i = 0; i < n; i++)
+		if (!in_list(ext ? ext->names : NULL,
+			     json_string_value(json_array_get(crit, i))))
+			return -ESF_E_UNSUPPORTED;
 	return 0;
 }
 
