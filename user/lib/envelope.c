@@ -77,6 +77,8 @@ int esf_envelope_build(struct esf_session *s, int form, unsigned int stype,
 	unsigned int st, dc;
 	int err;
 
+	if (form < ESF_JOSE_COMPACT || form > ESF_JOSE_JSON_FLAT)
+		return -EINVAL;
 	err = resolve(stype, s->session_type, ESF_STYPE_S1, &st);
 	if (!err)
 		err = resolve(dclass, s->data_class, 0, &dc);
@@ -183,6 +185,7 @@ static int jose_text(const json_t *jose, char **text, size_t *len)
 		*text = strdup(json_string_value(jose));
 		if (*text && (**text == '{' || !**text)) {
 			free(*text);
+			*text = NULL;
 			return -ESF_E_FORMAT;
 		}
 	} else {
