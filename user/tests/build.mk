@@ -6,4 +6,4 @@ HOST_TESTS += test_b64 test_jose test_esprim test_esdata test_errors test_cli
 TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c esftool/cli.c
 # esfd's core (key derivation, rand objects, configuration, peer messages);
 # test_esfd_* link esfd's core and tests/esfd_testutil.c, not libesf.
-HOST_TESTS += test_esfd_kdf
+HOST_TESTS += test_esfd_kdf test_esfd_randobj
