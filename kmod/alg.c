@@ -27,12 +27,10 @@ static bool authenc_key_ok(const struct esf_alg *alg, unsigned int len)
 	return len > AUTHENC_AUTHKEY_LEN && aes_key_ok(alg, len - AUTHENC_AUTHKEY_LEN);
 }
 
-/* RFC 7518 wants HMAC keys at least as long as the digest; past the block
- * size HMAC would hash the key first, which only hides a misconfiguration.
- */
+/* RFC 7518 wants HMAC keys at least as long as the digest. */
 static bool hmac_key_ok(const struct esf_alg *alg, unsigned int len)
 {
-	return len >= alg->digest_len && len <= alg->block_len;
+	return len >= alg->digest_len && len <= ESF_KEY_MAX;
 }
 
 /* What the kernel's templates accept (crypto_gcm_check_authsize et al.). */
@@ -155,19 +153,19 @@ static const struct esf_alg esf_algs[] = {
 	{
 		.name = "hmac(sha256)", .id = ESF_ALG_HMAC_SHA256,
 		.kind = ESF_KIND_MIC, .default_tag = 32, .digest_len = 32,
-		.block_len = 64, .key_ok = hmac_key_ok, .tag_ok = mac_tag_ok,
+		.key_ok = hmac_key_ok, .tag_ok = mac_tag_ok,
 		.aad_ok = no_aad_ok, .setkey = hmac_setkey,
 	},
 	{
 		.name = "hmac(sha384)", .id = ESF_ALG_HMAC_SHA384,
 		.kind = ESF_KIND_MIC, .default_tag = 48, .digest_len = 48,
-		.block_len = 128, .key_ok = hmac_key_ok, .tag_ok = mac_tag_ok,
+		.key_ok = hmac_key_ok, .tag_ok = mac_tag_ok,
 		.aad_ok = no_aad_ok, .setkey = hmac_setkey,
 	},
 	{
 		.name = "hmac(sha512)", .id = ESF_ALG_HMAC_SHA512,
 		.kind = ESF_KIND_MIC, .default_tag = 64, .digest_len = 64,
-		.block_len = 128, .key_ok = hmac_key_ok, .tag_ok = mac_tag_ok,
+		.key_ok = hmac_key_ok, .tag_ok = mac_tag_ok,
 		.aad_ok = no_aad_ok, .setkey = hmac_setkey,
 	},
 };

@@ -24,4 +24,7 @@ probe linux/crypto.h 'typedef void \(\*crypto_completion_t\)\(void \*' \
 # 6.2 added timer_shutdown_sync() (Debian backports it to 6.1).
 probe linux/timer.h 'int timer_shutdown_sync\(' ESF_HAVE_TIMER_SHUTDOWN
 
+# 6.12 moved the unaligned accessors to <linux/unaligned.h>.
+probe linux/unaligned.h '.' ESF_HAVE_LINUX_UNALIGNED
+
 echo

@@ -13,6 +13,7 @@
 #include <net/genetlink.h>
 
 #include "netlink.h"
+#include "selftest.h"
 #include "session.h"
 
 static int __init esf_mod_init(void)
@@ -22,6 +23,10 @@ static int __init esf_mod_init(void)
 	err = esf_session_init();
 	if (err)
 		goto err_session;
+	/* Before anything is registered: a wrong provider fails the load. */
+	err = esf_selftest_run();
+	if (err)
+		goto err_selftest;
 	err = esf_netlink_init();
 	if (err)
 		goto err_netlink;
@@ -29,6 +34,7 @@ static int __init esf_mod_init(void)
 	return 0;
 
 err_netlink:
+err_selftest:
 	esf_session_exit();
 err_session:
 	return err;

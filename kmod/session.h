@@ -44,7 +44,6 @@ struct esf_alg {
 	bool (*aad_ok)(unsigned int len);
 	int (*setkey)(struct esf_session *s, const u8 *key, unsigned int len);
 	unsigned int digest_len;	/* MIC: the hash's output */
-	unsigned int block_len;		/* MIC: the hash's block */
 };
 
 struct esf_lifetime {

@@ -194,8 +194,8 @@ enum esf_cmd {
  * @ESF_A_KEY: binary, in only. gcm(aes), rfc4106(gcm(aes)), ccm(aes): the
  *	AES key, 16, 24 or 32 bytes. authenc(hmac(sha256),cbc(aes)): the
  *	32-byte HMAC key followed by the AES key (48, 56 or 64 bytes in all).
- *	hmac(shaN): from the digest size to the block size (sha256 32..64,
- *	sha384 48..128, sha512 64..128 bytes). Never reported.
+ *	hmac(shaN): from the digest size (RFC 7518's minimum) to
+ *	%ESF_KEY_MAX bytes. Never reported.
  * @ESF_A_KEY_LEN: u32, out. Length of ESF_A_KEY.
  * @ESF_A_SALT: binary, exactly 4 bytes, in/out. First 4 bytes of every nonce;
  *	required for AEAD sessions, rejected for MIC sessions.

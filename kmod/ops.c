@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One record through a session's transform.
+ *
+ * A record's work area is a scatterlist laid out by esf_req_layout():
+ *
+ *   [nonce prefix][AAD][AAD suffix][text][tag or padding + tag]
+ *
+ * The prefix (authenc: salt || seq || IV) and suffix (rfc4106: the 8-byte
+ * ESP IV its template skips) are written here, so that the crypto API sees
+ * exactly its own associated-data layout. Everything is done in place.
+ *
+ * SEAL and SIGN are charged to the lifetimes before the work (a nonce is
+ * spent even if the provider fails); OPEN and VERIFY after they succeed,
+ * and OPEN commits the replay window only once the tag has verified.
+ */
+
+#include <crypto/algapi.h>
+#include <crypto/scatterwalk.h>
+#include <linux/random.h>
+
+#include "compat.h"
+#include "ops.h"
+#include "session.h"
+
+/* ccm(aes) takes a 16-byte block: flags (L - 1), the 12-byte nonce, then a
+ * 3-byte counter (L = 3) that the template fills in.
+ */
+#define CCM_L 3
+
+static struct aead_request *areq(struct esf_req *req)
+{
+	return (struct aead_request *)req->crypto;
+}
+
+static struct ahash_request *hreq(struct esf_req *req)
+{
+	return (struct ahash_request *)req->crypto;
+}
+
+unsigned int esf_req_size(const struct esf_session *s)
+{
+	return sizeof(struct esf_req) +
+	       max(sizeof(struct aead_request), sizeof(struct ahash_request)) +
+	       s->reqsize;
+}
+
+static u32 padded(const struct esf_alg *alg, u32 len)
+{
+	return alg->pad_block ? (len / alg->pad_block + 1) * alg->pad_block : len;
+}
+
+/**
+ * esf_req_layout() - where a record goes in its work area
+ * @s: session
+ * @op: &enum esf_opcode
+ * @aad_len: the record's AAD length
+ * @data_len: the record's input length
+ * @l: filled in
+ *
+ * Return: 0, or -EINVAL for an unknown operation.
+ */
+int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len,
+		   struct esf_layout *l)
+{
+	const struct esf_alg *alg = s->alg;
+	u32 over = alg->nonce_len + s->tag_len;
+
+	memset(l, 0, sizeof(*l));
+	l->aad_off = alg->prefix;
+	l->text_off = alg->prefix + aad_len + alg->aad_suffix;
+	switch (op) {
+	case ESF_OP_SEAL:
+		l->area_len = l->text_off + padded(alg, data_len) + s->tag_len;
+		l->slot_len = alg->nonce_len + padded(alg, data_len) + s->tag_len;
+		return 0;
+	case ESF_OP_OPEN:
+		l->nonce_in = min_t(u32, alg->nonce_len, data_len);
+		l->area_len = l->text_off + data_len - l->nonce_in;
+		l->slot_len = data_len > over ? data_len - over : 0;
+		return 0;
+	case ESF_OP_SIGN:
+	case ESF_OP_VERIFY:
+		l->text_off = l->aad_off + aad_len;
+		l->area_len = l->text_off + data_len;
+		l->slot_len = op == ESF_OP_SIGN ? s->tag_len : 0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
+		  u32 aad_len, u32 in_len, struct scatterlist *sg)
+{
+	req->s = s;
+	req->op = op;
+	req->aad_len = aad_len;
+	req->in_len = in_len;
+	req->sg = sg;
+	req->status = 0;
+	req->seq = 0;
+	req->head_len = 0;
+	req->body_len = 0;
+}
+
+static u32 text_off(const struct esf_req *req)
+{
+	const struct esf_alg *alg = req->s->alg;
+
+	return alg->prefix + req->aad_len + alg->aad_suffix;
+}
+
+static u32 assoc_len(const struct esf_req *req)
+{
+	return text_off(req);
+}
+
+/* Checks that need no crypto -------------------------------------------- */
+
+static bool op_is_aead(u8 op)
+{
+	return op == ESF_OP_SEAL || op == ESF_OP_OPEN;
+}
+
+static bool op_produces(u8 op)
+{
+	return op == ESF_OP_SEAL || op == ESF_OP_SIGN;
+}
+
+static int check_use(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+	u8 want = op_produces(req->op) ? ESF_DIR_SEAL : ESF_DIR_OPEN;
+
+	if (op_is_aead(req->op) != (s->alg->kind == ESF_KIND_AEAD))
+		return -EOPNOTSUPP;
+	if (!(s->direction & want))
+		return -EPERM;
+	if ((s->data_class && req->data_class != s->data_class) ||
+	    (s->session_type && req->session_type != s->session_type))
+		return -EKEYREJECTED;
+	if (!s->alg->aad_ok(req->aad_len))
+		return -EINVAL;
+	return 0;
+}
+
+/* A record too short to hold what its operation needs cannot be authentic. */
+static int check_length(struct esf_req *req)
+{
+	const struct esf_alg *alg = req->s->alg;
+	u32 over = alg->nonce_len + req->s->tag_len;
+
+	if (req->op == ESF_OP_OPEN) {
+		if (req->in_len < over)
+			return -EBADMSG;
+		if (alg->pad_block &&
+		    ((req->in_len - over) % alg->pad_block || req->in_len == over))
+			return -EBADMSG;
+	}
+	if (req->op == ESF_OP_VERIFY && req->in_len < req->s->tag_len)
+		return -EBADMSG;
+	return 0;
+}
+
+static int check(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+	int err;
+
+	err = esf_session_usable(s);
+	if (err) {
+		if (err == -EKEYEXPIRED)
+			esf_session_stat_add(s, ESF_STAT_EXPIRED, 1);
+		return err;
+	}
+	err = check_use(req);
+	if (err) {
+		esf_session_stat_add(s, ESF_STAT_REFUSED, 1);
+		return err;
+	}
+	err = check_length(req);
+	if (err)
+		esf_session_stat_add(s, ESF_STAT_AUTH_FAIL, 1);
+	return err;
+}
+
+/* Completion --------------------------------------------------------------- */
+
+/* Strip PKCS#7 padding; the tag has verified, so this is no oracle. */
+static int unpad(struct esf_req *req)
+{
+	u32 off = text_off(req);
+	u8 pad[16];
+	u8 n, i;
+
+	scatterwalk_map_and_copy(&n, req->sg, off + req->text_len - 1, 1, 0);
+	if (!n || n > req->s->alg->pad_block || n > req->text_len)
+		return -EBADMSG;
+	scatterwalk_map_and_copy(pad, req->sg, off + req->text_len - n, n, 0);
+	for (i = 0; i < n; i++)
+		if (pad[i] != n)
+			return -EBADMSG;
+	req->text_len -= n;
+	return 0;
+}
+
+static int open_done(struct esf_req *req, int err)
+{
+	struct esf_session *s = req->s;
+
+	if (err == -EBADMSG) {
+		esf_session_stat_add(s, ESF_STAT_AUTH_FAIL, 1);
+		return err;
+	}
+	if (err)
+		return err;
+	err = esf_replay_commit(&s->replay, req->seq);
+	if (err) {
+		esf_session_stat_add(s, err == -EALREADY ? ESF_STAT_REPLAY : ESF_STAT_TOO_OLD, 1);
+		return err;
+	}
+	if (s->alg->pad_block) {
+		err = unpad(req);
+		if (err) {
+			esf_session_stat_add(s, ESF_STAT_AUTH_FAIL, 1);
+			return err;
+		}
+	}
+	esf_session_charge(s, req->in_len, false);
+	esf_session_stat_add(s, ESF_STAT_OPEN, 1);
+	req->body_off = text_off(req);
+	req->body_len = req->text_len;
+	return 0;
+}
+
+static int verify_done(struct esf_req *req, int err)
+{
+	struct esf_session *s = req->s;
+	u8 tag[ESF_TAG_MAX];
+
+	if (err)
+		return err;
+	scatterwalk_map_and_copy(tag, req->sg, text_off(req) + req->text_len, s->tag_len, 0);
+	if (crypto_memneq(tag, req->digest, s->tag_len)) {
+		esf_session_stat_add(s, ESF_STAT_AUTH_FAIL, 1);
+		return -EBADMSG;
+	}
+	esf_session_charge(s, req->in_len, false);
+	esf_session_stat_add(s, ESF_STAT_VERIFY, 1);
+	return 0;
+}
+
+static void finish(struct esf_req *req, int err)
+{
+	struct esf_session *s = req->s;
+
+	switch (req->op) {
+	case ESF_OP_SEAL:
+		if (!err) {
+			esf_session_stat_add(s, ESF_STAT_SEAL, 1);
+			req->head = req->nonce;
+			req->head_len = s->alg->nonce_len;
+			req->body_off = text_off(req);
+			req->body_len = req->text_len + s->tag_len;
+		}
+		break;
+	case ESF_OP_OPEN:
+		err = open_done(req, err);
+		break;
+	case ESF_OP_SIGN:
+		if (!err) {
+			esf_session_stat_add(s, ESF_STAT_SIGN, 1);
+			req->head = req->digest;
+			req->head_len = s->tag_len;
+		}
+		break;
+	case ESF_OP_VERIFY:
+		err = verify_done(req, err);
+		break;
+	}
+	if (!err)
+		esf_session_stat_add(s, ESF_STAT_BYTES, req->in_len);
+	else
+		req->head_len = req->body_len = 0;
+	req->status = err;
+}
+
+/* What the provider returned: a bad tag is the record's fault, anything
+ * else the provider's.
+ */
+static void provider_done(struct esf_req *req, int err)
+{
+	if (err && !(err == -EBADMSG && (req->op == ESF_OP_OPEN)))
+		esf_session_stat_add(req->s, ESF_STAT_ERRORS, 1);
+	finish(req, err);
+}
+
+static void crypto_done(esf_cb_arg_t arg, int err)
+{
+	struct esf_req *req = esf_cb_data(arg);
+
+	/* Left the backlog; the final completion follows. */
+	if (err == -EINPROGRESS)
+		return;
+	provider_done(req, err);
+	req->done(req);
+}
+
+/* Returns 0 when the work finished here, -EINPROGRESS when it will finish
+ * in crypto_done().
+ */
+static int started(struct esf_req *req, int ret)
+{
+	if (ret == -EINPROGRESS || ret == -EBUSY)
+		return -EINPROGRESS;
+	provider_done(req, ret);
+	return 0;
+}
+
+static u32 req_flags(const struct esf_req *req)
+{
+	/* Backlog: hardware queues fill up, and a full queue must not lose
+	 * a record. With it, -EBUSY means "queued", never "dropped".
+	 */
+	return CRYPTO_TFM_REQ_MAY_BACKLOG | (req->may_sleep ? CRYPTO_TFM_REQ_MAY_SLEEP : 0);
+}
+
+/* AEAD ------------------------------------------------------------------- */
+
+/* The IV the mode wants, built from the nonce into req->iv (drivers may
+ * write to their IV buffer; the nonce must survive for the output).
+ */
+static void build_iv(struct esf_req *req)
+{
+	switch (req->s->alg->id) {
+	case ESF_ALG_GCM_AES:
+		memcpy(req->iv, req->nonce, ESF_NONCE_LEN);
+		break;
+	case ESF_ALG_RFC4106_GCM_AES:
+		memcpy(req->iv, req->nonce + ESF_SALT_LEN, 8);
+		break;
+	case ESF_ALG_CCM_AES:
+		req->iv[0] = CCM_L - 1;
+		memcpy(req->iv + 1, req->nonce, ESF_NONCE_LEN);
+		memset(req->iv + 1 + ESF_NONCE_LEN, 0, CCM_L);
+		break;
+	case ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES:
+		memcpy(req->iv, req->nonce + ESF_NONCE_LEN, 16);
+		break;
+	}
+}
+
+/* Write the parts of the associated data that come from the nonce. */
+static void place_nonce(struct esf_req *req)
+{
+	const struct esf_alg *alg = req->s->alg;
+
+	if (alg->prefix)
+		scatterwalk_map_and_copy(req->nonce, req->sg, 0, alg->prefix, 1);
+	if (alg->aad_suffix)
+		scatterwalk_map_and_copy(req->nonce + ESF_SALT_LEN, req->sg,
+					 alg->prefix + req->aad_len, alg->aad_suffix, 1);
+}
+
+static void pad(struct esf_req *req)
+{
+	u32 n = req->text_len - req->in_len;
+	u8 bytes[16];
+
+	memset(bytes, n, n);
+	scatterwalk_map_and_copy(bytes, req->sg, text_off(req) + req->in_len, n, 1);
+}
+
+static int aead_start(struct esf_req *req, u32 cryptlen, bool encrypt)
+{
+	struct aead_request *a = areq(req);
+
+	build_iv(req);
+	place_nonce(req);
+	aead_request_set_tfm(a, req->s->aead);
+	aead_request_set_callback(a, req_flags(req), crypto_done, req);
+	aead_request_set_crypt(a, req->sg, req->sg, cryptlen, req->iv);
+	aead_request_set_ad(a, assoc_len(req));
+	return started(req, encrypt ? crypto_aead_encrypt(a) : crypto_aead_decrypt(a));
+}
+
+static int seal(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+	int err;
+
+	err = esf_session_charge(s, req->in_len, true);
+	if (!err)
+		err = esf_session_reserve_seq(s, &req->seq);
+	if (err) {
+		esf_session_stat_add(s, ESF_STAT_EXPIRED, 1);
+		finish(req, err);
+		return 0;
+	}
+	memcpy(req->nonce, s->salt, ESF_SALT_LEN);
+	put_unaligned_be64(req->seq, req->nonce + ESF_SALT_LEN);
+	req->text_len = padded(s->alg, req->in_len);
+	if (s->alg->pad_block) {
+		/* CBC wants an unpredictable IV: a counter would not do. */
+		get_random_bytes(req->nonce + ESF_NONCE_LEN, 16);
+		pad(req);
+	}
+	return aead_start(req, req->text_len, true);
+}
+
+/* The frontend has put the record's nonce in req->nonce. */
+static int open(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+	int err;
+
+	/* Another session's record (finish counts it as an auth failure). */
+	if (memcmp(req->nonce, s->salt, ESF_SALT_LEN)) {
+		finish(req, -EBADMSG);
+		return 0;
+	}
+	req->seq = get_unaligned_be64(req->nonce + ESF_SALT_LEN);
+	err = esf_replay_check(&s->replay, req->seq);
+	if (err) {
+		esf_session_stat_add(s, err == -EALREADY ? ESF_STAT_REPLAY : ESF_STAT_TOO_OLD, 1);
+		finish(req, err);
+		return 0;
+	}
+	req->text_len = req->in_len - s->alg->nonce_len - s->tag_len;
+	return aead_start(req, req->text_len + s->tag_len, false);
+}
+
+/* MIC -------------------------------------------------------------------- */
+
+/* MIC records have no AAD (check_use), so their data starts the area. */
+static int mic_start(struct esf_req *req)
+{
+	struct ahash_request *h = hreq(req);
+
+	ahash_request_set_tfm(h, req->s->ahash);
+	ahash_request_set_callback(h, req_flags(req), crypto_done, req);
+	ahash_request_set_crypt(h, req->sg, req->digest, req->text_len);
+	return started(req, crypto_ahash_digest(h));
+}
+
+static int sign(struct esf_req *req)
+{
+	int err = esf_session_charge(req->s, req->in_len, true);
+
+	if (err) {
+		esf_session_stat_add(req->s, ESF_STAT_EXPIRED, 1);
+		finish(req, err);
+		return 0;
+	}
+	req->text_len = req->in_len;
+	return mic_start(req);
+}
+
+static int verify(struct esf_req *req)
+{
+	req->text_len = req->in_len - req->s->tag_len;
+	return mic_start(req);
+}
+
+/**
+ * esf_req_submit() - run one record
+ * @req: initialised with esf_req_init(), its work area filled in
+ *
+ * Return: 0 when the record is finished (req->status says how), or
+ * -EINPROGRESS when an asynchronous provider will finish it and call
+ * req->done.
+ */
+int esf_req_submit(struct esf_req *req)
+{
+	int err = check(req);
+
+	if (err) {
+		req->status = err;
+		req->head_len = req->body_len = 0;
+		return 0;
+	}
+	switch (req->op) {
+	case ESF_OP_SEAL:
+		return seal(req);
+	case ESF_OP_OPEN:
+		return open(req);
+	case ESF_OP_SIGN:
+		return sign(req);
+	default:
+		return verify(req);
+	}
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One record through a session's transform: SEAL, OPEN, SIGN or VERIFY.
+ * Independent of how the record arrived (AF_ALG socket, self-test), so
+ * another front end can reuse it.
+ */
+#ifndef _ESF_OPS_H
+#define _ESF_OPS_H
+
+#include <crypto/aead.h>
+#include <crypto/hash.h>
+#include <linux/scatterlist.h>
+#include <uapi/linux/esf.h>
+
+struct esf_session;
+struct esf_req;
+
+typedef void (*esf_req_done_t)(struct esf_req *req);
+
+/*
+ * Where a record's pieces go in its work area (a scatterlist the front end
+ * owns) and where its output comes from. The front end copies the AAD to
+ * aad_off, the input (after the nonce, for OPEN) to text_off, and hands
+ * back head_len bytes of req->head followed by body_len bytes of the area
+ * from body_off.
+ */
+struct esf_layout {
+	u32 nonce_in;		/* OPEN: leading input bytes that are the nonce */
+	u32 aad_off;
+	u32 text_off;
+	u32 area_len;		/* the area must hold this many bytes */
+	u32 slot_len;		/* output slot size (uAPI table) */
+};
+
+struct esf_req {
+	struct esf_session *s;
+	esf_req_done_t done;	/* async completions only, any context */
+	void *owner;		/* the front end's */
+	struct scatterlist *sg;	/* the work area */
+	u8 op;
+	u8 data_class;
+	u8 session_type;
+	bool may_sleep;
+	u32 aad_len;
+	u32 in_len;		/* the record's data_len */
+	u32 text_len;		/* bytes the cipher or hash works on */
+	int status;
+	u64 seq;
+	/* Output: head_len bytes of head, then body_len bytes from body_off. */
+	const u8 *head;
+	u32 head_len;
+	u32 body_off;
+	u32 body_len;
+	u8 nonce[ESF_NONCE_LEN_AUTHENC];
+	u8 iv[16];
+	u8 digest[64];
+	/* The crypto API request and its transform's context follow. */
+	u8 crypto[] CRYPTO_MINALIGN_ATTR;
+};
+
+unsigned int esf_req_size(const struct esf_session *s);
+int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len,
+		   struct esf_layout *l);
+void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
+		  u32 aad_len, u32 in_len, struct scatterlist *sg);
+int esf_req_submit(struct esf_req *req);
+
+#endif /* _ESF_OPS_H */
