@@ -2,4 +2,5 @@
 # The daemon's self-contained core, built as $(O)/esfd/libesfd-core.a: byte
 # encodings, HMAC backends (libkcapi or OpenSSL), key derivation, ESPrim
 # rand objects, the configuration file and the peer message codec.
-ESFD_CORE_SRCS += esfd/enc.c esfd/hmac.c esfd/kdf.c esfd/randobj.c
+ESFD_CORE_SRCS += esfd/enc.c esfd/hmac.c esfd/kdf.c esfd/randobj.c \
+	esfd/msg.c
