@@ -422,4 +422,75 @@ TEST(class3_refusals)
 	leak_check();
 }
 
+/*
+ * The examples in docs/envelopes.md, byte for byte: one session (AES-128
+ * key 00 01 .. 0f, salt e5 f0 00 01, first sequence number 1, key id
+ * "pairwise-1"; its HMAC twin has key 00 .. 1f), envelopes made in this
+ * order. If this test changes, the document must change with it.
+ */
+TEST(docs_examples)
+{
+	static const char req[] = "{\"op\":2,\"to\":\"//sp/in-cse/cnt-1\",\"fr\":\"Cae-1\","
+		"\"rqi\":\"req-1\",\"rvi\":\"3\"}";
+	static const char creq[] = "{\"op\":1,\"to\":\"//sp/mn-cse/cnt-1\",\"fr\":\"Cae-1\","
+		"\"rqi\":\"req-2\",\"rvi\":\"3\",\"ty\":4,\"pc\":{\"m2m:cin\":{\"con\":\"21.5\"}}}";
+	static const char cin[] = "{\"m2m:cin\":{\"rn\":\"t-1\",\"cnf\":\"text/plain:0\","
+		"\"or\":\"http://example.org/temp\",\"con\":\"21.5\"}}";
+	static const char *const want[] = {
+		"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdD"
+		"TSJ9..5fAAAQAAAAAAAAAB.RE9wBx4.RlAQlULNnK-yS95XrJgO5Q",
+		"{\"protected\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiw"
+		"iZW5jIjoiQTEyOEdDTSJ9\",\"recipients\":[{}],\"iv\":\"5fAAAQA"
+		"AAAAAAAAC\",\"ciphertext\":\"yPR0mnk\",\"tag\":\"ul4BFsVX0Ug"
+		"mir-qn0p-Qg\"}",
+		"eyJhbGciOiJIUzI1NiIsImtpZCI6InBhaXJ3aXNlLTEifQ.aGVsbG8.RGYrP"
+		"7dXEBzOtmvzTNSshxCGXbPEqPxd586MSDX5vWU",
+		"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdD"
+		"TSIsIm9yaSI6Im8tcmFuZC0xIiwicnJpIjoici1yYW5kLTEifQ..5fAAAQAA"
+		"AAAAAAAD.21Q8R5M.TdkLfJcexSBJdKUHuOfPKA",
+		"{\"op\":5,\"to\":\"//sp/in-cse/cnt-1\",\"fr\":\"Cae-1\",\"rq"
+		"i\":\"req-1\",\"rvi\":\"3\",\"pc\":{\"m2m:seci\":{\"sit\":5,"
+		"\"epo\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIj"
+		"oiQTEyOEdDTSIsIm9yaSI6Im8tcmFuZC0xIiwicnJpIjoici1yYW5kLTEifQ"
+		"..5fAAAQAAAAAAAAAE.kiDAljJe-LFAtmXIincMfIuSFVp0FKjaRJcH3MwwI"
+		"ZJspjZc_AIQBpLyJoncYX-f9ChE-2iFOhU17pAcdZ5CwDZQavvq6Q.Rc5yVH"
+		"3WF-6LOFdNQGZetg\"}}}",
+		"{\"esf:env\":{\"sst\":1,\"tdc\":2,\"jwe\":\"eyJhbGciOiJkaXIi"
+		"LCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdDTSIsInNzdCI6MSwi"
+		"dGRjIjoyfQ..5fAAAQAAAAAAAAAF.QFEndH0.MO4bOnNFl-EB-QsX-CpHJQ\"
+		""}}",
+		"{\"op\":1,\"to\":\"//sp/mn-cse/cnt-1\",\"fr\":\"Cae-1\",\"rq"
+		"i\":\"req-2\",\"rvi\":\"3\",\"ty\":65535,\"pc\":{\"esf:env\""
+		":{\"sst\":1,\"tdc\":2,\"jwe\":\"eyJhbGciOiJkaXIiLCJraWQiOiJw"
+		"YWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdDTSIsInNzdCI6MSwidGRjIjoyfQ.."
+		"5fAAAQAAAAAAAAAG.iYbaXRf53h5fbs-Zz9PEN9Cgvl4g0G1tAAYfCgPL-DK"
+		"D8x6G8UWCEQ.uX9B1MnQNw4UdA0tUQ4s-Q\"}}}",
+		"{\"m2m:cin\":{\"rn\":\"t-1\",\"cnf\":\"application/jose:0:1\"
+		"",\"con\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5j"
+		"IjoiQTEyOEdDTSJ9..5fAAAQAAAAAAAAAH.E-B_8vwl37SKTBkTdouukIjxV"
+		"GtY3OGSmeYAGI6xmiVZ08rSSDqRLWhPAoTQ5ml-Slo_7TSxQHuCUlat-73av"
+		"nWI.pKhzRw2hRP0ILS-QTQaNVQ\"}}",
+	};
+	struct esf_session *a = aead_session(16, "pairwise-1");
+	struct esf_session *m = mic_session(ESF_ALG_HMAC_SHA256, "pairwise-1");
+	struct esf_esprim_hdr h = { .ori = "o-rand-1", .rri = "r-rand-1" };
+	char *o[8] = { NULL };
+
+	ASSERT_EQ(0, esf_jose_seal(a, ESF_JOSE_COMPACT, "hello", 5, NULL, &o[0]));
+	ASSERT_EQ(0, esf_jose_seal(a, ESF_JOSE_JSON, "hello", 5, NULL, &o[1]));
+	ASSERT_EQ(0, esf_jose_seal(m, ESF_JOSE_COMPACT, "hello", 5, NULL, &o[2]));
+	ASSERT_EQ(0, esf_esprim_seal(a, &h, "hello", 5, &o[3]));
+	ASSERT_EQ(0, esf_class1_wrap(a, &h, req, strlen(req), &o[4]));
+	ASSERT_EQ(0, esf_envelope_seal(a, ESF_JOSE_COMPACT, 1, 2, "hello", 5, &o[5]));
+	ASSERT_EQ(0, esf_class2_seal(a, ESF_JOSE_COMPACT, creq, strlen(creq), &o[6]));
+	ASSERT_EQ(0, esf_class3_seal(a, ESF_JOSE_COMPACT, cin, strlen(cin), &o[7]));
+	for (int i = 0; i < 8; i++) {
+		EXPECT_STREQ(want[i], o[i]);
+		free(o[i]);
+	}
+	esf_session_close(a);
+	esf_session_close(m);
+	leak_check();
+}
+
 TEST_HARNESS_MAIN
