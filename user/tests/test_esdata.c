@@ -437,39 +437,40 @@ TEST(docs_examples)
 	static const char cin[] = "{\"m2m:cin\":{\"rn\":\"t-1\",\"cnf\":\"text/plain:0\","
 		"\"or\":\"http://example.org/temp\",\"con\":\"21.5\"}}";
 	static const char *const want[] = {
-		"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdD"
-		"TSJ9..5fAAAQAAAAAAAAAB.RE9wBx4.RlAQlULNnK-yS95XrJgO5Q",
-		"{\"protected\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiw"
-		"iZW5jIjoiQTEyOEdDTSJ9\",\"recipients\":[{}],\"iv\":\"5fAAAQA"
-		"AAAAAAAAC\",\"ciphertext\":\"yPR0mnk\",\"tag\":\"ul4BFsVX0Ug"
-		"mir-qn0p-Qg\"}",
-		"eyJhbGciOiJIUzI1NiIsImtpZCI6InBhaXJ3aXNlLTEifQ.aGVsbG8.RGYrP"
-		"7dXEBzOtmvzTNSshxCGXbPEqPxd586MSDX5vWU",
-		"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdD"
-		"TSIsIm9yaSI6Im8tcmFuZC0xIiwicnJpIjoici1yYW5kLTEifQ..5fAAAQAA"
-		"AAAAAAAD.21Q8R5M.TdkLfJcexSBJdKUHuOfPKA",
-		"{\"op\":5,\"to\":\"//sp/in-cse/cnt-1\",\"fr\":\"Cae-1\",\"rq"
-		"i\":\"req-1\",\"rvi\":\"3\",\"pc\":{\"m2m:seci\":{\"sit\":5,"
-		"\"epo\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIj"
-		"oiQTEyOEdDTSIsIm9yaSI6Im8tcmFuZC0xIiwicnJpIjoici1yYW5kLTEifQ"
-		"..5fAAAQAAAAAAAAAE.kiDAljJe-LFAtmXIincMfIuSFVp0FKjaRJcH3MwwI"
-		"ZJspjZc_AIQBpLyJoncYX-f9ChE-2iFOhU17pAcdZ5CwDZQavvq6Q.Rc5yVH"
-		"3WF-6LOFdNQGZetg\"}}}",
-		"{\"esf:env\":{\"sst\":1,\"tdc\":2,\"jwe\":\"eyJhbGciOiJkaXIi"
-		"LCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdDTSIsInNzdCI6MSwi"
-		"dGRjIjoyfQ..5fAAAQAAAAAAAAAF.QFEndH0.MO4bOnNFl-EB-QsX-CpHJQ\"
-		""}}",
-		"{\"op\":1,\"to\":\"//sp/mn-cse/cnt-1\",\"fr\":\"Cae-1\",\"rq"
-		"i\":\"req-2\",\"rvi\":\"3\",\"ty\":65535,\"pc\":{\"esf:env\""
-		":{\"sst\":1,\"tdc\":2,\"jwe\":\"eyJhbGciOiJkaXIiLCJraWQiOiJw"
-		"YWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdDTSIsInNzdCI6MSwidGRjIjoyfQ.."
-		"5fAAAQAAAAAAAAAG.iYbaXRf53h5fbs-Zz9PEN9Cgvl4g0G1tAAYfCgPL-DK"
-		"D8x6G8UWCEQ.uX9B1MnQNw4UdA0tUQ4s-Q\"}}}",
-		"{\"m2m:cin\":{\"rn\":\"t-1\",\"cnf\":\"application/jose:0:1\"
-		"",\"con\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5j"
-		"IjoiQTEyOEdDTSJ9..5fAAAQAAAAAAAAAH.E-B_8vwl37SKTBkTdouukIjxV"
-		"GtY3OGSmeYAGI6xmiVZ08rSSDqRLWhPAoTQ5ml-Slo_7TSxQHuCUlat-73av"
-		"nWI.pKhzRw2hRP0ILS-QTQaNVQ\"}}",
+		"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEy"
+		"OEdDTSJ9..5fAAAQAAAAAAAAAB.RE9wBx4.RlAQlULNnK-yS95XrJgO5"
+		"Q",
+		"{\"protected\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIi"
+		"wiZW5jIjoiQTEyOEdDTSJ9\",\"recipients\":[{}],\"iv\":\"5fAAAQAA"
+		"AAAAAAAC\",\"ciphertext\":\"yPR0mnk\",\"tag\":\"ul4BFsVX0Ugmir-q"
+		"n0p-Qg\"}",
+		"eyJhbGciOiJIUzI1NiIsImtpZCI6InBhaXJ3aXNlLTEifQ.aGVsbG8.R"
+		"GYrP7dXEBzOtmvzTNSshxCGXbPEqPxd586MSDX5vWU",
+		"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEy"
+		"OEdDTSIsIm9yaSI6Im8tcmFuZC0xIiwicnJpIjoici1yYW5kLTEifQ.."
+		"5fAAAQAAAAAAAAAD.21Q8R5M.TdkLfJcexSBJdKUHuOfPKA",
+		"{\"op\":5,\"to\":\"//sp/in-cse/cnt-1\",\"fr\":\"Cae-1\",\"rqi\":\"req"
+		"-1\",\"rvi\":\"3\",\"pc\":{\"m2m:seci\":{\"sit\":5,\"epo\":\"eyJhbGciO"
+		"iJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdDTSIsI"
+		"m9yaSI6Im8tcmFuZC0xIiwicnJpIjoici1yYW5kLTEifQ..5fAAAQAAA"
+		"AAAAAAE.kiDAljJe-LFAtmXIincMfIuSFVp0FKjaRJcH3MwwIZJspjZc"
+		"_AIQBpLyJoncYX-f9ChE-2iFOhU17pAcdZ5CwDZQavvq6Q.Rc5yVH3WF"
+		"-6LOFdNQGZetg\"}}}",
+		"{\"esf:env\":{\"sst\":1,\"tdc\":2,\"jwe\":\"eyJhbGciOiJkaXIiLCJra"
+		"WQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQTEyOEdDTSIsInNzdCI6MSwid"
+		"GRjIjoyfQ..5fAAAQAAAAAAAAAF.QFEndH0.MO4bOnNFl-EB-QsX-CpH"
+		"JQ\"}}",
+		"{\"op\":1,\"to\":\"//sp/mn-cse/cnt-1\",\"fr\":\"Cae-1\",\"rqi\":\"req"
+		"-2\",\"rvi\":\"3\",\"ty\":65535,\"pc\":{\"esf:env\":{\"sst\":1,\"tdc\":"
+		"2,\"jwe\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5"
+		"jIjoiQTEyOEdDTSIsInNzdCI6MSwidGRjIjoyfQ..5fAAAQAAAAAAAAA"
+		"G.iYbaXRf53h5fbs-Zz9PEN9Cgvl4g0G1tAAYfCgPL-DKD8x6G8UWCEQ"
+		".uX9B1MnQNw4UdA0tUQ4s-Q\"}}}",
+		"{\"m2m:cin\":{\"rn\":\"t-1\",\"cnf\":\"application/jose:0:1\",\"con"
+		"\":\"eyJhbGciOiJkaXIiLCJraWQiOiJwYWlyd2lzZS0xIiwiZW5jIjoiQ"
+		"TEyOEdDTSJ9..5fAAAQAAAAAAAAAH.E-B_8vwl37SKTBkTdouukIjxVG"
+		"tY3OGSmeYAGI6xmiVZ08rSSDqRLWhPAoTQ5ml-Slo_7TSxQHuCUlat-7"
+		"3avnWI.pKhzRw2hRP0ILS-QTQaNVQ\"}}",
 	};
 	struct esf_session *a = aead_session(16, "pairwise-1");
 	struct esf_session *m = mic_session(ESF_ALG_HMAC_SHA256, "pairwise-1");
