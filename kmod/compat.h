@@ -26,20 +26,21 @@ static inline int timer_shutdown_sync(struct timer_list *timer)
 
 /*
  * 6.3 changed crypto_completion_t from (struct crypto_async_request *, int)
- * to (void *data, int). Completion callbacks take an esf_cb_arg_t and get
- * their request with esf_cb_data(), so one function fits both.
+ * to (void *data, int). Completion callbacks are declared with ESF_CB_ARG as
+ * their first parameter and get their request with esf_cb_data(arg), so one
+ * function fits both.
  */
 #ifdef ESF_HAVE_COMPLETION_DATA
-typedef void *esf_cb_arg_t;
+#define ESF_CB_ARG void *arg
 
-static inline void *esf_cb_data(esf_cb_arg_t arg)
+static inline void *esf_cb_data(void *arg)
 {
 	return arg;
 }
 #else
-typedef struct crypto_async_request *esf_cb_arg_t;
+#define ESF_CB_ARG struct crypto_async_request *arg
 
-static inline void *esf_cb_data(esf_cb_arg_t arg)
+static inline void *esf_cb_data(struct crypto_async_request *arg)
 {
 	return arg->data;
 }

@@ -131,8 +131,9 @@ static int check_use(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	u8 want = op_produces(req->op) ? ESF_DIR_SEAL : ESF_DIR_OPEN;
+	bool aead = s->alg->kind == ESF_KIND_AEAD;
 
-	if (op_is_aead(req->op) != (s->alg->kind == ESF_KIND_AEAD))
+	if (op_is_aead(req->op) != aead)
 		return -EOPNOTSUPP;
 	if (!(s->direction & want))
 		return -EPERM;
@@ -278,10 +279,12 @@ static void finish(struct esf_req *req, int err)
 		err = verify_done(req, err);
 		break;
 	}
-	if (!err)
+	if (err) {
+		req->head_len = 0;
+		req->body_len = 0;
+	} else {
 		esf_session_stat_add(s, ESF_STAT_BYTES, req->in_len);
-	else
-		req->head_len = req->body_len = 0;
+	}
 	req->status = err;
 }
 
@@ -290,12 +293,12 @@ static void finish(struct esf_req *req, int err)
  */
 static void provider_done(struct esf_req *req, int err)
 {
-	if (err && !(err == -EBADMSG && (req->op == ESF_OP_OPEN)))
+	if (err && !(err == -EBADMSG && req->op == ESF_OP_OPEN))
 		esf_session_stat_add(req->s, ESF_STAT_ERRORS, 1);
 	finish(req, err);
 }
 
-static void crypto_done(esf_cb_arg_t arg, int err)
+static void crypto_done(ESF_CB_ARG, int err)
 {
 	struct esf_req *req = esf_cb_data(arg);
 
@@ -476,7 +479,8 @@ int esf_req_submit(struct esf_req *req)
 
 	if (err) {
 		req->status = err;
-		req->head_len = req->body_len = 0;
+		req->head_len = 0;
+		req->body_len = 0;
 		return 0;
 	}
 	switch (req->op) {

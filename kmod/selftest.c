@@ -40,90 +40,104 @@ module_param(selftest_fault, charp, 0444);
 MODULE_PARM_DESC(selftest_fault,
 		 "Test hook: expect a wrong answer from this algorithm, to prove that a provider's wrong answer fails the load");
 
+/* Each vector is hex in pieces of at most 32 bytes, joined when decoded. */
+#define KAT_PIECES 3
+
 struct kat {
 	const char *alg;
 	const char *source;
-	const char *key;
-	const char *nonce;	/* AEAD: salt || sequence [|| IV] of the record */
-	const char *aad;
-	const char *pt;
-	const char *out;	/* AEAD: ciphertext || tag; MIC: tag */
-	bool random_iv;		/* SEAL cannot reproduce the record */
+	const char *key[KAT_PIECES];
+	const char *nonce[KAT_PIECES];	/* AEAD: salt || sequence [|| IV] */
+	const char *aad[KAT_PIECES];
+	const char *pt[KAT_PIECES];
+	const char *out[KAT_PIECES];	/* AEAD: ciphertext || tag; MIC: tag */
+	bool random_iv;			/* SEAL cannot reproduce the record */
 };
 
 static const struct kat kats[] = {
 	{
 		.alg = "gcm(aes)", .source = "aes_gcm_test.json tcId 3",
-		.key = "aa023d0478dcb2b2312498293d9a9129",
-		.nonce = "0432bc49ac34412081288127",
-		.aad = "aac39231129872a2",
-		.pt = "2035af313d1346ab00154fea78322105",
-		.out = "eea945f3d0f98cc0fbab472a0cf24e87"
-		       "4bb9b4812519dadf9e1232016d068133",
+		.key = { "aa023d0478dcb2b2312498293d9a9129" },
+		.nonce = { "0432bc49ac34412081288127" },
+		.aad = { "aac39231129872a2" },
+		.pt = { "2035af313d1346ab00154fea78322105" },
+		.out = { "eea945f3d0f98cc0fbab472a0cf24e87", "4bb9b4812519dadf9e1232016d068133" },
 	},
 	{
 		.alg = "gcm(aes)", .source = "aes_gcm_test.json tcId 101",
-		.key = "cdccfe3f46d782ef47df4e72f0c02d9c7f774def970d23486f11a57f54247f17",
-		.nonce = "376187894605a8d45e30de51",
-		.aad = "956846a209e087ed",
-		.pt = "e28e0e9f9d22463ac0e42639b530f42102fded75",
-		.out = "feca44952447015b5df1f456df8ca4bb4eee2ce2"
-		       "082e91924deeb77880e1b1c84f9b8d30",
+		.key = { "cdccfe3f46d782ef47df4e72f0c02d9c7f774def970d23486f11a57f54247f17" },
+		.nonce = { "376187894605a8d45e30de51" },
+		.aad = { "956846a209e087ed" },
+		.pt = { "e28e0e9f9d22463ac0e42639b530f42102fded75" },
+		.out = {
+			"feca44952447015b5df1f456df8ca4bb4eee2ce2",
+			"082e91924deeb77880e1b1c84f9b8d30",
+		},
 	},
 	{
 		/* The same record: rfc4106 with an 8-byte AAD is plain GCM. */
 		.alg = "rfc4106(gcm(aes))", .source = "aes_gcm_test.json tcId 3",
-		.key = "aa023d0478dcb2b2312498293d9a9129",
-		.nonce = "0432bc49ac34412081288127",
-		.aad = "aac39231129872a2",
-		.pt = "2035af313d1346ab00154fea78322105",
-		.out = "eea945f3d0f98cc0fbab472a0cf24e87"
-		       "4bb9b4812519dadf9e1232016d068133",
+		.key = { "aa023d0478dcb2b2312498293d9a9129" },
+		.nonce = { "0432bc49ac34412081288127" },
+		.aad = { "aac39231129872a2" },
+		.pt = { "2035af313d1346ab00154fea78322105" },
+		.out = { "eea945f3d0f98cc0fbab472a0cf24e87", "4bb9b4812519dadf9e1232016d068133" },
 	},
 	{
 		.alg = "ccm(aes)", .source = "aes_ccm_test.json tcId 12",
-		.key = "9415f925bcb41dc25e86c826dbc8bf68",
-		.nonce = "bdffaa763b916ff0ee3f3ce4",
-		.aad = "705d676cd8a94451",
-		.pt = "feb36167eafc02c8e2bd6e13817686ba",
-		.out = "08db327a88be7b48f430fd7bfccdf502"
-		       "b7c249f810adacf99abded1f3b9130f2",
+		.key = { "9415f925bcb41dc25e86c826dbc8bf68" },
+		.nonce = { "bdffaa763b916ff0ee3f3ce4" },
+		.aad = { "705d676cd8a94451" },
+		.pt = { "feb36167eafc02c8e2bd6e13817686ba" },
+		.out = { "08db327a88be7b48f430fd7bfccdf502", "b7c249f810adacf99abded1f3b9130f2" },
 	},
 	{
 		.alg = "authenc(hmac(sha256),cbc(aes))",
 		.source = "aes_cbc_pkcs5_test.json tcId 3 + HMAC by OpenSSL",
-		.key = "6fa353868c82e5deeedac7f09471a61bf749ab5498239e947e012eee3c82d7c4"
-		       "9bd3902ed0996c869b572272e76f3889",
-		.nonce = "f00dcafe0102030405060708"
-			 "8b2e86a9a185cfa6f51c7cc595b822bc",
-		.aad = "4553462d4b415400",
-		.pt = "a7ba19d49ee1ea02f098aa8e30c740d893a4456ccc294040484ed8a00a55f93e",
-		.out = "514cbc69aced506926deacdeb0cc0a5a07d540f65d825b65c7db0075cf930a06"
-		       "e0124ae598461cab0b3251baa853e377"
-		       "8322170924b548b14b72f0e45bb6c5af",
+		.key = {
+			"6fa353868c82e5deeedac7f09471a61bf749ab5498239e947e012eee3c82d7c4",
+			"9bd3902ed0996c869b572272e76f3889",
+		},
+		/* salt, sequence, then the vector's CBC IV */
+		.nonce = { "f00dcafe", "0102030405060708", "8b2e86a9a185cfa6f51c7cc595b822bc" },
+		.aad = { "4553462d4b415400" },
+		.pt = { "a7ba19d49ee1ea02f098aa8e30c740d893a4456ccc294040484ed8a00a55f93e" },
+		.out = {
+			"514cbc69aced506926deacdeb0cc0a5a07d540f65d825b65c7db0075cf930a06",
+			"e0124ae598461cab0b3251baa853e377",
+			"8322170924b548b14b72f0e45bb6c5af",
+		},
 		.random_iv = true,
 	},
 	{
 		.alg = "hmac(sha256)", .source = "hmac_sha256_test.json tcId 17",
-		.key = "6fa353868c82e5deeedac7f09471a61bf749ab5498239e947e012eee3c82d7c4",
-		.pt = "aeed3e4d4cb9bbb60d482e98c126c0f5",
-		.out = "9ed7f0e73812a27a87a3808ee0c89a6456499e835974ba57c5aab2a0d8c69e93",
+		.key = { "6fa353868c82e5deeedac7f09471a61bf749ab5498239e947e012eee3c82d7c4" },
+		.pt = { "aeed3e4d4cb9bbb60d482e98c126c0f5" },
+		.out = { "9ed7f0e73812a27a87a3808ee0c89a6456499e835974ba57c5aab2a0d8c69e93" },
 	},
 	{
 		.alg = "hmac(sha384)", .source = "hmac_sha384_test.json tcId 17",
-		.key = "503d7478a773b694d6e552c9703cc8bc56fd49fafc9a17cab8b0332dca8d4933"
-		       "6fa7e9ec2bcb56253fe5bb504e3e7f7f",
-		.pt = "d96e6fed893addfd9237c81c4f4e341b",
-		.out = "19389766789912260f3f9757df3651663829c358bb48b22c1c63132070df3189"
-		       "05beffd45f51e4dfcb3e785f44cf9106",
+		.key = {
+			"503d7478a773b694d6e552c9703cc8bc56fd49fafc9a17cab8b0332dca8d4933",
+			"6fa7e9ec2bcb56253fe5bb504e3e7f7f",
+		},
+		.pt = { "d96e6fed893addfd9237c81c4f4e341b" },
+		.out = {
+			"19389766789912260f3f9757df3651663829c358bb48b22c1c63132070df3189",
+			"05beffd45f51e4dfcb3e785f44cf9106",
+		},
 	},
 	{
 		.alg = "hmac(sha512)", .source = "hmac_sha512_test.json tcId 17",
-		.key = "f5e2b9e2313f4f807cb3a924a7d4943fc3fb475d8f1a1b40ce09a37770f621af"
-		       "8977729cadf986c98c75f08a4fab4280538e09e7e51e87a8d62c03411bdb8d24",
-		.pt = "74ef623c83275ae99745bff7e6142afa",
-		.out = "471055f7a2d44758e7d7837db85c33626b8306760eb45e18d4ba8dfbcd0d4279"
-		       "fcf8b539ef7b165eeabf5457ee2c41e52d07e9121da02c988f08162f86bdf208",
+		.key = {
+			"f5e2b9e2313f4f807cb3a924a7d4943fc3fb475d8f1a1b40ce09a37770f621af",
+			"8977729cadf986c98c75f08a4fab4280538e09e7e51e87a8d62c03411bdb8d24",
+		},
+		.pt = { "74ef623c83275ae99745bff7e6142afa" },
+		.out = {
+			"471055f7a2d44758e7d7837db85c33626b8306760eb45e18d4ba8dfbcd0d4279",
+			"fcf8b539ef7b165eeabf5457ee2c41e52d07e9121da02c988f08162f86bdf208",
+		},
 	},
 };
 
@@ -135,13 +149,17 @@ struct kat_data {
 	u32 key_len, nonce_len, aad_len, pt_len, out_len;
 };
 
-static int unhex(const char *hex, u8 *buf, size_t max, u32 *len)
+static int unhex(const char *const hex[KAT_PIECES], u8 *buf, size_t max, u32 *len)
 {
-	size_t n = hex ? strlen(hex) / 2 : 0;
+	size_t n, i;
 
-	if (n > max || (n && hex2bin(buf, hex, n)))
-		return -EINVAL;
-	*len = n;
+	*len = 0;
+	for (i = 0; i < KAT_PIECES && hex[i]; i++) {
+		n = strlen(hex[i]) / 2;
+		if (*len + n > max || hex2bin(buf + *len, hex[i], n))
+			return -EINVAL;
+		*len += n;
+	}
 	return 0;
 }
 
