@@ -3,4 +3,4 @@
 # encodings, HMAC backends (libkcapi or OpenSSL), key derivation, ESPrim
 # rand objects, the configuration file and the peer message codec.
 ESFD_CORE_SRCS += esfd/enc.c esfd/hmac.c esfd/kdf.c esfd/randobj.c \
-	esfd/msg.c
+	esfd/config.c esfd/msg.c

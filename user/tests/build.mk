@@ -8,3 +8,4 @@ TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c esftool/cli.c
 # test_esfd_* link esfd's core and tests/esfd_testutil.c, not libesf.
 HOST_TESTS += test_esfd_kdf test_esfd_randobj
 HOST_TESTS += test_esfd_msg
+HOST_TESTS += test_esfd_config

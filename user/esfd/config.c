@@ -1,0 +1,1219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfd configuration parser. Line-oriented and table-driven: each section
+ * kind has a table of keys with a setter each; a section is validated as a
+ * whole when the next one starts, because some checks (tag length against
+ * algorithm, soft against hard lifetime) involve several keys in any order.
+ *
+ * Lines that may hold a key are copied into a stack buffer that is wiped
+ * after every line, and no error message ever quotes a kpsa value.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER };
+
+struct parser;
+
+struct key_def {
+	const char *name;
+	int (*set)(struct parser *p, const char *v);
+};
+
+#define MAX_KEYS 16
+
+/* A peer's "policy = NAME", resolved once every policy is known. */
+struct policy_ref {
+	char name[ESFD_NAME_MAX + 1];
+	unsigned int line;
+};
+
+struct parser {
+	struct esfd_config *cfg;
+	struct esfd_config_error *err;
+	unsigned int line;
+	enum section sec;
+	unsigned int sec_line;
+	const struct key_def *keys;
+	unsigned int seen[MAX_KEYS];
+	size_t cur;
+	unsigned int esfd_line;
+	struct policy_ref *refs;
+};
+
+static int fail(struct parser *p, unsigned int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->err->line = line;
+	va_start(ap, fmt);
+	vsnprintf(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static struct esfd_policy *cur_policy(struct parser *p)
+{
+	return &p->cfg->policies[p->cur];
+}
+
+static struct esfd_peer *cur_peer(struct parser *p)
+{
+	return &p->cfg->peers[p->cur];
+}
+
+/* Line a key of the current section was set on, 0 if not set. */
+static unsigned int seen_line(const struct parser *p, const char *key)
+{
+	size_t i;
+
+	for (i = 0; p->keys[i].name; i++)
+		if (!strcmp(p->keys[i].name, key))
+			return p->seen[i];
+	return 0;
+}
+
+/* The line to blame for a section-level problem about @key. */
+static unsigned int blame(const struct parser *p, const char *key)
+{
+	unsigned int l = seen_line(p, key);
+
+	return l ? l : p->sec_line;
+}
+
+/* ---- value syntax ---- */
+
+static int parse_u64(const char *v, size_t n, uint64_t *out)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	if (!n)
+		return -EINVAL;
+	if (n > 20)
+		return -ERANGE;
+	for (i = 0; i < n; i++) {
+		unsigned int d;
+
+		if (v[i] < '0' || v[i] > '9')
+			return -EINVAL;
+		d = (unsigned int)(v[i] - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		x = x * 10 + d;
+	}
+	*out = x;
+	return 0;
+}
+
+struct unit {
+	char suffix;
+	uint64_t mult;
+};
+
+static const struct unit byte_units[] = {
+	{ 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 },
+	{ 'T', 1ULL << 40 }, { 0, 0 },
+};
+
+static const struct unit time_units[] = {
+	{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 0, 0 },
+};
+
+static const struct unit no_units[] = { { 0, 0 } };
+
+/* Digits with an optional one-letter unit suffix. */
+static int parse_scaled(const char *v, const struct unit *units, uint64_t *out)
+{
+	size_t n = strlen(v);
+	uint64_t x, mult = 1;
+	size_t i;
+	int err;
+
+	for (i = 0; n && units[i].suffix; i++) {
+		if (v[n - 1] == units[i].suffix) {
+			mult = units[i].mult;
+			n--;
+			break;
+		}
+	}
+	err = parse_u64(v, n, &x);
+	if (err)
+		return err;
+	if (x > UINT64_MAX / mult)
+		return -ERANGE;
+	*out = x * mult;
+	return 0;
+}
+
+static int number(struct parser *p, const char *v, const struct unit *units,
+		  uint64_t min, uint64_t max, uint64_t *out)
+{
+	int err = parse_scaled(v, units, out);
+
+	if (err == -EINVAL)
+		return fail(p, p->line, "'%.40s' is not a number%s", v,
+			    units == byte_units ? " (suffixes K, M, G, T)" :
+			    units == time_units ? " (suffixes s, m, h, d)" : "");
+	if (err || *out < min || *out > max)
+		return fail(p, p->line, "'%.40s' is out of range %llu..%llu", v,
+			    (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+static int name_check(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || n > ESFD_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
+		      s[i] == '.'))
+			return -EINVAL;
+	return 0;
+}
+
+static int set_id(struct parser *p, const char *v, char *dst)
+{
+	int err = esfd_id_check(v, strlen(v));
+
+	if (err == -EILSEQ)
+		return fail(p, p->line, "identifier is not ASCII: esfd accepts "
+			    "ASCII oneM2M ids only (see docs/key-derivation.md)");
+	if (err)
+		return fail(p, p->line, "'%.40s' is not a oneM2M id (1..%d "
+			    "printable ASCII characters, no spaces)", v, ESFD_ID_MAX);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_role(struct parser *p, const char *v, enum esfd_role *r)
+{
+	static const enum esfd_role roles[] = {
+		ESFD_ROLE_SERVER, ESFD_ROLE_GATEWAY, ESFD_ROLE_DEVICE, ESFD_ROLE_PEER,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (!strcmp(v, esfd_role_name(roles[i]))) {
+			*r = roles[i];
+			return 0;
+		}
+	}
+	return fail(p, p->line, "unknown role '%.40s' (server, gateway, device, peer)", v);
+}
+
+static int port_parse(const char *s, uint16_t *port)
+{
+	uint64_t x;
+
+	if (s[0] == '0' || parse_u64(s, strlen(s), &x) || !x || x > 65535)
+		return -EINVAL;
+	*port = (uint16_t)x;
+	return 0;
+}
+
+/* A DNS name: dot-separated LDH labels, the last one not all digits. */
+static bool dns_name_ok(const char *h)
+{
+	size_t n = strlen(h), i, lab = 0;
+	bool digits_only = true;
+
+	if (!n || n > ESFD_HOST_MAX)
+		return false;
+	for (i = 0; i <= n; i++) {
+		char c = h[i];
+
+		if (c == '.' || c == '\0') {
+			if (!lab || h[i - 1] == '-')
+				return false;
+			if (c == '\0')
+				return !digits_only;
+			lab = 0;
+			digits_only = true;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-') || (c == '-' && !lab) ||
+		    ++lab > 63)
+			return false;
+		if (c < '0' || c > '9')
+			digits_only = false;
+	}
+	return false;
+}
+
+/* "host:port" with an IPv4 address or DNS name, or "[ipv6]:port". */
+static int addr_split(char *v, char **host, char **port, bool *v6)
+{
+	char *c;
+
+	*v6 = v[0] == '[';
+	if (*v6) {
+		c = strchr(v, ']');
+		if (!c || c[1] != ':')
+			return -EINVAL;
+		*c = '\0';
+		*host = v + 1;
+		*port = c + 2;
+		return 0;
+	}
+	c = strrchr(v, ':');
+	if (!c || strchr(v, ':') != c)
+		return -EINVAL;
+	*c = '\0';
+	*host = v;
+	*port = c + 1;
+	return 0;
+}
+
+static int set_addr(struct parser *p, const char *v, bool ip_only,
+		    struct esfd_addr *a)
+{
+	char buf[ESFD_HOST_MAX + 16], *host, *port;
+	unsigned char bin[16];
+	bool v6, ok;
+
+	if (strlen(v) >= sizeof(buf) || addr_split(strcpy(buf, v), &host, &port, &v6))
+		return fail(p, p->line, "'%.60s' is not host:port or [ipv6]:port", v);
+	if (port_parse(port, &a->port))
+		return fail(p, p->line, "bad port in '%.60s' (1..65535)", v);
+	if (v6)
+		ok = inet_pton(AF_INET6, host, bin) == 1;
+	else
+		ok = inet_pton(AF_INET, host, bin) == 1 || (!ip_only && dns_name_ok(host));
+	if (!ok)
+		return fail(p, p->line, "bad host in '%.60s' (%s)", v,
+			    ip_only ? "an IPv4 or [IPv6] address" :
+			    "an IPv4 or [IPv6] address or a DNS name");
+	strcpy(a->host, host);
+	return 0;
+}
+
+static int set_bool(struct parser *p, const char *v, bool *b)
+{
+	if (!strcmp(v, "yes"))
+		*b = true;
+	else if (!strcmp(v, "no"))
+		*b = false;
+	else
+		return fail(p, p->line, "'%.40s' is not yes or no", v);
+	return 0;
+}
+
+/* ---- [esfd] ---- */
+
+static int esfd_set_id(struct parser *p, const char *v)
+{
+	return set_id(p, v, p->cfg->id);
+}
+
+static int esfd_set_role(struct parser *p, const char *v)
+{
+	return set_role(p, v, &p->cfg->role);
+}
+
+static int esfd_set_listen(struct parser *p, const char *v)
+{
+	return set_addr(p, v, true, &p->cfg->listen);
+}
+
+static int esfd_set_control(struct parser *p, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (v[0] != '/' || n > ESFD_SOCK_PATH_MAX || strpbrk(v, " \t"))
+		return fail(p, p->line, "control-socket must be an absolute path "
+			    "of at most %d characters, without spaces",
+			    ESFD_SOCK_PATH_MAX);
+	strcpy(p->cfg->control_socket, v);
+	return 0;
+}
+
+static int esfd_set_backend(struct parser *p, const char *v)
+{
+	static const enum esfd_crypto_backend all[] = {
+		ESFD_BACKEND_AUTO, ESFD_BACKEND_KCAPI, ESFD_BACKEND_OPENSSL,
+	};
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		if (!strcmp(v, esfd_crypto_backend_name(all[i]))) {
+			p->cfg->crypto_backend = all[i];
+			return 0;
+		}
+	}
+	return fail(p, p->line, "unknown crypto-backend '%.40s' (auto, kcapi, openssl)", v);
+}
+
+static int esfd_set_skew(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 1, 3600, &x);
+
+	if (!err)
+		p->cfg->clock_skew = (uint32_t)x;
+	return err;
+}
+
+static const struct key_def esfd_keys[] = {
+	{ "id", esfd_set_id },
+	{ "role", esfd_set_role },
+	{ "listen", esfd_set_listen },
+	{ "control-socket", esfd_set_control },
+	{ "crypto-backend", esfd_set_backend },
+	{ "clock-skew", esfd_set_skew },
+	{ NULL, NULL },
+};
+
+/* ---- [policy NAME] ---- */
+
+static const char *const aead_names[] = {
+	[ESFD_AEAD_GCM] = "gcm(aes)",
+	[ESFD_AEAD_CCM] = "ccm(aes)",
+	[ESFD_AEAD_RFC4106] = "rfc4106(gcm(aes))",
+	[ESFD_AEAD_AUTHENC] = "authenc(hmac(sha256),cbc(aes))",
+};
+
+static int pol_set_aead(struct parser *p, const char *v)
+{
+	int a;
+
+	for (a = ESFD_AEAD_GCM; a <= ESFD_AEAD_AUTHENC; a++) {
+		if (!strcmp(v, aead_names[a])) {
+			cur_policy(p)->aead = (enum esfd_aead)a;
+			return 0;
+		}
+	}
+	return fail(p, p->line, "unknown aead '%.40s' (gcm(aes), ccm(aes), "
+		    "rfc4106(gcm(aes)), authenc(hmac(sha256),cbc(aes)))", v);
+}
+
+static int pol_set_key_size(struct parser *p, const char *v)
+{
+	if (strcmp(v, "128") && strcmp(v, "192") && strcmp(v, "256"))
+		return fail(p, p->line, "key-size must be 128, 192 or 256");
+	cur_policy(p)->key_bits = (unsigned int)atoi(v);
+	return 0;
+}
+
+static int pol_set_tag(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 4, 32, &x);
+
+	if (!err)
+		cur_policy(p)->tag_len = (unsigned int)x;
+	return err;
+}
+
+#define LIFETIME_SETTER(fn, which, field, units)			\
+static int fn(struct parser *p, const char *v)				\
+{									\
+	return number(p, v, units, 0, UINT64_MAX,			\
+		      &cur_policy(p)->which.field);			\
+}
+
+LIFETIME_SETTER(pol_soft_msgs, soft, messages, no_units)
+LIFETIME_SETTER(pol_soft_bytes, soft, bytes, byte_units)
+LIFETIME_SETTER(pol_soft_secs, soft, seconds, time_units)
+LIFETIME_SETTER(pol_hard_msgs, hard, messages, no_units)
+LIFETIME_SETTER(pol_hard_bytes, hard, bytes, byte_units)
+LIFETIME_SETTER(pol_hard_secs, hard, seconds, time_units)
+
+static int pol_set_window(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, 65536, &x);
+
+	if (!err)
+		cur_policy(p)->replay_window = (uint32_t)x;
+	return err;
+}
+
+static int pol_set_hw(struct parser *p, const char *v)
+{
+	return set_bool(p, v, &cur_policy(p)->require_hw);
+}
+
+static int pol_set_classes(struct parser *p, const char *v)
+{
+	uint8_t mask = 0;
+	const char *s = v;
+
+	for (;;) {
+		if (*s < '1' || *s > '3' || (mask & (1u << (*s - '0'))))
+			return fail(p, p->line, "data-classes must list distinct "
+				    "classes 1, 2, 3 separated by commas");
+		mask |= (uint8_t)(1u << (*s - '0'));
+		s++;
+		if (!*s)
+			break;
+		if (*s++ != ',')
+			return fail(p, p->line, "data-classes must list distinct "
+				    "classes 1, 2, 3 separated by commas");
+		while (*s == ' ')
+			s++;
+	}
+	cur_policy(p)->data_classes = mask;
+	return 0;
+}
+
+static int pol_set_rand(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 60, 30 * 86400, &x);
+
+	if (!err)
+		cur_policy(p)->rand_lifetime = (uint32_t)x;
+	return err;
+}
+
+static const struct key_def policy_keys[] = {
+	{ "aead", pol_set_aead },
+	{ "key-size", pol_set_key_size },
+	{ "tag-length", pol_set_tag },
+	{ "lifetime-soft-messages", pol_soft_msgs },
+	{ "lifetime-soft-bytes", pol_soft_bytes },
+	{ "lifetime-soft-seconds", pol_soft_secs },
+	{ "lifetime-hard-messages", pol_hard_msgs },
+	{ "lifetime-hard-bytes", pol_hard_bytes },
+	{ "lifetime-hard-seconds", pol_hard_secs },
+	{ "replay-window", pol_set_window },
+	{ "require-hardware", pol_set_hw },
+	{ "data-classes", pol_set_classes },
+	{ "esprim-rand-lifetime", pol_set_rand },
+	{ NULL, NULL },
+};
+
+/* ---- [peer NAME] ---- */
+
+static int peer_set_id(struct parser *p, const char *v)
+{
+	return set_id(p, v, cur_peer(p)->id);
+}
+
+static int peer_set_role(struct parser *p, const char *v)
+{
+	return set_role(p, v, &cur_peer(p)->role);
+}
+
+static int peer_set_addr(struct parser *p, const char *v)
+{
+	int err = set_addr(p, v, false, &cur_peer(p)->addr);
+
+	if (!err)
+		cur_peer(p)->has_addr = true;
+	return err;
+}
+
+static int peer_set_kpsa_id(struct parser *p, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n > ESFD_KPSA_ID_MAX || esfd_id_check(v, n))
+		return fail(p, p->line, "kpsa-id must be 1..%d printable ASCII "
+			    "characters without spaces", ESFD_KPSA_ID_MAX);
+	strcpy(cur_peer(p)->kpsa_id, v);
+	return 0;
+}
+
+/* Never quote the value: it is a key. */
+static int peer_set_kpsa(struct parser *p, const char *v)
+{
+	struct esfd_peer *pe = cur_peer(p);
+	size_t n = strlen(v);
+
+	if (n < 2 * ESFD_KPSA_MIN || n > 2 * ESFD_KPSA_MAX ||
+	    esfd_hex_decode(v, n, pe->kpsa, sizeof(pe->kpsa), &pe->kpsa_len))
+		return fail(p, p->line, "kpsa must be %d to %d hex digits, an even "
+			    "number (a %d to %d byte key)", 2 * ESFD_KPSA_MIN,
+			    2 * ESFD_KPSA_MAX, ESFD_KPSA_MIN, ESFD_KPSA_MAX);
+	pe->kpsa_line = p->line;
+	return 0;
+}
+
+static int peer_set_kpsa_file(struct parser *p, const char *v)
+{
+	struct esfd_peer *pe = cur_peer(p);
+
+	if (strlen(v) >= 4096)
+		return fail(p, p->line, "kpsa-file path too long");
+	pe->kpsa_file = strdup(v);
+	if (!pe->kpsa_file)
+		return -ENOMEM;
+	pe->kpsa_line = p->line;
+	return 0;
+}
+
+static int peer_set_policy(struct parser *p, const char *v)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a policy name", v);
+	strcpy(p->refs[p->cur].name, v);
+	p->refs[p->cur].line = p->line;
+	return 0;
+}
+
+static const struct key_def peer_keys[] = {
+	{ "id", peer_set_id },
+	{ "role", peer_set_role },
+	{ "address", peer_set_addr },
+	{ "kpsa-id", peer_set_kpsa_id },
+	{ "kpsa", peer_set_kpsa },
+	{ "kpsa-file", peer_set_kpsa_file },
+	{ "policy", peer_set_policy },
+	{ NULL, NULL },
+};
+
+/* ---- section validation ---- */
+
+static void policy_defaults(struct esfd_policy *pol, const char *name)
+{
+	memset(pol, 0, sizeof(*pol));
+	strcpy(pol->name, name);
+	pol->aead = ESFD_AEAD_GCM;
+	pol->key_bits = 256;
+	pol->tag_len = 16;
+	pol->hard.messages = 1ULL << 32;
+	pol->hard.bytes = 1ULL << 36;
+	pol->hard.seconds = 86400;
+	pol->soft.messages = pol->hard.messages / 10 * 9;
+	pol->soft.bytes = pol->hard.bytes / 10 * 9;
+	pol->soft.seconds = pol->hard.seconds / 10 * 9;
+	pol->replay_window = 1024;
+	pol->data_classes = 1u << 1 | 1u << 2 | 1u << 3;
+	pol->rand_lifetime = 3600;
+}
+
+static bool tag_ok(enum esfd_aead a, unsigned int t)
+{
+	switch (a) {
+	case ESFD_AEAD_GCM:
+		return t == 4 || t == 8 || (t >= 12 && t <= 16);
+	case ESFD_AEAD_RFC4106:
+		return t == 8 || t == 12 || t == 16;
+	case ESFD_AEAD_CCM:
+		return t >= 4 && t <= 16 && !(t % 2);
+	case ESFD_AEAD_AUTHENC:
+		return t >= 16 && t <= 32;
+	}
+	return false;
+}
+
+/* A soft limit left unset is 90% of the hard one; set, it must be lower. */
+static int lifetime_pair(struct parser *p, const char *what, uint64_t *soft,
+			 uint64_t hard)
+{
+	char key[40];
+
+	snprintf(key, sizeof(key), "lifetime-soft-%s", what);
+	if (!seen_line(p, key))
+		*soft = hard / 10 * 9;
+	if (*soft && hard && *soft >= hard)
+		return fail(p, blame(p, key), "%s must be below lifetime-hard-%s",
+			    key, what);
+	return 0;
+}
+
+static int end_policy(struct parser *p)
+{
+	struct esfd_policy *pol = cur_policy(p);
+	int err;
+
+	if (!tag_ok(pol->aead, pol->tag_len))
+		return fail(p, blame(p, "tag-length"), "tag-length %u is not "
+			    "valid for %s", pol->tag_len, aead_names[pol->aead]);
+	err = lifetime_pair(p, "messages", &pol->soft.messages, pol->hard.messages);
+	if (!err)
+		err = lifetime_pair(p, "bytes", &pol->soft.bytes, pol->hard.bytes);
+	if (!err)
+		err = lifetime_pair(p, "seconds", &pol->soft.seconds, pol->hard.seconds);
+	return err;
+}
+
+static int end_peer(struct parser *p)
+{
+	struct esfd_peer *pe = cur_peer(p);
+	static const char *const required[] = { "id", "role", "kpsa-id" };
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (!seen_line(p, required[i]))
+			return fail(p, p->sec_line, "[peer %s] needs '%s'",
+				    pe->name, required[i]);
+	if (seen_line(p, "kpsa") && seen_line(p, "kpsa-file"))
+		return fail(p, seen_line(p, "kpsa-file"), "[peer %s] has both kpsa "
+			    "and kpsa-file", pe->name);
+	if (!seen_line(p, "kpsa") && !seen_line(p, "kpsa-file"))
+		return fail(p, p->sec_line, "[peer %s] needs kpsa or kpsa-file",
+			    pe->name);
+	return 0;
+}
+
+static int end_esfd(struct parser *p)
+{
+	if (!seen_line(p, "id"))
+		return fail(p, p->sec_line, "[esfd] needs 'id'");
+	if (!seen_line(p, "role"))
+		return fail(p, p->sec_line, "[esfd] needs 'role'");
+	return 0;
+}
+
+static int end_section(struct parser *p)
+{
+	switch (p->sec) {
+	case SEC_ESFD:
+		return end_esfd(p);
+	case SEC_POLICY:
+		return end_policy(p);
+	case SEC_PEER:
+		return end_peer(p);
+	case SEC_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* ---- sections ---- */
+
+static int begin_policy(struct parser *p, const char *name)
+{
+	struct esfd_config *c = p->cfg;
+	struct esfd_policy *np;
+	size_t i;
+
+	for (i = 0; i < c->n_policies; i++) {
+		if (strcmp(c->policies[i].name, name))
+			continue;
+		if (c->policies[i].line)
+			return fail(p, p->line, "[policy %s] already defined on "
+				    "line %u", name, c->policies[i].line);
+		/* The built-in default, given settings for the first time. */
+		p->cur = i;
+		c->policies[i].line = p->line;
+		return 0;
+	}
+	if (c->n_policies >= ESFD_MAX_POLICIES)
+		return fail(p, p->line, "more than %d policies", ESFD_MAX_POLICIES);
+	np = realloc(c->policies, (c->n_policies + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	c->policies = np;
+	p->cur = c->n_policies++;
+	policy_defaults(&np[p->cur], name);
+	np[p->cur].line = p->line;
+	return 0;
+}
+
+static int begin_peer(struct parser *p, const char *name)
+{
+	struct esfd_config *c = p->cfg;
+	struct policy_ref *nr;
+	struct esfd_peer *np;
+	size_t i;
+
+	for (i = 0; i < c->n_peers; i++)
+		if (!strcmp(c->peers[i].name, name))
+			return fail(p, p->line, "[peer %s] already defined on line %u",
+				    name, c->peers[i].line);
+	if (c->n_peers >= ESFD_MAX_PEERS)
+		return fail(p, p->line, "more than %d peers", ESFD_MAX_PEERS);
+	np = realloc(c->peers, (c->n_peers + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	c->peers = np;
+	nr = realloc(p->refs, (c->n_peers + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	p->refs = nr;
+	p->cur = c->n_peers++;
+	memset(&np[p->cur], 0, sizeof(np[p->cur]));
+	memset(&nr[p->cur], 0, sizeof(nr[p->cur]));
+	strcpy(np[p->cur].name, name);
+	np[p->cur].line = p->line;
+	return 0;
+}
+
+static int begin_section(struct parser *p, enum section sec, const char *name)
+{
+	int err = end_section(p);
+
+	if (err)
+		return err;
+	memset(p->seen, 0, sizeof(p->seen));
+	p->sec = sec;
+	p->sec_line = p->line;
+	switch (sec) {
+	case SEC_ESFD:
+		if (p->esfd_line)
+			return fail(p, p->line, "[esfd] already defined on line %u",
+				    p->esfd_line);
+		p->esfd_line = p->line;
+		p->keys = esfd_keys;
+		return 0;
+	case SEC_POLICY:
+		p->keys = policy_keys;
+		return begin_policy(p, name);
+	case SEC_PEER:
+		p->keys = peer_keys;
+		return begin_peer(p, name);
+	case SEC_NONE:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* "[esfd]", "[policy NAME]" or "[peer NAME]". */
+static int parse_header(struct parser *p, char *s)
+{
+	size_t n = strlen(s);
+	char *name, *arg;
+
+	if (s[n - 1] != ']')
+		return fail(p, p->line, "section header must end with ']'");
+	s[n - 1] = '\0';
+	name = s + 1;
+	arg = strchr(name, ' ');
+	if (arg)
+		*arg++ = '\0';
+	if (!strcmp(name, "esfd"))
+		return arg ? fail(p, p->line, "[esfd] takes no name") :
+			     begin_section(p, SEC_ESFD, NULL);
+	if (strcmp(name, "policy") && strcmp(name, "peer"))
+		return fail(p, p->line, "unknown section '[%.40s]' (esfd, policy "
+			    "NAME, peer NAME)", name);
+	if (!arg || name_check(arg))
+		return fail(p, p->line, "[%s NAME] needs a name of 1..%d "
+			    "characters A-Z a-z 0-9 . _ -", name, ESFD_NAME_MAX);
+	return begin_section(p, name[1] == 'o' ? SEC_POLICY : SEC_PEER, arg);
+}
+
+static int parse_kv(struct parser *p, char *s)
+{
+	char *eq = strchr(s, '='), *k_end, *v;
+	size_t i;
+
+	if (!eq)
+		return fail(p, p->line, "expected 'key = value', a [section] "
+			    "header or a comment");
+	for (k_end = eq; k_end > s && (k_end[-1] == ' ' || k_end[-1] == '\t');)
+		k_end--;
+	*k_end = '\0';
+	for (v = eq + 1; *v == ' ' || *v == '\t';)
+		v++;
+	if (p->sec == SEC_NONE)
+		return fail(p, p->line, "'%.40s' outside a section", s);
+	for (i = 0; p->keys[i].name; i++)
+		if (!strcmp(p->keys[i].name, s))
+			break;
+	if (!p->keys[i].name)
+		return fail(p, p->line, "unknown key '%.40s' in this section", s);
+	if (p->seen[i])
+		return fail(p, p->line, "'%s' already set on line %u", s, p->seen[i]);
+	if (!*v)
+		return fail(p, p->line, "'%s' needs a value", s);
+	p->seen[i] = p->line;
+	return p->keys[i].set(p, v);
+}
+
+static int parse_line(struct parser *p, char *s)
+{
+	size_t n = strlen(s), i;
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s || *s == '#' || *s == ';')
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    (unsigned char)s[i] > 0x7e)
+			return fail(p, p->line, "%s character at column %zu "
+				    "(only comments may hold them)",
+				    (unsigned char)s[i] > 0x7e ? "non-ASCII" :
+				    "control", i + 1);
+	return s[0] == '[' ? parse_header(p, s) : parse_kv(p, s);
+}
+
+/* ---- whole file ---- */
+
+static int resolve_policies(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	size_t i, k;
+
+	for (i = 0; i < c->n_peers; i++) {
+		if (!p->refs[i].line)
+			continue; /* "default", index 0 */
+		for (k = 0; k < c->n_policies; k++)
+			if (!strcmp(c->policies[k].name, p->refs[i].name))
+				break;
+		if (k == c->n_policies)
+			return fail(p, p->refs[i].line, "no [policy %s]",
+				    p->refs[i].name);
+		c->peers[i].policy = k;
+	}
+	return 0;
+}
+
+static int check_peer_ids(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	size_t i, k;
+
+	for (i = 0; i < c->n_peers; i++) {
+		if (!strcmp(c->peers[i].id, c->id))
+			return fail(p, c->peers[i].line, "[peer %s] has this "
+				    "daemon's own id", c->peers[i].name);
+		for (k = 0; k < i; k++)
+			if (!strcmp(c->peers[i].id, c->peers[k].id))
+				return fail(p, c->peers[i].line, "[peer %s] has the "
+					    "id of [peer %s]", c->peers[i].name,
+					    c->peers[k].name);
+	}
+	return 0;
+}
+
+static int config_defaults(struct esfd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->listen.host, "::");
+	cfg->listen.port = 7414;
+	strcpy(cfg->control_socket, "/run/esfd/control.sock");
+	cfg->crypto_backend = ESFD_BACKEND_AUTO;
+	cfg->clock_skew = 120;
+	cfg->policies = calloc(1, sizeof(*cfg->policies));
+	if (!cfg->policies)
+		return -ENOMEM;
+	policy_defaults(&cfg->policies[0], "default");
+	cfg->n_policies = 1;
+	return 0;
+}
+
+static int parse_lines(struct parser *p, const char *buf, size_t len)
+{
+	char line[ESFD_CONFIG_LINE_MAX + 2];
+	size_t off = 0;
+	int err = 0;
+
+	while (!err && off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - buf - off) : len - off;
+
+		p->line++;
+		if (n > ESFD_CONFIG_LINE_MAX)
+			err = fail(p, p->line, "line longer than %d characters",
+				   ESFD_CONFIG_LINE_MAX);
+		else if (memchr(buf + off, '\0', n))
+			err = fail(p, p->line, "NUL byte");
+		else {
+			memcpy(line, buf + off, n);
+			line[n] = '\0';
+			err = parse_line(p, line);
+		}
+		off += n + 1;
+	}
+	/* The line may have held a key. */
+	explicit_bzero(line, sizeof(line));
+	return err;
+}
+
+int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
+		      struct esfd_config_error *err)
+{
+	struct parser p = { .cfg = cfg, .err = err };
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	ret = config_defaults(cfg);
+	if (ret)
+		return ret;
+	if (len > ESFD_CONFIG_MAX) {
+		snprintf(err->msg, sizeof(err->msg), "larger than %d bytes",
+			 ESFD_CONFIG_MAX);
+		return -EFBIG;
+	}
+	ret = parse_lines(&p, buf, len);
+	if (!ret)
+		ret = end_section(&p);
+	if (!ret && !p.esfd_line)
+		ret = fail(&p, 0, "no [esfd] section");
+	if (!ret)
+		ret = resolve_policies(&p);
+	if (!ret)
+		ret = check_peer_ids(&p);
+	free(p.refs);
+	return ret;
+}
+
+/* ---- files ---- */
+
+static int key_file_read(int fd, struct esfd_peer *pe)
+{
+	char buf[2 * ESFD_KPSA_MAX + 3];
+	ssize_t n;
+	size_t len;
+	int err;
+
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	len = (size_t)n;
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len && buf[len - 1] == '\r')
+		len--;
+	err = -EINVAL;
+	if (len >= 2 * ESFD_KPSA_MIN && len <= 2 * ESFD_KPSA_MAX &&
+	    !esfd_hex_decode(buf, len, pe->kpsa, sizeof(pe->kpsa), &pe->kpsa_len))
+		err = 0;
+	explicit_bzero(buf, sizeof(buf));
+	return err;
+}
+
+/* Regular, ours or root's, and no access for group or others. */
+static int private_file(int fd, const char *path, struct esfd_config_error *e,
+			unsigned int line)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	e->line = line;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(e->msg, sizeof(e->msg), "%.120s: not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(e->msg, sizeof(e->msg), "%.120s: owned by uid %u, "
+			 "neither root nor us", path, (unsigned int)st.st_uid);
+		return -EACCES;
+	}
+	if (st.st_mode & 077) {
+		snprintf(e->msg, sizeof(e->msg), "%.120s: accessible to group or "
+			 "others (mode %04o); chmod 600 it", path,
+			 (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	e->line = 0;
+	return 0;
+}
+
+static int load_key(struct esfd_peer *pe, const char *base_dir,
+		    struct esfd_config_error *e)
+{
+	char path[4096 + 4096 + 2];
+	int fd, err;
+
+	if (pe->kpsa_file[0] == '/' || !base_dir)
+		snprintf(path, sizeof(path), "%s", pe->kpsa_file);
+	else
+		snprintf(path, sizeof(path), "%s/%s", base_dir, pe->kpsa_file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		e->line = pe->kpsa_line;
+		snprintf(e->msg, sizeof(e->msg), "%.120s: %s", path, strerror(-err));
+		return err;
+	}
+	err = private_file(fd, path, e, pe->kpsa_line);
+	if (!err) {
+		err = key_file_read(fd, pe);
+		if (err) {
+			e->line = pe->kpsa_line;
+			snprintf(e->msg, sizeof(e->msg), "%.120s: must hold %d to "
+				 "%d hex digits on one line", path,
+				 2 * ESFD_KPSA_MIN, 2 * ESFD_KPSA_MAX);
+		}
+	}
+	close(fd);
+	return err;
+}
+
+int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
+			  struct esfd_config_error *err)
+{
+	size_t i;
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	for (i = 0; i < cfg->n_peers; i++) {
+		if (!cfg->peers[i].kpsa_file)
+			continue;
+		ret = load_key(&cfg->peers[i], base_dir, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool has_inline_keys(const struct esfd_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_peers; i++)
+		if (!cfg->peers[i].kpsa_file)
+			return true;
+	return false;
+}
+
+static int read_all(int fd, char **out, size_t *len, struct stat *st)
+{
+	size_t got = 0;
+	char *buf;
+
+	if (fstat(fd, st))
+		return -errno;
+	if (st->st_size > ESFD_CONFIG_MAX)
+		return -EFBIG;
+	buf = malloc((size_t)st->st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got < (size_t)st->st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st->st_size - got);
+
+		if (n <= 0) {
+			int e = n < 0 ? -errno : -EIO;
+
+			explicit_bzero(buf, got);
+			free(buf);
+			return e;
+		}
+		got += (size_t)n;
+	}
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+static int config_file_check(const struct stat *st, const char *path,
+			     const struct esfd_config *cfg,
+			     struct esfd_config_error *e)
+{
+	if (!S_ISREG(st->st_mode) || (st->st_mode & 022)) {
+		snprintf(e->msg, sizeof(e->msg), "%.120s: must be a regular file "
+			 "not writable by group or others", path);
+		return -EACCES;
+	}
+	if (has_inline_keys(cfg) && (st->st_mode & 044)) {
+		snprintf(e->msg, sizeof(e->msg), "%.120s: holds inline keys but is "
+			 "readable by group or others; chmod 600 it", path);
+		return -EACCES;
+	}
+	return 0;
+}
+
+static void dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+int esfd_config_load(const char *path, struct esfd_config *cfg,
+		     struct esfd_config_error *err)
+{
+	char dir[4096];
+	struct stat st;
+	size_t len = 0;
+	char *buf = NULL;
+	int fd, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(err, 0, sizeof(*err));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err->msg, sizeof(err->msg), "%.120s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = read_all(fd, &buf, &len, &st);
+	close(fd);
+	if (ret) {
+		snprintf(err->msg, sizeof(err->msg), "%.120s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = esfd_config_parse(buf, len, cfg, err);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (!ret)
+		ret = config_file_check(&st, path, cfg, err);
+	dir_of(path, dir, sizeof(dir));
+	if (!ret)
+		ret = esfd_config_load_keys(cfg, dir, err);
+	return ret;
+}
+
+void esfd_config_free(struct esfd_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_peers; i++) {
+		free(cfg->peers[i].kpsa_file);
+		explicit_bzero(&cfg->peers[i], sizeof(cfg->peers[i]));
+	}
+	free(cfg->peers);
+	free(cfg->policies);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct esfd_peer *esfd_config_peer_by_id(const struct esfd_config *cfg,
+					       const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_peers; i++)
+		if (!strcmp(cfg->peers[i].id, id))
+			return &cfg->peers[i];
+	return NULL;
+}
+
+const char *esfd_aead_name(enum esfd_aead a)
+{
+	if (a < ESFD_AEAD_GCM || a > ESFD_AEAD_AUTHENC)
+		return NULL;
+	return aead_names[a];
+}
+
+size_t esfd_policy_key_len(const struct esfd_policy *p)
+{
+	size_t aes = p->key_bits / 8;
+
+	return p->aead == ESFD_AEAD_AUTHENC ? 32 + aes : aes;
+}
+
+const char *esfd_role_name(enum esfd_role r)
+{
+	switch (r) {
+	case ESFD_ROLE_SERVER:
+		return "server";
+	case ESFD_ROLE_GATEWAY:
+		return "gateway";
+	case ESFD_ROLE_DEVICE:
+		return "device";
+	case ESFD_ROLE_PEER:
+		return "peer";
+	}
+	return "unknown";
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * esfd configuration file: identity, peers, credentials and policies. The
+ * format is described in docs/esfd.conf.md; user/esfd/esfd.conf.example is
+ * a complete example. The parser is strict: an unknown section or key, a
+ * key given twice, a value out of range or a missing required key fails
+ * with the line number and a message that never contains key material.
+ */
+#ifndef ESFD_CONFIG_H
+#define ESFD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enc.h"
+#include "hmac.h"
+
+#define ESFD_NAME_MAX		32
+#define ESFD_KPSA_MIN		16
+#define ESFD_KPSA_MAX		64
+#define ESFD_KPSA_ID_MAX	64
+#define ESFD_HOST_MAX		253
+#define ESFD_SOCK_PATH_MAX	107
+#define ESFD_MAX_PEERS		4096
+#define ESFD_MAX_POLICIES	64
+#define ESFD_CONFIG_MAX		(1 << 20)
+#define ESFD_CONFIG_LINE_MAX	4096
+
+/**
+ * enum esfd_role - what an entity is in the oneM2M topology
+ * @ESFD_ROLE_SERVER: infrastructure node (IN-CSE)
+ * @ESFD_ROLE_GATEWAY: middle node (MN-CSE)
+ * @ESFD_ROLE_DEVICE: application dedicated node or device (ADN/ASN)
+ * @ESFD_ROLE_PEER: a peer of equal standing (vehicle to vehicle)
+ */
+enum esfd_role {
+	ESFD_ROLE_SERVER = 1,
+	ESFD_ROLE_GATEWAY = 2,
+	ESFD_ROLE_DEVICE = 3,
+	ESFD_ROLE_PEER = 4,
+};
+
+/**
+ * enum esfd_aead - payload protection algorithm of a policy
+ * @ESFD_AEAD_GCM: gcm(aes)
+ * @ESFD_AEAD_CCM: ccm(aes)
+ * @ESFD_AEAD_RFC4106: rfc4106(gcm(aes))
+ * @ESFD_AEAD_AUTHENC: authenc(hmac(sha256),cbc(aes))
+ */
+enum esfd_aead {
+	ESFD_AEAD_GCM = 1,
+	ESFD_AEAD_CCM = 2,
+	ESFD_AEAD_RFC4106 = 3,
+	ESFD_AEAD_AUTHENC = 4,
+};
+
+/**
+ * struct esfd_lifetime - session limits; 0 is no limit
+ * @messages: records
+ * @bytes: input bytes
+ * @seconds: seconds since creation
+ */
+struct esfd_lifetime {
+	uint64_t messages;
+	uint64_t bytes;
+	uint64_t seconds;
+};
+
+/**
+ * struct esfd_policy - how sessions with a peer are protected
+ * @name: the policy's name ("default" always exists)
+ * @aead: algorithm
+ * @key_bits: AES key size, 128, 192 or 256
+ * @tag_len: tag length in bytes, valid for @aead (see <linux/esf.h>)
+ * @soft: soft lifetime: rekey when crossed
+ * @hard: hard lifetime: the kernel stops the session
+ * @replay_window: OPEN replay window, 0 .. 65536
+ * @require_hw: refuse sessions not served off-CPU
+ * @data_classes: bit n set when target data class n (1..3) is allowed
+ * @rand_lifetime: lifetime of the ESPrim rand objects esfd creates, seconds
+ * @line: line of its [policy] header, 0 for the built-in default
+ */
+struct esfd_policy {
+	char name[ESFD_NAME_MAX + 1];
+	enum esfd_aead aead;
+	unsigned int key_bits;
+	unsigned int tag_len;
+	struct esfd_lifetime soft;
+	struct esfd_lifetime hard;
+	uint32_t replay_window;
+	bool require_hw;
+	uint8_t data_classes;
+	uint32_t rand_lifetime;
+	unsigned int line;
+};
+
+/**
+ * struct esfd_addr - a transport address
+ * @host: IPv4 address, IPv6 address (without brackets) or DNS name
+ * @port: 1 .. 65535
+ */
+struct esfd_addr {
+	char host[ESFD_HOST_MAX + 1];
+	uint16_t port;
+};
+
+/**
+ * struct esfd_peer - a peer esfd talks to
+ * @name: the section name
+ * @id: the peer's oneM2M id (CSE-ID or AE-ID)
+ * @role: its role
+ * @has_addr: @addr is set (else esfd only answers it)
+ * @addr: where to reach it
+ * @kpsa_id: KpsaId: names the pairwise key (JWE "kid", message key id)
+ * @kpsa: the pre-provisioned symmetric key; never logged
+ * @kpsa_len: its length, 16 .. 64 (0 until esfd_config_load_keys())
+ * @kpsa_file: where the key is read from, or NULL when given inline
+ * @policy: index into &esfd_config.policies
+ * @line: line of its [peer] header
+ * @kpsa_line: line of its kpsa or kpsa-file key
+ */
+struct esfd_peer {
+	char name[ESFD_NAME_MAX + 1];
+	char id[ESFD_ID_MAX + 1];
+	enum esfd_role role;
+	bool has_addr;
+	struct esfd_addr addr;
+	char kpsa_id[ESFD_KPSA_ID_MAX + 1];
+	uint8_t kpsa[ESFD_KPSA_MAX];
+	size_t kpsa_len;
+	char *kpsa_file;
+	size_t policy;
+	unsigned int line;
+	unsigned int kpsa_line;
+};
+
+/**
+ * struct esfd_config - a parsed configuration
+ * @id: this daemon's oneM2M id
+ * @role: its role
+ * @listen: address the peer transport listens on
+ * @control_socket: path of the local control socket
+ * @crypto_backend: HMAC backend for esfd_crypto_select()
+ * @clock_skew: largest accepted difference between a peer's clock and ours
+ * @policies: the policies, "default" first
+ * @n_policies: how many
+ * @peers: the peers, in file order
+ * @n_peers: how many
+ */
+struct esfd_config {
+	char id[ESFD_ID_MAX + 1];
+	enum esfd_role role;
+	struct esfd_addr listen;
+	char control_socket[ESFD_SOCK_PATH_MAX + 1];
+	enum esfd_crypto_backend crypto_backend;
+	uint32_t clock_skew;
+	struct esfd_policy *policies;
+	size_t n_policies;
+	struct esfd_peer *peers;
+	size_t n_peers;
+};
+
+/**
+ * struct esfd_config_error - where and why parsing failed
+ * @line: 1-based line number, 0 when the error is not about one line
+ * @msg: what is wrong, NUL-terminated; never contains key material
+ */
+struct esfd_config_error {
+	unsigned int line;
+	char msg[200];
+};
+
+/**
+ * esfd_config_parse() - parse configuration text
+ * @buf: the text (need not be NUL-terminated; NUL bytes are an error)
+ * @len: its length, at most ESFD_CONFIG_MAX
+ * @cfg: filled in; release with esfd_config_free() (also after failure)
+ * @err: set on failure
+ *
+ * Keys given as kpsa-file are not read here (esfd_config_load_keys()), so
+ * parsing touches nothing outside @buf.
+ *
+ * Return: 0, -EINVAL with @err set, -EFBIG for oversized input, -ENOMEM.
+ */
+int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
+		      struct esfd_config_error *err);
+
+/**
+ * esfd_config_load_keys() - read the kpsa-file of every peer
+ * @cfg: a parsed configuration
+ * @base_dir: directory relative kpsa-file paths are taken from
+ * @err: set on failure, with the line of the kpsa-file key
+ *
+ * A key file holds the key in hex on one line. It must be a regular file
+ * owned by root or the effective user and not accessible to group or
+ * others.
+ *
+ * Return: 0; -EACCES for a file with loose permissions or a foreign owner;
+ * -EINVAL for bad content; the error of open(2) or read(2).
+ */
+int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
+			  struct esfd_config_error *err);
+
+/**
+ * esfd_config_load() - read, parse and load the keys of a configuration file
+ * @path: the file
+ * @cfg: filled in; release with esfd_config_free() (also after failure)
+ * @err: set on failure
+ *
+ * The file must not be writable by group or others, and when it holds
+ * inline keys, not readable by them either.
+ *
+ * Return: 0, or the errors of esfd_config_parse() and
+ * esfd_config_load_keys(), -EACCES, or the error of open(2) and read(2).
+ */
+int esfd_config_load(const char *path, struct esfd_config *cfg,
+		     struct esfd_config_error *err);
+
+/**
+ * esfd_config_free() - release a configuration, wiping every key
+ * @cfg: the configuration; zeroed afterwards
+ */
+void esfd_config_free(struct esfd_config *cfg);
+
+/**
+ * esfd_config_peer_by_id() - find a peer by its oneM2M id
+ * @cfg: the configuration
+ * @id: the id
+ *
+ * Return: the peer, or NULL.
+ */
+const struct esfd_peer *esfd_config_peer_by_id(const struct esfd_config *cfg,
+					       const char *id);
+
+/**
+ * esfd_aead_name() - crypto API name of an algorithm (ESF_A_ALG)
+ * @a: the algorithm
+ *
+ * Return: "gcm(aes)", ..., or NULL for an unknown @a.
+ */
+const char *esfd_aead_name(enum esfd_aead a);
+
+/**
+ * esfd_policy_key_len() - length of the session key a policy needs
+ * @p: the policy
+ *
+ * Return: bytes of ESF_A_KEY: the AES key, preceded for authenc by a
+ * 32-byte HMAC key.
+ */
+size_t esfd_policy_key_len(const struct esfd_policy *p);
+
+/**
+ * esfd_role_name() - printable name of a role
+ * @r: the role
+ *
+ * Return: "server", "gateway", "device", "peer" or "unknown".
+ */
+const char *esfd_role_name(enum esfd_role r);
+
+#endif /* ESFD_CONFIG_H */

@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfd configuration parser: the shipped example parses to what it says,
+ * defaults are as documented, a table of malformed files fails at the
+ * right line with the right message, several hundred generated mutations of
+ * the example (lines deleted, duplicated, replaced, garbage inserted) fail
+ * at the line that was changed, no error message ever quotes a key, and
+ * key files and the configuration file are refused when others can read
+ * them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "esfd_testutil.h"
+#include "../esfd/config.h"
+
+/* The example's inline key, which must never show up in a message. */
+#define EXAMPLE_KEY "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+static int parse(const char *text, struct esfd_config *c, struct esfd_config_error *e)
+{
+	return esfd_config_parse(text, strlen(text), c, e);
+}
+
+static char *example(size_t *len)
+{
+	char *path = esfd_test_find("ESF_SRCDIR", "user/esfd/esfd.conf.example");
+	char *text;
+
+	if (!path) {
+		fprintf(stderr, "# user/esfd/esfd.conf.example not found: set "
+			"ESF_SRCDIR to the checkout's esfd.conf.example\n");
+		return NULL;
+	}
+	text = esfd_test_read_file(path, len);
+	free(path);
+	return text;
+}
+
+TEST(example_file)
+{
+	struct esfd_config c;
+	struct esfd_config_error e;
+	const struct esfd_peer *p;
+	const struct esfd_policy *pol;
+	size_t len;
+	char *text = example(&len);
+
+	ASSERT_NE(NULL, text);
+	ASSERT_EQ(0, esfd_config_parse(text, len, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	EXPECT_STREQ("/mn-cse-gw01", c.id);
+	EXPECT_EQ(ESFD_ROLE_GATEWAY, c.role);
+	EXPECT_STREQ("::", c.listen.host);
+	EXPECT_EQ(7414, c.listen.port);
+	EXPECT_STREQ("/run/esfd/control.sock", c.control_socket);
+	EXPECT_EQ(ESFD_BACKEND_AUTO, c.crypto_backend);
+	EXPECT_EQ(120, c.clock_skew);
+	ASSERT_EQ(3, c.n_policies);
+	ASSERT_EQ(3, c.n_peers);
+
+	pol = &c.policies[0];
+	EXPECT_STREQ("default", pol->name);
+	EXPECT_EQ(86400, pol->hard.seconds);
+	EXPECT_EQ(77760, pol->soft.seconds);
+	EXPECT_EQ(1ULL << 36, pol->hard.bytes);
+	EXPECT_EQ(3600, pol->rand_lifetime);
+	EXPECT_EQ(0x0e, pol->data_classes);
+
+	p = esfd_config_peer_by_id(&c, "Csensor-07");
+	ASSERT_NE(NULL, p);
+	pol = &c.policies[p->policy];
+	EXPECT_STREQ("devices", pol->name);
+	EXPECT_EQ(ESFD_AEAD_CCM, pol->aead);
+	EXPECT_STREQ("ccm(aes)", esfd_aead_name(pol->aead));
+	EXPECT_EQ(16, esfd_policy_key_len(pol));
+	EXPECT_EQ(8, pol->tag_len);
+	EXPECT_EQ(18000, pol->soft.seconds);
+	EXPECT_EQ(21600, pol->hard.seconds);
+	EXPECT_EQ(900000, pol->soft.messages);
+	/* Hard bytes stay at the default, soft bytes follow them. */
+	EXPECT_EQ((1ULL << 36) / 10 * 9, pol->soft.bytes);
+	EXPECT_EQ(64, pol->replay_window);
+	EXPECT_EQ(1u << 3, pol->data_classes);
+	EXPECT_EQ(1800, pol->rand_lifetime);
+	EXPECT_STREQ("192.0.2.17", p->addr.host);
+	EXPECT_STREQ("/etc/esfd/keys/sensor-07.key", p->kpsa_file);
+	EXPECT_EQ(0, p->kpsa_len);
+
+	p = esfd_config_peer_by_id(&c, "/in-cse-01");
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(ESFD_ROLE_SERVER, p->role);
+	EXPECT_STREQ("in.example.net", p->addr.host);
+	EXPECT_STREQ("keys/in-cse.key", p->kpsa_file);
+	EXPECT_STREQ("kpsa-gw01-in", p->kpsa_id);
+	EXPECT_TRUE(c.policies[p->policy].require_hw);
+	EXPECT_EQ(32, esfd_policy_key_len(&c.policies[p->policy]));
+
+	p = esfd_config_peer_by_id(&c, "Cvalve-03");
+	ASSERT_NE(NULL, p);
+	EXPECT_FALSE(p->has_addr);
+	EXPECT_EQ(NULL, p->kpsa_file);
+	ASSERT_EQ(32, p->kpsa_len);
+	EXPECT_EQ(0x00, p->kpsa[0]);
+	EXPECT_EQ(0x1f, p->kpsa[31]);
+	EXPECT_EQ(NULL, esfd_config_peer_by_id(&c, "Cnobody"));
+	esfd_config_free(&c);
+	free(text);
+	esfd_test_leaks();
+}
+
+TEST(defaults)
+{
+	struct esfd_config c;
+	struct esfd_config_error e;
+	const struct esfd_policy *p;
+
+	ASSERT_EQ(0, parse("[esfd]\nid = /gw\nrole = gateway", &c, &e));
+	EXPECT_EQ(0, c.n_peers);
+	ASSERT_EQ(1, c.n_policies);
+	p = &c.policies[0];
+	EXPECT_EQ(ESFD_AEAD_GCM, p->aead);
+	EXPECT_EQ(256, p->key_bits);
+	EXPECT_EQ(16, p->tag_len);
+	EXPECT_EQ(1ULL << 32, p->hard.messages);
+	EXPECT_EQ((1ULL << 32) / 10 * 9, p->soft.messages);
+	EXPECT_EQ(1024, p->replay_window);
+	EXPECT_FALSE(p->require_hw);
+	EXPECT_EQ(3600, p->rand_lifetime);
+	esfd_config_free(&c);
+	/* Soft follows a changed hard limit; hard 0 (no limit) gives soft 0. */
+	ASSERT_EQ(0, parse("[esfd]\nid=/gw\nrole=peer\n[policy x]\n"
+			   "lifetime-hard-seconds = 1000\nlifetime-hard-bytes = 0\n"
+			   "aead = authenc(hmac(sha256),cbc(aes))\ntag-length = 32\n"
+			   "key-size = 128\n", &c, &e));
+	p = &c.policies[1];
+	EXPECT_EQ(900, p->soft.seconds);
+	EXPECT_EQ(0, p->soft.bytes);
+	EXPECT_EQ(48, esfd_policy_key_len(p));
+	EXPECT_STREQ("authenc(hmac(sha256),cbc(aes))", esfd_aead_name(p->aead));
+	esfd_config_free(&c);
+	/* CRLF files, tabs, comments with UTF-8. */
+	ASSERT_EQ(0, parse("# caf\xc3\xa9\r\n[esfd]\r\n\tid\t=\t/gw \r\n"
+			   "  ; x\r\nrole=server\r\n", &c, &e)) TH_LOG("%s", e.msg);
+	EXPECT_STREQ("/gw", c.id);
+	esfd_config_free(&c);
+	esfd_test_leaks();
+}
+
+struct bad_conf {
+	const char *text;	/* appended to a valid [esfd] of 3 lines */
+	unsigned int line;
+	const char *msg;	/* a substring of the message */
+};
+
+#define PEER "[peer p]\nid = /in\nrole = server\nkpsa-id = k\n"
+#define KEY32 "00112233445566778899aabbccddeeff"
+
+static const struct bad_conf bad[] = {
+	{ "garbage", 4, "expected 'key = value'" },
+	{ "[esfd", 4, "must end with ']'" },
+	{ "[]", 4, "unknown section" },
+	{ "[global]", 4, "unknown section '[global]'" },
+	{ "[esfd x]", 4, "takes no name" },
+	{ "[esfd]", 4, "[esfd] already defined on line 1" },
+	{ "[peer]", 4, "needs a name" },
+	{ "[policy]", 4, "needs a name" },
+	{ "[peer a b]", 4, "needs a name" },
+	{ "[peer  a]", 4, "needs a name" },
+	{ "[peer a/b]", 4, "needs a name" },
+	{ "[peer aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]", 4, "needs a name" },
+	{ "[Peer a]", 4, "unknown section" },
+	{ " [peer a] x", 4, "must end with ']'" },
+	{ "id = /x", 4, "'id' already set on line 2" },
+	{ "ID = /x", 4, "unknown key 'ID'" },
+	{ "listen = ", 4, "'listen' needs a value" },
+	{ "listen", 4, "expected 'key = value'" },
+	{ "= x", 4, "unknown key ''" },
+	{ "listen = 0.0.0.0", 4, "not host:port" },
+	{ "listen = 0.0.0.0:0", 4, "bad port" },
+	{ "listen = 0.0.0.0:65536", 4, "bad port" },
+	{ "listen = 0.0.0.0:080", 4, "bad port" },
+	{ "listen = 0.0.0.0:+80", 4, "bad port" },
+	{ "listen = 0.0.0.0:", 4, "bad port" },
+	{ "listen = ::1:80", 4, "not host:port" },
+	{ "listen = [::1]80", 4, "not host:port" },
+	{ "listen = [::g]:80", 4, "bad host" },
+	{ "listen = 256.0.0.1:80", 4, "bad host" },
+	{ "listen = host.example:80", 4, "bad host" },
+	{ "control-socket = run/esfd.sock", 4, "absolute path" },
+	{ "control-socket = /run/esfd/a b", 4, "absolute path" },
+	{ "control-socket = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 4, "absolute path" },
+	{ "crypto-backend = kernel", 4, "unknown crypto-backend" },
+	{ "clock-skew = 0", 4, "out of range" },
+	{ "clock-skew = 2h", 4, "out of range" },
+	{ "clock-skew = 2 m", 4, "not a number" },
+	{ "clock-skew = 2M", 4, "not a number" },
+	{ "clock-skew = -5", 4, "not a number" },
+	{ "x\x01y = 1", 4, "control character at column 2" },
+	{ "id\xc3\xa9 = 1", 4, "non-ASCII character at column 3" },
+	{ "[policy p]\naead = gcm", 5, "unknown aead" },
+	{ "[policy p]\naead = GCM(AES)", 5, "unknown aead" },
+	{ "[policy p]\nkey-size = 512", 5, "128, 192 or 256" },
+	{ "[policy p]\nkey-size = 0x80", 5, "128, 192 or 256" },
+	{ "[policy p]\ntag-length = 3", 5, "out of range" },
+	{ "[policy p]\ntag-length = 33", 5, "out of range" },
+	{ "[policy p]\ntag-length = 10", 5, "not valid for gcm(aes)" },
+	{ "[policy p]\naead = ccm(aes)\ntag-length = 7", 6, "not valid for ccm(aes)" },
+	{ "[policy p]\ntag-length = 14\naead = rfc4106(gcm(aes))", 5,
+	  "not valid for rfc4106(gcm(aes))" },
+	{ "[policy p]\naead = authenc(hmac(sha256),cbc(aes))\ntag-length = 8", 6,
+	  "not valid for authenc" },
+	{ "[policy p]\nreplay-window = 65537", 5, "out of range" },
+	{ "[policy p]\nrequire-hardware = true", 5, "not yes or no" },
+	{ "[policy p]\ndata-classes = 4", 5, "data-classes" },
+	{ "[policy p]\ndata-classes = 1,1", 5, "data-classes" },
+	{ "[policy p]\ndata-classes = 1,", 5, "data-classes" },
+	{ "[policy p]\ndata-classes = ,1", 5, "data-classes" },
+	{ "[policy p]\ndata-classes = 1;2", 5, "data-classes" },
+	{ "[policy p]\ndata-classes = 0", 5, "data-classes" },
+	{ "[policy p]\nesprim-rand-lifetime = 59", 5, "out of range" },
+	{ "[policy p]\nesprim-rand-lifetime = 31d", 5, "out of range" },
+	{ "[policy p]\nlifetime-hard-bytes = 1P", 5, "not a number" },
+	{ "[policy p]\nlifetime-hard-bytes = 16777216T", 5, "out of range" },
+	{ "[policy p]\nlifetime-hard-messages = 18446744073709551616", 5, "out of range" },
+	{ "[policy p]\nlifetime-hard-messages = 1K", 5, "not a number" },
+	{ "[policy p]\nlifetime-hard-seconds = 1w", 5, "not a number" },
+	{ "[policy p]\nlifetime-soft-seconds = 100\nlifetime-hard-seconds = 100", 5,
+	  "must be below" },
+	{ "[policy p]\nlifetime-hard-messages = 10\nlifetime-soft-messages = 11", 6,
+	  "must be below" },
+	{ "[policy p]\nlifetime-soft-bytes = 2G\nlifetime-hard-bytes = 1G", 5,
+	  "must be below" },
+	{ "[policy p]\nkpsa = " KEY32, 5, "unknown key 'kpsa'" },
+	{ "[policy p]\n[policy p]", 5, "[policy p] already defined on line 4" },
+	{ "[policy default]\n[policy default]", 5, "already defined on line 4" },
+	{ PEER, 4, "needs kpsa or kpsa-file" },
+	{ "[peer p]\nrole = server\nkpsa-id = k\nkpsa = " KEY32, 4, "needs 'id'" },
+	{ "[peer p]\nid = /in\nkpsa-id = k\nkpsa = " KEY32, 4, "needs 'role'" },
+	{ "[peer p]\nid = /in\nrole = server\nkpsa = " KEY32, 4, "needs 'kpsa-id'" },
+	{ PEER "kpsa = " KEY32 "\nkpsa-file = k", 9, "both kpsa and kpsa-file" },
+	{ PEER "kpsa = " KEY32 "\nkpsa = " KEY32, 9, "'kpsa' already set on line 8" },
+	{ PEER "kpsa = 0011", 8, "32 to 128 hex digits" },
+	{ PEER "kpsa = " KEY32 "0", 8, "32 to 128 hex digits" },
+	{ PEER "kpsa = " KEY32 KEY32 KEY32 KEY32 "00", 8, "32 to 128 hex digits" },
+	{ PEER "kpsa = 0011223344556677889Xaabbccddeeff", 8, "32 to 128 hex digits" },
+	{ PEER "kpsa = " KEY32 "\npolicy = none", 9, "no [policy none]" },
+	{ PEER "kpsa = " KEY32 "\npolicy = a b", 9, "not a policy name" },
+	{ PEER "kpsa = " KEY32 "\naddress = in.example.:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = -in.example:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = in-.example:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = in..example:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = in_cse:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = 1.2.3:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = [in.example]:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = " "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  ".example:80", 9, "bad host" },
+	{ PEER "kpsa = " KEY32 "\naddress = ", 9, "needs a value" },
+	{ "[peer p]\nid = /in\nrole = server\nkpsa-id = k k\nkpsa = " KEY32, 7, "kpsa-id" },
+	{ "[peer p]\nid = /in\nrole = server\nkpsa-id = "
+	  "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\nkpsa = "
+	  KEY32, 7, "kpsa-id" },
+	{ "[peer p]\nid = /in\nrole = cloud", 6, "unknown role 'cloud'" },
+	{ "[peer p]\nid = Cd\xc3\xa9vice", 5, "non-ASCII" },
+	{ "[peer p]\nid = a b", 5, "not a oneM2M id" },
+	{ "[peer p]\nid = /gw\nrole = server\nkpsa-id = k\nkpsa = " KEY32, 4,
+	  "this daemon's own id" },
+	{ PEER "kpsa = " KEY32 "\n[peer q]\nid = /in\nrole = server\nkpsa-id = k\n"
+	  "kpsa = " KEY32, 9, "has the id of [peer p]" },
+	{ PEER "kpsa = " KEY32 "\n[peer p]", 9, "[peer p] already defined on line 4" },
+	{ PEER "kpsa = " KEY32 "\nlisten = 0.0.0.0:1", 9, "unknown key 'listen'" },
+};
+
+static bool has_key_text(const char *msg)
+{
+	return strstr(msg, "0011223344") || strstr(msg, "0102030405");
+}
+
+TEST(malformed_table)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct esfd_config c;
+		struct esfd_config_error e;
+		char text[2048];
+		int r;
+
+		snprintf(text, sizeof(text), "[esfd]\nid = /gw\nrole = gateway\n%s\n",
+			 bad[i].text);
+		r = parse(text, &c, &e);
+		EXPECT_EQ(-EINVAL, r) TH_LOG("case %zu parsed: %s", i, bad[i].text);
+		EXPECT_EQ(bad[i].line, e.line) TH_LOG("case %zu: %s", i, e.msg);
+		EXPECT_NE(NULL, strstr(e.msg, bad[i].msg))
+			TH_LOG("case %zu: '%s' lacks '%s'", i, e.msg, bad[i].msg);
+		EXPECT_FALSE(has_key_text(e.msg)) TH_LOG("case %zu: %s", i, e.msg);
+		esfd_config_free(&c);
+	}
+	TH_LOG("%zu malformed files refused", i);
+	esfd_test_leaks();
+}
+
+TEST(whole_file_errors)
+{
+	static const char with_nul[] = "[esfd]\nid = /g\0w\nrole = peer";
+	struct esfd_config c;
+	struct esfd_config_error e;
+	char *big;
+
+	EXPECT_EQ(-EINVAL, parse("", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "no [esfd] section"));
+	esfd_config_free(&c);
+	EXPECT_EQ(-EINVAL, parse("id = /gw\n", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "outside a section"));
+	esfd_config_free(&c);
+	EXPECT_EQ(-EINVAL, parse("[esfd]\n", &c, &e));
+	EXPECT_EQ(1, e.line);
+	EXPECT_NE(NULL, strstr(e.msg, "needs 'id'"));
+	esfd_config_free(&c);
+	EXPECT_EQ(-EINVAL, parse("[esfd]\nid = /gw\n", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "needs 'role'"));
+	esfd_config_free(&c);
+	EXPECT_EQ(-EINVAL, esfd_config_parse(with_nul, sizeof(with_nul) - 1, &c, &e));
+	EXPECT_EQ(2, e.line);
+	EXPECT_NE(NULL, strstr(e.msg, "NUL byte"));
+	esfd_config_free(&c);
+	big = malloc(ESFD_CONFIG_MAX + 1);
+	memset(big, '#', ESFD_CONFIG_MAX + 1);
+	EXPECT_EQ(-EFBIG, esfd_config_parse(big, ESFD_CONFIG_MAX + 1, &c, &e));
+	esfd_config_free(&c);
+	memcpy(big, "[esfd]\n#", 8);
+	EXPECT_EQ(-EINVAL, esfd_config_parse(big, ESFD_CONFIG_LINE_MAX + 9, &c, &e));
+	EXPECT_EQ(2, e.line);
+	EXPECT_NE(NULL, strstr(e.msg, "longer than"));
+	esfd_config_free(&c);
+	free(big);
+	esfd_test_leaks();
+}
+
+/* The example, split into lines (pointers into one buffer). */
+struct lines {
+	char *buf;
+	char *l[256];
+	size_t n;
+};
+
+static int split(struct lines *ls)
+{
+	size_t len;
+	char *p;
+
+	ls->buf = example(&len);
+	if (!ls->buf)
+		return -1;
+	ls->n = 0;
+	for (p = ls->buf; *p && ls->n < 256;) {
+		char *nl = strchr(p, '\n');
+
+		ls->l[ls->n++] = p;
+		if (!nl)
+			break;
+		*nl = '\0';
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* The example with line @at (0-based) replaced by @with (NULL: deleted),
+ * @insert inserted before it (NULL: nothing). */
+static char *rebuild(const struct lines *ls, size_t at, const char *with,
+		     const char *insert)
+{
+	size_t i, cap = 16384, n = 0;
+	char *out = malloc(cap);
+
+	for (i = 0; i < ls->n; i++) {
+		if (i == at && insert)
+			n += (size_t)snprintf(out + n, cap - n, "%s\n", insert);
+		if (i == at && !with && !insert)
+			continue;
+		n += (size_t)snprintf(out + n, cap - n, "%s\n",
+				      i == at && with ? with : ls->l[i]);
+	}
+	return out;
+}
+
+static bool is_key_line(const char *l)
+{
+	return l[0] && l[0] != '#' && l[0] != '[' && strchr(l, '=');
+}
+
+/* Keys whose absence is not an error. */
+static bool optional_key(const char *l)
+{
+	static const char *const req[] = { "id ", "role ", "kpsa-id ", "kpsa ", "kpsa-file " };
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		if (!strncmp(l, req[i], strlen(req[i])))
+			return false;
+	return true;
+}
+
+/*
+ * Delete or duplicate every line of the example: required keys and section
+ * headers cannot go, no key can appear twice.
+ */
+TEST(mutations_delete_duplicate)
+{
+	struct lines ls;
+	size_t i, cases = 0;
+
+	ASSERT_EQ(0, split(&ls));
+	for (i = 0; i < ls.n; i++) {
+		struct esfd_config c;
+		struct esfd_config_error e;
+		const char *l = ls.l[i];
+		char *t;
+		int r;
+
+		if (!l[0] || l[0] == '#')
+			continue;
+		t = rebuild(&ls, i, NULL, NULL);
+		r = parse(t, &c, &e);
+		if (is_key_line(l) && optional_key(l)) {
+			EXPECT_EQ(0, r) TH_LOG("deleting '%s': %s", l, e.msg);
+		} else {
+			EXPECT_EQ(-EINVAL, r) TH_LOG("deleting '%s' accepted", l);
+		}
+		EXPECT_FALSE(has_key_text(e.msg));
+		esfd_config_free(&c);
+		free(t);
+
+		t = rebuild(&ls, i, NULL, l);
+		r = parse(t, &c, &e);
+		EXPECT_EQ(-EINVAL, r) TH_LOG("duplicating '%s' accepted", l);
+		/* A duplicated key fails on the copy; a header on either. */
+		if (is_key_line(l)) {
+			EXPECT_EQ(i + 2, e.line) TH_LOG("'%s': %u %s", l, e.line, e.msg);
+		} else {
+			EXPECT_TRUE(e.line == i + 1 || e.line == i + 2);
+		}
+		EXPECT_FALSE(has_key_text(e.msg));
+		esfd_config_free(&c);
+		free(t);
+		cases += 2;
+	}
+	TH_LOG("%zu mutated files checked", cases);
+	free(ls.buf);
+	esfd_test_leaks();
+}
+
+/* Bad values for every key of the example fail on that key's line. */
+TEST(mutations_values)
+{
+	static const char *const values[] = {
+		"", "x y", "-1", "99999999999999999999999", "[", "\xc3\xa9",
+		"0x10", "1.5", "yes please", "/", ":", "a:b:c", "1,2,3,4",
+		"\t", "=", "\x7f",
+	};
+	struct lines ls;
+	size_t i, v, cases = 0, refused = 0;
+
+	ASSERT_EQ(0, split(&ls));
+	for (i = 0; i < ls.n; i++) {
+		char key[64], line[128];
+		const char *eq;
+
+		if (!is_key_line(ls.l[i]))
+			continue;
+		eq = strchr(ls.l[i], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - ls.l[i]), ls.l[i]);
+		for (v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+			struct esfd_config c;
+			struct esfd_config_error e;
+			char *t;
+			int r;
+
+			snprintf(line, sizeof(line), "%s= %s", key, values[v]);
+			t = rebuild(&ls, i, line, NULL);
+			r = parse(t, &c, &e);
+			/* Some are fine for some keys ("-1" is a valid id). */
+			if (r) {
+				EXPECT_EQ(-EINVAL, r);
+				EXPECT_EQ(i + 1, e.line) TH_LOG("'%s': %s", line, e.msg);
+				refused++;
+			}
+			EXPECT_FALSE(has_key_text(e.msg));
+			esfd_config_free(&c);
+			free(t);
+			cases++;
+		}
+	}
+	/* The values are bad for nearly every key: most must be refused. */
+	EXPECT_GT(refused, cases * 3 / 4);
+	TH_LOG("%zu values tried, %zu refused at their line", cases, refused);
+	free(ls.buf);
+	esfd_test_leaks();
+}
+
+/* A line of garbage anywhere is an error on that line. */
+TEST(mutations_insert)
+{
+	static const char *const junk[] = {
+		"garbage", "[", "key value", "\xc3\xa9 = 1", "unknown-key = 1",
+		"[section]", "x\x01 = 1",
+	};
+	struct lines ls;
+	size_t i, k, cases = 0;
+
+	ASSERT_EQ(0, split(&ls));
+	for (i = 0; i < ls.n; i++) {
+		for (k = 0; k < sizeof(junk) / sizeof(junk[0]); k++) {
+			struct esfd_config c;
+			struct esfd_config_error e;
+			char *t = rebuild(&ls, i, NULL, junk[k]);
+
+			EXPECT_EQ(-EINVAL, parse(t, &c, &e)) TH_LOG("'%s' at %zu", junk[k], i);
+			EXPECT_EQ(i + 1, e.line) TH_LOG("'%s' at %zu: %s", junk[k], i, e.msg);
+			esfd_config_free(&c);
+			free(t);
+			cases++;
+		}
+	}
+	TH_LOG("%zu insertions refused", cases);
+	free(ls.buf);
+	esfd_test_leaks();
+}
+
+/* ---- files and permissions ---- */
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		abort();
+	fchmod(fd, mode);
+	close(fd);
+}
+
+static int load(const char *name, struct esfd_config *c, struct esfd_config_error *e)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return esfd_config_load(path, c, e);
+}
+
+#define FILE_CONF "[esfd]\nid = /gw\nrole = gateway\n[peer a]\nid = /in\n" \
+		  "role = server\nkpsa-id = k\nkpsa-file = a.key\n"
+
+TEST(files)
+{
+	struct esfd_config c;
+	struct esfd_config_error e;
+	char path[128];
+
+	strcpy(tmpdir, "/tmp/esfd-config-test-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(tmpdir));
+	write_file("esfd.conf", FILE_CONF, 0644);
+	write_file("a.key", KEY32 "\n", 0600);
+	ASSERT_EQ(0, load("esfd.conf", &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	ASSERT_EQ(16, c.peers[0].kpsa_len);
+	EXPECT_EQ(0x00, c.peers[0].kpsa[0]);
+	EXPECT_EQ(0xff, c.peers[0].kpsa[15]);
+	esfd_config_free(&c);
+	EXPECT_EQ(0, c.n_peers);
+	/* Key readable by others; key file with bad content; missing file. */
+	write_file("a.key", KEY32 "\n", 0640);
+	EXPECT_EQ(-EACCES, load("esfd.conf", &c, &e));
+	EXPECT_EQ(8, e.line);
+	EXPECT_NE(NULL, strstr(e.msg, "mode 0640"));
+	esfd_config_free(&c);
+	write_file("a.key", KEY32 "\nextra\n", 0600);
+	EXPECT_EQ(-EINVAL, load("esfd.conf", &c, &e));
+	EXPECT_FALSE(has_key_text(e.msg)) TH_LOG("%s", e.msg);
+	esfd_config_free(&c);
+	write_file("a.key", "0011", 0600);
+	EXPECT_EQ(-EINVAL, load("esfd.conf", &c, &e));
+	esfd_config_free(&c);
+	snprintf(path, sizeof(path), "%s/a.key", tmpdir);
+	unlink(path);
+	EXPECT_EQ(-ENOENT, load("esfd.conf", &c, &e));
+	EXPECT_EQ(8, e.line);
+	esfd_config_free(&c);
+	ASSERT_EQ(0, mkdir(path, 0700));
+	EXPECT_EQ(-EINVAL, load("esfd.conf", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "not a regular file"));
+	esfd_config_free(&c);
+	rmdir(path);
+	/* The configuration file: writable by others, or inline keys readable. */
+	write_file("a.key", KEY32, 0600);
+	write_file("esfd.conf", FILE_CONF, 0664);
+	EXPECT_EQ(-EACCES, load("esfd.conf", &c, &e));
+	esfd_config_free(&c);
+	write_file("inline.conf", "[esfd]\nid = /gw\nrole = gateway\n[peer a]\n"
+		   "id = /in\nrole = server\nkpsa-id = k\nkpsa = " KEY32 "\n", 0644);
+	EXPECT_EQ(-EACCES, load("inline.conf", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "inline keys"));
+	esfd_config_free(&c);
+	write_file("inline.conf", "[esfd]\nid = /gw\nrole = gateway\n[peer a]\n"
+		   "id = /in\nrole = server\nkpsa-id = k\nkpsa = " KEY32 "\n", 0600);
+	EXPECT_EQ(0, load("inline.conf", &c, &e));
+	esfd_config_free(&c);
+	EXPECT_EQ(-ENOENT, load("missing.conf", &c, &e));
+	esfd_config_free(&c);
+	snprintf(path, sizeof(path), "rm -rf %s", tmpdir);
+	ASSERT_EQ(0, system(path));
+	esfd_test_leaks();
+}
+
+TEST_HARNESS_MAIN
