@@ -48,6 +48,7 @@ struct parser {
 	size_t cur;
 	unsigned int esfd_line;
 	struct policy_ref *refs;
+	size_t peer_cap;
 };
 
 static int fail(struct parser *p, unsigned int line, const char *fmt, ...)
@@ -720,11 +721,41 @@ static int begin_policy(struct parser *p, const char *name)
 	return 0;
 }
 
+/*
+ * Room for one more peer, doubling. Not realloc(): the peers already
+ * parsed hold keys, and realloc() would free their old copy unwiped.
+ */
+static int grow_peers(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	size_t cap = p->peer_cap ? 2 * p->peer_cap : 8;
+	struct policy_ref *nr;
+	struct esfd_peer *np;
+
+	if (c->n_peers < p->peer_cap)
+		return 0;
+	np = calloc(cap, sizeof(*np));
+	nr = realloc(p->refs, cap * sizeof(*nr));
+	if (!np || !nr) {
+		free(np);
+		if (nr)
+			p->refs = nr;
+		return -ENOMEM;
+	}
+	p->refs = nr;
+	if (c->n_peers) {
+		memcpy(np, c->peers, c->n_peers * sizeof(*np));
+		explicit_bzero(c->peers, c->n_peers * sizeof(*np));
+	}
+	free(c->peers);
+	c->peers = np;
+	p->peer_cap = cap;
+	return 0;
+}
+
 static int begin_peer(struct parser *p, const char *name)
 {
 	struct esfd_config *c = p->cfg;
-	struct policy_ref *nr;
-	struct esfd_peer *np;
 	size_t i;
 
 	for (i = 0; i < c->n_peers; i++)
@@ -733,19 +764,12 @@ static int begin_peer(struct parser *p, const char *name)
 				    name, c->peers[i].line);
 	if (c->n_peers >= ESFD_MAX_PEERS)
 		return fail(p, p->line, "more than %d peers", ESFD_MAX_PEERS);
-	np = realloc(c->peers, (c->n_peers + 1) * sizeof(*np));
-	if (!np)
+	if (grow_peers(p))
 		return -ENOMEM;
-	c->peers = np;
-	nr = realloc(p->refs, (c->n_peers + 1) * sizeof(*nr));
-	if (!nr)
-		return -ENOMEM;
-	p->refs = nr;
 	p->cur = c->n_peers++;
-	memset(&np[p->cur], 0, sizeof(np[p->cur]));
-	memset(&nr[p->cur], 0, sizeof(nr[p->cur]));
-	strcpy(np[p->cur].name, name);
-	np[p->cur].line = p->line;
+	memset(&p->refs[p->cur], 0, sizeof(p->refs[p->cur]));
+	strcpy(c->peers[p->cur].name, name);
+	c->peers[p->cur].line = p->line;
 	return 0;
 }
 

@@ -533,6 +533,34 @@ TEST(mutations_insert)
 	esfd_test_leaks();
 }
 
+/* The peer table grows to ESFD_MAX_PEERS and no further; keys survive growth. */
+TEST(many_peers)
+{
+	size_t cap = 64 + (ESFD_MAX_PEERS + 1) * 128, n, i;
+	struct esfd_config c;
+	struct esfd_config_error e;
+	char *t = malloc(cap);
+
+	n = (size_t)snprintf(t, cap, "[esfd]\nid = /gw\nrole = gateway\n");
+	for (i = 0; i < ESFD_MAX_PEERS; i++)
+		n += (size_t)snprintf(t + n, cap - n, "[peer p%zu]\nid = Cd%zu\n"
+				      "role = device\nkpsa-id = k\nkpsa = %032zx\n",
+				      i, i, i);
+	ASSERT_EQ(0, esfd_config_parse(t, n, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	ASSERT_EQ(ESFD_MAX_PEERS, c.n_peers);
+	EXPECT_STREQ("Cd4095", c.peers[4095].id);
+	EXPECT_EQ(0xff, c.peers[4095].kpsa[15]);	/* 4095 = 0x0fff */
+	EXPECT_EQ(0x0f, c.peers[4095].kpsa[14]);
+	EXPECT_EQ(0x01, c.peers[1].kpsa[15]);
+	esfd_config_free(&c);
+	n += (size_t)snprintf(t + n, cap - n, "[peer last]\n");
+	EXPECT_EQ(-EINVAL, esfd_config_parse(t, n, &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "more than 4096 peers"));
+	esfd_config_free(&c);
+	free(t);
+	esfd_test_leaks();
+}
+
 /* ---- files and permissions ---- */
 
 static char tmpdir[64];
