@@ -1213,6 +1213,30 @@ const struct esfd_peer *esfd_config_peer_by_id(const struct esfd_config *cfg,
 	return NULL;
 }
 
+static int role_rank(enum esfd_role r)
+{
+	switch (r) {
+	case ESFD_ROLE_SERVER:
+		return 3;
+	case ESFD_ROLE_GATEWAY:
+		return 2;
+	case ESFD_ROLE_DEVICE:
+	case ESFD_ROLE_PEER:
+		return 1;
+	}
+	return 0;
+}
+
+const char *esfd_config_uc_target(const struct esfd_config *cfg,
+				  const struct esfd_peer *peer)
+{
+	int self = role_rank(cfg->role), other = role_rank(peer->role);
+
+	if (self != other)
+		return self > other ? cfg->id : peer->id;
+	return strcmp(cfg->id, peer->id) > 0 ? cfg->id : peer->id;
+}
+
 const char *esfd_aead_name(enum esfd_aead a)
 {
 	if (a < ESFD_AEAD_GCM || a > ESFD_AEAD_AUTHENC)

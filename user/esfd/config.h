@@ -234,6 +234,23 @@ const struct esfd_peer *esfd_config_peer_by_id(const struct esfd_config *cfg,
 					       const char *id);
 
 /**
+ * esfd_config_uc_target() - target id for this peer's usage-constrained keys
+ * @cfg: the configuration (this daemon's id and role)
+ * @peer: the peer whose Kpsa the keys derive from
+ *
+ * Both ends of a pairwise Kpsa must hash the same target id into TS-0003
+ * usage-constrained keys (esfd_kdf_uc_key()). The rule: the id of the end
+ * higher in the oneM2M hierarchy (server, then gateway, then device and
+ * peer); between equals, the byte-wise greater id. Each end computes it
+ * from its own configuration and reaches the same answer when the two
+ * configurations agree on the roles.
+ *
+ * Return: @cfg->id or @peer->id.
+ */
+const char *esfd_config_uc_target(const struct esfd_config *cfg,
+				  const struct esfd_peer *peer);
+
+/**
  * esfd_aead_name() - crypto API name of an algorithm (ESF_A_ALG)
  * @a: the algorithm
  *

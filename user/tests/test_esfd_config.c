@@ -561,6 +561,40 @@ TEST(many_peers)
 	esfd_test_leaks();
 }
 
+/* Both ends of a pairwise Kpsa pick the same target id, each from its own file. */
+TEST(uc_target_symmetric)
+{
+	static const struct {
+		const char *a, *ra, *b, *rb, *target;
+	} v[] = {
+		{ "/gw", "gateway", "/in", "server", "/in" },
+		{ "/gw", "gateway", "Cdev", "device", "/gw" },
+		{ "Cdev", "device", "/in", "server", "/in" },
+		{ "Cveh-1", "peer", "Cveh-2", "peer", "Cveh-2" },
+		{ "Cveh-1", "peer", "Cdev", "device", "Cveh-1" },
+		{ "/gw-a", "gateway", "/gw-b", "gateway", "/gw-b" },
+	};
+	size_t i, side;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		for (side = 0; side < 2; side++) {
+			const char *self = side ? v[i].b : v[i].a, *rs = side ? v[i].rb : v[i].ra;
+			const char *peer = side ? v[i].a : v[i].b, *rp = side ? v[i].ra : v[i].rb;
+			struct esfd_config c;
+			struct esfd_config_error e;
+			char t[512];
+
+			snprintf(t, sizeof(t), "[esfd]\nid = %s\nrole = %s\n[peer x]\n"
+				 "id = %s\nrole = %s\nkpsa-id = k\nkpsa = " KEY32 "\n",
+				 self, rs, peer, rp);
+			ASSERT_EQ(0, parse(t, &c, &e)) TH_LOG("%s", e.msg);
+			EXPECT_STREQ(v[i].target, esfd_config_uc_target(&c, &c.peers[0]));
+			esfd_config_free(&c);
+		}
+	}
+	esfd_test_leaks();
+}
+
 /* ---- files and permissions ---- */
 
 static char tmpdir[64];
