@@ -257,6 +257,7 @@ int esfd_time_format(int64_t t, char out[ESFD_TIME_LEN + 1])
 
 bool esfd_ct_equal(const void *a, const void *b, size_t len)
 {
+	/* volatile: the compiler may not turn this into an early-exit memcmp. */
 	const volatile uint8_t *x = a, *y = b;
 	uint8_t d = 0;
 	size_t i;

@@ -70,8 +70,10 @@ static const char *openssl_name(enum esfd_hash h)
 	return NULL;
 }
 
-/* Can the kernel's AF_ALG hash type instantiate @name? Probed without libkcapi,
- * which would log the failure. */
+/*
+ * Can the kernel's AF_ALG hash type instantiate @name? Probed without
+ * libkcapi, which would log the failure.
+ */
 static bool afalg_has(const char *name)
 {
 	struct sockaddr_alg sa = { .salg_family = AF_ALG };

@@ -371,8 +371,10 @@ static int split(struct lines *ls)
 	return 0;
 }
 
-/* The example with line @at (0-based) replaced by @with (NULL: deleted),
- * @insert inserted before it (NULL: nothing). */
+/*
+ * The example with line @at (0-based) replaced by @with (NULL: deleted),
+ * @insert inserted before it (NULL: nothing).
+ */
 static char *rebuild(const struct lines *ls, size_t at, const char *with,
 		     const char *insert)
 {

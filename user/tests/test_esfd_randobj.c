@@ -27,8 +27,10 @@ static const char *const good[5] = {
 	"[1]", "[12,10]",
 };
 
-/* A JSON object of the good members, member @which replaced by @val (NULL:
- * left out), and @extra appended verbatim (may be ""). */
+/*
+ * A JSON object of the good members, member @which replaced by @val (NULL:
+ * left out), and @extra appended verbatim (may be "").
+ */
 static char *build(int which, const char *val, const char *extra)
 {
 	char *buf = malloc(4096);
