@@ -85,6 +85,33 @@ static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 
 /* Building messages ------------------------------------------------------ */
 
+/* Sizes of what put_session() and the events write, so that each message
+ * takes the memory it needs rather than a page.
+ */
+static size_t lifetime_size(void)
+{
+	return nla_total_size(0) + 3 * nla_total_size_64bit(sizeof(u64));
+}
+
+static size_t session_size(const struct esf_session *s)
+{
+	/* u32: id, key length, window, owner uid and gid, flags, provider */
+	return nla_total_size(sizeof(u32)) * 7 +
+	       nla_total_size(sizeof(u8)) * 5 +		/* direction, tag, type, class, state */
+	       nla_total_size_64bit(sizeof(u64)) * 3 +	/* seq start, age, seq next */
+	       nla_total_size(strlen(s->alg->name) + 1) +
+	       nla_total_size(strlen(esf_session_driver(s)) + 1) +
+	       nla_total_size(ESF_SALT_LEN) + nla_total_size(s->key_id_len) +
+	       3 * lifetime_size() +
+	       nla_total_size(0) + ESF_STAT_NUM * nla_total_size_64bit(sizeof(u64));
+}
+
+static size_t expire_size(const struct esf_session *s)
+{
+	return nla_total_size(sizeof(u32)) + 2 * nla_total_size(sizeof(u8)) +
+	       lifetime_size() + nla_total_size(s->key_id_len);
+}
+
 static int put_lifetime(struct sk_buff *skb, int type, u64 msgs, u64 bytes, u64 secs)
 {
 	struct nlattr *nest = nla_nest_start(skb, type);
@@ -191,6 +218,12 @@ static int fill_session(struct sk_buff *skb, const struct esf_session *s, u8 cmd
 
 /* Events ------------------------------------------------------------------ */
 
+/* Building an event costs more than asking whether anyone listens. */
+static bool listened(struct net *net)
+{
+	return genl_has_listeners(&esf_family, net, ESF_MCGRP_EVENTS_ID);
+}
+
 static void notify(struct net *net, struct sk_buff *skb)
 {
 	genlmsg_multicast_netns(&esf_family, net, skb, 0, ESF_MCGRP_EVENTS_ID,
@@ -199,8 +232,11 @@ static void notify(struct net *net, struct sk_buff *skb)
 
 static void notify_session(struct esf_session *s, u8 cmd)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb;
 
+	if (!listened(s->net))
+		return;
+	skb = genlmsg_new(session_size(s), GFP_KERNEL);
 	if (!skb)
 		return;
 	if (fill_session(skb, s, cmd, 0, 0, 0, NULL, s->net->user_ns)) {
@@ -221,9 +257,12 @@ static void notify_session(struct esf_session *s, u8 cmd)
 void esf_nl_notify_expire(struct esf_session *s, enum esf_expire_kind kind,
 			  enum esf_expire_reason reason)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	struct sk_buff *skb;
 	void *hdr;
 
+	if (!listened(s->net))
+		return;
+	skb = genlmsg_new(expire_size(s), GFP_ATOMIC);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &esf_family, 0, ESF_CMD_EXPIRE);
@@ -289,12 +328,26 @@ static int get_owner(struct genl_info *info, struct esf_session_params *p)
 	return 0;
 }
 
+/* A missing attribute is named both ways: by type for programs (the
+ * extended ack's missing-type) and in words for people. A macro because
+ * NL_SET_ERR_MSG() keeps only string literals.
+ */
+#define REQUIRE_ATTR(info, attr, msg) ({				\
+	struct genl_info *__ra_info = (info);			\
+	bool __present = !GENL_REQ_ATTR_CHECK(__ra_info, attr);	\
+									\
+	if (!__present)							\
+		NL_SET_ERR_MSG(__ra_info->extack, msg);			\
+	__present;							\
+})
+
 static int get_params(struct genl_info *info, struct esf_session_params *p)
 {
 	struct nlattr **a = info->attrs;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, ESF_A_ALG) || GENL_REQ_ATTR_CHECK(info, ESF_A_KEY))
+	if (!REQUIRE_ATTR(info, ESF_A_ALG, "esf: ESF_A_ALG is required") ||
+	    !REQUIRE_ATTR(info, ESF_A_KEY, "esf: ESF_A_KEY is required"))
 		return -EINVAL;
 	p->alg = nla_data(a[ESF_A_ALG]);
 	p->key = nla_data(a[ESF_A_KEY]);
@@ -336,7 +389,7 @@ static int get_params(struct genl_info *info, struct esf_session_params *p)
 /* Reply to the requester with the session as it now is. */
 static int reply_session(struct genl_info *info, struct esf_session *s, u8 cmd)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(session_size(s), GFP_KERNEL);
 	int err;
 
 	if (!skb)
@@ -385,7 +438,7 @@ static int esf_nl_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct esf_session *s;
 
-	if (GENL_REQ_ATTR_CHECK(info, ESF_A_SESSION_ID))
+	if (!REQUIRE_ATTR(info, ESF_A_SESSION_ID, "esf: ESF_A_SESSION_ID is required"))
 		return -EINVAL;
 	s = esf_session_remove(genl_info_net(info),
 			       nla_get_u32(info->attrs[ESF_A_SESSION_ID]));
@@ -404,7 +457,7 @@ static int esf_nl_get(struct sk_buff *skb, struct genl_info *info)
 	struct esf_session *s;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, ESF_A_SESSION_ID))
+	if (!REQUIRE_ATTR(info, ESF_A_SESSION_ID, "esf: ESF_A_SESSION_ID is required"))
 		return -EINVAL;
 	s = esf_session_get(genl_info_net(info),
 			    nla_get_u32(info->attrs[ESF_A_SESSION_ID]));
@@ -460,7 +513,7 @@ static int esf_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 static struct sk_buff *flush_msg(unsigned int n, u32 portid, u32 seq)
 {
-	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
 	void *hdr;
 
 	if (!msg)
@@ -481,7 +534,7 @@ static int esf_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 
 	/* Listeners get an event, the requester the count in its reply. */
-	msg = flush_msg(n, 0, 0);
+	msg = listened(net) ? flush_msg(n, 0, 0) : NULL;
 	if (msg)
 		notify(net, msg);
 	msg = flush_msg(n, info->snd_portid, info->snd_seq);

@@ -41,62 +41,23 @@ struct esf_net *esf_net(struct net *net)
 /* Provider classification ------------------------------------------------ */
 
 /*
- * Is this leaf of a driver name off-CPU? CAAM and QAT mark their algorithms
- * CRYPTO_ALG_KERN_DRIVER_ONLY; virtio-crypto does not, but is asynchronous.
- * CPU SIMD code is asynchronous too, through a wrapper whose internal twin
- * is registered as "__<driver>" (crypto/simd.c): that twin tells them apart.
- * CRYPTO_NOLOAD: these are lookups of names already registered; a miss must
- * not spawn modprobe.
+ * Off-CPU means a driver-only algorithm (CAAM and QAT mark theirs
+ * CRYPTO_ALG_KERN_DRIVER_ONLY), or an asynchronous one that allocates memory
+ * per request: hardware drivers set CRYPTO_ALG_ALLOCATES_MEMORY (all of
+ * them since 5.9, virtio-crypto included), CPU code never does, and CPU
+ * SIMD code, though asynchronous through cryptd, allocates nothing. Both
+ * ASYNC and ALLOCATES_MEMORY are inherited by template instances, so the
+ * transform's own algorithm answers for the whole stack, without lookups.
  */
-static bool leaf_offcpu(const char *leaf)
+static u32 classify(struct crypto_tfm *tfm)
 {
-	char twin[CRYPTO_MAX_ALG_NAME];
+	u32 cra = tfm->__crt_alg->cra_flags, flags = 0;
 
-	if (crypto_has_alg(leaf, CRYPTO_ALG_KERN_DRIVER_ONLY,
-			   CRYPTO_ALG_KERN_DRIVER_ONLY | CRYPTO_NOLOAD))
-		return true;
-	if (!crypto_has_alg(leaf, CRYPTO_ALG_ASYNC, CRYPTO_ALG_ASYNC | CRYPTO_NOLOAD))
-		return false;
-	if (snprintf(twin, sizeof(twin), "__%s", leaf) >= sizeof(twin))
-		return true;
-	return !crypto_has_alg(twin, CRYPTO_ALG_INTERNAL,
-			       CRYPTO_ALG_INTERNAL | CRYPTO_NOLOAD);
-}
-
-/*
- * Template instances do not inherit CRYPTO_ALG_KERN_DRIVER_ONLY, so look at
- * every leaf of the driver name: "authenc(hmac(sha256-generic),
- * virtio_crypto_aes_cbc)" has leaves sha256-generic and virtio_crypto_aes_cbc.
- */
-static u32 classify(const char *driver)
-{
-	char leaf[CRYPTO_MAX_ALG_NAME];
-	const char *p = driver, *start;
-	u32 flags = 0;
-	size_t len;
-
-	if (crypto_has_alg(driver, CRYPTO_ALG_ASYNC, CRYPTO_ALG_ASYNC | CRYPTO_NOLOAD))
+	if (cra & CRYPTO_ALG_ASYNC)
 		flags |= ESF_PROVIDER_ASYNC;
-	while (*p) {
-		start = p;
-		while (*p && *p != '(' && *p != ')' && *p != ',')
-			p++;
-		len = p - start;
-		if (*p == '(') {	/* a template's name, not a leaf */
-			p++;
-			continue;
-		}
-		if (len && len < sizeof(leaf)) {
-			memcpy(leaf, start, len);
-			leaf[len] = '\0';
-			if (leaf_offcpu(leaf)) {
-				flags |= ESF_PROVIDER_HW;
-				break;
-			}
-		}
-		if (*p)
-			p++;
-	}
+	if ((cra & CRYPTO_ALG_KERN_DRIVER_ONLY) ||
+	    ((cra & CRYPTO_ALG_ASYNC) && (cra & CRYPTO_ALG_ALLOCATES_MEMORY)))
+		flags |= ESF_PROVIDER_HW;
 	return flags;
 }
 
@@ -139,7 +100,17 @@ static int alloc_transform(struct esf_session *s, const struct esf_session_param
 		err = PTR_ERR_OR_ZERO(s->ahash);
 	}
 	if (err) {
-		if (p->driver)
+		/* The crypto API finds a template instance only by its full
+		 * driver name, inner drivers included; for a name that mixes
+		 * in algorithm names it fails with -ENOENT (6.1) or, having
+		 * built the instance under its real name, -EEXIST (6.12).
+		 * User space sees one answer.
+		 */
+		if (err == -EEXIST)
+			err = -ENOENT;
+		if (p->driver && strchr(p->driver, '('))
+			NL_SET_ERR_MSG(extack, "esf: no such driver (name inner drivers too)");
+		else if (p->driver)
 			NL_SET_ERR_MSG(extack, "esf: no such driver for this kind of algorithm");
 		else
 			NL_SET_ERR_MSG(extack, "esf: algorithm not available in this kernel");
@@ -152,7 +123,8 @@ static int alloc_transform(struct esf_session *s, const struct esf_session_param
 	}
 	s->reqsize = s->alg->kind == ESF_KIND_AEAD ? crypto_aead_reqsize(s->aead) :
 						     crypto_ahash_reqsize(s->ahash);
-	s->provider = classify(esf_session_driver(s));
+	s->provider = classify(s->alg->kind == ESF_KIND_AEAD ? crypto_aead_tfm(s->aead) :
+						      crypto_ahash_tfm(s->ahash));
 	if (p->driver)
 		s->provider |= ESF_PROVIDER_PINNED;
 	return 0;

@@ -186,11 +186,13 @@ enum esf_cmd {
  *	AEAD "gcm(aes)", "rfc4106(gcm(aes))", "ccm(aes)",
  *	"authenc(hmac(sha256),cbc(aes))"; MIC "hmac(sha256)", "hmac(sha384)",
  *	"hmac(sha512)".
- * @ESF_A_DRIVER: NUL-terminated string, in/out. In: a crypto API name to
- *	allocate instead of ESF_A_ALG, pinning a provider: a driver name
- *	("gcm-aes-caam") or a template over driver names
- *	("authenc(hmac(sha256),virtio_crypto_aes_cbc)"); what it resolves to
- *	must implement ESF_A_ALG. Out: the resolved driver (cra_driver_name).
+ * @ESF_A_DRIVER: NUL-terminated string, in/out. In: the driver to
+ *	allocate instead of ESF_A_ALG, pinning a provider, exactly as
+ *	/proc/crypto names drivers (cra_driver_name): "gcm-aes-caam", or for
+ *	a template instance every inner driver spelt out,
+ *	"authenc(hmac(sha256-generic),virtio_crypto_aes_cbc)" (the crypto API
+ *	does not find an instance by a name that mixes algorithm and driver
+ *	names). It must implement ESF_A_ALG. Out: the resolved driver.
  * @ESF_A_KEY: binary, in only. gcm(aes), rfc4106(gcm(aes)), ccm(aes): the
  *	AES key, 16, 24 or 32 bytes. authenc(hmac(sha256),cbc(aes)): the
  *	32-byte HMAC key followed by the AES key (48, 56 or 64 bytes in all).
@@ -367,9 +369,10 @@ enum esf_session_flags {
 /**
  * enum esf_provider_flags - ESF_A_PROVIDER bits
  * @ESF_PROVIDER_ASYNC: the transform completes asynchronously
- * @ESF_PROVIDER_HW: the work leaves the CPU: some part of the transform is a
- *	driver-only (CRYPTO_ALG_KERN_DRIVER_ONLY) algorithm, or an asynchronous
- *	one that is not a CPU SIMD wrapper (CAAM, QAT, virtio-crypto)
+ * @ESF_PROVIDER_HW: the work leaves the CPU (CAAM, QAT, virtio-crypto): the
+ *	transform is driver-only (CRYPTO_ALG_KERN_DRIVER_ONLY), or asynchronous
+ *	and allocating per request (CRYPTO_ALG_ALLOCATES_MEMORY), which CPU code,
+ *	SIMD wrappers included, never is
  * @ESF_PROVIDER_PINNED: created with ESF_A_DRIVER
  */
 enum esf_provider_flags {
