@@ -34,18 +34,23 @@ static inline const char *esf_module_path(void)
 }
 
 /* Returns 0 or -1 with errno set, like the syscalls it wraps. */
-static inline int esf_module_load(void)
+static inline int esf_module_load_params(const char *params)
 {
 	int fd = open(esf_module_path(), O_RDONLY | O_CLOEXEC);
 	int ret, saved;
 
 	if (fd < 0)
 		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
+	ret = syscall(SYS_finit_module, fd, params, 0);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return ret ? -1 : 0;
+}
+
+static inline int esf_module_load(void)
+{
+	return esf_module_load_params("");
 }
 
 static inline int esf_module_unload(void)
