@@ -86,6 +86,42 @@ TEST_F_TIMEOUT(slow, reload_cycles, 120)
 	ASSERT_EQ(0, esf_module_load());
 }
 
+/* The known-answer tests run at every load and say how they went. */
+TEST_F_TIMEOUT(slow, selftest_result_reported, 120)
+{
+	char res[256];
+	int kmsg;
+
+	if (esf_module_unload() && errno != ENOENT)
+		SKIP(return, "esf.ko is loaded and busy: %s", strerror(errno));
+	kmsg = esf_kmsg_open();
+	ASSERT_EQ(0, esf_module_load());
+	ASSERT_EQ(0, esf_sysfs_read("/sys/module/esf/parameters/selftest_result", res,
+				    sizeof(res)));
+	EXPECT_STREQ("passed 8/8", res);
+	EXPECT_TRUE(esf_kmsg_find(kmsg, "esf: self-tests passed 8/8"));
+	close(kmsg);
+}
+
+/* A provider that answers wrongly keeps the module from loading, and the
+ * kernel log says which algorithm, on which driver, failed which check.
+ */
+TEST_F_TIMEOUT(slow, wrong_answer_fails_the_load, 120)
+{
+	int kmsg;
+
+	if (esf_module_unload() && errno != ENOENT)
+		SKIP(return, "esf.ko is loaded and busy: %s", strerror(errno));
+	kmsg = esf_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_EQ(-1, esf_module_load_params("selftest_fault=hmac(sha384)"));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-1, access("/sys/module/esf", F_OK));
+	EXPECT_TRUE(esf_kmsg_find(kmsg, "FAILED: SIGN gave a wrong tag (hmac_sha384_test.json tcId 17)"));
+	close(kmsg);
+	ASSERT_EQ(0, esf_module_load());
+}
+
 /* Loading esf may taint the kernel only as out-of-tree (O) and unsigned (E). */
 TEST(taint_only_out_of_tree)
 {
