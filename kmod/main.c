@@ -15,6 +15,7 @@
 #include "netlink.h"
 #include "selftest.h"
 #include "session.h"
+#include "socket.h"
 
 static int __init esf_mod_init(void)
 {
@@ -30,9 +31,14 @@ static int __init esf_mod_init(void)
 	err = esf_netlink_init();
 	if (err)
 		goto err_netlink;
+	err = esf_socket_init();
+	if (err)
+		goto err_socket;
 	pr_info("version %s loaded\n", ESF_VERSION);
 	return 0;
 
+err_socket:
+	esf_netlink_exit();
 err_netlink:
 err_selftest:
 	esf_session_exit();
@@ -42,6 +48,7 @@ err_session:
 
 static void __exit esf_mod_exit(void)
 {
+	esf_socket_exit();
 	esf_netlink_exit();
 	esf_session_exit();
 	pr_info("version %s unloaded\n", ESF_VERSION);
