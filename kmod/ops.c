@@ -314,8 +314,12 @@ static void crypto_done(ESF_CB_ARG, int err)
  */
 static int started(struct esf_req *req, int ret)
 {
-	if (ret == -EINPROGRESS || ret == -EBUSY)
+	if (ret == -EBUSY)
+		esf_session_stat_add(req->s, ESF_STAT_BACKLOG, 1);
+	if (ret == -EINPROGRESS || ret == -EBUSY) {
+		esf_session_stat_add(req->s, ESF_STAT_ASYNC, 1);
 		return -EINPROGRESS;
+	}
 	provider_done(req, ret);
 	return 0;
 }

@@ -42,6 +42,8 @@ static const struct {
 	{ ESF_STATS_A_REFUSED, "refused" },
 	{ ESF_STATS_A_ERRORS, "errors" },
 	{ ESF_STATS_A_EXPIRE_EVENTS, "expire_events" },
+	{ ESF_STATS_A_ASYNC, "async" },
+	{ ESF_STATS_A_BACKLOG, "backlog" },
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))

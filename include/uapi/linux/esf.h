@@ -308,6 +308,11 @@ enum esf_lifetime_attr {
  *	(direction, operation, session type, data class)
  * @ESF_STATS_A_ERRORS: other failures (provider errors, out of memory)
  * @ESF_STATS_A_EXPIRE_EVENTS: ESF_CMD_EXPIRE events sent for this session
+ * @ESF_STATS_A_ASYNC: records the provider accepted to finish later
+ *	(-EINPROGRESS): the work left the submitting thread
+ * @ESF_STATS_A_BACKLOG: records the provider queued on its backlog because
+ *	its queue was full (-EBUSY with CRYPTO_TFM_REQ_MAY_BACKLOG); they are
+ *	counted in @ESF_STATS_A_ASYNC too
  */
 enum esf_stats_attr {
 	ESF_STATS_A_UNSPEC,
@@ -324,6 +329,8 @@ enum esf_stats_attr {
 	ESF_STATS_A_REFUSED,
 	ESF_STATS_A_ERRORS,
 	ESF_STATS_A_EXPIRE_EVENTS,
+	ESF_STATS_A_ASYNC,
+	ESF_STATS_A_BACKLOG,
 	__ESF_STATS_A_MAX
 };
 
