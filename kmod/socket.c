@@ -39,8 +39,11 @@ enum batch_state {
 	BATCH_DONE,	/* results ready */
 };
 
+/*
+ * A record of the batch. Its request is req_at(es, index), never a saved
+ * pointer: the request array moves when a batch outgrows it.
+ */
 struct slot {
-	struct esf_req *req;
 	struct esf_layout l;
 	u32 aad_len;
 	u32 data_len;
@@ -57,8 +60,14 @@ struct esf_sock {
 	/* Records of the current batch. */
 	struct slot *slots;
 	unsigned int nrec, slots_cap;
-	u8 *reqs;			/* nrec requests of req_size bytes */
-	unsigned int reqs_cap, req_size;
+	/*
+	 * One kmalloc'ed request per record, kept between batches. Not one
+	 * array: drivers DMA into request contexts (virtio-crypto maps its
+	 * status byte there), which vmalloc memory, where a large kvmalloc
+	 * array would land, cannot take.
+	 */
+	struct esf_req **reqs;
+	unsigned int nreqs, reqs_cap, req_size;
 	struct scatterlist *sg;
 	unsigned int sg_cap;
 
@@ -185,7 +194,7 @@ static void arena_sg(struct esf_sock *es, u32 off, u32 len, struct scatterlist *
 
 static struct esf_req *req_at(struct esf_sock *es, unsigned int i)
 {
-	return (struct esf_req *)(es->reqs + (size_t)i * es->req_size);
+	return es->reqs[i];
 }
 
 static int reserve_record(struct esf_sock *es)
@@ -202,11 +211,19 @@ static int reserve_record(struct esf_sock *es)
 		es->slots_cap = max(n, 2 * es->slots_cap);
 	}
 	if (n > es->reqs_cap) {
-		p = grow(es, es->reqs, es->reqs_cap, max(n, 2 * es->reqs_cap), es->req_size);
+		p = grow(es, es->reqs, es->reqs_cap, max(n, 2 * es->reqs_cap),
+			 sizeof(*es->reqs));
 		if (!p)
 			return -ENOMEM;
 		es->reqs = p;
 		es->reqs_cap = max(n, 2 * es->reqs_cap);
+	}
+	if (n > es->nreqs) {
+		es->reqs[es->nreqs] = kmalloc(es->req_size, GFP_KERNEL);
+		if (!es->reqs[es->nreqs])
+			return -ENOMEM;
+		es->nreqs++;
+		charge(es, es->req_size);
 	}
 	return 0;
 }
@@ -229,7 +246,10 @@ static int check_header(struct esf_sock *es, const struct esf_rec *h)
 	if (h->op < ESF_OP_SEAL || h->op > ESF_OP_VERIFY || h->flags || h->reserved ||
 	    h->data_class > 3 || h->session_type > ESF_STYPE_SM)
 		return -EINVAL;
-	if (h->aad_len > ESF_MAX_AAD || h->data_len > ESF_MAX_DATA)
+	/* What SEAL or SIGN can produce, OPEN or VERIFY must take back. */
+	if (h->aad_len > ESF_MAX_AAD ||
+	    h->data_len > (h->op == ESF_OP_SEAL || h->op == ESF_OP_SIGN ?
+			   ESF_MAX_DATA : ESF_MAX_RECORD))
 		return -EMSGSIZE;
 	if (es->nrec >= ESF_MAX_BATCH)
 		return -EMSGSIZE;
@@ -245,6 +265,7 @@ static u32 batch_limit(struct sock *sk)
 static int start_record(struct esf_sock *es)
 {
 	struct esf_rec *h = &es->hdr;
+	struct esf_req *req;
 	struct slot *sl;
 	int err;
 
@@ -255,7 +276,7 @@ static int start_record(struct esf_sock *es)
 	if (err)
 		return err;
 	sl = &es->slots[es->nrec];
-	sl->req = req_at(es, es->nrec);
+	req = req_at(es, es->nrec);
 	sl->aad_len = h->aad_len;
 	sl->data_len = h->data_len;
 	err = esf_req_layout(es->s, h->op, h->aad_len, h->data_len, &sl->l);
@@ -269,10 +290,10 @@ static int start_record(struct esf_sock *es)
 		return err;
 	es->used = sl->area_off + sl->area_len;
 	/* Unwritten parts (tag space, padding) must not leak old data. */
-	memset(sl->req, 0, sizeof(*sl->req));
-	sl->req->op = h->op;
-	sl->req->data_class = h->data_class;
-	sl->req->session_type = h->session_type;
+	memset(req, 0, sizeof(*req));
+	req->op = h->op;
+	req->data_class = h->data_class;
+	req->session_type = h->session_type;
 	es->body_got = 0;
 	return 0;
 }
@@ -297,7 +318,7 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 	}
 	if (len && pos - aad < sl->l.nonce_in) {
 		n = min(len, sl->l.nonce_in - (pos - aad));
-		if (copy_from_iter(sl->req->nonce + pos - aad, n, from) != n)
+		if (copy_from_iter(req_at(es, es->nrec)->nonce + pos - aad, n, from) != n)
 			return -EFAULT;
 		pos += n;
 		len -= n;
@@ -409,7 +430,7 @@ static void run_batch(struct esf_sock *es)
 	sock_hold(es->sk);
 	for (i = 0; i < es->nrec; i++) {
 		struct slot *sl = &es->slots[i];
-		struct esf_req *req = sl->req;
+		struct esf_req *req = req_at(es, i);
 
 		/* Keeps the nonce and binding start_record() put there. */
 		esf_req_init(req, es->s, req->op, sl->aad_len, sl->data_len, sl->sg);
@@ -494,9 +515,10 @@ static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
 }
 
 /* The result of one record as bytes: header, then its fixed-size slot. */
-static int emit(struct esf_sock *es, struct slot *sl, struct iov_iter *to, size_t *left)
+static int emit(struct esf_sock *es, unsigned int i, struct iov_iter *to, size_t *left)
 {
-	struct esf_req *req = sl->req;
+	struct slot *sl = &es->slots[i];
+	struct esf_req *req = req_at(es, i);
 	struct esf_res res = {
 		.status = req->status,
 		.out_len = req->status ? 0 : req->head_len + req->body_len,
@@ -558,7 +580,7 @@ static int esf_recvmsg(struct socket *sock, struct msghdr *msg, size_t size, int
 		goto out;
 	es->state = BATCH_DONE;
 	while (left && es->res_rec < es->nrec && !err)
-		err = emit(es, &es->slots[es->res_rec], &msg->msg_iter, &left);
+		err = emit(es, es->res_rec, &msg->msg_iter, &left);
 	if (es->res_rec == es->nrec)
 		reset_batch(es);
 out:
@@ -681,8 +703,8 @@ static void free_sock(struct esf_sock *es)
 	kvfree(es->pages);
 	kvfree(es->slots);
 	/* Requests hold nonces and MACs; the arena plaintext went with the pages. */
-	if (es->reqs)
-		memzero_explicit(es->reqs, (size_t)es->reqs_cap * es->req_size);
+	for (i = 0; i < es->nreqs; i++)
+		kfree_sensitive(es->reqs[i]);
 	kvfree(es->reqs);
 	kvfree(es->sg);
 	esf_session_put(es->s);

@@ -147,8 +147,7 @@ static int seal_slices(struct esf_session *s, const char *aad, size_t aad_len,
 	uint8_t *rec;
 	ssize_t r;
 
-	if (aad_len > s->info.max_aad ||
-	    in_len + over > s->info.max_data)
+	if (aad_len > s->info.max_aad || in_len > s->info.max_data)
 		return -EMSGSIZE;
 	rec = malloc(in_len + over);
 	if (!rec)
@@ -394,7 +393,8 @@ static int open_jwe(struct esf_session *s, const struct jose_parts *p,
 	uint8_t *rec = NULL, *pt = NULL;
 	ssize_t r = -ENOMEM;
 
-	if (aad && (aad_len > s->info.max_aad || rec_len > s->info.max_data))
+	if (aad && (aad_len > s->info.max_aad ||
+		    rec_len > s->info.max_data + esf_seal_overhead(s)))
 		r = -EMSGSIZE;
 	else if (aad && (rec = malloc(rec_len)) && (pt = malloc(p->ct_len + 1))) {
 		memcpy(rec, p->iv, p->iv_len);

@@ -309,8 +309,13 @@ static int framing(const struct esf_session *s, const struct esf_op *ops, size_t
 			return -EINVAL;
 		if (ops[i].aad_len && ops[i].op >= ESF_OP_SIGN)
 			return -EINVAL;
+		/* The kernel's rule: payloads up to max_data, records up to
+		 * ESF_MAX_RECORD.
+		 */
 		if (ops[i].aad_len > s->info.max_aad ||
-		    ops[i].in_len + ops[i].in2_len > s->info.max_data)
+		    ops[i].in_len + ops[i].in2_len >
+		    (ops[i].op == ESF_OP_SEAL || ops[i].op == ESF_OP_SIGN ?
+		     s->info.max_data : ESF_MAX_RECORD))
 			return -EMSGSIZE;
 	}
 	return 0;

@@ -114,7 +114,8 @@
  *
  * sendmsg(2) itself fails, consuming nothing, when the framing is wrong
  * (-EINVAL: unknown op, non-zero reserved fields, a record cut short;
- * -EMSGSIZE: aad_len over ESF_MAX_AAD, data_len over ESF_MAX_DATA, more
+ * -EMSGSIZE: aad_len over ESF_MAX_AAD, data_len over ESF_MAX_DATA for SEAL
+ * and SIGN or over ESF_MAX_RECORD for OPEN and VERIFY, more
  * than ESF_MAX_BATCH records, a batch larger than the socket's send buffer
  * (SO_SNDBUF, at most ESF_MAX_BATCH_BYTES); -EBUSY: the previous batch's
  * results have not all been read), when the session is gone (-ENOKEY) or
@@ -453,7 +454,12 @@ enum esf_opcode {
 #define ESF_NONCE_LEN_AUTHENC	28
 
 #define ESF_MAX_AAD		8192
+/* The largest payload SEAL or SIGN takes. */
 #define ESF_MAX_DATA		65536
+/* The largest record OPEN or VERIFY takes: a sealed ESF_MAX_DATA payload
+ * with the longest nonce, padding block and tag.
+ */
+#define ESF_MAX_RECORD		(ESF_MAX_DATA + ESF_NONCE_LEN_AUTHENC + 16 + ESF_TAG_MAX)
 #define ESF_MAX_BATCH		1024
 #define ESF_MAX_BATCH_BYTES	(4U << 20)
 
