@@ -623,47 +623,12 @@ TEST_F(nl, events_carry_no_key)
 
 /* Lifetimes --------------------------------------------------------------- */
 
-struct event {
-	uint8_t cmd, kind, reason;
-	uint32_t id;
-	uint64_t seconds;
-};
-
-static int next_event(struct esf_nl *ev, struct event *e, int timeout_s)
-{
-	static unsigned char buf[ESF_NL_BUF];
-	struct timeval tv = { .tv_sec = timeout_s };
-	const struct nlattr *tb[ESF_A_MAX + 1], *lt[ESF_LIFETIME_A_MAX + 1];
-	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-	ssize_t n;
-
-	setsockopt(ev->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = recv(ev->fd, buf, sizeof(buf), 0);
-	if (n <= 0)
-		return -errno;
-	memset(e, 0, sizeof(*e));
-	e->cmd = ((struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
-	esf_parse(nlh, tb, ESF_A_MAX);
-	if (tb[ESF_A_SESSION_ID])
-		e->id = esf_get_u32(tb[ESF_A_SESSION_ID]);
-	if (tb[ESF_A_EXPIRE_KIND])
-		e->kind = esf_get_u8(tb[ESF_A_EXPIRE_KIND]);
-	if (tb[ESF_A_EXPIRE_REASON])
-		e->reason = esf_get_u8(tb[ESF_A_EXPIRE_REASON]);
-	if (tb[ESF_A_USAGE]) {
-		esf_parse_nested(tb[ESF_A_USAGE], lt, ESF_LIFETIME_A_MAX);
-		if (lt[ESF_LIFETIME_A_SECONDS])
-			e->seconds = esf_get_u64(lt[ESF_LIFETIME_A_SECONDS]);
-	}
-	return 0;
-}
-
 TEST_F_TIMEOUT(nl, time_lifetimes_raise_soft_then_hard_expiry, 60)
 {
 	const struct nlattr *tb[ESF_A_MAX + 1], *st[ESF_STATS_A_MAX + 1];
 	struct esf_msg m, reply;
 	struct esf_nl ev;
-	struct event e;
+	struct esf_event e;
 	struct nlattr *n;
 	uint32_t id;
 
@@ -681,15 +646,15 @@ TEST_F_TIMEOUT(nl, time_lifetimes_raise_soft_then_hard_expiry, 60)
 	esf_parse(&reply.nlh, tb, ESF_A_MAX);
 	id = esf_get_u32(tb[ESF_A_SESSION_ID]);
 
-	ASSERT_EQ(0, next_event(&ev, &e, 5));
+	ASSERT_EQ(0, esf_nl_next_event(&ev, &e, 5));
 	EXPECT_EQ(ESF_CMD_SESSION_NEW, e.cmd);
-	ASSERT_EQ(0, next_event(&ev, &e, 5));
+	ASSERT_EQ(0, esf_nl_next_event(&ev, &e, 5));
 	EXPECT_EQ(ESF_CMD_EXPIRE, e.cmd);
 	EXPECT_EQ(id, e.id);
 	EXPECT_EQ(ESF_EXPIRE_SOFT, e.kind);
 	EXPECT_EQ(ESF_EXPIRE_SECONDS, e.reason);
 	EXPECT_LE(1, e.seconds);
-	ASSERT_EQ(0, next_event(&ev, &e, 5));
+	ASSERT_EQ(0, esf_nl_next_event(&ev, &e, 5));
 	EXPECT_EQ(ESF_CMD_EXPIRE, e.cmd);
 	EXPECT_EQ(ESF_EXPIRE_HARD, e.kind);
 	EXPECT_EQ(ESF_EXPIRE_SECONDS, e.reason);
@@ -702,7 +667,7 @@ TEST_F_TIMEOUT(nl, time_lifetimes_raise_soft_then_hard_expiry, 60)
 	esf_parse_nested(tb[ESF_A_STATS], st, ESF_STATS_A_MAX);
 	EXPECT_EQ(2, esf_get_u64(st[ESF_STATS_A_EXPIRE_EVENTS]));
 	/* And no more events come for it. */
-	EXPECT_EQ(-EAGAIN, next_event(&ev, &e, 2));
+	EXPECT_EQ(-EAGAIN, esf_nl_next_event(&ev, &e, 2));
 	esf_nl_close(&ev);
 }
 

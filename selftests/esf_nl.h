@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <linux/esf.h>
 #include <linux/genetlink.h>
@@ -361,6 +362,47 @@ static inline int esf_nl_subscribe(struct esf_nl *nl)
 	if (setsockopt(nl->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nl->mcgrp,
 		       sizeof(nl->mcgrp)) < 0)
 		return -errno;
+	return 0;
+}
+
+/* One event from a subscribed socket. */
+struct esf_event {
+	uint8_t cmd, kind, reason;
+	uint32_t id;
+	uint64_t messages, bytes, seconds;
+};
+
+/* Wait up to @timeout_s for the next event; -EAGAIN when none came. */
+static inline int esf_nl_next_event(struct esf_nl *ev, struct esf_event *e, int timeout_s)
+{
+	static unsigned char buf[ESF_NL_BUF];
+	struct timeval tv = { .tv_sec = timeout_s };
+	const struct nlattr *tb[ESF_A_MAX + 1], *lt[ESF_LIFETIME_A_MAX + 1];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	ssize_t n;
+
+	setsockopt(ev->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(ev->fd, buf, sizeof(buf), 0);
+	if (n <= 0)
+		return -errno;
+	memset(e, 0, sizeof(*e));
+	e->cmd = ((struct genlmsghdr *)NLMSG_DATA(nlh))->cmd;
+	esf_parse(nlh, tb, ESF_A_MAX);
+	if (tb[ESF_A_SESSION_ID])
+		e->id = esf_get_u32(tb[ESF_A_SESSION_ID]);
+	if (tb[ESF_A_EXPIRE_KIND])
+		e->kind = esf_get_u8(tb[ESF_A_EXPIRE_KIND]);
+	if (tb[ESF_A_EXPIRE_REASON])
+		e->reason = esf_get_u8(tb[ESF_A_EXPIRE_REASON]);
+	if (tb[ESF_A_USAGE]) {
+		esf_parse_nested(tb[ESF_A_USAGE], lt, ESF_LIFETIME_A_MAX);
+		if (lt[ESF_LIFETIME_A_MESSAGES])
+			e->messages = esf_get_u64(lt[ESF_LIFETIME_A_MESSAGES]);
+		if (lt[ESF_LIFETIME_A_BYTES])
+			e->bytes = esf_get_u64(lt[ESF_LIFETIME_A_BYTES]);
+		if (lt[ESF_LIFETIME_A_SECONDS])
+			e->seconds = esf_get_u64(lt[ESF_LIFETIME_A_SECONDS]);
+	}
 	return 0;
 }
 

@@ -33,12 +33,25 @@ static inline const char *esf_module_path(void)
 	return path;
 }
 
+/*
+ * finit_module() does not resolve dependencies as modprobe does: load
+ * af_alg, whose symbols esf.ko uses, first (a no-op where it is built in
+ * or already loaded).
+ */
+static inline void esf_module_deps(void)
+{
+	if (access("/sys/module/af_alg", F_OK) &&
+	    system("modprobe -q af_alg >/dev/null 2>&1") != 0)
+		fprintf(stderr, "# modprobe af_alg failed\n");
+}
+
 /* Returns 0 or -1 with errno set, like the syscalls it wraps. */
 static inline int esf_module_load_params(const char *params)
 {
-	int fd = open(esf_module_path(), O_RDONLY | O_CLOEXEC);
-	int ret, saved;
+	int fd, ret, saved;
 
+	esf_module_deps();
+	fd = open(esf_module_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	ret = syscall(SYS_finit_module, fd, params, 0);
