@@ -32,6 +32,24 @@
 /* Areas start on a cache line: some providers want aligned buffers. */
 #define AREA_ALIGN	64
 
+/*
+ * Records outstanding on off-CPU providers, across every socket. A device
+ * queue that fills up is the driver's business (the crypto API backlog
+ * exists for it), but not every driver retries a full queue correctly: the
+ * virtio-crypto driver in 6.1 and 6.12 overwrites a CBC decryption's IV
+ * before it finds its virtqueue full, and the crypto engine's retry then
+ * decrypts the first block with the wrong IV, after authenc has already
+ * verified the tag. Keeping esf's own load below the device queue depth
+ * keeps such drivers on their tested path; the backlog is still used.
+ */
+static unsigned int max_inflight = 128;
+module_param(max_inflight, uint, 0644);
+MODULE_PARM_DESC(max_inflight,
+		 "Most records outstanding on off-CPU providers at once, all sockets together; 0: no limit (default 128)");
+
+static atomic_t inflight = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(inflight_wq);
+
 enum batch_state {
 	BATCH_IDLE,	/* nothing sent, or all results read */
 	BATCH_OPEN,	/* records arriving (MSG_MORE) */
@@ -381,9 +399,38 @@ static void batch_finished(struct esf_sock *es)
 	sock_put(sk);
 }
 
+static bool inflight_get(void)
+{
+	unsigned int cap = READ_ONCE(max_inflight);
+	int n = atomic_read(&inflight);
+
+	do {
+		if (cap && n >= cap)
+			return false;
+	} while (!atomic_try_cmpxchg(&inflight, &n, n + 1));
+	return true;
+}
+
+static void inflight_put(void)
+{
+	atomic_dec(&inflight);
+	/* Pairs with the barrier in wait_event()'s prepare_to_wait(). */
+	if (wq_has_sleeper(&inflight_wq))
+		wake_up(&inflight_wq);
+}
+
+/* Whether the session's records count against max_inflight. */
+static bool throttled(const struct esf_sock *es)
+{
+	return es->s->provider & ESF_PROVIDER_HW;
+}
+
 static void record_done(struct esf_req *req)
 {
 	struct esf_sock *es = req->owner;
+
+	if (throttled(es))
+		inflight_put();
 
 	if (atomic_dec_and_test(&es->pending))
 		batch_finished(es);
@@ -422,6 +469,7 @@ static int prepare_sg(struct esf_sock *es)
  */
 static void run_batch(struct esf_sock *es)
 {
+	bool throttle = throttled(es);
 	unsigned int i;
 
 	es->done = false;
@@ -437,9 +485,15 @@ static void run_batch(struct esf_sock *es)
 		req->may_sleep = true;
 		req->owner = es;
 		req->done = record_done;
+		/* Completions free slots whatever the caller does: wait them out. */
+		if (throttle)
+			wait_event(inflight_wq, inflight_get());
 		atomic_inc(&es->pending);
-		if (esf_req_submit(req) != -EINPROGRESS)
+		if (esf_req_submit(req) != -EINPROGRESS) {
 			atomic_dec(&es->pending);
+			if (throttle)
+				inflight_put();
+		}
 	}
 	if (atomic_dec_and_test(&es->pending))
 		batch_finished(es);
