@@ -462,6 +462,14 @@ static int prepare_sg(struct esf_sock *es)
 	return 0;
 }
 
+/* A record the batch gives up before submitting it: its result is @err. */
+static void cancel(struct esf_req *req, int err)
+{
+	req->status = err;
+	req->head_len = 0;
+	req->body_len = 0;
+}
+
 /*
  * Submit every record, in order. The batch holds the socket (and so this
  * context) until its last completion; pending starts at one for this
@@ -485,9 +493,17 @@ static void run_batch(struct esf_sock *es)
 		req->may_sleep = true;
 		req->owner = es;
 		req->done = record_done;
-		/* Completions free slots whatever the caller does: wait them out. */
-		if (throttle)
-			wait_event(inflight_wq, inflight_get());
+		/*
+		 * Completions free slots whatever the caller does. A device
+		 * that stops completing must not leave the caller unkillable:
+		 * on a fatal signal the rest of the batch fails with -EINTR,
+		 * unsubmitted (a SEAL not run takes no sequence number).
+		 */
+		if (throttle && wait_event_killable(inflight_wq, inflight_get())) {
+			for (; i < es->nrec; i++)
+				cancel(req_at(es, i), -EINTR);
+			break;
+		}
 		atomic_inc(&es->pending);
 		if (esf_req_submit(req) != -EINPROGRESS) {
 			atomic_dec(&es->pending);

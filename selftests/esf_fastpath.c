@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/wait.h>
@@ -1303,6 +1304,62 @@ TEST_F_TIMEOUT(async, cpu_seals_hw_opens_at_the_inflight_limit, 300)
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_REPLAY));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
+}
+
+/* One batch of DEEP_BATCH SEALs on @seal, opened on @open; 0 or -errno. */
+static int seal_open_batch(const struct esf_fp *seal, const struct esf_fp *open)
+{
+	struct deep_job j = { .seal = seal, .open = open };
+	int err;
+
+	j.recs = malloc((size_t)DEEP_BATCHES * DEEP_BATCH * DEEP_REC);
+	if (!j.recs)
+		return -ENOMEM;
+	deep_worker(&j);
+	err = j.err;
+	free(j.recs);
+	return err;
+}
+
+/*
+ * Callers killed while sendmsg() waits for room under max_inflight give
+ * every slot back: with a limit of 1, one slot lost would hang the last
+ * batch (and the test would time out).
+ */
+TEST_F_TIMEOUT(async, killed_callers_leave_the_inflight_limit_intact, 240)
+{
+	struct esf_fp_rec r[DEEP_BATCH];
+	uint8_t *in = calloc(DEEP_BATCH, DEEP_LEN), *out = malloc(DEEP_BATCH * DEEP_REC);
+	char saved[32];
+	int i, k, status;
+
+	ASSERT_NE(NULL, in);
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, esf_sysfs_read(MAX_INFLIGHT, saved, sizeof(saved)));
+	ASSERT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, "1"));
+	for (k = 0; k < DEEP_BATCH; k++)
+		r[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = in + k * DEEP_LEN,
+					    .data_len = DEEP_LEN, .out = out + k * DEEP_REC };
+	for (i = 0; i < 10; i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			int fd = esf_fp_accept(&self->fhw);
+
+			for (;;)
+				esf_fp_run(fd, &self->fhw.info, r, DEEP_BATCH);
+		}
+		usleep(50000 + i * 20000);
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status));
+	}
+	EXPECT_EQ(0, seal_open_batch(&self->fhw, &self->fcpu));
+	EXPECT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, saved));
+	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
+	free(in);
+	free(out);
 }
 
 TEST_F_TIMEOUT(async, same_plaintext_both_providers, 120)

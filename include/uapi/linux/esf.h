@@ -122,7 +122,9 @@
  * when the caller may not use it (-EACCES). Per-record refusals (wrong
  * direction -EPERM, wrong op for the session kind -EOPNOTSUPP, wrong
  * ESF_A_DATA_CLASS or session type binding -EKEYREJECTED, lifetime or
- * counter exhausted -EKEYEXPIRED) come back in esf_res.status.
+ * counter exhausted -EKEYEXPIRED; not run because the caller was killed
+ * while sendmsg(2) waited for room on an off-CPU provider -EINTR, see the
+ * max_inflight module parameter) come back in esf_res.status.
  *
  * recvmsg(2) blocks until the batch has completed (asynchronous providers
  * may finish records out of order; results still come back in record
