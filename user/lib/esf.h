@@ -318,9 +318,9 @@ struct esf_jose_info {
  *	or of a MIC session (JWS HS256/384/512 after its hash)
  * @form: &enum esf_jose_form
  * @in: payload
- * @in_len: bytes at @in: for a JWE at most max_data less the nonce and tag,
- *	so that the receiver can open it; for a JWS the signing input (header
- *	and payload in base64url) must fit in max_data
+ * @in_len: bytes at @in: for a JWE at most max_data (the receiver's OPEN
+ *	takes the sealed record, up to %ESF_MAX_RECORD); for a JWS the signing
+ *	input (header and payload in base64url) must fit in max_data
  * @opts: options, or NULL
  * @out: receives the serialization, NUL-terminated
  *

@@ -801,8 +801,16 @@ TEST(oversize_inputs)
 	memset(in, 'A', big);
 	in[big] = '\0';
 	EXPECT_EQ(-EMSGSIZE, esf_jose_open(rx, in, big, &pt, &len, NULL));
-	/* payloads the receiver could not open are refused when sealing */
-	EXPECT_EQ(-EMSGSIZE, esf_jose_seal(tx, ESF_JOSE_COMPACT, in, ESF_MAX_DATA - 27,
+	/* the largest payload seals and the receiver opens it (OPEN takes
+	 * records up to ESF_MAX_RECORD); one byte more is refused */
+	ASSERT_EQ(0, esf_jose_seal(tx, ESF_JOSE_COMPACT, in, ESF_MAX_DATA, NULL, &out));
+	EXPECT_EQ(0, esf_jose_open(rx, out, strlen(out), &pt, &len, NULL));
+	EXPECT_EQ(ESF_MAX_DATA, len);
+	free(out);
+	free(pt);
+	out = NULL;
+	pt = NULL;
+	EXPECT_EQ(-EMSGSIZE, esf_jose_seal(tx, ESF_JOSE_COMPACT, in, ESF_MAX_DATA + 1,
 					   NULL, &out));
 	EXPECT_EQ(-EMSGSIZE, esf_jose_seal(mic, ESF_JOSE_COMPACT, in, ESF_MAX_DATA,
 					   NULL, &out));
