@@ -68,8 +68,8 @@ mkdir "$rxd"
 if setpriv --help 2>&1 | grep -q reuid; then
 	uids=1
 	chown $RX_UID:$RX_UID "$rxd"
-	as_rx=(setpriv --reuid=$RX_UID --regid=$RX_UID --clear-groups)
-	as_other=(setpriv --reuid=$OTHER_UID --regid=$OTHER_UID --clear-groups)
+	as_rx=(setpriv "--reuid=$RX_UID" "--regid=$RX_UID" --clear-groups)
+	as_other=(setpriv "--reuid=$OTHER_UID" "--regid=$OTHER_UID" --clear-groups)
 else
 	uids=0
 	as_rx=()
@@ -112,7 +112,7 @@ hex_of() { # hex_of <base64url>
 	REPLY=${REPLY//[$' \n']/}
 }
 b64_of_hex() { # b64_of_hex <hex>
-	local f= i
+	local f='' i
 	for ((i = 0; i < ${#1}; i += 2)); do f+="\\x${1:i:2}"; done
 	REPLY=$(printf "$f" | base64 -w0)
 	b64u "$REPLY"
@@ -258,7 +258,7 @@ add() {
 		{ echo "Bail out! session $id: $out"; exit 1; }
 }
 salt() { head -c 4 /dev/urandom | od -An -v -tx1 | tr -d " \n"; }
-rx_owner=(--direction open --owner-uid $RX_UID --owner-gid $RX_UID)
+rx_owner=(--direction open --owner-uid "$RX_UID" --owner-gid "$RX_UID")
 
 # gcm(aes) 128/192/256: sealing session 1<i> (root), receiving twin 2<i>.
 bits=(128 192 256)
