@@ -31,6 +31,12 @@
 
 /* Areas start on a cache line: some providers want aligned buffers. */
 #define AREA_ALIGN	64
+/*
+ * Room before each area where a record's result header and head (nonce or
+ * digest) are staged next to its output, so that a result leaves in one
+ * copy: sizeof(struct esf_res) + the longest head (a SHA-512 digest).
+ */
+#define HEADROOM	ALIGN(sizeof(struct esf_res) + 64, 16)
 
 /*
  * Records outstanding on off-CPU providers, across every socket. A device
@@ -176,6 +182,18 @@ static int arena_from_iter(struct esf_sock *es, u32 off, u32 len, struct iov_ite
 	return 0;
 }
 
+static void arena_write(struct esf_sock *es, u32 off, const void *buf, u32 len)
+{
+	while (len) {
+		u32 n = chunk(off, len);
+
+		memcpy(arena_ptr(es, off), buf, n);
+		buf += n;
+		off += n;
+		len -= n;
+	}
+}
+
 static int arena_to_iter(struct esf_sock *es, u32 off, u32 len, struct iov_iter *to)
 {
 	while (len) {
@@ -300,7 +318,7 @@ static int start_record(struct esf_sock *es)
 	err = esf_req_layout(es->s, h->op, h->aad_len, h->data_len, &sl->l);
 	if (err)
 		return err;
-	sl->area_off = ALIGN(es->used, AREA_ALIGN);
+	sl->area_off = ALIGN(es->used + HEADROOM, AREA_ALIGN);
 	/* Even an empty area gets a byte, so its scatterlist is valid. */
 	sl->area_len = max_t(u32, sl->l.area_len, 1);
 	err = arena_fit(es, sl->area_off + sl->area_len);
@@ -326,6 +344,13 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 	u32 aad = sl->aad_len, pos = es->body_got, n;
 	int err;
 
+	/* AAD and input adjacent in the area (GCM, CCM, MIC): one copy. */
+	if (!sl->l.nonce_in && sl->l.text_off == sl->l.aad_off + aad) {
+		err = arena_from_iter(es, sl->area_off + sl->l.aad_off + pos, len, from);
+		if (!err)
+			es->body_got = pos + len;
+		return err;
+	}
 	if (pos < aad) {
 		n = min(len, aad - pos);
 		err = arena_from_iter(es, sl->area_off + sl->l.aad_off + pos, n, from);
@@ -584,6 +609,25 @@ static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
 	return err;
 }
 
+/*
+ * Put the result header and the head (nonce or digest) right before the
+ * output in the arena: the record's result is then one run of bytes. What
+ * they overwrite, AAD or headroom, the provider is done with. Returns the
+ * run's offset; its length is sizeof(res) + res->out_len.
+ */
+static u32 stage_result(struct esf_sock *es, struct slot *sl, struct esf_req *req,
+			const struct esf_res *res)
+{
+	u32 off = sl->area_off - (u32)sizeof(*res);
+
+	if (!res->status) {
+		off = sl->area_off + req->body_off - req->head_len - (u32)sizeof(*res);
+		arena_write(es, off + sizeof(*res), req->head, req->head_len);
+	}
+	arena_write(es, off, res, sizeof(*res));
+	return off;
+}
+
 /* The result of one record as bytes: header, then its fixed-size slot. */
 static int emit(struct esf_sock *es, unsigned int i, struct iov_iter *to, size_t *left)
 {
@@ -594,32 +638,24 @@ static int emit(struct esf_sock *es, unsigned int i, struct iov_iter *to, size_t
 		.out_len = req->status ? 0 : req->head_len + req->body_len,
 		.seq = req->status ? 0 : req->seq,
 	};
-	u32 total = sizeof(res) + sl->l.slot_len;
+	u32 total = sizeof(res) + sl->l.slot_len, valid = sizeof(res) + res.out_len;
 	u32 pos = es->res_pos, end = min_t(size_t, total, pos + *left), n;
+	u32 run = stage_result(es, sl, req, &res);
 	int err;
 
-	/* Zero-filled past what the record produced (everything on failure). */
-	while (pos < end) {
-		if (pos < sizeof(res)) {
-			n = min_t(u32, end, sizeof(res)) - pos;
-			if (copy_to_iter((u8 *)&res + pos, n, to) != n)
-				return -EFAULT;
-		} else if (pos - sizeof(res) < req->head_len) {
-			n = min(end - pos, req->head_len - (pos - (u32)sizeof(res)));
-			if (copy_to_iter(req->head + pos - sizeof(res), n, to) != n)
-				return -EFAULT;
-		} else if (pos - sizeof(res) - req->head_len < req->body_len) {
-			u32 in = pos - sizeof(res) - req->head_len;
-
-			n = min(end - pos, req->body_len - in);
-			err = arena_to_iter(es, sl->area_off + req->body_off + in, n, to);
-			if (err)
-				return err;
-		} else {
-			n = end - pos;
-			if (iov_iter_zero(n, to) != n)
-				return -EFAULT;
-		}
+	/* What the record produced, then zeros to the end of its slot. */
+	if (pos < valid) {
+		n = min(end, valid) - pos;
+		err = arena_to_iter(es, run + pos, n, to);
+		if (err)
+			return err;
+		pos += n;
+		*left -= n;
+	}
+	if (pos < end) {
+		n = end - pos;
+		if (iov_iter_zero(n, to) != n)
+			return -EFAULT;
 		pos += n;
 		*left -= n;
 	}
