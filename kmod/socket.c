@@ -124,7 +124,7 @@ static void charge(struct esf_sock *es, long bytes)
 static void *grow(struct esf_sock *es, void *old, unsigned int old_n,
 		  unsigned int new_n, size_t size)
 {
-	void *p = kvcalloc(new_n, size, GFP_KERNEL);
+	void *p = kvcalloc(new_n, size, GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return NULL;
@@ -150,7 +150,7 @@ static int arena_fit(struct esf_sock *es, u32 end)
 	}
 	while (es->npages < need) {
 		/* Lowmem: page_address() must work, and drivers may DMA it. */
-		es->pages[es->npages] = alloc_page(GFP_KERNEL);
+		es->pages[es->npages] = alloc_page(GFP_KERNEL_ACCOUNT);
 		if (!es->pages[es->npages])
 			return -ENOMEM;
 		es->npages++;
@@ -255,7 +255,7 @@ static int reserve_record(struct esf_sock *es)
 		es->reqs_cap = max(n, 2 * es->reqs_cap);
 	}
 	if (n > es->nreqs) {
-		es->reqs[es->nreqs] = kmalloc(es->req_size, GFP_KERNEL);
+		es->reqs[es->nreqs] = kmalloc(es->req_size, GFP_KERNEL_ACCOUNT);
 		if (!es->reqs[es->nreqs])
 			return -ENOMEM;
 		es->nreqs++;
@@ -419,7 +419,8 @@ static void batch_finished(struct esf_sock *es)
 {
 	struct sock *sk = es->sk;
 
-	WRITE_ONCE(es->done, true);
+	/* Publishes every record's result to batch_done(). */
+	smp_store_release(&es->done, true);
 	sk->sk_data_ready(sk);
 	sock_put(sk);
 }
@@ -500,10 +501,11 @@ static void cancel(struct esf_req *req, int err)
  * context) until its last completion; pending starts at one for this
  * function, so a completion racing the loop cannot finish the batch early.
  */
-static void run_batch(struct esf_sock *es)
+static void run_batch(struct esf_sock *es, long timeo)
 {
 	bool throttle = throttled(es);
 	unsigned int i;
+	long left;
 
 	es->done = false;
 	es->state = BATCH_RUNNING;
@@ -519,15 +521,19 @@ static void run_batch(struct esf_sock *es)
 		req->owner = es;
 		req->done = record_done;
 		/*
-		 * Completions free slots whatever the caller does. A device
-		 * that stops completing must not leave the caller unkillable:
-		 * on a fatal signal the rest of the batch fails with -EINTR,
-		 * unsubmitted (a SEAL not run takes no sequence number).
+		 * Completions free slots whatever the caller does. Waiting for
+		 * one follows the socket's send timeout (none under
+		 * MSG_DONTWAIT or O_NONBLOCK) and ends on a signal: then the
+		 * rest of the batch is not submitted and fails with -EAGAIN or
+		 * -EINTR (a SEAL not run takes no sequence number).
 		 */
-		if (throttle && wait_event_killable(inflight_wq, inflight_get())) {
-			for (; i < es->nrec; i++)
-				cancel(req_at(es, i), -EINTR);
-			break;
+		if (throttle) {
+			left = wait_event_interruptible_timeout(inflight_wq, inflight_get(), timeo);
+			if (left <= 0) {
+				for (; i < es->nrec; i++)
+					cancel(req_at(es, i), left ? -EINTR : -EAGAIN);
+				break;
+			}
 		}
 		atomic_inc(&es->pending);
 		if (esf_req_submit(req) != -EINPROGRESS) {
@@ -573,7 +579,7 @@ static int esf_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		else
 			err = prepare_sg(es);
 		if (!err && es->nrec)
-			run_batch(es);
+			run_batch(es, sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT));
 	}
 	if (err)
 		reset_batch(es);
@@ -584,7 +590,8 @@ out:
 
 static bool batch_done(struct esf_sock *es)
 {
-	return READ_ONCE(es->done);
+	/* Pairs with batch_finished(): the results are visible once done is. */
+	return smp_load_acquire(&es->done);
 }
 
 static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
@@ -754,6 +761,18 @@ static int esf_getsockopt(struct socket *sock, int level, int optname,
 	return 0;
 }
 
+/*
+ * af_alg_release() drops the socket without orphaning it. A batch still
+ * running holds the sock, and its last completion wakes sk->sk_wq, which
+ * lives in the struct socket being freed: detach it first.
+ */
+static int esf_sock_release(struct socket *sock)
+{
+	if (sock->sk)
+		sock_orphan(sock->sk);
+	return af_alg_release(sock);
+}
+
 /* af_alg_register_type() sets .owner to af_alg (the parent socket holds esf,
  * through the type), so these cannot be const.
  */
@@ -768,7 +787,7 @@ static struct proto_ops esf_ops = {	/* not const: see above */
 	.mmap = sock_no_mmap,
 	.bind = sock_no_bind,
 	.accept = sock_no_accept,
-	.release = af_alg_release,
+	.release = esf_sock_release,
 	.sendmsg = esf_sendmsg,
 	.recvmsg = esf_recvmsg,
 	.poll = esf_poll,

@@ -1110,7 +1110,10 @@ FIXTURE(async) {
 	uint8_t key[48];
 	uint32_t hw, cpu;
 	struct esf_fp fhw, fcpu;
+	char inflight[32];	/* max_inflight as the test found it */
 };
+
+#define MAX_INFLIGHT "/sys/module/esf/parameters/max_inflight"
 
 FIXTURE_SETUP(async)
 {
@@ -1121,6 +1124,7 @@ FIXTURE_SETUP(async)
 	int err;
 
 	ASSERT_EQ(0, esf_module_ensure_loaded());
+	ASSERT_EQ(0, esf_sysfs_read(MAX_INFLIGHT, self->inflight, sizeof(self->inflight)));
 	ASSERT_EQ(0, esf_nl_open(&self->nl));
 	sess_flush(&self->nl);
 	rnd(self->key, sizeof(self->key));
@@ -1142,6 +1146,9 @@ FIXTURE_SETUP(async)
 
 FIXTURE_TEARDOWN(async)
 {
+	/* Tests that change the limit restore it even when they fail. */
+	if (self->inflight[0])
+		esf_sysfs_write(MAX_INFLIGHT, self->inflight);
 	esf_fp_close(&self->fhw);
 	esf_fp_close(&self->fcpu);
 	sess_flush(&self->nl);
@@ -1159,7 +1166,6 @@ FIXTURE_TEARDOWN(async)
 #define DEEP_BATCH ESF_MAX_BATCH
 #define DEEP_LEN 100
 #define DEEP_REC (28 + 112 + 16)
-#define MAX_INFLIGHT "/sys/module/esf/parameters/max_inflight"
 
 struct deep_job {
 	const struct esf_fp *seal, *open;
@@ -1267,12 +1273,9 @@ static void deep_load(struct __test_metadata *_metadata, const struct esf_fp *se
 TEST_F_TIMEOUT(async, hw_seals_cpu_opens_under_backlog, 300)
 {
 	const uint64_t n = (uint64_t)DEEP_THREADS * DEEP_BATCHES * DEEP_BATCH;
-	char saved[32];
 
-	ASSERT_EQ(0, esf_sysfs_read(MAX_INFLIGHT, saved, sizeof(saved)));
 	ASSERT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, "0"));
 	deep_load(_metadata, &self->fhw, &self->fcpu);
-	ASSERT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, saved));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_SEAL));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->cpu, ESF_STATS_A_OPEN));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
@@ -1295,29 +1298,34 @@ TEST_F_TIMEOUT(async, hw_seals_cpu_opens_under_backlog, 300)
 TEST_F_TIMEOUT(async, cpu_seals_hw_opens_at_the_inflight_limit, 300)
 {
 	const uint64_t n = (uint64_t)DEEP_THREADS * DEEP_BATCHES * DEEP_BATCH;
-	char cap[32];
 
-	ASSERT_EQ(0, esf_sysfs_read(MAX_INFLIGHT, cap, sizeof(cap)));
-	ASSERT_NE(0, atoi(cap)) TH_LOG("esf loaded with max_inflight=0");
+	ASSERT_NE(0, atoi(self->inflight)) TH_LOG("esf loaded with max_inflight=0");
 	deep_load(_metadata, &self->fcpu, &self->fhw);
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_OPEN));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
+	/* The limit is below the engine's queue: nothing reached the backlog. */
+	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_REPLAY));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
 }
 
-/* One batch of DEEP_BATCH SEALs on @seal, opened on @open; 0 or -errno. */
-static int seal_open_batch(const struct esf_fp *seal, const struct esf_fp *open)
+/* @n records sealed on @seal one by one open on @open; 0 or -errno. */
+static int seal_open_some(const struct esf_fp *seal, const struct esf_fp *open, int n)
 {
-	struct deep_job j = { .seal = seal, .open = open };
-	int err;
+	uint8_t in[DEEP_LEN], rec[DEEP_REC], back[DEEP_REC];
+	uint32_t len;
+	int i, err = 0;
 
-	j.recs = malloc((size_t)DEEP_BATCHES * DEEP_BATCH * DEEP_REC);
-	if (!j.recs)
-		return -ENOMEM;
-	deep_worker(&j);
-	err = j.err;
-	free(j.recs);
+	for (i = 0; i < n && !err; i++) {
+		fill(in, (uint64_t)i);
+		err = esf_fp_one(seal->op, &seal->info, ESF_OP_SEAL, NULL, 0, in, DEEP_LEN,
+				 rec, &len, NULL);
+		if (!err)
+			err = esf_fp_one(open->op, &open->info, ESF_OP_OPEN, NULL, 0, rec, len,
+					 back, &len, NULL);
+		if (!err && (len != DEEP_LEN || memcmp(back, in, DEEP_LEN)))
+			err = -EILSEQ;
+	}
 	return err;
 }
 
@@ -1330,12 +1338,10 @@ TEST_F_TIMEOUT(async, killed_callers_leave_the_inflight_limit_intact, 240)
 {
 	struct esf_fp_rec r[DEEP_BATCH];
 	uint8_t *in = calloc(DEEP_BATCH, DEEP_LEN), *out = malloc(DEEP_BATCH * DEEP_REC);
-	char saved[32];
 	int i, k, status;
 
 	ASSERT_NE(NULL, in);
 	ASSERT_NE(NULL, out);
-	ASSERT_EQ(0, esf_sysfs_read(MAX_INFLIGHT, saved, sizeof(saved)));
 	ASSERT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, "1"));
 	for (k = 0; k < DEEP_BATCH; k++)
 		r[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = in + k * DEEP_LEN,
@@ -1355,9 +1361,57 @@ TEST_F_TIMEOUT(async, killed_callers_leave_the_inflight_limit_intact, 240)
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		ASSERT_TRUE(WIFSIGNALED(status));
 	}
-	EXPECT_EQ(0, seal_open_batch(&self->fhw, &self->fcpu));
-	EXPECT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, saved));
+	EXPECT_EQ(0, seal_open_some(&self->fhw, &self->fcpu, 16));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
+	free(in);
+	free(out);
+}
+
+/*
+ * A non-blocking caller is never made to wait for room: records that found
+ * none come back with -EAGAIN, unsubmitted and zero-filled, after the ones
+ * that ran; those open fine and the refused ones took no sequence number.
+ */
+TEST_F_TIMEOUT(async, nonblocking_caller_gets_eagain_per_record, 120)
+{
+	struct esf_fp_rec r[DEEP_BATCH];
+	uint8_t *in = calloc(DEEP_BATCH, DEEP_LEN), *out = malloc(DEEP_BATCH * DEEP_REC);
+	uint8_t back[DEEP_REC], zero[DEEP_REC] = { 0 };
+	int k, ran = 0, refused = 0;
+	uint32_t len;
+
+	ASSERT_NE(NULL, in);
+	ASSERT_NE(NULL, out);
+	memset(out, 0xa5, DEEP_BATCH * DEEP_REC);
+	ASSERT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, "1"));
+	for (k = 0; k < DEEP_BATCH; k++) {
+		fill(in + k * DEEP_LEN, (uint64_t)k);
+		r[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = in + k * DEEP_LEN,
+					    .data_len = DEEP_LEN, .out = out + k * DEEP_REC };
+	}
+	ASSERT_EQ(0, esf_fp_send(self->fhw.op, r, DEEP_BATCH, MSG_DONTWAIT));
+	ASSERT_EQ(0, esf_fp_recv(self->fhw.op, &self->fhw.info, r, DEEP_BATCH));
+	for (k = 0; k < DEEP_BATCH; k++) {
+		if (!r[k].status) {
+			ASSERT_EQ(0, refused) TH_LOG("record %d ran after a refused one", k);
+			ran++;
+			continue;
+		}
+		ASSERT_EQ(-EAGAIN, r[k].status) TH_LOG("record %d", k);
+		ASSERT_EQ(0, memcmp(out + k * DEEP_REC, zero, DEEP_REC));
+		refused++;
+	}
+	EXPECT_LT(0, ran);
+	EXPECT_LT(0, refused);
+	ksft_print_msg("non-blocking batch of %d at max_inflight=1: %d ran, %d refused\n",
+		       DEEP_BATCH, ran, refused);
+	/* Only the records that ran were sealed and counted. */
+	EXPECT_EQ((uint64_t)ran, sess_stat(&self->nl, self->hw, ESF_STATS_A_SEAL));
+	for (k = 0; k < ran; k++) {
+		ASSERT_EQ(0, esf_fp_one(self->fcpu.op, &self->fcpu.info, ESF_OP_OPEN, NULL, 0,
+					out + k * DEEP_REC, r[k].out_len, back, &len, NULL));
+		ASSERT_EQ(0, memcmp(back, in + k * DEEP_LEN, DEEP_LEN));
+	}
 	free(in);
 	free(out);
 }
