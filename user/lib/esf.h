@@ -188,6 +188,9 @@ struct esf_op {
  * One sendmsg and one recvmsg carry the whole batch, so small records do
  * not pay two system calls each, and asynchronous providers see the whole
  * batch at once. Each record succeeds or fails on its own (@ops[i].status).
+ * A status of -EINTR (a signal arrived) or -EAGAIN (the socket's send
+ * timeout passed) while the kernel waited for room on a saturated off-CPU
+ * provider means the record did not run: send it again.
  *
  * Return: 0 when the batch ran (check each status), or a negative errno
  * when it could not be submitted at all (-EMSGSIZE: too many records or
