@@ -73,9 +73,7 @@ static void put_lifetime(struct esf_msg *m, uint16_t type, uint64_t msgs, uint64
 /* SESSION_NEW; 0 and the id, or -errno. */
 static int sess_add(struct esf_nl *nl, const struct sess *o, uint32_t *id)
 {
-	const struct nlattr *tb[ESF_A_MAX + 1];
-	struct esf_msg m, reply;
-	int err;
+	struct esf_msg m;
 
 	esf_msg_init(&m, nl->family, 0, ESF_CMD_SESSION_NEW);
 	esf_put_str(&m, ESF_A_ALG, o->alg);
@@ -98,14 +96,7 @@ static int sess_add(struct esf_nl *nl, const struct sess *o, uint32_t *id)
 		esf_put_u32(&m, ESF_A_OWNER_UID, o->uid);
 	put_lifetime(&m, ESF_A_LIFETIME_SOFT, o->soft_msgs, o->soft_bytes);
 	put_lifetime(&m, ESF_A_LIFETIME_HARD, o->hard_msgs, o->hard_bytes);
-	err = esf_nl_do(nl, &m, &reply);
-	if (err)
-		return err;
-	esf_parse(&reply.nlh, tb, ESF_A_MAX);
-	if (!tb[ESF_A_SESSION_ID])
-		return -EPROTO;
-	*id = esf_get_u32(tb[ESF_A_SESSION_ID]);
-	return 0;
+	return esf_nl_new_session(nl, &m, id);
 }
 
 static int sess_del(struct esf_nl *nl, uint32_t id)
