@@ -17,6 +17,7 @@
 #include <net/netlink.h>
 #include <net/sock.h>
 
+#include "bench.h"
 #include "netlink.h"
 #include "session.h"
 
@@ -52,6 +53,21 @@ static const struct nla_policy lifetime_policy[ESF_LIFETIME_A_MAX + 1] = {
 
 #define OUT_ONLY { .type = NLA_REJECT, .reject_message = "esf: attribute is reported, not set" }
 
+static struct netlink_range_validation bench_size_range = { .max = ESF_MAX_DATA };
+static struct netlink_range_validation bench_aad_range = { .max = ESF_MAX_AAD };
+static struct netlink_range_validation bench_iter_range = {
+	.min = 1,
+	.max = ESF_BENCH_ITERATIONS_MAX,
+};
+
+static const struct nla_policy bench_policy[ESF_BENCH_A_MAX + 1] = {
+	[ESF_BENCH_A_PAD] = OUT_ONLY,
+	[ESF_BENCH_A_SIZE] = NLA_POLICY_FULL_RANGE(NLA_U32, &bench_size_range),
+	[ESF_BENCH_A_AAD_LEN] = NLA_POLICY_FULL_RANGE(NLA_U32, &bench_aad_range),
+	[ESF_BENCH_A_ITERATIONS] = NLA_POLICY_FULL_RANGE(NLA_U32, &bench_iter_range),
+	[ESF_BENCH_A_NSEC] = OUT_ONLY,
+};
+
 static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 	[ESF_A_PAD] = OUT_ONLY,
 	[ESF_A_SESSION_ID] = { .type = NLA_U32 },
@@ -81,6 +97,7 @@ static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 	[ESF_A_EXPIRE_KIND] = OUT_ONLY,
 	[ESF_A_EXPIRE_REASON] = OUT_ONLY,
 	[ESF_A_FLUSHED] = OUT_ONLY,
+	[ESF_A_BENCH] = NLA_POLICY_NESTED(bench_policy),
 };
 
 /* Building messages ------------------------------------------------------ */
@@ -545,6 +562,83 @@ static int esf_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+static size_t bench_size(void)
+{
+	return nla_total_size(sizeof(u32)) + nla_total_size(0) +
+	       3 * nla_total_size(sizeof(u32)) + nla_total_size_64bit(sizeof(u64));
+}
+
+static struct sk_buff *bench_msg(struct genl_info *info, u32 id, u32 size, u32 aad_len,
+				 u32 iterations, u64 nsec)
+{
+	struct sk_buff *msg = genlmsg_new(bench_size(), GFP_KERNEL);
+	struct nlattr *nest;
+	void *hdr;
+
+	if (!msg)
+		return NULL;
+	hdr = genlmsg_put_reply(msg, info, &esf_family, 0, ESF_CMD_SESSION_BENCH);
+	if (!hdr || nla_put_u32(msg, ESF_A_SESSION_ID, id))
+		goto fail;
+	nest = nla_nest_start(msg, ESF_A_BENCH);
+	if (!nest || nla_put_u32(msg, ESF_BENCH_A_SIZE, size) ||
+	    nla_put_u32(msg, ESF_BENCH_A_AAD_LEN, aad_len) ||
+	    nla_put_u32(msg, ESF_BENCH_A_ITERATIONS, iterations) ||
+	    nla_put_u64_64bit(msg, ESF_BENCH_A_NSEC, nsec, ESF_BENCH_A_PAD))
+		goto fail;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return msg;
+fail:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+/* Admin only (GENL_ADMIN_PERM): it spends CPU or accelerator time on demand. */
+static int esf_nl_bench(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ESF_BENCH_A_MAX + 1];
+	u32 id, size, aad_len = 0, iterations;
+	struct esf_session *s;
+	struct sk_buff *msg;
+	u64 nsec = 0;
+	int err;
+
+	if (!REQUIRE_ATTR(info, ESF_A_SESSION_ID, "esf: ESF_A_SESSION_ID is required") ||
+	    !REQUIRE_ATTR(info, ESF_A_BENCH, "esf: ESF_A_BENCH is required"))
+		return -EINVAL;
+	err = nla_parse_nested(tb, ESF_BENCH_A_MAX, info->attrs[ESF_A_BENCH], bench_policy,
+			       info->extack);
+	if (err)
+		return err;
+	if (!tb[ESF_BENCH_A_SIZE] || !tb[ESF_BENCH_A_ITERATIONS]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ESF_A_BENCH],
+				    "esf: bench needs a size and an iteration count");
+		return -EINVAL;
+	}
+	size = nla_get_u32(tb[ESF_BENCH_A_SIZE]);
+	iterations = nla_get_u32(tb[ESF_BENCH_A_ITERATIONS]);
+	if (tb[ESF_BENCH_A_AAD_LEN])
+		aad_len = nla_get_u32(tb[ESF_BENCH_A_AAD_LEN]);
+	id = nla_get_u32(info->attrs[ESF_A_SESSION_ID]);
+	s = esf_session_get(genl_info_net(info), id);
+	if (!s || esf_session_dead(s)) {
+		if (s)
+			esf_session_put(s);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ESF_A_SESSION_ID],
+				    "esf: no such session");
+		return -ENOENT;
+	}
+	err = esf_bench_run(s, size, aad_len, iterations, &nsec, info->extack);
+	esf_session_put(s);
+	if (err)
+		return err;
+	msg = bench_msg(info, id, size, aad_len, iterations, nsec);
+	if (!msg)
+		return -ENOMEM;
+	return genlmsg_reply(msg, info);
+}
+
 static const struct genl_ops esf_ops[] = {
 	{
 		.cmd = ESF_CMD_SESSION_NEW,
@@ -564,6 +658,11 @@ static const struct genl_ops esf_ops[] = {
 	{
 		.cmd = ESF_CMD_SESSION_FLUSH,
 		.doit = esf_nl_flush,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ESF_CMD_SESSION_BENCH,
+		.doit = esf_nl_bench,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -168,6 +168,8 @@
  * @ESF_CMD_SESSION_GET: read one session, or dump all
  * @ESF_CMD_SESSION_FLUSH: delete every session of the namespace
  * @ESF_CMD_EXPIRE: event: a soft or hard lifetime was crossed
+ * @ESF_CMD_SESSION_BENCH: run the session's own transform in a loop in the
+ *	kernel and report the time (see &enum esf_bench_attr)
  */
 enum esf_cmd {
 	ESF_CMD_UNSPEC,
@@ -176,6 +178,7 @@ enum esf_cmd {
 	ESF_CMD_SESSION_GET,
 	ESF_CMD_SESSION_FLUSH,
 	ESF_CMD_EXPIRE,
+	ESF_CMD_SESSION_BENCH,
 	__ESF_CMD_MAX
 };
 
@@ -241,6 +244,8 @@ enum esf_cmd {
  * @ESF_A_EXPIRE_KIND: u8 &enum esf_expire_kind, out (ESF_CMD_EXPIRE).
  * @ESF_A_EXPIRE_REASON: u8 &enum esf_expire_reason, out (ESF_CMD_EXPIRE).
  * @ESF_A_FLUSHED: u32, out. Sessions removed by ESF_CMD_SESSION_FLUSH.
+ * @ESF_A_BENCH: nested &enum esf_bench_attr, in/out (ESF_CMD_SESSION_BENCH
+ *	only).
  */
 enum esf_attr {
 	ESF_A_UNSPEC,
@@ -272,6 +277,7 @@ enum esf_attr {
 	ESF_A_EXPIRE_KIND,
 	ESF_A_EXPIRE_REASON,
 	ESF_A_FLUSHED,
+	ESF_A_BENCH,
 	__ESF_A_MAX
 };
 
@@ -439,6 +445,43 @@ enum esf_expire_reason {
 #define ESF_KEY_MAX			128
 #define ESF_TAG_MAX			64
 #define ESF_REPLAY_WINDOW_DEFAULT	1024
+/**
+ * enum esf_bench_attr - ESF_A_BENCH: the crypto API's own limit
+ *
+ * ESF_CMD_SESSION_BENCH (CAP_NET_ADMIN; ESF_A_SESSION_ID and ESF_A_BENCH
+ * required) runs the session's transform, ESF_BENCH_A_ITERATIONS times, one
+ * request after the other, on a kernel buffer: crypto_aead_encrypt() for an
+ * AEAD session, crypto_ahash_digest() for a MIC session. Nothing else of
+ * the fast path runs (no counter, replay window, lifetime or copy), and
+ * nothing it computes leaves the kernel; it takes no sequence number and
+ * counts in no statistic. The reply repeats ESF_A_SESSION_ID and
+ * ESF_A_BENCH with ESF_BENCH_A_NSEC added. esf-bench compares the fast path
+ * with it. rfc4106(gcm(aes)) sessions are refused (-EOPNOTSUPP). A fatal
+ * signal stops the loop (-EINTR).
+ *
+ * @ESF_BENCH_A_UNSPEC: unused
+ * @ESF_BENCH_A_PAD: padding for 64-bit attributes
+ * @ESF_BENCH_A_SIZE: u32, in, required. Payload bytes per request, at most
+ *	%ESF_MAX_DATA (authenc rounds it up to the AES block).
+ * @ESF_BENCH_A_AAD_LEN: u32, in. AAD bytes per AEAD request, at most
+ *	%ESF_MAX_AAD (default 0; MIC sessions take none).
+ * @ESF_BENCH_A_ITERATIONS: u32, in, required. Requests to run, 1 to
+ *	%ESF_BENCH_ITERATIONS_MAX.
+ * @ESF_BENCH_A_NSEC: u64, out. Wall time of the loop, in nanoseconds.
+ */
+enum esf_bench_attr {
+	ESF_BENCH_A_UNSPEC,
+	ESF_BENCH_A_PAD,
+	ESF_BENCH_A_SIZE,
+	ESF_BENCH_A_AAD_LEN,
+	ESF_BENCH_A_ITERATIONS,
+	ESF_BENCH_A_NSEC,
+	__ESF_BENCH_A_MAX
+};
+
+#define ESF_BENCH_A_MAX (__ESF_BENCH_A_MAX - 1)
+#define ESF_BENCH_ITERATIONS_MAX	(1U << 24)
+
 #define ESF_REPLAY_WINDOW_MAX		65536
 #define ESF_LIFETIME_SECONDS_MAX	315360000	/* ten years */
 
