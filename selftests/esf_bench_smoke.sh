@@ -19,28 +19,31 @@ not_ok() {
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..9"
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 esfctl session flush >/dev/null
 head -c 32 /dev/urandom >"$tmp/k"
-esfctl session add --id 70 --alg 'gcm(aes)' --key-file "$tmp/k" --replay-window 0 >/dev/null
+esfctl session add --id 70 --alg 'gcm(aes)' --key-file "$tmp/k" --replay-window 0 \
+	--owner-uid 1000 >/dev/null
 esfctl session add --id 71 --alg 'gcm(aes)' --key-file "$tmp/k" >/dev/null
 esfctl session add --id 72 --alg 'hmac(sha256)' --key-file "$tmp/k" >/dev/null
 
-# 1: all four paths, SEAL and OPEN, two sizes, AES-256.
+# 1: all five paths, SEAL and OPEN (the kernel loop SEAL only), two sizes,
+# AES-256.
 out=$("$BENCH" -s 70 -t 0.05 -z 64,4096 -b 16 --csv "$tmp/b.csv" --json "$tmp/b.json" 2>&1)
 rc=$?
 [ $rc = 0 ] && ok "every path runs" || not_ok "every path runs" "rc=$rc $out"
 
-# 2: 16 rows (4 paths x 2 ops x 2 sizes), each with a positive rate.
+# 2: 18 rows (4 paths x 2 ops x 2 sizes + kernel x 2 sizes), each with a
+# positive rate.
 rows=$(awk -F, 'NR > 1 && $5 > 0' "$tmp/b.csv" | wc -l)
-[ "$rows" = 16 ] && ok "CSV: 16 measurements" || not_ok "CSV: 16 measurements" "$(cat "$tmp/b.csv")"
+[ "$rows" = 18 ] && ok "CSV: 18 measurements" || not_ok "CSV: 18 measurements" "$(cat "$tmp/b.csv")"
 
 # 3: the JSON says the same, and names the kernel's driver for esf.
 out=$(jq -r '[length, (.[] | select(.path == "esf") | .driver)][0:2] | @tsv' "$tmp/b.json" 2>&1)
 drv=$(esfctl --json session show 70 | jq -r '.driver' 2>/dev/null)
-[ "$out" = "16	$drv" ] && [ -n "$drv" ] && ok "JSON: 16 records, driver $drv" ||
-	not_ok "JSON: 16 records, driver of the session" "$out / $drv"
+[ "$out" = "18	$drv" ] && [ -n "$drv" ] && ok "JSON: 18 records, driver $drv" ||
+	not_ok "JSON: 18 records, driver of the session" "$out / $drv"
 
 # 4: the kernel counted what esf-bench claims it sealed and opened at least.
 seals=$(esfctl --json session show 70 | jq -r '.stats.seal')
@@ -57,4 +60,26 @@ out=$("$BENCH" -s 71 -t 0.05 -z 64 -p esf -o open 2>&1); rc=$?
 out=$("$BENCH" -s 72 -t 0.05 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "not gcm(aes)" <<<"$out" && ok "MIC session refused" ||
 	not_ok "MIC session refused" "rc=$rc $out"
+# 7: the in-kernel loop ran in the kernel: what it did counts in no
+# statistic of the session (only the fast-path SEALs do), and it took no
+# sequence number.
+before=$(esfctl --json session show 70 | jq -r '[.stats.seal, .seq_next] | @tsv')
+out=$("$BENCH" -s 70 -t 0.05 -z 64 -p kernel 2>&1); rc=$?
+after=$(esfctl --json session show 70 | jq -r '[.stats.seal, .seq_next] | @tsv')
+[ $rc = 0 ] && grep -q '^kernel ' <<<"$out" && [ "$before" = "$after" ] &&
+	ok "kernel loop leaves the session's counters alone" ||
+	not_ok "kernel loop leaves the session's counters alone" "rc=$rc $before / $after $out"
+
+# 8-9: the kernel loop is for admins: asked for by an unprivileged owner it
+# fails with the reason; among all paths it is skipped with a note.
+priv() { setpriv --reuid=1000 --regid=1000 --clear-groups "$@"; }
+out=$(priv "$BENCH" -s 70 -t 0.05 -z 64 -p kernel 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "kernel path: .*ermi" <<<"$out" && ok "unprivileged: kernel path refused" ||
+	not_ok "unprivileged: kernel path refused" "rc=$rc $out"
+out=$(priv "$BENCH" -s 70 -t 0.05 -z 64 -p esf,kernel 2>&1); rc=$?
+out2=$(priv "$BENCH" -s 70 -t 0.05 -z 64 -o seal 2>&1); rc2=$?
+[ $rc = 1 ] && [ $rc2 = 0 ] && grep -q "kernel path skipped" <<<"$out2" &&
+	! grep -q '^kernel ' <<<"$out2" && grep -q '^esf ' <<<"$out2" &&
+	ok "unprivileged, all paths: kernel skipped, the rest measured" ||
+	not_ok "unprivileged, all paths: kernel skipped, the rest measured" "rc=$rc rc2=$rc2 $out2"
 exit $failed

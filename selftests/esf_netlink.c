@@ -526,6 +526,94 @@ TEST_F(nl, unprivileged_callers_refused)
 	EXPECT_EQ(2, count_sessions(&self->nl));
 }
 
+/* The in-kernel bench loop ------------------------------------------------- */
+
+/* ESF_CMD_SESSION_BENCH on @id; 0 and *nsec, or -errno (nl->errmsg). */
+static int bench(struct esf_nl *nl, uint32_t id, int size, int aad, int iter, uint64_t *nsec)
+{
+	const struct nlattr *tb[ESF_A_MAX + 1], *b[ESF_BENCH_A_MAX + 1];
+	struct esf_msg m, reply;
+	struct nlattr *nest;
+	int err;
+
+	esf_msg_init(&m, nl->family, 0, ESF_CMD_SESSION_BENCH);
+	esf_put_u32(&m, ESF_A_SESSION_ID, id);
+	nest = esf_nest_start(&m, ESF_A_BENCH);
+	if (size >= 0)
+		esf_put_u32(&m, ESF_BENCH_A_SIZE, (uint32_t)size);
+	if (aad >= 0)
+		esf_put_u32(&m, ESF_BENCH_A_AAD_LEN, (uint32_t)aad);
+	if (iter >= 0)
+		esf_put_u32(&m, ESF_BENCH_A_ITERATIONS, (uint32_t)iter);
+	esf_nest_end(&m, nest);
+	err = esf_nl_do(nl, &m, &reply);
+	if (err)
+		return err;
+	esf_parse(&reply.nlh, tb, ESF_A_MAX);
+	if (!tb[ESF_A_BENCH] || !tb[ESF_A_SESSION_ID] || esf_get_u32(tb[ESF_A_SESSION_ID]) != id)
+		return -EPROTO;
+	esf_parse_nested(tb[ESF_A_BENCH], b, ESF_BENCH_A_MAX);
+	if (!b[ESF_BENCH_A_NSEC] || !b[ESF_BENCH_A_ITERATIONS] ||
+	    esf_get_u32(b[ESF_BENCH_A_ITERATIONS]) != (uint32_t)iter)
+		return -EPROTO;
+	*nsec = esf_get_u64(b[ESF_BENCH_A_NSEC]);
+	return 0;
+}
+
+static int bench_as_nobody(void *arg)
+{
+	struct esf_nl nl;
+	uint64_t nsec;
+	int err;
+
+	if (esf_nl_open(&nl))
+		return 1;
+	err = bench(&nl, *(uint32_t *)arg, 64, 0, 1, &nsec);
+	esf_nl_close(&nl);
+	return err == -EPERM ? 0 : 2;
+}
+
+TEST_F(nl, bench_loop_refusals_and_reply)
+{
+	uint32_t gcm, ccm, mic, rfc;
+	uint64_t nsec = 0, seq_before, seq_after;
+	struct esf_msg reply;
+	const struct nlattr *tb[ESF_A_MAX + 1];
+
+	ASSERT_EQ(0, add_session(&self->nl, "gcm(aes)", self->key, 16, &gcm));
+	ASSERT_EQ(0, add_session(&self->nl, "ccm(aes)", self->key, 16, &ccm));
+	ASSERT_EQ(0, add_session(&self->nl, "hmac(sha256)", self->key, 32, &mic));
+	ASSERT_EQ(0, add_session(&self->nl, "rfc4106(gcm(aes))", self->key, 16, &rfc));
+	ASSERT_EQ(0, get_session(&self->nl, gcm, &reply));
+	esf_parse(&reply.nlh, tb, ESF_A_MAX);
+	seq_before = esf_get_u64(tb[ESF_A_SEQ_NEXT]);
+
+	EXPECT_EQ(0, bench(&self->nl, gcm, 1024, 16, 100, &nsec));
+	EXPECT_LT(0, nsec);
+	EXPECT_EQ(0, bench(&self->nl, ccm, 0, 0, 10, &nsec));
+	EXPECT_EQ(0, bench(&self->nl, mic, ESF_MAX_DATA, 0, 3, &nsec));
+	/* It takes no sequence number and counts nowhere. */
+	ASSERT_EQ(0, get_session(&self->nl, gcm, &reply));
+	esf_parse(&reply.nlh, tb, ESF_A_MAX);
+	seq_after = esf_get_u64(tb[ESF_A_SEQ_NEXT]);
+	EXPECT_EQ(seq_before, seq_after);
+
+	EXPECT_EQ(-EINVAL, bench(&self->nl, gcm, -1, 0, 1, &nsec));
+	EXPECT_STREQ("esf: bench needs a size and an iteration count", self->nl.errmsg);
+	EXPECT_EQ(-EINVAL, bench(&self->nl, gcm, 64, 0, -1, &nsec));
+	/* Out of the policy's ranges: -ERANGE, as for every range in the family. */
+	EXPECT_EQ(-ERANGE, bench(&self->nl, gcm, 64, 0, 0, &nsec));
+	EXPECT_EQ(-ERANGE, bench(&self->nl, gcm, ESF_MAX_DATA + 1, 0, 1, &nsec));
+	EXPECT_EQ(-ERANGE, bench(&self->nl, gcm, 64, ESF_MAX_AAD + 1, 1, &nsec));
+	EXPECT_EQ(-ERANGE, bench(&self->nl, gcm, 64, 0, ESF_BENCH_ITERATIONS_MAX + 1, &nsec));
+	EXPECT_EQ(-EINVAL, bench(&self->nl, mic, 64, 16, 1, &nsec));
+	EXPECT_STREQ("esf: MIC sessions take no AAD", self->nl.errmsg);
+	EXPECT_EQ(-EOPNOTSUPP, bench(&self->nl, rfc, 64, 0, 1, &nsec));
+	EXPECT_EQ(-ENOENT, bench(&self->nl, 999999, 64, 0, 1, &nsec));
+	/* Administrators only: it spends CPU or accelerator time on request. */
+	EXPECT_EQ(0, as_nobody(bench_as_nobody, &gcm));
+}
+
 /* Keys never come back ---------------------------------------------------- */
 
 TEST_F_TIMEOUT(nl, keys_absent_from_every_reply_and_event, 120)

@@ -8,6 +8,9 @@
  *   afalg      the stock AF_ALG "aead" socket through libkcapi, sendmsg and
  *              read per operation (what algif_aead offers)
  *   openssl    OpenSSL EVP in user space
+ *   kernel     crypto_aead_encrypt() in a loop in the kernel on the session's
+ *              own transform (ESF_CMD_SESSION_BENCH, CAP_NET_ADMIN): the
+ *              crypto API's limit, SEAL only
  *
  * The esf paths use an existing kernel session (created by esfctl or
  * esfd); the others get a random key of the session's key length. Each
@@ -29,13 +32,14 @@
 #include <openssl/evp.h>
 
 #include "esf.h"
+#include "esf_nl.h"
 
 #define MAX_SIZES 16
 #define GCM_IV 12
 #define GCM_TAG 16
 
-enum path { P_ESF, P_BATCH, P_AFALG, P_OPENSSL, P_NUM };
-static const char *const path_names[P_NUM] = { "esf", "esf-batch", "afalg", "openssl" };
+enum path { P_ESF, P_BATCH, P_AFALG, P_OPENSSL, P_KERNEL, P_NUM };
+static const char *const path_names[P_NUM] = { "esf", "esf-batch", "afalg", "openssl", "kernel" };
 
 struct opts {
 	uint32_t session;
@@ -47,6 +51,8 @@ struct opts {
 	unsigned int batch;
 	double seconds;
 	const char *csv, *json;
+	bool paths_given;
+	struct esf_nl *nl;	/* for the kernel path */
 };
 
 struct result {
@@ -314,6 +320,37 @@ static void report(const struct result *r, FILE *csv, json_t *arr)
 						     "cpu_us_per_op", cpu_us, "driver", r->driver));
 }
 
+/*
+ * The kernel path: a short call to size the loop, then one call long
+ * enough for --seconds. The rate is the kernel's own clock over its loop;
+ * the CPU time is this process's over the call.
+ */
+static int kernel_measure(const struct opts *o, size_t size, struct result *r)
+{
+	uint32_t iter = 256;
+	uint64_t nsec;
+	double c0, want;
+	int err;
+
+	err = esf_nl_session_bench(o->nl, o->session, (uint32_t)size, (uint32_t)o->aad_len,
+				   iter, &nsec);
+	if (err)
+		return err;
+	want = o->seconds * 1e9 / (nsec ? (double)nsec : 1.0) * iter;
+	iter = want > ESF_BENCH_ITERATIONS_MAX ? ESF_BENCH_ITERATIONS_MAX :
+	       want < 1 ? 1 : (uint32_t)want;
+	c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+	err = esf_nl_session_bench(o->nl, o->session, (uint32_t)size, (uint32_t)o->aad_len,
+				   iter, &nsec);
+	if (err)
+		return err;
+	r->ops = iter;
+	r->seconds = (double)nsec / 1e9;
+	r->cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	r->batch = iter;
+	return 0;
+}
+
 static int run_size(const struct opts *o, struct esf_session *s, size_t size,
 		    const uint8_t *key, size_t key_len, FILE *csv, json_t *arr)
 {
@@ -323,15 +360,17 @@ static int run_size(const struct opts *o, struct esf_session *s, size_t size,
 	int err = 0, p, k;
 
 	work_init(&w, size, o->aad_len, o->batch, esf_seal_overhead(s));
-	/* One genuine record for the OPEN runs (the session's replay window
-	 * must be off, or the second OPEN of it fails).
+	/* One genuine record for the esf OPEN runs (the session's replay
+	 * window must be off, or the second OPEN of it fails).
 	 */
-	n = esf_seal(s, w.aad, w.aad_len, w.in, size, w.rec, w.rec_len, NULL);
-	if (n < 0) {
-		err = (int)n;
-		goto out;
+	if (o->open && (o->paths[P_ESF] || o->paths[P_BATCH])) {
+		n = esf_seal(s, w.aad, w.aad_len, w.in, size, w.rec, w.rec_len, NULL);
+		if (n < 0) {
+			err = (int)n;
+			goto out;
+		}
+		w.rec_len = (size_t)n;
 	}
-	w.rec_len = (size_t)n;
 	for (p = 0; p < P_NUM && !err; p++) {
 		struct afalg a = { 0 };
 		struct evp e = { 0 };
@@ -341,6 +380,21 @@ static int run_size(const struct opts *o, struct esf_session *s, size_t size,
 
 		if (!o->paths[p])
 			continue;
+		if (p == P_KERNEL) {
+			struct result r = { .path = "kernel", .op = "seal", .size = size,
+					    .driver = info->driver };
+
+			if (!o->seal || !o->nl)
+				continue;
+			err = kernel_measure(o, size, &r);
+			if (err)
+				fprintf(stderr, "esf-bench: kernel seal %zu B: %s%s%s\n", size,
+					strerror(-err), *esf_nl_errmsg(o->nl) ? ": " : "",
+					esf_nl_errmsg(o->nl));
+			else
+				report(&r, csv, arr);
+			continue;
+		}
 		w.n = 1;
 		if (p == P_BATCH) {
 			fn = batch_step;
@@ -394,7 +448,9 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -s, --session ID     the esf session (required)\n"
-	"  -p, --paths LIST     esf,esf-batch,afalg,openssl (default: all)\n"
+	"  -p, --paths LIST     esf,esf-batch,afalg,openssl,kernel (default: all;\n"
+	"                       kernel needs CAP_NET_ADMIN and is skipped without it\n"
+	"                       unless asked for)\n"
 	"  -o, --ops LIST       seal,open (default: both)\n"
 	"  -z, --sizes LIST     payload bytes (default: 64,1024,16384; at most %d sizes)\n"
 	"  -a, --aad N          AAD bytes per record (default 16)\n"
@@ -487,6 +543,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'p':
 			ok = paths_given = parse_list(optarg, path_names, P_NUM, o->paths);
+			o->paths_given = paths_given;
 			break;
 		case 'o':
 			ok = ops_given = parse_list(optarg, op_names, 2, ops);
@@ -537,6 +594,40 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/*
+ * The kernel path needs generic netlink and CAP_NET_ADMIN. Asked for by
+ * name, missing either is an error; as part of "all paths" it is skipped
+ * with a note, so that an unprivileged owner of the session can still
+ * measure the rest.
+ */
+static int kernel_path_init(struct opts *o)
+{
+	uint64_t nsec;
+	int err;
+
+	if (!o->paths[P_KERNEL] || !o->seal)
+		return 0;
+	err = esf_nl_open(&o->nl);
+	if (!err)
+		err = esf_nl_session_bench(o->nl, o->session, 16, 0, 1, &nsec);
+	if (!err)
+		return 0;
+	if (o->paths_given || err != -EPERM) {
+		/* Netlink errors: the plain errno text (esf_strerror() speaks
+		 * of the fast path).
+		 */
+		fprintf(stderr, "esf-bench: kernel path: %s%s%s\n", strerror(-err),
+			o->nl && *esf_nl_errmsg(o->nl) ? ": " : "",
+			o->nl ? esf_nl_errmsg(o->nl) : "");
+		return err;
+	}
+	printf("# kernel path skipped: it needs CAP_NET_ADMIN\n");
+	esf_nl_close(o->nl);
+	o->nl = NULL;
+	o->paths[P_KERNEL] = false;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct esf_session *s = NULL;
@@ -563,6 +654,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rnd(key, info->key_len);
+	err = kernel_path_init(&o);
+	if (err) {
+		esf_session_close(s);
+		return 1;
+	}
 	if (o.csv) {
 		csv = fopen(o.csv, "w");
 		if (!csv) {
@@ -588,6 +684,7 @@ int main(int argc, char **argv)
 		json_decref(arr);
 	}
 	esf_session_close(s);
+	esf_nl_close(o.nl);
 	explicit_bzero(key, sizeof(key));
 	if (err)
 		fprintf(stderr, "esf-bench: %s\n", esf_strerror(err));

@@ -34,6 +34,7 @@ struct recv_ctx {
 	void *arg;
 	struct esf_nl_session *one;	/* doit replies */
 	uint32_t *flushed;
+	uint64_t *bench_nsec;
 	int cb_err;
 	bool done;	/* the ack, error or end of dump arrived */
 };
@@ -204,6 +205,14 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	if (ctx->flushed && tb[ESF_A_FLUSHED])
 		*ctx->flushed = nla_get_u32(tb[ESF_A_FLUSHED]);
+	if (ctx->bench_nsec && tb[ESF_A_BENCH]) {
+		struct nlattr *b[ESF_BENCH_A_MAX + 1];
+
+		if (!nla_parse_nested(b, ESF_BENCH_A_MAX, tb[ESF_A_BENCH], NULL) &&
+		    b[ESF_BENCH_A_NSEC])
+			*ctx->bench_nsec = nla_get_u64(b[ESF_BENCH_A_NSEC]);
+		return NL_OK;
+	}
 	if (!tb[ESF_A_SESSION_ID])
 		return NL_OK;
 	if (ctx->one) {
@@ -397,6 +406,28 @@ int esf_nl_session_get(struct esf_nl *nl, uint32_t id, struct esf_nl_session *ou
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
+	return transact(nl, msg, &ctx);
+}
+
+int esf_nl_session_bench(struct esf_nl *nl, uint32_t id, uint32_t size, uint32_t aad_len,
+			 uint32_t iterations, uint64_t *nsec)
+{
+	struct recv_ctx ctx = { .bench_nsec = nsec };
+	struct nl_msg *msg = new_msg(nl, ESF_CMD_SESSION_BENCH, NLM_F_ACK);
+	struct nlattr *nest = NULL;
+
+	if (!msg)
+		return -ENOMEM;
+	*nsec = 0;
+	if (nla_put_u32(msg, ESF_A_SESSION_ID, id) ||
+	    !(nest = nla_nest_start(msg, ESF_A_BENCH)) ||
+	    nla_put_u32(msg, ESF_BENCH_A_SIZE, size) ||
+	    nla_put_u32(msg, ESF_BENCH_A_AAD_LEN, aad_len) ||
+	    nla_put_u32(msg, ESF_BENCH_A_ITERATIONS, iterations)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
 	return transact(nl, msg, &ctx);
 }
 

@@ -117,6 +117,11 @@ int esf_nl_session_del(struct esf_nl *nl, uint32_t id);
 int esf_nl_session_get(struct esf_nl *nl, uint32_t id, struct esf_nl_session *out);
 /* -EAGAIN: the table changed during the dump (NLM_F_DUMP_INTR); retry. */
 int esf_nl_session_dump(struct esf_nl *nl, esf_nl_session_cb cb, void *arg);
+/* ESF_CMD_SESSION_BENCH: @iterations requests on the session's transform
+ * in the kernel; *@nsec their wall time. Needs CAP_NET_ADMIN.
+ */
+int esf_nl_session_bench(struct esf_nl *nl, uint32_t id, uint32_t size, uint32_t aad_len,
+			 uint32_t iterations, uint64_t *nsec);
 int esf_nl_session_flush(struct esf_nl *nl, uint32_t *flushed);
 
 int esf_nl_events_subscribe(struct esf_nl *nl);
