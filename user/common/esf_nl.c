@@ -35,6 +35,7 @@ struct recv_ctx {
 	struct esf_nl_session *one;	/* doit replies */
 	uint32_t *flushed;
 	int cb_err;
+	bool done;	/* the ack, error or end of dump arrived */
 };
 
 /* Map libnl's own error codes to errno for the ones that can reach us. */
@@ -227,6 +228,7 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	size_t off = NLMSG_HDRLEN + sizeof(*e);
 
 	(void)who;
+	ctx->done = true;
 	ctx->nl->err = e->error;
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len <= off)
 		return NL_STOP;
@@ -243,8 +245,10 @@ static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 
 static int on_ack(struct nl_msg *msg, void *arg)
 {
+	struct recv_ctx *ctx = arg;
+
 	(void)msg;
-	(void)arg;
+	ctx->done = true;
 	return NL_STOP;
 }
 
@@ -275,11 +279,17 @@ static int transact(struct esf_nl *nl, struct nl_msg *msg, struct recv_ctx *ctx)
 	ctx->nl = nl;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, ctx);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, ctx);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_ack, ctx);
 	nl_cb_err(cb, NL_CB_CUSTOM, on_error, ctx);
 	err = nl_send_auto(nl->sk, msg);
 	wipe_key(msg);
 	nlmsg_free(msg);
-	if (err >= 0)
+	/* A doit reply and its ack are two datagrams, and nl_recvmsgs()
+	 * returns after a datagram without NLM_F_MULTI: read on until the ack
+	 * (or error, or end of dump), or the ack is left for the next request
+	 * of a long-lived socket, which would then take it for its own.
+	 */
+	while (err >= 0 && !ctx->done && !ctx->cb_err)
 		err = nl_recvmsgs(nl->sk, cb);
 	nl_cb_put(cb);
 	if (nl->err)
