@@ -48,7 +48,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..24"
+echo "1..29"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -82,12 +82,21 @@ lifetime-soft-messages = 30
 lifetime-hard-messages = 1000
 replay-window = 64
 
+# The application that talks to the gateway runs as nobody.
+[policy apps]
+lifetime-soft-messages = 30
+lifetime-hard-messages = 1000
+replay-window = 64
+owner-uid = 65534
+owner-gid = 65534
+
 [peer gw]
 id = /mn-cse
 role = gateway
 address = 10.77.0.2:7414
 kpsa-id = kpsa-in-mn
 kpsa-file = ab.key
+policy = apps
 
 [peer gw-badkey]
 id = /mn-cse-2
@@ -256,7 +265,21 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 19-20: restart with live sessions: kill -9, the new esfd adopts them.
+# 19-21: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESFCTL" peer session gw --class 1 2>&1)
+detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
+	eval '[ "$(field seal "$out")" = "$seal_a3" ] && [ "$(field ori "$out")" = "$ori3" ]'
+out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESFCTL" peer session gw-badkey --class 1 2>&1); rc=$?
+detail=$out t "another peer's sessions are refused to that user" \
+	eval '[ $rc = 1 ] && grep -q "Permission denied" <<<"$out"'
+out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tmp/p1" 2>&1); rc=$?
+detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
+	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
+
+# 22-23: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -269,7 +292,20 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 21: a reload with a broken file keeps the running configuration.
+# 24-25: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+kill -USR1 "$pid_b"
+wait "$pid_b" 2>/dev/null
+out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
+detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGUSR1: esfd stops and leaves its sessions and state file" \
+	eval '[ $rc = 0 ] && [ -s "$tmp/b.state" ] && [ ! -S "$tmp/b.sock" ]'
+start esfB b
+in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tmp/p1" >"$tmp/e6" 2>&1
+out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e6" 2>&1)
+detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traffic continues" \
+	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
+	      [ "$out" = "$(cat "$tmp/p1")" ]'
+
+# 26: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -279,7 +315,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 22: a reload that changes the peer's credential removes its sessions.
+# 27: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -287,7 +323,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 23-24: SIGTERM removes the sessions esfd owns and its state file.
+# 28-29: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

@@ -23,9 +23,13 @@ static const char status_usage[] =
 static const char peer_usage[] =
 	"usage: esfctl peer list [--socket PATH]\n"
 	"       esfctl peer show PEER [--socket PATH]\n"
+	"       esfctl peer session PEER [--class N] [--timeout MS] [--socket PATH]\n"
 	"\n"
-	"The peers of esfd's configuration, their counters and session pairs.\n"
-	"PEER is a oneM2M id or the peer's name in esfd.conf.\n";
+	"list, show: the peers of esfd's configuration, their counters and\n"
+	"session pairs. session: what an application gets from libesf's\n"
+	"esf_peer_session(): the current pair for class N (default 1),\n"
+	"established on demand; allowed to root and to the owner uid/gid of the\n"
+	"peer's policy. PEER is a oneM2M id or the peer's name in esfd.conf.\n";
 
 static const char establish_usage[] =
 	"usage: esfctl establish PEER [--class N] [--timeout MS] [--socket PATH]\n"
@@ -286,6 +290,35 @@ int esfctl_cmd_status(int argc, char **argv)
 	return 0;
 }
 
+/* Through the library call applications use. */
+static int peer_session(int argc, char **argv)
+{
+	struct esf_peer_session ps;
+	struct ctl_args a;
+	int r = parse(argc, argv, peer_usage, true, true, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	r = esf_peer_session(a.socket, a.peer, a.data_class, a.timeout, &ps);
+	if (r) {
+		fprintf(stderr, "esfctl: peer session: %s\n", strerror(-r));
+		return 1;
+	}
+	if (opt_json) {
+		esfctl_json_print(json_pack("{s:I,s:I,s:i,s:s,s:s,s:s,s:I}",
+					    "seal", (json_int_t)ps.seal_id,
+					    "open", (json_int_t)ps.open_id,
+					    "class", (int)ps.data_class, "kid", ps.kid,
+					    "ori", ps.ori, "rri", ps.rri,
+					    "expires", (json_int_t)ps.expires));
+		return 0;
+	}
+	printf("peer %s class %u: seal %u open %u kid %s ori %s rri %s expires %lld\n",
+	       a.peer, ps.data_class, ps.seal_id, ps.open_id, ps.kid, ps.ori, ps.rri,
+	       (long long)ps.expires);
+	return 0;
+}
+
 int esfctl_cmd_peer(int argc, char **argv)
 {
 	struct ctl_args a;
@@ -294,6 +327,8 @@ int esfctl_cmd_peer(int argc, char **argv)
 	bool show;
 	int r;
 
+	if (argc >= 2 && !strcmp(argv[1], "session"))
+		return peer_session(argc - 1, argv + 1);
 	if (argc < 2 || (strcmp(argv[1], "list") && strcmp(argv[1], "show"))) {
 		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 			fputs(peer_usage, stdout);

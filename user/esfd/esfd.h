@@ -63,7 +63,9 @@ enum esfd_drop {
  * @created: when it was installed (our clock)
  * @expires: when the kernel stops it (hard seconds)
  * @retire_at: 0 while current; else when esfd deletes it
- * @rekeying: a soft EXPIRE started its successor
+ * @rekeying: its successor is being established
+ * @soft_expired: the kernel reported a soft EXPIRE: it needs a successor
+ * @rekey_after: earliest time of the next attempt after a failed one
  */
 struct esfd_pair {
 	struct esfd_pair *next;
@@ -79,6 +81,8 @@ struct esfd_pair {
 	int64_t expires;
 	int64_t retire_at;
 	bool rekeying;
+	bool soft_expired;
+	int64_t rekey_after;
 };
 
 /* A request we answered, kept to answer its retransmissions alike. */
@@ -178,6 +182,7 @@ struct esfd {
 	uint64_t drops[DROP__N];
 	uint64_t rx, tx, established, rekeys, failures;
 	bool stop;
+	bool keep_sessions;	/* SIGUSR1: leave them to the next esfd */
 };
 
 /* main.c */

@@ -388,8 +388,9 @@ int esfd_reconcile(struct esfd *d)
 				p->created = json_integer_value(json_object_get(e, "created"));
 				p->expires = expires;
 				p->retire_at = json_integer_value(json_object_get(e, "retire_at"));
-				p->rekeying = ks->state == ESF_STATE_SOFT_EXPIRED ||
-					      ko->state == ESF_STATE_SOFT_EXPIRED;
+				/* The timer rekeys it once the transport is up. */
+				p->soft_expired = ks->state == ESF_STATE_SOFT_EXPIRED ||
+						  ko->state == ESF_STATE_SOFT_EXPIRED;
 				p->next = d->pairs;
 				d->pairs = p;
 				adopted++;
@@ -435,9 +436,17 @@ static void rekey(struct esfd *d, struct esfd_pair *p, const char *why)
 	p->rekeying = true;
 	log_info("peer %s class %u: rekeying (%s)", p->peer_id, p->data_class, why);
 	err = esfd_establish(d, peer, p->data_class, -1, ESFD_TIMEOUT_MS * 2, p->seal_id);
-	if (err && err != -EINPROGRESS && err != -EALREADY)
-		log_err("peer %s class %u: rekey: %s", p->peer_id, p->data_class,
-			strerror(-err));
+	if (err != -EINPROGRESS) {
+		/* -EALREADY: an establishment for this peer and class is under
+		 * way; it retires this pair when it succeeds, else the timer
+		 * tries again.
+		 */
+		p->rekeying = false;
+		p->rekey_after = esfd_now(d) + 5;
+		if (err != -EALREADY)
+			log_err("peer %s class %u: rekey: %s", p->peer_id, p->data_class,
+				strerror(-err));
+	}
 }
 
 static void on_event(const struct esf_nl_event *ev, void *arg)
@@ -450,6 +459,7 @@ static void on_event(const struct esf_nl_event *ev, void *arg)
 	switch (ev->cmd) {
 	case ESF_CMD_EXPIRE:
 		if (ev->expire_kind == ESF_EXPIRE_SOFT) {
+			p->soft_expired = true;
 			rekey(d, p, "soft EXPIRE from the kernel");
 		} else {
 			esfd_pair_remove(d, p, "hard EXPIRE");
@@ -479,7 +489,9 @@ void esfd_kernel_events(struct esfd *d)
 		log_warn("kernel events: %s", strerror(-err));
 }
 
-/* Called after an establishment completes: the old pair retires. */
+/* Retire pairs whose grace period is over, remove expired ones, retry
+ * rekeys that have not happened yet.
+ */
 void esfd_pairs_timer(struct esfd *d)
 {
 	struct esfd_pair *p, *nx;
@@ -494,6 +506,11 @@ void esfd_pairs_timer(struct esfd *d)
 		} else if (now >= p->expires + 2) {
 			esfd_pair_remove(d, p, "expired");
 			changed = true;
+		} else if (p->soft_expired && !p->rekeying && !p->retire_at &&
+			   now >= p->rekey_after) {
+			/* Adopted soft-expired, or the last attempt failed. */
+			p->rekey_after = now + 5;
+			rekey(d, p, "soft-expired pair still without a successor");
 		}
 	}
 	if (changed)

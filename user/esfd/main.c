@@ -47,11 +47,12 @@ static const char usage_text[] =
 "\n"
 "Signals: SIGTERM and SIGINT stop esfd, which first deletes the kernel\n"
 "sessions it owns; SIGHUP reloads the configuration (a bad file keeps the\n"
-"running one). SIGKILL leaves the sessions in place: the next esfd adopts\n"
-"them from the state file.\n"
+"running one); SIGUSR1 stops esfd and leaves its sessions in the kernel\n"
+"for the next esfd to adopt from the state file (an upgrade without\n"
+"cutting traffic), as a crash or SIGKILL does.\n"
 "\n"
-"Exit status: 0 after SIGTERM or a good --check; 1 on a configuration or\n"
-"start-up error; 2 on a usage error.\n";
+"Exit status: 0 after SIGTERM, SIGUSR1 or a good --check; 1 on a\n"
+"configuration or start-up error; 2 on a usage error.\n";
 
 void esfd_log(int level, const char *fmt, ...)
 {
@@ -222,6 +223,7 @@ static int setup_signals(struct esfd *d)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
@@ -236,6 +238,10 @@ static void signal_input(struct esfd *d)
 	while (read(d->sig, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			reload(d);
+		} else if (si.ssi_signo == SIGUSR1) {
+			log_info("SIGUSR1: stopping and leaving the sessions to the next esfd");
+			d->keep_sessions = true;
+			d->stop = true;
 		} else {
 			log_info("%s: shutting down", strsignal((int)si.ssi_signo));
 			d->stop = true;
@@ -394,9 +400,15 @@ int main(int argc, char **argv)
 			 esfd_crypto_backend_name(esfd_crypto_backend()),
 			 d->cfg.listen.host, d->cfg.listen.port, d->cfg.control_socket);
 		run(d);
-		/* Clean shutdown: the sessions esfd owns go with it. */
-		esfd_pairs_remove_all(d);
-		unlink(d->state_path);
+		/* Clean shutdown: the sessions esfd owns go with it, unless
+		 * SIGUSR1 asked to hand them over to the next esfd (an upgrade).
+		 */
+		if (d->keep_sessions) {
+			esfd_state_save(d);
+		} else {
+			esfd_pairs_remove_all(d);
+			unlink(d->state_path);
+		}
 	}
 	while (d->exchs)
 		esfd_exch_free(d, d->exchs, -ECANCELED, 0);

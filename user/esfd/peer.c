@@ -575,9 +575,12 @@ static void exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_p
 		log_warn("peer %s class %u: establishment failed: %s%s", x->peer_id,
 			 x->data_class, strerror(-err), rsc ? " (refused by the peer)" : "");
 		/* Let a later soft EXPIRE or request try again. */
-		for (old = d->pairs; old; old = old->next)
-			if (old->seal_id == x->rekey_of)
+		for (old = d->pairs; old; old = old->next) {
+			if (old->seal_id == x->rekey_of) {
 				old->rekeying = false;
+				old->rekey_after = esfd_now(d) + 5;
+			}
+		}
 	}
 	for (pp = &d->exchs; *pp; pp = &(*pp)->next) {
 		if (*pp == x) {
