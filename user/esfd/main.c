@@ -99,11 +99,14 @@ int64_t esfd_now_ms(const struct esfd *d)
 const struct esfd_peer *esfd_peer_find(const struct esfd *d, const char *id_or_name,
 				       size_t *idx)
 {
-	size_t i;
+	size_t i, pass;
 
-	for (i = 0; i < d->cfg.n_peers; i++) {
-		if (!strcmp(d->cfg.peers[i].id, id_or_name) ||
-		    !strcmp(d->cfg.peers[i].name, id_or_name)) {
+	/* Ids first: a section name may look like another peer's AE-ID. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < d->cfg.n_peers; i++) {
+			if (strcmp(pass ? d->cfg.peers[i].name : d->cfg.peers[i].id,
+				   id_or_name))
+				continue;
 			if (idx)
 				*idx = i;
 			return &d->cfg.peers[i];

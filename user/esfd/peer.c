@@ -856,7 +856,9 @@ void esfd_transport_input(struct esfd *d)
 				fail_exchange_of(d, buf, (size_t)n, err);
 			continue;
 		}
-		peer = esfd_peer_find(d, m.sender, &idx);
+		/* The sender the tag was checked against, by id only. */
+		peer = esfd_config_peer_by_id(&d->cfg, m.sender);
+		idx = peer_index(d, peer);
 		rt = &d->rt[idx];
 		rt->rx++;
 		memcpy(&rt->last_addr, &from, fl);
