@@ -48,7 +48,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..29"
+echo "1..31"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -112,6 +112,17 @@ address = 10.77.0.2:7416
 kpsa-id = kpsa-in-mn3
 kpsa-file = old.key
 
+[policy hw]
+require-hardware = yes
+
+[peer gw-hw]
+id = /mn-cse-5
+role = gateway
+address = 10.77.0.2:7417
+kpsa-id = kpsa-in-mn5
+kpsa-file = old.key
+policy = hw
+
 [peer ghost]
 id = /mn-cse-4
 role = gateway
@@ -145,6 +156,8 @@ EOF
 gateway b /mn-cse 7414 kpsa-in-mn ab.key 1h >"$tmp/b.conf"
 gateway b2 /mn-cse-2 7415 kpsa-in-mn2 bad-b.key 1h >"$tmp/b2.conf"
 gateway b3 /mn-cse-3 7416 kpsa-in-mn3 old.key 1m >"$tmp/b3.conf"
+gateway b4 /mn-cse-5 7417 kpsa-in-mn5 old.key 1h >"$tmp/b4.conf"
+printf 'policy = hw\n\n[policy hw]\nrequire-hardware = yes\n' >>"$tmp/b4.conf"
 
 # start <ns> <name> [esfd options]: run esfd in the background, wait for
 # its control socket.
@@ -173,10 +186,11 @@ out2=$("$ESFD" -t -c "$tmp/a.conf" 2>&1)
 detail="$out / $out2" t "--check refuses a key file readable by others, accepts the fixed one" \
 	eval '[ $rc = 1 ] && grep -q "old.key" <<<"$out" && grep -q "OK: /in-cse" <<<"$out2"'
 
-# 3: four daemons come up.
-start esfA a && start esfB b && start esfB b2 && start esfB b3 --clock-offset -300
+# 3: five daemons come up.
+start esfA a && start esfB b && start esfB b2 && start esfB b3 --clock-offset -300 &&
+	start esfB b4
 rc=$?
-detail=$(cat "$tmp"/*.log) t "four esfd instances start in two namespaces" eval '[ $rc = 0 ]'
+detail=$(cat "$tmp"/*.log) t "five esfd instances start in two namespaces" eval '[ $rc = 0 ]'
 
 # 4-6: establishment, both ends agree, kernel sessions as promised.
 est=$(ctl_a establish gw --class 1 2>&1)
@@ -223,10 +237,22 @@ out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e3" 2>&1)
 detail=$out t "make-before-break: the superseded pair still opens during its grace period" \
 	eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 12: a soft EXPIRE (30 messages) rekeys by itself.
-for i in $(seq 32); do
-	in_a "$ESF" seal -s "$seal_a2" -f esprim -t sm --ori "$ori2" --rri "$rri2" <"$tmp/p1" >"$tmp/e4" 2>/dev/null
-	in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e4" >/dev/null 2>&1
+# 12-13: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
+# sender asks for the current pair before each message (esf_peer_session()),
+# the receiver opens with the pair the "ori" names; no message may fail.
+fails=0
+: >"$tmp/seals"
+for i in $(seq 40); do
+	cur=$(ctl_a peer session gw --class 1 2>&1)
+	s=$(field seal "$cur") o=$(field ori "$cur") r=$(field rri "$cur")
+	echo "$s" >>"$tmp/seals"
+	in_a "$ESF" seal -s "$s" -f esprim -t sm --ori "$o" --rri "$r" <"$tmp/p1" >"$tmp/e4" 2>&1
+	ob=$(field open "$(ctl_b peer show in 2>&1 | grep " ori $o ")")
+	if ! in_b "$ESF" open -s "$ob" -f esprim -t sm --ori "$o" --rri "$r" <"$tmp/e4" >"$tmp/g4" 2>&1 ||
+		! cmp -s "$tmp/g4" "$tmp/p1"; then
+		fails=$((fails + 1))
+		echo "# message $i: seal $s open $ob: $(cat "$tmp/g4" "$tmp/e4")"
+	fi
 done
 cur=
 for i in $(seq 50); do
@@ -237,9 +263,11 @@ done
 st=$(ctl_a status 2>&1)
 detail="$cur / $st" t "a soft EXPIRE from the kernel starts a rekey (make-before-break)" \
 	eval '[ -n "$cur" ] && [ "$(field seal "$cur")" != "$seal_a2" ] && grep -q "rekeys [1-9]" <<<"$st"'
+detail="$(sort -n "$tmp/seals" | uniq -c)" t "40 messages across the rekey, zero failed opens ($fails)" \
+	eval '[ $fails = 0 ] && [ "$(sort -u "$tmp/seals" | wc -l)" -ge 2 ]'
 seal_a3=$(field seal "$cur") ori3=$(field ori "$cur") rri3=$(field rri "$cur")
 
-# 13-16: refusals.
+# 14-18: refusals.
 out=$(ctl_a establish gw-badkey --timeout 1500 2>&1); rc=$?
 st=$(ESFD_CONTROL_SOCKET=$tmp/b2.sock in_b "$ESFCTL" status 2>&1)
 detail="$out / $st" t "wrong credentials: no session, the peer drops and counts the frames" \
@@ -247,6 +275,10 @@ detail="$out / $st" t "wrong credentials: no session, the peer drops and counts 
 out=$(ctl_a establish gw-late --timeout 3000 2>&1); rc=$?
 detail="$out / $(tail -n 5 "$tmp/a.log")" t "an expired receiver rand object is refused" \
 	eval '[ $rc = 1 ] && grep -qi "expired" <<<"$out"'
+out=$(ctl_a establish gw-hw --timeout 3000 2>&1); rc=$?
+detail="$out / $(grep -i 'hardware\|SEAL\|OPEN' "$tmp/b4.log" | tail -n 3)" \
+	t "require-hardware: no session on a CPU provider; the peer refuses with 5000" \
+	eval '[ $rc = 1 ] && grep -q "5000" <<<"$out" && grep -q "pairs 0" <<<"$(ctl_a peer show gw-hw)"'
 out=$(ctl_a establish ghost --timeout 1000 2>&1); rc=$?
 detail=$out t "unreachable peer: the request times out" \
 	eval '[ $rc = 1 ] && grep -qi "timed out" <<<"$out"'
@@ -256,7 +288,7 @@ st=$(ctl_b status 2>&1)
 detail=$st t "garbage datagrams are dropped and counted; esfd keeps answering" \
 	eval 'grep -q "malformed [1-9]" <<<"$st" && kill -0 $pid_b'
 
-# 17-18: the control socket checks who asks.
+# 19-20: the control socket checks who asks.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" rekey gw 2>&1); rc=$?
 detail=$out t "an unprivileged caller may not rekey" \
@@ -265,7 +297,7 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 19-21: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+# 21-23: libesf's esf_peer_session() (esfctl peer session) for the owner only.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer session gw --class 1 2>&1)
 detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
@@ -279,7 +311,7 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 22-23: restart with live sessions: kill -9, the new esfd adopts them.
+# 24-25: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -292,7 +324,7 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 24-25: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 26-27: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -305,7 +337,7 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 26: a reload with a broken file keeps the running configuration.
+# 28: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -315,7 +347,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 27: a reload that changes the peer's credential removes its sessions.
+# 29: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -323,7 +355,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 28-29: SIGTERM removes the sessions esfd owns and its state file.
+# 30-31: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

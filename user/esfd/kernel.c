@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "esfd.h"
@@ -327,7 +328,16 @@ int esfd_reconcile(struct esfd *d)
 	json_t *doc, *arr, *e;
 	size_t i, adopted = 0, removed = 0;
 	int err, tries = 0;
+	char dir[4096], *slash;
 
+	/* Its directory (/run/esfd) may not exist yet outside systemd. */
+	snprintf(dir, sizeof(dir), "%s", d->state_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			log_warn("mkdir %s: %s", dir, strerror(errno));
+	}
 	doc = json_load_file(d->state_path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
 		if (access(d->state_path, F_OK) == 0)
