@@ -48,7 +48,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..31"
+echo "1..32"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -209,7 +209,7 @@ detail=$ks t "kernel session: gcm(aes) AES-256, kid, class 1, Sm, seal only, lif
 	      grep -q "\"data_class\": 1" <<<"$ks" && grep -q "\"direction\": \"seal\"" <<<"$ks" &&
 	      grep -Eq "\"seconds\": 3[0-6][0-9][0-9]\$" <<<"$ks"'
 
-# 7-9: traffic both ways, tampering and replay refused.
+# 7-10: traffic both ways (class 1 and 3), tampering and replay refused.
 echo '{"m2m:cin":{"con":"21.5"}}' >"$tmp/p1"
 in_a "$ESF" seal -s "$seal_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p1" >"$tmp/e1" 2>&1
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/e1" 2>&1)
@@ -217,6 +217,15 @@ in_b "$ESF" seal -s "$seal_b" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p
 out2=$(in_a "$ESF" open -s "$open_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/e2" 2>&1)
 detail="$out / $out2 / $(cat "$tmp/e1")" t "ESPrim Objects sealed by one end open at the other, both ways" \
 	eval '[ "$out" = "$(cat "$tmp/p1")" ] && [ "$out2" = "$(cat "$tmp/p1")" ]'
+# Class 3 (ESData): keys from TR-0012 7.4.1 on the Kpsa's SUID 14 key.
+est3=$(ctl_a establish gw --class 3 2>&1)
+pb3=$(ctl_b peer show in 2>&1 | grep 'class 3 ')
+echo '{"con":"21.5","cnf":"text/plain:0"}' >"$tmp/cin"
+in_a "$ESF" seal -s "$(field seal "$est3")" -f class3 -t sm <"$tmp/cin" >"$tmp/c3" 2>&1
+out=$(in_b "$ESF" open -s "$(field open "$pb3")" -f class3 -t sm <"$tmp/c3" 2>&1)
+detail="$est3 / $pb3 / $(cat "$tmp/c3") / $out" t "class 3: a contentInstance sealed at one end opens at the other" \
+	eval 'grep -q "alg gcm(aes)" <<<"$est3" && grep -q "\"con\":\"21.5\"" <<<"$out" &&
+	      ! grep -q "21.5" "$tmp/c3"'
 sed 's/\.\(.\)\([^.]*\)$/.\1X\2/' "$tmp/e1" >"$tmp/e1x"
 cmp -s "$tmp/e1" "$tmp/e1x" && sed -i 's/\.\(.\)\([^.]*\)$/.\1Y\2/' "$tmp/e1x"
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1x" 2>&1); rc=$?
@@ -224,7 +233,7 @@ detail=$out t "a tampered ESPrim Object is refused" eval '[ $rc = 1 ]'
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1" 2>&1); rc=$?
 detail=$out t "a replayed ESPrim Object is refused" eval '[ $rc = 1 ]'
 
-# 10-11: rekey on request: new pair at both ends, the old one still opens.
+# 11-12: rekey on request: new pair at both ends, the old one still opens.
 rk=$(ctl_a rekey gw --class 1 2>&1)
 seal_a2=$(field seal "$rk") open_a2=$(field open "$rk") ori2=$(field ori "$rk") rri2=$(field rri "$rk")
 pb=$(ctl_b peer show in 2>&1)
@@ -237,7 +246,7 @@ out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e3" 2>&1)
 detail=$out t "make-before-break: the superseded pair still opens during its grace period" \
 	eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 12-13: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
+# 13-14: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
 # sender asks for the current pair before each message (esf_peer_session()),
 # the receiver opens with the pair the "ori" names; no message may fail.
 fails=0
@@ -256,7 +265,7 @@ for i in $(seq 40); do
 done
 cur=
 for i in $(seq 50); do
-	cur=$(ctl_a peer show gw 2>&1 | grep ' current ')
+	cur=$(ctl_a peer show gw 2>&1 | grep 'class 1  current ')
 	[ -n "$cur" ] && [ "$(field seal "$cur")" != "$seal_a2" ] && break
 	sleep 0.1
 done
@@ -267,7 +276,7 @@ detail="$(sort -n "$tmp/seals" | uniq -c)" t "40 messages across the rekey, zero
 	eval '[ $fails = 0 ] && [ "$(sort -u "$tmp/seals" | wc -l)" -ge 2 ]'
 seal_a3=$(field seal "$cur") ori3=$(field ori "$cur") rri3=$(field rri "$cur")
 
-# 14-18: refusals.
+# 15-19: refusals.
 out=$(ctl_a establish gw-badkey --timeout 1500 2>&1); rc=$?
 st=$(ESFD_CONTROL_SOCKET=$tmp/b2.sock in_b "$ESFCTL" status 2>&1)
 detail="$out / $st" t "wrong credentials: no session, the peer drops and counts the frames" \
@@ -288,7 +297,7 @@ st=$(ctl_b status 2>&1)
 detail=$st t "garbage datagrams are dropped and counted; esfd keeps answering" \
 	eval 'grep -q "malformed [1-9]" <<<"$st" && kill -0 $pid_b'
 
-# 19-20: the control socket checks who asks.
+# 20-21: the control socket checks who asks.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" rekey gw 2>&1); rc=$?
 detail=$out t "an unprivileged caller may not rekey" \
@@ -297,7 +306,7 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 21-23: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+# 22-24: libesf's esf_peer_session() (esfctl peer session) for the owner only.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer session gw --class 1 2>&1)
 detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
@@ -311,7 +320,7 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 24-25: restart with live sessions: kill -9, the new esfd adopts them.
+# 25-26: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -319,12 +328,12 @@ start esfB b
 pb=$(ctl_b peer show in 2>&1)
 detail="$pb / $(tail -n 5 "$tmp/b.log")" t "a restarted esfd adopts its live sessions" \
 	eval 'grep -q "adopted peer /in-cse" "$tmp/b.log" && grep -q "current .*ori $ori3  rri $rri3" <<<"$pb"'
-open_b3=$(field open "$(grep ' current ' <<<"$pb")")
+open_b3=$(field open "$(grep 'class 1  current ' <<<"$pb")")
 in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tmp/p1" >"$tmp/e5" 2>&1
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 26-27: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 27-28: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -337,7 +346,7 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 28: a reload with a broken file keeps the running configuration.
+# 29: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -347,7 +356,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 29: a reload that changes the peer's credential removes its sessions.
+# 30: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -355,7 +364,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 30-31: SIGTERM removes the sessions esfd owns and its state file.
+# 31-32: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

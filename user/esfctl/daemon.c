@@ -167,12 +167,13 @@ static void print_pair(json_t *p)
 {
 	json_t *ks = json_object_get(p, "seal_kernel"), *ko = json_object_get(p, "open_kernel");
 
-	printf("    class %lld  %-8s  seal %lld open %lld  kid %s  ori %s  rri %s  %s, "
+	printf("    class %lld  %-8s  seal %lld open %lld  %s  kid %s  ori %s  rri %s  %s, "
 	       "expires in %llds\n",
 	       (long long)json_integer_value(json_object_get(p, "class")),
 	       json_string_value(json_object_get(p, "state")),
 	       (long long)json_integer_value(json_object_get(p, "seal")),
 	       (long long)json_integer_value(json_object_get(p, "open")),
+	       json_string_value(json_object_get(p, "alg")),
 	       json_string_value(json_object_get(p, "kid")),
 	       json_string_value(json_object_get(p, "ori")),
 	       json_string_value(json_object_get(p, "rri")),
@@ -388,11 +389,13 @@ static int establish(int argc, char **argv, const char *cmd)
 		esfctl_json_print(rep);
 		return 0;
 	}
-	printf("peer %s class %lld: seal %lld open %lld kid %s ori %s rri %s expires in %llds\n",
+	printf("peer %s class %lld: seal %lld open %lld alg %s kid %s ori %s rri %s "
+	       "expires in %llds\n",
 	       json_string_value(json_object_get(rep, "peer")),
 	       (long long)json_integer_value(json_object_get(rep, "class")),
 	       (long long)json_integer_value(json_object_get(rep, "seal")),
 	       (long long)json_integer_value(json_object_get(rep, "open")),
+	       json_string_value(json_object_get(rep, "alg")),
 	       json_string_value(json_object_get(rep, "kid")),
 	       json_string_value(json_object_get(rep, "ori")),
 	       json_string_value(json_object_get(rep, "rri")),

@@ -116,8 +116,8 @@ static json_t *error_json(int err, int rsc, const char *msg)
 
 static json_t *pair_json(const struct esfd *d, const struct esfd_pair *p)
 {
-	return json_pack("{s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s}",
-			 "peer", p->peer_id, "kid", p->kid, "class", p->data_class,
+	return json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s}",
+			 "peer", p->peer_id, "kid", p->kid, "alg", p->alg, "class", p->data_class,
 			 "seal", (json_int_t)p->seal_id, "open", (json_int_t)p->open_id,
 			 "ori", p->ori, "rri", p->rri,
 			 "role", p->originator ? "originator" : "receiver",

@@ -54,6 +54,8 @@ enum esfd_drop {
  * @next: list link
  * @peer_id: the peer's oneM2M id
  * @kid: pairwiseESPrimKeyID (the peer's kpsa-id)
+ * @alg: the sessions' algorithm (gcm(aes) for ESPrim, class 1; the
+ *	policy's aead for classes 2 and 3)
  * @data_class: target data class both sessions are bound to
  * @seal_id: our SEAL session
  * @open_id: our OPEN session
@@ -71,6 +73,7 @@ struct esfd_pair {
 	struct esfd_pair *next;
 	char peer_id[ESFD_ID_MAX + 1];
 	char kid[ESFD_KPSA_ID_MAX + 1];
+	char alg[40];
 	uint8_t data_class;
 	uint32_t seal_id;
 	uint32_t open_id;
@@ -195,8 +198,24 @@ const char *esfd_drop_name(enum esfd_drop r);
 /* kernel.c */
 int esfd_kernel_open(struct esfd *d);
 void esfd_kernel_close(struct esfd *d);
+/**
+ * struct esfd_pair_keys - what both sessions of a pair are made of
+ * @alg: ESF_A_ALG
+ * @key: ESF_A_KEY; wiped by whoever fills it
+ * @key_len: its length
+ * @tag_len: ESF_A_TAG_LEN
+ * @salt_base: the 32-byte key the per-direction nonce salts derive from
+ */
+struct esfd_pair_keys {
+	const char *alg;
+	uint8_t key[64];
+	size_t key_len;
+	uint8_t tag_len;
+	uint8_t salt_base[ESFD_KEY_LEN];
+};
+
 int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data_class,
-		      const uint8_t skey[ESFD_KEY_LEN], const struct esfd_randobj *ro_r,
+		      const struct esfd_pair_keys *k, const struct esfd_randobj *ro_r,
 		      const struct esfd_randobj *ro_o, bool originator,
 		      struct esfd_pair **out);
 void esfd_pair_promote(struct esfd *d, struct esfd_pair *p);

@@ -90,7 +90,7 @@ static void lifetimes(const struct esfd_policy *pol, int64_t remaining,
 }
 
 int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data_class,
-		      const uint8_t skey[ESFD_KEY_LEN], const struct esfd_randobj *ro_r,
+		      const struct esfd_pair_keys *k, const struct esfd_randobj *ro_r,
 		      const struct esfd_randobj *ro_o, bool originator,
 		      struct esfd_pair **out)
 {
@@ -108,13 +108,13 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	if (!p)
 		return -ENOMEM;
 	memset(&r, 0, sizeof(r));
-	r.alg = "gcm(aes)";
-	r.key = skey;
-	r.key_len = pol->key_bits / 8;
+	r.alg = k->alg;
+	r.key = k->key;
+	r.key_len = k->key_len;
 	r.set = ESF_NEW_SALT | ESF_NEW_DIRECTION | ESF_NEW_TAG_LEN | ESF_NEW_KEY_ID |
 		ESF_NEW_REPLAY_WINDOW | ESF_NEW_SESSION_TYPE | ESF_NEW_DATA_CLASS |
 		ESF_NEW_OWNER_UID | ESF_NEW_OWNER_GID | ESF_NEW_FLAGS;
-	r.tag_len = 16;
+	r.tag_len = k->tag_len;
 	r.key_id_len = strlen(peer->kpsa_id);
 	memcpy(r.key_id, peer->kpsa_id, r.key_id_len);
 	r.replay_window = pol->replay_window;
@@ -127,7 +127,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 
 	/* OPEN first: the peer may seal as soon as it learns we are ready. */
 	r.direction = ESF_DIR_OPEN;
-	err = direction_salt(skey, !originator, r.salt);
+	err = direction_salt(k->salt_base, !originator, r.salt);
 	if (!err)
 		err = esf_nl_session_new(d->nl, &r, &s);
 	if (err) {
@@ -139,7 +139,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	}
 	p->open_id = s.id;
 	r.direction = ESF_DIR_SEAL;
-	err = direction_salt(skey, originator, r.salt);
+	err = direction_salt(k->salt_base, originator, r.salt);
 	if (!err)
 		err = esf_nl_session_new(d->nl, &r, &s);
 	if (err) {
@@ -153,6 +153,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	p->seal_id = s.id;
 	snprintf(p->peer_id, sizeof(p->peer_id), "%s", peer->id);
 	snprintf(p->kid, sizeof(p->kid), "%s", peer->kpsa_id);
+	snprintf(p->alg, sizeof(p->alg), "%s", k->alg);
 	snprintf(p->ori, sizeof(p->ori), "%s", ro_o->id);
 	snprintf(p->rri, sizeof(p->rri), "%s", ro_r->id);
 	p->data_class = data_class;
@@ -161,9 +162,9 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	p->expires = now + (int64_t)r.hard.seconds;
 	p->next = d->pairs;
 	d->pairs = p;
-	log_info("peer %s class %u: sessions seal %u open %u installed (%s, %s, %s, "
+	log_info("peer %s class %u: sessions seal %u open %u installed (%s, %s by %s, %s, "
 		 "kid %s, expires in %llds)", peer->id, data_class, p->seal_id, p->open_id,
-		 originator ? "originator" : "receiver", s.driver,
+		 originator ? "originator" : "receiver", p->alg, s.driver,
 		 s.provider & ESF_PROVIDER_HW ? "hardware" : "CPU", p->kid,
 		 (long long)(p->expires - now));
 	*out = p;
@@ -243,8 +244,8 @@ int esfd_state_save(struct esfd *d)
 	if (!arr)
 		return -ENOMEM;
 	for (p = d->pairs; p; p = p->next)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:b,s:I,s:I,s:I}",
-			"peer", p->peer_id, "kid", p->kid, "class", p->data_class,
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:b,s:I,s:I,s:I}",
+			"peer", p->peer_id, "kid", p->kid, "alg", p->alg, "class", p->data_class,
 			"seal", (json_int_t)p->seal_id, "open", (json_int_t)p->open_id,
 			"ori", p->ori, "rri", p->rri, "originator", p->originator,
 			"created", (json_int_t)p->created, "expires", (json_int_t)p->expires,
@@ -306,11 +307,11 @@ static const struct esf_nl_session *kfind(const struct kdump *k, uint32_t id)
 }
 
 /* Is this kernel session the one the state file recorded? */
-static bool kmatch(const struct esf_nl_session *s, const char *kid, unsigned int cls,
-		   uint8_t dir)
+static bool kmatch(const struct esf_nl_session *s, const char *kid, const char *alg,
+		   unsigned int cls, uint8_t dir)
 {
 	return s && s->key_id_len == strlen(kid) && !memcmp(s->key_id, kid, s->key_id_len) &&
-	       s->data_class == cls && s->direction == dir && !strcmp(s->alg, "gcm(aes)") &&
+	       s->data_class == cls && s->direction == dir && !strcmp(s->alg, alg) &&
 	       s->session_type == ESF_STYPE_SM;
 }
 
@@ -359,6 +360,7 @@ int esfd_reconcile(struct esfd *d)
 	json_array_foreach(arr, i, e) {
 		const char *peer = json_string_value(json_object_get(e, "peer"));
 		const char *kid = json_string_value(json_object_get(e, "kid"));
+		const char *alg = json_string_value(json_object_get(e, "alg"));
 		const char *ori = json_string_value(json_object_get(e, "ori"));
 		const char *rri = json_string_value(json_object_get(e, "rri"));
 		json_int_t cls = json_integer_value(json_object_get(e, "class"));
@@ -369,16 +371,17 @@ int esfd_reconcile(struct esfd *d)
 		const struct esfd_peer *cp;
 		struct esfd_pair *p;
 
-		if (!peer || !kid || !ori || !rri || cls < 1 || cls > 3 || !seal || !open)
+		if (!peer || !kid || !alg || !ori || !rri || cls < 1 || cls > 3 || !seal || !open ||
+		    strlen(alg) >= sizeof(((struct esfd_pair *)0)->alg))
 			continue;
 		ks = kfind(&k, seal);
 		ko = kfind(&k, open);
 		/* Ids are per boot of the module: only sessions that still carry
 		 * the recorded key id, class and direction are the ones we made.
 		 */
-		if (!kmatch(ks, kid, (unsigned int)cls, ESF_DIR_SEAL))
+		if (!kmatch(ks, kid, alg, (unsigned int)cls, ESF_DIR_SEAL))
 			ks = NULL;
-		if (!kmatch(ko, kid, (unsigned int)cls, ESF_DIR_OPEN))
+		if (!kmatch(ko, kid, alg, (unsigned int)cls, ESF_DIR_OPEN))
 			ko = NULL;
 		cp = esfd_config_peer_by_id(&d->cfg, peer);
 		if (ks && ko && cp && !strcmp(cp->kpsa_id, kid) && expires > esfd_now(d) &&
@@ -389,6 +392,7 @@ int esfd_reconcile(struct esfd *d)
 			if (p) {
 				snprintf(p->peer_id, sizeof(p->peer_id), "%s", peer);
 				snprintf(p->kid, sizeof(p->kid), "%s", kid);
+				snprintf(p->alg, sizeof(p->alg), "%s", alg);
 				snprintf(p->ori, sizeof(p->ori), "%s", ori);
 				snprintf(p->rri, sizeof(p->rri), "%s", rri);
 				p->data_class = (uint8_t)cls;

@@ -269,6 +269,64 @@ static int derive_session_key(struct esfd *d, const struct esfd_peer *peer,
 	return err;
 }
 
+/* The kernel sessions of a pair. Class 1 (whole primitives) is ESPrim:
+ * sessionESPrimKey under gcm(aes), as TS-0003 has it. Classes 2 and 3
+ * (Content, contentInstance) protect data the way TR-0012 7.4.1 keys
+ * pre-provisioned end-to-end sessions: master = HMAC(Salt, K), then the
+ * message authentication key T(1) and confidentiality key T(2), under the
+ * policy's aead and tag length. K is the Kpsa's SUID 14 (pre-provisioned
+ * ESData encryption) usage-constrained key, never the Kpsa itself, and
+ * the salt is the two fresh rand values, receiver's then originator's, so
+ * every establishment gives new keys. authenc takes T(1) as its HMAC key
+ * and T(2) as its AES key; the AEADs take T(2).
+ */
+static int pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
+		     const uint8_t skey[ESFD_KEY_LEN], const struct esfd_randobj *r,
+		     const struct esfd_randobj *o, struct esfd_pair_keys *k)
+{
+	const struct esfd_policy *pol = &d->cfg.policies[peer->policy];
+	size_t aes = pol->key_bits / 8;
+	uint8_t salt[2 * ESFD_RAND_VALUE_LEN];
+	struct esfd_uc_key uc;
+	struct esfd_key_pair kp;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	if (cls == 1) {
+		k->alg = "gcm(aes)";
+		k->tag_len = 16;
+		k->key_len = aes;
+		memcpy(k->key, skey, aes);
+		memcpy(k->salt_base, skey, ESFD_KEY_LEN);
+		return 0;
+	}
+	memcpy(salt, r->value, ESFD_RAND_VALUE_LEN);
+	memcpy(salt + ESFD_RAND_VALUE_LEN, o->value, ESFD_RAND_VALUE_LEN);
+	err = esfd_kdf_uc_key(peer->kpsa, peer->kpsa_len, ESFD_SUID_PSK_ESDATA_ENC,
+			      esfd_config_uc_target(&d->cfg, peer), &uc);
+	if (!err)
+		err = esfd_uc_key_check(&uc, ESFD_FEAT_ESDATA_ENC);
+	if (!err)
+		err = esfd_kdf_e2e_keys(ESFD_SHA256, salt, sizeof(salt), uc.key, sizeof(uc.key),
+					&kp);
+	esfd_uc_key_wipe(&uc);
+	if (err)
+		return err;
+	k->alg = esfd_aead_name(pol->aead);
+	k->tag_len = (uint8_t)pol->tag_len;
+	if (pol->aead == ESFD_AEAD_AUTHENC) {
+		memcpy(k->key, kp.auth, 32);
+		memcpy(k->key + 32, kp.conf, aes);
+		k->key_len = 32 + aes;
+	} else {
+		memcpy(k->key, kp.conf, aes);
+		k->key_len = aes;
+	}
+	memcpy(k->salt_base, kp.conf, ESFD_KEY_LEN);
+	esfd_key_pair_wipe(&kp);
+	return 0;
+}
+
 /* The key that seals the establishment's ESPrim Objects, one per
  * direction, so that neither can be reflected back as the other.
  */
@@ -316,16 +374,18 @@ static int gcm(bool enc, const uint8_t key[32], const uint8_t *iv, const uint8_t
 	return ok ? 0 : -EBADMSG;
 }
 
-/* Seal {"dataClass":N} with the header fields of an ESPrim Object. */
+/* Seal {"dataClass":N,"alg":A,"tagLength":T} (what the pair will be) with
+ * the header fields of an ESPrim Object.
+ */
 static int esprim_seal(const uint8_t kc[32], const char *kid, const char *ori,
-		       const char *rri, const struct esfd_randobj *oro, uint8_t cls,
-		       char **out)
+		       const char *rri, const struct esfd_randobj *oro,
+		       const struct esfd_pair_keys *pk, uint8_t cls, char **out)
 {
 	json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "alg", "dir", "enc", "A256GCM",
 			      "kid", kid, "ori", ori, "rri", rri, "cty", CONFIRM_CTY);
 	char *htext = NULL, *hb = NULL, *ivb = NULL, *cb = NULL, *tb = NULL;
-	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[64];
-	char pt[32];
+	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[128];
+	char pt[128];
 	json_t *o = NULL;
 	int err = -ENOMEM, n;
 
@@ -338,7 +398,8 @@ static int esprim_seal(const uint8_t kc[32], const char *kid, const char *ori,
 	}
 	htext = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	hb = htext ? b64url((const uint8_t *)htext, strlen(htext)) : NULL;
-	n = snprintf(pt, sizeof(pt), "{\"dataClass\":%u}", cls);
+	n = snprintf(pt, sizeof(pt), "{\"dataClass\":%u,\"alg\":\"%s\",\"tagLength\":%u}",
+		     cls, pk->alg, pk->tag_len);
 	if (!hb || getrandom(iv, sizeof(iv), 0) != sizeof(iv)) {
 		err = hb ? -EIO : -ENOMEM;
 		goto out;
@@ -366,6 +427,7 @@ out:
 /* The header of an ESPrim Object, before its tag is checked. */
 struct esprim_parsed {
 	json_t *hdr;
+	json_t *body;	/* after esprim_open() */
 	const char *parts[5];
 	size_t lens[5];
 };
@@ -405,10 +467,12 @@ static const char *hdr_str(const struct esprim_parsed *p, const char *k)
 	return json_string_value(json_object_get(p->hdr, k));
 }
 
-/* Check the tag and return the data class inside. */
-static int esprim_open(const struct esprim_parsed *p, const uint8_t kc[32], uint8_t *cls)
+/* Check the tag, return the data class inside and check that the pair the
+ * other end makes is @pk's (the ends' policies agree).
+ */
+static int esprim_open(struct esprim_parsed *p, const uint8_t kc[32], uint8_t *cls)
 {
-	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[64], pt[64];
+	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[128], pt[128];
 	size_t ivn, tn, cn;
 	json_t *j, *v;
 	int err;
@@ -424,12 +488,25 @@ static int esprim_open(const struct esprim_parsed *p, const uint8_t kc[32], uint
 		return err;
 	j = json_loadb((const char *)pt, cn, JSON_REJECT_DUPLICATES, NULL);
 	v = json_object_get(j, "dataClass");
-	err = json_is_integer(v) && json_object_size(j) == 1 &&
+	err = json_is_integer(v) && json_object_size(j) == 3 &&
+	      json_is_string(json_object_get(j, "alg")) &&
+	      json_is_integer(json_object_get(j, "tagLength")) &&
 	      json_integer_value(v) >= 1 && json_integer_value(v) <= 3 ? 0 : -EPROTO;
 	if (!err)
 		*cls = (uint8_t)json_integer_value(v);
-	json_decref(j);
+	p->body = err ? NULL : j;
+	if (err)
+		json_decref(j);
 	return err;
+}
+
+/* Does the other end's pair (from the opened object) match ours? */
+static bool same_pair(const struct esprim_parsed *p, const struct esfd_pair_keys *pk)
+{
+	const char *alg = json_string_value(json_object_get(p->body, "alg"));
+
+	return alg && !strcmp(alg, pk->alg) &&
+	       json_integer_value(json_object_get(p->body, "tagLength")) == pk->tag_len;
 }
 
 /* Receiver side ----------------------------------------------------------- */
@@ -476,6 +553,7 @@ static void on_esprim_req(struct esfd *d, const struct esfd_peer *peer,
 	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
 	struct esfd_msg m = { .type = ESFD_MSG_ESPRIM };
 	uint8_t skey[ESFD_KEY_LEN], kc[32], cls = 0;
+	struct esfd_pair_keys pk;
 	struct esprim_parsed p;
 	struct esfd_randobj ro_o;
 	struct esfd_issued *is;
@@ -485,6 +563,9 @@ static void on_esprim_req(struct esfd *d, const struct esfd_peer *peer,
 	const char *why = NULL;
 
 	memset(&ro_o, 0, sizeof(ro_o));
+	memset(&pk, 0, sizeof(pk));
+	memset(skey, 0, sizeof(skey));
+	memset(kc, 0, sizeof(kc));
 	if (esprim_parse(in->esprim, &p)) {
 		rsc = 4111;
 		why = "not an esfd ESPrim Object";
@@ -520,7 +601,13 @@ static void on_esprim_req(struct esfd *d, const struct esfd_peer *peer,
 	} else if (!(pol->data_classes & (1u << cls))) {
 		rsc = 4111;
 		why = "data class not allowed by the policy";
-	} else if ((err = esfd_pair_install(d, peer, cls, skey, &is->ro, &ro_o, false, &pair))) {
+	} else if ((err = pair_keys(d, peer, cls, skey, &is->ro, &ro_o, &pk))) {
+		rsc = 5000;
+		why = strerror(-err);
+	} else if (!same_pair(&p, &pk)) {
+		rsc = 4111;
+		why = "the two policies disagree on the algorithm or tag length";
+	} else if ((err = esfd_pair_install(d, peer, cls, &pk, &is->ro, &ro_o, false, &pair))) {
 		rsc = 5000;
 		why = "installing the kernel sessions failed";
 	} else {
@@ -530,7 +617,8 @@ static void on_esprim_req(struct esfd *d, const struct esfd_peer *peer,
 		d->established++;
 		err = confirm_key(skey, false, kc);
 		if (!err)
-			err = esprim_seal(kc, peer->kpsa_id, ro_o.id, is->ro.id, NULL, cls, &reply);
+			err = esprim_seal(kc, peer->kpsa_id, ro_o.id, is->ro.id, NULL, &pk, cls,
+					  &reply);
 		if (!err) {
 			m.esprim = reply;
 			answer(d, peer, &m, in->type, in->req_id, from, fromlen);
@@ -543,9 +631,11 @@ static void on_esprim_req(struct esfd *d, const struct esfd_peer *peer,
 		refuse(d, peer, in->type, in->req_id, rsc, from, fromlen, why);
 	explicit_bzero(skey, sizeof(skey));
 	explicit_bzero(kc, sizeof(kc));
+	explicit_bzero(&pk, sizeof(pk));
 	explicit_bzero(&ro_o, sizeof(ro_o));
 	free(reply);
 	json_decref(p.hdr);
+	json_decref(p.body);
 }
 
 /* Originator side --------------------------------------------------------- */
@@ -670,10 +760,12 @@ static void on_rand_resp(struct esfd *d, const struct esfd_peer *peer, struct es
 	const struct esfd_policy *pol = &d->cfg.policies[peer->policy];
 	uint8_t kg = ESFD_KEYGEN_HMAC_SHA256, pr = (uint8_t)esfd_esprim_prot(pol->key_bits);
 	struct esfd_msg m = { 0 };
+	struct esfd_pair_keys pk;
 	uint8_t kc[32];
 	char *jwe = NULL;
 	int err;
 
+	memset(&pk, 0, sizeof(pk));
 	if (in->status) {
 		exch_finish(d, x, NULL, -ECONNREFUSED, in->status);
 		return;
@@ -687,9 +779,12 @@ static void on_rand_resp(struct esfd *d, const struct esfd_peer *peer, struct es
 	if (!err)
 		err = confirm_key(x->skey, true, kc);
 	if (!err)
-		err = esprim_seal(kc, peer->kpsa_id, x->ro_o.id, x->ro_r.id, &x->ro_o,
+		err = pair_keys(d, peer, x->data_class, x->skey, &x->ro_r, &x->ro_o, &pk);
+	if (!err)
+		err = esprim_seal(kc, peer->kpsa_id, x->ro_o.id, x->ro_r.id, &x->ro_o, &pk,
 				  x->data_class, &jwe);
 	explicit_bzero(kc, sizeof(kc));
+	explicit_bzero(&pk, sizeof(pk));
 	if (!err) {
 		free(x->frame);
 		x->frame = NULL;
@@ -713,6 +808,7 @@ static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 			   const struct esfd_msg *in)
 {
 	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_pair_keys pk;
 	struct esprim_parsed p;
 	struct esfd_pair *pair;
 	uint8_t kc[32], cls = 0;
@@ -733,12 +829,22 @@ static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 		err = -EPROTO;
 	if (err) {
 		/* Not from the holder of the key: ignore it and keep waiting. */
+		json_decref(p.body);
 		log_warn("peer %s: ESPrim Object for request %016llx refused: %s", peer->id,
 			 (unsigned long long)x->req_id, strerror(-err));
 		d->drops[DROP_UNAUTH]++;
 		return;
 	}
-	err = esfd_pair_install(d, peer, cls, x->skey, &x->ro_r, &x->ro_o, true, &pair);
+	err = pair_keys(d, peer, cls, x->skey, &x->ro_r, &x->ro_o, &pk);
+	/* The receiver checked the same; a mismatch here is a bug or a race
+	 * with a reload.
+	 */
+	if (!err && !same_pair(&p, &pk))
+		err = -EPROTO;
+	json_decref(p.body);
+	if (!err)
+		err = esfd_pair_install(d, peer, cls, &pk, &x->ro_r, &x->ro_o, true, &pair);
+	explicit_bzero(&pk, sizeof(pk));
 	if (err) {
 		exch_finish(d, x, NULL, err, 0);
 		return;
