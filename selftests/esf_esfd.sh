@@ -48,7 +48,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..32"
+echo "1..33"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -114,6 +114,9 @@ kpsa-file = old.key
 
 [policy hw]
 require-hardware = yes
+# The gateway's policy for it says gcm(aes): they disagree for classes 2, 3.
+aead = ccm(aes)
+tag-length = 8
 
 [peer gw-hw]
 id = /mn-cse-5
@@ -276,7 +279,7 @@ detail="$(sort -n "$tmp/seals" | uniq -c)" t "40 messages across the rekey, zero
 	eval '[ $fails = 0 ] && [ "$(sort -u "$tmp/seals" | wc -l)" -ge 2 ]'
 seal_a3=$(field seal "$cur") ori3=$(field ori "$cur") rri3=$(field rri "$cur")
 
-# 15-19: refusals.
+# 15-20: refusals.
 out=$(ctl_a establish gw-badkey --timeout 1500 2>&1); rc=$?
 st=$(ESFD_CONTROL_SOCKET=$tmp/b2.sock in_b "$ESFCTL" status 2>&1)
 detail="$out / $st" t "wrong credentials: no session, the peer drops and counts the frames" \
@@ -288,6 +291,9 @@ out=$(ctl_a establish gw-hw --timeout 3000 2>&1); rc=$?
 detail="$out / $(grep -i 'hardware\|SEAL\|OPEN' "$tmp/b4.log" | tail -n 3)" \
 	t "require-hardware: no session on a CPU provider; the peer refuses with 5000" \
 	eval '[ $rc = 1 ] && grep -q "5000" <<<"$out" && grep -q "pairs 0" <<<"$(ctl_a peer show gw-hw)"'
+out=$(ctl_a establish gw-hw --class 3 --timeout 3000 2>&1); rc=$?
+detail="$out" t "policies that disagree on the class 3 algorithm: refused with 4111" \
+	eval '[ $rc = 1 ] && grep -q "4111" <<<"$out" && grep -q "pairs 0" <<<"$(ctl_a peer show gw-hw)"'
 out=$(ctl_a establish ghost --timeout 1000 2>&1); rc=$?
 detail=$out t "unreachable peer: the request times out" \
 	eval '[ $rc = 1 ] && grep -qi "timed out" <<<"$out"'
@@ -297,7 +303,7 @@ st=$(ctl_b status 2>&1)
 detail=$st t "garbage datagrams are dropped and counted; esfd keeps answering" \
 	eval 'grep -q "malformed [1-9]" <<<"$st" && kill -0 $pid_b'
 
-# 20-21: the control socket checks who asks.
+# 21-22: the control socket checks who asks.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" rekey gw 2>&1); rc=$?
 detail=$out t "an unprivileged caller may not rekey" \
@@ -306,7 +312,7 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 22-24: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+# 23-25: libesf's esf_peer_session() (esfctl peer session) for the owner only.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer session gw --class 1 2>&1)
 detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
@@ -320,7 +326,7 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 25-26: restart with live sessions: kill -9, the new esfd adopts them.
+# 26-27: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -333,7 +339,7 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 27-28: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 28-29: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -346,7 +352,7 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 29: a reload with a broken file keeps the running configuration.
+# 30: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -356,7 +362,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 30: a reload that changes the peer's credential removes its sessions.
+# 31: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -364,7 +370,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 31-32: SIGTERM removes the sessions esfd owns and its state file.
+# 32-33: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)
