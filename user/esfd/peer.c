@@ -873,12 +873,35 @@ void esfd_exch_timer(struct esfd *d)
 
 /* Input ------------------------------------------------------------------ */
 
+/* Drop log lines per window: a flood of garbage is counted exactly but
+ * cannot flood the log.
+ */
+#define DROP_LOG_BURST 20
+#define DROP_LOG_WINDOW_MS 10000
+
 static void drop(struct esfd *d, enum esfd_drop why, const struct sockaddr_storage *from,
 		 const char *detail)
 {
+	static int64_t window_start;
+	static unsigned int logged;
+	static uint64_t quiet;
 	char host[INET6_ADDRSTRLEN + 8] = "?", port[8] = "?";
+	int64_t now = esfd_now_ms(d);
 
 	d->drops[why]++;
+	if (now - window_start >= DROP_LOG_WINDOW_MS) {
+		if (quiet)
+			log_warn("%llu more dropped datagrams were not logged",
+				 (unsigned long long)quiet);
+		window_start = now;
+		logged = 0;
+		quiet = 0;
+	}
+	if (logged >= DROP_LOG_BURST) {
+		quiet++;
+		return;
+	}
+	logged++;
 	getnameinfo((const struct sockaddr *)from, sizeof(*from), host, sizeof(host), port,
 		    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
 	log_warn("dropped a %s datagram from %s port %s: %s (%llu so far)", esfd_drop_name(why),
