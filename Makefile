@@ -18,7 +18,7 @@ DESTDIR ?=
 
 export VERSION
 
-.PHONY: all help module user selftests ksft-src deps check style demo \
+.PHONY: all help module user selftests ksft-src deps check style demo bench \
 	install modules_install user_install clean
 
 all: module user
@@ -33,6 +33,7 @@ help:
 	@echo '  demo            the main job: build, boot the test VM, run the demo'
 	@echo '  check           every test: host units, style, DKMS, VM on 6.1 and 6.12'
 	@echo '  style           checkpatch --strict and sparse on the module'
+	@echo '  bench           fast-path throughput in the VM (esf-bench, ratios)'
 	@echo '  install         modules_install + user_install (PREFIX=$(PREFIX))'
 	@echo '  clean           remove all build output'
 
@@ -74,6 +75,9 @@ style:
 
 demo:
 	scripts/demo
+
+bench:
+	scripts/bench
 
 install: modules_install user_install
 

@@ -31,6 +31,30 @@
 
 /* Areas start on a cache line: some providers want aligned buffers. */
 #define AREA_ALIGN	64
+/*
+ * Room before each area where a record's result header and head (nonce or
+ * digest) are staged next to its output, so that a result leaves in one
+ * copy: sizeof(struct esf_res) + the longest head (a SHA-512 digest).
+ */
+#define HEADROOM	ALIGN(sizeof(struct esf_res) + 64, 16)
+
+/*
+ * Records outstanding on off-CPU providers, across every socket. A device
+ * queue that fills up is the driver's business (the crypto API backlog
+ * exists for it), but not every driver retries a full queue correctly: the
+ * virtio-crypto driver in 6.1 and 6.12 overwrites a CBC decryption's IV
+ * before it finds its virtqueue full, and the crypto engine's retry then
+ * decrypts the first block with the wrong IV, after authenc has already
+ * verified the tag. Keeping esf's own load below the device queue depth
+ * keeps such drivers on their tested path; the backlog is still used.
+ */
+static unsigned int max_inflight = 128;
+module_param(max_inflight, uint, 0644);
+MODULE_PARM_DESC(max_inflight,
+		 "Most records outstanding on off-CPU providers at once, all sockets together; 0: no limit (default 128)");
+
+static atomic_t inflight = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(inflight_wq);
 
 enum batch_state {
 	BATCH_IDLE,	/* nothing sent, or all results read */
@@ -100,7 +124,7 @@ static void charge(struct esf_sock *es, long bytes)
 static void *grow(struct esf_sock *es, void *old, unsigned int old_n,
 		  unsigned int new_n, size_t size)
 {
-	void *p = kvcalloc(new_n, size, GFP_KERNEL);
+	void *p = kvcalloc(new_n, size, GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return NULL;
@@ -126,7 +150,7 @@ static int arena_fit(struct esf_sock *es, u32 end)
 	}
 	while (es->npages < need) {
 		/* Lowmem: page_address() must work, and drivers may DMA it. */
-		es->pages[es->npages] = alloc_page(GFP_KERNEL);
+		es->pages[es->npages] = alloc_page(GFP_KERNEL_ACCOUNT);
 		if (!es->pages[es->npages])
 			return -ENOMEM;
 		es->npages++;
@@ -156,6 +180,18 @@ static int arena_from_iter(struct esf_sock *es, u32 off, u32 len, struct iov_ite
 		len -= n;
 	}
 	return 0;
+}
+
+static void arena_write(struct esf_sock *es, u32 off, const void *buf, u32 len)
+{
+	while (len) {
+		u32 n = chunk(off, len);
+
+		memcpy(arena_ptr(es, off), buf, n);
+		buf += n;
+		off += n;
+		len -= n;
+	}
 }
 
 static int arena_to_iter(struct esf_sock *es, u32 off, u32 len, struct iov_iter *to)
@@ -219,7 +255,7 @@ static int reserve_record(struct esf_sock *es)
 		es->reqs_cap = max(n, 2 * es->reqs_cap);
 	}
 	if (n > es->nreqs) {
-		es->reqs[es->nreqs] = kmalloc(es->req_size, GFP_KERNEL);
+		es->reqs[es->nreqs] = kmalloc(es->req_size, GFP_KERNEL_ACCOUNT);
 		if (!es->reqs[es->nreqs])
 			return -ENOMEM;
 		es->nreqs++;
@@ -282,7 +318,7 @@ static int start_record(struct esf_sock *es)
 	err = esf_req_layout(es->s, h->op, h->aad_len, h->data_len, &sl->l);
 	if (err)
 		return err;
-	sl->area_off = ALIGN(es->used, AREA_ALIGN);
+	sl->area_off = ALIGN(es->used + HEADROOM, AREA_ALIGN);
 	/* Even an empty area gets a byte, so its scatterlist is valid. */
 	sl->area_len = max_t(u32, sl->l.area_len, 1);
 	err = arena_fit(es, sl->area_off + sl->area_len);
@@ -308,6 +344,13 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 	u32 aad = sl->aad_len, pos = es->body_got, n;
 	int err;
 
+	/* AAD and input adjacent in the area (GCM, CCM, MIC): one copy. */
+	if (!sl->l.nonce_in && sl->l.text_off == sl->l.aad_off + aad) {
+		err = arena_from_iter(es, sl->area_off + sl->l.aad_off + pos, len, from);
+		if (!err)
+			es->body_got = pos + len;
+		return err;
+	}
 	if (pos < aad) {
 		n = min(len, aad - pos);
 		err = arena_from_iter(es, sl->area_off + sl->l.aad_off + pos, n, from);
@@ -376,14 +419,44 @@ static void batch_finished(struct esf_sock *es)
 {
 	struct sock *sk = es->sk;
 
-	WRITE_ONCE(es->done, true);
+	/* Publishes every record's result to batch_done(). */
+	smp_store_release(&es->done, true);
 	sk->sk_data_ready(sk);
 	sock_put(sk);
+}
+
+static bool inflight_get(void)
+{
+	unsigned int cap = READ_ONCE(max_inflight);
+	int n = atomic_read(&inflight);
+
+	do {
+		if (cap && n >= cap)
+			return false;
+	} while (!atomic_try_cmpxchg(&inflight, &n, n + 1));
+	return true;
+}
+
+static void inflight_put(void)
+{
+	atomic_dec(&inflight);
+	/* Pairs with the barrier in wait_event()'s prepare_to_wait(). */
+	if (wq_has_sleeper(&inflight_wq))
+		wake_up(&inflight_wq);
+}
+
+/* Whether the session's records count against max_inflight. */
+static bool throttled(const struct esf_sock *es)
+{
+	return es->s->provider & ESF_PROVIDER_HW;
 }
 
 static void record_done(struct esf_req *req)
 {
 	struct esf_sock *es = req->owner;
+
+	if (throttled(es))
+		inflight_put();
 
 	if (atomic_dec_and_test(&es->pending))
 		batch_finished(es);
@@ -415,14 +488,24 @@ static int prepare_sg(struct esf_sock *es)
 	return 0;
 }
 
+/* A record the batch gives up before submitting it: its result is @err. */
+static void cancel(struct esf_req *req, int err)
+{
+	req->status = err;
+	req->head_len = 0;
+	req->body_len = 0;
+}
+
 /*
  * Submit every record, in order. The batch holds the socket (and so this
  * context) until its last completion; pending starts at one for this
  * function, so a completion racing the loop cannot finish the batch early.
  */
-static void run_batch(struct esf_sock *es)
+static void run_batch(struct esf_sock *es, long timeo)
 {
+	bool throttle = throttled(es);
 	unsigned int i;
+	long left;
 
 	es->done = false;
 	es->state = BATCH_RUNNING;
@@ -437,9 +520,27 @@ static void run_batch(struct esf_sock *es)
 		req->may_sleep = true;
 		req->owner = es;
 		req->done = record_done;
+		/*
+		 * Completions free slots whatever the caller does. Waiting for
+		 * one follows the socket's send timeout (none under
+		 * MSG_DONTWAIT or O_NONBLOCK) and ends on a signal: then the
+		 * rest of the batch is not submitted and fails with -EAGAIN or
+		 * -EINTR (a SEAL not run takes no sequence number).
+		 */
+		if (throttle) {
+			left = wait_event_interruptible_timeout(inflight_wq, inflight_get(), timeo);
+			if (left <= 0) {
+				for (; i < es->nrec; i++)
+					cancel(req_at(es, i), left ? -EINTR : -EAGAIN);
+				break;
+			}
+		}
 		atomic_inc(&es->pending);
-		if (esf_req_submit(req) != -EINPROGRESS)
+		if (esf_req_submit(req) != -EINPROGRESS) {
 			atomic_dec(&es->pending);
+			if (throttle)
+				inflight_put();
+		}
 	}
 	if (atomic_dec_and_test(&es->pending))
 		batch_finished(es);
@@ -478,7 +579,7 @@ static int esf_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		else
 			err = prepare_sg(es);
 		if (!err && es->nrec)
-			run_batch(es);
+			run_batch(es, sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT));
 	}
 	if (err)
 		reset_batch(es);
@@ -489,7 +590,8 @@ out:
 
 static bool batch_done(struct esf_sock *es)
 {
-	return READ_ONCE(es->done);
+	/* Pairs with batch_finished(): the results are visible once done is. */
+	return smp_load_acquire(&es->done);
 }
 
 static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
@@ -514,6 +616,25 @@ static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
 	return err;
 }
 
+/*
+ * Put the result header and the head (nonce or digest) right before the
+ * output in the arena: the record's result is then one run of bytes. What
+ * they overwrite, AAD or headroom, the provider is done with. Returns the
+ * run's offset; its length is sizeof(res) + res->out_len.
+ */
+static u32 stage_result(struct esf_sock *es, struct slot *sl, struct esf_req *req,
+			const struct esf_res *res)
+{
+	u32 off = sl->area_off - (u32)sizeof(*res);
+
+	if (!res->status) {
+		off = sl->area_off + req->body_off - req->head_len - (u32)sizeof(*res);
+		arena_write(es, off + sizeof(*res), req->head, req->head_len);
+	}
+	arena_write(es, off, res, sizeof(*res));
+	return off;
+}
+
 /* The result of one record as bytes: header, then its fixed-size slot. */
 static int emit(struct esf_sock *es, unsigned int i, struct iov_iter *to, size_t *left)
 {
@@ -524,32 +645,24 @@ static int emit(struct esf_sock *es, unsigned int i, struct iov_iter *to, size_t
 		.out_len = req->status ? 0 : req->head_len + req->body_len,
 		.seq = req->status ? 0 : req->seq,
 	};
-	u32 total = sizeof(res) + sl->l.slot_len;
+	u32 total = sizeof(res) + sl->l.slot_len, valid = sizeof(res) + res.out_len;
 	u32 pos = es->res_pos, end = min_t(size_t, total, pos + *left), n;
+	u32 run = stage_result(es, sl, req, &res);
 	int err;
 
-	/* Zero-filled past what the record produced (everything on failure). */
-	while (pos < end) {
-		if (pos < sizeof(res)) {
-			n = min_t(u32, end, sizeof(res)) - pos;
-			if (copy_to_iter((u8 *)&res + pos, n, to) != n)
-				return -EFAULT;
-		} else if (pos - sizeof(res) < req->head_len) {
-			n = min(end - pos, req->head_len - (pos - (u32)sizeof(res)));
-			if (copy_to_iter(req->head + pos - sizeof(res), n, to) != n)
-				return -EFAULT;
-		} else if (pos - sizeof(res) - req->head_len < req->body_len) {
-			u32 in = pos - sizeof(res) - req->head_len;
-
-			n = min(end - pos, req->body_len - in);
-			err = arena_to_iter(es, sl->area_off + req->body_off + in, n, to);
-			if (err)
-				return err;
-		} else {
-			n = end - pos;
-			if (iov_iter_zero(n, to) != n)
-				return -EFAULT;
-		}
+	/* What the record produced, then zeros to the end of its slot. */
+	if (pos < valid) {
+		n = min(end, valid) - pos;
+		err = arena_to_iter(es, run + pos, n, to);
+		if (err)
+			return err;
+		pos += n;
+		*left -= n;
+	}
+	if (pos < end) {
+		n = end - pos;
+		if (iov_iter_zero(n, to) != n)
+			return -EFAULT;
 		pos += n;
 		*left -= n;
 	}
@@ -648,6 +761,18 @@ static int esf_getsockopt(struct socket *sock, int level, int optname,
 	return 0;
 }
 
+/*
+ * af_alg_release() drops the socket without orphaning it. A batch still
+ * running holds the sock, and its last completion wakes sk->sk_wq, which
+ * lives in the struct socket being freed: detach it first.
+ */
+static int esf_sock_release(struct socket *sock)
+{
+	if (sock->sk)
+		sock_orphan(sock->sk);
+	return af_alg_release(sock);
+}
+
 /* af_alg_register_type() sets .owner to af_alg (the parent socket holds esf,
  * through the type), so these cannot be const.
  */
@@ -662,7 +787,7 @@ static struct proto_ops esf_ops = {	/* not const: see above */
 	.mmap = sock_no_mmap,
 	.bind = sock_no_bind,
 	.accept = sock_no_accept,
-	.release = af_alg_release,
+	.release = esf_sock_release,
 	.sendmsg = esf_sendmsg,
 	.recvmsg = esf_recvmsg,
 	.poll = esf_poll,

@@ -40,20 +40,10 @@ static void new_msg(struct esf_nl *nl, struct esf_msg *m, const char *alg,
 static int add_session(struct esf_nl *nl, const char *alg, const uint8_t *key,
 		       size_t key_len, uint32_t *id)
 {
-	const struct nlattr *tb[ESF_A_MAX + 1];
-	struct esf_msg m, reply;
-	int err;
+	struct esf_msg m;
 
 	new_msg(nl, &m, alg, key, key_len);
-	err = esf_nl_do(nl, &m, &reply);
-	if (err)
-		return err;
-	esf_parse(&reply.nlh, tb, ESF_A_MAX);
-	if (!tb[ESF_A_SESSION_ID])
-		return -EPROTO;
-	if (id)
-		*id = esf_get_u32(tb[ESF_A_SESSION_ID]);
-	return 0;
+	return esf_nl_new_session(nl, &m, id);
 }
 
 static int get_session(struct esf_nl *nl, uint32_t id, struct esf_msg *reply)

@@ -264,6 +264,24 @@ static inline int esf_nl_do(struct esf_nl *nl, struct esf_msg *m, struct esf_msg
  * Dump: @cb sees each message; returns 0, -EINTR when a message carried
  * NLM_F_DUMP_INTR (the walk is still completed), or a negative errno.
  */
+/* Send a SESSION_NEW request @m; on success *@id (if given) is the new id. */
+static inline int esf_nl_new_session(struct esf_nl *nl, struct esf_msg *m, uint32_t *id)
+{
+	const struct nlattr *tb[ESF_A_MAX + 1];
+	struct esf_msg reply;
+	int err;
+
+	err = esf_nl_do(nl, m, &reply);
+	if (err)
+		return err;
+	esf_parse(&reply.nlh, tb, ESF_A_MAX);
+	if (!tb[ESF_A_SESSION_ID])
+		return -EPROTO;
+	if (id)
+		*id = esf_get_u32(tb[ESF_A_SESSION_ID]);
+	return 0;
+}
+
 static inline int esf_nl_dump(struct esf_nl *nl, struct esf_msg *m,
 			      void (*cb)(const struct nlmsghdr *nlh, void *arg), void *arg)
 {

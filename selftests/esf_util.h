@@ -93,6 +93,21 @@ static inline int esf_sysfs_read(const char *path, char *buf, size_t len)
 	return ret;
 }
 
+/* Write a one-line sysfs file (a module parameter, say). */
+static inline int esf_sysfs_write(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(val, f) < 0)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
 /* Open /dev/kmsg positioned after the last record already logged. */
 static inline int esf_kmsg_open(void)
 {

@@ -422,14 +422,22 @@ static int open_jose(struct esf_session *s, const struct opts *o, bool info,
 	static const int form[] = { 0, 1, 2, 3, 1, 2, 3 };
 	struct esf_jose_info ji;
 	bool jwe = o->format->fmt <= F_JWE_FLAT;
-	int r = esf_jose_open(s, in, len, out, out_len, &ji);
+	int r;
 
+	/* The kind is checked before the kernel sees the object: opening a
+	 * JWE consumes its sequence number, and a copy refused for being in
+	 * another serialization must not use up the real one's. */
+	r = esf_jose_peek(in, len, &ji);
 	if (r)
 		return r;
-	if (ji.jwe != jwe || ji.form != form[o->format->fmt]) {
-		r = -ESF_E_FORMAT;
-		free(*out);
-	} else if (info) {
+	r = ji.jwe != jwe || ji.form != form[o->format->fmt] ? -ESF_E_FORMAT : 0;
+	esf_jose_info_free(&ji);
+	if (r)
+		return r;
+	r = esf_jose_open(s, in, len, out, out_len, &ji);
+	if (r)
+		return r;
+	if (info) {
 		print_info(err, "header", ji.header);
 		fprintf(err, "seq: %llu\n", (unsigned long long)ji.seq);
 	}

@@ -188,6 +188,9 @@ struct esf_op {
  * One sendmsg and one recvmsg carry the whole batch, so small records do
  * not pay two system calls each, and asynchronous providers see the whole
  * batch at once. Each record succeeds or fails on its own (@ops[i].status).
+ * A status of -EINTR (a signal arrived) or -EAGAIN (the socket's send
+ * timeout passed) while the kernel waited for room on a saturated off-CPU
+ * provider means the record did not run: send it again.
  *
  * Return: 0 when the batch ran (check each status), or a negative errno
  * when it could not be submitted at all (-EMSGSIZE: too many records or
@@ -301,6 +304,7 @@ struct esf_jose_opts {
  * @seq: JWE: the sequence number the kernel verified; JWS: 0
  * @aad: JWE JSON: the decoded "aad" member, or NULL
  * @aad_len: bytes at @aad
+ * @kid: "kid" of the header (protected or not), or NULL
  */
 struct esf_jose_info {
 	int jwe;
@@ -310,6 +314,7 @@ struct esf_jose_info {
 	uint64_t seq;
 	void *aad;
 	size_t aad_len;
+	char *kid;
 };
 
 /**
@@ -318,9 +323,9 @@ struct esf_jose_info {
  *	or of a MIC session (JWS HS256/384/512 after its hash)
  * @form: &enum esf_jose_form
  * @in: payload
- * @in_len: bytes at @in: for a JWE at most max_data less the nonce and tag,
- *	so that the receiver can open it; for a JWS the signing input (header
- *	and payload in base64url) must fit in max_data
+ * @in_len: bytes at @in: for a JWE at most max_data (the receiver's OPEN
+ *	takes the sealed record, up to %ESF_MAX_RECORD); for a JWS the signing
+ *	input (header and payload in base64url) must fit in max_data
  * @opts: options, or NULL
  * @out: receives the serialization, NUL-terminated
  *
@@ -357,8 +362,30 @@ int esf_jose_open(struct esf_session *s, const char *in, size_t in_len,
 		  void **out, size_t *out_len, struct esf_jose_info *info);
 
 /**
+ * esf_jose_peek() - what a JWE or JWS says about itself, before opening it
+ * @in: compact or JSON serialization
+ * @in_len: bytes at @in (at most %ESF_ENVELOPE_MAX)
+ * @info: receives the kind (@info->jwe), the serialization (@info->form),
+ *	the protected header's text, "kid", "cty" and the JSON "aad"
+ *	(@info->seq is 0); release with esf_jose_info_free()
+ *
+ * Parses the object as esf_jose_open() would, without a session and
+ * without the kernel: nothing in @info is authenticated. It tells a
+ * receiver which of its sessions the object names ("kid") and whether it
+ * is the kind of object expected, before esf_jose_open() lets the kernel
+ * check a JWE and consume its sequence number. An object that is then
+ * refused for its kind has not used up the sequence number of the real
+ * one.
+ *
+ * Return: 0, or -EINVAL, -EMSGSIZE (input too large), -ESF_E_FORMAT
+ * (malformed: bad JSON or base64url, missing part, "kid" not a string),
+ * -ENOMEM.
+ */
+int esf_jose_peek(const char *in, size_t in_len, struct esf_jose_info *info);
+
+/**
  * esf_jose_info_free() - release what esf_jose_open() put in @info
- * @info: filled by esf_jose_open(), or zeroed, or NULL
+ * @info: filled by esf_jose_open() or esf_jose_peek(), or zeroed, or NULL
  */
 void esf_jose_info_free(struct esf_jose_info *info);
 

@@ -473,6 +473,7 @@ static int fill_info(const struct jose_parts *p, uint64_t seq,
 	info->seq = seq;
 	info->header = dup_opt(p->prot_text, &err);
 	info->cty = dup_opt(json_string_value(json_object_get(p->joint, "cty")), &err);
+	info->kid = dup_opt(json_string_value(json_object_get(p->joint, "kid")), &err);
 	if (p->aad) {
 		info->aad = malloc(p->aad_len + 1);
 		if (info->aad) {
@@ -517,12 +518,31 @@ int esf_jose_open(struct esf_session *s, const char *in, size_t in_len,
 	return 0;
 }
 
+int esf_jose_peek(const char *in, size_t in_len, struct esf_jose_info *info)
+{
+	struct jose_parts p;
+	json_t *kid;
+	int err;
+
+	if (!in || !info)
+		return -EINVAL;
+	err = esf_jose_split(in, in_len, &p);
+	if (err)
+		return err;
+	/* esf_jose_open() would refuse a "kid" of another type as well. */
+	kid = json_object_get(p.joint, "kid");
+	err = kid && !json_is_string(kid) ? -ESF_E_FORMAT : fill_info(&p, 0, info);
+	esf_jose_parts_free(&p);
+	return err;
+}
+
 void esf_jose_info_free(struct esf_jose_info *info)
 {
 	if (!info)
 		return;
 	free(info->header);
 	free(info->cty);
+	free(info->kid);
 	free(info->aad);
 	memset(info, 0, sizeof(*info));
 }

@@ -383,6 +383,59 @@ TEST(replay_rejected)
 	leak_check();
 }
 
+/*
+ * esf_jose_peek() reads kind, serialization and "kid" without a session,
+ * and leaves a JWE's sequence number to the esf_jose_open() that follows.
+ */
+TEST(peek)
+{
+	static const int forms[] = { ESF_JOSE_COMPACT, ESF_JOSE_JSON, ESF_JOSE_JSON_FLAT };
+	struct esf_session *tx = aead_session(24, "peek-kid"), *rx = aead_peer(24, "peek-kid");
+	struct esf_session *m = mic_session(ESF_ALG_HMAC_SHA384, "mic-kid");
+	struct esf_jose_opts jo = { .cty = "text/plain" };
+	struct esf_jose_info info;
+	char *out = NULL;
+
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(0, esf_jose_seal(tx, forms[i], "peek", 4, &jo, &out));
+		ASSERT_EQ(0, esf_jose_peek(out, strlen(out), &info));
+		EXPECT_EQ(1, info.jwe);
+		EXPECT_EQ(forms[i], info.form);
+		EXPECT_STREQ("peek-kid", info.kid);
+		EXPECT_STREQ("text/plain", info.cty);
+		EXPECT_STREQ("{\"alg\":\"dir\",\"kid\":\"peek-kid\",\"enc\":\"A192GCM\","
+			     "\"cty\":\"text/plain\"}", info.header);
+		EXPECT_EQ(0, info.seq);
+		esf_jose_info_free(&info);
+		/* peeking used nothing up: the object opens once */
+		EXPECT_EQ(0, open_str(rx, out, NULL));
+		EXPECT_EQ(-EALREADY, open_str(rx, out, NULL));
+		free(out);
+		ASSERT_EQ(0, esf_jose_seal(m, forms[i], "peek", 4, NULL, &out));
+		ASSERT_EQ(0, esf_jose_peek(out, strlen(out), &info));
+		EXPECT_EQ(0, info.jwe);
+		EXPECT_EQ(forms[i], info.form);
+		EXPECT_STREQ("mic-kid", info.kid);
+		EXPECT_EQ(NULL, info.cty);
+		esf_jose_info_free(&info);
+		free(out);
+	}
+	/* no kid; "kid" of another type; malformed */
+	EXPECT_EQ(0, esf_jose_peek("eyJhbGciOiJIUzI1NiJ9.eA.AA", 26, &info));
+	EXPECT_EQ(NULL, info.kid);
+	esf_jose_info_free(&info);
+	/* {"alg":"HS256","kid":1} */
+	EXPECT_EQ(-ESF_E_FORMAT, esf_jose_peek("eyJhbGciOiJIUzI1NiIsImtpZCI6MX0.eA.AA", 37, &info));
+	EXPECT_EQ(-ESF_E_FORMAT, esf_jose_peek("a.b", 3, &info));
+	EXPECT_EQ(-ESF_E_FORMAT, esf_jose_peek("{", 1, &info));
+	EXPECT_EQ(-ESF_E_FORMAT, esf_jose_peek("", 0, &info));
+	EXPECT_EQ(-EINVAL, esf_jose_peek(NULL, 0, &info));
+	esf_session_close(tx);
+	esf_session_close(rx);
+	esf_session_close(m);
+	leak_check();
+}
+
 /* A different key or salt on the receiving side: authentication fails. */
 TEST(foreign_session_rejected)
 {
@@ -801,8 +854,17 @@ TEST(oversize_inputs)
 	memset(in, 'A', big);
 	in[big] = '\0';
 	EXPECT_EQ(-EMSGSIZE, esf_jose_open(rx, in, big, &pt, &len, NULL));
-	/* payloads the receiver could not open are refused when sealing */
-	EXPECT_EQ(-EMSGSIZE, esf_jose_seal(tx, ESF_JOSE_COMPACT, in, ESF_MAX_DATA - 27,
+	/* the largest payload seals, and the receiver opens it back */
+	ASSERT_EQ(0, esf_jose_seal(tx, ESF_JOSE_COMPACT, in, ESF_MAX_DATA, NULL, &out));
+	ASSERT_EQ(0, esf_jose_open(rx, out, strlen(out), &pt, &len, NULL));
+	EXPECT_EQ(ESF_MAX_DATA, len);
+	EXPECT_EQ(0, memcmp(pt, in, len));
+	free(out);
+	free(pt);
+	out = NULL;
+	pt = NULL;
+	/* one byte more is refused when sealing */
+	EXPECT_EQ(-EMSGSIZE, esf_jose_seal(tx, ESF_JOSE_COMPACT, in, ESF_MAX_DATA + 1,
 					   NULL, &out));
 	EXPECT_EQ(-EMSGSIZE, esf_jose_seal(mic, ESF_JOSE_COMPACT, in, ESF_MAX_DATA,
 					   NULL, &out));

@@ -118,11 +118,20 @@
  * and SIGN or over ESF_MAX_RECORD for OPEN and VERIFY, more
  * than ESF_MAX_BATCH records, a batch larger than the socket's send buffer
  * (SO_SNDBUF, at most ESF_MAX_BATCH_BYTES); -EBUSY: the previous batch's
- * results have not all been read), when the session is gone (-ENOKEY) or
- * when the caller may not use it (-EACCES). Per-record refusals (wrong
- * direction -EPERM, wrong op for the session kind -EOPNOTSUPP, wrong
- * ESF_A_DATA_CLASS or session type binding -EKEYREJECTED, lifetime or
- * counter exhausted -EKEYEXPIRED) come back in esf_res.status.
+ * results have not all been read) and when the session is gone (-ENOKEY);
+ * who may use the session is checked once, at bind(2) (-EACCES). OPEN and
+ * VERIFY take records up to ESF_MAX_RECORD whatever the session's
+ * algorithm, so what a peer holding the key sealed elsewhere may open to a
+ * few bytes more than esf_session_info.max_data. Per-record refusals
+ * (wrong direction -EPERM, wrong op for the session kind -EOPNOTSUPP,
+ * wrong ESF_A_DATA_CLASS or session type binding -EKEYREJECTED, lifetime or
+ * counter exhausted -EKEYEXPIRED) come back in esf_res.status. So do
+ * records left unsubmitted when an off-CPU provider is saturated (the
+ * max_inflight module parameter): sendmsg(2) waits for room up to the
+ * socket's SO_SNDTIMEO, not at all under MSG_DONTWAIT or O_NONBLOCK, and a
+ * signal ends the wait; the records not yet submitted then fail with
+ * -EAGAIN (no room in time) or -EINTR (signal), and the ones before them
+ * run as usual.
  *
  * recvmsg(2) blocks until the batch has completed (asynchronous providers
  * may finish records out of order; results still come back in record
