@@ -48,7 +48,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..33"
+echo "1..34"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -212,7 +212,8 @@ detail=$ks t "kernel session: gcm(aes) AES-256, kid, class 1, Sm, seal only, lif
 	      grep -q "\"data_class\": 1" <<<"$ks" && grep -q "\"direction\": \"seal\"" <<<"$ks" &&
 	      grep -Eq "\"seconds\": 3[0-6][0-9][0-9]\$" <<<"$ks"'
 
-# 7-10: traffic both ways (class 1 and 3), tampering and replay refused.
+# 7-11: traffic both ways (class 1 and 3), retiring pairs capped, tampering and
+# replay refused.
 echo '{"m2m:cin":{"con":"21.5"}}' >"$tmp/p1"
 in_a "$ESF" seal -s "$seal_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p1" >"$tmp/e1" 2>&1
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/e1" 2>&1)
@@ -229,6 +230,14 @@ out=$(in_b "$ESF" open -s "$(field open "$pb3")" -f class3 -t sm <"$tmp/c3" 2>&1
 detail="$est3 / $pb3 / $(cat "$tmp/c3") / $out" t "class 3: a contentInstance sealed at one end opens at the other" \
 	eval 'grep -q "alg gcm(aes)" <<<"$est3" && grep -q "\"con\":\"21.5\"" <<<"$out" &&
 	      ! grep -q "21.5" "$tmp/c3"'
+# A peer that rekeys in a loop: at most 4 retiring pairs per class remain.
+for i in 1 2 3 4 5 6; do ctl_a rekey gw --class 3 >/dev/null 2>&1; done
+na=$(ctl_a peer show gw 2>&1 | grep -c 'class 3 ')
+nb=$(ctl_b peer show in 2>&1 | grep -c 'class 3 ')
+nk=$(in_b "$ESFCTL" --json session list 2>&1 | grep -c '"data_class": 3')
+detail="A $na pairs, B $nb pairs, B kernel $nk sessions" \
+	t "six rekeys in a row leave one current and four retiring pairs at each end" \
+	eval '[ "$na" = 5 ] && [ "$nb" = 5 ] && [ "$nk" = 10 ]'
 sed 's/\.\(.\)\([^.]*\)$/.\1X\2/' "$tmp/e1" >"$tmp/e1x"
 cmp -s "$tmp/e1" "$tmp/e1x" && sed -i 's/\.\(.\)\([^.]*\)$/.\1Y\2/' "$tmp/e1x"
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1x" 2>&1); rc=$?
@@ -236,7 +245,7 @@ detail=$out t "a tampered ESPrim Object is refused" eval '[ $rc = 1 ]'
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1" 2>&1); rc=$?
 detail=$out t "a replayed ESPrim Object is refused" eval '[ $rc = 1 ]'
 
-# 11-12: rekey on request: new pair at both ends, the old one still opens.
+# 12-13: rekey on request: new pair at both ends, the old one still opens.
 rk=$(ctl_a rekey gw --class 1 2>&1)
 seal_a2=$(field seal "$rk") open_a2=$(field open "$rk") ori2=$(field ori "$rk") rri2=$(field rri "$rk")
 pb=$(ctl_b peer show in 2>&1)
@@ -249,7 +258,7 @@ out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e3" 2>&1)
 detail=$out t "make-before-break: the superseded pair still opens during its grace period" \
 	eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 13-14: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
+# 14-15: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
 # sender asks for the current pair before each message (esf_peer_session()),
 # the receiver opens with the pair the "ori" names; no message may fail.
 fails=0
@@ -279,7 +288,7 @@ detail="$(sort -n "$tmp/seals" | uniq -c)" t "40 messages across the rekey, zero
 	eval '[ $fails = 0 ] && [ "$(sort -u "$tmp/seals" | wc -l)" -ge 2 ]'
 seal_a3=$(field seal "$cur") ori3=$(field ori "$cur") rri3=$(field rri "$cur")
 
-# 15-20: refusals.
+# 16-21: refusals.
 out=$(ctl_a establish gw-badkey --timeout 1500 2>&1); rc=$?
 st=$(ESFD_CONTROL_SOCKET=$tmp/b2.sock in_b "$ESFCTL" status 2>&1)
 detail="$out / $st" t "wrong credentials: no session, the peer drops and counts the frames" \
@@ -305,7 +314,7 @@ lines=$(grep -c 'dropped a' "$tmp/b.log")
 detail="$st / $lines log lines" t "201 garbage datagrams: all counted, at most 20 logged, esfd keeps answering" \
 	eval 'grep -q "malformed 201 " <<<"$st" && [ "$lines" -le 20 ] && kill -0 $pid_b'
 
-# 21-22: the control socket checks who asks.
+# 22-23: the control socket checks who asks.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" rekey gw 2>&1); rc=$?
 detail=$out t "an unprivileged caller may not rekey" \
@@ -314,7 +323,7 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 23-25: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+# 24-26: libesf's esf_peer_session() (esfctl peer session) for the owner only.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer session gw --class 1 2>&1)
 detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
@@ -328,7 +337,7 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 26-27: restart with live sessions: kill -9, the new esfd adopts them.
+# 27-28: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -341,7 +350,7 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 28-29: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 29-30: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -354,7 +363,7 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 30: a reload with a broken file keeps the running configuration.
+# 31: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -364,7 +373,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 31: a reload that changes the peer's credential removes its sessions.
+# 32: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -372,7 +381,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 32-33: SIGTERM removes the sessions esfd owns and its state file.
+# 33-34: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

@@ -25,6 +25,8 @@
 #define ESFD_ISSUED_MAX		16
 /* An old pair keeps opening this long after its successor is live. */
 #define ESFD_RETIRE_GRACE	30
+/* At most this many retiring pairs per peer and class. */
+#define ESFD_RETIRING_MAX	4
 /* Retransmission interval of a pending exchange, milliseconds. */
 #define ESFD_RETRANSMIT_MS	500
 #define ESFD_TIMEOUT_MS		5000

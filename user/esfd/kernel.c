@@ -531,8 +531,35 @@ void esfd_pairs_timer(struct esfd *d)
 		esfd_state_save(d);
 }
 
+/* A peer that rekeys in a loop must not fill the kernel with retiring
+ * pairs: beyond ESFD_RETIRING_MAX per peer and class the oldest go at once.
+ */
+static void retiring_cap(struct esfd *d, const struct esfd_pair *keep)
+{
+	struct esfd_pair *p, *oldest;
+	size_t n;
+
+	for (;;) {
+		n = 0;
+		oldest = NULL;
+		for (p = d->pairs; p; p = p->next) {
+			if (!p->retire_at || p->data_class != keep->data_class ||
+			    strcmp(p->peer_id, keep->peer_id))
+				continue;
+			n++;
+			if (!oldest || p->created < oldest->created ||
+			    (p->created == oldest->created && p->seal_id < oldest->seal_id))
+				oldest = p;
+		}
+		if (n <= ESFD_RETIRING_MAX)
+			return;
+		esfd_pair_remove(d, oldest, "too many retiring pairs");
+	}
+}
+
 void esfd_pair_promote(struct esfd *d, struct esfd_pair *p)
 {
 	retire_others(d, p);
+	retiring_cap(d, p);
 	esfd_state_save(d);
 }
