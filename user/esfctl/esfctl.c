@@ -31,6 +31,12 @@ static const char usage_text[] =
 	"  monitor          print session events (new, deleted, expiring)\n"
 	"  version          print the tool's and the loaded module's version\n"
 	"\n"
+	"commands answered by esfd (its control socket):\n"
+	"  status           esfd, its session pairs, the driver serving each\n"
+	"  peer list|show   esfd's peers, their counters and session pairs\n"
+	"  establish        make sure a session pair with a peer exists\n"
+	"  rekey            establish a new session pair with a peer now\n"
+	"\n"
 	"options:\n"
 	"  --json           machine-readable output (one JSON document)\n"
 	"  -h, --help       this text; 'esfctl <command> --help' for a command\n"
@@ -160,6 +166,10 @@ static const struct {
 	{ "session", esfctl_cmd_session },
 	{ "monitor", esfctl_cmd_monitor },
 	{ "version", cmd_version },
+	{ "status", esfctl_cmd_status },
+	{ "peer", esfctl_cmd_peer },
+	{ "establish", esfctl_cmd_establish },
+	{ "rekey", esfctl_cmd_rekey },
 };
 
 int main(int argc, char **argv)

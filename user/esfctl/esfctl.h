@@ -13,6 +13,11 @@ extern bool opt_json;
 
 int esfctl_cmd_session(int argc, char **argv);
 int esfctl_cmd_monitor(int argc, char **argv);
+/* daemon.c: commands esfd answers */
+int esfctl_cmd_status(int argc, char **argv);
+int esfctl_cmd_peer(int argc, char **argv);
+int esfctl_cmd_establish(int argc, char **argv);
+int esfctl_cmd_rekey(int argc, char **argv);
 
 int esfctl_open(struct esf_nl **nl, const char *what);
 int esfctl_fail(struct esf_nl *nl, const char *what, int err);

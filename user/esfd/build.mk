@@ -8,3 +8,5 @@ ESFD_CORE_SRCS += esfd/enc.c esfd/hmac.c esfd/kdf.c esfd/randobj.c \
 # generic fuzz rule in user/Makefile links FUZZ_SUPPORT_SRCS into each).
 FUZZ_TARGETS += fuzz_esfd_config fuzz_esfd_msg
 FUZZ_SUPPORT_SRCS += $(ESFD_CORE_SRCS)
+# The daemon: event loop, kernel sessions, peer transport, control socket.
+ESFD_SRCS += esfd/main.c esfd/kernel.c esfd/peer.c esfd/ctl.c

@@ -484,6 +484,27 @@ static int pol_set_rand(struct parser *p, const char *v)
 	return err;
 }
 
+/* uid_t and gid_t -1 mean "no change" to the kernel: not a valid owner. */
+static int pol_set_uid(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
+
+	if (!err)
+		cur_policy(p)->owner_uid = (uint32_t)x;
+	return err;
+}
+
+static int pol_set_gid(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
+
+	if (!err)
+		cur_policy(p)->owner_gid = (uint32_t)x;
+	return err;
+}
+
 static const struct key_def policy_keys[] = {
 	{ "aead", pol_set_aead },
 	{ "key-size", pol_set_key_size },
@@ -498,6 +519,8 @@ static const struct key_def policy_keys[] = {
 	{ "require-hardware", pol_set_hw },
 	{ "data-classes", pol_set_classes },
 	{ "esprim-rand-lifetime", pol_set_rand },
+	{ "owner-uid", pol_set_uid },
+	{ "owner-gid", pol_set_gid },
 	{ NULL, NULL },
 };
 

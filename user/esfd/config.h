@@ -79,6 +79,9 @@ struct esfd_lifetime {
  * @require_hw: refuse sessions not served off-CPU
  * @data_classes: bit n set when target data class n (1..3) is allowed
  * @rand_lifetime: lifetime of the ESPrim rand objects esfd creates, seconds
+ * @owner_uid: user allowed to use the sessions (ESF_A_OWNER_UID) and to ask
+ *	esfd for them over the control socket
+ * @owner_gid: group likewise (ESF_A_OWNER_GID)
  * @line: line of its [policy] header, 0 for the built-in default
  */
 struct esfd_policy {
@@ -92,6 +95,8 @@ struct esfd_policy {
 	bool require_hw;
 	uint8_t data_classes;
 	uint32_t rand_lifetime;
+	uint32_t owner_uid;
+	uint32_t owner_gid;
 	unsigned int line;
 };
 

@@ -21,6 +21,7 @@ static const char m_sit[] = "securityInfoType";
 static const char m_rand[] = "receiverESPrimRandObject";
 static const char m_status[] = "responseStatusCode";
 static const char m_certke[] = "escertkeMessage";
+static const char m_esprim[] = "esprimObject";
 
 static const char transport_salt[] = "oneM2M-ESF peer transport v1";
 static const char transport_info[] = "message authentication key";
@@ -50,6 +51,7 @@ int esfd_msg_key_derive(const uint8_t *kpsa, size_t kpsalen,
 static bool type_known(unsigned int t)
 {
 	return t == ESFD_MSG_RAND_REQ || t == ESFD_MSG_RAND_RESP ||
+	       t == ESFD_MSG_ESPRIM ||
 	       t == ESFD_MSG_CERTKE;
 }
 
@@ -236,6 +238,35 @@ static int payload_certke(const json_t *j, struct esfd_msg *m)
 	return 0;
 }
 
+/* JWE compact: base64url parts separated by dots, nothing else. */
+static bool esprim_text_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len || len > ESFD_MSG_ESPRIM_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static int payload_esprim(const json_t *j, struct esfd_msg *m)
+{
+	static const char *const names[] = { m_sit, m_esprim, NULL };
+	json_t *v = json_object_get(j, m_esprim);
+
+	if (members_exactly(j, names, 2) || !json_is_string(v) ||
+	    !esprim_text_ok(json_string_value(v), json_string_length(v)))
+		return -EPROTO;
+	m->esprim = strdup(json_string_value(v));
+	return m->esprim ? 0 : -ENOMEM;
+}
+
 static int payload_dispatch(uint8_t type, const json_t *j,
 			    const struct esfd_msg_ctx *ctx, struct esfd_msg *m)
 {
@@ -249,6 +280,8 @@ static int payload_dispatch(uint8_t type, const json_t *j,
 		return members_exactly(j, req, 1);
 	case ESFD_MSG_RAND_RESP:
 		return payload_rand_resp(j, ctx, m);
+	case ESFD_MSG_ESPRIM:
+		return payload_esprim(j, m);
 	case ESFD_MSG_CERTKE:
 		return payload_certke(j, m);
 	}
@@ -277,6 +310,7 @@ int esfd_msg_payload_decode(uint8_t type, const char *json, size_t len,
 void esfd_msg_free(struct esfd_msg *m)
 {
 	free(m->certke);
+	free(m->esprim);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -298,6 +332,9 @@ static int payload_build(const struct esfd_msg *m, json_t **out)
 		err = esfd_randobj_to_json(&m->rand, &v);
 		if (!err)
 			err = json_object_set_new(o, m_rand, v) ? -ENOMEM : 0;
+	} else if (m->type == ESFD_MSG_ESPRIM) {
+		err = json_object_set_new(o, m_esprim, json_string(m->esprim)) ?
+		      -ENOMEM : 0;
 	} else if (m->type == ESFD_MSG_CERTKE) {
 		n = esfd_b64_len(m->certke_len, false) + 1;
 		b64 = malloc(n);
@@ -327,6 +364,9 @@ static int msg_check(const struct esfd_msg *m)
 		return -EINVAL;
 	if (m->type == ESFD_MSG_RAND_RESP && m->status &&
 	    (m->status < STATUS_MIN || m->status > STATUS_MAX))
+		return -EINVAL;
+	if (m->type == ESFD_MSG_ESPRIM &&
+	    (!m->esprim || !esprim_text_ok(m->esprim, strlen(m->esprim))))
 		return -EINVAL;
 	if (m->type == ESFD_MSG_CERTKE &&
 	    (!m->certke || !m->certke_len || m->certke_len > ESFD_MSG_CERTKE_MAX))

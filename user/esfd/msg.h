@@ -11,7 +11,7 @@
  *
  *   0   4  magic "ESFP"          20  8  time, seconds since the epoch
  *   4   1  version (1)           28  2  sender id length    (1..255)
- *   5   1  type (3, 4, 6)        30  2  receiver id length  (1..255)
+ *   5   1  type (3,4,5,6)        30  2  receiver id length  (1..255)
  *   6   2  flags (0)             32  2  key id length       (1..64)
  *   8   4  frame length          34  2  reserved (0)
  *  12   8  request id            36  4  payload length
@@ -37,16 +37,21 @@
 #define ESFD_MSG_KID_MAX	64
 #define ESFD_MSG_CERTKE_MAX	16384
 #define ESFD_MSG_KEY_LEN	32
+/* Longest ESPrim Object (JWE compact) a type 5 message carries. */
+#define ESFD_MSG_ESPRIM_MAX	8192
 
 /**
  * enum esfd_msg_type - message types: oneM2M securityInfoType values
  * @ESFD_MSG_RAND_REQ: receiverESPrimRandObject request
  * @ESFD_MSG_RAND_RESP: receiverESPrimRandObject response
+ * @ESFD_MSG_ESPRIM: ESPrim Object (JWE compact); esfd uses it to confirm
+ *	the sessionESPrimKey and carry the originator rand object ("oro")
  * @ESFD_MSG_CERTKE: ESCertKE message (TLS 1.2 handshake messages)
  */
 enum esfd_msg_type {
 	ESFD_MSG_RAND_REQ = 3,
 	ESFD_MSG_RAND_RESP = 4,
+	ESFD_MSG_ESPRIM = 5,
 	ESFD_MSG_CERTKE = 6,
 };
 
@@ -61,6 +66,9 @@ enum esfd_msg_type {
  * @status: ESFD_MSG_RAND_RESP: 0 with @rand, or the oneM2M response status
  *	code of a refusal (4000..6999, e.g. 4111 unsupported option)
  * @rand: ESFD_MSG_RAND_RESP with @status 0: the receiverESPrimRandObject
+ * @esprim: ESFD_MSG_ESPRIM: the ESPrim Object, NUL-terminated (owned;
+ *	esfd_msg_free()), 1..ESFD_MSG_ESPRIM_MAX characters of base64url and
+ *	dots
  * @certke: ESFD_MSG_CERTKE: the handshake bytes (owned; esfd_msg_free())
  * @certke_len: their length, 1..ESFD_MSG_CERTKE_MAX
  */
@@ -73,6 +81,7 @@ struct esfd_msg {
 	char kid[ESFD_MSG_KID_MAX + 1];
 	int status;
 	struct esfd_randobj rand;
+	char *esprim;
 	uint8_t *certke;
 	size_t certke_len;
 };

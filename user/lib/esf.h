@@ -645,6 +645,68 @@ int esf_onem2m_rsc(int err, int opening);
  */
 const char *esf_onem2m_rsc_name(int rsc);
 
+/* ------------------------------------------------------------------ */
+/* Sessions from esfd                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Where esfd listens unless its configuration says otherwise. */
+#define ESF_CTL_DEFAULT "/run/esfd/control.sock"
+
+/**
+ * struct esf_peer_session - the current ESPrim session pair to a peer
+ * @seal_id: kernel session that seals towards the peer (esf_session_open())
+ * @open_id: kernel session that opens what the peer sealed
+ * @data_class: the target data class both are bound to
+ * @kid: "kid" of the ESPrim Objects (pairwiseESPrimKeyID)
+ * @ori: "ori": id of the originator rand object
+ * @rri: "rri": id of the receiver rand object
+ * @expires: when the kernel stops the pair, seconds since the epoch
+ */
+struct esf_peer_session {
+	uint32_t seal_id;
+	uint32_t open_id;
+	unsigned int data_class;
+	char kid[65];
+	char ori[65];
+	char rri[65];
+	int64_t expires;
+};
+
+/**
+ * esf_peer_session() - "the current session to peer X for class Y"
+ * @ctl_path: esfd's control socket, or NULL for %ESF_CTL_DEFAULT (or the
+ *	ESFD_CONTROL_SOCKET environment variable when set)
+ * @peer: the peer's oneM2M id or its name in esfd.conf
+ * @data_class: target data class, 1..3
+ * @timeout_ms: how long esfd may take to establish a session when there is
+ *	none yet (0: esfd's default, 5 s)
+ * @out: filled in on success
+ *
+ * Asks esfd, which establishes the pair on demand. After a rekey esfd
+ * answers with the new pair while the old one keeps opening for a grace
+ * period: call this again when sealing fails with -ENOKEY or -EKEYEXPIRED
+ * (or simply before each message: it is one local round trip).
+ *
+ * Return: 0; -ECONNREFUSED or -ENOENT (esfd not running); -EACCES (the
+ * caller is not the owner esfd.conf names for the peer's sessions);
+ * -ETIMEDOUT (the peer did not answer); -ECONNREFUSED also when the peer
+ * refused (its oneM2M code is in esfd's log); another negative errno.
+ */
+int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_class,
+		     unsigned int timeout_ms, struct esf_peer_session *out);
+
+/**
+ * esf_ctl_request() - one raw request to esfd's control socket
+ * @ctl_path: as for esf_peer_session()
+ * @request: a JSON object, as text (docs/esfd.md, "Control protocol")
+ * @reply: receives esfd's reply, a JSON object as NUL-terminated text;
+ *	release with free()
+ *
+ * Return: 0 when a reply came (its "status" says how the request went), or
+ * a negative errno from the socket.
+ */
+int esf_ctl_request(const char *ctl_path, const char *request, char **reply);
+
 #ifdef __cplusplus
 }
 #endif

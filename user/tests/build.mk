@@ -9,3 +9,4 @@ TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c esftool/cli.c
 HOST_TESTS += test_esfd_kdf test_esfd_randobj
 HOST_TESTS += test_esfd_msg
 HOST_TESTS += test_esfd_config
+HOST_TESTS += test_peer

@@ -132,6 +132,14 @@ TEST(defaults)
 	EXPECT_EQ(1024, p->replay_window);
 	EXPECT_FALSE(p->require_hw);
 	EXPECT_EQ(3600, p->rand_lifetime);
+	EXPECT_EQ(0, p->owner_uid);
+	EXPECT_EQ(0, p->owner_gid);
+	esfd_config_free(&c);
+	/* Session owners. */
+	ASSERT_EQ(0, parse("[esfd]\nid=/gw\nrole=peer\n[policy x]\n"
+			   "owner-uid = 1000\nowner-gid = 4294967294\n", &c, &e));
+	EXPECT_EQ(1000, c.policies[1].owner_uid);
+	EXPECT_EQ(4294967294U, c.policies[1].owner_gid);
 	esfd_config_free(&c);
 	/* Soft follows a changed hard limit; hard 0 (no limit) gives soft 0. */
 	ASSERT_EQ(0, parse("[esfd]\nid=/gw\nrole=peer\n[policy x]\n"
@@ -209,6 +217,8 @@ static const struct bad_conf bad[] = {
 	{ "[policy p]\nkey-size = 512", 5, "128, 192 or 256" },
 	{ "[policy p]\nkey-size = 0x80", 5, "128, 192 or 256" },
 	{ "[policy p]\ntag-length = 3", 5, "out of range" },
+	{ "[policy p]\nowner-uid = 4294967295", 5, "out of range" },
+	{ "[policy p]\nowner-gid = -1", 5, "not a number" },
 	{ "[policy p]\ntag-length = 33", 5, "out of range" },
 	{ "[policy p]\ntag-length = 10", 5, "not valid for gcm(aes)" },
 	{ "[policy p]\naead = ccm(aes)\ntag-length = 7", 6, "not valid for ccm(aes)" },

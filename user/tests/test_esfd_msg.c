@@ -155,6 +155,16 @@ TEST(round_trips)
 	EXPECT_EQ(0, memcmp(hs, d.certke, sizeof(hs)));
 	esfd_msg_free(&d);
 	free(f);
+	/* An ESPrim Object travels as its compact text. */
+	base_msg(&m, ESFD_MSG_ESPRIM);
+	m.esprim = (char *)"eyJhbGciOiJkaXIifQ..AAAA.BBBB.CCCC";
+	ASSERT_EQ(0, esfd_msg_encode(&m, ring.key, &f, &n));
+	ASSERT_EQ(0, esfd_msg_decode(f, n, &ctx, &d));
+	EXPECT_STREQ(m.esprim, d.esprim);
+	esfd_msg_free(&d);
+	free(f);
+	m.esprim = (char *)"not jwe";
+	EXPECT_EQ(-EINVAL, esfd_msg_encode(&m, ring.key, &f, &n));
 	esfd_test_leaks();
 }
 
@@ -329,6 +339,14 @@ static const struct payload_case payloads[] = {
 	{ 6, "{\"securityInfoType\":6,\"escertkeMessage\":\"FgMDAA==\",\"x\":0}", -EPROTO },
 	{ 6, "{\"securityInfoType\":6,\"escertkeMessage\":\"\\u0000AAA\"}", -EPROTO },
 	{ 6, "{\"securityInfoType\":6,\"escertkeMessage\":\"FgMD\\u0041A==\"}", 0 },
+	{ 5, "{\"securityInfoType\":5,\"esprimObject\":\"eyJh.e30.AA.Bb-_.x\"}", 0 },
+	{ 5, "{\"securityInfoType\":5,\"esprimObject\":\"\"}", -EPROTO },
+	{ 5, "{\"securityInfoType\":5,\"esprimObject\":\"a b\"}", -EPROTO },
+	{ 5, "{\"securityInfoType\":5,\"esprimObject\":\"a=\"}", -EPROTO },
+	{ 5, "{\"securityInfoType\":5,\"esprimObject\":7}", -EPROTO },
+	{ 5, "{\"securityInfoType\":5}", -EPROTO },
+	{ 5, "{\"securityInfoType\":5,\"esprimObject\":\"a\",\"x\":1}", -EPROTO },
+	{ 5, "{\"securityInfoType\":3,\"esprimObject\":\"a\"}", -EPROTO },
 	{ 6, "\xff\xfe{}", -EPROTO },
 	{ 6, "{\"securityInfoType\":6,\"escertkeMessage\":\"\xc3\x28\"}", -EPROTO },
 };
@@ -380,7 +398,7 @@ TEST(framing)
 	EXPECT_EQ(-EPROTO, esfd_msg_frame_len(hdr, 12));
 	/* Unknown types are refused before any key lookup. */
 	ring.lookups = 0;
-	f[5] = 5;
+	f[5] = 7;
 	EXPECT_EQ(-EOPNOTSUPP, esfd_msg_decode(f, n, &ctx, &d));
 	f[5] = 3;
 	/* Lengths that do not add up; an id too long; a space in an id. */

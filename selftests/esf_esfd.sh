@@ -1,0 +1,394 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# esfd end to end, in two network namespaces joined by a veth pair: a
+# server (/in-cse, namespace esfA) and a gateway (/mn-cse, namespace esfB)
+# establish ESPrim session pairs, traffic goes through the fast path with
+# the esf tool, rekeying (on request and on a soft EXPIRE), refusals (wrong
+# credentials, expired rand objects, unreachable peer, garbage datagrams,
+# unprivileged callers), a daemon restart with live sessions, reload and
+# shutdown. Prints TAP.
+
+ESFD=${ESFD:-esfd}
+ESFCTL=${ESFCTL:-esfctl}
+ESF=${ESF:-esf}
+tmp=$(mktemp -d)
+chmod 755 "$tmp"	# unprivileged callers reach the control sockets inside
+pids=()
+n=0 failed=0
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	ip netns del esfA 2>/dev/null
+	ip netns del esfB 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() {
+	n=$((n + 1)) failed=1
+	echo "not ok $n $1"
+	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
+}
+# t <description> <condition...>: ok when the condition command succeeds
+t() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d" "${detail:-}"; fi
+	detail=
+}
+in_a() { ip netns exec esfA "$@"; }
+in_b() { ip netns exec esfB "$@"; }
+ctl_a() { ESFD_CONTROL_SOCKET=$tmp/a.sock in_a "$ESFCTL" "$@"; }
+ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
+field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
+
+echo "TAP version 13"
+echo "1..34"
+
+modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
+command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
+ip netns add esfA && ip netns add esfB &&
+	ip link add esfa type veth peer name esfb &&
+	ip link set esfa netns esfA && ip link set esfb netns esfB &&
+	in_a ip addr add 10.77.0.1/24 dev esfa && in_b ip addr add 10.77.0.2/24 dev esfb &&
+	in_a ip link set esfa up && in_b ip link set esfb up &&
+	in_a ip link set lo up && in_b ip link set lo up ||
+	{ echo "Bail out! network namespaces"; exit 1; }
+
+umask 077
+key() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; echo; }
+key >"$tmp/ab.key"
+key >"$tmp/bad-a.key"
+key >"$tmp/bad-b.key"
+key >"$tmp/old.key"
+
+# Server A: knows the gateway B, a gateway with other credentials (B2), a
+# gateway whose clock is 5 minutes late (B3) and one that is not there.
+cat >"$tmp/a.conf" <<EOF
+[esfd]
+id = /in-cse
+role = server
+listen = 10.77.0.1:7414
+control-socket = $tmp/a.sock
+clock-skew = 10m
+
+[policy default]
+lifetime-soft-messages = 30
+lifetime-hard-messages = 1000
+replay-window = 64
+
+# The application that talks to the gateway runs as nobody.
+[policy apps]
+lifetime-soft-messages = 30
+lifetime-hard-messages = 1000
+replay-window = 64
+owner-uid = 65534
+owner-gid = 65534
+
+[peer gw]
+id = /mn-cse
+role = gateway
+address = 10.77.0.2:7414
+kpsa-id = kpsa-in-mn
+kpsa-file = ab.key
+policy = apps
+
+[peer gw-badkey]
+id = /mn-cse-2
+role = gateway
+address = 10.77.0.2:7415
+kpsa-id = kpsa-in-mn2
+kpsa-file = bad-a.key
+
+[peer gw-late]
+id = /mn-cse-3
+role = gateway
+address = 10.77.0.2:7416
+kpsa-id = kpsa-in-mn3
+kpsa-file = old.key
+
+[policy hw]
+require-hardware = yes
+# The gateway's policy for it says gcm(aes): they disagree for classes 2, 3.
+aead = ccm(aes)
+tag-length = 8
+
+[peer gw-hw]
+id = /mn-cse-5
+role = gateway
+address = 10.77.0.2:7417
+kpsa-id = kpsa-in-mn5
+kpsa-file = old.key
+policy = hw
+
+[peer ghost]
+id = /mn-cse-4
+role = gateway
+address = 10.77.0.9:7414
+kpsa-id = kpsa-in-mn4
+kpsa-file = old.key
+EOF
+# gateway <name> <id> <port> <kpsa-id> <key file> <rand lifetime>
+gateway() {
+	cat <<EOF
+[esfd]
+id = $2
+role = gateway
+listen = 10.77.0.2:$3
+control-socket = $tmp/$1.sock
+clock-skew = 10m
+
+[policy default]
+lifetime-soft-messages = 30
+lifetime-hard-messages = 1000
+replay-window = 64
+esprim-rand-lifetime = $6
+
+[peer in]
+id = /in-cse
+role = server
+kpsa-id = $4
+kpsa-file = $5
+EOF
+}
+gateway b /mn-cse 7414 kpsa-in-mn ab.key 1h >"$tmp/b.conf"
+gateway b2 /mn-cse-2 7415 kpsa-in-mn2 bad-b.key 1h >"$tmp/b2.conf"
+gateway b3 /mn-cse-3 7416 kpsa-in-mn3 old.key 1m >"$tmp/b3.conf"
+gateway b4 /mn-cse-5 7417 kpsa-in-mn5 old.key 1h >"$tmp/b4.conf"
+printf 'policy = hw\n\n[policy hw]\nrequire-hardware = yes\n' >>"$tmp/b4.conf"
+
+# start <ns> <name> [esfd options]: run esfd in the background, wait for
+# its control socket.
+start() {
+	local ns=$1 name=$2 i
+	shift 2
+	ip netns exec "$ns" "$ESFD" -f -d -c "$tmp/$name.conf" -s "$tmp/$name.state" "$@" \
+		2>>"$tmp/$name.log" &
+	pids+=($!)
+	eval "pid_$name=$!"
+	for i in $(seq 50); do
+		[ -S "$tmp/$name.sock" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# 1-2: help and configuration check.
+out=$("$ESFD" --help 2>&1)
+detail=$out t "esfd --help documents signals and options" \
+	grep -q 'SIGHUP reloads' <<<"$out"
+chmod 644 "$tmp/old.key"
+out=$("$ESFD" -t -c "$tmp/a.conf" 2>&1); rc=$?
+chmod 600 "$tmp/old.key"
+out2=$("$ESFD" -t -c "$tmp/a.conf" 2>&1)
+detail="$out / $out2" t "--check refuses a key file readable by others, accepts the fixed one" \
+	eval '[ $rc = 1 ] && grep -q "old.key" <<<"$out" && grep -q "OK: /in-cse" <<<"$out2"'
+
+# 3: five daemons come up.
+start esfA a && start esfB b && start esfB b2 && start esfB b3 --clock-offset -300 &&
+	start esfB b4
+rc=$?
+detail=$(cat "$tmp"/*.log) t "five esfd instances start in two namespaces" eval '[ $rc = 0 ]'
+
+# 4-6: establishment, both ends agree, kernel sessions as promised.
+est=$(ctl_a establish gw --class 1 2>&1)
+seal_a=$(field seal "$est") open_a=$(field open "$est")
+ori=$(field ori "$est") rri=$(field rri "$est")
+detail="$est$(cat "$tmp/a.log" "$tmp/b.log")" t "establish: A gets a session pair with the gateway" \
+	eval '[ -n "$seal_a" ] && [ -n "$open_a" ] && [ -n "$ori" ] && [ -n "$rri" ]'
+pb=$(ctl_b peer show in 2>&1)
+seal_b=$(field seal "$pb") open_b=$(field open "$pb")
+detail=$pb t "the gateway installed the same pair (ori, rri, kid), as receiver" \
+	eval 'grep -q "ori $ori  rri $rri" <<<"$pb" && grep -q "kid kpsa-in-mn " <<<"$pb" &&
+	      grep -q receiver <<<"$pb" && [ -n "$seal_b" ]'
+ks=$(in_a "$ESFCTL" --json session show "$seal_a" 2>&1)
+detail=$ks t "kernel session: gcm(aes) AES-256, kid, class 1, Sm, seal only, lifetime from the rand objects" \
+	eval 'grep -q "\"key_len\": 32" <<<"$ks" && grep -q "kpsa-in-mn" <<<"$ks" &&
+	      grep -q "\"data_class\": 1" <<<"$ks" && grep -q "\"direction\": \"seal\"" <<<"$ks" &&
+	      grep -Eq "\"seconds\": 3[0-6][0-9][0-9]\$" <<<"$ks"'
+
+# 7-11: traffic both ways (class 1 and 3), retiring pairs capped, tampering and
+# replay refused.
+echo '{"m2m:cin":{"con":"21.5"}}' >"$tmp/p1"
+in_a "$ESF" seal -s "$seal_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p1" >"$tmp/e1" 2>&1
+out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/e1" 2>&1)
+in_b "$ESF" seal -s "$seal_b" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p1" >"$tmp/e2" 2>&1
+out2=$(in_a "$ESF" open -s "$open_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/e2" 2>&1)
+detail="$out / $out2 / $(cat "$tmp/e1")" t "ESPrim Objects sealed by one end open at the other, both ways" \
+	eval '[ "$out" = "$(cat "$tmp/p1")" ] && [ "$out2" = "$(cat "$tmp/p1")" ]'
+# Class 3 (ESData): keys from TR-0012 7.4.1 on the Kpsa's SUID 14 key.
+est3=$(ctl_a establish gw --class 3 2>&1)
+pb3=$(ctl_b peer show in 2>&1 | grep 'class 3 ')
+echo '{"con":"21.5","cnf":"text/plain:0"}' >"$tmp/cin"
+in_a "$ESF" seal -s "$(field seal "$est3")" -f class3 -t sm <"$tmp/cin" >"$tmp/c3" 2>&1
+out=$(in_b "$ESF" open -s "$(field open "$pb3")" -f class3 -t sm <"$tmp/c3" 2>&1)
+detail="$est3 / $pb3 / $(cat "$tmp/c3") / $out" t "class 3: a contentInstance sealed at one end opens at the other" \
+	eval 'grep -q "alg gcm(aes)" <<<"$est3" && grep -q "\"con\":\"21.5\"" <<<"$out" &&
+	      ! grep -q "21.5" "$tmp/c3"'
+# A peer that rekeys in a loop: at most 4 retiring pairs per class remain.
+for i in 1 2 3 4 5 6; do ctl_a rekey gw --class 3 >/dev/null 2>&1; done
+na=$(ctl_a peer show gw 2>&1 | grep -c 'class 3 ')
+nb=$(ctl_b peer show in 2>&1 | grep -c 'class 3 ')
+nk=$(in_b "$ESFCTL" --json session list 2>&1 | grep -c '"data_class": 3')
+detail="A $na pairs, B $nb pairs, B kernel $nk sessions" \
+	t "six rekeys in a row leave one current and four retiring pairs at each end" \
+	eval '[ "$na" = 5 ] && [ "$nb" = 5 ] && [ "$nk" = 10 ]'
+sed 's/\.\(.\)\([^.]*\)$/.\1X\2/' "$tmp/e1" >"$tmp/e1x"
+cmp -s "$tmp/e1" "$tmp/e1x" && sed -i 's/\.\(.\)\([^.]*\)$/.\1Y\2/' "$tmp/e1x"
+out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1x" 2>&1); rc=$?
+detail=$out t "a tampered ESPrim Object is refused" eval '[ $rc = 1 ]'
+out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1" 2>&1); rc=$?
+detail=$out t "a replayed ESPrim Object is refused" eval '[ $rc = 1 ]'
+
+# 12-13: rekey on request: new pair at both ends, the old one still opens.
+rk=$(ctl_a rekey gw --class 1 2>&1)
+seal_a2=$(field seal "$rk") open_a2=$(field open "$rk") ori2=$(field ori "$rk") rri2=$(field rri "$rk")
+pb=$(ctl_b peer show in 2>&1)
+detail="$rk / $pb" t "rekey: a new pair with new rand objects, current at both ends" \
+	eval '[ -n "$seal_a2" ] && [ "$seal_a2" != "$seal_a" ] && [ "$ori2" != "$ori" ] &&
+	      grep -q "current .*ori $ori2  rri $rri2" <<<"$pb" &&
+	      grep -q "retiring .*ori $ori  rri $rri" <<<"$pb"'
+in_a "$ESF" seal -s "$seal_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p1" >"$tmp/e3" 2>&1
+out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e3" 2>&1)
+detail=$out t "make-before-break: the superseded pair still opens during its grace period" \
+	eval '[ "$out" = "$(cat "$tmp/p1")" ]'
+
+# 14-15: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
+# sender asks for the current pair before each message (esf_peer_session()),
+# the receiver opens with the pair the "ori" names; no message may fail.
+fails=0
+: >"$tmp/seals"
+for i in $(seq 40); do
+	cur=$(ctl_a peer session gw --class 1 2>&1)
+	s=$(field seal "$cur") o=$(field ori "$cur") r=$(field rri "$cur")
+	echo "$s" >>"$tmp/seals"
+	in_a "$ESF" seal -s "$s" -f esprim -t sm --ori "$o" --rri "$r" <"$tmp/p1" >"$tmp/e4" 2>&1
+	ob=$(field open "$(ctl_b peer show in 2>&1 | grep " ori $o ")")
+	if ! in_b "$ESF" open -s "$ob" -f esprim -t sm --ori "$o" --rri "$r" <"$tmp/e4" >"$tmp/g4" 2>&1 ||
+		! cmp -s "$tmp/g4" "$tmp/p1"; then
+		fails=$((fails + 1))
+		echo "# message $i: seal $s open $ob: $(cat "$tmp/g4" "$tmp/e4")"
+	fi
+done
+cur=
+for i in $(seq 50); do
+	cur=$(ctl_a peer show gw 2>&1 | grep 'class 1  current ')
+	[ -n "$cur" ] && [ "$(field seal "$cur")" != "$seal_a2" ] && break
+	sleep 0.1
+done
+st=$(ctl_a status 2>&1)
+detail="$cur / $st" t "a soft EXPIRE from the kernel starts a rekey (make-before-break)" \
+	eval '[ -n "$cur" ] && [ "$(field seal "$cur")" != "$seal_a2" ] && grep -q "rekeys [1-9]" <<<"$st"'
+detail="$(sort -n "$tmp/seals" | uniq -c)" t "40 messages across the rekey, zero failed opens ($fails)" \
+	eval '[ $fails = 0 ] && [ "$(sort -u "$tmp/seals" | wc -l)" -ge 2 ]'
+seal_a3=$(field seal "$cur") ori3=$(field ori "$cur") rri3=$(field rri "$cur")
+
+# 16-21: refusals.
+out=$(ctl_a establish gw-badkey --timeout 1500 2>&1); rc=$?
+st=$(ESFD_CONTROL_SOCKET=$tmp/b2.sock in_b "$ESFCTL" status 2>&1)
+detail="$out / $st" t "wrong credentials: no session, the peer drops and counts the frames" \
+	eval '[ $rc = 1 ] && grep -q "unauthenticated [1-9]" <<<"$st" && grep -q "pairs 0" <<<"$st"'
+out=$(ctl_a establish gw-late --timeout 3000 2>&1); rc=$?
+detail="$out / $(tail -n 5 "$tmp/a.log")" t "an expired receiver rand object is refused" \
+	eval '[ $rc = 1 ] && grep -qi "expired" <<<"$out"'
+out=$(ctl_a establish gw-hw --timeout 3000 2>&1); rc=$?
+detail="$out / $(grep -i 'hardware\|SEAL\|OPEN' "$tmp/b4.log" | tail -n 3)" \
+	t "require-hardware: no session on a CPU provider; the peer refuses with 5000" \
+	eval '[ $rc = 1 ] && grep -q "5000" <<<"$out" && grep -q "pairs 0" <<<"$(ctl_a peer show gw-hw)"'
+out=$(ctl_a establish gw-hw --class 3 --timeout 3000 2>&1); rc=$?
+detail="$out" t "policies that disagree on the class 3 algorithm: refused with 4111" \
+	eval '[ $rc = 1 ] && grep -q "4111" <<<"$out" && grep -q "pairs 0" <<<"$(ctl_a peer show gw-hw)"'
+out=$(ctl_a establish ghost --timeout 1000 2>&1); rc=$?
+detail=$out t "unreachable peer: the request times out" \
+	eval '[ $rc = 1 ] && grep -qi "timed out" <<<"$out"'
+in_a bash -c 'printf "ESFP\001\003garbage" >/dev/udp/10.77.0.2/7414
+	for i in $(seq 200); do head -c 100 /dev/urandom >/dev/udp/10.77.0.2/7414; done'
+sleep 0.5
+st=$(ctl_b status 2>&1)
+lines=$(grep -c 'dropped a' "$tmp/b.log")
+detail="$st / $lines log lines" t "201 garbage datagrams: all counted, at most 20 logged, esfd keeps answering" \
+	eval 'grep -q "malformed 201 " <<<"$st" && [ "$lines" -le 20 ] && kill -0 $pid_b'
+
+# 22-23: the control socket checks who asks.
+out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESFCTL" rekey gw 2>&1); rc=$?
+detail=$out t "an unprivileged caller may not rekey" \
+	eval '[ $rc = 1 ] && grep -q "only root" <<<"$out"'
+out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESFCTL" status 2>&1); rc=$?
+detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
+
+# 24-26: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESFCTL" peer session gw --class 1 2>&1)
+detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
+	eval '[ "$(field seal "$out")" = "$seal_a3" ] && [ "$(field ori "$out")" = "$ori3" ]'
+out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESFCTL" peer session gw-badkey --class 1 2>&1); rc=$?
+detail=$out t "another peer's sessions are refused to that user" \
+	eval '[ $rc = 1 ] && grep -q "Permission denied" <<<"$out"'
+out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
+	"$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tmp/p1" 2>&1); rc=$?
+detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
+	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
+
+# 27-28: restart with live sessions: kill -9, the new esfd adopts them.
+kill -KILL "$pid_b"
+wait "$pid_b" 2>/dev/null
+rm -f "$tmp/b.sock"
+start esfB b
+pb=$(ctl_b peer show in 2>&1)
+detail="$pb / $(tail -n 5 "$tmp/b.log")" t "a restarted esfd adopts its live sessions" \
+	eval 'grep -q "adopted peer /in-cse" "$tmp/b.log" && grep -q "current .*ori $ori3  rri $rri3" <<<"$pb"'
+open_b3=$(field open "$(grep 'class 1  current ' <<<"$pb")")
+in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tmp/p1" >"$tmp/e5" 2>&1
+out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
+detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
+
+# 29-30: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+kill -USR1 "$pid_b"
+wait "$pid_b" 2>/dev/null
+out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
+detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGUSR1: esfd stops and leaves its sessions and state file" \
+	eval '[ $rc = 0 ] && [ -s "$tmp/b.state" ] && [ ! -S "$tmp/b.sock" ]'
+start esfB b
+in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tmp/p1" >"$tmp/e6" 2>&1
+out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e6" 2>&1)
+detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traffic continues" \
+	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
+	      [ "$out" = "$(cat "$tmp/p1")" ]'
+
+# 31: a reload with a broken file keeps the running configuration.
+cp "$tmp/b.conf" "$tmp/b.conf.good"
+echo "bogus line" >>"$tmp/b.conf"
+kill -HUP "$pid_b"
+sleep 0.3
+out=$(ctl_b peer show in 2>&1); rc=$?
+cp "$tmp/b.conf.good" "$tmp/b.conf"
+detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
+	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
+
+# 32: a reload that changes the peer's credential removes its sessions.
+key >"$tmp/ab.key"
+kill -HUP "$pid_b"
+sleep 0.3
+out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
+detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
+	eval '[ $rc = 1 ]'
+
+# 33-34: SIGTERM removes the sessions esfd owns and its state file.
+kill -TERM "$pid_a"
+wait "$pid_a" 2>/dev/null
+out=$(in_a "$ESFCTL" --json session list 2>&1)
+detail=$out t "SIGTERM: the kernel sessions of the stopped esfd are gone" \
+	eval '! grep -q "kpsa-in-mn" <<<"$out"'
+detail=$(tail -n 3 "$tmp/a.log") t "SIGTERM: clean exit, state file removed" \
+	eval '[ ! -e "$tmp/a.state" ] && grep -q "stopped" "$tmp/a.log"'
+
+[ $failed = 0 ] || { echo "# esfd logs:"; for f in "$tmp"/*.log; do sed "s|^|# ${f##*/}: |" "$f" | tail -n 40; done; }
+exit $failed

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfctl commands that talk to esfd over its control socket: status,
+ * peer list/show, establish, rekey.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esf.h"
+#include "esfctl.h"
+
+static const char status_usage[] =
+	"usage: esfctl status [--socket PATH]\n"
+	"\n"
+	"What esfd is doing: identity, uptime, messages and drops, and each\n"
+	"session pair it owns with the kernel's view of it (driver, hardware or\n"
+	"CPU, state, operations).\n";
+
+static const char peer_usage[] =
+	"usage: esfctl peer list [--socket PATH]\n"
+	"       esfctl peer show PEER [--socket PATH]\n"
+	"       esfctl peer session PEER [--class N] [--timeout MS] [--socket PATH]\n"
+	"\n"
+	"list, show: the peers of esfd's configuration, their counters and\n"
+	"session pairs. session: what an application gets from libesf's\n"
+	"esf_peer_session(): the current pair for class N (default 1),\n"
+	"established on demand; allowed to root and to the owner uid/gid of the\n"
+	"peer's policy. PEER is a oneM2M id or the peer's name in esfd.conf.\n";
+
+static const char establish_usage[] =
+	"usage: esfctl establish PEER [--class N] [--timeout MS] [--socket PATH]\n"
+	"       esfctl rekey PEER [--class N] [--timeout MS] [--socket PATH]\n"
+	"\n"
+	"establish: make sure esfd has a current ESPrim session pair with PEER for\n"
+	"target data class N (default 1), establishing one if needed; rekey:\n"
+	"establish a new pair now (the old one keeps opening for a while).\n"
+	"Prints the pair: seal and open session ids, kid, ori, rri. Needs root.\n"
+	"\n"
+	"options:\n"
+	"  -c, --class N      target data class, 1..3 (default 1)\n"
+	"  -t, --timeout MS   how long esfd waits for the peer (default 5000)\n"
+	"  -S, --socket PATH  esfd's control socket (default $ESFD_CONTROL_SOCKET\n"
+	"                     or " ESF_CTL_DEFAULT ")\n";
+
+static const struct option ctl_opts[] = {
+	{ "socket", required_argument, NULL, 'S' },
+	{ "class", required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct ctl_args {
+	const char *socket;
+	unsigned int data_class;
+	unsigned int timeout;
+	const char *peer;
+};
+
+static int parse(int argc, char **argv, const char *usage, bool want_peer, bool cls_ok,
+		 struct ctl_args *a)
+{
+	uint64_t v;
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->data_class = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, cls_ok ? "S:c:t:h" : "S:h", ctl_opts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			a->socket = optarg;
+			break;
+		case 'c':
+			if (esfctl_parse_u64(optarg, 3, &v) || !v)
+				return esfctl_usage_error(usage, "bad class '%s'", optarg);
+			a->data_class = (unsigned int)v;
+			break;
+		case 't':
+			if (esfctl_parse_u64(optarg, 60000, &v) || !v)
+				return esfctl_usage_error(usage, "bad timeout '%s'", optarg);
+			a->timeout = (unsigned int)v;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (want_peer) {
+		if (optind >= argc)
+			return esfctl_usage_error(usage, "%s", "missing PEER");
+		a->peer = argv[optind++];
+	}
+	if (optind < argc)
+		return esfctl_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* Send @req (consumed); the reply when its status is 0, else NULL and the
+ * error printed.
+ */
+static json_t *call(const struct ctl_args *a, json_t *req, const char *what)
+{
+	char *text = json_dumps(req, JSON_COMPACT), *reply = NULL;
+	json_t *rep;
+	int err;
+
+	json_decref(req);
+	if (!text)
+		return NULL;
+	err = esf_ctl_request(a->socket, text, &reply);
+	free(text);
+	if (err) {
+		fprintf(stderr, "esfctl: %s: cannot reach esfd at %s: %s\n", what,
+			a->socket ? a->socket : getenv("ESFD_CONTROL_SOCKET") ?
+			getenv("ESFD_CONTROL_SOCKET") : ESF_CTL_DEFAULT, strerror(-err));
+		return NULL;
+	}
+	rep = json_loads(reply, 0, NULL);
+	free(reply);
+	if (!json_is_object(rep)) {
+		fprintf(stderr, "esfctl: %s: malformed reply from esfd\n", what);
+		json_decref(rep);
+		return NULL;
+	}
+	if (json_integer_value(json_object_get(rep, "status"))) {
+		json_t *rsc = json_object_get(rep, "rsc");
+
+		fprintf(stderr, "esfctl: %s: %s", what,
+			json_string_value(json_object_get(rep, "error")) ?: "failed");
+		if (rsc)
+			fprintf(stderr, " (peer answered oneM2M %lld)",
+				(long long)json_integer_value(rsc));
+		fputc('\n', stderr);
+		json_decref(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* The kernel's view of one session of a pair, added to @p as @key. */
+static void kernel_view(struct esf_nl *nl, json_t *p, const char *idkey, const char *key)
+{
+	struct esf_nl_session s;
+	uint32_t id = (uint32_t)json_integer_value(json_object_get(p, idkey));
+
+	if (!nl || esf_nl_session_get(nl, id, &s)) {
+		json_object_set_new(p, key, json_null());
+		return;
+	}
+	json_object_set_new(p, key, json_pack("{s:s,s:b,s:s,s:I,s:I,s:I}",
+		"driver", s.driver, "hardware", !!(s.provider & ESF_PROVIDER_HW),
+		"state", esfctl_state_name(s.state),
+		"ops", (json_int_t)(s.stats[ESF_STATS_A_SEAL] + s.stats[ESF_STATS_A_OPEN]),
+		"auth_fail", (json_int_t)s.stats[ESF_STATS_A_AUTH_FAIL],
+		"replay", (json_int_t)s.stats[ESF_STATS_A_REPLAY]));
+}
+
+static void print_pair(json_t *p)
+{
+	json_t *ks = json_object_get(p, "seal_kernel"), *ko = json_object_get(p, "open_kernel");
+
+	printf("    class %lld  %-8s  seal %lld open %lld  %s  kid %s  ori %s  rri %s  %s, "
+	       "expires in %llds\n",
+	       (long long)json_integer_value(json_object_get(p, "class")),
+	       json_string_value(json_object_get(p, "state")),
+	       (long long)json_integer_value(json_object_get(p, "seal")),
+	       (long long)json_integer_value(json_object_get(p, "open")),
+	       json_string_value(json_object_get(p, "alg")),
+	       json_string_value(json_object_get(p, "kid")),
+	       json_string_value(json_object_get(p, "ori")),
+	       json_string_value(json_object_get(p, "rri")),
+	       json_string_value(json_object_get(p, "role")),
+	       (long long)json_integer_value(json_object_get(p, "expires_in")));
+	if (json_is_object(ks) && json_is_object(ko))
+		printf("      kernel: %s (%s), seal %s %lld ops, open %s %lld ops, "
+		       "%lld auth failures, %lld replays\n",
+		       json_string_value(json_object_get(ks, "driver")),
+		       json_is_true(json_object_get(ks, "hardware")) ? "hardware" : "CPU",
+		       json_string_value(json_object_get(ks, "state")),
+		       (long long)json_integer_value(json_object_get(ks, "ops")),
+		       json_string_value(json_object_get(ko, "state")),
+		       (long long)json_integer_value(json_object_get(ko, "ops")),
+		       (long long)json_integer_value(json_object_get(ko, "auth_fail")),
+		       (long long)json_integer_value(json_object_get(ko, "replay")));
+	else if (json_object_get(p, "seal_kernel"))
+		printf("      kernel: session not visible (esf.ko not loaded, or not ours)\n");
+}
+
+static void print_peer(json_t *pe)
+{
+	json_t *pairs = json_object_get(pe, "pairs"), *p;
+	size_t i;
+
+	printf("peer %s  %s (%s)  address %s  kpsa-id %s  policy %s (AES-%lld)\n",
+	       json_string_value(json_object_get(pe, "name")),
+	       json_string_value(json_object_get(pe, "id")),
+	       json_string_value(json_object_get(pe, "role")),
+	       json_string_value(json_object_get(pe, "address")),
+	       json_string_value(json_object_get(pe, "kpsa_id")),
+	       json_string_value(json_object_get(pe, "policy")),
+	       (long long)json_integer_value(json_object_get(pe, "key_bits")));
+	printf("  messages in %lld out %lld, established %lld, refused %lld, pairs %zu\n",
+	       (long long)json_integer_value(json_object_get(pe, "rx")),
+	       (long long)json_integer_value(json_object_get(pe, "tx")),
+	       (long long)json_integer_value(json_object_get(pe, "established")),
+	       (long long)json_integer_value(json_object_get(pe, "refused")),
+	       json_array_size(pairs));
+	json_array_foreach(pairs, i, p)
+		print_pair(p);
+}
+
+/* Add the kernel's view to every pair of every peer. */
+static void add_kernel_views(json_t *peers)
+{
+	struct esf_nl *nl = NULL;
+	json_t *pe, *p;
+	size_t i, j;
+
+	if (esf_nl_open(&nl))
+		nl = NULL;
+	json_array_foreach(peers, i, pe) {
+		json_array_foreach(json_object_get(pe, "pairs"), j, p) {
+			kernel_view(nl, p, "seal", "seal_kernel");
+			kernel_view(nl, p, "open", "open_kernel");
+		}
+	}
+	esf_nl_close(nl);
+}
+
+int esfctl_cmd_status(int argc, char **argv)
+{
+	struct ctl_args a;
+	json_t *st, *peers, *drops, *v;
+	const char *k;
+	int r = parse(argc, argv, status_usage, false, false, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	st = call(&a, json_pack("{s:s}", "cmd", "status"), "status");
+	if (!st)
+		return 1;
+	peers = call(&a, json_pack("{s:s}", "cmd", "peers"), "status");
+	if (!peers) {
+		json_decref(st);
+		return 1;
+	}
+	add_kernel_views(json_object_get(peers, "peers"));
+	if (opt_json) {
+		json_object_set(st, "peers", json_object_get(peers, "peers"));
+		json_decref(peers);
+		esfctl_json_print(st);
+		return 0;
+	}
+	printf("esfd %s, pid %lld: %s (%s), up %llds, HMAC by %s\n",
+	       json_string_value(json_object_get(st, "version")),
+	       (long long)json_integer_value(json_object_get(st, "pid")),
+	       json_string_value(json_object_get(st, "id")),
+	       json_string_value(json_object_get(st, "role")),
+	       (long long)json_integer_value(json_object_get(st, "uptime")),
+	       json_string_value(json_object_get(st, "hmac_backend")));
+	printf("peers %lld, session pairs %lld, established %lld, rekeys %lld, failures %lld\n",
+	       (long long)json_integer_value(json_object_get(st, "peers")),
+	       (long long)json_integer_value(json_object_get(st, "pairs")),
+	       (long long)json_integer_value(json_object_get(st, "established")),
+	       (long long)json_integer_value(json_object_get(st, "rekeys")),
+	       (long long)json_integer_value(json_object_get(st, "failures")));
+	printf("datagrams in %lld out %lld; dropped:",
+	       (long long)json_integer_value(json_object_get(st, "rx")),
+	       (long long)json_integer_value(json_object_get(st, "tx")));
+	drops = json_object_get(st, "dropped");
+	json_object_foreach(drops, k, v)
+		printf(" %s %lld", k, (long long)json_integer_value(v));
+	printf("\n");
+	{
+		json_t *pe;
+		size_t i;
+
+		json_array_foreach(json_object_get(peers, "peers"), i, pe)
+			print_peer(pe);
+	}
+	json_decref(st);
+	json_decref(peers);
+	return 0;
+}
+
+/* Through the library call applications use. */
+static int peer_session(int argc, char **argv)
+{
+	struct esf_peer_session ps;
+	struct ctl_args a;
+	int r = parse(argc, argv, peer_usage, true, true, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	r = esf_peer_session(a.socket, a.peer, a.data_class, a.timeout, &ps);
+	if (r) {
+		fprintf(stderr, "esfctl: peer session: %s\n", strerror(-r));
+		return 1;
+	}
+	if (opt_json) {
+		esfctl_json_print(json_pack("{s:I,s:I,s:i,s:s,s:s,s:s,s:I}",
+					    "seal", (json_int_t)ps.seal_id,
+					    "open", (json_int_t)ps.open_id,
+					    "class", (int)ps.data_class, "kid", ps.kid,
+					    "ori", ps.ori, "rri", ps.rri,
+					    "expires", (json_int_t)ps.expires));
+		return 0;
+	}
+	printf("peer %s class %u: seal %u open %u kid %s ori %s rri %s expires %lld\n",
+	       a.peer, ps.data_class, ps.seal_id, ps.open_id, ps.kid, ps.ori, ps.rri,
+	       (long long)ps.expires);
+	return 0;
+}
+
+int esfctl_cmd_peer(int argc, char **argv)
+{
+	struct ctl_args a;
+	json_t *req, *rep, *pe;
+	size_t i;
+	bool show;
+	int r;
+
+	if (argc >= 2 && !strcmp(argv[1], "session"))
+		return peer_session(argc - 1, argv + 1);
+	if (argc < 2 || (strcmp(argv[1], "list") && strcmp(argv[1], "show"))) {
+		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+			fputs(peer_usage, stdout);
+			return 0;
+		}
+		return esfctl_usage_error(peer_usage, "%s", "peer: say list or show");
+	}
+	show = !strcmp(argv[1], "show");
+	r = parse(argc - 1, argv + 1, peer_usage, show, false, &a);
+	if (r)
+		return r < 0 ? 0 : r;
+	req = json_pack("{s:s}", "cmd", "peers");
+	if (show)
+		json_object_set_new(req, "peer", json_string(a.peer));
+	rep = call(&a, req, show ? "peer show" : "peer list");
+	if (!rep)
+		return 1;
+	add_kernel_views(json_object_get(rep, "peers"));
+	if (opt_json) {
+		json_incref(json_object_get(rep, "peers"));
+		esfctl_json_print(json_object_get(rep, "peers"));
+		json_decref(rep);
+		return 0;
+	}
+	json_array_foreach(json_object_get(rep, "peers"), i, pe) {
+		if (show) {
+			print_peer(pe);
+		} else {
+			printf("%-16s %-24s %-8s %-24s pairs %zu\n",
+			       json_string_value(json_object_get(pe, "name")),
+			       json_string_value(json_object_get(pe, "id")),
+			       json_string_value(json_object_get(pe, "role")),
+			       json_string_value(json_object_get(pe, "address")),
+			       json_array_size(json_object_get(pe, "pairs")));
+		}
+	}
+	json_decref(rep);
+	return 0;
+}
+
+static int establish(int argc, char **argv, const char *cmd)
+{
+	struct ctl_args a;
+	json_t *req, *rep;
+	int r = parse(argc, argv, establish_usage, true, true, &a);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	req = json_pack("{s:s,s:s,s:i}", "cmd", cmd, "peer", a.peer, "class",
+			(int)a.data_class);
+	if (a.timeout)
+		json_object_set_new(req, "timeout", json_integer(a.timeout));
+	rep = call(&a, req, cmd);
+	if (!rep)
+		return 1;
+	if (opt_json) {
+		esfctl_json_print(rep);
+		return 0;
+	}
+	printf("peer %s class %lld: seal %lld open %lld alg %s kid %s ori %s rri %s "
+	       "expires in %llds\n",
+	       json_string_value(json_object_get(rep, "peer")),
+	       (long long)json_integer_value(json_object_get(rep, "class")),
+	       (long long)json_integer_value(json_object_get(rep, "seal")),
+	       (long long)json_integer_value(json_object_get(rep, "open")),
+	       json_string_value(json_object_get(rep, "alg")),
+	       json_string_value(json_object_get(rep, "kid")),
+	       json_string_value(json_object_get(rep, "ori")),
+	       json_string_value(json_object_get(rep, "rri")),
+	       (long long)json_integer_value(json_object_get(rep, "expires_in")));
+	json_decref(rep);
+	return 0;
+}
+
+int esfctl_cmd_establish(int argc, char **argv)
+{
+	return establish(argc, argv, "establish");
+}
+
+int esfctl_cmd_rekey(int argc, char **argv)
+{
+	return establish(argc, argv, "rekey");
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfd: the local control socket. A unix SOCK_SEQPACKET socket; each
+ * request and each reply is one JSON object in one packet. Who may ask
+ * what is decided from SO_PEERCRED (docs/esfd.md, "Control protocol"):
+ *
+ *   status, peers            anyone (no secrets in them)
+ *   session                  root, or the owner uid/gid of the peer's policy
+ *   establish, rekey         root (or esfd's own uid)
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "esfd.h"
+
+#define CTL_MAX 4096
+
+int esfd_ctl_open(struct esfd *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[sizeof(sa.sun_path)], *slash;
+	int fd, err;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->cfg.control_socket);
+	snprintf(dir, sizeof(dir), "%s", d->cfg.control_socket);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			log_warn("mkdir %s: %s", dir, strerror(errno));
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	/* Everyone may connect; each request is checked against the caller's
+	 * credentials.
+	 */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(sa.sun_path, 0666) ||
+	    listen(fd, 16)) {
+		err = -errno;
+		log_err("control socket %s: %s", sa.sun_path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	d->ctl = fd;
+	return 0;
+}
+
+void esfd_ctl_close(struct esfd *d)
+{
+	size_t i;
+
+	for (i = 0; i < ESFD_MAX_CLIENTS; i++) {
+		if (d->clients[i].fd >= 0)
+			close(d->clients[i].fd);
+		d->clients[i].fd = -1;
+	}
+	if (d->ctl >= 0) {
+		close(d->ctl);
+		unlink(d->cfg.control_socket);
+	}
+	d->ctl = -1;
+}
+
+void esfd_ctl_accept(struct esfd *d)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	size_t i;
+	int fd = accept4(d->ctl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		close(fd);
+		return;
+	}
+	for (i = 0; i < ESFD_MAX_CLIENTS; i++) {
+		if (d->clients[i].fd < 0) {
+			d->clients[i] = (struct esfd_client){ fd, cred.uid, cred.gid, cred.pid };
+			return;
+		}
+	}
+	log_warn("control socket: too many clients; refusing pid %d", (int)cred.pid);
+	close(fd);
+}
+
+static void send_json(int fd, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (text) {
+		if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0)
+			log_debug("control reply: %s", strerror(errno));
+		free(text);
+	}
+	json_decref(j);
+}
+
+static json_t *error_json(int err, int rsc, const char *msg)
+{
+	json_t *j = json_pack("{s:i,s:s}", "status", err, "error", msg ? msg : strerror(-err));
+
+	if (j && rsc)
+		json_object_set_new(j, "rsc", json_integer(rsc));
+	return j;
+}
+
+static json_t *pair_json(const struct esfd *d, const struct esfd_pair *p)
+{
+	return json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s}",
+			 "peer", p->peer_id, "kid", p->kid, "alg", p->alg, "class", p->data_class,
+			 "seal", (json_int_t)p->seal_id, "open", (json_int_t)p->open_id,
+			 "ori", p->ori, "rri", p->rri,
+			 "role", p->originator ? "originator" : "receiver",
+			 "expires", (json_int_t)p->expires,
+			 "expires_in", (json_int_t)(p->expires - esfd_now(d)),
+			 "state", p->retire_at ? "retiring" : p->rekeying ? "rekeying" : "current");
+}
+
+void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int err, int rsc)
+{
+	json_t *j;
+
+	if (err || !p) {
+		send_json(fd, error_json(err ? err : -EIO, rsc, NULL));
+		return;
+	}
+	j = pair_json(d, p);
+	if (j)
+		json_object_set_new(j, "status", json_integer(0));
+	send_json(fd, j);
+}
+
+void esfd_ctl_forget_fd(struct esfd *d, int fd)
+{
+	struct esfd_exch *x;
+	size_t i;
+
+	for (x = d->exchs; x; x = x->next)
+		for (i = 0; i < ESFD_WAITERS_MAX; i++)
+			if (x->waiters[i] == fd)
+				x->waiters[i] = -1;
+}
+
+static bool is_admin(const struct esfd_client *c)
+{
+	return c->uid == 0 || c->uid == geteuid();
+}
+
+static json_t *status_json(struct esfd *d)
+{
+	json_t *drops = json_object(), *j;
+	struct esfd_pair *p;
+	size_t pairs = 0, i;
+
+	for (p = d->pairs; p; p = p->next)
+		pairs++;
+	for (i = 0; i < DROP__N; i++)
+		json_object_set_new(drops, esfd_drop_name((enum esfd_drop)i),
+				    json_integer((json_int_t)d->drops[i]));
+	j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}",
+		      "status", 0, "id", d->cfg.id, "role", esfd_role_name(d->cfg.role),
+		      "version", ESF_VERSION, "pid", (int)getpid(),
+		      "uptime", (json_int_t)(esfd_now(d) - d->started),
+		      "peers", (json_int_t)d->cfg.n_peers, "pairs", (json_int_t)pairs,
+		      "rx", (json_int_t)d->rx, "tx", (json_int_t)d->tx,
+		      "established", (json_int_t)d->established,
+		      "rekeys", (json_int_t)d->rekeys, "failures", (json_int_t)d->failures,
+		      "hmac_backend", esfd_crypto_backend_name(esfd_crypto_backend()),
+		      "dropped", drops);
+	return j;
+}
+
+static json_t *peer_json(struct esfd *d, size_t i)
+{
+	const struct esfd_peer *pe = &d->cfg.peers[i];
+	const struct esfd_policy *pol = &d->cfg.policies[pe->policy];
+	const struct esfd_peer_rt *rt = &d->rt[i];
+	json_t *pairs = json_array(), *j;
+	struct esfd_pair *p;
+	char addr[ESFD_HOST_MAX + 10];
+
+	for (p = d->pairs; p; p = p->next)
+		if (!strcmp(p->peer_id, pe->id))
+			json_array_append_new(pairs, pair_json(d, p));
+	if (pe->has_addr)
+		snprintf(addr, sizeof(addr), strchr(pe->addr.host, ':') ? "[%s]:%u" : "%s:%u",
+			 pe->addr.host, pe->addr.port);
+	else
+		snprintf(addr, sizeof(addr), "-");
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:o}",
+		      "name", pe->name, "id", pe->id, "role", esfd_role_name(pe->role),
+		      "address", addr, "kpsa_id", pe->kpsa_id, "policy", pol->name,
+		      "key_bits", (int)pol->key_bits,
+		      "rx", (json_int_t)rt->rx, "tx", (json_int_t)rt->tx,
+		      "established", (json_int_t)rt->established,
+		      "refused", (json_int_t)rt->refused, "pairs", pairs);
+	return j;
+}
+
+static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *pname = json_string_value(json_object_get(req, "peer"));
+	json_t *cls = json_object_get(req, "class"), *to = json_object_get(req, "timeout");
+	const struct esfd_peer *peer;
+	const struct esfd_policy *pol;
+	struct esfd_pair *p;
+	json_t *arr;
+	bool force;
+	size_t i;
+	int err;
+
+	if (!cmd) {
+		send_json(c->fd, error_json(-EINVAL, 0, "no \"cmd\""));
+		return;
+	}
+	if (!strcmp(cmd, "status")) {
+		send_json(c->fd, status_json(d));
+		return;
+	}
+	if (!strcmp(cmd, "peers")) {
+		arr = json_array();
+		for (i = 0; i < d->cfg.n_peers; i++)
+			if (!pname || !strcmp(pname, d->cfg.peers[i].id) ||
+			    !strcmp(pname, d->cfg.peers[i].name))
+				json_array_append_new(arr, peer_json(d, i));
+		if (pname && !json_array_size(arr)) {
+			json_decref(arr);
+			send_json(c->fd, error_json(-ENOENT, 0, "no such peer"));
+			return;
+		}
+		send_json(c->fd, json_pack("{s:i,s:o}", "status", 0, "peers", arr));
+		return;
+	}
+	if (strcmp(cmd, "session") && strcmp(cmd, "establish") && strcmp(cmd, "rekey")) {
+		send_json(c->fd, error_json(-EOPNOTSUPP, 0, "unknown command"));
+		return;
+	}
+	peer = pname ? esfd_peer_find(d, pname, NULL) : NULL;
+	if (!peer) {
+		send_json(c->fd, error_json(-ENOENT, 0, "no such peer"));
+		return;
+	}
+	if (cls && (!json_is_integer(cls) || json_integer_value(cls) < 1 ||
+		    json_integer_value(cls) > 3)) {
+		send_json(c->fd, error_json(-EINVAL, 0, "class must be 1, 2 or 3"));
+		return;
+	}
+	if (to && (!json_is_integer(to) || json_integer_value(to) < 1 ||
+		   json_integer_value(to) > 60000)) {
+		send_json(c->fd, error_json(-EINVAL, 0, "timeout must be 1..60000 ms"));
+		return;
+	}
+	pol = &d->cfg.policies[peer->policy];
+	if (!strcmp(cmd, "session")) {
+		if (!is_admin(c) && c->uid != pol->owner_uid && c->gid != pol->owner_gid) {
+			log_warn("control: uid %u (pid %d) may not use the sessions of peer %s",
+				 (unsigned int)c->uid, (int)c->pid, peer->id);
+			send_json(c->fd, error_json(-EACCES, 0, "not the owner of this peer's "
+						    "sessions"));
+			return;
+		}
+	} else if (!is_admin(c)) {
+		log_warn("control: uid %u (pid %d) may not %s", (unsigned int)c->uid,
+			 (int)c->pid, cmd);
+		send_json(c->fd, error_json(-EPERM, 0, "only root may establish or rekey"));
+		return;
+	}
+	force = !strcmp(cmd, "rekey");
+	p = esfd_pair_current(d, peer->id, cls ? (uint8_t)json_integer_value(cls) : 1);
+	if (p && !force && p->expires > esfd_now(d)) {
+		esfd_ctl_reply_pair(d, c->fd, p, 0, 0);
+		return;
+	}
+	if (p && force)
+		p->rekeying = true;
+	err = esfd_establish(d, peer, cls ? (uint8_t)json_integer_value(cls) : 1, c->fd,
+			     to ? (int)json_integer_value(to) : ESFD_TIMEOUT_MS,
+			     p && force ? p->seal_id : 0);
+	if (err != -EINPROGRESS) {
+		if (p && force)
+			p->rekeying = false;
+		send_json(c->fd, error_json(err, 0, err == -EPERM ?
+					    "data class not allowed by the peer's policy" :
+					    NULL));
+	}
+}
+
+void esfd_ctl_input(struct esfd *d, struct esfd_client *c)
+{
+	char buf[CTL_MAX];
+	json_t *req;
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		esfd_ctl_forget_fd(d, c->fd);
+		close(c->fd);
+		c->fd = -1;
+		return;
+	}
+	req = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(req))
+		send_json(c->fd, error_json(-EINVAL, 0, "a request is one JSON object"));
+	else
+		handle(d, c, req);
+	json_decref(req);
+}

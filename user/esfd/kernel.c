@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfd: kernel sessions. Each ESPrim key becomes a pair of esf.ko sessions
+ * (SEAL towards the peer, OPEN from it), recorded in the state file so that
+ * a restarted esfd adopts what it left in the kernel. Kernel events drive
+ * rekeying (soft EXPIRE) and clean-up (hard EXPIRE, deletion by others).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "esfd.h"
+#include "hmac.h"
+
+int esfd_kernel_open(struct esfd *d)
+{
+	int err = esf_nl_open(&d->nl);
+
+	if (err) {
+		log_err("generic netlink family \"%s\": %s%s", ESF_GENL_NAME, strerror(-err),
+			err == -ENOENT ? " (is esf.ko loaded?)" : "");
+		return err;
+	}
+	err = esf_nl_open(&d->nl_ev);
+	if (!err)
+		err = esf_nl_events_subscribe(d->nl_ev);
+	if (err) {
+		log_err("kernel events: %s", strerror(-err));
+		return err;
+	}
+	if (fcntl(esf_nl_fd(d->nl_ev), F_SETFL, O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
+void esfd_kernel_close(struct esfd *d)
+{
+	esf_nl_close(d->nl);
+	esf_nl_close(d->nl_ev);
+	d->nl = d->nl_ev = NULL;
+}
+
+/* The 4-byte nonce salt of each direction: distinct, so that the two ends
+ * sealing under one sessionESPrimKey never use the same nonce (the kernel
+ * counter restarts at 0 in each SEAL session). The top bit says which way.
+ */
+static int direction_salt(const uint8_t skey[ESFD_KEY_LEN], bool from_originator,
+			  uint8_t salt[ESF_SALT_LEN])
+{
+	static const char label[] = "esfd nonce salt";
+	uint8_t msg[sizeof(label)], mac[32];
+	struct esfd_buf iov = { msg, sizeof(msg) };
+	int err;
+
+	memcpy(msg, label, sizeof(label) - 1);
+	msg[sizeof(label) - 1] = from_originator ? 1 : 2;
+	err = esfd_hmac(ESFD_SHA256, skey, ESFD_KEY_LEN, &iov, 1, mac);
+	if (!err) {
+		memcpy(salt, mac, ESF_SALT_LEN);
+		salt[0] = (uint8_t)((salt[0] & 0x7f) | (from_originator ? 0 : 0x80));
+	}
+	explicit_bzero(mac, sizeof(mac));
+	return err;
+}
+
+static void lifetimes(const struct esfd_policy *pol, int64_t remaining,
+		      struct esf_nl_new *r)
+{
+	uint64_t hard = (uint64_t)remaining, soft;
+
+	if (pol->hard.seconds && pol->hard.seconds < hard)
+		hard = pol->hard.seconds;
+	soft = hard / 10 * 9;
+	if (pol->soft.seconds && pol->soft.seconds < soft)
+		soft = pol->soft.seconds;
+	if (!soft)
+		soft = 1;
+	r->hard.messages = pol->hard.messages;
+	r->hard.bytes = pol->hard.bytes;
+	r->hard.seconds = hard;
+	r->soft.messages = pol->soft.messages;
+	r->soft.bytes = pol->soft.bytes;
+	r->soft.seconds = soft < hard ? soft : 0;
+	r->set |= ESF_NEW_SOFT | ESF_NEW_HARD;
+}
+
+int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data_class,
+		      const struct esfd_pair_keys *k, const struct esfd_randobj *ro_r,
+		      const struct esfd_randobj *ro_o, bool originator,
+		      struct esfd_pair **out)
+{
+	const struct esfd_policy *pol = &d->cfg.policies[peer->policy];
+	int64_t now = esfd_now(d);
+	int64_t exp = ro_r->expiry < ro_o->expiry ? ro_r->expiry : ro_o->expiry;
+	struct esf_nl_session s;
+	struct esf_nl_new r;
+	struct esfd_pair *p;
+	int err;
+
+	if (exp <= now)
+		return -EKEYEXPIRED;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memset(&r, 0, sizeof(r));
+	r.alg = k->alg;
+	r.key = k->key;
+	r.key_len = k->key_len;
+	r.set = ESF_NEW_SALT | ESF_NEW_DIRECTION | ESF_NEW_TAG_LEN | ESF_NEW_KEY_ID |
+		ESF_NEW_REPLAY_WINDOW | ESF_NEW_SESSION_TYPE | ESF_NEW_DATA_CLASS |
+		ESF_NEW_OWNER_UID | ESF_NEW_OWNER_GID | ESF_NEW_FLAGS;
+	r.tag_len = k->tag_len;
+	r.key_id_len = strlen(peer->kpsa_id);
+	memcpy(r.key_id, peer->kpsa_id, r.key_id_len);
+	r.replay_window = pol->replay_window;
+	r.session_type = ESF_STYPE_SM;
+	r.data_class = data_class;
+	r.owner_uid = pol->owner_uid;
+	r.owner_gid = pol->owner_gid;
+	r.flags = pol->require_hw ? ESF_F_REQUIRE_HW : 0;
+	lifetimes(pol, exp - now, &r);
+
+	/* OPEN first: the peer may seal as soon as it learns we are ready. */
+	r.direction = ESF_DIR_OPEN;
+	err = direction_salt(k->salt_base, !originator, r.salt);
+	if (!err)
+		err = esf_nl_session_new(d->nl, &r, &s);
+	if (err) {
+		log_err("peer %s class %u: creating the OPEN session: %s%s%s", peer->id,
+			data_class, strerror(-err), *esf_nl_errmsg(d->nl) ? ": " : "",
+			esf_nl_errmsg(d->nl));
+		free(p);
+		return err;
+	}
+	p->open_id = s.id;
+	r.direction = ESF_DIR_SEAL;
+	err = direction_salt(k->salt_base, originator, r.salt);
+	if (!err)
+		err = esf_nl_session_new(d->nl, &r, &s);
+	if (err) {
+		log_err("peer %s class %u: creating the SEAL session: %s%s%s", peer->id,
+			data_class, strerror(-err), *esf_nl_errmsg(d->nl) ? ": " : "",
+			esf_nl_errmsg(d->nl));
+		esf_nl_session_del(d->nl, p->open_id);
+		free(p);
+		return err;
+	}
+	p->seal_id = s.id;
+	snprintf(p->peer_id, sizeof(p->peer_id), "%s", peer->id);
+	snprintf(p->kid, sizeof(p->kid), "%s", peer->kpsa_id);
+	snprintf(p->alg, sizeof(p->alg), "%s", k->alg);
+	snprintf(p->ori, sizeof(p->ori), "%s", ro_o->id);
+	snprintf(p->rri, sizeof(p->rri), "%s", ro_r->id);
+	p->data_class = data_class;
+	p->originator = originator;
+	p->created = now;
+	p->expires = now + (int64_t)r.hard.seconds;
+	p->next = d->pairs;
+	d->pairs = p;
+	log_info("peer %s class %u: sessions seal %u open %u installed (%s, %s by %s, %s, "
+		 "kid %s, expires in %llds)", peer->id, data_class, p->seal_id, p->open_id,
+		 originator ? "originator" : "receiver", p->alg, s.driver,
+		 s.provider & ESF_PROVIDER_HW ? "hardware" : "CPU", p->kid,
+		 (long long)(p->expires - now));
+	*out = p;
+	return 0;
+}
+
+/* Retire every other current pair of (peer, class): make-before-break. */
+static void retire_others(struct esfd *d, struct esfd_pair *keep)
+{
+	struct esfd_pair *p;
+
+	for (p = d->pairs; p; p = p->next) {
+		if (p == keep || p->retire_at || p->data_class != keep->data_class ||
+		    strcmp(p->peer_id, keep->peer_id))
+			continue;
+		p->retire_at = esfd_now(d) + ESFD_RETIRE_GRACE;
+		log_info("peer %s class %u: sessions seal %u open %u superseded by %u/%u; "
+			 "they keep opening for %ds", p->peer_id, p->data_class, p->seal_id,
+			 p->open_id, keep->seal_id, keep->open_id, ESFD_RETIRE_GRACE);
+	}
+}
+
+struct esfd_pair *esfd_pair_current(struct esfd *d, const char *peer_id, uint8_t data_class)
+{
+	struct esfd_pair *p, *best = NULL;
+
+	for (p = d->pairs; p; p = p->next)
+		if (!p->retire_at && p->data_class == data_class &&
+		    !strcmp(p->peer_id, peer_id) && (!best || p->created > best->created))
+			best = p;
+	return best;
+}
+
+static void unlink_pair(struct esfd *d, struct esfd_pair *p)
+{
+	struct esfd_pair **pp;
+
+	for (pp = &d->pairs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+	}
+}
+
+void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why)
+{
+	int e1 = esf_nl_session_del(d->nl, p->seal_id);
+	int e2 = esf_nl_session_del(d->nl, p->open_id);
+
+	log_info("peer %s class %u: sessions seal %u open %u removed (%s)%s", p->peer_id,
+		 p->data_class, p->seal_id, p->open_id, why,
+		 (e1 && e1 != -ENOENT) || (e2 && e2 != -ENOENT) ? "; deletion failed" : "");
+	unlink_pair(d, p);
+	free(p);
+}
+
+void esfd_pairs_remove_all(struct esfd *d)
+{
+	while (d->pairs)
+		esfd_pair_remove(d, d->pairs, "esfd stopping");
+}
+
+/* State file ------------------------------------------------------------ */
+
+/* Written to a temporary file and renamed, so a crash leaves the old or
+ * the new state, never half of one. It holds no key material.
+ */
+int esfd_state_save(struct esfd *d)
+{
+	json_t *arr = json_array(), *doc;
+	struct esfd_pair *p;
+	char tmp[4200];
+	int err = 0, fd;
+	FILE *f;
+
+	if (!arr)
+		return -ENOMEM;
+	for (p = d->pairs; p; p = p->next)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:b,s:I,s:I,s:I}",
+			"peer", p->peer_id, "kid", p->kid, "alg", p->alg, "class", p->data_class,
+			"seal", (json_int_t)p->seal_id, "open", (json_int_t)p->open_id,
+			"ori", p->ori, "rri", p->rri, "originator", p->originator,
+			"created", (json_int_t)p->created, "expires", (json_int_t)p->expires,
+			"retire_at", (json_int_t)p->retire_at));
+	doc = json_pack("{s:i,s:s,s:o}", "version", 1, "id", d->cfg.id, "pairs", arr);
+	if (!doc)
+		return -ENOMEM;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		f = fdopen(fd, "w");
+		if (!f || json_dumpf(doc, f, JSON_INDENT(1)) || fflush(f) || fsync(fd))
+			err = -EIO;
+		if (f)
+			fclose(f);
+		else
+			close(fd);
+		if (!err && rename(tmp, d->state_path))
+			err = -errno;
+	}
+	json_decref(doc);
+	if (err)
+		log_err("state file %s: %s", d->state_path, strerror(-err));
+	return err;
+}
+
+struct kdump {
+	struct esf_nl_session *s;
+	size_t n, cap;
+};
+
+static int dump_cb(const struct esf_nl_session *s, void *arg)
+{
+	struct kdump *k = arg;
+
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 64;
+		struct esf_nl_session *ns = realloc(k->s, cap * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		k->s = ns;
+		k->cap = cap;
+	}
+	k->s[k->n++] = *s;
+	return 0;
+}
+
+static const struct esf_nl_session *kfind(const struct kdump *k, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (k->s[i].id == id)
+			return &k->s[i];
+	return NULL;
+}
+
+/* Is this kernel session the one the state file recorded? */
+static bool kmatch(const struct esf_nl_session *s, const char *kid, const char *alg,
+		   unsigned int cls, uint8_t dir)
+{
+	return s && s->key_id_len == strlen(kid) && !memcmp(s->key_id, kid, s->key_id_len) &&
+	       s->data_class == cls && s->direction == dir && !strcmp(s->alg, alg) &&
+	       s->session_type == ESF_STYPE_SM;
+}
+
+/* On start: the sessions a previous esfd recorded and left in the kernel
+ * (it was killed, or crashed) are adopted when they still match the state
+ * file and the configuration (same peer, same KpsaId, not expired), so
+ * applications keep working through a daemon restart; the others are
+ * deleted. Kernel sessions the state file does not name are not ours and
+ * are left alone.
+ */
+int esfd_reconcile(struct esfd *d)
+{
+	struct kdump k = { 0 };
+	json_error_t jerr;
+	json_t *doc, *arr, *e;
+	size_t i, adopted = 0, removed = 0;
+	int err, tries = 0;
+	char dir[4096], *slash;
+
+	/* Its directory (/run/esfd) may not exist yet outside systemd. */
+	snprintf(dir, sizeof(dir), "%s", d->state_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			log_warn("mkdir %s: %s", dir, strerror(errno));
+	}
+	doc = json_load_file(d->state_path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		if (access(d->state_path, F_OK) == 0)
+			log_warn("state file %s unreadable (%s): starting empty", d->state_path,
+				 jerr.text);
+		return esfd_state_save(d);
+	}
+	do {
+		k.n = 0;
+		err = esf_nl_session_dump(d->nl, dump_cb, &k);
+	} while (err == -EAGAIN && ++tries < 5);
+	if (err) {
+		log_err("reconcile: dumping kernel sessions: %s", strerror(-err));
+		free(k.s);
+		json_decref(doc);
+		return err;
+	}
+	arr = json_object_get(doc, "pairs");
+	json_array_foreach(arr, i, e) {
+		const char *peer = json_string_value(json_object_get(e, "peer"));
+		const char *kid = json_string_value(json_object_get(e, "kid"));
+		const char *alg = json_string_value(json_object_get(e, "alg"));
+		const char *ori = json_string_value(json_object_get(e, "ori"));
+		const char *rri = json_string_value(json_object_get(e, "rri"));
+		json_int_t cls = json_integer_value(json_object_get(e, "class"));
+		uint32_t seal = (uint32_t)json_integer_value(json_object_get(e, "seal"));
+		uint32_t open = (uint32_t)json_integer_value(json_object_get(e, "open"));
+		int64_t expires = json_integer_value(json_object_get(e, "expires"));
+		const struct esf_nl_session *ks, *ko;
+		const struct esfd_peer *cp;
+		struct esfd_pair *p;
+
+		if (!peer || !kid || !alg || !ori || !rri || cls < 1 || cls > 3 || !seal || !open ||
+		    strlen(alg) >= sizeof(((struct esfd_pair *)0)->alg))
+			continue;
+		ks = kfind(&k, seal);
+		ko = kfind(&k, open);
+		/* Ids are per boot of the module: only sessions that still carry
+		 * the recorded key id, class and direction are the ones we made.
+		 */
+		if (!kmatch(ks, kid, alg, (unsigned int)cls, ESF_DIR_SEAL))
+			ks = NULL;
+		if (!kmatch(ko, kid, alg, (unsigned int)cls, ESF_DIR_OPEN))
+			ko = NULL;
+		cp = esfd_config_peer_by_id(&d->cfg, peer);
+		if (ks && ko && cp && !strcmp(cp->kpsa_id, kid) && expires > esfd_now(d) &&
+		    ks->state != ESF_STATE_EXPIRED && ko->state != ESF_STATE_EXPIRED &&
+		    (d->cfg.policies[cp->policy].data_classes & (1u << cls)) &&
+		    strlen(ori) <= ESFD_RAND_ID_MAX && strlen(rri) <= ESFD_RAND_ID_MAX) {
+			p = calloc(1, sizeof(*p));
+			if (p) {
+				snprintf(p->peer_id, sizeof(p->peer_id), "%s", peer);
+				snprintf(p->kid, sizeof(p->kid), "%s", kid);
+				snprintf(p->alg, sizeof(p->alg), "%s", alg);
+				snprintf(p->ori, sizeof(p->ori), "%s", ori);
+				snprintf(p->rri, sizeof(p->rri), "%s", rri);
+				p->data_class = (uint8_t)cls;
+				p->seal_id = seal;
+				p->open_id = open;
+				p->originator = json_is_true(json_object_get(e, "originator"));
+				p->created = json_integer_value(json_object_get(e, "created"));
+				p->expires = expires;
+				p->retire_at = json_integer_value(json_object_get(e, "retire_at"));
+				/* The timer rekeys it once the transport is up. */
+				p->soft_expired = ks->state == ESF_STATE_SOFT_EXPIRED ||
+						  ko->state == ESF_STATE_SOFT_EXPIRED;
+				p->next = d->pairs;
+				d->pairs = p;
+				adopted++;
+				log_info("adopted peer %s class %u: sessions seal %u open %u",
+					 peer, p->data_class, seal, open);
+				continue;
+			}
+		}
+		if (ks)
+			esf_nl_session_del(d->nl, seal);
+		if (ko)
+			esf_nl_session_del(d->nl, open);
+		if (ks || ko) {
+			removed++;
+			log_info("removed stale sessions %u/%u of peer %s", seal, open, peer);
+		}
+	}
+	log_info("reconciled with the kernel: %zu pairs adopted, %zu removed", adopted, removed);
+	free(k.s);
+	json_decref(doc);
+	return esfd_state_save(d);
+}
+
+/* Events ---------------------------------------------------------------- */
+
+static struct esfd_pair *pair_of(struct esfd *d, uint32_t id)
+{
+	struct esfd_pair *p;
+
+	for (p = d->pairs; p; p = p->next)
+		if (p->seal_id == id || p->open_id == id)
+			return p;
+	return NULL;
+}
+
+static void rekey(struct esfd *d, struct esfd_pair *p, const char *why)
+{
+	const struct esfd_peer *peer = esfd_config_peer_by_id(&d->cfg, p->peer_id);
+	int err;
+
+	if (p->rekeying || p->retire_at || !peer)
+		return;
+	p->rekeying = true;
+	log_info("peer %s class %u: rekeying (%s)", p->peer_id, p->data_class, why);
+	err = esfd_establish(d, peer, p->data_class, -1, ESFD_TIMEOUT_MS * 2, p->seal_id);
+	if (err != -EINPROGRESS) {
+		/* -EALREADY: an establishment for this peer and class is under
+		 * way; it retires this pair when it succeeds, else the timer
+		 * tries again.
+		 */
+		p->rekeying = false;
+		p->rekey_after = esfd_now(d) + 5;
+		if (err != -EALREADY)
+			log_err("peer %s class %u: rekey: %s", p->peer_id, p->data_class,
+				strerror(-err));
+	}
+}
+
+static void on_event(const struct esf_nl_event *ev, void *arg)
+{
+	struct esfd *d = arg;
+	struct esfd_pair *p = pair_of(d, ev->session_id);
+
+	if (!p)
+		return;
+	switch (ev->cmd) {
+	case ESF_CMD_EXPIRE:
+		if (ev->expire_kind == ESF_EXPIRE_SOFT) {
+			p->soft_expired = true;
+			rekey(d, p, "soft EXPIRE from the kernel");
+		} else {
+			esfd_pair_remove(d, p, "hard EXPIRE");
+			esfd_state_save(d);
+		}
+		break;
+	case ESF_CMD_SESSION_DEL:
+		/* Someone else deleted half of a pair: drop the other half. */
+		log_warn("session %u of peer %s deleted outside esfd", ev->session_id,
+			 p->peer_id);
+		esfd_pair_remove(d, p, "deleted outside esfd");
+		esfd_state_save(d);
+		break;
+	case ESF_CMD_SESSION_FLUSH:
+		break;
+	}
+}
+
+void esfd_kernel_events(struct esfd *d)
+{
+	int err, n = 0;
+
+	do {
+		err = esf_nl_events_read(d->nl_ev, on_event, d);
+	} while (!err && ++n < 64);
+	if (err && err != -EAGAIN)
+		log_warn("kernel events: %s", strerror(-err));
+}
+
+/* Retire pairs whose grace period is over, remove expired ones, retry
+ * rekeys that have not happened yet.
+ */
+void esfd_pairs_timer(struct esfd *d)
+{
+	struct esfd_pair *p, *nx;
+	int64_t now = esfd_now(d);
+	bool changed = false;
+
+	for (p = d->pairs; p; p = nx) {
+		nx = p->next;
+		if (p->retire_at && now >= p->retire_at) {
+			esfd_pair_remove(d, p, "retired after rekey");
+			changed = true;
+		} else if (now >= p->expires + 2) {
+			esfd_pair_remove(d, p, "expired");
+			changed = true;
+		} else if (p->soft_expired && !p->rekeying && !p->retire_at &&
+			   now >= p->rekey_after) {
+			/* Adopted soft-expired, or the last attempt failed. */
+			p->rekey_after = now + 5;
+			rekey(d, p, "soft-expired pair still without a successor");
+		}
+	}
+	if (changed)
+		esfd_state_save(d);
+}
+
+/* A peer that rekeys in a loop must not fill the kernel with retiring
+ * pairs: beyond ESFD_RETIRING_MAX per peer and class the oldest go at once.
+ */
+static void retiring_cap(struct esfd *d, const struct esfd_pair *keep)
+{
+	struct esfd_pair *p, *oldest;
+	size_t n;
+
+	for (;;) {
+		n = 0;
+		oldest = NULL;
+		for (p = d->pairs; p; p = p->next) {
+			if (!p->retire_at || p->data_class != keep->data_class ||
+			    strcmp(p->peer_id, keep->peer_id))
+				continue;
+			n++;
+			if (!oldest || p->created < oldest->created ||
+			    (p->created == oldest->created && p->seal_id < oldest->seal_id))
+				oldest = p;
+		}
+		if (n <= ESFD_RETIRING_MAX)
+			return;
+		esfd_pair_remove(d, oldest, "too many retiring pairs");
+	}
+}
+
+void esfd_pair_promote(struct esfd *d, struct esfd_pair *p)
+{
+	retire_others(d, p);
+	retiring_cap(d, p);
+	esfd_state_save(d);
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfd: the key establishment daemon of esf. Options, logging, signals,
+ * the event loop and configuration reload. docs/esfd.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "esfd.h"
+
+static struct esfd daemon_state;
+static bool log_stderr = true;
+static bool log_debug_on;
+
+static const char usage_text[] =
+"Usage: esfd [OPTIONS]\n"
+"\n"
+"The esf key establishment daemon: establishes ESPrim session keys with the\n"
+"peers of its configuration file and hands them to esf.ko as kernel\n"
+"sessions; applications ask for them through the control socket (libesf's\n"
+"esf_peer_session(), esfctl). See docs/esfd.md and docs/esfd.conf.md.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE     configuration file (default /etc/esfd/esfd.conf)\n"
+"  -s, --state FILE      where the sessions esfd owns are recorded, so that\n"
+"                        a restarted esfd adopts them (default\n"
+"                        /run/esfd/esfd.state)\n"
+"  -f, --foreground      stay in the foreground and log to stderr (default:\n"
+"                        detach and log to syslog)\n"
+"  -d, --debug           log each message exchanged\n"
+"  -t, --check           check the configuration and its key files, then exit\n"
+"      --clock-offset S  add S seconds (may be negative) to the clock esfd\n"
+"                        uses for rand objects and messages: for tests of\n"
+"                        clock skew and expiry\n"
+"  -h, --help            this text\n"
+"  -V, --version         print the version\n"
+"\n"
+"Signals: SIGTERM and SIGINT stop esfd, which first deletes the kernel\n"
+"sessions it owns; SIGHUP reloads the configuration (a bad file keeps the\n"
+"running one); SIGUSR1 stops esfd and leaves its sessions in the kernel\n"
+"for the next esfd to adopt from the state file (an upgrade without\n"
+"cutting traffic), as a crash or SIGKILL does.\n"
+"\n"
+"Exit status: 0 after SIGTERM, SIGUSR1 or a good --check; 1 on a\n"
+"configuration or start-up error; 2 on a usage error.\n";
+
+void esfd_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level == LOG_DEBUG_ && !log_debug_on)
+		return;
+	va_start(ap, fmt);
+	if (log_stderr) {
+		static const char *const names[8] = {
+			[3] = "error", [4] = "warning", [6] = "info", [7] = "debug",
+		};
+		struct timespec ts;
+		struct tm tm;
+		char when[32];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld esfd[%d] %s: ", when, ts.tv_nsec / 1000000,
+			(int)getpid(), names[level & 7] ? names[level & 7] : "log");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	} else {
+		vsyslog(level, fmt, ap);
+	}
+	va_end(ap);
+}
+
+int64_t esfd_now(const struct esfd *d)
+{
+	return (int64_t)time(NULL) + d->clock_offset;
+}
+
+int64_t esfd_now_ms(const struct esfd *d)
+{
+	struct timespec ts;
+
+	(void)d;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const struct esfd_peer *esfd_peer_find(const struct esfd *d, const char *id_or_name,
+				       size_t *idx)
+{
+	size_t i, pass;
+
+	/* Ids first: a section name may look like another peer's AE-ID. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < d->cfg.n_peers; i++) {
+			if (strcmp(pass ? d->cfg.peers[i].name : d->cfg.peers[i].id,
+				   id_or_name))
+				continue;
+			if (idx)
+				*idx = i;
+			return &d->cfg.peers[i];
+		}
+	}
+	return NULL;
+}
+
+const char *esfd_drop_name(enum esfd_drop r)
+{
+	static const char *const names[DROP__N] = {
+		[DROP_MALFORMED] = "malformed",
+		[DROP_UNAUTH] = "unauthenticated",
+		[DROP_MISADDRESSED] = "misaddressed",
+		[DROP_STALE] = "stale",
+		[DROP_REPLAY] = "replayed",
+		[DROP_UNMATCHED] = "unmatched",
+		[DROP_OTHER] = "other",
+	};
+
+	return (unsigned int)r < DROP__N ? names[r] : "?";
+}
+
+static int load_config(const char *path, struct esfd_config *cfg)
+{
+	struct esfd_config_error e = { 0 };
+	int err = esfd_config_load(path, cfg, &e);
+
+	if (err) {
+		if (e.line)
+			log_err("%s:%u: %s", path, e.line, e.msg);
+		else
+			log_err("%s: %s", path, e.msg[0] ? e.msg : strerror(-err));
+		esfd_config_free(cfg);
+	}
+	return err;
+}
+
+/* Has what a peer's sessions derive from, or how they are made, changed? */
+static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa,
+			 const struct esfd_config *b, const struct esfd_peer *pb)
+{
+	const struct esfd_policy *x = &a->policies[pa->policy];
+	const struct esfd_policy *y = &b->policies[pb->policy];
+
+	return strcmp(pa->kpsa_id, pb->kpsa_id) || pa->kpsa_len != pb->kpsa_len ||
+	       !esfd_ct_equal(pa->kpsa, pb->kpsa, pa->kpsa_len) || pa->role != pb->role ||
+	       x->key_bits != y->key_bits || x->replay_window != y->replay_window ||
+	       x->aead != y->aead || x->tag_len != y->tag_len ||
+	       x->require_hw != y->require_hw || x->owner_uid != y->owner_uid ||
+	       x->owner_gid != y->owner_gid || x->data_classes != y->data_classes ||
+	       strcmp(a->id, b->id);
+}
+
+/* SIGHUP: a new configuration replaces the old one only when it is valid.
+ * Sessions of peers that are gone or whose credential or policy changed
+ * are deleted; the others stay.
+ */
+static void reload(struct esfd *d)
+{
+	struct esfd_config n = { 0 };
+	struct esfd_peer_rt *rt;
+	struct esfd_pair *p, *nx;
+	struct esfd_exch *x, *xn;
+	size_t i, j;
+
+	log_info("SIGHUP: reloading %s", d->config_path);
+	if (load_config(d->config_path, &n)) {
+		log_err("reload failed: keeping the running configuration");
+		return;
+	}
+	if (strcmp(n.control_socket, d->cfg.control_socket) ||
+	    memcmp(&n.listen, &d->cfg.listen, sizeof(n.listen)))
+		log_warn("listen and control-socket changes take effect at restart");
+	esfd_crypto_select(n.crypto_backend);
+	for (p = d->pairs; p; p = nx) {
+		const struct esfd_peer *op = esfd_config_peer_by_id(&d->cfg, p->peer_id);
+		const struct esfd_peer *np = esfd_config_peer_by_id(&n, p->peer_id);
+
+		nx = p->next;
+		if (!np || !op || peer_changed(&d->cfg, op, &n, np))
+			esfd_pair_remove(d, p, "peer removed or changed by reload");
+	}
+	for (x = d->exchs; x; x = xn) {
+		xn = x->next;
+		if (!esfd_config_peer_by_id(&n, x->peer_id))
+			esfd_exch_free(d, x, -ECANCELED, 0);
+	}
+	rt = calloc(n.n_peers ? n.n_peers : 1, sizeof(*rt));
+	if (!rt) {
+		log_err("reload: out of memory; keeping the running configuration");
+		esfd_config_free(&n);
+		return;
+	}
+	for (i = 0; i < n.n_peers; i++) {
+		for (j = 0; j < d->cfg.n_peers; j++) {
+			if (!strcmp(n.peers[i].id, d->cfg.peers[j].id) &&
+			    !peer_changed(&d->cfg, &d->cfg.peers[j], &n, &n.peers[i])) {
+				rt[i] = d->rt[j];
+				memset(&d->rt[j], 0, sizeof(d->rt[j]));
+			}
+		}
+	}
+	esfd_peer_rt_free(d->rt, d->cfg.n_peers);
+	free(d->rt);
+	esfd_config_free(&d->cfg);
+	d->cfg = n;
+	d->rt = rt;
+	esfd_state_save(d);
+	log_info("configuration reloaded: %zu peers, %zu policies", n.n_peers, n.n_policies);
+}
+
+static int setup_signals(struct esfd *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sig = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return d->sig < 0 ? -errno : 0;
+}
+
+static void signal_input(struct esfd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+		} else if (si.ssi_signo == SIGUSR1) {
+			log_info("SIGUSR1: stopping and leaving the sessions to the next esfd");
+			d->keep_sessions = true;
+			d->stop = true;
+		} else {
+			log_info("%s: shutting down", strsignal((int)si.ssi_signo));
+			d->stop = true;
+		}
+	}
+}
+
+static void run(struct esfd *d)
+{
+	struct pollfd pfd[4 + ESFD_MAX_CLIENTS];
+	struct esfd_client *cl[ESFD_MAX_CLIENTS];
+	size_t n, i, nc;
+
+	while (!d->stop) {
+		n = 0;
+		pfd[n++] = (struct pollfd){ .fd = d->sig, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = d->udp, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = esf_nl_fd(d->nl_ev), .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = d->ctl, .events = POLLIN };
+		nc = 0;
+		for (i = 0; i < ESFD_MAX_CLIENTS; i++) {
+			if (d->clients[i].fd < 0)
+				continue;
+			cl[nc++] = &d->clients[i];
+			pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd, .events = POLLIN };
+		}
+		if (poll(pfd, n, 100) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents)
+			signal_input(d);
+		if (d->stop)
+			break;
+		if (pfd[1].revents)
+			esfd_transport_input(d);
+		if (pfd[2].revents)
+			esfd_kernel_events(d);
+		if (pfd[3].revents)
+			esfd_ctl_accept(d);
+		for (i = 0; i < nc; i++)
+			if (pfd[4 + i].revents && cl[i]->fd >= 0)
+				esfd_ctl_input(d, cl[i]);
+		esfd_exch_timer(d);
+		esfd_pairs_timer(d);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 't' },
+		{ "clock-offset", required_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct esfd *d = &daemon_state;
+	bool check = false;
+	char *end;
+	int c, err, i;
+
+	d->config_path = "/etc/esfd/esfd.conf";
+	d->state_path = "/run/esfd/esfd.state";
+	d->udp = d->ctl = d->sig = -1;
+	for (i = 0; i < ESFD_MAX_CLIENTS; i++)
+		d->clients[i].fd = -1;
+	while ((c = getopt_long(argc, argv, "c:s:fdthV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d->config_path = optarg;
+			break;
+		case 's':
+			d->state_path = optarg;
+			break;
+		case 'f':
+			d->foreground = true;
+			break;
+		case 'd':
+			d->debug = log_debug_on = true;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'O':
+			errno = 0;
+			d->clock_offset = strtoll(optarg, &end, 10);
+			if (errno || *end || !*optarg || d->clock_offset > 86400 * 365 ||
+			    d->clock_offset < -86400 * 365) {
+				fprintf(stderr, "esfd: bad --clock-offset '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("esfd %s\n", ESF_VERSION);
+			return 0;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "esfd: unexpected argument '%s'\n\n%s", argv[optind], usage_text);
+		return 2;
+	}
+	if (load_config(d->config_path, &d->cfg))
+		return 1;
+	err = esfd_crypto_select(d->cfg.crypto_backend);
+	if (err) {
+		log_err("crypto-backend %s: %s",
+			esfd_crypto_backend_name(d->cfg.crypto_backend), strerror(-err));
+		esfd_config_free(&d->cfg);
+		return 1;
+	}
+	if (check) {
+		printf("%s: OK: %s (%s), %zu peers, %zu policies\n", d->config_path,
+		       d->cfg.id, esfd_role_name(d->cfg.role), d->cfg.n_peers,
+		       d->cfg.n_policies);
+		esfd_config_free(&d->cfg);
+		return 0;
+	}
+	if (!d->foreground) {
+		if (daemon(0, 0)) {
+			log_err("daemon: %s", strerror(errno));
+			return 1;
+		}
+		log_stderr = false;
+		openlog("esfd", LOG_PID, LOG_DAEMON);
+	}
+	d->started = esfd_now(d);
+	d->rt = calloc(d->cfg.n_peers ? d->cfg.n_peers : 1, sizeof(*d->rt));
+	err = d->rt ? 0 : -ENOMEM;
+	if (!err)
+		err = setup_signals(d);
+	if (!err)
+		err = esfd_kernel_open(d);
+	if (!err)
+		err = esfd_reconcile(d);
+	if (!err)
+		err = esfd_transport_open(d);
+	if (!err)
+		err = esfd_ctl_open(d);
+	if (err) {
+		log_err("start-up failed: %s", strerror(-err));
+	} else {
+		log_info("esfd %s: %s (%s), %zu peers, HMAC by %s; listening on %s port %u, "
+			 "control socket %s", ESF_VERSION, d->cfg.id,
+			 esfd_role_name(d->cfg.role), d->cfg.n_peers,
+			 esfd_crypto_backend_name(esfd_crypto_backend()),
+			 d->cfg.listen.host, d->cfg.listen.port, d->cfg.control_socket);
+		run(d);
+		/* Clean shutdown: the sessions esfd owns go with it, unless
+		 * SIGUSR1 asked to hand them over to the next esfd (an upgrade).
+		 */
+		if (d->keep_sessions) {
+			esfd_state_save(d);
+		} else {
+			esfd_pairs_remove_all(d);
+			unlink(d->state_path);
+		}
+	}
+	while (d->exchs)
+		esfd_exch_free(d, d->exchs, -ECANCELED, 0);
+	esfd_ctl_close(d);
+	if (d->udp >= 0)
+		close(d->udp);
+	esfd_kernel_close(d);
+	if (d->rt)
+		esfd_peer_rt_free(d->rt, d->cfg.n_peers);
+	free(d->rt);
+	esfd_config_free(&d->cfg);
+	log_info("stopped");
+	return err ? 1 : 0;
+}
