@@ -9,14 +9,8 @@
 BENCH=${BENCH:-esf-bench}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; esfctl session flush >/dev/null 2>&1' EXIT
-n=0 failed=0
 
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() {
-	n=$((n + 1)) failed=1
-	echo "not ok $n $1"
-	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
-}
+. "$(dirname "$0")/lib_tap.sh"
 
 echo "TAP version 13"
 echo "1..9"

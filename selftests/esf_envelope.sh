@@ -27,7 +27,7 @@ PLAN=204
 RX_UID=1000	# the receiving process
 OTHER_UID=65534	# someone else
 tmp=$(mktemp -d)
-n=0 failed=0 rx_pid=
+rx_pid=
 cleanup() {
 	[ -n "$rx_pid" ] && kill "$rx_pid" 2>/dev/null
 	rm -rf "$tmp"
@@ -35,12 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() {
-	n=$((n + 1)) failed=1
-	echo "not ok $n $1"
-	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
-}
+. "$(dirname "$0")/lib_tap.sh"
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 section() { echo "# [${SECONDS}s] $1"; }
 

@@ -8,14 +8,8 @@
 ESFCTL=${ESFCTL:-esfctl}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; "$ESFCTL" session flush >/dev/null 2>&1' EXIT
-n=0 failed=0
 
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() {
-	n=$((n + 1)) failed=1
-	echo "not ok $n $1"
-	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
-}
+. "$(dirname "$0")/lib_tap.sh"
 # check <description> <command...>: the command must succeed
 check() {
 	local d=$1 out

@@ -15,7 +15,6 @@ ESF=${ESF:-esf}
 tmp=$(mktemp -d)
 chmod 755 "$tmp"	# unprivileged callers reach the control sockets inside
 pids=()
-n=0 failed=0
 
 cleanup() {
 	local p
@@ -28,12 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() {
-	n=$((n + 1)) failed=1
-	echo "not ok $n $1"
-	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
-}
+. "$(dirname "$0")/lib_tap.sh"
 # t <description> <condition...>: ok when the condition command succeeds
 t() {
 	local d=$1

@@ -1,0 +1,17 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TAP helpers for the esf shell selftests (sourced, not run):
+#   ok <description>               a passed test
+#   not_ok <description> [detail]  a failed one; detail lines become comments
+# $n counts the tests so far; $failed is 1 once any test failed, so a
+# script ends with 'exit $failed'.
+
+n=0 failed=0
+
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+not_ok() {
+	n=$((n + 1)) failed=1
+	echo "not ok $n $1"
+	[ -n "${2:-}" ] && sed 's/^/# /' <<<"$2"
+}
