@@ -451,6 +451,21 @@ static int pol_set_hw(struct parser *p, const char *v)
 	return set_bool(p, v, &cur_policy(p)->require_hw);
 }
 
+/* A crypto API driver name: printable, no spaces; the kernel checks the rest. */
+static int pol_set_driver(struct parser *p, const char *v)
+{
+	size_t n = strlen(v), i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] <= ' ' || v[i] > '~')
+			break;
+	if (!n || n > ESFD_DRIVER_MAX || i < n)
+		return fail(p, p->line, "driver must be a crypto driver name of 1 to %d "
+			    "printable characters without spaces", ESFD_DRIVER_MAX);
+	memcpy(cur_policy(p)->driver, v, n + 1);
+	return 0;
+}
+
 static int pol_set_classes(struct parser *p, const char *v)
 {
 	uint8_t mask = 0;
@@ -517,6 +532,7 @@ static const struct key_def policy_keys[] = {
 	{ "lifetime-hard-seconds", pol_hard_secs },
 	{ "replay-window", pol_set_window },
 	{ "require-hardware", pol_set_hw },
+	{ "driver", pol_set_driver },
 	{ "data-classes", pol_set_classes },
 	{ "esprim-rand-lifetime", pol_set_rand },
 	{ "owner-uid", pol_set_uid },

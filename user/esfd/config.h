@@ -17,6 +17,8 @@
 #include "hmac.h"
 
 #define ESFD_NAME_MAX		32
+/* CRYPTO_MAX_ALG_NAME less its NUL */
+#define ESFD_DRIVER_MAX		127
 #define ESFD_KPSA_MIN		16
 #define ESFD_KPSA_MAX		64
 #define ESFD_KPSA_ID_MAX	64
@@ -77,6 +79,9 @@ struct esfd_lifetime {
  * @hard: hard lifetime: the kernel stops the session
  * @replay_window: OPEN replay window, 0 .. 65536
  * @require_hw: refuse sessions not served off-CPU
+ * @driver: the crypto driver to pin the @aead sessions (classes 2 and 3)
+ *	to, as /proc/crypto names it (ESF_A_DRIVER); empty: the kernel's
+ *	choice
  * @data_classes: bit n set when target data class n (1..3) is allowed
  * @rand_lifetime: lifetime of the ESPrim rand objects esfd creates, seconds
  * @owner_uid: user allowed to use the sessions (ESF_A_OWNER_UID) and to ask
@@ -93,6 +98,7 @@ struct esfd_policy {
 	struct esfd_lifetime hard;
 	uint32_t replay_window;
 	bool require_hw;
+	char driver[ESFD_DRIVER_MAX + 1];
 	uint8_t data_classes;
 	uint32_t rand_lifetime;
 	uint32_t owner_uid;

@@ -123,6 +123,11 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	r.owner_uid = pol->owner_uid;
 	r.owner_gid = pol->owner_gid;
 	r.flags = pol->require_hw ? ESF_F_REQUIRE_HW : 0;
+	/* The pin is for the policy's aead; class 1 is always gcm(aes). */
+	if (pol->driver[0] && data_class != 1) {
+		r.set |= ESF_NEW_DRIVER;
+		r.driver = pol->driver;
+	}
 	lifetimes(pol, exp - now, &r);
 
 	/* OPEN first: the peer may seal as soon as it learns we are ready. */

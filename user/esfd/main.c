@@ -156,7 +156,8 @@ static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa
 	       !esfd_ct_equal(pa->kpsa, pb->kpsa, pa->kpsa_len) || pa->role != pb->role ||
 	       x->key_bits != y->key_bits || x->replay_window != y->replay_window ||
 	       x->aead != y->aead || x->tag_len != y->tag_len ||
-	       x->require_hw != y->require_hw || x->owner_uid != y->owner_uid ||
+	       x->require_hw != y->require_hw || strcmp(x->driver, y->driver) ||
+	       x->owner_uid != y->owner_uid ||
 	       x->owner_gid != y->owner_gid || x->data_classes != y->data_classes ||
 	       strcmp(a->id, b->id);
 }

@@ -99,6 +99,7 @@ TEST(example_file)
 	EXPECT_STREQ("keys/in-cse.key", p->kpsa_file);
 	EXPECT_STREQ("kpsa-gw01-in", p->kpsa_id);
 	EXPECT_TRUE(c.policies[p->policy].require_hw);
+	EXPECT_STREQ("gcm-aes-caam", c.policies[p->policy].driver);
 	EXPECT_EQ(32, esfd_policy_key_len(&c.policies[p->policy]));
 
 	p = esfd_config_peer_by_id(&c, "Cvalve-03");
@@ -131,6 +132,7 @@ TEST(defaults)
 	EXPECT_EQ((1ULL << 32) / 10 * 9, p->soft.messages);
 	EXPECT_EQ(1024, p->replay_window);
 	EXPECT_FALSE(p->require_hw);
+	EXPECT_STREQ("", p->driver);
 	EXPECT_EQ(3600, p->rand_lifetime);
 	EXPECT_EQ(0, p->owner_uid);
 	EXPECT_EQ(0, p->owner_gid);
@@ -228,6 +230,11 @@ static const struct bad_conf bad[] = {
 	  "not valid for authenc" },
 	{ "[policy p]\nreplay-window = 65537", 5, "out of range" },
 	{ "[policy p]\nrequire-hardware = true", 5, "not yes or no" },
+	{ "[policy p]\ndriver = gcm-aes caam", 5, "crypto driver name" },
+	{ "[policy p]\ndriver = gcm-aes-\x01", 5, "control character" },
+	{ "[policy p]\ndriver = "
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	  5, "crypto driver name" },
 	{ "[policy p]\ndata-classes = 4", 5, "data-classes" },
 	{ "[policy p]\ndata-classes = 1,1", 5, "data-classes" },
 	{ "[policy p]\ndata-classes = 1,", 5, "data-classes" },
