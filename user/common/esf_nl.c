@@ -282,6 +282,7 @@ static int transact(struct esf_nl *nl, struct nl_msg *msg, struct recv_ctx *ctx)
 	nl->errmsg[0] = '\0';
 	nl->interrupted = false;
 	if (!cb) {
+		wipe_key(msg);
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

@@ -95,6 +95,11 @@ struct esfd_seen {
 	uint8_t type;
 	uint64_t req_id;
 	int64_t time;
+	/* Where the request came from: retransmissions are answered there
+	 * only, so a replayed frame cannot aim our answer elsewhere.
+	 */
+	struct sockaddr_storage from;
+	socklen_t from_len;
 	uint8_t *resp;
 	size_t resp_len;
 };

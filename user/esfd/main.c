@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
 #include <time.h>
@@ -358,6 +360,14 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "esfd: unexpected argument '%s'\n\n%s", argv[optind], usage_text);
 		return 2;
+	}
+	/* The Kpsas live in this process for its whole life: no core dump
+	 * (nor ptrace by other users) may carry them to disk.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ||
+	    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 })) {
+		fprintf(stderr, "esfd: cannot turn core dumps off: %s\n", strerror(errno));
+		return 1;
 	}
 	if (load_config(d->config_path, &d->cfg))
 		return 1;

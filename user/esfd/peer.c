@@ -186,7 +186,8 @@ static int build(struct esfd *d, const struct esfd_peer *peer, struct esfd_msg *
 
 /* Remember a request and our answer, for its retransmissions. */
 static void seen_add(struct esfd *d, struct esfd_peer_rt *rt, uint8_t type, uint64_t req_id,
-		     const uint8_t *resp, size_t len)
+		     const uint8_t *resp, size_t len, const struct sockaddr_storage *from,
+		     socklen_t from_len)
 {
 	struct esfd_seen *s = &rt->seen[rt->seen_next++ % ESFD_REPLAY_SLOTS];
 
@@ -194,6 +195,9 @@ static void seen_add(struct esfd *d, struct esfd_peer_rt *rt, uint8_t type, uint
 	s->type = type;
 	s->req_id = req_id;
 	s->time = esfd_now(d);
+	s->from_len = from ? from_len : 0;
+	if (from)
+		memcpy(&s->from, from, from_len);
 	s->resp = resp ? malloc(len) : NULL;
 	s->resp_len = s->resp ? len : 0;
 	if (s->resp)
@@ -215,6 +219,19 @@ static struct esfd_seen *seen_find(struct esfd *d, struct esfd_peer_rt *rt, uint
 	return NULL;
 }
 
+static void note_addr(struct esfd_peer_rt *rt, const struct sockaddr_storage *from,
+		      socklen_t len)
+{
+	memcpy(&rt->last_addr, from, len);
+	rt->last_addr_len = len;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, socklen_t alen,
+		      const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
 /* Answer a request (and remember the answer). */
 static void answer(struct esfd *d, const struct esfd_peer *peer, struct esfd_msg *m,
 		   uint8_t req_type, uint64_t req_id, const struct sockaddr_storage *from,
@@ -229,7 +246,7 @@ static void answer(struct esfd *d, const struct esfd_peer *peer, struct esfd_msg
 		log_err("peer %s: encoding a reply: %s", peer->id, strerror(-err));
 		return;
 	}
-	seen_add(d, rt, req_type, req_id, f, n);
+	seen_add(d, rt, req_type, req_id, f, n, from, fromlen);
 	send_to(d, peer, f, n, from, fromlen);
 	free(f);
 }
@@ -990,32 +1007,42 @@ void esfd_transport_input(struct esfd *d)
 		idx = peer_index(d, peer);
 		rt = &d->rt[idx];
 		rt->rx++;
-		memcpy(&rt->last_addr, &from, fl);
-		rt->last_addr_len = fl;
 		log_debug("peer %s: type %u request %016llx", peer->id, m.type,
 			  (unsigned long long)m.req_id);
 		x = exch_find(d, peer->id, m.req_id);
+		/*
+		 * The peer's address (for peers configured without one) follows
+		 * only frames that move something forward: a replayed frame,
+		 * though authentic, must not redirect our traffic.
+		 */
 		if (m.type == ESFD_MSG_RAND_RESP && x) {
-			if (x->state == EXCH_WAIT_RAND)
+			if (x->state == EXCH_WAIT_RAND) {
+				note_addr(rt, &from, fl);
 				on_rand_resp(d, peer, x, &m);
+			}
 			else if (m.status)
 				exch_finish(d, x, NULL, -ECONNREFUSED, m.status);
 			else
 				drop(d, DROP_UNMATCHED, &from, "second rand object");
 		} else if (m.type == ESFD_MSG_ESPRIM && x && x->state == EXCH_WAIT_CONFIRM) {
+			note_addr(rt, &from, fl);
 			on_esprim_resp(d, peer, x, &m);
 		} else if (m.type == ESFD_MSG_RAND_REQ || m.type == ESFD_MSG_ESPRIM) {
 			s = seen_find(d, rt, m.type, m.req_id);
-			if (s && s->resp) {
+			if (s && s->resp && same_addr(&s->from, s->from_len, &from, fl)) {
 				log_debug("peer %s: retransmitted request %016llx answered again",
 					  peer->id, (unsigned long long)m.req_id);
 				send_to(d, peer, s->resp, s->resp_len, &from, fl);
 			} else if (s) {
-				drop(d, DROP_REPLAY, &from, "request id already seen");
-			} else if (m.type == ESFD_MSG_RAND_REQ) {
-				on_rand_req(d, peer, &m, &from, fl);
+				drop(d, DROP_REPLAY, &from, s->resp ?
+				     "request id already seen from another address" :
+				     "request id already seen");
 			} else {
-				on_esprim_req(d, peer, &m, &from, fl);
+				note_addr(rt, &from, fl);
+				if (m.type == ESFD_MSG_RAND_REQ)
+					on_rand_req(d, peer, &m, &from, fl);
+				else
+					on_esprim_req(d, peer, &m, &from, fl);
 			}
 		} else if (m.type == ESFD_MSG_CERTKE) {
 			drop(d, DROP_OTHER, &from, "ESCertKE is not implemented");

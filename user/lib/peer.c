@@ -24,7 +24,8 @@ static const char *ctl_path_or_default(const char *p)
 
 	if (p)
 		return p;
-	env = getenv("ESFD_CONTROL_SOCKET");
+	/* secure_getenv: a privileged caller must not be pointed at a fake esfd. */
+	env = secure_getenv("ESFD_CONTROL_SOCKET");
 	return env && *env ? env : ESF_CTL_DEFAULT;
 }
 
