@@ -442,9 +442,10 @@ out:
 static const char usage[] =
 	"usage: esf-bench -s ID [options]\n"
 	"\n"
-	"SEAL/OPEN throughput of esf session ID (gcm(aes)) against raw AF_ALG and\n"
-	"OpenSSL on the same algorithm and key size. OPEN reopens the same record:\n"
-	"create the session with --replay-window 0.\n"
+	"SEAL/OPEN throughput of esf session ID (gcm(aes)) against raw AF_ALG,\n"
+	"OpenSSL and the in-kernel crypto API loop, on the same algorithm and key\n"
+	"size. OPEN reopens the same record: create the session with\n"
+	"--replay-window 0.\n"
 	"\n"
 	"options:\n"
 	"  -s, --session ID     the esf session (required)\n"
