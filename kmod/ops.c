@@ -477,14 +477,27 @@ static int verify(struct esf_req *req)
  * -EINPROGRESS when an asynchronous provider will finish it and call
  * req->done.
  */
+/**
+ * esf_req_refuse() - end a record without running it
+ * @req: the record
+ * @err: its result, a negative errno
+ *
+ * The record produces nothing (its output slot stays zero-filled) and
+ * takes no sequence number.
+ */
+void esf_req_refuse(struct esf_req *req, int err)
+{
+	req->status = err;
+	req->head_len = 0;
+	req->body_len = 0;
+}
+
 int esf_req_submit(struct esf_req *req)
 {
 	int err = check(req);
 
 	if (err) {
-		req->status = err;
-		req->head_len = 0;
-		req->body_len = 0;
+		esf_req_refuse(req, err);
 		return 0;
 	}
 	switch (req->op) {

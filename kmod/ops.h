@@ -64,5 +64,6 @@ int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len
 void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
 		  u32 aad_len, u32 in_len, struct scatterlist *sg);
 int esf_req_submit(struct esf_req *req);
+void esf_req_refuse(struct esf_req *req, int err);
 
 #endif /* _ESF_OPS_H */

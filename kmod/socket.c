@@ -488,14 +488,6 @@ static int prepare_sg(struct esf_sock *es)
 	return 0;
 }
 
-/* A record the batch gives up before submitting it: its result is @err. */
-static void cancel(struct esf_req *req, int err)
-{
-	req->status = err;
-	req->head_len = 0;
-	req->body_len = 0;
-}
-
 /*
  * Submit every record, in order. The batch holds the socket (and so this
  * context) until its last completion; pending starts at one for this
@@ -531,7 +523,7 @@ static void run_batch(struct esf_sock *es, long timeo)
 			left = wait_event_interruptible_timeout(inflight_wq, inflight_get(), timeo);
 			if (left <= 0) {
 				for (; i < es->nrec; i++)
-					cancel(req_at(es, i), left ? -EINTR : -EAGAIN);
+					esf_req_refuse(req_at(es, i), left ? -EINTR : -EAGAIN);
 				break;
 			}
 		}
