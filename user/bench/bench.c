@@ -320,6 +320,17 @@ static void report(const struct result *r, FILE *csv, json_t *arr)
 						     "cpu_us_per_op", cpu_us, "driver", r->driver));
 }
 
+/* A netlink error of the kernel path: the plain errno text (esf_strerror()
+ * speaks of the fast path) and the kernel's extended-ack reason.
+ */
+static void kernel_error(struct esf_nl *nl, const char *what, int err)
+{
+	const char *why = nl ? esf_nl_errmsg(nl) : "";
+
+	fprintf(stderr, "esf-bench: kernel %s: %s%s%s\n", what, strerror(-err),
+		*why ? ": " : "", why);
+}
+
 /*
  * The kernel path: a short call to size the loop, then one call long
  * enough for --seconds. The rate is the kernel's own clock over its loop;
@@ -387,12 +398,14 @@ static int run_size(const struct opts *o, struct esf_session *s, size_t size,
 			if (!o->seal || !o->nl)
 				continue;
 			err = kernel_measure(o, size, &r);
-			if (err)
-				fprintf(stderr, "esf-bench: kernel seal %zu B: %s%s%s\n", size,
-					strerror(-err), *esf_nl_errmsg(o->nl) ? ": " : "",
-					esf_nl_errmsg(o->nl));
-			else
+			if (err) {
+				char what[32];
+
+				snprintf(what, sizeof(what), "seal %zu B", size);
+				kernel_error(o->nl, what, err);
+			} else {
 				report(&r, csv, arr);
+			}
 			continue;
 		}
 		w.n = 1;
@@ -614,12 +627,7 @@ static int kernel_path_init(struct opts *o)
 	if (!err)
 		return 0;
 	if (o->paths_given || err != -EPERM) {
-		/* Netlink errors: the plain errno text (esf_strerror() speaks
-		 * of the fast path).
-		 */
-		fprintf(stderr, "esf-bench: kernel path: %s%s%s\n", strerror(-err),
-			o->nl && *esf_nl_errmsg(o->nl) ? ": " : "",
-			o->nl ? esf_nl_errmsg(o->nl) : "");
+		kernel_error(o->nl, "path", err);
 		return err;
 	}
 	printf("# kernel path skipped: it needs CAP_NET_ADMIN\n");
