@@ -157,6 +157,7 @@ static const u8 stat_attr[ESF_STAT_NUM] = {
 	[ESF_STAT_EXPIRE_EVENTS] = ESF_STATS_A_EXPIRE_EVENTS,
 	[ESF_STAT_ASYNC] = ESF_STATS_A_ASYNC,
 	[ESF_STAT_BACKLOG] = ESF_STATS_A_BACKLOG,
+	[ESF_STAT_ZEROCOPY] = ESF_STATS_A_ZEROCOPY,
 };
 
 static int put_stats(struct sk_buff *skb, const struct esf_session *s)

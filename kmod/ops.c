@@ -97,9 +97,13 @@ void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
 	req->aad_len = aad_len;
 	req->in_len = in_len;
 	req->sg = sg;
+	req->dst = NULL;
 	req->status = 0;
 	req->seq = 0;
+	req->text_len = 0;
+	req->head = NULL;
 	req->head_len = 0;
+	req->body_off = 0;
 	req->body_len = 0;
 }
 
@@ -386,7 +390,7 @@ static int aead_start(struct esf_req *req, u32 cryptlen, bool encrypt)
 	place_nonce(req);
 	aead_request_set_tfm(a, req->s->aead);
 	aead_request_set_callback(a, req_flags(req), crypto_done, req);
-	aead_request_set_crypt(a, req->sg, req->sg, cryptlen, req->iv);
+	aead_request_set_crypt(a, req->sg, req->dst ?: req->sg, cryptlen, req->iv);
 	aead_request_set_ad(a, assoc_len(req));
 	return started(req, encrypt ? crypto_aead_encrypt(a) : crypto_aead_decrypt(a));
 }
@@ -470,14 +474,6 @@ static int verify(struct esf_req *req)
 }
 
 /**
- * esf_req_submit() - run one record
- * @req: initialised with esf_req_init(), its work area filled in
- *
- * Return: 0 when the record is finished (req->status says how), or
- * -EINPROGRESS when an asynchronous provider will finish it and call
- * req->done.
- */
-/**
  * esf_req_refuse() - end a record without running it
  * @req: the record
  * @err: its result, a negative errno
@@ -492,6 +488,14 @@ void esf_req_refuse(struct esf_req *req, int err)
 	req->body_len = 0;
 }
 
+/**
+ * esf_req_submit() - run one record
+ * @req: initialised with esf_req_init(), its work area filled in
+ *
+ * Return: 0 when the record is finished (req->status says how), or
+ * -EINPROGRESS when an asynchronous provider will finish it and call
+ * req->done.
+ */
 int esf_req_submit(struct esf_req *req)
 {
 	int err = check(req);

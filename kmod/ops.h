@@ -37,6 +37,12 @@ struct esf_req {
 	esf_req_done_t done;	/* async completions only, any context */
 	void *owner;		/* the front end's */
 	struct scatterlist *sg;	/* the work area */
+	/*
+	 * AEAD only: where the provider writes, when not in place. Same
+	 * associated-data part as sg (the front end points both at the same
+	 * bytes), then the output text and tag.
+	 */
+	struct scatterlist *dst;
 	u8 op;
 	u8 data_class;
 	u8 session_type;

@@ -14,6 +14,14 @@
  * One batch is in flight per socket: the records may complete out of order
  * on an asynchronous provider, but results go back in record order. A
  * framing error discards the whole batch before anything of it runs.
+ *
+ * A batch closed with an ESF_CMSG_OUTPUT table is delivered by sendmsg()
+ * itself, straight into the caller's buffers. Its large AEAD records are
+ * not copied at all: the provider reads the text from the caller's pages
+ * and writes its output to the caller's pages (zero-copy); only the AAD
+ * (and OPEN's nonce) go through the arena. At 16 KiB the two copies cost
+ * as much as the cipher, so this is what lets a batch approach the
+ * in-kernel loop.
  */
 
 #include <crypto/if_alg.h>
@@ -53,6 +61,20 @@ module_param(max_inflight, uint, 0644);
 MODULE_PARM_DESC(max_inflight,
 		 "Most records outstanding on off-CPU providers at once, all sockets together; 0: no limit (default 128)");
 
+/*
+ * Below this size a record is copied even in a batch delivered in place:
+ * pinning pages costs more than copying a few hundred bytes (see
+ * docs/benchmarks.md). Never below ZEROCOPY_FLOOR, which libesf relies on.
+ */
+static unsigned int zerocopy_min = 2048;
+module_param(zerocopy_min, uint, 0644);
+MODULE_PARM_DESC(zerocopy_min,
+		 "Smallest AEAD record whose text stays in the caller's pages when results are delivered in place (ESF_CMSG_OUTPUT); 0: always copy (default 2048, at least 256)");
+
+#define ZEROCOPY_FLOOR	256
+/* Pages one record's text or output may touch (ESF_MAX_RECORD, unaligned). */
+#define ZC_PAGES	(DIV_ROUND_UP(ESF_MAX_RECORD, PAGE_SIZE) + 1)
+
 static atomic_t inflight = ATOMIC_INIT(0);
 static DECLARE_WAIT_QUEUE_HEAD(inflight_wq);
 
@@ -73,7 +95,21 @@ struct slot {
 	u32 data_len;
 	u32 area_off;
 	u32 area_len;
+	/*
+	 * OPEN: the nonce stays in the area, between the AAD and the text,
+	 * so that AAD, nonce and input arrive in one copy; the scatterlist
+	 * skips it. The area is the layout's with gap bytes at l.text_off.
+	 */
+	u32 gap;
+	/*
+	 * Zero-copy record: its text is in_n pieces of es->in from in_pg,
+	 * its output body out_n pieces of es->out from out_pg; the provider
+	 * reads sg and writes dst.
+	 */
+	bool zc;
+	u32 in_pg, in_n, out_pg, out_n;
 	struct scatterlist *sg;
+	struct scatterlist *dst;
 };
 
 struct esf_sock {
@@ -105,6 +141,19 @@ struct esf_sock {
 	u32 hdr_got;			/* bytes of hdr received */
 	u32 body_got;			/* bytes of AAD and data received */
 	u32 bytes;			/* framing bytes in this batch */
+
+	/*
+	 * Delivery in place (ESF_CMSG_OUTPUT): the caller's table, and the
+	 * caller's pages the batch reads (in: page references) and writes
+	 * (out: pins), as (page, offset, length) pieces.
+	 */
+	bool direct;
+	u64 outs_user;
+	u32 outs_count;
+	struct esf_output *outs;
+	unsigned int outs_cap;
+	struct scatterlist *in, *out;
+	unsigned int nin, in_cap, nout, out_cap;
 
 	/* Completions and results. */
 	atomic_t pending;
@@ -169,12 +218,18 @@ static u32 chunk(u32 off, u32 len)
 	return min_t(u32, len, PAGE_SIZE - off % PAGE_SIZE);
 }
 
+/*
+ * The arena is pages, so copies go through the page helpers: their bounds
+ * are the page's, which chunk() respects, and they spare every small copy
+ * the hardened-usercopy object lookup that costs as much as a 64-byte copy.
+ */
 static int arena_from_iter(struct esf_sock *es, u32 off, u32 len, struct iov_iter *from)
 {
 	while (len) {
 		u32 n = chunk(off, len);
 
-		if (copy_from_iter(arena_ptr(es, off), n, from) != n)
+		if (copy_page_from_iter(es->pages[off / PAGE_SIZE], off % PAGE_SIZE, n,
+					from) != n)
 			return -EFAULT;
 		off += n;
 		len -= n;
@@ -199,7 +254,7 @@ static int arena_to_iter(struct esf_sock *es, u32 off, u32 len, struct iov_iter 
 	while (len) {
 		u32 n = chunk(off, len);
 
-		if (copy_to_iter(arena_ptr(es, off), n, to) != n)
+		if (copy_page_to_iter(es->pages[off / PAGE_SIZE], off % PAGE_SIZE, n, to) != n)
 			return -EFAULT;
 		off += n;
 		len -= n;
@@ -212,11 +267,23 @@ static unsigned int sg_count(u32 off, u32 len)
 	return DIV_ROUND_UP(off % PAGE_SIZE + len, PAGE_SIZE);
 }
 
-static void arena_sg(struct esf_sock *es, u32 off, u32 len, struct scatterlist *sg)
+static void arena_read(struct esf_sock *es, u32 off, void *buf, u32 len)
+{
+	while (len) {
+		u32 n = chunk(off, len);
+
+		memcpy(buf, arena_ptr(es, off), n);
+		buf += n;
+		off += n;
+		len -= n;
+	}
+}
+
+/* Entries for len bytes of the arena from off; returns how many. */
+static unsigned int arena_sg(struct esf_sock *es, u32 off, u32 len, struct scatterlist *sg)
 {
 	unsigned int i = 0, n = sg_count(off, len);
 
-	sg_init_table(sg, n);
 	while (i < n) {
 		u32 c = chunk(off, len);
 
@@ -224,6 +291,103 @@ static void arena_sg(struct esf_sock *es, u32 off, u32 len, struct scatterlist *
 		off += c;
 		len -= c;
 	}
+	return n;
+}
+
+/* The caller's pages (zero-copy) -------------------------------------- */
+
+static int pieces_fit(struct esf_sock *es, struct scatterlist **arr, unsigned int *cap,
+		      unsigned int need)
+{
+	struct scatterlist *p;
+	unsigned int n;
+
+	if (need <= *cap)
+		return 0;
+	n = max(need, 2 * *cap);
+	p = grow(es, *arr, *cap, n, sizeof(**arr));
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+/* Let go of the caller's pages; the output pages were written to. */
+static void unpin_caller_pages(struct esf_sock *es)
+{
+	struct page *page;
+	unsigned int i;
+
+	for (i = 0; i < es->nin; i++)
+		put_page(sg_page(&es->in[i]));
+	for (i = 0; i < es->nout; i++) {
+		page = sg_page(&es->out[i]);
+		unpin_user_pages_dirty_lock(&page, 1, true);
+	}
+	es->nin = 0;
+	es->nout = 0;
+}
+
+/*
+ * Take len bytes of text from the caller's pages instead of copying them:
+ * a reference on each page for as long as the batch runs.
+ */
+static int pin_input(struct esf_sock *es, struct slot *sl, struct iov_iter *from, u32 len)
+{
+	struct page *pages[16];
+	size_t start;
+	ssize_t got;
+	int i, err;
+
+	sl->in_pg = es->nin;
+	while (len) {
+		err = pieces_fit(es, &es->in, &es->in_cap, es->nin + ARRAY_SIZE(pages));
+		if (err)
+			return err;
+		got = iov_iter_get_pages2(from, pages, len, ARRAY_SIZE(pages), &start);
+		if (got <= 0)
+			return got ?: -EFAULT;
+		len -= got;
+		for (i = 0; got; i++) {
+			u32 n = min_t(size_t, got, PAGE_SIZE - start);
+
+			sg_set_page(&es->in[es->nin++], pages[i], n, start);
+			got -= n;
+			start = 0;
+		}
+	}
+	sl->in_n = es->nin - sl->in_pg;
+	return 0;
+}
+
+/* Pin the caller's pages that a record's output body goes to. */
+static int pin_output(struct esf_sock *es, struct slot *sl, u64 addr, u32 len)
+{
+	unsigned long first = addr & PAGE_MASK;
+	struct page *pages[ZC_PAGES];
+	u32 off = offset_in_page(addr);
+	int n = DIV_ROUND_UP(off + len, PAGE_SIZE), got, i, err;
+
+	err = pieces_fit(es, &es->out, &es->out_cap, es->nout + n);
+	if (err)
+		return err;
+	got = pin_user_pages_fast(first, n, FOLL_WRITE, pages);
+	if (got != n) {
+		if (got > 0)
+			unpin_user_pages(pages, got);
+		return got < 0 ? got : -EFAULT;
+	}
+	sl->out_pg = es->nout;
+	for (i = 0; i < n; i++) {
+		u32 c = min_t(u32, len, PAGE_SIZE - off);
+
+		sg_set_page(&es->out[es->nout++], pages[i], c, off);
+		len -= c;
+		off = 0;
+	}
+	sl->out_n = n;
+	return 0;
 }
 
 /* Records -------------------------------------------------------------- */
@@ -266,6 +430,8 @@ static int reserve_record(struct esf_sock *es)
 
 static void reset_batch(struct esf_sock *es)
 {
+	unpin_caller_pages(es);
+	es->direct = false;
 	es->state = BATCH_IDLE;
 	es->nrec = 0;
 	es->used = 0;
@@ -297,8 +463,30 @@ static u32 batch_limit(struct sock *sk)
 	return min_t(u32, READ_ONCE(sk->sk_sndbuf), ESF_MAX_BATCH_BYTES);
 }
 
+/*
+ * Whether a record's text may stay in the caller's pages: delivered in
+ * place, large enough, all of it in this call's user memory, and an AEAD
+ * layout whose text the provider can take from elsewhere than its AAD (no
+ * padding to write, no AAD suffix). OPEN needs text after nonce and tag.
+ */
+static bool zerocopy(const struct esf_sock *es, const struct esf_rec *h,
+		     const struct iov_iter *from)
+{
+	const struct esf_alg *alg = es->s->alg;
+	u32 min = READ_ONCE(zerocopy_min);
+
+	if (!es->direct || !min || h->data_len < max_t(u32, min, ZEROCOPY_FLOOR) ||
+	    !user_backed_iter(from) || iov_iter_count(from) < (size_t)h->aad_len + h->data_len)
+		return false;
+	if (alg->kind != ESF_KIND_AEAD || alg->pad_block || alg->aad_suffix)
+		return false;
+	if (h->op == ESF_OP_OPEN)
+		return h->data_len > alg->nonce_len + es->s->tag_len;
+	return h->op == ESF_OP_SEAL;
+}
+
 /* A whole header has arrived: give the record a request and an area. */
-static int start_record(struct esf_sock *es)
+static int start_record(struct esf_sock *es, const struct iov_iter *from)
 {
 	struct esf_rec *h = &es->hdr;
 	struct esf_req *req;
@@ -318,15 +506,30 @@ static int start_record(struct esf_sock *es)
 	err = esf_req_layout(es->s, h->op, h->aad_len, h->data_len, &sl->l);
 	if (err)
 		return err;
+	sl->gap = sl->l.text_off == sl->l.aad_off + h->aad_len ? sl->l.nonce_in : 0;
+	sl->zc = zerocopy(es, h, from);
+	sl->in_n = 0;
+	sl->out_n = 0;
+	sl->dst = NULL;
+	/* A zero-copy record keeps only its AAD (and nonce) in the arena. */
+	if (sl->zc)
+		sl->l.area_len = sl->l.text_off;
 	sl->area_off = ALIGN(es->used + HEADROOM, AREA_ALIGN);
-	/* Even an empty area gets a byte, so its scatterlist is valid. */
-	sl->area_len = max_t(u32, sl->l.area_len, 1);
+	/*
+	 * Even an empty area gets a byte, so its scatterlist is valid; with
+	 * a gap, after it (slot_sg() leaves the gap out).
+	 */
+	sl->area_len = max_t(u32, sl->l.area_len + sl->gap, sl->gap + 1);
 	err = arena_fit(es, sl->area_off + sl->area_len);
 	if (err)
 		return err;
 	es->used = sl->area_off + sl->area_len;
-	/* Unwritten parts (tag space, padding) must not leak old data. */
-	memset(req, 0, sizeof(*req));
+	/*
+	 * No memset of the request: esf_req_init() and the operation set
+	 * every field a result is made of, and the crypto API request is
+	 * set up in full before each use. Zeroing it cost as much per 64-byte
+	 * record as the copies do.
+	 */
 	req->op = h->op;
 	req->data_class = h->data_class;
 	req->session_type = h->session_type;
@@ -344,8 +547,18 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 	u32 aad = sl->aad_len, pos = es->body_got, n;
 	int err;
 
-	/* AAD and input adjacent in the area (GCM, CCM, MIC): one copy. */
-	if (!sl->l.nonce_in && sl->l.text_off == sl->l.aad_off + aad) {
+	/* Zero-copy: the whole body is here (zerocopy()); copy up to the text. */
+	if (sl->zc) {
+		n = aad + sl->l.nonce_in;
+		err = arena_from_iter(es, sl->area_off + sl->l.aad_off, n, from);
+		if (!err)
+			err = pin_input(es, sl, from, len - n);
+		if (!err)
+			es->body_got = pos + len;
+		return err;
+	}
+	/* AAD, nonce and input adjacent in the area (all but rfc4106): one copy. */
+	if (sl->l.text_off == sl->l.aad_off + aad) {
 		err = arena_from_iter(es, sl->area_off + sl->l.aad_off + pos, len, from);
 		if (!err)
 			es->body_got = pos + len;
@@ -377,6 +590,25 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 	return 0;
 }
 
+/* Copy what there is of the next record's header. */
+static int take_header(struct esf_sock *es, struct iov_iter *from)
+{
+	size_t n = min_t(size_t, sizeof(es->hdr) - es->hdr_got, iov_iter_count(from));
+
+	/*
+	 * A whole header, the usual case, is a constant-size copy, which the
+	 * compiler proves in bounds: no run-time object check per record.
+	 */
+	if (n == sizeof(es->hdr)) {
+		if (copy_from_iter(&es->hdr, sizeof(es->hdr), from) != sizeof(es->hdr))
+			return -EFAULT;
+	} else if (copy_from_iter((u8 *)&es->hdr + es->hdr_got, n, from) != n) {
+		return -EFAULT;
+	}
+	es->hdr_got += n;
+	return 0;
+}
+
 /* Parse what this sendmsg() brings; records may continue in the next one. */
 static int parse(struct esf_sock *es, struct msghdr *msg)
 {
@@ -386,13 +618,12 @@ static int parse(struct esf_sock *es, struct msghdr *msg)
 
 	while (iov_iter_count(from)) {
 		if (es->hdr_got < sizeof(es->hdr)) {
-			n = min_t(size_t, sizeof(es->hdr) - es->hdr_got, iov_iter_count(from));
-			if (copy_from_iter((u8 *)&es->hdr + es->hdr_got, n, from) != n)
-				return -EFAULT;
-			es->hdr_got += n;
+			err = take_header(es, from);
+			if (err)
+				return err;
 			if (es->hdr_got < sizeof(es->hdr))
 				break;
-			err = start_record(es);
+			err = start_record(es, from);
 			if (err)
 				return err;
 			es->bytes += sizeof(es->hdr) + es->hdr.aad_len + es->hdr.data_len;
@@ -405,6 +636,11 @@ static int parse(struct esf_sock *es, struct msghdr *msg)
 		if (err)
 			return err;
 		if (es->body_got == body) {
+			struct slot *sl = &es->slots[es->nrec];
+
+			if (sl->gap)
+				arena_read(es, sl->area_off + sl->l.text_off,
+					   req_at(es, es->nrec)->nonce, sl->gap);
 			es->nrec++;
 			es->hdr_got = 0;
 		}
@@ -413,6 +649,12 @@ static int parse(struct esf_sock *es, struct msghdr *msg)
 }
 
 /* Running a batch ------------------------------------------------------ */
+
+static bool batch_done(struct esf_sock *es)
+{
+	/* Pairs with batch_finished(): the results are visible once done is. */
+	return smp_load_acquire(&es->done);
+}
 
 /* The last completion of a batch: wake the reader, let the socket go. */
 static void batch_finished(struct esf_sock *es)
@@ -462,13 +704,82 @@ static void record_done(struct esf_req *req)
 		batch_finished(es);
 }
 
+/*
+ * Bytes of the area before the gap, and after it. A zero-copy record's
+ * area is all head: its text is in the caller's pages.
+ */
+static u32 head_part(const struct slot *sl)
+{
+	return sl->gap || sl->zc ? sl->l.text_off : sl->area_len;
+}
+
+static u32 tail_part(const struct slot *sl)
+{
+	return sl->gap && !sl->zc ? sl->area_len - sl->l.text_off - sl->gap : 0;
+}
+
+/*
+ * Scatterlist entries of a record's area as the provider sees it, the gap
+ * left out. An empty part takes none; start_record() sees to it that one
+ * part at least is not empty.
+ */
+static unsigned int head_sg_count(const struct slot *sl)
+{
+	u32 head = head_part(sl);
+
+	return head ? sg_count(sl->area_off, head) : 0;
+}
+
+static unsigned int slot_sg_count(const struct slot *sl)
+{
+	u32 tail = tail_part(sl);
+
+	if (sl->zc)
+		return 2 * head_sg_count(sl) + sl->in_n + sl->out_n;
+	return head_sg_count(sl) +
+	       (tail ? sg_count(sl->area_off + head_part(sl) + sl->gap, tail) : 0);
+}
+
+/* The AAD part from the arena, then the caller's pieces. */
+static void zc_sg(struct esf_sock *es, struct slot *sl, struct scatterlist *sg,
+		  struct scatterlist *pieces, unsigned int n)
+{
+	unsigned int h = head_sg_count(sl);
+
+	sg_init_table(sg, h + n);
+	if (h)
+		arena_sg(es, sl->area_off, head_part(sl), sg);
+	while (n--) {
+		sg_set_page(&sg[h++], sg_page(pieces), pieces->length, pieces->offset);
+		pieces++;
+	}
+}
+
+static void slot_sg(struct esf_sock *es, struct slot *sl)
+{
+	u32 head = head_part(sl), tail = tail_part(sl);
+	unsigned int n = 0;
+
+	if (sl->zc) {
+		sl->dst = sl->sg + head_sg_count(sl) + sl->in_n;
+		zc_sg(es, sl, sl->sg, es->in + sl->in_pg, sl->in_n);
+		zc_sg(es, sl, sl->dst, es->out + sl->out_pg, sl->out_n);
+		return;
+	}
+	sg_init_table(sl->sg, slot_sg_count(sl));
+	if (head)
+		n = arena_sg(es, sl->area_off, head, sl->sg);
+	if (tail)
+		arena_sg(es, sl->area_off + head + sl->gap, tail, sl->sg + n);
+}
+
 static int prepare_sg(struct esf_sock *es)
 {
 	unsigned int i, total = 0;
 	struct scatterlist *sg;
 
 	for (i = 0; i < es->nrec; i++)
-		total += sg_count(es->slots[i].area_off, es->slots[i].area_len);
+		total += slot_sg_count(&es->slots[i]);
 	if (total > es->sg_cap) {
 		sg = grow(es, NULL, 0, total, sizeof(*sg));
 		if (!sg)
@@ -482,8 +793,8 @@ static int prepare_sg(struct esf_sock *es)
 		struct slot *sl = &es->slots[i];
 
 		sl->sg = es->sg + total;
-		arena_sg(es, sl->area_off, sl->area_len, sl->sg);
-		total += sg_count(sl->area_off, sl->area_len);
+		slot_sg(es, sl);
+		total += slot_sg_count(sl);
 	}
 	return 0;
 }
@@ -509,6 +820,9 @@ static void run_batch(struct esf_sock *es, long timeo)
 
 		/* Keeps the nonce and binding start_record() put there. */
 		esf_req_init(req, es->s, req->op, sl->aad_len, sl->data_len, sl->sg);
+		req->dst = sl->dst;
+		if (sl->zc)
+			esf_session_stat_add(es->s, ESF_STAT_ZEROCOPY, 1);
 		req->may_sleep = true;
 		req->owner = es;
 		req->done = record_done;
@@ -538,6 +852,180 @@ static void run_batch(struct esf_sock *es, long timeo)
 		batch_finished(es);
 }
 
+/* Results -------------------------------------------------------------- */
+
+static struct esf_res result_of(const struct esf_req *req)
+{
+	return (struct esf_res){
+		.status = req->status,
+		.out_len = req->status ? 0 : req->head_len + req->body_len,
+		.seq = req->status ? 0 : req->seq,
+	};
+}
+
+/*
+ * Put the result header and the head (nonce or digest) right before the
+ * output in the arena: the record's result is then one run of bytes. What
+ * they overwrite, AAD or headroom, the provider is done with. Returns the
+ * run's offset; its length is sizeof(res) + res->out_len.
+ */
+static u32 stage_result(struct esf_sock *es, struct slot *sl, struct esf_req *req,
+			const struct esf_res *res)
+{
+	u32 off = sl->area_off - (u32)sizeof(*res);
+
+	if (!res->status) {
+		/* The output is text (OPEN, SEAL) or nothing: past the gap. */
+		off = sl->area_off + req->body_off + sl->gap - req->head_len -
+		      (u32)sizeof(*res);
+		arena_write(es, off + sizeof(*res), req->head, req->head_len);
+	}
+	arena_write(es, off, res, sizeof(*res));
+	return off;
+}
+
+/* Delivery in place ------------------------------------------------------ */
+
+/* An ESF_CMSG_OUTPUT control message, if the call has one. */
+static int read_cmsg(struct esf_sock *es, struct msghdr *msg)
+{
+	struct esf_output_table t;
+	struct cmsghdr *c;
+
+	if (!msg->msg_controllen)
+		return 0;
+	for_each_cmsghdr(c, msg) {
+		if (!CMSG_OK(msg, c) || c->cmsg_level != SOL_ALG ||
+		    c->cmsg_type != ESF_CMSG_OUTPUT || c->cmsg_len != CMSG_LEN(sizeof(t)) ||
+		    es->direct)
+			return -EINVAL;
+		memcpy(&t, CMSG_DATA(c), sizeof(t));
+		if (t.flags || !t.count || t.count > ESF_MAX_BATCH)
+			return -EINVAL;
+		es->direct = true;
+		es->outs_user = t.outputs;
+		es->outs_count = t.count;
+	}
+	return 0;
+}
+
+/*
+ * Read the caller's table, check that every slot fits where it goes, and
+ * pin the pages zero-copy records write to. Still nothing has run: a
+ * failure here is a framing error.
+ */
+static int prepare_outputs(struct esf_sock *es)
+{
+	unsigned int i;
+	void *p;
+	int err;
+
+	if (es->outs_count != es->nrec)
+		return -EINVAL;
+	if (es->nrec > es->outs_cap) {
+		p = grow(es, es->outs, es->outs_cap, es->nrec, sizeof(*es->outs));
+		if (!p)
+			return -ENOMEM;
+		es->outs = p;
+		es->outs_cap = es->nrec;
+	}
+	if (copy_from_user(es->outs, u64_to_user_ptr(es->outs_user),
+			   es->nrec * sizeof(*es->outs)))
+		return -EFAULT;
+	for (i = 0; i < es->nrec; i++) {
+		struct esf_output *o = &es->outs[i];
+		struct slot *sl = &es->slots[i];
+		u32 head;
+
+		if (o->reserved)
+			return -EINVAL;
+		if (o->size < sl->l.slot_len)
+			return -ENOBUFS;
+		if (!access_ok(u64_to_user_ptr(o->addr), sl->l.slot_len))
+			return -EFAULT;
+		if (!sl->zc)
+			continue;
+		/*
+		 * SEAL's nonce goes by copy after the run, the body in place:
+		 * make sure now that the nonce can be written too.
+		 */
+		head = req_at(es, i)->op == ESF_OP_SEAL ? es->s->alg->nonce_len : 0;
+		if (clear_user(u64_to_user_ptr(o->addr), head))
+			return -EFAULT;
+		err = pin_output(es, sl, o->addr + head, sl->l.slot_len - head);
+		if (err)
+			return err;
+	}
+	/*
+	 * The results go back into the table after the run: find out now
+	 * whether they can, and clear what the caller left there.
+	 */
+	for (i = 0; i < es->nrec; i++)
+		memset(&es->outs[i].res, 0, sizeof(es->outs[i].res));
+	if (copy_to_user(u64_to_user_ptr(es->outs_user), es->outs,
+			 es->nrec * sizeof(*es->outs)))
+		return -EFAULT;
+	return 0;
+}
+
+static int arena_to_user(struct esf_sock *es, u32 off, u32 len, void __user *to)
+{
+	while (len) {
+		u32 n = chunk(off, len);
+
+		if (copy_to_user(to, arena_ptr(es, off), n))
+			return -EFAULT;
+		to += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* One record's slot, as recvmsg() would return it, to where the caller said. */
+static int deliver_one(struct esf_sock *es, unsigned int i)
+{
+	struct esf_output *o = &es->outs[i];
+	struct esf_req *req = req_at(es, i);
+	struct slot *sl = &es->slots[i];
+	void __user *to = u64_to_user_ptr(o->addr);
+	u32 valid;
+
+	o->res = result_of(req);
+	valid = o->res.out_len;
+	/* The body is in place already; SEAL's nonce is not. */
+	if (sl->zc && !req->status)
+		return copy_to_user(to, req->head, req->head_len) ? -EFAULT : 0;
+	/*
+	 * A failed zero-copy record may have left output (an OPEN's
+	 * unauthenticated plaintext) in the caller's pages: the zero fill
+	 * below covers them.
+	 */
+	if (valid && arena_to_user(es, stage_result(es, sl, req, &o->res) +
+				   sizeof(struct esf_res), valid, to))
+		return -EFAULT;
+	if (sl->l.slot_len > valid && clear_user(to + valid, sl->l.slot_len - valid))
+		return -EFAULT;
+	return 0;
+}
+
+/* Results of a finished batch, and then the table, back to the caller. */
+static int deliver(struct esf_sock *es)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < es->nrec; i++) {
+		err = deliver_one(es, i);
+		if (err)
+			return err;
+	}
+	if (copy_to_user(u64_to_user_ptr(es->outs_user), es->outs,
+			 es->nrec * sizeof(*es->outs)))
+		return -EFAULT;
+	return 0;
+}
+
 /* proto_ops -------------------------------------------------------------- */
 
 static struct esf_sock *esf_sk(struct sock *sk)
@@ -551,8 +1039,6 @@ static int esf_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 	struct esf_sock *es = esf_sk(sk);
 	int err;
 
-	if (msg->msg_controllen)
-		return -EINVAL;
 	if (esf_session_dead(es->s))
 		return -ENOKEY;
 	lock_sock(sk);
@@ -561,29 +1047,40 @@ static int esf_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		goto out;
 	}
 	es->state = BATCH_OPEN;
-	err = parse(es, msg);
+	err = read_cmsg(es, msg);
+	/* Delivery in place is decided by the call that closes the batch. */
+	if (!err && es->direct && (msg->msg_flags & MSG_MORE))
+		err = -EINVAL;
+	if (!err)
+		err = parse(es, msg);
 	if (!err && !(msg->msg_flags & MSG_MORE)) {
 		/* A record cut short is a framing error too. */
-		if (es->hdr_got)
+		if (es->hdr_got || (es->direct && !es->nrec))
 			err = -EINVAL;
 		else if (!es->nrec)
 			es->state = BATCH_IDLE;
-		else
+		else if (es->direct)
+			err = prepare_outputs(es);
+		if (!err && es->nrec)
 			err = prepare_sg(es);
 		if (!err && es->nrec)
 			run_batch(es, sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT));
+		/*
+		 * The provider writes to the caller's pages until the last
+		 * completion: wait for it whatever happens, as the crypto
+		 * API's own synchronous waits do.
+		 */
+		if (!err && es->direct) {
+			wait_event(*sk_sleep(sk), batch_done(es));
+			err = deliver(es);
+			reset_batch(es);
+		}
 	}
 	if (err)
 		reset_batch(es);
 out:
 	release_sock(sk);
 	return err ?: size;
-}
-
-static bool batch_done(struct esf_sock *es)
-{
-	/* Pairs with batch_finished(): the results are visible once done is. */
-	return smp_load_acquire(&es->done);
 }
 
 static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
@@ -608,35 +1105,12 @@ static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
 	return err;
 }
 
-/*
- * Put the result header and the head (nonce or digest) right before the
- * output in the arena: the record's result is then one run of bytes. What
- * they overwrite, AAD or headroom, the provider is done with. Returns the
- * run's offset; its length is sizeof(res) + res->out_len.
- */
-static u32 stage_result(struct esf_sock *es, struct slot *sl, struct esf_req *req,
-			const struct esf_res *res)
-{
-	u32 off = sl->area_off - (u32)sizeof(*res);
-
-	if (!res->status) {
-		off = sl->area_off + req->body_off - req->head_len - (u32)sizeof(*res);
-		arena_write(es, off + sizeof(*res), req->head, req->head_len);
-	}
-	arena_write(es, off, res, sizeof(*res));
-	return off;
-}
-
 /* The result of one record as bytes: header, then its fixed-size slot. */
 static int emit(struct esf_sock *es, unsigned int i, struct iov_iter *to, size_t *left)
 {
 	struct slot *sl = &es->slots[i];
 	struct esf_req *req = req_at(es, i);
-	struct esf_res res = {
-		.status = req->status,
-		.out_len = req->status ? 0 : req->head_len + req->body_len,
-		.seq = req->status ? 0 : req->seq,
-	};
+	struct esf_res res = result_of(req);
 	u32 total = sizeof(res) + sl->l.slot_len, valid = sizeof(res) + res.out_len;
 	u32 pos = es->res_pos, end = min_t(size_t, total, pos + *left), n;
 	u32 run = stage_result(es, sl, req, &res);
@@ -824,6 +1298,9 @@ static void free_sock(struct esf_sock *es)
 		kfree_sensitive(es->reqs[i]);
 	kvfree(es->reqs);
 	kvfree(es->sg);
+	kvfree(es->outs);
+	kvfree(es->in);
+	kvfree(es->out);
 	esf_session_put(es->s);
 	kfree(es);
 }

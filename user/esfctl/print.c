@@ -44,6 +44,7 @@ static const struct {
 	{ ESF_STATS_A_EXPIRE_EVENTS, "expire_events" },
 	{ ESF_STATS_A_ASYNC, "async" },
 	{ ESF_STATS_A_BACKLOG, "backlog" },
+	{ ESF_STATS_A_ZEROCOPY, "zerocopy" },
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))

@@ -133,6 +133,30 @@
  * -EAGAIN (no room in time) or -EINTR (signal), and the ones before them
  * run as usual.
  *
+ * Delivery in place: a control message (cmsg_level SOL_ALG, cmsg_type
+ * ESF_CMSG_OUTPUT, data struct esf_output_table) on the sendmsg(2) that
+ * closes a batch (not with MSG_MORE) names a table of struct esf_output,
+ * one per record of the batch, in record order. sendmsg(2) then runs the
+ * batch, waits for it to finish (uninterruptibly, as the crypto API's own
+ * synchronous waits do: the provider may be writing to the caller's pages),
+ * writes each record's output slot to its esf_output.addr (the bytes
+ * recvmsg(2) would return after the esf_res, zero-filled the same way) and
+ * its esf_res into the table, and returns; there is nothing to recvmsg(2).
+ * Large SEAL and OPEN records of AEAD sessions without padding (gcm(aes),
+ * ccm(aes)) are then not copied at all: the provider reads their text from
+ * the caller's pages and writes to the caller's pages. The module parameter
+ * zerocopy_min (bytes of data_len, default 2048) sets "large"; the
+ * ESF_STATS_A_ZEROCOPY counter shows which records took that path. So an
+ * output slot must not overlap any input of the same batch: the result is
+ * then undefined (never outside the caller's own memory). Besides the
+ * framing errors above, sendmsg(2) fails with -EINVAL (a second control
+ * message, a table whose count is not the number of records, non-zero
+ * flags or reserved fields, ESF_CMSG_OUTPUT with MSG_MORE), -ENOBUFS (an
+ * esf_output.size below its record's slot) or -EFAULT (a table or slot the
+ * caller cannot read or write), all before anything runs. An -EFAULT while
+ * delivering, after the batch ran, loses those results (SEAL's sequence
+ * numbers are spent).
+ *
  * recvmsg(2) blocks until the batch has completed (asynchronous providers
  * may finish records out of order; results still come back in record
  * order), or fails with -EAGAIN under MSG_DONTWAIT. poll(2) reports EPOLLIN
@@ -329,6 +353,8 @@ enum esf_lifetime_attr {
  * @ESF_STATS_A_BACKLOG: records the provider queued on its backlog because
  *	its queue was full (-EBUSY with CRYPTO_TFM_REQ_MAY_BACKLOG); they are
  *	counted in @ESF_STATS_A_ASYNC too
+ * @ESF_STATS_A_ZEROCOPY: records whose text the provider read from, and
+ *	whose output it wrote to, the caller's own pages (ESF_CMSG_OUTPUT)
  */
 enum esf_stats_attr {
 	ESF_STATS_A_UNSPEC,
@@ -347,6 +373,7 @@ enum esf_stats_attr {
 	ESF_STATS_A_EXPIRE_EVENTS,
 	ESF_STATS_A_ASYNC,
 	ESF_STATS_A_BACKLOG,
+	ESF_STATS_A_ZEROCOPY,
 	__ESF_STATS_A_MAX
 };
 
@@ -549,6 +576,35 @@ struct esf_res {
 	__s32	status;
 	__u32	out_len;
 	__u64	seq;
+};
+
+/* cmsg_type (cmsg_level SOL_ALG) of a sendmsg(2): deliver results in place. */
+#define ESF_CMSG_OUTPUT		101
+
+/**
+ * struct esf_output_table - data of an ESF_CMSG_OUTPUT control message
+ * @outputs: user address of @count struct esf_output
+ * @count: number of records in the batch the call closes
+ * @flags: must be 0
+ */
+struct esf_output_table {
+	__aligned_u64	outputs;
+	__u32		count;
+	__u32		flags;
+};
+
+/**
+ * struct esf_output - where one record's result goes (delivery in place)
+ * @addr: user address of the record's output slot (see the table above)
+ * @size: bytes available at @addr; at least the slot's size
+ * @reserved: must be 0
+ * @res: written by the kernel: the record's result header
+ */
+struct esf_output {
+	__aligned_u64	addr;
+	__u32		size;
+	__u32		reserved;
+	struct esf_res	res;
 };
 
 /* getsockopt(SOL_ALG, ESF_SO_SESSION_INFO) on an operation socket. */
