@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -966,6 +967,233 @@ TEST_F(fp, framing_errors_consume_nothing)
 	EXPECT_EQ(0, r.status);
 	EXPECT_EQ(-1, recv(fp.op, out, sizeof(out), MSG_DONTWAIT));
 	EXPECT_EQ(ENODATA, errno);
+	esf_fp_close(&fp);
+}
+
+/* Delivery in place (ESF_CMSG_OUTPUT) ----------------------------------------- */
+
+/* The module's zero-copy threshold (0: never), as the kernel applies it. */
+static uint32_t zerocopy_min(void)
+{
+	FILE *f = fopen("/sys/module/esf/parameters/zerocopy_min", "r");
+	unsigned int v = 0;
+
+	if (!f || fscanf(f, "%u", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v && v < 256 ? 256 : v;
+}
+
+static bool zero_copied(uint32_t min, uint32_t data_len)
+{
+	return min && data_len >= min;
+}
+
+/*
+ * Sizes around every boundary the kernel has: the zero-copy floor and
+ * default threshold, page sizes, the largest payload. Buffers start at odd
+ * offsets so that text and output straddle pages unaligned.
+ */
+static const uint32_t direct_sizes[] = { 0, 1, 255, 256, 1000, 2047, 2048, 4095, 4096,
+					 4097, 16384, 30001, ESF_MAX_DATA };
+#define N_DIRECT (sizeof(direct_sizes) / sizeof(direct_sizes[0]))
+
+TEST_F_TIMEOUT(fp, direct_delivery_matches_openssl, 120)
+{
+	uint8_t *pt[N_DIRECT], *ct[N_DIRECT], *back[N_DIRECT], *copy, aad[N_DIRECT][24];
+	struct esf_fp_rec seal[N_DIRECT], open[N_DIRECT];
+	struct esf_output tab[N_DIRECT];
+	uint32_t id, min = zerocopy_min();
+	uint64_t zc0, expect = 0;
+	struct sess o = { .has_seq = true, .seq_start = 1 };
+	struct esf_fp fp;
+	size_t k;
+
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	/* Room for the largest batch whatever the system default. */
+	k = 8 << 20;
+	ASSERT_EQ(0, setsockopt(fp.op, SOL_SOCKET, SO_SNDBUF, &k, sizeof(int)));
+	zc0 = sess_stat(&self->nl, id, ESF_STATS_A_ZEROCOPY);
+	ASSERT_EQ(0, zc0);
+	for (k = 0; k < N_DIRECT; k++) {
+		uint32_t n = direct_sizes[k];
+
+		pt[k] = malloc(n + 3);
+		ct[k] = malloc(n + 28 + 5);
+		back[k] = malloc(n + 7);
+		ASSERT_TRUE(pt[k] && ct[k] && back[k]);
+		rnd(pt[k] + 3, n);
+		rnd(aad[k], sizeof(aad[k]));
+		memset(back[k] + 7, 0xaa, n);
+		seal[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .aad = aad[k],
+			.aad_len = (uint32_t)(k % 3) * 8, .data = pt[k] + 3, .data_len = n,
+			.out = ct[k] + 5 };
+		expect += zero_copied(min, n);
+	}
+	copy = malloc(ESF_MAX_DATA + 3);
+	ASSERT_NE(NULL, copy);
+	memcpy(copy, pt[N_DIRECT - 1], ESF_MAX_DATA + 3);
+
+	ASSERT_EQ(0, esf_fp_direct(fp.op, &fp.info, seal, N_DIRECT, 0, tab, N_DIRECT, 1));
+	/* Nothing left to read: sendmsg delivered it all. */
+	EXPECT_EQ(-1, recv(fp.op, tab, 1, MSG_DONTWAIT));
+	EXPECT_EQ(ENODATA, errno);
+	/* The input is read, never written (the text is the caller's own page). */
+	EXPECT_EQ(0, memcmp(copy, pt[N_DIRECT - 1], ESF_MAX_DATA + 3));
+	for (k = 0; k < N_DIRECT; k++) {
+		uint32_t n = direct_sizes[k];
+		uint8_t *out = seal[k].out, *plain = malloc(n + 1);
+
+		ASSERT_EQ(0, seal[k].status);
+		ASSERT_EQ(n + 28, seal[k].out_len);
+		EXPECT_EQ(k + 1, seal[k].seq);
+		EXPECT_EQ(k + 1, be64(out + 4));
+		/* OpenSSL opens what was delivered in place. */
+		EXPECT_TRUE(evp_gcm_run(false, self->key, 16, out, aad[k], seal[k].aad_len,
+					out + 12, n, plain, out + 12 + n)) {
+			TH_LOG("size %u: OpenSSL refuses the sealed record", n);
+		}
+		EXPECT_EQ(0, memcmp(plain, pt[k] + 3, n));
+		free(plain);
+		open[k] = (struct esf_fp_rec){ .op = ESF_OP_OPEN, .aad = aad[k],
+			.aad_len = seal[k].aad_len, .data = out, .data_len = n + 28,
+			.out = back[k] + 7 };
+		expect += zero_copied(min, n + 28) && n > 0;
+	}
+	ASSERT_EQ(0, esf_fp_direct(fp.op, &fp.info, open, N_DIRECT, 0, tab, N_DIRECT, 1));
+	for (k = 0; k < N_DIRECT; k++) {
+		ASSERT_EQ(0, open[k].status);
+		EXPECT_EQ(direct_sizes[k], open[k].out_len);
+		EXPECT_EQ(k + 1, open[k].seq);
+		EXPECT_EQ(0, memcmp(back[k] + 7, pt[k] + 3, direct_sizes[k])) {
+			TH_LOG("size %u: OPEN in place gave other bytes", direct_sizes[k]);
+		}
+	}
+	/* Exactly the records at or above the threshold took the zero-copy path. */
+	EXPECT_EQ(expect, sess_stat(&self->nl, id, ESF_STATS_A_ZEROCOPY));
+	if (min)
+		EXPECT_LT(0, expect);
+	/* The socket is ready for the next batch, either way of delivery. */
+	EXPECT_EQ(0, esf_fp_one(fp.op, &fp.info, ESF_OP_SEAL, NULL, 0, pt[1], 1, ct[1],
+				NULL, NULL));
+	for (k = 0; k < N_DIRECT; k++) {
+		free(pt[k]);
+		free(ct[k]);
+		free(back[k]);
+	}
+	free(copy);
+	esf_fp_close(&fp);
+}
+
+TEST_F(fp, direct_failed_records_leave_zeros)
+{
+	uint32_t id, n = 3 * 4096 + 5;
+	uint8_t aad[16], *pt = malloc(n), *rec = malloc(n + 28), *bad = malloc(n + 28);
+	uint8_t *out[3];
+	struct esf_output tab[3];
+	struct esf_fp_rec r[3];
+	struct sess o = { 0 };
+	struct esf_fp fp;
+	int k;
+
+	ASSERT_TRUE(pt && rec && bad);
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	rnd(pt, n);
+	rnd(aad, sizeof(aad));
+	ASSERT_EQ(0, esf_fp_one(fp.op, &fp.info, ESF_OP_SEAL, aad, 16, pt, n, rec, NULL, NULL));
+	memcpy(bad, rec, n + 28);
+	bad[12 + n + 15] ^= 1;		/* the tag's last byte */
+	for (k = 0; k < 3; k++) {
+		out[k] = malloc(n);
+		ASSERT_NE(NULL, out[k]);
+		memset(out[k], 0xaa, n);
+	}
+	/* A forged tag, the genuine record, then the genuine record again. */
+	r[0] = (struct esf_fp_rec){ .op = ESF_OP_OPEN, .aad = aad, .aad_len = 16,
+				    .data = bad, .data_len = n + 28, .out = out[0] };
+	r[1] = r[0];
+	r[1].data = rec;
+	r[1].out = out[1];
+	r[2] = r[1];
+	r[2].out = out[2];
+	ASSERT_EQ(0, esf_fp_direct(fp.op, &fp.info, r, 3, 0, tab, 3, 1));
+	EXPECT_EQ(-EBADMSG, r[0].status);
+	EXPECT_EQ(0, r[1].status);
+	EXPECT_EQ(-EALREADY, r[2].status);
+	EXPECT_EQ(0, memcmp(out[1], pt, n));
+	/* No unauthenticated plaintext, no stale bytes: zeros, as recvmsg gives. */
+	for (k = 0; k < 3; k += 2) {
+		uint32_t i, nonzero = 0;
+
+		for (i = 0; i < n; i++)
+			nonzero += out[k][i] != 0;
+		EXPECT_EQ(0, nonzero) {
+			TH_LOG("record %d: %u bytes of its slot are not zero", k, nonzero);
+		}
+		EXPECT_EQ(0, r[k].out_len);
+	}
+	if (zerocopy_min())
+		EXPECT_EQ(1, sess_stat(&self->nl, id, ESF_STATS_A_AUTH_FAIL));
+	for (k = 0; k < 3; k++)
+		free(out[k]);
+	free(pt);
+	free(rec);
+	free(bad);
+	esf_fp_close(&fp);
+}
+
+TEST_F(fp, direct_table_errors_consume_nothing)
+{
+	uint32_t id, n = 8192;
+	uint8_t *pt = calloc(1, n), *out = malloc(n + 28), *ro;
+	struct esf_output tab[2];
+	struct esf_fp_rec r[2];
+	struct sess o = { .has_seq = true, .seq_start = 1 };
+	struct esf_fp fp;
+	uint64_t seq;
+
+	ASSERT_TRUE(pt && out);
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	r[0] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = pt, .data_len = n, .out = out };
+	r[1] = r[0];
+	/* A count that is not the number of records. */
+	EXPECT_EQ(-EINVAL, esf_fp_direct(fp.op, &fp.info, r, 1, 0, tab, 2, 1));
+	/* A slot one byte short. */
+	tab[0] = (struct esf_output){ .addr = (uintptr_t)out, .size = n + 27 };
+	EXPECT_EQ(-ENOBUFS, esf_fp_direct(fp.op, &fp.info, r, 1, 0, tab, 1, 0));
+	/* Non-zero reserved field. */
+	tab[0] = (struct esf_output){ .addr = (uintptr_t)out, .size = n + 28, .reserved = 1 };
+	EXPECT_EQ(-EINVAL, esf_fp_direct(fp.op, &fp.info, r, 1, 0, tab, 1, 0));
+	/* The table must close the batch. */
+	EXPECT_EQ(-EINVAL, esf_fp_direct(fp.op, &fp.info, r, 1, MSG_MORE, tab, 1, 1));
+	/* A table, or an output, the caller cannot write. */
+	ro = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	*(struct esf_output *)ro = (struct esf_output){ .addr = (uintptr_t)out, .size = n + 28 };
+	/* Three read-only pages, then a guard page. */
+	ASSERT_EQ(0, mprotect(ro, 3 * 4096, PROT_READ));
+	ASSERT_EQ(0, mprotect(ro + 3 * 4096, 4096, PROT_NONE));
+	EXPECT_EQ(-EFAULT, esf_fp_direct(fp.op, &fp.info, r, 1, 0,
+					 (struct esf_output *)ro, 1, 0));
+	tab[0] = (struct esf_output){ .addr = (uintptr_t)ro, .size = n + 28 };
+	EXPECT_EQ(-EFAULT, esf_fp_direct(fp.op, &fp.info, r, 1, 0, tab, 1, 0));
+	tab[0] = (struct esf_output){ .addr = (uintptr_t)ro + 3 * 4096 - 8, .size = n + 28 };
+	EXPECT_EQ(-EFAULT, esf_fp_direct(fp.op, &fp.info, r, 1, 0, tab, 1, 0));
+	/* Writable, but running into the guard page. */
+	ASSERT_EQ(0, mprotect(ro, 3 * 4096, PROT_READ | PROT_WRITE));
+	tab[0] = (struct esf_output){ .addr = (uintptr_t)ro + 2 * 4096, .size = n + 28 };
+	EXPECT_EQ(-EFAULT, esf_fp_direct(fp.op, &fp.info, r, 1, 0, tab, 1, 0));
+	munmap(ro, 4 * 4096);
+	/* None of it ran: the first sequence number is still unused. */
+	ASSERT_EQ(0, esf_fp_direct(fp.op, &fp.info, r, 2, 0, tab, 2, 1));
+	EXPECT_EQ(0, r[0].status);
+	EXPECT_EQ(1, r[0].seq);
+	EXPECT_EQ(2, r[1].seq);
+	EXPECT_EQ(0, esf_fp_one(fp.op, &fp.info, ESF_OP_SEAL, NULL, 0, pt, 1, out, NULL, &seq));
+	EXPECT_EQ(3, seq);
+	free(pt);
+	free(out);
 	esf_fp_close(&fp);
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <linux/esf.h>
 #include <linux/if_alg.h>
@@ -125,8 +126,9 @@ static inline uint32_t esf_fp_slot(const struct esf_session_info *i, uint8_t op,
 	}
 }
 
-/* Send @n records in one sendmsg with @flags; 0 or -errno. */
-static inline int esf_fp_send(int fd, const struct esf_fp_rec *r, size_t n, int flags)
+/* Send @n records in one sendmsg with @flags and control data; 0 or -errno. */
+static inline int esf_fp_sendmsg(int fd, const struct esf_fp_rec *r, size_t n, int flags,
+				 void *ctl, size_t ctl_len)
 {
 	size_t len = 0, off = 0, k;
 	unsigned char *buf;
@@ -156,12 +158,65 @@ static inline int esf_fp_send(int fd, const struct esf_fp_rec *r, size_t n, int 
 			memcpy(buf + off, r[k].data, r[k].data_len);
 		off += r[k].data_len;
 	}
-	sent = send(fd, buf, len, flags);
+	{
+		struct iovec iov = { buf, len };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl, .msg_controllen = ctl_len,
+		};
+
+		sent = sendmsg(fd, &msg, flags);
+	}
 	if (sent < 0)
 		err = -errno;
 	else if ((size_t)sent != len)
 		err = -EIO;
 	free(buf);
+	return err;
+}
+
+static inline int esf_fp_send(int fd, const struct esf_fp_rec *r, size_t n, int flags)
+{
+	return esf_fp_sendmsg(fd, r, n, flags, NULL, 0);
+}
+
+/*
+ * Deliver in place (ESF_CMSG_OUTPUT): send @n records with @flags and a
+ * table of @count entries at @tab, which the caller filled in (addr, size)
+ * or, when @fill, is filled here from each r[k].out and its slot size.
+ * Then the results are copied from the table into @r. 0 or -errno.
+ */
+static inline int esf_fp_direct(int fd, const struct esf_session_info *info,
+				struct esf_fp_rec *r, size_t n, int flags,
+				struct esf_output *tab, uint32_t count, int fill)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct esf_output_table))];
+		struct cmsghdr align;
+	} ctl;
+	struct esf_output_table t = { .outputs = (uintptr_t)tab, .count = count };
+	struct msghdr msg = { .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	size_t k;
+	int err;
+
+	for (k = 0; fill && k < n; k++)
+		tab[k] = (struct esf_output){
+			.addr = (uintptr_t)r[k].out,
+			.size = esf_fp_slot(info, r[k].op, r[k].data_len),
+		};
+	memset(&ctl, 0, sizeof(ctl));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_ALG;
+	c->cmsg_type = ESF_CMSG_OUTPUT;
+	c->cmsg_len = CMSG_LEN(sizeof(t));
+	memcpy(CMSG_DATA(c), &t, sizeof(t));
+	err = esf_fp_sendmsg(fd, r, n, flags, ctl.buf, sizeof(ctl.buf));
+	for (k = 0; !err && k < n; k++) {
+		r[k].status = tab[k].res.status;
+		r[k].out_len = tab[k].res.out_len;
+		r[k].seq = tab[k].res.seq;
+	}
 	return err;
 }
 

@@ -185,9 +185,14 @@ struct esf_op {
  * @ops: records; their results are filled in
  * @n: number of records (at most ESF_MAX_BATCH)
  *
- * One sendmsg and one recvmsg carry the whole batch, so small records do
- * not pay two system calls each, and asynchronous providers see the whole
- * batch at once. Each record succeeds or fails on its own (@ops[i].status).
+ * One sendmsg carries the whole batch, so small records do not pay system
+ * calls each, and asynchronous providers see the whole batch at once. The
+ * kernel delivers each result into its @out before the call returns
+ * (ESF_CMSG_OUTPUT), reading and writing the text of large AEAD records in
+ * place, without copies. Outputs that overlap inputs of the batch, or an
+ * esf.ko without that interface, make the results come back through one
+ * recvmsg instead; the outcome is the same either way. Each record
+ * succeeds or fails on its own (@ops[i].status).
  * A status of -EINTR (a signal arrived) or -EAGAIN (the socket's send
  * timeout passed) while the kernel waited for room on a saturated off-CPU
  * provider means the record did not run: send it again.

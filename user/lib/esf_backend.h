@@ -31,6 +31,8 @@ struct esf_session {
 	/* Kernel backend: reusable framing buffers for esf_batch(). */
 	void *hdrs;
 	size_t hdrs_size;
+	/* The module refused ESF_CMSG_OUTPUT (older esf.ko): use recvmsg(). */
+	int no_direct;
 };
 
 /*

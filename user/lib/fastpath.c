@@ -3,15 +3,20 @@
  * libesf fast path: session handles on the kernel's "esf" AF_ALG type.
  *
  * A batch goes out as one sendmsg() (more only when it needs more than
- * IOV_MAX iovecs) and comes back through recvmsg() straight into the
- * caller's buffers: each result's slot size is fixed by the record, so the
- * receive iovecs can be laid out before the kernel answers.
+ * IOV_MAX iovecs) whose ESF_CMSG_OUTPUT table names each record's output
+ * buffer: the kernel delivers the results there before sendmsg() returns,
+ * and large records are not copied at all. When outputs overlap inputs
+ * (which the kernel leaves undefined) or the module predates delivery in
+ * place, results come back through recvmsg() instead, scattered straight
+ * into the caller's buffers: each result's slot size is fixed by the
+ * record, so the receive iovecs can be laid out before the kernel answers.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -22,6 +27,74 @@
 #ifndef SOL_ALG
 #define SOL_ALG 279
 #endif
+
+/* A buffer of the batch, for the overlap check. */
+struct span {
+	uintptr_t start, end;
+	int out;
+};
+
+/* The kernel never takes a record below this many bytes from user pages. */
+#define ZEROCOPY_FLOOR 256
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Whether the smallest range holding all inputs meets the one holding all outputs. */
+static int hulls_meet(const struct span *sp, size_t k)
+{
+	uintptr_t lo[2] = { UINTPTR_MAX, UINTPTR_MAX }, hi[2] = { 0, 0 };
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		if (sp[i].start < lo[sp[i].out])
+			lo[sp[i].out] = sp[i].start;
+		if (sp[i].end > hi[sp[i].out])
+			hi[sp[i].out] = sp[i].end;
+	}
+	return lo[0] < hi[1] && lo[1] < hi[0];
+}
+
+/*
+ * Whether an output buffer overlaps an input buffer of the batch, among
+ * the records the kernel may run without copying (the others' inputs are
+ * copied before anything runs, and their outputs written after). Sorted
+ * by start, two spans overlap when one starts before an earlier one of the
+ * other kind ends.
+ */
+static int outputs_overlap(struct span *sp, const struct esf_op *ops, size_t n,
+			   const size_t *slots)
+{
+	uintptr_t end[2] = { 0, 0 };
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (ops[i].status != 1 || ops[i].in_len < ZEROCOPY_FLOOR)
+			continue;
+		sp[k++] = (struct span){ (uintptr_t)ops[i].in,
+					 (uintptr_t)ops[i].in + ops[i].in_len, 0 };
+		if (slots[i])
+			sp[k++] = (struct span){ (uintptr_t)ops[i].out,
+						 (uintptr_t)ops[i].out + slots[i], 1 };
+	}
+	if (k < 2)
+		return 0;
+	/* Usually inputs and outputs live apart: then no sort is needed. */
+	if (!hulls_meet(sp, k))
+		return 0;
+	qsort(sp, k, sizeof(*sp), span_cmp);
+	for (i = 0; i < k; i++) {
+		if (sp[i].start < end[!sp[i].out])
+			return 1;
+		if (sp[i].end > end[sp[i].out])
+			end[sp[i].out] = sp[i].end;
+	}
+	return 0;
+}
 
 /* Output slot of a record (see the table in <linux/esf.h>). */
 static size_t slot_size(const struct esf_session_info *info, const struct esf_op *op)
@@ -47,12 +120,14 @@ static size_t slot_size(const struct esf_session_info *info, const struct esf_op
 /*
  * Framing for @n records, kept between calls so a batch allocates nothing:
  * up to 4 send and 2 receive iovecs per record, then the record and
- * result headers.
+ * result headers, the output table, and two spans and a slot size per
+ * record for the overlap check.
  */
 static int reserve_hdrs(struct esf_session *s, size_t n)
 {
 	size_t need = n * (6 * sizeof(struct iovec) + sizeof(struct esf_rec) +
-			   sizeof(struct esf_res));
+			   sizeof(struct esf_res) + sizeof(struct esf_output) +
+			   2 * sizeof(struct span) + sizeof(size_t));
 	void *p;
 
 	if (need <= s->hdrs_size)
@@ -65,13 +140,34 @@ static int reserve_hdrs(struct esf_session *s, size_t n)
 	return 0;
 }
 
-/* Send @n iovecs, IOV_MAX at a time, MSG_MORE on all but the last piece. */
-static int send_iov(int fd, struct iovec *iov, size_t n)
+/*
+ * Send @n iovecs, IOV_MAX at a time, MSG_MORE on all but the last piece,
+ * which carries @table when there is one.
+ */
+static int send_iov(int fd, struct iovec *iov, size_t n, const struct esf_output_table *table)
 {
+	union {
+		char buf[CMSG_SPACE(sizeof(*table))];
+		struct cmsghdr align;
+	} ctl;
+
 	while (n) {
 		size_t chunk = n > IOV_MAX ? IOV_MAX : n;
 		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = chunk };
 		ssize_t r;
+
+		if (table && chunk == n) {
+			struct cmsghdr *c;
+
+			memset(&ctl, 0, sizeof(ctl));
+			msg.msg_control = ctl.buf;
+			msg.msg_controllen = sizeof(ctl.buf);
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_ALG;
+			c->cmsg_type = ESF_CMSG_OUTPUT;
+			c->cmsg_len = CMSG_LEN(sizeof(*table));
+			memcpy(CMSG_DATA(c), table, sizeof(*table));
+		}
 
 		r = sendmsg(fd, &msg, chunk < n ? MSG_MORE : 0);
 		if (r < 0) {
@@ -116,13 +212,28 @@ static int recv_iov(int fd, struct iovec *iov, size_t n)
 	return 0;
 }
 
+/* Deliver in place: one sendmsg(), results in @outs and the callers' buffers. */
+static int send_direct(struct esf_session *s, struct iovec *siov, size_t ns,
+		       struct esf_output *outs, size_t sent)
+{
+	struct esf_output_table table = {
+		.outputs = (uintptr_t)outs,
+		.count = (uint32_t)sent,
+	};
+
+	return send_iov(s->fd, siov, ns, &table);
+}
+
 static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 {
 	struct esf_rec *recs;
 	struct esf_res *res;
+	struct esf_output *outs;
 	struct iovec *siov, *riov;
+	struct span *spans;
+	size_t *slots;
 	size_t i, ns = 0, nr = 0, sent = 0;
-	int err;
+	int err = 0, direct;
 
 	if (n > ESF_MAX_BATCH)
 		return -EMSGSIZE;
@@ -133,11 +244,15 @@ static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 	riov = siov + 4 * n;
 	recs = (struct esf_rec *)(riov + 2 * n);
 	res = (struct esf_res *)(recs + n);
+	outs = (struct esf_output *)(res + n);
+	spans = (struct span *)(outs + n);
+	slots = (size_t *)(spans + 2 * n);
 
 	for (i = 0; i < n; i++) {
 		struct esf_op *op = &ops[i];
 		size_t slot = slot_size(&s->info, op);
 
+		slots[i] = slot;
 		op->out_len = 0;
 		op->seq = 0;
 		/* A record whose result cannot land in place is not sent. */
@@ -165,13 +280,31 @@ static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 		riov[nr++] = (struct iovec){ &res[sent], sizeof(res[sent]) };
 		if (slot)
 			riov[nr++] = (struct iovec){ op->out, slot };
+		outs[sent] = (struct esf_output){ .addr = (uintptr_t)op->out,
+						  .size = (uint32_t)slot };
 		sent++;
 	}
 
-	if (sent) {
-		err = send_iov(s->fd, siov, ns);
+	direct = sent && !s->no_direct && !outputs_overlap(spans, ops, n, slots);
+	if (direct) {
+		err = send_direct(s, siov, ns, outs, sent);
+		for (i = 0; !err && i < sent; i++)
+			res[i] = outs[i].res;
+		/*
+		 * -EINVAL: a framing error (nothing ran) or an esf.ko that
+		 * predates ESF_CMSG_OUTPUT. The plain path tells which.
+		 */
+		if (err == -EINVAL) {
+			direct = 0;
+			s->no_direct = 1;
+		}
+	}
+	if (sent && !direct) {
+		err = send_iov(s->fd, siov, ns, NULL);
 		if (!err)
 			err = recv_iov(s->fd, riov, nr);
+		if (err == -EINVAL)
+			s->no_direct = 0;
 	}
 	if (err) {
 		for (i = 0; i < n; i++)
