@@ -7,7 +7,11 @@
  *   esf-batch  --batch records per esf_batch() round trip
  *   afalg      the stock AF_ALG "aead" socket through libkcapi, sendmsg and
  *              read per operation (what algif_aead offers)
- *   openssl    OpenSSL EVP in user space
+ *   openssl    OpenSSL EVP in user space, one context kept with its key
+ *              schedule, a new IV per operation (the best case)
+ *   openssl-init  OpenSSL EVP set up per operation: a new context keyed
+ *              for each message, as a one-shot seal(key, iv, aad, text)
+ *              function does
  *   kernel     crypto_aead_encrypt() in a loop in the kernel on the session's
  *              own transform (ESF_CMD_SESSION_BENCH, CAP_NET_ADMIN): the
  *              crypto API's limit, SEAL only
@@ -38,8 +42,9 @@
 #define GCM_IV 12
 #define GCM_TAG 16
 
-enum path { P_ESF, P_BATCH, P_AFALG, P_OPENSSL, P_KERNEL, P_NUM };
-static const char *const path_names[P_NUM] = { "esf", "esf-batch", "afalg", "openssl", "kernel" };
+enum path { P_ESF, P_BATCH, P_AFALG, P_OPENSSL, P_OPENSSL_INIT, P_KERNEL, P_NUM };
+static const char *const path_names[P_NUM] = { "esf", "esf-batch", "afalg", "openssl",
+					       "openssl-init", "kernel" };
 
 struct opts {
 	uint32_t session;
@@ -218,13 +223,14 @@ static int afalg_setup(struct afalg *a, struct work *w, const uint8_t *key, size
 
 struct evp {
 	EVP_CIPHER_CTX *c;
+	const EVP_CIPHER *cipher;
+	uint8_t key[32];
 	uint8_t iv[GCM_IV], tag[GCM_TAG];
 	uint8_t *ct;
 };
 
-static int evp_step(void *ctx, struct work *w, bool seal)
+static int evp_run(struct evp *e, struct work *w, bool seal)
 {
-	struct evp *e = ctx;
 	int len, ok;
 
 	ok = EVP_CipherInit_ex(e->c, NULL, NULL, NULL, e->iv, seal) &&
@@ -241,17 +247,39 @@ static int evp_step(void *ctx, struct work *w, bool seal)
 	return ok ? 0 : -EBADMSG;
 }
 
+static int evp_step(void *ctx, struct work *w, bool seal)
+{
+	return evp_run(ctx, w, seal);
+}
+
+/* Everything per message: context, cipher and key schedule, then free. */
+static int evp_init_step(void *ctx, struct work *w, bool seal)
+{
+	struct evp *e = ctx;
+	EVP_CIPHER_CTX *keep = e->c;
+	int err = -ENOMEM;
+
+	e->c = EVP_CIPHER_CTX_new();
+	if (e->c && EVP_CipherInit_ex(e->c, e->cipher, NULL, e->key, NULL, seal))
+		err = evp_run(e, w, seal);
+	else if (e->c)
+		err = -EINVAL;
+	EVP_CIPHER_CTX_free(e->c);
+	e->c = keep;
+	return err;
+}
+
 static int evp_setup(struct evp *e, struct work *w, const uint8_t *key, size_t key_len)
 {
-	const EVP_CIPHER *c = key_len == 16 ? EVP_aes_128_gcm() :
-			      key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
-
+	e->cipher = key_len == 16 ? EVP_aes_128_gcm() :
+		    key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
+	memcpy(e->key, key, key_len);
 	e->c = EVP_CIPHER_CTX_new();
 	e->ct = xmalloc(w->size + 16);
 	rnd(e->iv, sizeof(e->iv));
-	if (!e->c || !EVP_CipherInit_ex(e->c, c, NULL, key, NULL, 1))
+	if (!e->c || !EVP_CipherInit_ex(e->c, e->cipher, NULL, key, NULL, 1))
 		return -EINVAL;
-	return evp_step(e, w, true);
+	return evp_run(e, w, true);
 }
 
 /* Driving one size -------------------------------------------------------- */
@@ -417,8 +445,8 @@ static int run_size(const struct opts *o, struct esf_session *s, size_t size,
 			fn = afalg_step;
 			ctx = &a;
 			err = afalg_setup(&a, &w, key, key_len);
-		} else if (p == P_OPENSSL) {
-			fn = evp_step;
+		} else if (p == P_OPENSSL || p == P_OPENSSL_INIT) {
+			fn = p == P_OPENSSL ? evp_step : evp_init_step;
 			ctx = &e;
 			err = evp_setup(&e, &w, key, key_len);
 		}
@@ -426,7 +454,7 @@ static int run_size(const struct opts *o, struct esf_session *s, size_t size,
 			struct result r = {
 				.path = path_names[p], .size = size,
 				.op = k ? "open" : "seal",
-				.driver = p == P_OPENSSL ? "openssl" :
+				.driver = p == P_OPENSSL || p == P_OPENSSL_INIT ? "openssl" :
 					  p == P_AFALG ? "gcm(aes) via AF_ALG" : info->driver,
 			};
 
@@ -462,9 +490,11 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -s, --session ID     the esf session (required)\n"
-	"  -p, --paths LIST     esf,esf-batch,afalg,openssl,kernel (default: all;\n"
-	"                       kernel needs CAP_NET_ADMIN and is skipped without it\n"
-	"                       unless asked for)\n"
+	"  -p, --paths LIST     esf,esf-batch,afalg,openssl,openssl-init,kernel\n"
+	"                       (default: all; kernel needs CAP_NET_ADMIN and is\n"
+	"                       skipped without it unless asked for; openssl keeps\n"
+	"                       one keyed context, openssl-init keys a new one per\n"
+	"                       message)\n"
 	"  -o, --ops LIST       seal,open (default: both)\n"
 	"  -z, --sizes LIST     payload bytes (default: 64,1024,16384; at most %d sizes)\n"
 	"  -a, --aad N          AAD bytes per record (default 16)\n"
