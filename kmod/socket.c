@@ -156,6 +156,7 @@ struct esf_sock {
 	unsigned int nin, in_cap, nout, out_cap;
 
 	/* Completions and results. */
+	wait_queue_head_t done_wq;	/* sendmsg() waiting to deliver in place */
 	atomic_t pending;
 	bool done;
 	unsigned int res_rec;		/* result being read */
@@ -664,6 +665,12 @@ static void batch_finished(struct esf_sock *es)
 	/* Publishes every record's result to batch_done(). */
 	smp_store_release(&es->done, true);
 	sk->sk_data_ready(sk);
+	/*
+	 * sk_data_ready() wakes interruptible sleepers only; delivery in
+	 * place waits uninterruptibly. Before sock_put(): es may go with it.
+	 */
+	if (wq_has_sleeper(&es->done_wq))
+		wake_up(&es->done_wq);
 	sock_put(sk);
 }
 
@@ -1071,7 +1078,7 @@ static int esf_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		 * API's own synchronous waits do.
 		 */
 		if (!err && es->direct) {
-			wait_event(*sk_sleep(sk), batch_done(es));
+			wait_event(es->done_wq, batch_done(es));
 			err = deliver(es);
 			reset_batch(es);
 		}
@@ -1329,6 +1336,7 @@ static int esf_accept(void *private, struct sock *sk)
 	es->s = s;
 	es->sk = sk;
 	es->req_size = ALIGN(esf_req_size(s), ARCH_KMALLOC_MINALIGN);
+	init_waitqueue_head(&es->done_wq);
 	alg_sk(sk)->private = es;
 	sk->sk_destruct = esf_sock_destruct;
 	return 0;

@@ -1388,6 +1388,7 @@ FIXTURE_TEARDOWN(async)
 
 struct deep_job {
 	const struct esf_fp *seal, *open;
+	bool direct;		/* ESF_CMSG_OUTPUT instead of recvmsg() */
 	uint8_t *recs;		/* DEEP_BATCHES * DEEP_BATCH sealed records */
 	int err, bad;
 	int nbad, first;	/* for a wrong plaintext: bytes wrong, first one */
@@ -1414,6 +1415,15 @@ static void diff(struct deep_job *j, const uint8_t *got, const uint8_t *want)
 		}
 }
 
+/* A batch on @fd, delivered by recvmsg() or in place; 0 or -errno. */
+static int deep_run(const struct deep_job *j, int fd, const struct esf_fp *fp,
+		    struct esf_fp_rec *r, struct esf_output *tab)
+{
+	if (!j->direct)
+		return esf_fp_run(fd, &fp->info, r, DEEP_BATCH);
+	return esf_fp_direct(fd, &fp->info, r, DEEP_BATCH, 0, tab, DEEP_BATCH, 1);
+}
+
 /* Seal deep batches on one provider and open them on the other. */
 static void *deep_worker(void *arg)
 {
@@ -1421,6 +1431,7 @@ static void *deep_worker(void *arg)
 	struct esf_fp_rec r[DEEP_BATCH];
 	uint8_t *in = malloc((size_t)DEEP_BATCH * DEEP_LEN);
 	uint8_t *plain = malloc((size_t)DEEP_BATCH * DEEP_REC);
+	struct esf_output *tab = malloc(DEEP_BATCH * sizeof(*tab));
 	int fs = esf_fp_accept(j->seal), fo = esf_fp_accept(j->open), b, k;
 
 	for (b = 0; b < DEEP_BATCHES && !j->err; b++) {
@@ -1431,7 +1442,7 @@ static void *deep_worker(void *arg)
 			r[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = in + k * DEEP_LEN,
 						    .data_len = DEEP_LEN, .out = out + k * DEEP_REC };
 		}
-		j->err = esf_fp_run(fs, &j->seal->info, r, DEEP_BATCH);
+		j->err = deep_run(j, fs, j->seal, r, tab);
 		for (k = 0; k < DEEP_BATCH && !j->err; k++)
 			if (r[k].status || r[k].out_len != DEEP_REC)
 				j->err = r[k].status ? r[k].status : -EPROTO;
@@ -1440,7 +1451,7 @@ static void *deep_worker(void *arg)
 			r[k] = (struct esf_fp_rec){ .op = ESF_OP_OPEN, .data = out + k * DEEP_REC,
 						    .data_len = DEEP_REC, .out = plain + k * DEEP_REC };
 		if (!j->err)
-			j->err = esf_fp_run(fo, &j->open->info, r, DEEP_BATCH);
+			j->err = deep_run(j, fo, j->open, r, tab);
 		for (k = 0; k < DEEP_BATCH && !j->err; k++) {
 			if (r[k].status) {
 				j->err = r[k].status;
@@ -1458,11 +1469,12 @@ static void *deep_worker(void *arg)
 	close(fo);
 	free(in);
 	free(plain);
+	free(tab);
 	return NULL;
 }
 
 static void deep_load(struct __test_metadata *_metadata, const struct esf_fp *seal,
-		      const struct esf_fp *open)
+		      const struct esf_fp *open, bool direct)
 {
 	struct deep_job jobs[DEEP_THREADS];
 	pthread_t th[DEEP_THREADS];
@@ -1470,7 +1482,7 @@ static void deep_load(struct __test_metadata *_metadata, const struct esf_fp *se
 
 	for (i = 0; i < DEEP_THREADS; i++) {
 		jobs[i] = (struct deep_job){
-			.seal = seal, .open = open,
+			.seal = seal, .open = open, .direct = direct,
 			.recs = malloc((size_t)DEEP_BATCHES * DEEP_BATCH * DEEP_REC),
 		};
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, deep_worker, &jobs[i]));
@@ -1494,7 +1506,7 @@ TEST_F_TIMEOUT(async, hw_seals_cpu_opens_under_backlog, 300)
 	const uint64_t n = (uint64_t)DEEP_THREADS * DEEP_BATCHES * DEEP_BATCH;
 
 	ASSERT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, "0"));
-	deep_load(_metadata, &self->fhw, &self->fcpu);
+	deep_load(_metadata, &self->fhw, &self->fcpu, false);
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_SEAL));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->cpu, ESF_STATS_A_OPEN));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
@@ -1519,12 +1531,31 @@ TEST_F_TIMEOUT(async, cpu_seals_hw_opens_at_the_inflight_limit, 300)
 	const uint64_t n = (uint64_t)DEEP_THREADS * DEEP_BATCHES * DEEP_BATCH;
 
 	ASSERT_NE(0, atoi(self->inflight)) TH_LOG("esf loaded with max_inflight=0");
-	deep_load(_metadata, &self->fcpu, &self->fhw);
+	deep_load(_metadata, &self->fcpu, &self->fhw, false);
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_OPEN));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
 	/* The limit is below the engine's queue: nothing reached the backlog. */
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_REPLAY));
+	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
+}
+
+/*
+ * Delivery in place on an asynchronous provider, both ways: sendmsg()
+ * returns only once the device has completed every record, whatever order
+ * it completes them in. (authenc records are copied, never zero-copy.)
+ */
+TEST_F_TIMEOUT(async, direct_delivery_both_ways, 300)
+{
+	const uint64_t n = (uint64_t)DEEP_THREADS * DEEP_BATCHES * DEEP_BATCH;
+
+	ASSERT_NE(0, atoi(self->inflight)) TH_LOG("esf loaded with max_inflight=0");
+	deep_load(_metadata, &self->fhw, &self->fcpu, true);
+	deep_load(_metadata, &self->fcpu, &self->fhw, true);
+	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_SEAL));
+	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_OPEN));
+	EXPECT_EQ(2 * n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
+	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ZEROCOPY));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
 }
 
