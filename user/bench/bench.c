@@ -1,20 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * esf-bench: SEAL/OPEN throughput of the esf fast path, side by side with
- * what a gateway would use instead, on the same algorithm and key size:
+ * esf-bench: throughput of the esf fast path, side by side with what a
+ * gateway would use instead, on the same algorithm and key size: SEAL and
+ * OPEN on gcm(aes) sessions, SIGN and VERIFY on hmac(sha256), hmac(sha384)
+ * and hmac(sha512) (MIC) sessions.
  *
- *   esf        one record per esf_seal()/esf_open() call
+ *   esf        one record per esf_seal()/esf_open()/esf_sign()/esf_verify()
  *   esf-batch  --batch records per esf_batch() round trip
- *   afalg      the stock AF_ALG "aead" socket through libkcapi, sendmsg and
- *              read per operation (what algif_aead offers)
- *   openssl    OpenSSL EVP in user space, one context kept with its key
- *              schedule, a new IV per operation (the best case)
- *   openssl-init  OpenSSL EVP set up per operation: a new context keyed
- *              for each message, as a one-shot seal(key, iv, aad, text)
- *              function does
- *   kernel     crypto_aead_encrypt() in a loop in the kernel on the session's
- *              own transform (ESF_CMD_SESSION_BENCH, CAP_NET_ADMIN): the
- *              crypto API's limit, SEAL only
+ *   afalg      the stock AF_ALG sockets through libkcapi, sendmsg and read
+ *              per operation: "aead" for gcm(aes) (what algif_aead offers),
+ *              "hash" for hmac (algif_hash; VERIFY computes and compares)
+ *   openssl    OpenSSL in user space, one context kept with its key
+ *              schedule (the best case): EVP_CIPHER with a new IV per
+ *              operation, or EVP_MAC "HMAC" re-initialised per message
+ *   openssl-init  OpenSSL set up per operation: a new context keyed
+ *              for each message, as a one-shot seal(key, iv, aad, text) or
+ *              hmac(key, text) function does
+ *   kernel     crypto_aead_encrypt() or crypto_ahash_digest() in a loop in
+ *              the kernel on the session's own transform
+ *              (ESF_CMD_SESSION_BENCH, CAP_NET_ADMIN): the crypto API's
+ *              limit, SEAL or SIGN only, one thread, fixed sizes only
+ *
+ * Sizes are payload bytes, or "imix", the classic simple IMIX: per cycle of
+ * 12 records, 7 of 64 B, 4 of 576 B and 1 of 1500 B (mean 340.33 B, which
+ * MB/s counts). Single-record paths take the 12 sizes in turn, call after
+ * call; the records of an esf-batch batch take them in turn too.
+ *
+ * --threads N runs N threads on the same path, operation and size at once,
+ * each with its own handles (esf session handle and so its own operation
+ * socket, libkcapi handle, OpenSSL context) and buffers. Ops/s is their
+ * total over the measurement's wall time; CPU time is the process's.
  *
  * The esf paths use an existing kernel session (created by esfctl or
  * esfd); the others get a random key of the session's key length. Each
@@ -23,6 +38,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,48 +49,140 @@
 
 #include <jansson.h>
 #include <kcapi.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "esf.h"
 #include "esf_nl.h"
 
 #define MAX_SIZES 16
+#define MAX_THREADS 64
 #define GCM_IV 12
 #define GCM_TAG 16
+#define MAX_VAR 3		/* distinct sizes in a mix */
+#define IMIX_LEN 12		/* records per IMIX cycle */
 
 enum path { P_ESF, P_BATCH, P_AFALG, P_OPENSSL, P_OPENSSL_INIT, P_KERNEL, P_NUM };
 static const char *const path_names[P_NUM] = { "esf", "esf-batch", "afalg", "openssl",
 					       "openssl-init", "kernel" };
 
+enum op { O_SEAL, O_OPEN, O_SIGN, O_VERIFY, O_NUM };
+static const char *const op_names[O_NUM] = { "seal", "open", "sign", "verify" };
+static const uint8_t op_codes[O_NUM] = { ESF_OP_SEAL, ESF_OP_OPEN, ESF_OP_SIGN,
+					 ESF_OP_VERIFY };
+
+/* The MIC algorithms: the crypto API's name and OpenSSL's digest. */
+static const struct mic_alg {
+	uint8_t alg;
+	const char *name, *digest;
+} mic_algs[] = {
+	{ ESF_ALG_HMAC_SHA256, "hmac(sha256)", "SHA256" },
+	{ ESF_ALG_HMAC_SHA384, "hmac(sha384)", "SHA384" },
+	{ ESF_ALG_HMAC_SHA512, "hmac(sha512)", "SHA512" },
+};
+
+/* One payload size, or a mix of sizes that records take in turn. */
+struct mix {
+	char name[16];		/* as reported: "64", "imix" */
+	unsigned int nvar, len;
+	size_t size[MAX_VAR];
+	uint8_t pat[IMIX_LEN];	/* per record of a cycle, an index into @size */
+	double mean;		/* payload bytes per record */
+};
+
 struct opts {
 	uint32_t session;
 	bool paths[P_NUM];
-	bool seal, open;
-	size_t sizes[MAX_SIZES];
+	bool ops[O_NUM];
+	struct mix sizes[MAX_SIZES];
 	unsigned int nsizes;
 	size_t aad_len;
-	unsigned int batch;
+	unsigned int batch, threads;
 	double seconds;
 	const char *csv, *json;
-	bool paths_given;
+	bool paths_given, ops_given;
+	const struct mic_alg *mic;	/* NULL for gcm(aes) */
 	struct esf_nl *nl;	/* for the kernel path */
 };
 
 struct result {
 	const char *path;
 	const char *op;
-	size_t size;
+	const struct mix *mix;
 	unsigned int batch;	/* records per call */
+	unsigned int threads;
 	double ops, seconds, cpu;
 	const char *driver;
 };
 
-/* One measurement's buffers: @n records of @size bytes, sealed in @rec. */
+/*
+ * One thread's buffers: @n records per call, taking the mix's sizes in
+ * turn from @cur. @in holds the largest payload (smaller ones are its
+ * start); @rec[v] the session's own SEAL output or tag for size v, which
+ * the esf OPEN and VERIFY runs take again and again.
+ */
 struct work {
-	size_t size, aad_len, rec_len;
+	const struct mix *mix;
+	unsigned int cur;
+	size_t aad_len, rec_max;
 	unsigned int n;
-	uint8_t *aad, *in, *rec, *out;
+	uint8_t *aad, *in, *out;
+	uint8_t *rec[MAX_VAR];
+	size_t rec_len[MAX_VAR];
 	struct esf_op *ops;
+};
+
+/* libkcapi: an "aead" or a "hash" handle. */
+struct afalg {
+	struct kcapi_handle *h;
+	uint8_t iv[GCM_IV];
+	uint8_t *buf[MAX_VAR];	/* AAD || text (|| tag): libkcapi's layout */
+	size_t buf_len[MAX_VAR];
+	uint8_t tag[MAX_VAR][ESF_TAG_MAX];	/* hmac: what VERIFY expects */
+	size_t tag_len;
+};
+
+/* OpenSSL: EVP_CIPHER for gcm(aes), EVP_MAC for hmac. */
+struct evp {
+	EVP_CIPHER_CTX *c;
+	const EVP_CIPHER *cipher;
+	EVP_MAC *mac;
+	EVP_MAC_CTX *m;
+	OSSL_PARAM params[2];
+	uint8_t key[ESF_KEY_MAX];
+	size_t key_len, tag_len;
+	uint8_t iv[GCM_IV];
+	uint8_t tag[MAX_VAR][ESF_TAG_MAX];
+	uint8_t *ct[MAX_VAR];
+};
+
+struct worker;
+/* The step a path takes: one call, the job's records. 0 or -errno. */
+typedef int (*step_fn)(struct worker *k, int op);
+
+/* One measurement: what all its threads share. */
+struct job {
+	const struct opts *o;
+	const struct mix *mix;
+	const uint8_t *key;
+	size_t key_len, overhead, tag_len;
+	int path, op;
+	unsigned int per;	/* records per call */
+	step_fn fn;
+	pthread_barrier_t start, stop;
+};
+
+struct worker {
+	struct job *j;
+	pthread_t tid;
+	struct esf_session *s;
+	struct work w;
+	struct afalg a;
+	struct evp e;
+	uint64_t calls;
+	double end;
+	int err;
 };
 
 static double now(clockid_t clk)
@@ -110,158 +218,262 @@ static void rnd(void *p, size_t n)
 	}
 }
 
-/* The step a path takes: one call, @per records. Returns 0 or -errno. */
-typedef int (*step_fn)(void *ctx, struct work *w, bool seal);
-
-static int measure(step_fn fn, void *ctx, struct work *w, bool seal, unsigned int per,
-		   double seconds, struct result *r)
+static void mix_fixed(struct mix *m, size_t size)
 {
-	double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID), t;
-	uint64_t calls = 0;
-	int err;
+	*m = (struct mix){ .nvar = 1, .len = 1, .size = { size }, .mean = (double)size };
+	snprintf(m->name, sizeof(m->name), "%zu", size);
+}
 
-	/* Whole calls only; check the clock every call (cheap next to a
-	 * system call, and the same for every path).
-	 */
-	do {
-		err = fn(ctx, w, seal);
-		if (err)
-			return err;
-		calls++;
-		t = now(CLOCK_MONOTONIC);
-	} while (t - t0 < seconds);
-	r->ops = (double)(calls * per);
-	r->seconds = t - t0;
-	r->cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
-	r->batch = per;
-	return 0;
+/* 7 x 64, 4 x 576, 1 x 1500, the small ones spread out. */
+static void mix_imix(struct mix *m)
+{
+	static const uint8_t pat[IMIX_LEN] = { 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 2 };
+	unsigned int i;
+
+	*m = (struct mix){ .name = "imix", .nvar = 3, .len = IMIX_LEN,
+			   .size = { 64, 576, 1500 } };
+	memcpy(m->pat, pat, sizeof(pat));
+	for (i = 0; i < IMIX_LEN; i++)
+		m->mean += (double)m->size[pat[i]];
+	m->mean /= IMIX_LEN;
+}
+
+static size_t mix_max(const struct mix *m)
+{
+	return m->size[m->nvar - 1];
+}
+
+/* The size index of the next record. */
+static unsigned int next_var(struct work *w)
+{
+	unsigned int v = w->mix->pat[w->cur];
+
+	w->cur = (w->cur + 1) % w->mix->len;
+	return v;
+}
+
+static bool is_mic(const struct job *j)
+{
+	return j->o->mic != NULL;
 }
 
 /* esf, one record per call --------------------------------------------- */
 
-static int esf_step(void *ctx, struct work *w, bool seal)
+static int esf_one(struct esf_session *s, struct work *w, unsigned int v, int op,
+		   uint8_t *out, size_t *out_len)
 {
-	struct esf_session *s = ctx;
+	size_t size = w->mix->size[v];
 	ssize_t n;
 
-	if (seal)
-		n = esf_seal(s, w->aad, w->aad_len, w->in, w->size, w->out, w->rec_len, NULL);
-	else
-		n = esf_open(s, w->aad, w->aad_len, w->rec, w->rec_len, w->out, w->rec_len, NULL);
+	switch (op) {
+	case O_SEAL:
+		n = esf_seal(s, w->aad, w->aad_len, w->in, size, out, w->rec_max, NULL);
+		break;
+	case O_OPEN:
+		n = esf_open(s, w->aad, w->aad_len, w->rec[v], w->rec_len[v], out, w->rec_max,
+			     NULL);
+		break;
+	case O_SIGN:
+		n = esf_sign(s, w->in, size, out, w->rec_max);
+		break;
+	default:
+		n = esf_verify(s, w->in, size, w->rec[v], w->rec_len[v]);
+	}
+	if (n >= 0 && out_len)
+		*out_len = (size_t)n;
 	return n < 0 ? (int)n : 0;
+}
+
+static int esf_step(struct worker *k, int op)
+{
+	return esf_one(k->s, &k->w, next_var(&k->w), op, k->w.out, NULL);
+}
+
+/* A genuine record (or tag) of each size for OPEN (or VERIFY) to take again
+ * and again: the session's replay window must be off for OPEN.
+ */
+static int esf_refs(struct esf_session *s, struct work *w, int op)
+{
+	unsigned int v;
+	int err = 0;
+
+	for (v = 0; v < w->mix->nvar && !err; v++)
+		err = esf_one(s, w, v, op == O_OPEN ? O_SEAL : O_SIGN, w->rec[v],
+			      &w->rec_len[v]);
+	return err;
 }
 
 /* esf, a batch per call -------------------------------------------------- */
 
-static int batch_step(void *ctx, struct work *w, bool seal)
+static void batch_fill(struct work *w, struct esf_op *op, unsigned int i, int o)
+{
+	unsigned int v = next_var(w);
+
+	*op = (struct esf_op){
+		.op = op_codes[o], .in = w->in, .in_len = w->mix->size[v],
+		.out = w->out + (size_t)i * w->rec_max, .out_size = w->rec_max,
+	};
+	if (o == O_SEAL || o == O_OPEN) {
+		op->aad = w->aad;
+		op->aad_len = w->aad_len;
+	}
+	if (o == O_OPEN) {
+		op->in = w->rec[v];
+		op->in_len = w->rec_len[v];
+	} else if (o == O_VERIFY) {
+		/* VERIFY takes data || tag. */
+		op->in2 = w->rec[v];
+		op->in2_len = w->rec_len[v];
+	}
+}
+
+static int batch_run(struct esf_session *s, struct work *w, int o)
 {
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < w->n; i++) {
-		struct esf_op *op = &w->ops[i];
-
-		*op = (struct esf_op){
-			.op = seal ? ESF_OP_SEAL : ESF_OP_OPEN,
-			.aad = w->aad, .aad_len = w->aad_len,
-			.in = seal ? w->in : w->rec, .in_len = seal ? w->size : w->rec_len,
-			.out = w->out + (size_t)i * w->rec_len, .out_size = w->rec_len,
-		};
-	}
-	err = esf_batch(ctx, w->ops, w->n);
+	for (i = 0; i < w->n; i++)
+		batch_fill(w, &w->ops[i], i, o);
+	err = esf_batch(s, w->ops, w->n);
 	for (i = 0; !err && i < w->n; i++)
 		err = w->ops[i].status;
 	return err;
 }
 
+static int batch_step(struct worker *k, int op)
+{
+	return batch_run(k->s, &k->w, op);
+}
+
 /* Raw AF_ALG through libkcapi -------------------------------------------- */
 
-struct afalg {
-	struct kcapi_handle *h;
-	uint8_t iv[GCM_IV];
-	uint8_t *buf;		/* AAD || text (|| tag): libkcapi's layout */
-	size_t buf_len;
-};
-
-static int afalg_step(void *ctx, struct work *w, bool seal)
+static int afalg_aead(struct afalg *a, struct work *w, unsigned int v, bool seal)
 {
-	struct afalg *a = ctx;
+	size_t text = w->aad_len + w->mix->size[v];
 	ssize_t n;
 
 	if (seal) {
-		n = kcapi_aead_encrypt(a->h, a->buf, w->aad_len + w->size, a->iv, a->buf,
-				       a->buf_len, KCAPI_ACCESS_SENDMSG);
+		n = kcapi_aead_encrypt(a->h, a->buf[v], text, a->iv, a->buf[v], a->buf_len[v],
+				       KCAPI_ACCESS_SENDMSG);
 	} else {
-		n = kcapi_aead_decrypt(a->h, a->buf, a->buf_len, a->iv, w->out,
-				       w->aad_len + w->size, KCAPI_ACCESS_SENDMSG);
+		n = kcapi_aead_decrypt(a->h, a->buf[v], a->buf_len[v], a->iv, w->out, text,
+				       KCAPI_ACCESS_SENDMSG);
 	}
 	return n < 0 ? (int)n : 0;
 }
 
-static int afalg_setup(struct afalg *a, struct work *w, const uint8_t *key, size_t key_len)
+static int afalg_aead_step(struct worker *k, int op)
 {
+	return afalg_aead(&k->a, &k->w, next_var(&k->w), op == O_SEAL);
+}
+
+static int afalg_aead_setup(struct afalg *a, struct work *w, const struct job *j)
+{
+	unsigned int v;
 	int err;
 
 	err = kcapi_aead_init(&a->h, "gcm(aes)", 0);
 	if (!err)
-		err = kcapi_aead_setkey(a->h, key, (uint32_t)key_len);
+		err = kcapi_aead_setkey(a->h, j->key, (uint32_t)j->key_len);
 	if (!err)
 		err = kcapi_aead_settaglen(a->h, GCM_TAG);
 	if (err)
 		return err;
 	kcapi_aead_setassoclen(a->h, w->aad_len);
-	a->buf_len = w->aad_len + w->size + GCM_TAG;
-	a->buf = xmalloc(a->buf_len);
-	memcpy(a->buf, w->aad, w->aad_len);
-	memcpy(a->buf + w->aad_len, w->in, w->size);
 	rnd(a->iv, sizeof(a->iv));
-	/* Something to decrypt: encrypt once in place. */
-	return afalg_step(a, w, true);
+	for (v = 0; v < w->mix->nvar && !err; v++) {
+		a->buf_len[v] = w->aad_len + w->mix->size[v] + GCM_TAG;
+		a->buf[v] = xmalloc(a->buf_len[v]);
+		memcpy(a->buf[v], w->aad, w->aad_len);
+		memcpy(a->buf[v] + w->aad_len, w->in, w->mix->size[v]);
+		/* Something to decrypt: encrypt once in place. */
+		err = afalg_aead(a, w, v, true);
+	}
+	return err;
 }
 
-/* OpenSSL EVP ------------------------------------------------------------ */
-
-struct evp {
-	EVP_CIPHER_CTX *c;
-	const EVP_CIPHER *cipher;
-	uint8_t key[32];
-	uint8_t iv[GCM_IV], tag[GCM_TAG];
-	uint8_t *ct;
-};
-
-static int evp_run(struct evp *e, struct work *w, bool seal)
+/* HMAC: SIGN keeps the tag, VERIFY computes one and compares. */
+static int afalg_md(struct afalg *a, struct work *w, unsigned int v, bool sign)
 {
+	uint8_t md[ESF_TAG_MAX];
+	ssize_t n;
+
+	n = kcapi_md_digest(a->h, w->in, w->mix->size[v], sign ? a->tag[v] : md, sizeof(md));
+	if (n < 0)
+		return (int)n;
+	if (!sign && CRYPTO_memcmp(md, a->tag[v], a->tag_len))
+		return -EBADMSG;
+	return 0;
+}
+
+static int afalg_md_step(struct worker *k, int op)
+{
+	return afalg_md(&k->a, &k->w, next_var(&k->w), op == O_SIGN);
+}
+
+static int afalg_md_setup(struct afalg *a, struct work *w, const struct job *j)
+{
+	unsigned int v;
+	int err;
+
+	err = kcapi_md_init(&a->h, j->o->mic->name, 0);
+	if (!err)
+		err = kcapi_md_setkey(a->h, j->key, (uint32_t)j->key_len);
+	a->tag_len = j->tag_len;
+	for (v = 0; v < w->mix->nvar && !err; v++)
+		err = afalg_md(a, w, v, true);
+	return err;
+}
+
+static void afalg_free(struct afalg *a, bool mic)
+{
+	unsigned int v;
+
+	if (a->h && mic)
+		kcapi_md_destroy(a->h);
+	else if (a->h)
+		kcapi_aead_destroy(a->h);
+	for (v = 0; v < MAX_VAR; v++)
+		free(a->buf[v]);
+}
+
+/* OpenSSL EVP_CIPHER ----------------------------------------------------- */
+
+static int evp_run(struct evp *e, struct work *w, unsigned int v, bool seal)
+{
+	size_t size = w->mix->size[v];
 	int len, ok;
 
 	ok = EVP_CipherInit_ex(e->c, NULL, NULL, NULL, e->iv, seal) &&
 	     EVP_CipherUpdate(e->c, NULL, &len, w->aad, (int)w->aad_len);
 	if (seal) {
-		ok = ok && EVP_CipherUpdate(e->c, e->ct, &len, w->in, (int)w->size) &&
-		     EVP_CipherFinal_ex(e->c, e->ct + len, &len) &&
-		     EVP_CIPHER_CTX_ctrl(e->c, EVP_CTRL_GCM_GET_TAG, GCM_TAG, e->tag);
+		ok = ok && EVP_CipherUpdate(e->c, e->ct[v], &len, w->in, (int)size) &&
+		     EVP_CipherFinal_ex(e->c, e->ct[v] + len, &len) &&
+		     EVP_CIPHER_CTX_ctrl(e->c, EVP_CTRL_GCM_GET_TAG, GCM_TAG, e->tag[v]);
 	} else {
-		ok = ok && EVP_CipherUpdate(e->c, w->out, &len, e->ct, (int)w->size) &&
-		     EVP_CIPHER_CTX_ctrl(e->c, EVP_CTRL_GCM_SET_TAG, GCM_TAG, e->tag) &&
+		ok = ok && EVP_CipherUpdate(e->c, w->out, &len, e->ct[v], (int)size) &&
+		     EVP_CIPHER_CTX_ctrl(e->c, EVP_CTRL_GCM_SET_TAG, GCM_TAG, e->tag[v]) &&
 		     EVP_CipherFinal_ex(e->c, w->out + len, &len);
 	}
 	return ok ? 0 : -EBADMSG;
 }
 
-static int evp_step(void *ctx, struct work *w, bool seal)
+static int evp_step(struct worker *k, int op)
 {
-	return evp_run(ctx, w, seal);
+	return evp_run(&k->e, &k->w, next_var(&k->w), op == O_SEAL);
 }
 
 /* Everything per message: context, cipher and key schedule, then free. */
-static int evp_init_step(void *ctx, struct work *w, bool seal)
+static int evp_init_step(struct worker *k, int op)
 {
-	struct evp *e = ctx;
+	struct evp *e = &k->e;
 	EVP_CIPHER_CTX *keep = e->c;
+	bool seal = op == O_SEAL;
 	int err = -ENOMEM;
 
 	e->c = EVP_CIPHER_CTX_new();
 	if (e->c && EVP_CipherInit_ex(e->c, e->cipher, NULL, e->key, NULL, seal))
-		err = evp_run(e, w, seal);
+		err = evp_run(e, &k->w, next_var(&k->w), seal);
 	else if (e->c)
 		err = -EINVAL;
 	EVP_CIPHER_CTX_free(e->c);
@@ -269,83 +481,271 @@ static int evp_init_step(void *ctx, struct work *w, bool seal)
 	return err;
 }
 
-static int evp_setup(struct evp *e, struct work *w, const uint8_t *key, size_t key_len)
+static int evp_setup(struct evp *e, struct work *w, const struct job *j)
 {
-	e->cipher = key_len == 16 ? EVP_aes_128_gcm() :
-		    key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
-	memcpy(e->key, key, key_len);
+	unsigned int v;
+	int err = 0;
+
+	e->cipher = j->key_len == 16 ? EVP_aes_128_gcm() :
+		    j->key_len == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
+	memcpy(e->key, j->key, j->key_len);
 	e->c = EVP_CIPHER_CTX_new();
-	e->ct = xmalloc(w->size + 16);
 	rnd(e->iv, sizeof(e->iv));
-	if (!e->c || !EVP_CipherInit_ex(e->c, e->cipher, NULL, key, NULL, 1))
+	if (!e->c || !EVP_CipherInit_ex(e->c, e->cipher, NULL, j->key, NULL, 1))
 		return -EINVAL;
-	return evp_run(e, w, true);
+	for (v = 0; v < w->mix->nvar && !err; v++) {
+		e->ct[v] = xmalloc(w->mix->size[v] + 16);
+		err = evp_run(e, w, v, true);
+	}
+	return err;
 }
 
-/* Driving one size -------------------------------------------------------- */
+/* OpenSSL EVP_MAC HMAC --------------------------------------------------- */
 
-static void work_init(struct work *w, size_t size, size_t aad_len, unsigned int n,
+static int mac_final(struct evp *e, EVP_MAC_CTX *m, struct work *w, unsigned int v, bool sign)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	size_t len;
+
+	if (!EVP_MAC_update(m, w->in, w->mix->size[v]) ||
+	    !EVP_MAC_final(m, sign ? e->tag[v] : md, &len, sizeof(md)))
+		return -EINVAL;
+	if (!sign && CRYPTO_memcmp(md, e->tag[v], e->tag_len))
+		return -EBADMSG;
+	return 0;
+}
+
+/* The kept context: a new message under the key it already has. */
+static int mac_run(struct evp *e, struct work *w, unsigned int v, bool sign)
+{
+	if (!EVP_MAC_init(e->m, NULL, 0, NULL))
+		return -EINVAL;
+	return mac_final(e, e->m, w, v, sign);
+}
+
+static int mac_step(struct worker *k, int op)
+{
+	return mac_run(&k->e, &k->w, next_var(&k->w), op == O_SIGN);
+}
+
+static int mac_init_step(struct worker *k, int op)
+{
+	struct evp *e = &k->e;
+	EVP_MAC_CTX *m = EVP_MAC_CTX_new(e->mac);
+	int err = -ENOMEM;
+
+	if (m && EVP_MAC_init(m, e->key, e->key_len, e->params))
+		err = mac_final(e, m, &k->w, next_var(&k->w), op == O_SIGN);
+	else if (m)
+		err = -EINVAL;
+	EVP_MAC_CTX_free(m);
+	return err;
+}
+
+static int mac_setup(struct evp *e, struct work *w, const struct job *j)
+{
+	unsigned int v;
+	int err = 0;
+
+	memcpy(e->key, j->key, j->key_len);
+	e->key_len = j->key_len;
+	e->tag_len = j->tag_len;
+	e->params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+							(char *)j->o->mic->digest, 0);
+	e->params[1] = OSSL_PARAM_construct_end();
+	e->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	e->m = e->mac ? EVP_MAC_CTX_new(e->mac) : NULL;
+	if (!e->m || !EVP_MAC_init(e->m, e->key, e->key_len, e->params))
+		return -EINVAL;
+	for (v = 0; v < w->mix->nvar && !err; v++)
+		err = mac_run(e, w, v, true);
+	return err;
+}
+
+static void evp_free(struct evp *e)
+{
+	unsigned int v;
+
+	EVP_CIPHER_CTX_free(e->c);
+	EVP_MAC_CTX_free(e->m);
+	EVP_MAC_free(e->mac);
+	for (v = 0; v < MAX_VAR; v++)
+		free(e->ct[v]);
+	OPENSSL_cleanse(e->key, sizeof(e->key));
+}
+
+/* Buffers and threads ---------------------------------------------------- */
+
+static void work_init(struct work *w, const struct mix *mix, size_t aad_len, unsigned int n,
 		      size_t overhead)
 {
-	w->size = size;
-	w->aad_len = aad_len;
-	w->rec_len = size + overhead;
-	w->n = n;
+	unsigned int v;
+
+	*w = (struct work){ .mix = mix, .aad_len = aad_len, .n = n };
+	/* Room for a sealed record or a tag of the largest size. */
+	w->rec_max = mix_max(mix) + overhead + ESF_TAG_MAX;
 	w->aad = xmalloc(aad_len);
-	w->in = xmalloc(size);
-	w->rec = xmalloc(w->rec_len);
+	w->in = xmalloc(mix_max(mix));
+	for (v = 0; v < mix->nvar; v++)
+		w->rec[v] = xmalloc(w->rec_max);
 	/* Room for libkcapi's AAD || plaintext too. */
-	w->out = xmalloc((size_t)n * w->rec_len + aad_len);
+	w->out = xmalloc((size_t)n * w->rec_max + aad_len);
 	w->ops = xmalloc(n * sizeof(*w->ops));
 	rnd(w->aad, aad_len);
-	rnd(w->in, size);
+	rnd(w->in, mix_max(mix));
 }
 
 static void work_free(struct work *w)
 {
+	unsigned int v;
+
 	free(w->aad);
 	free(w->in);
-	free(w->rec);
+	for (v = 0; v < MAX_VAR; v++)
+		free(w->rec[v]);
 	free(w->out);
 	free(w->ops);
 }
 
-/* The most records of @size a batch may hold: the kernel takes at most
- * SO_SNDBUF bytes of framing per batch (see docs/fast-path.md).
- */
-static unsigned int fit_batch(struct esf_session *s, struct work *w, unsigned int want)
+/* A thread's own handles and buffers, and what OPEN and VERIFY check. */
+static int worker_setup(struct worker *k)
 {
-	while (want > 1) {
-		int err;
+	const struct job *j = k->j;
+	struct work *w = &k->w;
+	int err = 0;
 
-		w->n = want;
-		err = batch_step(s, w, true);
-		if (err != -EMSGSIZE)
+	work_init(w, j->mix, j->o->aad_len, j->per, j->overhead);
+	switch (j->path) {
+	case P_ESF:
+	case P_BATCH:
+		err = esf_session_open(j->o->session, 0, 0, &k->s);
+		if (!err && (j->op == O_OPEN || j->op == O_VERIFY))
+			err = esf_refs(k->s, w, j->op);
+		break;
+	case P_AFALG:
+		err = is_mic(j) ? afalg_md_setup(&k->a, w, j) : afalg_aead_setup(&k->a, w, j);
+		break;
+	default:
+		err = is_mic(j) ? mac_setup(&k->e, w, j) : evp_setup(&k->e, w, j);
+	}
+	w->cur = 0;
+	return err;
+}
+
+static void worker_free(struct worker *k)
+{
+	esf_session_close(k->s);
+	afalg_free(&k->a, is_mic(k->j));
+	evp_free(&k->e);
+	work_free(&k->w);
+}
+
+/* Whole calls only; check the clock every call (cheap next to a system
+ * call, and the same for every path).
+ */
+static void *worker_main(void *arg)
+{
+	struct worker *k = arg;
+	struct job *j = k->j;
+	double t0;
+
+	k->err = worker_setup(k);
+	pthread_barrier_wait(&j->start);
+	t0 = now(CLOCK_MONOTONIC);
+	while (!k->err) {
+		k->err = j->fn(k, j->op);
+		if (k->err)
+			break;
+		k->calls++;
+		if (now(CLOCK_MONOTONIC) - t0 >= j->o->seconds)
+			break;
+	}
+	k->end = now(CLOCK_MONOTONIC);
+	pthread_barrier_wait(&j->stop);
+	worker_free(k);
+	return NULL;
+}
+
+/* --threads workers at once; set-up and tear-down are outside the clocks. */
+static int measure(struct job *j, struct result *r)
+{
+	unsigned int i, n = j->o->threads;
+	struct worker *k = xmalloc(n * sizeof(*k));
+	double t0, c0, end = 0;
+	uint64_t calls = 0;
+	int err = 0;
+
+	pthread_barrier_init(&j->start, NULL, n + 1);
+	pthread_barrier_init(&j->stop, NULL, n + 1);
+	for (i = 0; i < n; i++) {
+		k[i].j = j;
+		if (pthread_create(&k[i].tid, NULL, worker_main, &k[i])) {
+			fprintf(stderr, "esf-bench: cannot start thread %u\n", i);
+			exit(1);
+		}
+	}
+	pthread_barrier_wait(&j->start);
+	t0 = now(CLOCK_MONOTONIC);
+	c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+	pthread_barrier_wait(&j->stop);
+	r->cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	for (i = 0; i < n; i++) {
+		pthread_join(k[i].tid, NULL);
+		calls += k[i].calls;
+		end = k[i].end > end ? k[i].end : end;
+		err = err ? err : k[i].err;
+	}
+	pthread_barrier_destroy(&j->start);
+	pthread_barrier_destroy(&j->stop);
+	free(k);
+	r->ops = (double)(calls * j->per);
+	r->seconds = end - t0;
+	r->batch = j->per;
+	r->threads = n;
+	return err;
+}
+
+/* The most records a batch may hold: the kernel takes at most SO_SNDBUF
+ * bytes of framing per batch (see docs/fast-path.md).
+ */
+static unsigned int fit_batch(struct esf_session *s, const struct job *j, unsigned int want)
+{
+	struct work w;
+
+	work_init(&w, j->mix, j->o->aad_len, want, j->overhead);
+	while (want > 1) {
+		w.n = want;
+		w.cur = 0;
+		if (batch_run(s, &w, is_mic(j) ? O_SIGN : O_SEAL) != -EMSGSIZE)
 			break;
 		want /= 2;
 	}
+	work_free(&w);
 	return want;
 }
 
 static void report(const struct result *r, FILE *csv, json_t *arr)
 {
+	const struct mix *m = r->mix;
 	double ops = r->ops / r->seconds;
-	double mbs = ops * (double)r->size / 1e6;
+	double mbs = ops * m->mean / 1e6;
 	double cpu_us = r->cpu / r->ops * 1e6;
 
-	printf("%-10s %-5s %6zu %6u %12.0f %10.2f %10.3f  %s\n", r->path, r->op, r->size,
-	       r->batch, ops, mbs, cpu_us, r->driver);
+	printf("%-10s %-6s %6s %6u %12.0f %10.2f %10.3f %3u  %s\n", r->path, r->op, m->name,
+	       r->batch, ops, mbs, cpu_us, r->threads, r->driver);
 	fflush(stdout);
 	if (csv)
-		fprintf(csv, "%s,%s,%zu,%u,%.0f,%.3f,%.4f,%s\n", r->path, r->op, r->size,
-			r->batch, ops, mbs, cpu_us, r->driver);
+		fprintf(csv, "%s,%s,%s,%u,%.0f,%.3f,%.4f,%s,%u\n", r->path, r->op, m->name,
+			r->batch, ops, mbs, cpu_us, r->driver, r->threads);
 	if (arr)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:s}",
-						     "path", r->path, "op", r->op,
-						     "size", (json_int_t)r->size,
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:I,s:f,s:f,s:f,s:s,s:I}",
+						     "path", r->path, "op", r->op, "size",
+						     m->nvar == 1 ? json_integer((json_int_t)m->size[0]) :
+						     json_string(m->name),
 						     "batch", (json_int_t)r->batch,
 						     "ops_per_s", ops, "mb_per_s", mbs,
-						     "cpu_us_per_op", cpu_us, "driver", r->driver));
+						     "cpu_us_per_op", cpu_us, "driver", r->driver,
+						     "threads", (json_int_t)r->threads));
 }
 
 /* A netlink error of the kernel path: the plain errno text (esf_strerror()
@@ -362,119 +762,121 @@ static void kernel_error(struct esf_nl *nl, const char *what, int err)
 /*
  * The kernel path: a short call to size the loop, then one call long
  * enough for --seconds. The rate is the kernel's own clock over its loop;
- * the CPU time is this process's over the call.
+ * the CPU time is this process's over the call. MIC sessions take no AAD.
  */
 static int kernel_measure(const struct opts *o, size_t size, struct result *r)
 {
-	uint32_t iter = 256;
+	uint32_t iter = 256, aad = o->mic ? 0 : (uint32_t)o->aad_len;
 	uint64_t nsec;
 	double c0, want;
 	int err;
 
-	err = esf_nl_session_bench(o->nl, o->session, (uint32_t)size, (uint32_t)o->aad_len,
-				   iter, &nsec);
+	err = esf_nl_session_bench(o->nl, o->session, (uint32_t)size, aad, iter, &nsec);
 	if (err)
 		return err;
 	want = o->seconds * 1e9 / (nsec ? (double)nsec : 1.0) * iter;
 	iter = want > ESF_BENCH_ITERATIONS_MAX ? ESF_BENCH_ITERATIONS_MAX :
 	       want < 1 ? 1 : (uint32_t)want;
 	c0 = now(CLOCK_PROCESS_CPUTIME_ID);
-	err = esf_nl_session_bench(o->nl, o->session, (uint32_t)size, (uint32_t)o->aad_len,
-				   iter, &nsec);
+	err = esf_nl_session_bench(o->nl, o->session, (uint32_t)size, aad, iter, &nsec);
 	if (err)
 		return err;
 	r->ops = iter;
 	r->seconds = (double)nsec / 1e9;
 	r->cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	r->batch = iter;
+	r->threads = 1;
 	return 0;
 }
 
-static int run_size(const struct opts *o, struct esf_session *s, size_t size,
-		    const uint8_t *key, size_t key_len, FILE *csv, json_t *arr)
+/* The kernel's op: SEAL or SIGN. */
+static int kernel_op(const struct opts *o)
+{
+	return o->mic ? O_SIGN : O_SEAL;
+}
+
+/* One loop, one size: a mix is skipped, with a note. */
+static int run_kernel(const struct opts *o, const struct mix *mix, const char *driver,
+		      FILE *csv, json_t *arr)
+{
+	struct result r = { .path = "kernel", .op = op_names[kernel_op(o)], .mix = mix,
+			    .driver = driver };
+	char what[32];
+	int err;
+
+	if (!o->ops[kernel_op(o)] || !o->nl)
+		return 0;
+	if (mix->nvar > 1) {
+		fprintf(stderr, "esf-bench: note: kernel path skipped for %s: its loop runs one size\n",
+			mix->name);
+		return 0;
+	}
+	err = kernel_measure(o, mix->size[0], &r);
+	if (err) {
+		snprintf(what, sizeof(what), "%s %s B", r.op, mix->name);
+		kernel_error(o->nl, what, err);
+	} else {
+		report(&r, csv, arr);
+	}
+	return err;
+}
+
+static step_fn path_step(int path, bool mic)
+{
+	switch (path) {
+	case P_ESF:
+		return esf_step;
+	case P_BATCH:
+		return batch_step;
+	case P_AFALG:
+		return mic ? afalg_md_step : afalg_aead_step;
+	case P_OPENSSL:
+		return mic ? mac_step : evp_step;
+	default:
+		return mic ? mac_init_step : evp_init_step;
+	}
+}
+
+static int run_size(const struct opts *o, struct esf_session *s, const struct mix *mix,
+		    const uint8_t *key, FILE *csv, json_t *arr)
 {
 	const struct esf_session_info *info = esf_session_info(s);
-	struct work w;
-	ssize_t n;
+	const char *alg = o->mic ? o->mic->name : "gcm(aes)";
+	char afalg_drv[48];
 	int err = 0, p, k;
 
-	work_init(&w, size, o->aad_len, o->batch, esf_seal_overhead(s));
-	/* One genuine record for the esf OPEN runs (the session's replay
-	 * window must be off, or the second OPEN of it fails).
-	 */
-	if (o->open && (o->paths[P_ESF] || o->paths[P_BATCH])) {
-		n = esf_seal(s, w.aad, w.aad_len, w.in, size, w.rec, w.rec_len, NULL);
-		if (n < 0) {
-			err = (int)n;
-			goto out;
-		}
-		w.rec_len = (size_t)n;
-	}
+	snprintf(afalg_drv, sizeof(afalg_drv), "%s via AF_ALG", alg);
 	for (p = 0; p < P_NUM && !err; p++) {
-		struct afalg a = { 0 };
-		struct evp e = { 0 };
-		unsigned int per = 1;
-		void *ctx = s;
-		step_fn fn = esf_step;
+		struct job j = { .o = o, .mix = mix, .key = key, .key_len = info->key_len,
+				 .overhead = esf_seal_overhead(s), .tag_len = info->tag_len,
+				 .path = p, .per = 1, .fn = path_step(p, o->mic) };
 
 		if (!o->paths[p])
 			continue;
 		if (p == P_KERNEL) {
-			struct result r = { .path = "kernel", .op = "seal", .size = size,
-					    .driver = info->driver };
-
-			if (!o->seal || !o->nl)
-				continue;
-			err = kernel_measure(o, size, &r);
-			if (err) {
-				char what[32];
-
-				snprintf(what, sizeof(what), "seal %zu B", size);
-				kernel_error(o->nl, what, err);
-			} else {
-				report(&r, csv, arr);
-			}
+			err = run_kernel(o, mix, info->driver, csv, arr);
 			continue;
 		}
-		w.n = 1;
-		if (p == P_BATCH) {
-			fn = batch_step;
-			per = fit_batch(s, &w, o->batch);
-			w.n = per;
-		} else if (p == P_AFALG) {
-			fn = afalg_step;
-			ctx = &a;
-			err = afalg_setup(&a, &w, key, key_len);
-		} else if (p == P_OPENSSL || p == P_OPENSSL_INIT) {
-			fn = p == P_OPENSSL ? evp_step : evp_init_step;
-			ctx = &e;
-			err = evp_setup(&e, &w, key, key_len);
-		}
-		for (k = 0; k < 2 && !err; k++) {
+		if (p == P_BATCH)
+			j.per = fit_batch(s, &j, o->batch);
+		for (k = 0; k < O_NUM && !err; k++) {
 			struct result r = {
-				.path = path_names[p], .size = size,
-				.op = k ? "open" : "seal",
+				.path = path_names[p], .mix = mix, .op = op_names[k],
 				.driver = p == P_OPENSSL || p == P_OPENSSL_INIT ? "openssl" :
-					  p == P_AFALG ? "gcm(aes) via AF_ALG" : info->driver,
+					  p == P_AFALG ? afalg_drv : info->driver,
 			};
 
-			if ((k == 0 && !o->seal) || (k == 1 && !o->open))
+			if (!o->ops[k])
 				continue;
-			err = measure(fn, ctx, &w, k == 0, per, o->seconds, &r);
+			j.op = k;
+			err = measure(&j, &r);
 			if (err)
-				fprintf(stderr, "esf-bench: %s %s %zu B: %s\n", r.path, r.op,
-					size, esf_strerror(err));
+				fprintf(stderr, "esf-bench: %s %s %s B: %s\n", r.path, r.op,
+					mix->name, esf_strerror(err));
 			else
 				report(&r, csv, arr);
 		}
-		if (a.h)
-			kcapi_aead_destroy(a.h);
-		free(a.buf);
-		EVP_CIPHER_CTX_free(e.c);
-		free(e.ct);
 	}
-out:
-	work_free(&w);
 	return err;
 }
 
@@ -483,10 +885,11 @@ out:
 static const char usage[] =
 	"usage: esf-bench -s ID [options]\n"
 	"\n"
-	"SEAL/OPEN throughput of esf session ID (gcm(aes)) against raw AF_ALG,\n"
-	"OpenSSL and the in-kernel crypto API loop, on the same algorithm and key\n"
-	"size. OPEN reopens the same record: create the session with\n"
-	"--replay-window 0.\n"
+	"Throughput of esf session ID against raw AF_ALG, OpenSSL and the\n"
+	"in-kernel crypto API loop, on the same algorithm and key size: SEAL and\n"
+	"OPEN on a gcm(aes) session, SIGN and VERIFY on an hmac(sha256),\n"
+	"hmac(sha384) or hmac(sha512) session. OPEN reopens the same record:\n"
+	"create the session with --replay-window 0.\n"
 	"\n"
 	"options:\n"
 	"  -s, --session ID     the esf session (required)\n"
@@ -494,20 +897,33 @@ static const char usage[] =
 	"                       (default: all; kernel needs CAP_NET_ADMIN and is\n"
 	"                       skipped without it unless asked for; openssl keeps\n"
 	"                       one keyed context, openssl-init keys a new one per\n"
-	"                       message)\n"
-	"  -o, --ops LIST       seal,open (default: both)\n"
-	"  -z, --sizes LIST     payload bytes (default: 64,1024,16384; at most %d sizes)\n"
-	"  -a, --aad N          AAD bytes per record (default 16)\n"
+	"                       message; kernel runs SEAL or SIGN only, one thread,\n"
+	"                       and skips imix with a note)\n"
+	"  -o, --ops LIST       seal,open for a gcm(aes) session, sign,verify for an\n"
+	"                       hmac session (default: both of the session's kind;\n"
+	"                       the other kind's are refused)\n"
+	"  -z, --sizes LIST     payload bytes, or imix (default: 64,1024,16384; at\n"
+	"                       most %d entries). imix is the simple IMIX: per cycle\n"
+	"                       of 12 records, 7 of 64 B, 4 of 576 B, 1 of 1500 B,\n"
+	"                       taken in turn call by call (and record by record in\n"
+	"                       a batch); MB/s counts the mean, 340.33 B\n"
+	"  -a, --aad N          AAD bytes per SEAL/OPEN record (default 16)\n"
 	"  -b, --batch N        records per esf-batch call (default 256, at most %d;\n"
 	"                       halved until the batch fits the socket's SO_SNDBUF)\n"
 	"  -t, --seconds S      wall time per measurement (default 1)\n"
-	"      --csv FILE       also write CSV (path,op,size,batch,ops_s,mb_s,cpu_us_op,driver)\n"
+	"  -T, --threads N      threads per measurement (default 1, at most %d), each\n"
+	"                       with its own session handle, libkcapi handle, OpenSSL\n"
+	"                       context and buffers; ops/s is their total\n"
+	"      --csv FILE       also write CSV (path,op,size,batch,ops_s,mb_s,\n"
+	"                       cpu_us_op,driver,threads)\n"
 	"      --json FILE      also write a JSON array of the same records\n"
 	"  -h, --help           this text\n"
 	"\n"
-	"Output: path, op, size, records per call, ops/s, MB/s (payload), CPU\n"
-	"microseconds per operation (user + system of this process), driver.\n"
-	"Exit status: 0, or 1 on any error (a failed record fails the run).\n";
+	"Output: path, op, size (bytes or imix), records per call, ops/s, MB/s\n"
+	"(payload), CPU microseconds per operation (user + system of this process\n"
+	"over all threads), threads, driver.\n"
+	"Exit status: 0, or 1 on any error (a failed record fails the run: an OPEN\n"
+	"or VERIFY that does not check out, too).\n";
 
 static bool parse_list(const char *arg, const char *const *names, unsigned int n, bool *set)
 {
@@ -546,9 +962,11 @@ static bool parse_sizes(const char *arg, struct opts *o)
 	o->nsizes = 0;
 	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && ok;
 	     tok = strtok_r(NULL, ",", &save)) {
-		ok = o->nsizes < MAX_SIZES && parse_ulong(tok, 1, ESF_MAX_DATA, &v);
-		if (ok)
-			o->sizes[o->nsizes++] = v;
+		ok = o->nsizes < MAX_SIZES;
+		if (ok && !strcmp(tok, "imix"))
+			mix_imix(&o->sizes[o->nsizes++]);
+		else if (ok && (ok = parse_ulong(tok, 1, ESF_MAX_DATA, &v)))
+			mix_fixed(&o->sizes[o->nsizes++], v);
 	}
 	free(copy);
 	return ok && o->nsizes;
@@ -564,19 +982,21 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "aad", required_argument, NULL, 'a' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "csv", required_argument, NULL, 'C' },
 		{ "json", required_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const op_names[] = { "seal", "open" };
-	bool ops[2] = { false, false }, paths_given = false, ops_given = false;
 	unsigned long v;
 	int c, i;
 
-	*o = (struct opts){ .aad_len = 16, .batch = 256, .seconds = 1,
-			    .sizes = { 64, 1024, 16384 }, .nsizes = 3 };
-	while ((c = getopt_long(argc, argv, "s:p:o:z:a:b:t:h", lo, NULL)) != -1) {
+	*o = (struct opts){ .aad_len = 16, .batch = 256, .seconds = 1, .threads = 1,
+			    .nsizes = 3 };
+	mix_fixed(&o->sizes[0], 64);
+	mix_fixed(&o->sizes[1], 1024);
+	mix_fixed(&o->sizes[2], 16384);
+	while ((c = getopt_long(argc, argv, "s:p:o:z:a:b:t:T:h", lo, NULL)) != -1) {
 		bool ok = true;
 		char *end;
 
@@ -586,11 +1006,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->session = (uint32_t)v;
 			break;
 		case 'p':
-			ok = paths_given = parse_list(optarg, path_names, P_NUM, o->paths);
-			o->paths_given = paths_given;
+			ok = o->paths_given = parse_list(optarg, path_names, P_NUM, o->paths);
 			break;
 		case 'o':
-			ok = ops_given = parse_list(optarg, op_names, 2, ops);
+			ok = o->ops_given = parse_list(optarg, op_names, O_NUM, o->ops);
 			break;
 		case 'z':
 			ok = parse_sizes(optarg, o);
@@ -607,6 +1026,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->seconds = strtod(optarg, &end);
 			ok = *optarg && !*end && o->seconds > 0 && o->seconds <= 3600;
 			break;
+		case 'T':
+			ok = parse_ulong(optarg, 1, MAX_THREADS, &v);
+			o->threads = (unsigned int)v;
+			break;
 		case 'C':
 			o->csv = optarg;
 			break;
@@ -614,7 +1037,7 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->json = optarg;
 			break;
 		case 'h':
-			printf(usage, MAX_SIZES, ESF_MAX_BATCH);
+			printf(usage, MAX_SIZES, ESF_MAX_BATCH, MAX_THREADS);
 			exit(0);
 		default:
 			ok = false;
@@ -631,10 +1054,41 @@ static int parse(int argc, char **argv, struct opts *o)
 			optind != argc ? "unexpected argument" : "--session is required");
 		return -1;
 	}
-	for (i = 0; i < P_NUM && !paths_given; i++)
+	for (i = 0; i < P_NUM && !o->paths_given; i++)
 		o->paths[i] = true;
-	o->seal = !ops_given || ops[0];
-	o->open = !ops_given || ops[1];
+	return 0;
+}
+
+/*
+ * What the session can be measured with: gcm(aes) with a 16-byte tag
+ * (SEAL, OPEN) or a MIC session (SIGN, VERIFY); the other kind's
+ * operations are refused by name, not silently skipped.
+ */
+static int check_session(struct opts *o, const struct esf_session_info *info)
+{
+	bool aead = info->alg == ESF_ALG_GCM_AES && info->tag_len == GCM_TAG;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(mic_algs) / sizeof(mic_algs[0]); i++)
+		if (info->alg == mic_algs[i].alg)
+			o->mic = &mic_algs[i];
+	if (!aead && !o->mic) {
+		fprintf(stderr, "esf-bench: session %u is neither gcm(aes) with a 16-byte tag nor hmac(sha256|384|512)\n",
+			o->session);
+		return -1;
+	}
+	if (!o->ops_given) {
+		o->ops[aead ? O_SEAL : O_SIGN] = true;
+		o->ops[aead ? O_OPEN : O_VERIFY] = true;
+	} else if (aead && (o->ops[O_SIGN] || o->ops[O_VERIFY])) {
+		fprintf(stderr, "esf-bench: session %u is a gcm(aes) session: it cannot SIGN or VERIFY (they need an hmac session); use -o seal,open\n",
+			o->session);
+		return -1;
+	} else if (o->mic && (o->ops[O_SEAL] || o->ops[O_OPEN])) {
+		fprintf(stderr, "esf-bench: session %u is a MIC session (%s): it cannot SEAL or OPEN; use -o sign,verify\n",
+			o->session, o->mic->name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -649,13 +1103,17 @@ static int kernel_path_init(struct opts *o)
 	uint64_t nsec;
 	int err;
 
-	if (!o->paths[P_KERNEL] || !o->seal)
+	if (!o->paths[P_KERNEL] || !o->ops[kernel_op(o)])
 		return 0;
 	err = esf_nl_open(&o->nl);
 	if (!err)
 		err = esf_nl_session_bench(o->nl, o->session, 16, 0, 1, &nsec);
-	if (!err)
+	if (!err) {
+		/* One loop in the kernel: threads would only queue on it. */
+		if (o->threads > 1)
+			fprintf(stderr, "esf-bench: note: the kernel path runs one thread\n");
 		return 0;
+	}
 	if (o->paths_given || err != -EPERM) {
 		kernel_error(o->nl, "path", err);
 		return err;
@@ -667,13 +1125,27 @@ static int kernel_path_init(struct opts *o)
 	return 0;
 }
 
+static void print_header(const struct opts *o, const struct esf_session_info *info)
+{
+	if (o->mic)
+		printf("# esf-bench: session %u, %s, %s, %u-byte key, %u-byte tag", o->session,
+		       info->driver, o->mic->name, info->key_len, info->tag_len);
+	else
+		printf("# esf-bench: session %u, %s, AES-%u, %zu B AAD", o->session,
+		       info->driver, info->key_len * 8, o->aad_len);
+	printf(", %.1f s per run, %u thread%s\n", o->seconds, o->threads,
+	       o->threads > 1 ? "s" : "");
+	printf("%-10s %-6s %6s %6s %12s %10s %10s %3s  %s\n", "path", "op", "size", "batch",
+	       "ops/s", "MB/s", "cpu-us/op", "thr", "driver");
+}
+
 int main(int argc, char **argv)
 {
 	struct esf_session *s = NULL;
 	const struct esf_session_info *info;
 	json_t *arr = NULL;
 	FILE *csv = NULL;
-	uint8_t key[32];
+	uint8_t key[ESF_KEY_MAX];
 	struct opts o;
 	unsigned int i;
 	int err;
@@ -686,18 +1158,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	info = esf_session_info(s);
-	if (info->alg != ESF_ALG_GCM_AES || info->tag_len != GCM_TAG) {
-		fprintf(stderr, "esf-bench: session %u is not gcm(aes) with a 16-byte tag\n",
-			o.session);
+	if (check_session(&o, info) || info->key_len > sizeof(key) || kernel_path_init(&o)) {
 		esf_session_close(s);
+		esf_nl_close(o.nl);
 		return 1;
 	}
 	rnd(key, info->key_len);
-	err = kernel_path_init(&o);
-	if (err) {
-		esf_session_close(s);
-		return 1;
-	}
 	if (o.csv) {
 		csv = fopen(o.csv, "w");
 		if (!csv) {
@@ -705,16 +1171,13 @@ int main(int argc, char **argv)
 			esf_session_close(s);
 			return 1;
 		}
-		fprintf(csv, "path,op,size,batch,ops_s,mb_s,cpu_us_op,driver\n");
+		fprintf(csv, "path,op,size,batch,ops_s,mb_s,cpu_us_op,driver,threads\n");
 	}
 	if (o.json)
 		arr = json_array();
-	printf("# esf-bench: session %u, %s, AES-%u, %zu B AAD, %.1f s per run\n", o.session,
-	       info->driver, info->key_len * 8, o.aad_len, o.seconds);
-	printf("%-10s %-5s %6s %6s %12s %10s %10s  %s\n", "path", "op", "size", "batch",
-	       "ops/s", "MB/s", "cpu-us/op", "driver");
+	print_header(&o, info);
 	for (i = 0; i < o.nsizes && !err; i++)
-		err = run_size(&o, s, o.sizes[i], key, info->key_len, csv, arr);
+		err = run_size(&o, s, &o.sizes[i], key, csv, arr);
 	if (csv && fclose(csv) && !err)
 		err = -errno;
 	if (arr) {
