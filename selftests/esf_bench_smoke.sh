@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# esf-bench as a smoke test: every path and both operations run, records
-# are checked (a failed record fails esf-bench), and the CSV and JSON hold
-# what the table says. It times nothing: CI machines vary; "make bench" is
+# esf-bench as a smoke test: every path and every operation run (SEAL and
+# OPEN on gcm(aes), SIGN and VERIFY on hmac(sha256)), records are checked (a
+# failed record fails esf-bench), the imix mix and --threads run, and the
+# CSV and JSON hold what the table says. It times nothing: CI machines vary; "make bench" is
 # the measurement. Prints TAP.
 
 BENCH=${BENCH:-esf-bench}
@@ -13,7 +14,7 @@ trap 'rm -rf "$tmp"; esfctl session flush >/dev/null 2>&1' EXIT
 . "$(dirname "$0")/lib_tap.sh"
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..14"
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 esfctl session flush >/dev/null
 head -c 32 /dev/urandom >"$tmp/k"
@@ -64,10 +65,11 @@ out=$("$BENCH" -s 71 -t 0.05 -z 64 -p esf -o open 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "replay" <<<"$out" && ok "replayed record fails the run" ||
 	not_ok "replayed record fails the run" "rc=$rc $out"
 
-# 6: a MIC session is refused, with the reason.
-out=$("$BENCH" -s 72 -t 0.05 2>&1); rc=$?
-[ $rc = 1 ] && grep -q "not gcm(aes)" <<<"$out" && ok "MIC session refused" ||
-	not_ok "MIC session refused" "rc=$rc $out"
+# 6: SEAL asked of a MIC session is refused, with the reason and what to
+# use instead.
+out=$("$BENCH" -s 72 -t 0.05 -o seal 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "MIC session.*cannot SEAL.*-o sign,verify" <<<"$out" &&
+	ok "MIC session: seal refused" || not_ok "MIC session: seal refused" "rc=$rc $out"
 # 7: the in-kernel loop ran in the kernel: what it did counts in no
 # statistic of the session (only the fast-path SEALs do), and it took no
 # sequence number.
@@ -90,6 +92,51 @@ out2=$(priv "$BENCH" -s 70 -t 0.05 -z 64 -o seal 2>&1); rc2=$?
 	! grep -q '^kernel ' <<<"$out2" && grep -q '^esf ' <<<"$out2" &&
 	ok "unprivileged, all paths: kernel skipped, the rest measured" ||
 	not_ok "unprivileged, all paths: kernel skipped, the rest measured" "rc=$rc rc2=$rc2 $out2"
+
 [ $zc_ok = 1 ] && ok "zero-copy: $zc of $opened records (zerocopy_min $min)" ||
 	not_ok "zero-copy records counted" "zerocopy=$zc of $opened, min=$min, 4 KiB rows $n4k"
+
+# 11: SIGN and VERIFY on the MIC session (the default there), all six
+# paths, two sizes: 22 rows (5 paths x 2 ops x 2 sizes + the kernel's SIGN
+# loop x 2 sizes), each with a positive rate and the session's driver on
+# the esf paths.
+out=$("$BENCH" -s 72 -t 0.05 -z 64,4096 -b 16 --csv "$tmp/m.csv" 2>&1); rc=$?
+rows=$(awk -F, 'NR > 1 && $5 > 0 && ($2 == "sign" || $2 == "verify")' "$tmp/m.csv" 2>/dev/null | wc -l)
+paths=$(awk -F, 'NR > 1 { print $1 }' "$tmp/m.csv" 2>/dev/null | sort -u | tr '\n' ' ')
+drv=$(esfctl --json session show 72 | jq -r '.driver' 2>/dev/null)
+other=$(awk -F, -v d="$drv" 'NR > 1 && $1 ~ /^esf/ && $8 != d' "$tmp/m.csv" 2>/dev/null | wc -l)
+[ $rc = 0 ] && [ "$rows" = 22 ] && [ "$paths" = "afalg esf esf-batch kernel openssl openssl-init " ] &&
+	[ -n "$drv" ] && [ "$other" = 0 ] &&
+	ok "hmac(sha256): sign,verify on every path, 22 measurements" ||
+	not_ok "hmac(sha256): sign,verify on every path" "rc=$rc rows=$rows paths=$paths $out"
+
+# 12: -z imix: the paths report size imix, with MB/s from the mean
+# payload, (7 x 64 + 4 x 576 + 1500) / 12 = 354.33 B; the kernel loop
+# skips it with a note, not an error.
+out=$("$BENCH" -s 70 -t 0.05 -z imix -b 16 -p esf,esf-batch,openssl,kernel \
+	--csv "$tmp/i.csv" 2>&1); rc=$?
+rows=$(awk -F, 'NR > 1 && $3 == "imix" && $5 > 0 {
+	d = $6 - $5 * 354.3333 / 1e6; if (d < 0) d = -d
+	if (d <= 0.001 + $6 / 1000) print }' "$tmp/i.csv" 2>/dev/null | wc -l)
+all=$(awk 'NR > 1' "$tmp/i.csv" 2>/dev/null | wc -l)
+[ $rc = 0 ] && [ "$rows" = 6 ] && [ "$all" = 6 ] && grep -q "kernel path skipped for imix" <<<"$out" &&
+	ok "imix: 6 measurements of size imix, kernel skipped" ||
+	not_ok "imix: measurements of size imix" "rc=$rc rows=$rows/$all $out $(cat "$tmp/i.csv")"
+
+# 13: -T 2: two threads per measurement, said in the CSV's last column and
+# the JSON; the kernel loop runs one thread, with a note.
+out=$("$BENCH" -s 72 -t 0.05 -z 64 -T 2 -p esf,esf-batch,afalg,openssl,kernel -o sign \
+	--csv "$tmp/t.csv" --json "$tmp/t.json" 2>&1); rc=$?
+two=$(awk -F, 'NR > 1 && $1 != "kernel" && $9 == 2 && $5 > 0' "$tmp/t.csv" 2>/dev/null | wc -l)
+one=$(awk -F, 'NR > 1 && $1 == "kernel" && $9 == 1' "$tmp/t.csv" 2>/dev/null | wc -l)
+js=$(jq -r '[.[] | select(.path != "kernel") | .threads] | unique | @tsv' "$tmp/t.json" 2>&1)
+[ $rc = 0 ] && [ "$two" = 4 ] && [ "$one" = 1 ] && [ "$js" = 2 ] &&
+	grep -q "kernel path runs one thread" <<<"$out" && ok "-T 2: threads column says 2" ||
+	not_ok "-T 2: threads column says 2" "rc=$rc two=$two one=$one json=$js $out"
+
+# 14: SIGN asked of a gcm(aes) session is refused, with the reason.
+out=$("$BENCH" -s 70 -t 0.05 -o sign,verify 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "cannot SIGN or VERIFY.*-o seal,open" <<<"$out" &&
+	ok "gcm(aes) session: sign refused" || not_ok "gcm(aes) session: sign refused" "rc=$rc $out"
+
 exit $failed
