@@ -1134,7 +1134,7 @@ static void print_header(const struct opts *o, const struct esf_session_info *in
 	else
 		printf("# esf-bench: session %u, %s, AES-%u, %zu B AAD", o->session,
 		       info->driver, info->key_len * 8, o->aad_len);
-	printf(", %.1f s per run, %u thread%s\n", o->seconds, o->threads,
+	printf(", %g s per run, %u thread%s\n", o->seconds, o->threads,
 	       o->threads > 1 ? "s" : "");
 	printf("%-10s %-6s %6s %6s %12s %10s %10s %3s  %s\n", "path", "op", "size", "batch",
 	       "ops/s", "MB/s", "cpu-us/op", "thr", "driver");
