@@ -370,6 +370,8 @@ static int pin_output(struct esf_sock *es, struct slot *sl, u64 addr, u32 len)
 	u32 off = offset_in_page(addr);
 	int n = DIV_ROUND_UP(off + len, PAGE_SIZE), got, i, err;
 
+	if (WARN_ON_ONCE(n > ZC_PAGES))
+		return -EINVAL;
 	err = pieces_fit(es, &es->out, &es->out_cap, es->nout + n);
 	if (err)
 		return err;
@@ -828,8 +830,6 @@ static void run_batch(struct esf_sock *es, long timeo)
 		/* Keeps the nonce and binding start_record() put there. */
 		esf_req_init(req, es->s, req->op, sl->aad_len, sl->data_len, sl->sg);
 		req->dst = sl->dst;
-		if (sl->zc)
-			esf_session_stat_add(es->s, ESF_STAT_ZEROCOPY, 1);
 		req->may_sleep = true;
 		req->owner = es;
 		req->done = record_done;
@@ -848,6 +848,8 @@ static void run_batch(struct esf_sock *es, long timeo)
 				break;
 			}
 		}
+		if (sl->zc)
+			esf_session_stat_add(es->s, ESF_STAT_ZEROCOPY, 1);
 		atomic_inc(&es->pending);
 		if (esf_req_submit(req) != -EINPROGRESS) {
 			atomic_dec(&es->pending);
@@ -913,7 +915,8 @@ static int read_cmsg(struct esf_sock *es, struct msghdr *msg)
 		es->outs_user = t.outputs;
 		es->outs_count = t.count;
 	}
-	return 0;
+	/* Control data too short for a header is not nothing. */
+	return es->direct ? 0 : -EINVAL;
 }
 
 /*
@@ -1000,14 +1003,13 @@ static int deliver_one(struct esf_sock *es, unsigned int i)
 
 	o->res = result_of(req);
 	valid = o->res.out_len;
-	/* The body is in place already; SEAL's nonce is not. */
-	if (sl->zc && !req->status)
-		return copy_to_user(to, req->head, req->head_len) ? -EFAULT : 0;
 	/*
-	 * A failed zero-copy record may have left output (an OPEN's
-	 * unauthenticated plaintext) in the caller's pages: the zero fill
-	 * below covers them.
+	 * The body is in place already; SEAL's nonce is not. A failed
+	 * record's body was cleared by deliver(), its head (SEAL's nonce) by
+	 * prepare_outputs().
 	 */
+	if (sl->zc)
+		return valid && copy_to_user(to, req->head, req->head_len) ? -EFAULT : 0;
 	if (valid && arena_to_user(es, stage_result(es, sl, req, &o->res) +
 				   sizeof(struct esf_res), valid, to))
 		return -EFAULT;
@@ -1016,12 +1018,33 @@ static int deliver_one(struct esf_sock *es, unsigned int i)
 	return 0;
 }
 
+/*
+ * A failed zero-copy record's output pages may hold what the provider
+ * wrote (an OPEN's plaintext, written before the tag was checked): clear
+ * them through the pins, which the caller cannot take away or make
+ * read-only, before anything else can fail.
+ */
+static void clear_failed(struct esf_sock *es)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < es->nrec; i++) {
+		struct slot *sl = &es->slots[i];
+
+		if (!sl->zc || !req_at(es, i)->status)
+			continue;
+		for (k = sl->out_pg; k < sl->out_pg + sl->out_n; k++)
+			memzero_page(sg_page(&es->out[k]), es->out[k].offset, es->out[k].length);
+	}
+}
+
 /* Results of a finished batch, and then the table, back to the caller. */
 static int deliver(struct esf_sock *es)
 {
 	unsigned int i;
 	int err;
 
+	clear_failed(es);
 	for (i = 0; i < es->nrec; i++) {
 		err = deliver_one(es, i);
 		if (err)

@@ -1167,6 +1167,8 @@ TEST_F(fp, direct_table_errors_consume_nothing)
 	EXPECT_EQ(-EINVAL, esf_fp_direct(fp.op, &fp.info, r, 1, 0, tab, 1, 0));
 	/* The table must close the batch. */
 	EXPECT_EQ(-EINVAL, esf_fp_direct(fp.op, &fp.info, r, 1, MSG_MORE, tab, 1, 1));
+	/* Control data too short to be a control message. */
+	EXPECT_EQ(-EINVAL, esf_fp_sendmsg(fp.op, r, 1, 0, tab, 4));
 	/* A table, or an output, the caller cannot write. */
 	ro = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);

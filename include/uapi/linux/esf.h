@@ -147,15 +147,25 @@
  * the caller's pages and writes to the caller's pages. The module parameter
  * zerocopy_min (bytes of data_len, default 2048) sets "large"; the
  * ESF_STATS_A_ZEROCOPY counter shows which records took that path. So an
- * output slot must not overlap any input of the same batch: the result is
- * then undefined (never outside the caller's own memory). Besides the
- * framing errors above, sendmsg(2) fails with -EINVAL (a second control
- * message, a table whose count is not the number of records, non-zero
- * flags or reserved fields, ESF_CMSG_OUTPUT with MSG_MORE), -ENOBUFS (an
- * esf_output.size below its record's slot) or -EFAULT (a table or slot the
- * caller cannot read or write), all before anything runs. An -EFAULT while
- * delivering, after the batch ran, loses those results (SEAL's sequence
- * numbers are spent).
+ * output slot must not overlap any input of the same batch, and neither
+ * may change while the call runs (the provider may read the text more than
+ * once): the result is then undefined (never outside the caller's own
+ * memory). As with algif_aead, a zero-copy OPEN's output buffer holds
+ * plaintext not yet verified while the call runs; when the record fails,
+ * the kernel zero-fills it, through its own mapping of the pinned pages,
+ * before sendmsg(2) returns. Memory that cannot be pinned (VM_IO or
+ * VM_PFNMAP mappings, memfd_secret) fails a zero-copy record with -EFAULT:
+ * use recvmsg(2) for such buffers. Besides the framing errors above,
+ * sendmsg(2) fails with -EINVAL (control data that is not one
+ * ESF_CMSG_OUTPUT, a table whose count is not the number of records,
+ * non-zero flags or reserved fields, ESF_CMSG_OUTPUT with MSG_MORE),
+ * -ENOBUFS (an esf_output.size below its record's slot) or -EFAULT (a
+ * table the caller cannot read or write, a zero-copy slot it cannot
+ * write), all before anything runs (the table's esf_res fields and SEAL's
+ * nonce bytes may have been cleared). A copied slot the caller cannot
+ * write is found while delivering, after the batch ran: sendmsg(2) then
+ * fails with -EFAULT and those results are lost (SEAL's sequence numbers
+ * are spent).
  *
  * recvmsg(2) blocks until the batch has completed (asynchronous providers
  * may finish records out of order; results still come back in record
