@@ -64,14 +64,14 @@ MODULE_PARM_DESC(max_inflight,
 /*
  * Below this size a record is copied even in a batch delivered in place:
  * pinning pages costs more than copying a few hundred bytes (see
- * docs/benchmarks.md). Never below ZEROCOPY_FLOOR, which libesf relies on.
+ * docs/benchmarks.md). Never below ESF_ZEROCOPY_FLOOR, which libesf relies
+ * on.
  */
 static unsigned int zerocopy_min = 2048;
 module_param(zerocopy_min, uint, 0644);
 MODULE_PARM_DESC(zerocopy_min,
 		 "Smallest AEAD record whose text stays in the caller's pages when results are delivered in place (ESF_CMSG_OUTPUT); 0: always copy (default 2048, at least 256)");
 
-#define ZEROCOPY_FLOOR	256
 /* Pages one record's text or output may touch (ESF_MAX_RECORD, unaligned). */
 #define ZC_PAGES	(DIV_ROUND_UP(ESF_MAX_RECORD, PAGE_SIZE) + 1)
 
@@ -478,7 +478,7 @@ static bool zerocopy(const struct esf_sock *es, const struct esf_rec *h,
 	const struct esf_alg *alg = es->s->alg;
 	u32 min = READ_ONCE(zerocopy_min);
 
-	if (!es->direct || !min || h->data_len < max_t(u32, min, ZEROCOPY_FLOOR) ||
+	if (!es->direct || !min || h->data_len < max_t(u32, min, ESF_ZEROCOPY_FLOOR) ||
 	    !user_backed_iter(from) || iov_iter_count(from) < (size_t)h->aad_len + h->data_len)
 		return false;
 	if (alg->kind != ESF_KIND_AEAD || alg->pad_block || alg->aad_suffix)

@@ -982,7 +982,7 @@ static uint32_t zerocopy_min(void)
 		v = 0;
 	if (f)
 		fclose(f);
-	return v && v < 256 ? 256 : v;
+	return v && v < ESF_ZEROCOPY_FLOOR ? ESF_ZEROCOPY_FLOOR : v;
 }
 
 static bool zero_copied(uint32_t min, uint32_t data_len)

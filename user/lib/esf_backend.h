@@ -12,6 +12,7 @@
 #ifndef ESF_BACKEND_H
 #define ESF_BACKEND_H
 
+#include <stdint.h>
 #include "esf.h"
 
 struct esf_session_ops {
@@ -34,6 +35,20 @@ struct esf_session {
 	/* The module refused ESF_CMSG_OUTPUT (older esf.ko): use recvmsg(). */
 	int no_direct;
 };
+
+/* A buffer of a batch, for esf_outputs_overlap(). */
+struct esf_span {
+	uintptr_t start, end;
+	int out;
+};
+
+/*
+ * Whether an output slot of @ops (slot sizes in @slots) overlaps an input
+ * of a record the kernel may take without copying; @sp has room for three
+ * spans per record. Internal to libesf (not exported), tested on the host.
+ */
+int esf_outputs_overlap(struct esf_span *sp, const struct esf_op *ops, size_t n,
+			const size_t *slots);
 
 /*
  * Make a handle on another backend. @info is copied. Returns NULL on

@@ -28,24 +28,15 @@
 #define SOL_ALG 279
 #endif
 
-/* A buffer of the batch, for the overlap check. */
-struct span {
-	uintptr_t start, end;
-	int out;
-};
-
-/* The kernel never takes a record below this many bytes from user pages. */
-#define ZEROCOPY_FLOOR 256
-
 static int span_cmp(const void *a, const void *b)
 {
-	const struct span *x = a, *y = b;
+	const struct esf_span *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 /* Whether the smallest range holding all inputs meets the one holding all outputs. */
-static int hulls_meet(const struct span *sp, size_t k)
+static int hulls_meet(const struct esf_span *sp, size_t k)
 {
 	uintptr_t lo[2] = { UINTPTR_MAX, UINTPTR_MAX }, hi[2] = { 0, 0 };
 	size_t i;
@@ -66,19 +57,26 @@ static int hulls_meet(const struct span *sp, size_t k)
  * by start, two spans overlap when one starts before an earlier one of the
  * other kind ends.
  */
-static int outputs_overlap(struct span *sp, const struct esf_op *ops, size_t n,
-			   const size_t *slots)
+int esf_outputs_overlap(struct esf_span *sp, const struct esf_op *ops, size_t n,
+			const size_t *slots)
 {
 	uintptr_t end[2] = { 0, 0 };
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (ops[i].status != 1 || ops[i].in_len < ZEROCOPY_FLOOR)
+		const struct esf_op *op = &ops[i];
+
+		/* The kernel judges the record's whole data, in and in2. */
+		if (op->status != 1 || op->in_len + op->in2_len < ESF_ZEROCOPY_FLOOR)
 			continue;
-		sp[k++] = (struct span){ (uintptr_t)ops[i].in,
-					 (uintptr_t)ops[i].in + ops[i].in_len, 0 };
+		if (op->in_len)
+			sp[k++] = (struct esf_span){ (uintptr_t)op->in,
+						 (uintptr_t)op->in + op->in_len, 0 };
+		if (op->in2_len)
+			sp[k++] = (struct esf_span){ (uintptr_t)op->in2,
+						 (uintptr_t)op->in2 + op->in2_len, 0 };
 		if (slots[i])
-			sp[k++] = (struct span){ (uintptr_t)ops[i].out,
+			sp[k++] = (struct esf_span){ (uintptr_t)ops[i].out,
 						 (uintptr_t)ops[i].out + slots[i], 1 };
 	}
 	if (k < 2)
@@ -120,14 +118,14 @@ static size_t slot_size(const struct esf_session_info *info, const struct esf_op
 /*
  * Framing for @n records, kept between calls so a batch allocates nothing:
  * up to 4 send and 2 receive iovecs per record, then the record and
- * result headers, the output table, and two spans and a slot size per
- * record for the overlap check.
+ * result headers, the output table, and three spans (in, in2, out) and a
+ * slot size per record for the overlap check.
  */
 static int reserve_hdrs(struct esf_session *s, size_t n)
 {
 	size_t need = n * (6 * sizeof(struct iovec) + sizeof(struct esf_rec) +
 			   sizeof(struct esf_res) + sizeof(struct esf_output) +
-			   2 * sizeof(struct span) + sizeof(size_t));
+			   3 * sizeof(struct esf_span) + sizeof(size_t));
 	void *p;
 
 	if (need <= s->hdrs_size)
@@ -230,7 +228,7 @@ static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 	struct esf_res *res;
 	struct esf_output *outs;
 	struct iovec *siov, *riov;
-	struct span *spans;
+	struct esf_span *spans;
 	size_t *slots;
 	size_t i, ns = 0, nr = 0, sent = 0;
 	int err = 0, direct;
@@ -245,8 +243,8 @@ static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 	recs = (struct esf_rec *)(riov + 2 * n);
 	res = (struct esf_res *)(recs + n);
 	outs = (struct esf_output *)(res + n);
-	spans = (struct span *)(outs + n);
-	slots = (size_t *)(spans + 2 * n);
+	spans = (struct esf_span *)(outs + n);
+	slots = (size_t *)(spans + 3 * n);
 
 	for (i = 0; i < n; i++) {
 		struct esf_op *op = &ops[i];
@@ -285,7 +283,7 @@ static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 		sent++;
 	}
 
-	direct = sent && !s->no_direct && !outputs_overlap(spans, ops, n, slots);
+	direct = sent && !s->no_direct && !esf_outputs_overlap(spans, ops, n, slots);
 	if (direct) {
 		err = send_direct(s, siov, ns, outs, sent);
 		for (i = 0; !err && i < sent; i++)

@@ -1,6 +1,6 @@
 # Host-side unit tests (included by user/Makefile; paths relative to user/).
 # Each program is tests/<name>.c, built with ASan and UBSan, TAP output.
-HOST_TESTS += test_b64 test_jose test_esprim test_esdata test_errors test_cli
+HOST_TESTS += test_b64 test_jose test_esprim test_esdata test_errors test_cli test_overlap
 # Linked into every test: the software backend and shared helpers, and the
 # esf tool's command-line core so that its parsing runs on the host.
 TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c esftool/cli.c

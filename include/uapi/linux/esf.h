@@ -551,6 +551,12 @@ enum esf_opcode {
 #define ESF_MAX_RECORD		(ESF_MAX_DATA + ESF_NONCE_LEN_AUTHENC + 16 + ESF_TAG_MAX)
 #define ESF_MAX_BATCH		1024
 #define ESF_MAX_BATCH_BYTES	(4U << 20)
+/*
+ * Delivery in place never takes a record whose data_len is below this
+ * from the caller's pages, whatever the zerocopy_min module parameter
+ * says: shorter records are always copied.
+ */
+#define ESF_ZEROCOPY_FLOOR	256
 
 /**
  * struct esf_rec - header of one record sent to an operation socket
