@@ -975,13 +975,12 @@ TEST_F(fp, framing_errors_consume_nothing)
 /* The module's zero-copy threshold (0: never), as the kernel applies it. */
 static uint32_t zerocopy_min(void)
 {
-	FILE *f = fopen("/sys/module/esf/parameters/zerocopy_min", "r");
-	unsigned int v = 0;
+	char buf[32];
+	uint32_t v;
 
-	if (!f || fscanf(f, "%u", &v) != 1)
-		v = 0;
-	if (f)
-		fclose(f);
+	if (esf_sysfs_read("/sys/module/esf/parameters/zerocopy_min", buf, sizeof(buf)))
+		return 0;
+	v = (uint32_t)strtoul(buf, NULL, 10);
 	return v && v < ESF_ZEROCOPY_FLOOR ? ESF_ZEROCOPY_FLOOR : v;
 }
 
