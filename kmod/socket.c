@@ -15,6 +15,12 @@
  * on an asynchronous provider, but results go back in record order. A
  * framing error discards the whole batch before anything of it runs.
  *
+ * Several threads may share an operation socket (docs/fast-path.md, "One
+ * socket, many threads"). Everything that touches the batch runs under the
+ * socket lock, and only recvmsg() sleeps with it released: it then
+ * re-checks, by the batch number, that the batch it waited for is still
+ * the socket's before it reads anything.
+ *
  * A batch closed with an ESF_CMSG_OUTPUT table is delivered by sendmsg()
  * itself, straight into the caller's buffers. Its large AEAD records are
  * not copied at all: the provider reads the text from the caller's pages
@@ -159,6 +165,13 @@ struct esf_sock {
 	wait_queue_head_t done_wq;	/* sendmsg() waiting to deliver in place */
 	atomic_t pending;
 	bool done;
+	/*
+	 * Bumped under the socket lock each time a batch ends: all its
+	 * results read, delivered in place, or discarded. A reader that slept
+	 * with the lock released compares it to tell whether the batch it
+	 * waited for is still the socket's.
+	 */
+	u64 batch;
 	unsigned int res_rec;		/* result being read */
 	u32 res_pos;			/* bytes of it already read */
 };
@@ -431,8 +444,14 @@ static int reserve_record(struct esf_sock *es)
 	return 0;
 }
 
+/*
+ * The batch ends. Never while it runs: every caller either has not
+ * submitted it or has seen its last completion, so no completion can set
+ * done behind this.
+ */
 static void reset_batch(struct esf_sock *es)
 {
+	sock_owned_by_me(es->sk);
 	unpin_caller_pages(es);
 	es->direct = false;
 	es->state = BATCH_IDLE;
@@ -443,6 +462,8 @@ static void reset_batch(struct esf_sock *es)
 	es->bytes = 0;
 	es->res_rec = 0;
 	es->res_pos = 0;
+	es->done = false;
+	WRITE_ONCE(es->batch, es->batch + 1);
 }
 
 /* The framing checks the uAPI promises; anything else is per record. */
@@ -1098,7 +1119,9 @@ static int esf_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		/*
 		 * The provider writes to the caller's pages until the last
 		 * completion: wait for it whatever happens, as the crypto
-		 * API's own synchronous waits do.
+		 * API's own synchronous waits do. The socket lock stays held
+		 * through the wait (as through the wait for room in
+		 * run_batch()), so no other caller sees this batch at all.
 		 */
 		if (!err && es->direct) {
 			wait_event(es->done_wq, batch_done(es));
@@ -1113,14 +1136,28 @@ out:
 	return err ?: size;
 }
 
+/* Whether a reader of batch @batch may stop waiting: results, or none left. */
+static bool ready_or_gone(struct esf_sock *es, u64 batch)
+{
+	return READ_ONCE(es->batch) != batch || batch_done(es);
+}
+
+/*
+ * Wait for the batch submitted now, with the socket lock released. Other
+ * readers may take all of its results meanwhile, and a writer may open
+ * the next batch: then there is nothing left for this call (-ENODATA). A
+ * reader never takes the next batch for the one it waited for, whatever
+ * state that batch is in.
+ */
 static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	long timeout = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	u64 batch = es->batch;
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (!batch_done(es)) {
+	while (!ready_or_gone(es, batch)) {
 		if (!timeout) {
 			err = -EAGAIN;
 			break;
@@ -1129,9 +1166,11 @@ static int wait_for_results(struct sock *sk, struct esf_sock *es, int flags)
 			err = sock_intr_errno(timeout);
 			break;
 		}
-		sk_wait_event(sk, &timeout, batch_done(es), &wait);
+		sk_wait_event(sk, &timeout, ready_or_gone(es, batch), &wait);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
+	if (!err && es->batch != batch)
+		err = -ENODATA;
 	return err;
 }
 

@@ -169,7 +169,16 @@
  *
  * recvmsg(2) blocks until the batch has completed (asynchronous providers
  * may finish records out of order; results still come back in record
- * order), or fails with -EAGAIN under MSG_DONTWAIT. poll(2) reports EPOLLIN
+ * order), or fails with -EAGAIN under MSG_DONTWAIT. With no batch
+ * submitted (none sent, one still open under MSG_MORE, or all results
+ * read) it fails with -ENODATA, also when another reader of the same
+ * socket took the last results of the batch this call was waiting for: a
+ * reader never receives any part of a batch submitted after it began to
+ * wait. Concurrent readers of one socket share one stream of results, each
+ * call taking the next bytes; a batch built over several sendmsg(2) calls
+ * takes the records of whoever sends them, so writers sharing a socket
+ * must not interleave theirs (docs/fast-path.md, "One socket, many
+ * threads"). poll(2) reports EPOLLIN
  * when results are ready and EPOLLOUT when a new batch may be sent. This
  * batch interface is the asynchronous interface: it replaces the AIO
  * (io_submit) path of algif_aead, see docs/fast-path.md.
