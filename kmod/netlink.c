@@ -98,6 +98,9 @@ static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 	[ESF_A_EXPIRE_REASON] = OUT_ONLY,
 	[ESF_A_FLUSHED] = OUT_ONLY,
 	[ESF_A_BENCH] = NLA_POLICY_NESTED(bench_policy),
+	[ESF_A_NONCE_POLICY] = NLA_POLICY_RANGE(NLA_U8, ESF_NONCE_ESF, ESF_NONCE_ANY),
+	[ESF_A_REPLAY_REMEMBERED] = OUT_ONLY,
+	[ESF_A_REPLAY_MEMORY] = OUT_ONLY,
 };
 
 /* Building messages ------------------------------------------------------ */
@@ -112,9 +115,13 @@ static size_t lifetime_size(void)
 
 static size_t session_size(const struct esf_session *s)
 {
-	/* u32: id, key length, window, owner uid and gid, flags, provider */
-	return nla_total_size(sizeof(u32)) * 7 +
-	       nla_total_size(sizeof(u8)) * 5 +		/* direction, tag, type, class, state */
+	/*
+	 * u32: id, key length, window, owner uid and gid, flags, provider,
+	 * replay record count and memory
+	 */
+	return nla_total_size(sizeof(u32)) * 9 +
+	       /* direction, tag, type, class, state, nonce policy */
+	       nla_total_size(sizeof(u8)) * 6 +
 	       nla_total_size_64bit(sizeof(u64)) * 3 +	/* seq start, age, seq next */
 	       nla_total_size(strlen(s->alg->name) + 1) +
 	       nla_total_size(strlen(esf_session_driver(s)) + 1) +
@@ -158,6 +165,8 @@ static const u8 stat_attr[ESF_STAT_NUM] = {
 	[ESF_STAT_ASYNC] = ESF_STATS_A_ASYNC,
 	[ESF_STAT_BACKLOG] = ESF_STATS_A_BACKLOG,
 	[ESF_STAT_ZEROCOPY] = ESF_STATS_A_ZEROCOPY,
+	[ESF_STAT_FOREIGN] = ESF_STATS_A_FOREIGN,
+	[ESF_STAT_REPLAY_EVICTED] = ESF_STATS_A_REPLAY_EVICTED,
 };
 
 static int put_stats(struct sk_buff *skb, const struct esf_session *s)
@@ -188,6 +197,10 @@ static int put_session(struct sk_buff *skb, const struct esf_session *s,
 	    nla_put_u8(skb, ESF_A_DIRECTION, s->direction) ||
 	    nla_put_u8(skb, ESF_A_TAG_LEN, s->tag_len) ||
 	    nla_put_u32(skb, ESF_A_REPLAY_WINDOW, s->replay.window) ||
+	    nla_put_u8(skb, ESF_A_NONCE_POLICY, s->nonce_policy) ||
+	    nla_put_u32(skb, ESF_A_REPLAY_REMEMBERED,
+			esf_replay_remembered(&s->replay)) ||
+	    nla_put_u32(skb, ESF_A_REPLAY_MEMORY, esf_replay_memory(&s->replay)) ||
 	    nla_put_u64_64bit(skb, ESF_A_SEQ_START, s->seq_start, ESF_A_PAD) ||
 	    nla_put_u8(skb, ESF_A_SESSION_TYPE, s->session_type) ||
 	    nla_put_u8(skb, ESF_A_DATA_CLASS, s->data_class) ||
@@ -390,6 +403,8 @@ static int get_params(struct genl_info *info, struct esf_session_params *p)
 	}
 	if (a[ESF_A_REPLAY_WINDOW])
 		p->replay_window = nla_get_u32(a[ESF_A_REPLAY_WINDOW]);
+	if (a[ESF_A_NONCE_POLICY])
+		p->nonce_policy = nla_get_u8(a[ESF_A_NONCE_POLICY]);
 	if (a[ESF_A_SEQ_START])
 		p->seq_start = nla_get_u64(a[ESF_A_SEQ_START]);
 	if (a[ESF_A_SESSION_TYPE])

@@ -209,6 +209,31 @@ static int unpad(struct esf_req *req)
 	return 0;
 }
 
+/* A replay (-EALREADY) or a record left of the window (-ESTALE) is counted. */
+static int count_replay(struct esf_session *s, int err)
+{
+	if (err == -EALREADY)
+		esf_session_stat_add(s, ESF_STAT_REPLAY, 1);
+	else if (err == -ESTALE)
+		esf_session_stat_add(s, ESF_STAT_TOO_OLD, 1);
+	return err;
+}
+
+/* Mark the authenticated record as seen, by sequence number or by nonce. */
+static int commit_replay(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+	bool evicted;
+	int err;
+
+	if (s->nonce_policy == ESF_NONCE_ESF)
+		return esf_replay_commit(&s->replay, req->seq);
+	err = esf_replay_commit_nonce(&s->replay, req->nonce, s->alg->nonce_len, &evicted);
+	if (evicted)
+		esf_session_stat_add(s, ESF_STAT_REPLAY_EVICTED, 1);
+	return err;
+}
+
 static int open_done(struct esf_req *req, int err)
 {
 	struct esf_session *s = req->s;
@@ -219,11 +244,9 @@ static int open_done(struct esf_req *req, int err)
 	}
 	if (err)
 		return err;
-	err = esf_replay_commit(&s->replay, req->seq);
-	if (err) {
-		esf_session_stat_add(s, err == -EALREADY ? ESF_STAT_REPLAY : ESF_STAT_TOO_OLD, 1);
+	err = count_replay(s, commit_replay(req));
+	if (err)
 		return err;
-	}
 	if (s->alg->pad_block) {
 		err = unpad(req);
 		if (err) {
@@ -419,21 +442,43 @@ static int seal(struct esf_req *req)
 	return aead_start(req, req->text_len, true);
 }
 
+/*
+ * Before any crypto: is the record's nonce one this session may open, and
+ * not a replay? Under the policy "esf" the nonce is our salt and the
+ * sender's sequence number; under "any" it is whatever the sender chose.
+ */
+static int check_nonce(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+
+	int err;
+
+	if (s->nonce_policy == ESF_NONCE_ANY) {
+		req->seq = 0;
+		err = esf_replay_check_nonce(&s->replay, req->nonce, s->alg->nonce_len);
+		return count_replay(s, err);
+	}
+	/*
+	 * Not sealed under our salt: another session's record, or one from
+	 * an implementation that picks its own IVs. Its own errno, so that it
+	 * never reads as a forgery.
+	 */
+	if (memcmp(req->nonce, s->salt, ESF_SALT_LEN)) {
+		esf_session_stat_add(s, ESF_STAT_FOREIGN, 1);
+		return -ENOMSG;
+	}
+	req->seq = get_unaligned_be64(req->nonce + ESF_SALT_LEN);
+	return count_replay(s, esf_replay_check(&s->replay, req->seq));
+}
+
 /* The frontend has put the record's nonce in req->nonce. */
 static int open(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	int err;
 
-	/* Another session's record (finish counts it as an auth failure). */
-	if (memcmp(req->nonce, s->salt, ESF_SALT_LEN)) {
-		finish(req, -EBADMSG);
-		return 0;
-	}
-	req->seq = get_unaligned_be64(req->nonce + ESF_SALT_LEN);
-	err = esf_replay_check(&s->replay, req->seq);
+	err = check_nonce(req);
 	if (err) {
-		esf_session_stat_add(s, err == -EALREADY ? ESF_STAT_REPLAY : ESF_STAT_TOO_OLD, 1);
 		finish(req, err);
 		return 0;
 	}

@@ -143,7 +143,15 @@ static int check_params(const struct esf_alg *alg, const struct esf_session_para
 		NL_SET_ERR_MSG(extack, "esf: tag length not supported by the algorithm");
 		return -EINVAL;
 	}
-	if (alg->kind == ESF_KIND_AEAD && !p->salt) {
+	if (p->nonce_policy == ESF_NONCE_ANY &&
+	    (alg->kind != ESF_KIND_AEAD || alg->nonce_len != ESF_NONCE_LEN || alg->prefix ||
+	     alg->aad_suffix)) {
+		NL_SET_ERR_MSG(extack, "esf: nonce policy \"any\" needs gcm(aes) or ccm(aes)");
+		return -EINVAL;
+	}
+	/* The salt makes SEAL's nonces; an open-only "any" session has none to make. */
+	if (alg->kind == ESF_KIND_AEAD && !p->salt &&
+	    !(p->nonce_policy == ESF_NONCE_ANY && p->direction == ESF_DIR_OPEN)) {
 		NL_SET_ERR_MSG(extack, "esf: AEAD sessions need ESF_A_SALT");
 		return -EINVAL;
 	}
@@ -172,6 +180,7 @@ static void copy_params(struct esf_session *s, const struct esf_session_params *
 		memcpy(s->salt, p->salt, ESF_SALT_LEN);
 	s->direction = p->direction;
 	s->tag_len = p->tag_len ?: s->alg->default_tag;
+	s->nonce_policy = p->nonce_policy ?: ESF_NONCE_ESF;
 	s->session_type = p->session_type;
 	s->data_class = p->data_class;
 	s->key_id_len = p->key_id_len;
@@ -237,7 +246,8 @@ struct esf_session *esf_session_create(struct net *net,
 	err = alloc_stats(s);
 	if (err)
 		goto err_free;
-	err = esf_replay_init(&s->replay, alg->kind == ESF_KIND_AEAD ? p->replay_window : 0);
+	err = esf_replay_init(&s->replay, alg->kind == ESF_KIND_AEAD ? p->replay_window : 0,
+			      s->nonce_policy == ESF_NONCE_ANY);
 	if (err)
 		goto err_stats;
 	err = alloc_transform(s, p, extack);

@@ -68,6 +68,8 @@ enum esf_stat {
 	ESF_STAT_ASYNC,
 	ESF_STAT_BACKLOG,
 	ESF_STAT_ZEROCOPY,
+	ESF_STAT_FOREIGN,
+	ESF_STAT_REPLAY_EVICTED,
 	ESF_STAT_NUM
 };
 
@@ -99,6 +101,7 @@ struct esf_session_params {
 	const u8 *key_id;
 	unsigned int key_id_len;
 	u32 replay_window;
+	u8 nonce_policy;	/* 0: ESF_NONCE_ESF */
 	u64 seq_start;
 	struct esf_lifetime soft;
 	struct esf_lifetime hard;
@@ -122,6 +125,7 @@ struct esf_session {
 	u8 salt[ESF_SALT_LEN];
 	u8 direction;
 	u8 tag_len;
+	u8 nonce_policy;	/* enum esf_nonce_policy */
 	u8 session_type;
 	u8 data_class;
 	u8 key_id_len;

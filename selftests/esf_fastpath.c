@@ -117,7 +117,7 @@ static bool ccm_tag_ok(size_t n)
  * (2^64 - 1, which esf never uses) expires the session.
  */
 static void aead_vector(struct __test_metadata *_metadata, struct esf_nl *nl,
-			const char *alg, json_t *t, size_t tag_len, struct tally *ty)
+			const char *alg, json_t *t, size_t tag_len, struct tally *ty, bool any)
 {
 	uint8_t *key, *iv, *aad, *msg, *ct, *tag, *rec, *out;
 	size_t key_len = unhex(jstr(t, "key"), &key);
@@ -130,6 +130,8 @@ static void aead_vector(struct __test_metadata *_metadata, struct esf_nl *nl,
 	size_t rec_len = iv_len + ct_len + tag_n;
 	struct sess o = { .alg = alg, .key = key, .key_len = key_len, .salt = iv,
 			  .tag_len = (uint8_t)tag_len, .has_seq = true };
+	/* Under "any" the vector's IV is just an IV: the session's salt is not it. */
+	static const uint8_t other_salt[ESF_SALT_LEN] = { 0x5a, 0x5a, 0x5a, 0x5a };
 	uint64_t seq = be64(iv + 4), got_seq;
 	uint32_t id, out_len;
 	struct esf_fp fp;
@@ -141,13 +143,28 @@ static void aead_vector(struct __test_metadata *_metadata, struct esf_nl *nl,
 	memcpy(rec + iv_len, ct, ct_len);
 	memcpy(rec + iv_len + ct_len, tag, tag_n);
 	o.seq_start = seq;
+	if (any) {
+		o.nonce_policy = ESF_NONCE_ANY;
+		o.salt = other_salt;
+		o.has_seq = false;
+	}
 	ASSERT_EQ(0, sess_add(nl, &o, &id)) TH_LOG("tcId %lld: %s",
 		json_integer_value(json_object_get(t, "tcId")), nl->errmsg);
 	ASSERT_EQ(0, esf_fp_open(&fp, id));
 
 	err = esf_fp_one(fp.op, &fp.info, ESF_OP_OPEN, aad, aad_len, rec, rec_len,
 			 out, &out_len, &got_seq);
-	if (valid) {
+	if (valid && any) {
+		EXPECT_EQ(0, err) TH_LOG("tcId %lld: OPEN under \"any\" %d",
+			json_integer_value(json_object_get(t, "tcId")), err);
+		EXPECT_EQ(msg_len, out_len);
+		EXPECT_EQ(0, memcmp(out, msg, msg_len));
+		EXPECT_EQ(0, got_seq);
+		/* The same record again is a replay. */
+		EXPECT_EQ(-EALREADY, esf_fp_one(fp.op, &fp.info, ESF_OP_OPEN, aad, aad_len, rec,
+						rec_len, out, &out_len, NULL));
+		ty->passed++;
+	} else if (valid) {
 		EXPECT_EQ(0, err) TH_LOG("tcId %lld: OPEN %d",
 			json_integer_value(json_object_get(t, "tcId")), err);
 		EXPECT_EQ(msg_len, out_len);
@@ -179,7 +196,7 @@ static void aead_vector(struct __test_metadata *_metadata, struct esf_nl *nl,
 }
 
 static void aead_vectors(struct __test_metadata *_metadata, struct esf_nl *nl,
-			 const char *file, const char *alg, bool (*tag_ok)(size_t))
+			 const char *file, const char *alg, bool (*tag_ok)(size_t), bool any)
 {
 	json_t *root = load_vectors(file), *g, *t;
 	struct tally ty = { 0 };
@@ -196,12 +213,13 @@ static void aead_vectors(struct __test_metadata *_metadata, struct esf_nl *nl,
 				ty.not_offered++;
 				continue;
 			}
-			aead_vector(_metadata, nl, alg, t, tag_len, &ty);
+			aead_vector(_metadata, nl, alg, t, tag_len, &ty, any);
 		}
 	}
 	json_decref(root);
-	ksft_print_msg("%s: %d valid passed, %d invalid rejected, %d with an IV or tag size esf does not offer\n",
-		       file, ty.passed, ty.rejected, ty.not_offered);
+	ksft_print_msg("%s%s: %d valid passed, %d invalid rejected, %d with an IV or tag size esf does not offer\n",
+		       file, any ? " (nonce policy any)" : "", ty.passed, ty.rejected,
+		       ty.not_offered);
 	fflush(stdout);
 	EXPECT_LT(100, ty.passed);
 	EXPECT_LT(20, ty.rejected);
@@ -209,12 +227,23 @@ static void aead_vectors(struct __test_metadata *_metadata, struct esf_nl *nl,
 
 TEST_F_TIMEOUT(fp, wycheproof_gcm, 300)
 {
-	aead_vectors(_metadata, &self->nl, "aes_gcm_test.json", "gcm(aes)", gcm_tag_ok);
+	aead_vectors(_metadata, &self->nl, "aes_gcm_test.json", "gcm(aes)", gcm_tag_ok, false);
 }
 
 TEST_F_TIMEOUT(fp, wycheproof_ccm, 300)
 {
-	aead_vectors(_metadata, &self->nl, "aes_ccm_test.json", "ccm(aes)", ccm_tag_ok);
+	aead_vectors(_metadata, &self->nl, "aes_ccm_test.json", "ccm(aes)", ccm_tag_ok, false);
+}
+
+/* The vectors' IVs as a foreign sender's, opened under the policy "any". */
+TEST_F_TIMEOUT(fp, wycheproof_gcm_any, 300)
+{
+	aead_vectors(_metadata, &self->nl, "aes_gcm_test.json", "gcm(aes)", gcm_tag_ok, true);
+}
+
+TEST_F_TIMEOUT(fp, wycheproof_ccm_any, 300)
+{
+	aead_vectors(_metadata, &self->nl, "aes_ccm_test.json", "ccm(aes)", ccm_tag_ok, true);
 }
 
 /* SIGN must give the tag of a valid vector; VERIFY must accept exactly the
@@ -404,6 +433,69 @@ TEST_F_TIMEOUT(evp, openssl_both_ways, 240)
 	}
 	esf_fp_close(&fp);
 	free(in), free(out), free(back);
+}
+
+/*
+ * What every other JOSE implementation sends: OpenSSL seals with random
+ * IVs. Under the policy "esf" that is a foreign record (-ENOMSG, never a
+ * bad MAC); under "any" it opens, once; the session's own SEAL is
+ * unchanged and OpenSSL opens it.
+ */
+TEST_F_TIMEOUT(evp, random_ivs_under_policy_any, 240)
+{
+	struct sess esf = { .key_len = variant->key_len, .direction = ESF_DIR_OPEN };
+	struct sess any = { .key_len = variant->key_len, .nonce_policy = ESF_NONCE_ANY };
+	uint8_t in[300], rec[12 + 300 + 16], back[300 + 28], aad[40], tag[16];
+	struct esf_fp fe, fa;
+	uint32_t ide, ida, out_len, len, aad_len;
+	uint64_t seq;
+	int i;
+
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &esf, &ide, &fe));
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &any, &ida, &fa));
+	EXPECT_EQ(ESF_NONCE_ANY, sess_u32(&self->nl, ida, ESF_A_NONCE_POLICY) & 0xff);
+	for (i = 0; i < 100; i++) {
+		len = (uint32_t)(i * 3);
+		aad_len = (uint32_t)(i % (int)sizeof(aad));
+		rnd(in, len);
+		rnd(aad, aad_len);
+		rnd(rec, 12);
+		ASSERT_TRUE(evp_gcm_run(true, self->key, variant->key_len, rec, aad, aad_len,
+					in, len, rec + 12, tag));
+		memcpy(rec + 12 + len, tag, 16);
+		EXPECT_EQ(-ENOMSG, esf_fp_one(fe.op, &fe.info, ESF_OP_OPEN, aad, aad_len, rec,
+					      len + 28, back, &out_len, NULL));
+		ASSERT_EQ(0, esf_fp_one(fa.op, &fa.info, ESF_OP_OPEN, aad, aad_len, rec,
+					len + 28, back, &out_len, &seq));
+		ASSERT_EQ(len, out_len);
+		ASSERT_EQ(0, memcmp(back, in, len));
+		EXPECT_EQ(0, seq);
+		EXPECT_EQ(-EALREADY, esf_fp_one(fa.op, &fa.info, ESF_OP_OPEN, aad, aad_len, rec,
+						len + 28, back, &out_len, NULL));
+		/* A forgery under a fresh IV is a bad MAC, and remembered nowhere. */
+		rec[12 + len] ^= 1;
+		rec[0] ^= 0x80;
+		EXPECT_EQ(-EBADMSG, esf_fp_one(fa.op, &fa.info, ESF_OP_OPEN, aad, aad_len, rec,
+					       len + 28, back, &out_len, NULL));
+		/* esf seals on the "any" session as always; OpenSSL opens. */
+		ASSERT_EQ(0, esf_fp_one(fa.op, &fa.info, ESF_OP_SEAL, aad, aad_len, in, len,
+					rec, &out_len, &seq));
+		ASSERT_EQ(len + 28, out_len);
+		ASSERT_EQ(0, memcmp(rec, salt, 4));
+		ASSERT_EQ(seq, be64(rec + 4));
+		memcpy(tag, rec + 12 + len, 16);
+		ASSERT_TRUE(evp_gcm_run(false, self->key, variant->key_len, rec, aad, aad_len,
+					rec + 12, len, back, tag));
+		ASSERT_EQ(0, memcmp(back, in, len));
+	}
+	EXPECT_EQ(100, sess_stat(&self->nl, ide, ESF_STATS_A_FOREIGN));
+	EXPECT_EQ(0, sess_stat(&self->nl, ide, ESF_STATS_A_AUTH_FAIL));
+	EXPECT_EQ(100, sess_stat(&self->nl, ida, ESF_STATS_A_OPEN));
+	EXPECT_EQ(100, sess_stat(&self->nl, ida, ESF_STATS_A_REPLAY));
+	EXPECT_EQ(100, sess_stat(&self->nl, ida, ESF_STATS_A_AUTH_FAIL));
+	EXPECT_EQ(100, sess_u32(&self->nl, ida, ESF_A_REPLAY_REMEMBERED));
+	esf_fp_close(&fe);
+	esf_fp_close(&fa);
 }
 
 /* Nonces ------------------------------------------------------------------ */
@@ -669,6 +761,241 @@ TEST_F_TIMEOUT(fp, concurrent_opens_succeed_once, 120)
 	EXPECT_EQ(RACE_RECS, sess_stat(&self->nl, id, ESF_STATS_A_OPEN));
 	esf_fp_close(&fp);
 	free(recs);
+}
+
+/* Nonce policies ------------------------------------------------------------ */
+
+/*
+ * @n records of 16 bytes (plaintext byte 0 = i) sealed by OpenSSL under
+ * @key with random IVs, as a foreign sender makes them: 44 bytes each.
+ */
+static uint8_t *random_iv_recs(const uint8_t *key, size_t n)
+{
+	uint8_t *recs = malloc(n * 44), data[16] = { 0 };
+	size_t i;
+
+	for (i = 0; recs && i < n; i++) {
+		uint8_t *r = recs + i * 44;
+
+		data[0] = (uint8_t)i;
+		data[1] = (uint8_t)(i >> 8);
+		rnd(r, 12);
+		if (!evp_gcm_run(true, key, 16, r, NULL, 0, data, 16, r + 12, r + 28)) {
+			free(recs);
+			return NULL;
+		}
+	}
+	return recs;
+}
+
+/* Under "esf", a record sealed under another salt is not a forgery. */
+TEST_F(fp, foreign_salt_is_its_own_error)
+{
+	static const uint8_t other[ESF_SALT_LEN] = { 1, 2, 3, 4 };
+	struct sess mine = { .direction = ESF_DIR_OPEN }, theirs = { .salt = other };
+	uint8_t rec[44], data[16] = { 7 }, out[16];
+	struct esf_fp fm, ft;
+	uint32_t idm, idt, n;
+
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &mine, &idm, &fm));
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &theirs, &idt, &ft));
+	ASSERT_EQ(0, esf_fp_one(ft.op, &ft.info, ESF_OP_SEAL, NULL, 0, data, 16, rec, &n, NULL));
+	EXPECT_EQ(-ENOMSG, esf_fp_one(fm.op, &fm.info, ESF_OP_OPEN, NULL, 0, rec, n, out, &n,
+				      NULL));
+	EXPECT_EQ(1, sess_stat(&self->nl, idm, ESF_STATS_A_FOREIGN));
+	EXPECT_EQ(0, sess_stat(&self->nl, idm, ESF_STATS_A_AUTH_FAIL));
+	EXPECT_EQ(ESF_NONCE_ESF, sess_u32(&self->nl, idm, ESF_A_NONCE_POLICY) & 0xff);
+	/* A bad tag under our own salt is still a bad MAC. */
+	rec[0] = salt[0], rec[1] = salt[1], rec[2] = salt[2], rec[3] = salt[3];
+	EXPECT_EQ(-EBADMSG, esf_fp_one(fm.op, &fm.info, ESF_OP_OPEN, NULL, 0, rec, 44, out, &n,
+				       NULL));
+	EXPECT_EQ(1, sess_stat(&self->nl, idm, ESF_STATS_A_AUTH_FAIL));
+	esf_fp_close(&fm);
+	esf_fp_close(&ft);
+}
+
+/*
+ * The record holds the nonces of the last W records opened. A replay of
+ * any of those is refused; the oldest go first once it is full, and a
+ * replay of an evicted record opens again: the documented limit, and why
+ * esfd bounds an "any" session to W messages.
+ */
+#define REC_W 64
+#define REC_K 16
+
+TEST_F(fp, any_record_evicts_the_oldest_at_its_bound)
+{
+	struct sess o = { .direction = ESF_DIR_OPEN, .nonce_policy = ESF_NONCE_ANY,
+			  .salt = no_salt, .has_window = true, .window = REC_W };
+	uint8_t *recs = random_iv_recs(self->key, REC_W + REC_K);
+	struct esf_fp fp;
+	uint32_t id;
+	int i;
+
+	ASSERT_NE(NULL, recs);
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp)) TH_LOG("%s", self->nl.errmsg);
+	for (i = 0; i < REC_W; i++)
+		ASSERT_EQ(0, open_rec(&fp, recs, (size_t)i));
+	EXPECT_EQ(REC_W, sess_u32(&self->nl, id, ESF_A_REPLAY_REMEMBERED));
+	EXPECT_EQ(0, sess_stat(&self->nl, id, ESF_STATS_A_REPLAY_EVICTED));
+	for (i = 0; i < REC_W; i++)
+		EXPECT_EQ(-EALREADY, open_rec(&fp, recs, (size_t)i));
+	for (i = REC_W; i < REC_W + REC_K; i++)
+		ASSERT_EQ(0, open_rec(&fp, recs, (size_t)i));
+	EXPECT_EQ(REC_W, sess_u32(&self->nl, id, ESF_A_REPLAY_REMEMBERED));
+	EXPECT_EQ(REC_K, sess_stat(&self->nl, id, ESF_STATS_A_REPLAY_EVICTED));
+	/* The last W are remembered... */
+	for (i = REC_K; i < REC_W + REC_K; i++)
+		EXPECT_EQ(-EALREADY, open_rec(&fp, recs, (size_t)i)) TH_LOG("record %d", i);
+	/* ...the first K were forgotten. */
+	for (i = 0; i < REC_K; i++)
+		EXPECT_EQ(0, open_rec(&fp, recs, (size_t)i)) TH_LOG("record %d", i);
+	EXPECT_EQ(2 * REC_K, sess_stat(&self->nl, id, ESF_STATS_A_REPLAY_EVICTED));
+	esf_fp_close(&fp);
+	free(recs);
+}
+
+/*
+ * Churn through three times the record's size, so that evictions move
+ * entries around the lookup table: afterwards exactly the last W nonces
+ * are found, none of the earlier ones.
+ */
+#define CHURN_W 4096
+
+TEST_F_TIMEOUT(fp, any_record_is_exact_after_churn, 300)
+{
+	struct sess o = { .direction = ESF_DIR_OPEN, .nonce_policy = ESF_NONCE_ANY,
+			  .salt = no_salt, .has_window = true, .window = CHURN_W };
+	size_t n = 3 * CHURN_W, i, k, at;
+	uint8_t *recs = random_iv_recs(self->key, n);
+	struct esf_fp_rec r[256];
+	uint8_t out[256 * 16];
+	struct esf_fp fp;
+	uint32_t id;
+	int pass;
+
+	ASSERT_NE(NULL, recs);
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	/* Pass 0 opens all; pass 1 replays the last W; pass 2 the first 2W. */
+	for (pass = 0; pass < 3; pass++) {
+		size_t from = pass == 1 ? n - CHURN_W : 0, to = pass == 2 ? n - CHURN_W : n;
+
+		for (at = from; at < to; at += k) {
+			for (k = 0; k < 256 && at + k < to; k++)
+				r[k] = (struct esf_fp_rec){ .op = ESF_OP_OPEN,
+							    .data = recs + (at + k) * 44,
+							    .data_len = 44, .out = out + k * 16 };
+			ASSERT_EQ(0, esf_fp_run(fp.op, &fp.info, r, k));
+			for (i = 0; i < k; i++)
+				ASSERT_EQ(pass == 1 ? -EALREADY : 0, r[i].status)
+					TH_LOG("pass %d, record %zu", pass, at + i);
+		}
+	}
+	EXPECT_EQ(CHURN_W, sess_u32(&self->nl, id, ESF_A_REPLAY_REMEMBERED));
+	/* 2W evicted by pass 0, 2W more by pass 2. */
+	EXPECT_EQ(4 * CHURN_W, sess_stat(&self->nl, id, ESF_STATS_A_REPLAY_EVICTED));
+	esf_fp_close(&fp);
+	free(recs);
+}
+
+/* Many threads open the same random-IV record at once: one succeeds. */
+TEST_F_TIMEOUT(fp, any_concurrent_opens_succeed_once, 120)
+{
+	struct sess o = { .direction = ESF_DIR_OPEN, .nonce_policy = ESF_NONCE_ANY,
+			  .salt = no_salt };
+	uint8_t *recs = random_iv_recs(self->key, RACE_RECS);
+	struct esf_fp fp;
+	uint32_t id;
+
+	ASSERT_NE(NULL, recs);
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	race_opens(_metadata, &fp, recs, 44);
+	EXPECT_EQ(RACE_RECS, sess_stat(&self->nl, id, ESF_STATS_A_OPEN));
+	EXPECT_EQ(RACE_RECS * (RACERS - 1), sess_stat(&self->nl, id, ESF_STATS_A_REPLAY));
+	esf_fp_close(&fp);
+	free(recs);
+}
+
+static long mem_free_kb(void)
+{
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/*
+ * Memory of a session whose record is at its largest size, as the kernel
+ * reports it and as MemFree sees it over many sessions (the rest of a
+ * session, its transform and counters, is a few KiB more).
+ */
+#define MEM_SESSIONS 32
+
+TEST_F(fp, any_record_memory_at_its_maximum)
+{
+	struct sess o = { .alg = "gcm(aes)", .key = self->key, .key_len = 16,
+			  .direction = ESF_DIR_OPEN, .nonce_policy = ESF_NONCE_ANY,
+			  .salt = no_salt, .has_window = true, .window = ESF_REPLAY_WINDOW_MAX };
+	struct sess d = o;
+	uint32_t id[MEM_SESSIONS], reported, deflt;
+	long before, after, per;
+	int i;
+
+	d.has_window = false;
+	before = mem_free_kb();
+	for (i = 0; i < MEM_SESSIONS; i++)
+		ASSERT_EQ(0, sess_add(&self->nl, &o, &id[i]));
+	after = mem_free_kb();
+	reported = sess_u32(&self->nl, id[0], ESF_A_REPLAY_MEMORY);
+	/* 8 bytes in the ring and 16 in the table per nonce remembered. */
+	EXPECT_EQ(ESF_REPLAY_WINDOW_MAX * 24, reported);
+	per = (before - after) * 1024 / MEM_SESSIONS;
+	EXPECT_LE((long)reported * 95 / 100, per);
+	EXPECT_GE((long)reported * 110 / 100 + 32768, per);
+	ASSERT_EQ(0, sess_add(&self->nl, &d, &id[0]));
+	deflt = sess_u32(&self->nl, id[0], ESF_A_REPLAY_MEMORY);
+	EXPECT_EQ(ESF_REPLAY_WINDOW_DEFAULT * 24, deflt);
+	ksft_print_msg("session with a replay record of %d nonces: %u bytes of record reported, %ld bytes measured (MemFree over %d sessions); default %d nonces: %u bytes\n",
+		       ESF_REPLAY_WINDOW_MAX, reported, per, MEM_SESSIONS,
+		       ESF_REPLAY_WINDOW_DEFAULT, deflt);
+	fflush(stdout);
+}
+
+/* "any" takes only a bare 12-byte IV; a session that seals needs its salt. */
+TEST_F(fp, any_policy_refusals)
+{
+	struct sess o = { .nonce_policy = ESF_NONCE_ANY, .key = self->key };
+	uint8_t key48[48] = { 0 };
+	uint32_t id;
+
+	o.alg = "authenc(hmac(sha256),cbc(aes))";
+	o.key = key48;
+	o.key_len = 48;
+	EXPECT_EQ(-EINVAL, sess_add(&self->nl, &o, &id));
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "needs gcm(aes) or ccm(aes)")) TH_LOG("%s",
+									    self->nl.errmsg);
+	o.alg = "rfc4106(gcm(aes))";
+	o.key = self->key;
+	o.key_len = 16;
+	EXPECT_EQ(-EINVAL, sess_add(&self->nl, &o, &id));
+	o.alg = "hmac(sha256)";
+	o.key_len = 32;
+	EXPECT_EQ(-EINVAL, sess_add(&self->nl, &o, &id));
+	o.alg = "gcm(aes)";
+	o.key_len = 16;
+	o.salt = no_salt;
+	EXPECT_EQ(-EINVAL, sess_add(&self->nl, &o, &id));
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "ESF_A_SALT")) TH_LOG("%s", self->nl.errmsg);
+	o.direction = ESF_DIR_OPEN;
+	EXPECT_EQ(0, sess_add(&self->nl, &o, &id)) TH_LOG("%s", self->nl.errmsg);
+	o.alg = "ccm(aes)";
+	EXPECT_EQ(0, sess_add(&self->nl, &o, &id)) TH_LOG("%s", self->nl.errmsg);
 }
 
 /* Lifetimes --------------------------------------------------------------- */

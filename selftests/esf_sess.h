@@ -16,6 +16,9 @@
 
 static const uint8_t salt[ESF_SALT_LEN] __attribute__((unused)) = { 0xe5, 0xf0, 0x00, 0x01 };
 
+/* sess.salt that sends no ESF_A_SALT at all. */
+static const uint8_t no_salt[ESF_SALT_LEN] __attribute__((unused));
+
 struct sess {
 	const char *alg;
 	const char *driver;
@@ -32,6 +35,7 @@ struct sess {
 	uint64_t soft_msgs, soft_bytes, hard_msgs, hard_bytes;
 	bool has_uid;
 	uint32_t uid;
+	uint8_t nonce_policy;		/* 0: not sent (the kernel's default) */
 };
 
 static inline bool is_mic(const char *alg)
@@ -63,7 +67,7 @@ static inline int sess_add(struct esf_nl *nl, const struct sess *o, uint32_t *id
 	if (o->driver)
 		esf_put_str(&m, ESF_A_DRIVER, o->driver);
 	esf_put(&m, ESF_A_KEY, o->key, o->key_len);
-	if (!is_mic(o->alg))
+	if (!is_mic(o->alg) && o->salt != no_salt)
 		esf_put(&m, ESF_A_SALT, o->salt ? o->salt : salt, ESF_SALT_LEN);
 	if (o->tag_len)
 		esf_put_u8(&m, ESF_A_TAG_LEN, o->tag_len);
@@ -77,6 +81,8 @@ static inline int sess_add(struct esf_nl *nl, const struct sess *o, uint32_t *id
 		esf_put_u32(&m, ESF_A_REPLAY_WINDOW, o->window);
 	if (o->has_uid)
 		esf_put_u32(&m, ESF_A_OWNER_UID, o->uid);
+	if (o->nonce_policy)
+		esf_put_u8(&m, ESF_A_NONCE_POLICY, o->nonce_policy);
 	put_lifetime(&m, ESF_A_LIFETIME_SOFT, o->soft_msgs, o->soft_bytes);
 	put_lifetime(&m, ESF_A_LIFETIME_HARD, o->hard_msgs, o->hard_bytes);
 	return esf_nl_new_session(nl, &m, id);
@@ -97,6 +103,20 @@ static inline void sess_flush(struct esf_nl *nl)
 
 	esf_msg_init(&m, nl->family, 0, ESF_CMD_SESSION_FLUSH);
 	esf_nl_do(nl, &m, &reply);
+}
+
+/* One u32 attribute of SESSION_GET, or UINT32_MAX. */
+static inline uint32_t sess_u32(struct esf_nl *nl, uint32_t id, int attr)
+{
+	const struct nlattr *tb[ESF_A_MAX + 1];
+	struct esf_msg m, reply;
+
+	esf_msg_init(&m, nl->family, 0, ESF_CMD_SESSION_GET);
+	esf_put_u32(&m, ESF_A_SESSION_ID, id);
+	if (esf_nl_do(nl, &m, &reply))
+		return UINT32_MAX;
+	esf_parse(&reply.nlh, tb, ESF_A_MAX);
+	return tb[attr] ? esf_get_u32(tb[attr]) : UINT32_MAX;
 }
 
 /* One counter of ESF_A_STATS. */

@@ -36,6 +36,9 @@ struct esf_nl_session {
 	uint8_t key_id_len;
 	uint8_t key_id[ESF_KEY_ID_MAX];
 	uint32_t replay_window;
+	uint8_t nonce_policy;		/* enum esf_nonce_policy; 0: an older module */
+	uint32_t replay_remembered;
+	uint32_t replay_memory;
 	uint64_t seq_start;
 	uint64_t seq_next;
 	uint64_t age;
@@ -66,6 +69,7 @@ enum esf_nl_new_set {
 	ESF_NEW_OWNER_UID = 1 << 12,
 	ESF_NEW_OWNER_GID = 1 << 13,
 	ESF_NEW_FLAGS = 1 << 14,
+	ESF_NEW_NONCE_POLICY = 1 << 15,
 };
 
 struct esf_nl_new {
@@ -89,6 +93,7 @@ struct esf_nl_new {
 	uint32_t owner_uid;
 	uint32_t owner_gid;
 	uint32_t flags;
+	uint8_t nonce_policy;
 };
 
 /* What the events group delivers. */

@@ -11,6 +11,7 @@
 
 static const char *const direction_names[] = { "?", "seal", "open", "both" };
 static const char *const type_names[] = { "none", "s1", "s2", "sm" };
+static const char *const nonce_policy_names[] = { "?", "esf", "any" };
 static const char *const state_names[] = { "?", "active", "soft-expired", "expired" };
 static const char *const reason_names[] = { "?", "messages", "bytes", "seconds", "sequence" };
 
@@ -45,6 +46,8 @@ static const struct {
 	{ ESF_STATS_A_ASYNC, "async" },
 	{ ESF_STATS_A_BACKLOG, "backlog" },
 	{ ESF_STATS_A_ZEROCOPY, "zerocopy" },
+	{ ESF_STATS_A_FOREIGN, "foreign" },
+	{ ESF_STATS_A_REPLAY_EVICTED, "replay_evicted" },
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
@@ -81,12 +84,16 @@ json_t *esfctl_session_json(const struct esf_nl_session *s)
 	json_t *o, *stats = json_object();
 	size_t i;
 
-	o = json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:I,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:b,s:b,s:b}",
+	o = json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:I,s:s,s:I,s:I,s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,"
+		      "s:b,s:b,s:b,s:b}",
 		      "id", (json_int_t)s->id, "alg", s->alg, "driver", s->driver,
 		      "key_len", (json_int_t)s->key_len,
 		      "direction", NAME(direction_names, s->direction),
 		      "tag_len", (json_int_t)s->tag_len,
 		      "replay_window", (json_int_t)s->replay_window,
+		      "nonce_policy", NAME(nonce_policy_names, s->nonce_policy),
+		      "replay_remembered", (json_int_t)s->replay_remembered,
+		      "replay_memory", (json_int_t)s->replay_memory,
 		      "session_type", NAME(type_names, s->session_type),
 		      "data_class", (json_int_t)s->data_class,
 		      "state", esfctl_state_name(s->state),
@@ -160,8 +167,14 @@ void esfctl_session_print(const struct esf_nl_session *s)
 	       s->data_class);
 	printf("  %-15s uid %" PRIu32 ", gid %" PRIu32 "%s\n", "owner", s->owner_uid,
 	       s->owner_gid, s->flags & ESF_F_REQUIRE_HW ? ", require-hw" : "");
-	printf("  %-15s window %" PRIu32 ", next seq %" PRIu64 " (started at %" PRIu64 ")\n",
-	       "replay/seq", s->replay_window, s->seq_next, s->seq_start);
+	if (s->nonce_policy == ESF_NONCE_ANY)
+		printf("  %-15s nonce policy any, record of %" PRIu32 " nonces (%" PRIu32
+		       " held, %" PRIu32 " bytes), next seq %" PRIu64 "\n", "replay/seq",
+		       s->replay_window, s->replay_remembered, s->replay_memory, s->seq_next);
+	else
+		printf("  %-15s nonce policy esf, window %" PRIu32 " (%" PRIu32 " bytes), next seq %"
+		       PRIu64 " (started at %" PRIu64 ")\n", "replay/seq", s->replay_window,
+		       s->replay_memory, s->seq_next, s->seq_start);
 	printf("  %-15s %" PRIu64 " s\n", "age", s->age);
 	print_lifetime("soft lifetime", &s->soft);
 	print_lifetime("hard lifetime", &s->hard);
@@ -187,5 +200,5 @@ void esfctl_list_row(const struct esf_nl_session *s)
 	       s->stats[ESF_STATS_A_SEAL] + s->stats[ESF_STATS_A_SIGN],
 	       s->stats[ESF_STATS_A_OPEN] + s->stats[ESF_STATS_A_VERIFY],
 	       s->stats[ESF_STATS_A_AUTH_FAIL] + s->stats[ESF_STATS_A_REPLAY] +
-	       s->stats[ESF_STATS_A_TOO_OLD]);
+	       s->stats[ESF_STATS_A_TOO_OLD] + s->stats[ESF_STATS_A_FOREIGN]);
 }

@@ -50,7 +50,13 @@ static const char add_usage[] =
 	"  --tag-len N          tag bytes (default 16, digest size for hmac)\n"
 	"  --key-id ID          key identifier, e.g. a JWE kid (up to 64 bytes)\n"
 	"  --key-id-hex HEX     the same, given in hex\n"
-	"  --replay-window N    OPEN replay window, 0 to 65536 (default 1024; 0 = off)\n"
+	"  --nonce-policy P     which nonces OPEN accepts: esf (the session's salt and\n"
+	"                       a sequence number, as esf seals; the default) or any\n"
+	"                       (any 12-byte IV, as other JOSE/oneM2M peers make them;\n"
+	"                       gcm(aes) and ccm(aes) only)\n"
+	"  --replay-window N    OPEN replay protection, 0 to 65536 (default 1024;\n"
+	"                       0 = off): a window of N sequence numbers, or with\n"
+	"                       --nonce-policy any a record of the last N nonces\n"
 	"  --seq-start N        first SEAL sequence number (default 0)\n"
 	"  --soft LIMITS        soft lifetime: messages=N,bytes=N,seconds=N (any of)\n"
 	"  --hard LIMITS        hard lifetime, same form\n"
@@ -220,7 +226,7 @@ enum {
 	OPT_ALG = 256, OPT_KEY_FILE, OPT_KEY_FORMAT, OPT_ID, OPT_DRIVER, OPT_SALT,
 	OPT_DIRECTION, OPT_TAG_LEN, OPT_KEY_ID, OPT_KEY_ID_HEX, OPT_REPLAY,
 	OPT_SEQ_START, OPT_SOFT, OPT_HARD, OPT_TYPE, OPT_CLASS, OPT_OWNER_UID,
-	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_HELP,
+	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_NONCE_POLICY, OPT_HELP,
 };
 
 static const struct option add_options[] = {
@@ -243,12 +249,14 @@ static const struct option add_options[] = {
 	{ "owner-uid", required_argument, NULL, OPT_OWNER_UID },
 	{ "owner-gid", required_argument, NULL, OPT_OWNER_GID },
 	{ "require-hw", no_argument, NULL, OPT_REQUIRE_HW },
+	{ "nonce-policy", required_argument, NULL, OPT_NONCE_POLICY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *const direction_names[] = { NULL, "seal", "open", "both" };
 static const char *const type_names[] = { "none", "s1", "s2", "sm" };
+static const char *const nonce_policy_names[] = { NULL, "esf", "any" };
 
 /* Fill @r from one option; returns 0, or 2 after printing a usage error. */
 static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key_file,
@@ -307,6 +315,11 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		if (parse_hex(arg, r->key_id, ESF_KEY_ID_MAX, &r->key_id_len))
 			break;
 		r->set |= ESF_NEW_KEY_ID;
+		return 0;
+	case OPT_NONCE_POLICY:
+		if (parse_choice(arg, nonce_policy_names, 3, &r->nonce_policy))
+			break;
+		r->set |= ESF_NEW_NONCE_POLICY;
 		return 0;
 	case OPT_REPLAY:
 		if (esfctl_parse_u64(arg, UINT32_MAX, &v))

@@ -15,9 +15,13 @@ const char *esf_strerror(int err)
 	case 0:
 		return "success";
 	case -EBADMSG:
-		return "authentication failed: forged, corrupted or foreign record";
+		return "authentication failed: forged or corrupted record";
+	case -ENOMSG:
+		return "not an esf nonce of this session (its salt differs): a record of "
+		       "another session, or from a sender that picks its own IVs "
+		       "(open those on a session with nonce policy \"any\")";
 	case -EALREADY:
-		return "replayed record: sequence number already seen";
+		return "replayed record: already opened";
 	case -ESTALE:
 		return "record too old: sequence number left of the replay window";
 	case -EKEYEXPIRED:
@@ -76,6 +80,9 @@ int esf_onem2m_rsc(int err, int opening)
 	case -ESF_E_ALG_MISMATCH:
 	case -ESF_E_CLASS:
 		return 4111;
+	case -ENOMSG:
+		/* The sender's IVs are an option this session does not take. */
+		return opening ? 4111 : 5211;
 	case -ESF_E_KEY_ID:
 		return 4112;
 	case -ENOKEY:

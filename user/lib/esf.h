@@ -113,9 +113,15 @@ ssize_t esf_seal(struct esf_session *s, const void *aad, size_t aad_len,
  * @out_size: bytes available at @out; @in_len - esf_seal_overhead() suffice
  * @seq: receives the record's sequence number, or NULL
  *
- * Return: plaintext length, or -EBADMSG (forged, corrupted or foreign
- * record), -EALREADY (replay), -ESTALE (older than the replay window),
- * another negative errno as for esf_seal().
+ * Under the session's nonce policy "esf" (the default) @in must carry the
+ * session's salt; under "any" its nonce may be any 12-byte IV, as other
+ * JOSE and oneM2M implementations make them.
+ *
+ * Return: plaintext length, or -EBADMSG (forged or corrupted record),
+ * -ENOMSG (the nonce's salt is not the session's: a record of another
+ * session, or a sender's own IV under the policy "esf"), -EALREADY
+ * (replay), -ESTALE (older than the replay window), another negative errno
+ * as for esf_seal().
  */
 ssize_t esf_open(struct esf_session *s, const void *aad, size_t aad_len,
 		 const void *in, size_t in_len, void *out, size_t out_size,

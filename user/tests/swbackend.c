@@ -2,7 +2,7 @@
 /*
  * Software backend imitating esf.ko's record semantics with OpenSSL:
  * nonce = salt || 64-bit big-endian counter, SEAL output nonce || ct ||
- * tag, OPEN checks salt, replay window and tag (window updated only after
+ * tag, OPEN checks salt (-ENOMSG), replay window and tag (window updated only after
  * the tag verified), SIGN/VERIFY are HMAC truncated to the tag length. The
  * errors are the ones the uAPI header documents, so that tests of the
  * envelope code see what they would see against the kernel.
@@ -204,7 +204,8 @@ static int do_open(struct esf_session *s, struct sw_state *st, struct esf_op *op
 
 	if (!in)
 		return -ENOMEM;
-	err = len < over || memcmp(in, st->salt, ESF_SALT_LEN) ? -EBADMSG : 0;
+	/* As the kernel: too short is a bad record, another salt a foreign one. */
+	err = len < over ? -EBADMSG : memcmp(in, st->salt, ESF_SALT_LEN) ? -ENOMSG : 0;
 	pt_len = len < over ? 0 : len - over;
 	seq = err ? 0 : get_be64(in + ESF_SALT_LEN);
 	if (!err)

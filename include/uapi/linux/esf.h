@@ -34,8 +34,9 @@
  *   ESF_A_REPLAY_WINDOW (default ESF_REPLAY_WINDOW_DEFAULT),
  *   ESF_A_SEQ_START (default 0), ESF_A_LIFETIME_SOFT, ESF_A_LIFETIME_HARD,
  *   ESF_A_SESSION_TYPE, ESF_A_DATA_CLASS (default 0: not bound),
- *   ESF_A_OWNER_UID, ESF_A_OWNER_GID (default: the caller's), ESF_A_FLAGS.
- *   An id already in use gives -EEXIST.
+ *   ESF_A_OWNER_UID, ESF_A_OWNER_GID (default: the caller's), ESF_A_FLAGS,
+ *   ESF_A_NONCE_POLICY (default ESF_NONCE_ESF). An id already in use gives
+ *   -EEXIST.
  *
  * ESF_CMD_SESSION_DEL (needs CAP_NET_ADMIN)
  *   Required: ESF_A_SESSION_ID. The session leaves the table at once; records
@@ -50,7 +51,8 @@
  *   the sessions it may use (see ESF_A_OWNER_UID). Each reply carries every
  *   attribute the session was created with except ESF_A_KEY, plus
  *   ESF_A_DRIVER (resolved), ESF_A_PROVIDER, ESF_A_KEY_LEN, ESF_A_STATE,
- *   ESF_A_AGE, ESF_A_SEQ_NEXT, ESF_A_USAGE and ESF_A_STATS.
+ *   ESF_A_AGE, ESF_A_SEQ_NEXT, ESF_A_USAGE, ESF_A_STATS,
+ *   ESF_A_REPLAY_REMEMBERED and ESF_A_REPLAY_MEMORY.
  *
  * ESF_CMD_SESSION_FLUSH (needs CAP_NET_ADMIN)
  *   Deletes every session of the namespace. Replies and multicasts
@@ -106,10 +108,12 @@
  * rfc4106(gcm(aes)) takes only 8 or 12 bytes of AAD (the IPsec ESP layout
  * the kernel's template requires).
  *
- * OPEN checks that the nonce carries the session's salt (-EBADMSG if not),
+ * OPEN checks that the nonce carries the session's salt (-ENOMSG if not),
  * that its sequence number is not a replay (-EALREADY) nor older than the
  * replay window (-ESTALE), then decrypts and verifies (-EBADMSG for a bad
- * tag), and only then marks the sequence number as seen. A record's failure
+ * tag), and only then marks the sequence number as seen. Under the nonce
+ * policy ESF_NONCE_ANY it takes any IV instead and checks it against the
+ * record of the nonces it opened (-EALREADY); see enum esf_nonce_policy. A record's failure
  * is reported in its own esf_res.status and does not affect the others.
  *
  * sendmsg(2) itself fails, consuming nothing, when the framing is wrong
@@ -256,15 +260,18 @@ enum esf_cmd {
  *	%ESF_KEY_MAX bytes. Never reported.
  * @ESF_A_KEY_LEN: u32, out. Length of ESF_A_KEY.
  * @ESF_A_SALT: binary, exactly 4 bytes, in/out. First 4 bytes of every nonce;
- *	required for AEAD sessions, rejected for MIC sessions.
+ *	required for AEAD sessions (except open-only ones under
+ *	%ESF_NONCE_ANY), rejected for MIC sessions.
  * @ESF_A_DIRECTION: u8 &enum esf_direction, in/out.
  * @ESF_A_TAG_LEN: u8, in/out. Tag length in bytes: gcm(aes) 4, 8 or 12..16;
  *	rfc4106(gcm(aes)) 8, 12 or 16; ccm(aes) 4..16, even; authenc 16..32;
  *	hmac(shaN) 16..digest size.
  * @ESF_A_KEY_ID: binary, at most %ESF_KEY_ID_MAX bytes, in/out. Opaque key
  *	identifier, for example the JWE "kid" (pairwiseESPrimKeyID).
- * @ESF_A_REPLAY_WINDOW: u32, in/out. Width of the OPEN replay window in
- *	sequence numbers, 0 (no replay check) to %ESF_REPLAY_WINDOW_MAX.
+ * @ESF_A_REPLAY_WINDOW: u32, in/out. Size of OPEN's replay protection, 0
+ *	(no replay check) to %ESF_REPLAY_WINDOW_MAX: under %ESF_NONCE_ESF the
+ *	width of the window in sequence numbers, under %ESF_NONCE_ANY how
+ *	many records' nonces are remembered (see &enum esf_nonce_policy).
  * @ESF_A_SEQ_START: u64, in/out. First sequence number SEAL uses.
  * @ESF_A_LIFETIME_SOFT: nested &enum esf_lifetime_attr, in/out. Crossing any
  *	of its limits sends one ESF_CMD_EXPIRE of kind ESF_EXPIRE_SOFT.
@@ -289,6 +296,12 @@ enum esf_cmd {
  * @ESF_A_FLUSHED: u32, out. Sessions removed by ESF_CMD_SESSION_FLUSH.
  * @ESF_A_BENCH: nested &enum esf_bench_attr, in/out (ESF_CMD_SESSION_BENCH
  *	only).
+ * @ESF_A_NONCE_POLICY: u8 &enum esf_nonce_policy, in/out. Which nonces
+ *	OPEN accepts.
+ * @ESF_A_REPLAY_REMEMBERED: u32, out. Under %ESF_NONCE_ANY: nonces the
+ *	replay record holds now (at most ESF_A_REPLAY_WINDOW); else 0.
+ * @ESF_A_REPLAY_MEMORY: u32, out. Bytes the replay window or record
+ *	takes in the kernel (fixed at creation).
  */
 enum esf_attr {
 	ESF_A_UNSPEC,
@@ -321,6 +334,9 @@ enum esf_attr {
 	ESF_A_EXPIRE_REASON,
 	ESF_A_FLUSHED,
 	ESF_A_BENCH,
+	ESF_A_NONCE_POLICY,
+	ESF_A_REPLAY_REMEMBERED,
+	ESF_A_REPLAY_MEMORY,
 	__ESF_A_MAX
 };
 
@@ -359,7 +375,7 @@ enum esf_lifetime_attr {
  * @ESF_STATS_A_SIGN: records signed
  * @ESF_STATS_A_VERIFY: records verified
  * @ESF_STATS_A_BYTES: input bytes of successful operations (data, not AAD)
- * @ESF_STATS_A_AUTH_FAIL: OPEN or VERIFY rejected: bad tag or foreign salt
+ * @ESF_STATS_A_AUTH_FAIL: OPEN or VERIFY rejected: bad tag
  * @ESF_STATS_A_REPLAY: OPEN rejected: sequence number already seen
  * @ESF_STATS_A_TOO_OLD: OPEN rejected: sequence number left of the window
  * @ESF_STATS_A_EXPIRED: operations refused because a hard lifetime was reached
@@ -374,6 +390,13 @@ enum esf_lifetime_attr {
  *	counted in @ESF_STATS_A_ASYNC too
  * @ESF_STATS_A_ZEROCOPY: records whose text the provider read from, and
  *	whose output it wrote to, the caller's own pages (ESF_CMSG_OUTPUT)
+ * @ESF_STATS_A_FOREIGN: OPEN rejected under %ESF_NONCE_ESF before any
+ *	crypto: the nonce's salt is not the session's (-ENOMSG), so the
+ *	record was not sealed by this session's peer session, or by an
+ *	implementation that picks its own IVs (%ESF_NONCE_ANY serves those)
+ * @ESF_STATS_A_REPLAY_EVICTED: under %ESF_NONCE_ANY, nonces the full
+ *	replay record forgot, oldest first, to remember newer ones: replays
+ *	of those records are no longer detected
  */
 enum esf_stats_attr {
 	ESF_STATS_A_UNSPEC,
@@ -393,6 +416,8 @@ enum esf_stats_attr {
 	ESF_STATS_A_ASYNC,
 	ESF_STATS_A_BACKLOG,
 	ESF_STATS_A_ZEROCOPY,
+	ESF_STATS_A_FOREIGN,
+	ESF_STATS_A_REPLAY_EVICTED,
 	__ESF_STATS_A_MAX
 };
 
@@ -422,6 +447,34 @@ enum esf_session_type {
 	ESF_STYPE_S1 = 1,
 	ESF_STYPE_S2 = 2,
 	ESF_STYPE_SM = 3,
+};
+
+/**
+ * enum esf_nonce_policy - ESF_A_NONCE_POLICY: which nonces OPEN accepts
+ *
+ * SEAL is the same under both: the kernel's salt || sequence nonce, which
+ * every AEAD implementation accepts.
+ *
+ * @ESF_NONCE_ESF: the nonce is the session's salt and a 64-bit sequence
+ *	number, as esf's own SEAL makes it; a record with another salt fails
+ *	with -ENOMSG (counted in %ESF_STATS_A_FOREIGN); replays are caught by
+ *	a window over the sequence numbers (-EALREADY, -ESTALE). The default,
+ *	and the right policy between esf peers.
+ * @ESF_NONCE_ANY: any 12-byte IV, as other JOSE and oneM2M
+ *	implementations choose them at random; gcm(aes) and ccm(aes) only.
+ *	Replays are caught by a record of the nonces of the last
+ *	ESF_A_REPLAY_WINDOW records opened (-EALREADY): a replay of one of
+ *	those is always refused, a replay of an older one is not (see
+ *	%ESF_STATS_A_REPLAY_EVICTED). Bound the session's life so that it
+ *	never opens more records than it remembers (a hard lifetime of at
+ *	most ESF_A_REPLAY_WINDOW messages) and no longer than the senders'
+ *	records are valid (for ESPrim, the rand objects' expiry): esfd does.
+ *	Records carry no sequence number: esf_res.seq is 0. The salt is
+ *	only needed if the session also seals.
+ */
+enum esf_nonce_policy {
+	ESF_NONCE_ESF = 1,
+	ESF_NONCE_ANY = 2,
 };
 
 /**
