@@ -8,6 +8,7 @@
 #include <crypto/aead.h>
 #include <crypto/authenc.h>
 #include <crypto/hash.h>
+#include <crypto/skcipher.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -53,6 +54,12 @@ static bool ccm_tag_ok(const struct esf_alg *alg, unsigned int len)
 static bool mac_tag_ok(const struct esf_alg *alg, unsigned int len)
 {
 	return len >= 16 && len <= alg->digest_len;
+}
+
+/* JWE's AES-GCM tag, the only one a key-wrap record has. */
+static bool jwe_tag_ok(const struct esf_alg *alg, unsigned int len)
+{
+	return len == 16;
 }
 
 static bool any_aad_ok(unsigned int len)
@@ -114,6 +121,12 @@ static int authenc_setkey(struct esf_session *s, const u8 *key, unsigned int len
 	return err;
 }
 
+/* The key-encryption key; content keys are made per record (cek.c). */
+static int kw_setkey(struct esf_session *s, const u8 *key, unsigned int len)
+{
+	return crypto_sync_skcipher_setkey(s->kw, key, len);
+}
+
 static int hmac_setkey(struct esf_session *s, const u8 *key, unsigned int len)
 {
 	return crypto_ahash_setkey(s->ahash, key, len);
@@ -149,6 +162,13 @@ static const struct esf_alg esf_algs[] = {
 		.default_tag = 16, .digest_len = 32, .key_ok = authenc_key_ok,
 		.tag_ok = mac_tag_ok, .aad_ok = any_aad_ok,
 		.setkey = authenc_setkey,
+	},
+	{
+		/* nonce_len: the session's, wrapped key and IV (session.c) */
+		.name = "kw(aes)", .id = ESF_ALG_KW_AES,
+		.kind = ESF_KIND_KW, .default_tag = 16, .key_ok = aes_key_ok,
+		.tag_ok = jwe_tag_ok, .aad_ok = any_aad_ok,
+		.setkey = kw_setkey,
 	},
 	{
 		.name = "hmac(sha256)", .id = ESF_ALG_HMAC_SHA256,

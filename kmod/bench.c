@@ -104,7 +104,8 @@ out:
  * @nsec: receives the loop's wall time
  * @extack: for the reason of a refusal
  *
- * Return: 0, -EOPNOTSUPP (rfc4106(gcm(aes)), whose AAD layout is IPsec's),
+ * Return: 0, -EOPNOTSUPP (rfc4106(gcm(aes)), whose AAD layout is IPsec's;
+ * kw(aes), whose transform per record is the fast path's own doing),
  * -EINVAL (AAD for a MIC session), -EINTR (fatal signal), -ENOMEM, or the
  * provider's error.
  */
@@ -116,8 +117,8 @@ int esf_bench_run(struct esf_session *s, u32 size, u32 aad_len, u32 iterations,
 	u8 *buf;
 	int err;
 
-	if (s->alg->id == ESF_ALG_RFC4106_GCM_AES) {
-		NL_SET_ERR_MSG(extack, "esf: bench does not run rfc4106(gcm(aes))");
+	if (s->alg->id == ESF_ALG_RFC4106_GCM_AES || s->alg->kind == ESF_KIND_KW) {
+		NL_SET_ERR_MSG(extack, "esf: bench does not run rfc4106(gcm(aes)) or kw(aes)");
 		return -EOPNOTSUPP;
 	}
 	if (!aead && aad_len) {

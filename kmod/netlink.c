@@ -101,6 +101,7 @@ static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 	[ESF_A_NONCE_POLICY] = NLA_POLICY_RANGE(NLA_U8, ESF_NONCE_ESF, ESF_NONCE_ANY),
 	[ESF_A_REPLAY_REMEMBERED] = OUT_ONLY,
 	[ESF_A_REPLAY_MEMORY] = OUT_ONLY,
+	[ESF_A_CEK_LEN] = NLA_POLICY_RANGE(NLA_U8, 16, 32),
 };
 
 /* Building messages ------------------------------------------------------ */
@@ -120,8 +121,8 @@ static size_t session_size(const struct esf_session *s)
 	 * replay record count and memory
 	 */
 	return nla_total_size(sizeof(u32)) * 9 +
-	       /* direction, tag, type, class, state, nonce policy */
-	       nla_total_size(sizeof(u8)) * 6 +
+	       /* direction, tag, type, class, state, nonce policy, content key */
+	       nla_total_size(sizeof(u8)) * 7 +
 	       nla_total_size_64bit(sizeof(u64)) * 3 +	/* seq start, age, seq next */
 	       nla_total_size(strlen(s->alg->name) + 1) +
 	       nla_total_size(strlen(esf_session_driver(s)) + 1) +
@@ -212,8 +213,10 @@ static int put_session(struct sk_buff *skb, const struct esf_session *s,
 	    nla_put_u64_64bit(skb, ESF_A_AGE, esf_session_age(s), ESF_A_PAD) ||
 	    nla_put_u64_64bit(skb, ESF_A_SEQ_NEXT, atomic64_read(&s->seq), ESF_A_PAD))
 		return -EMSGSIZE;
-	if (s->alg->kind == ESF_KIND_AEAD &&
+	if (s->alg->kind != ESF_KIND_MIC &&
 	    nla_put(skb, ESF_A_SALT, ESF_SALT_LEN, s->salt))
+		return -EMSGSIZE;
+	if (s->cek_len && nla_put_u8(skb, ESF_A_CEK_LEN, s->cek_len))
 		return -EMSGSIZE;
 	if (s->key_id_len && nla_put(skb, ESF_A_KEY_ID, s->key_id_len, s->key_id))
 		return -EMSGSIZE;
@@ -405,6 +408,8 @@ static int get_params(struct genl_info *info, struct esf_session_params *p)
 		p->replay_window = nla_get_u32(a[ESF_A_REPLAY_WINDOW]);
 	if (a[ESF_A_NONCE_POLICY])
 		p->nonce_policy = nla_get_u8(a[ESF_A_NONCE_POLICY]);
+	if (a[ESF_A_CEK_LEN])
+		p->cek_len = nla_get_u8(a[ESF_A_CEK_LEN]);
 	if (a[ESF_A_SEQ_START])
 		p->seq_start = nla_get_u64(a[ESF_A_SEQ_START]);
 	if (a[ESF_A_SESSION_TYPE])

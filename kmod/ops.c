@@ -13,6 +13,11 @@
  * SEAL and SIGN are charged to the lifetimes before the work (a nonce is
  * spent even if the provider fails); OPEN and VERIFY after they succeed,
  * and OPEN commits the replay window only once the tag has verified.
+ *
+ * A kw(aes) session's record is an AES-GCM record under a content key of
+ * its own: its nonce part is that key, wrapped with the session's key
+ * (cek.c), then the IV. The AES-GCM work is the same as a gcm(aes)
+ * session's, on the record's own transform.
  */
 
 #include <crypto/algapi.h>
@@ -64,7 +69,7 @@ int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len
 		   struct esf_layout *l)
 {
 	const struct esf_alg *alg = s->alg;
-	u32 over = alg->nonce_len + s->tag_len;
+	u32 over = s->nonce_len + s->tag_len;
 
 	memset(l, 0, sizeof(*l));
 	l->aad_off = alg->prefix;
@@ -72,10 +77,10 @@ int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len
 	switch (op) {
 	case ESF_OP_SEAL:
 		l->area_len = l->text_off + padded(alg, data_len) + s->tag_len;
-		l->slot_len = alg->nonce_len + padded(alg, data_len) + s->tag_len;
+		l->slot_len = s->nonce_len + padded(alg, data_len) + s->tag_len;
 		return 0;
 	case ESF_OP_OPEN:
-		l->nonce_in = min_t(u32, alg->nonce_len, data_len);
+		l->nonce_in = min_t(u32, s->nonce_len, data_len);
 		l->area_len = l->text_off + data_len - l->nonce_in;
 		l->slot_len = data_len > over ? data_len - over : 0;
 		return 0;
@@ -98,6 +103,7 @@ void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
 	req->in_len = in_len;
 	req->sg = sg;
 	req->dst = NULL;
+	req->cek = NULL;
 	req->status = 0;
 	req->seq = 0;
 	req->text_len = 0;
@@ -135,7 +141,7 @@ static int check_use(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	u8 want = op_produces(req->op) ? ESF_DIR_SEAL : ESF_DIR_OPEN;
-	bool aead = s->alg->kind == ESF_KIND_AEAD;
+	bool aead = s->alg->kind != ESF_KIND_MIC;
 
 	if (op_is_aead(req->op) != aead)
 		return -EOPNOTSUPP;
@@ -153,7 +159,7 @@ static int check_use(struct esf_req *req)
 static int check_length(struct esf_req *req)
 {
 	const struct esf_alg *alg = req->s->alg;
-	u32 over = alg->nonce_len + req->s->tag_len;
+	u32 over = req->s->nonce_len + req->s->tag_len;
 
 	if (req->op == ESF_OP_OPEN) {
 		if (req->in_len < over)
@@ -228,7 +234,7 @@ static int commit_replay(struct esf_req *req)
 
 	if (s->nonce_policy == ESF_NONCE_ESF)
 		return esf_replay_commit(&s->replay, req->seq);
-	err = esf_replay_commit_nonce(&s->replay, req->nonce, s->alg->nonce_len, &evicted);
+	err = esf_replay_commit_nonce(&s->replay, req->nonce, s->nonce_len, &evicted);
 	if (evicted)
 		esf_session_stat_add(s, ESF_STAT_REPLAY_EVICTED, 1);
 	return err;
@@ -287,7 +293,7 @@ static void finish(struct esf_req *req, int err)
 		if (!err) {
 			esf_session_stat_add(s, ESF_STAT_SEAL, 1);
 			req->head = req->nonce;
-			req->head_len = s->alg->nonce_len;
+			req->head_len = s->nonce_len;
 			req->body_off = text_off(req);
 			req->body_len = req->text_len + s->tag_len;
 		}
@@ -313,6 +319,10 @@ static void finish(struct esf_req *req, int err)
 		esf_session_stat_add(s, ESF_STAT_BYTES, req->in_len);
 	}
 	req->status = err;
+	if (req->cek) {
+		esf_cek_put(s, req->cek);
+		req->cek = NULL;
+	}
 }
 
 /* What the provider returned: a bad tag is the record's fault, anything
@@ -361,6 +371,16 @@ static u32 req_flags(const struct esf_req *req)
 
 /* AEAD ------------------------------------------------------------------- */
 
+/*
+ * Where the salt || sequence part of a record's nonce is: at its start, or
+ * in a kw(aes) record after the wrapped content key, as the IV.
+ */
+static u8 *seq_nonce(struct esf_req *req)
+{
+	return req->s->alg->kind == ESF_KIND_KW ?
+	       req->nonce + ESF_KW_ICV_LEN + req->s->cek_len : req->nonce;
+}
+
 /* The IV the mode wants, built from the nonce into req->iv (drivers may
  * write to their IV buffer; the nonce must survive for the output).
  */
@@ -380,6 +400,9 @@ static void build_iv(struct esf_req *req)
 		break;
 	case ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES:
 		memcpy(req->iv, req->nonce + ESF_NONCE_LEN, 16);
+		break;
+	case ESF_ALG_KW_AES:
+		memcpy(req->iv, seq_nonce(req), ESF_NONCE_LEN);
 		break;
 	}
 }
@@ -411,11 +434,59 @@ static int aead_start(struct esf_req *req, u32 cryptlen, bool encrypt)
 
 	build_iv(req);
 	place_nonce(req);
-	aead_request_set_tfm(a, req->s->aead);
+	aead_request_set_tfm(a, req->cek ? req->cek->aead : req->s->aead);
 	aead_request_set_callback(a, req_flags(req), crypto_done, req);
 	aead_request_set_crypt(a, req->sg, req->dst ?: req->sg, cryptlen, req->iv);
 	aead_request_set_ad(a, assoc_len(req));
 	return started(req, encrypt ? crypto_aead_encrypt(a) : crypto_aead_decrypt(a));
+}
+
+/*
+ * A fresh content key for a kw(aes) SEAL: wrapped into the head of the
+ * record's nonce, set on the record's own transform, wiped from here.
+ */
+static int kw_seal_key(struct esf_req *req)
+{
+	u8 cek[32];
+	int err;
+
+	err = esf_cek_wrap(req->s, cek, req->nonce);
+	if (!err) {
+		req->cek = esf_cek_get(req->s, cek);
+		err = PTR_ERR_OR_ZERO(req->cek);
+		if (err)
+			req->cek = NULL;
+	}
+	memzero_explicit(cek, sizeof(cek));
+	if (err)
+		esf_session_stat_add(req->s, ESF_STAT_ERRORS, 1);
+	return err;
+}
+
+/*
+ * A kw(aes) OPEN's content key: unwrapped from the record, which fails
+ * with -EBADMSG unless the session's key wrapped it (finish() counts it as
+ * an authentication failure, like a bad tag), then set on the record's
+ * own transform.
+ */
+static int kw_open_key(struct esf_req *req)
+{
+	u8 cek[32];
+	int err;
+
+	err = esf_cek_unwrap(req->s, req->nonce, cek);
+	if (err == -EBADMSG)
+		return err;
+	if (!err) {
+		req->cek = esf_cek_get(req->s, cek);
+		err = PTR_ERR_OR_ZERO(req->cek);
+		if (err)
+			req->cek = NULL;
+	}
+	memzero_explicit(cek, sizeof(cek));
+	if (err)
+		esf_session_stat_add(req->s, ESF_STAT_ERRORS, 1);
+	return err;
 }
 
 static int seal(struct esf_req *req)
@@ -431,8 +502,15 @@ static int seal(struct esf_req *req)
 		finish(req, err);
 		return 0;
 	}
-	memcpy(req->nonce, s->salt, ESF_SALT_LEN);
-	put_unaligned_be64(req->seq, req->nonce + ESF_SALT_LEN);
+	if (s->alg->kind == ESF_KIND_KW) {
+		err = kw_seal_key(req);
+		if (err) {
+			finish(req, err);
+			return 0;
+		}
+	}
+	memcpy(seq_nonce(req), s->salt, ESF_SALT_LEN);
+	put_unaligned_be64(req->seq, seq_nonce(req) + ESF_SALT_LEN);
 	req->text_len = padded(s->alg, req->in_len);
 	if (s->alg->pad_block) {
 		/* CBC wants an unpredictable IV: a counter would not do. */
@@ -455,7 +533,7 @@ static int check_nonce(struct esf_req *req)
 
 	if (s->nonce_policy == ESF_NONCE_ANY) {
 		req->seq = 0;
-		err = esf_replay_check_nonce(&s->replay, req->nonce, s->alg->nonce_len);
+		err = esf_replay_check_nonce(&s->replay, req->nonce, s->nonce_len);
 		return count_replay(s, err);
 	}
 	/*
@@ -478,11 +556,13 @@ static int open(struct esf_req *req)
 	int err;
 
 	err = check_nonce(req);
+	if (!err && s->alg->kind == ESF_KIND_KW)
+		err = kw_open_key(req);
 	if (err) {
 		finish(req, err);
 		return 0;
 	}
-	req->text_len = req->in_len - s->alg->nonce_len - s->tag_len;
+	req->text_len = req->in_len - s->nonce_len - s->tag_len;
 	return aead_start(req, req->text_len + s->tag_len, false);
 }
 

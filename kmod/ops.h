@@ -12,8 +12,13 @@
 #include <linux/scatterlist.h>
 #include <uapi/linux/esf.h>
 
+#include "cek.h"
+
 struct esf_session;
 struct esf_req;
+
+/* The longest record prefix: a kw(aes) record's wrapped 256-bit key and IV. */
+#define ESF_NONCE_MAX	(ESF_KW_ICV_LEN + 32 + ESF_NONCE_LEN)
 
 typedef void (*esf_req_done_t)(struct esf_req *req);
 
@@ -57,7 +62,9 @@ struct esf_req {
 	u32 head_len;
 	u32 body_off;
 	u32 body_len;
-	u8 nonce[ESF_NONCE_LEN_AUTHENC];
+	/* kw(aes): the record's content transform, held while it runs. */
+	struct esf_cek_tfm *cek;
+	u8 nonce[ESF_NONCE_MAX];
 	u8 iv[16];
 	u8 digest[64];
 	/* The crypto API request and its transform's context follow. */

@@ -13,6 +13,7 @@
 
 #include <crypto/aead.h>
 #include <crypto/hash.h>
+#include <crypto/skcipher.h>
 #include <linux/cred.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
@@ -63,27 +64,59 @@ static u32 classify(struct crypto_tfm *tfm)
 
 /* Creation ----------------------------------------------------------------- */
 
+/*
+ * The transform that does a session's work on the text: for kw(aes)
+ * sessions the content cipher, whose provider is what matters (the key
+ * wrap is a few AES blocks on the CPU).
+ */
+static struct crypto_tfm *work_tfm(const struct esf_session *s)
+{
+	switch (s->alg->kind) {
+	case ESF_KIND_AEAD:
+		return crypto_aead_tfm(s->aead);
+	case ESF_KIND_KW:
+		return crypto_aead_tfm(s->cek_first);
+	default:
+		return crypto_ahash_tfm(s->ahash);
+	}
+}
+
 /* The resolved provider, as the crypto API names it. */
 const char *esf_session_driver(const struct esf_session *s)
 {
-	if (s->alg->kind == ESF_KIND_AEAD)
-		return crypto_tfm_alg_driver_name(crypto_aead_tfm(s->aead));
-	return crypto_tfm_alg_driver_name(crypto_ahash_tfm(s->ahash));
-}
-
-static const char *session_cra_name(const struct esf_session *s)
-{
-	if (s->alg->kind == ESF_KIND_AEAD)
-		return crypto_tfm_alg_name(crypto_aead_tfm(s->aead));
-	return crypto_tfm_alg_name(crypto_ahash_tfm(s->ahash));
+	return crypto_tfm_alg_driver_name(work_tfm(s));
 }
 
 static void free_transform(struct esf_session *s)
 {
-	if (s->alg->kind == ESF_KIND_AEAD)
+	switch (s->alg->kind) {
+	case ESF_KIND_AEAD:
 		crypto_free_aead(s->aead);
-	else
+		break;
+	case ESF_KIND_KW:
+		esf_cek_free(s);
+		crypto_free_sync_skcipher(s->kw);	/* wipes the KEK */
+		break;
+	default:
 		crypto_free_ahash(s->ahash);
+	}
+}
+
+/* The KEK's kw(aes), and the content cipher's first transform. */
+static int alloc_kw(struct esf_session *s, const struct esf_session_params *p,
+		    struct netlink_ext_ack *extack)
+{
+	int err;
+
+	s->kw = crypto_alloc_sync_skcipher(s->alg->name, 0, 0);
+	if (IS_ERR(s->kw)) {
+		NL_SET_ERR_MSG(extack, "esf: kw(aes) (RFC 3394) not available in this kernel");
+		return PTR_ERR(s->kw);
+	}
+	err = esf_cek_init(s, p->driver, extack);
+	if (err)
+		crypto_free_sync_skcipher(s->kw);
+	return err;
 }
 
 static int alloc_transform(struct esf_session *s, const struct esf_session_params *p,
@@ -92,6 +125,12 @@ static int alloc_transform(struct esf_session *s, const struct esf_session_param
 	const char *name = p->driver ?: s->alg->name;
 	int err;
 
+	if (s->alg->kind == ESF_KIND_KW) {
+		err = alloc_kw(s, p, extack);
+		if (err)
+			return err;
+		goto resolved;
+	}
 	if (s->alg->kind == ESF_KIND_AEAD) {
 		s->aead = crypto_alloc_aead(name, 0, 0);
 		err = PTR_ERR_OR_ZERO(s->aead);
@@ -116,18 +155,32 @@ static int alloc_transform(struct esf_session *s, const struct esf_session_param
 			NL_SET_ERR_MSG(extack, "esf: algorithm not available in this kernel");
 		return err;
 	}
-	if (strcmp(session_cra_name(s), s->alg->name)) {
+	if (strcmp(crypto_tfm_alg_name(work_tfm(s)), s->alg->name)) {
 		NL_SET_ERR_MSG(extack, "esf: driver does not implement the session's algorithm");
 		free_transform(s);
 		return -EINVAL;
 	}
-	s->reqsize = s->alg->kind == ESF_KIND_AEAD ? crypto_aead_reqsize(s->aead) :
-						     crypto_ahash_reqsize(s->ahash);
-	s->provider = classify(s->alg->kind == ESF_KIND_AEAD ? crypto_aead_tfm(s->aead) :
-						      crypto_ahash_tfm(s->ahash));
+resolved:
+	if (s->alg->kind == ESF_KIND_MIC)
+		s->reqsize = crypto_ahash_reqsize(s->ahash);
+	else
+		s->reqsize = crypto_aead_reqsize(s->alg->kind == ESF_KIND_KW ? s->cek_first :
+							s->aead);
+	s->provider = classify(work_tfm(s));
 	if (p->driver)
 		s->provider |= ESF_PROVIDER_PINNED;
 	return 0;
+}
+
+static bool aes_key_len_ok(unsigned int len)
+{
+	return len == 16 || len == 24 || len == 32;
+}
+
+/* Key-wrap sessions always take the sender's IV. */
+static bool any_policy(const struct esf_alg *alg, const struct esf_session_params *p)
+{
+	return alg->kind == ESF_KIND_KW || p->nonce_policy == ESF_NONCE_ANY;
 }
 
 static int check_params(const struct esf_alg *alg, const struct esf_session_params *p,
@@ -143,15 +196,24 @@ static int check_params(const struct esf_alg *alg, const struct esf_session_para
 		NL_SET_ERR_MSG(extack, "esf: tag length not supported by the algorithm");
 		return -EINVAL;
 	}
-	if (p->nonce_policy == ESF_NONCE_ANY &&
+	if (p->cek_len && (alg->kind != ESF_KIND_KW || !aes_key_len_ok(p->cek_len))) {
+		NL_SET_ERR_MSG(extack, "esf: ESF_A_CEK_LEN is 16, 24 or 32, for kw(aes) sessions");
+		return -EINVAL;
+	}
+	/* A key-wrap record's IV is the sender's: there is no other policy. */
+	if (alg->kind == ESF_KIND_KW && p->nonce_policy == ESF_NONCE_ESF) {
+		NL_SET_ERR_MSG(extack, "esf: kw(aes) sessions take any IV (nonce policy \"any\")");
+		return -EINVAL;
+	}
+	if (p->nonce_policy == ESF_NONCE_ANY && alg->kind != ESF_KIND_KW &&
 	    (alg->kind != ESF_KIND_AEAD || alg->nonce_len != ESF_NONCE_LEN || alg->prefix ||
 	     alg->aad_suffix)) {
 		NL_SET_ERR_MSG(extack, "esf: nonce policy \"any\" needs gcm(aes) or ccm(aes)");
 		return -EINVAL;
 	}
 	/* The salt makes SEAL's nonces; an open-only "any" session has none to make. */
-	if (alg->kind == ESF_KIND_AEAD && !p->salt &&
-	    !(p->nonce_policy == ESF_NONCE_ANY && p->direction == ESF_DIR_OPEN)) {
+	if (alg->kind != ESF_KIND_MIC && !p->salt &&
+	    !(any_policy(alg, p) && p->direction == ESF_DIR_OPEN)) {
 		NL_SET_ERR_MSG(extack, "esf: AEAD sessions need ESF_A_SALT");
 		return -EINVAL;
 	}
@@ -180,7 +242,13 @@ static void copy_params(struct esf_session *s, const struct esf_session_params *
 		memcpy(s->salt, p->salt, ESF_SALT_LEN);
 	s->direction = p->direction;
 	s->tag_len = p->tag_len ?: s->alg->default_tag;
-	s->nonce_policy = p->nonce_policy ?: ESF_NONCE_ESF;
+	s->nonce_policy = any_policy(s->alg, p) ? ESF_NONCE_ANY : ESF_NONCE_ESF;
+	s->nonce_len = s->alg->nonce_len;
+	if (s->alg->kind == ESF_KIND_KW) {
+		/* The record starts with the wrapped content key, then the IV. */
+		s->cek_len = p->cek_len ?: p->key_len;
+		s->nonce_len = ESF_KW_ICV_LEN + s->cek_len + ESF_NONCE_LEN;
+	}
 	s->session_type = p->session_type;
 	s->data_class = p->data_class;
 	s->key_id_len = p->key_id_len;
@@ -246,7 +314,7 @@ struct esf_session *esf_session_create(struct net *net,
 	err = alloc_stats(s);
 	if (err)
 		goto err_free;
-	err = esf_replay_init(&s->replay, alg->kind == ESF_KIND_AEAD ? p->replay_window : 0,
+	err = esf_replay_init(&s->replay, alg->kind != ESF_KIND_MIC ? p->replay_window : 0,
 			      s->nonce_policy == ESF_NONCE_ANY);
 	if (err)
 		goto err_stats;

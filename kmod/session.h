@@ -16,6 +16,7 @@
 #include <linux/xarray.h>
 #include <uapi/linux/esf.h>
 
+#include "cek.h"
 #include "replay.h"
 
 struct crypto_aead;
@@ -27,6 +28,7 @@ struct netlink_ext_ack;
 enum esf_kind {
 	ESF_KIND_AEAD,
 	ESF_KIND_MIC,
+	ESF_KIND_KW,	/* AEAD records under a fresh key per record, wrapped */
 };
 
 /* How an algorithm lays out its records; see alg.c. */
@@ -34,7 +36,7 @@ struct esf_alg {
 	const char *name;		/* cra_name */
 	u8 id;				/* enum esf_alg_id */
 	u8 kind;			/* enum esf_kind */
-	u8 nonce_len;			/* bytes of nonce in a record */
+	u8 nonce_len;			/* bytes of nonce in a record (kw: per session) */
 	u8 prefix;			/* bytes of nonce inside the AAD area */
 	u8 aad_suffix;			/* bytes after the AAD inside the assoc */
 	u8 pad_block;			/* the plaintext is padded to this */
@@ -101,7 +103,8 @@ struct esf_session_params {
 	const u8 *key_id;
 	unsigned int key_id_len;
 	u32 replay_window;
-	u8 nonce_policy;	/* 0: ESF_NONCE_ESF */
+	u8 nonce_policy;	/* 0: ESF_NONCE_ESF (kw: ESF_NONCE_ANY) */
+	u8 cek_len;		/* kw: content key bytes, 0: the key's length */
 	u64 seq_start;
 	struct esf_lifetime soft;
 	struct esf_lifetime hard;
@@ -116,7 +119,11 @@ struct esf_session {
 	union {
 		struct crypto_aead *aead;
 		struct crypto_ahash *ahash;
+		struct crypto_sync_skcipher *kw;	/* the KEK */
 	};
+	/* kw: the content transforms, and the first of them for reports. */
+	struct esf_cek_pool cek;
+	struct crypto_aead *cek_first;
 	unsigned int reqsize;	/* crypto request context of the transform */
 	u32 id;
 	u32 provider;		/* enum esf_provider_flags */
@@ -126,6 +133,8 @@ struct esf_session {
 	u8 direction;
 	u8 tag_len;
 	u8 nonce_policy;	/* enum esf_nonce_policy */
+	u8 nonce_len;		/* bytes ahead of a record's text: alg's, or kw's */
+	u8 cek_len;		/* kw: content key bytes */
 	u8 session_type;
 	u8 data_class;
 	u8 key_id_len;

@@ -505,7 +505,7 @@ static bool zerocopy(const struct esf_sock *es, const struct esf_rec *h,
 	if (alg->kind != ESF_KIND_AEAD || alg->pad_block || alg->aad_suffix)
 		return false;
 	if (h->op == ESF_OP_OPEN)
-		return h->data_len > alg->nonce_len + es->s->tag_len;
+		return h->data_len > es->s->nonce_len + es->s->tag_len;
 	return h->op == ESF_OP_SEAL;
 }
 
@@ -980,7 +980,7 @@ static int prepare_outputs(struct esf_sock *es)
 		 * SEAL's nonce goes by copy after the run, the body in place:
 		 * make sure now that the nonce can be written too.
 		 */
-		head = req_at(es, i)->op == ESF_OP_SEAL ? es->s->alg->nonce_len : 0;
+		head = req_at(es, i)->op == ESF_OP_SEAL ? es->s->nonce_len : 0;
 		if (clear_user(u64_to_user_ptr(o->addr), head))
 			return -EFAULT;
 		err = pin_output(es, sl, o->addr + head, sl->l.slot_len - head);
@@ -1266,7 +1266,8 @@ static void fill_info(const struct esf_session *s, struct esf_session_info *info
 	info->session_type = s->session_type;
 	info->data_class = s->data_class;
 	info->tag_len = s->tag_len;
-	info->nonce_len = s->alg->nonce_len;
+	info->nonce_len = s->nonce_len;
+	info->cek_len = s->cek_len;
 	info->key_id_len = s->key_id_len;
 	info->key_len = s->key_len;
 	info->provider = s->provider;

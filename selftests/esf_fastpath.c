@@ -447,8 +447,8 @@ TEST_F_TIMEOUT(evp, random_ivs_under_policy_any, 240)
 	struct sess any = { .key_len = variant->key_len, .nonce_policy = ESF_NONCE_ANY };
 	uint8_t in[300], rec[12 + 300 + 16], back[300 + 28], aad[40], tag[16];
 	struct esf_fp fe, fa;
-	uint32_t ide, ida, out_len, len, aad_len;
-	uint64_t seq;
+	uint32_t ide, ida, out_len = 0, len, aad_len;
+	uint64_t seq = 0;
 	int i;
 
 	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &esf, &ide, &fe));
@@ -496,6 +496,225 @@ TEST_F_TIMEOUT(evp, random_ivs_under_policy_any, 240)
 	EXPECT_EQ(100, sess_u32(&self->nl, ida, ESF_A_REPLAY_REMEMBERED));
 	esf_fp_close(&fe);
 	esf_fp_close(&fa);
+}
+
+/* Key wrap (JWE A*KW) against OpenSSL --------------------------------------- */
+
+static const EVP_CIPHER *evp_wrap(size_t key_len)
+{
+	return key_len == 16 ? EVP_aes_128_wrap() : key_len == 24 ? EVP_aes_192_wrap() :
+	       EVP_aes_256_wrap();
+}
+
+/* RFC 3394 by OpenSSL: @in of @len bytes to @out, len + 8 (or - 8). */
+static bool evp_kw(bool wrap, const uint8_t *kek, size_t kek_len, const uint8_t *in,
+		   size_t len, uint8_t *out)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n = 0, ok;
+
+	EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+	ok = EVP_CipherInit_ex(c, evp_wrap(kek_len), NULL, kek, NULL, wrap) &&
+	     EVP_CipherUpdate(c, out, &n, in, (int)len) &&
+	     (size_t)n == (wrap ? len + 8 : len - 8);
+	EVP_CIPHER_CTX_free(c);
+	return ok;
+}
+
+FIXTURE(kw) {
+	struct esf_nl nl;
+	uint8_t kek[32];
+};
+
+FIXTURE_VARIANT(kw)
+{
+	size_t kek_len, cek_len;
+};
+
+FIXTURE_VARIANT_ADD(kw, a128kw_a128gcm) { .kek_len = 16, .cek_len = 16 };
+FIXTURE_VARIANT_ADD(kw, a192kw_a256gcm) { .kek_len = 24, .cek_len = 32 };
+FIXTURE_VARIANT_ADD(kw, a256kw_a192gcm) { .kek_len = 32, .cek_len = 24 };
+
+FIXTURE_SETUP(kw)
+{
+	ASSERT_EQ(0, esf_module_ensure_loaded());
+	ASSERT_EQ(0, esf_nl_open(&self->nl));
+	rnd(self->kek, sizeof(self->kek));
+}
+
+FIXTURE_TEARDOWN(kw)
+{
+	sess_flush(&self->nl);
+	esf_nl_close(&self->nl);
+}
+
+/* A kw(aes) session on @kek; SKIP if the kernel has no kw(aes). */
+static int kw_session(struct esf_nl *nl, const uint8_t *kek, size_t kek_len, size_t cek_len,
+		      uint32_t window, uint32_t *id, struct esf_fp *fp)
+{
+	struct esf_msg m;
+	int err;
+
+	esf_msg_init(&m, nl->family, 0, ESF_CMD_SESSION_NEW);
+	esf_put_str(&m, ESF_A_ALG, "kw(aes)");
+	esf_put(&m, ESF_A_KEY, kek, kek_len);
+	esf_put(&m, ESF_A_SALT, salt, ESF_SALT_LEN);
+	esf_put_u8(&m, ESF_A_CEK_LEN, (uint8_t)cek_len);
+	esf_put_u32(&m, ESF_A_REPLAY_WINDOW, window);
+	err = esf_nl_new_session(nl, &m, id);
+	return err ? err : esf_fp_open(fp, *id);
+}
+
+/*
+ * Both ways: the kernel's records (a fresh content key each, wrapped) are
+ * unwrapped and decrypted by OpenSSL; OpenSSL's (its own content keys and
+ * random IVs) open in the kernel, once. A content key wrapped under
+ * another KEK fails the unwrap; the key never appears in any output.
+ */
+TEST_F_TIMEOUT(kw, openssl_both_ways, 240)
+{
+	size_t ek = 8 + variant->cek_len, pre = ek + 12;
+	uint8_t in[600], rec[8 + 32 + 12 + 600 + 16], back[600], aad[64], cek[32];
+	uint8_t prev_ek[40] = { 0 }, other[32];
+	struct esf_fp fp;
+	uint32_t id, n = 0, len = 0, aad_len = 0;
+	uint64_t seq = 0;
+	int i, err;
+
+	err = kw_session(&self->nl, self->kek, variant->kek_len, variant->cek_len, 1024, &id, &fp);
+	if (err == -ENOENT)
+		SKIP(return, "no kw(aes) in this kernel: %s", self->nl.errmsg);
+	ASSERT_EQ(0, err) TH_LOG("%s", self->nl.errmsg);
+	EXPECT_EQ(ESF_ALG_KW_AES, fp.info.alg);
+	EXPECT_EQ(pre, fp.info.nonce_len);
+	EXPECT_EQ(variant->cek_len, fp.info.cek_len);
+	EXPECT_EQ(ESF_NONCE_ANY, sess_u32(&self->nl, id, ESF_A_NONCE_POLICY) & 0xff);
+	for (i = 0; i < 60; i++) {
+		len = (uint32_t)i * 10;
+		aad_len = (uint32_t)i % sizeof(aad);
+		rnd(in, len);
+		rnd(aad, aad_len);
+
+		/* The kernel seals; OpenSSL unwraps the content key and opens. */
+		ASSERT_EQ(0, esf_fp_one(fp.op, &fp.info, ESF_OP_SEAL, aad, aad_len, in, len, rec,
+					&n, &seq));
+		ASSERT_EQ(pre + len + 16, n);
+		EXPECT_NE(0, memcmp(prev_ek, rec, ek));
+		memcpy(prev_ek, rec, ek);
+		ASSERT_TRUE(evp_kw(false, self->kek, variant->kek_len, rec, ek, cek));
+		ASSERT_EQ(0, memcmp(rec + ek, salt, 4));
+		ASSERT_EQ(seq, be64(rec + ek + 4));
+		ASSERT_TRUE(evp_gcm_run(false, cek, variant->cek_len, rec + ek, aad, aad_len,
+					rec + pre, len, back, rec + pre + len));
+		ASSERT_EQ(0, memcmp(back, in, len));
+		ASSERT_EQ(NULL, memmem(rec, n, cek, variant->cek_len));
+
+		/* OpenSSL seals with a key and IV of its own; the kernel opens. */
+		rnd(cek, variant->cek_len);
+		ASSERT_TRUE(evp_kw(true, self->kek, variant->kek_len, cek, variant->cek_len, rec));
+		rnd(rec + ek, 12);
+		ASSERT_TRUE(evp_gcm_run(true, cek, variant->cek_len, rec + ek, aad, aad_len, in,
+					len, rec + pre, rec + pre + len));
+		ASSERT_EQ(0, esf_fp_one(fp.op, &fp.info, ESF_OP_OPEN, aad, aad_len, rec,
+					pre + len + 16, back, &n, &seq));
+		ASSERT_EQ(len, n);
+		ASSERT_EQ(0, memcmp(back, in, len));
+		EXPECT_EQ(-EALREADY, esf_fp_one(fp.op, &fp.info, ESF_OP_OPEN, aad, aad_len, rec,
+						pre + len + 16, back, &n, NULL));
+	}
+	/* The same content key under another KEK: the unwrap fails. */
+	rnd(other, sizeof(other));
+	ASSERT_TRUE(evp_kw(true, other, variant->kek_len, cek, variant->cek_len, rec));
+	rnd(rec + ek, 12);
+	EXPECT_EQ(-EBADMSG, esf_fp_one(fp.op, &fp.info, ESF_OP_OPEN, aad, aad_len, rec,
+				       pre + len + 16, back, &n, NULL));
+	EXPECT_EQ(60, sess_stat(&self->nl, id, ESF_STATS_A_SEAL));
+	EXPECT_EQ(60, sess_stat(&self->nl, id, ESF_STATS_A_OPEN));
+	EXPECT_EQ(60, sess_stat(&self->nl, id, ESF_STATS_A_REPLAY));
+	EXPECT_EQ(1, sess_stat(&self->nl, id, ESF_STATS_A_AUTH_FAIL));
+	esf_fp_close(&fp);
+}
+
+/*
+ * A batch of many key-wrap records: each runs under a content transform
+ * of its own, and every one opens, under the right key, on a second
+ * session with the same KEK.
+ */
+TEST_F_TIMEOUT(kw, batches_each_record_its_own_key, 240)
+{
+	struct esf_fp_rec r[256];
+	size_t pre = 8 + variant->cek_len + 12, rl = pre + 32 + 16;
+	uint8_t *recs = malloc(256 * rl), in[256][32], back[256 * 32];
+	struct esf_fp fa, fb;
+	uint32_t ida, idb;
+	int k, err;
+
+	ASSERT_NE(NULL, recs);
+	err = kw_session(&self->nl, self->kek, variant->kek_len, variant->cek_len, 4096, &ida, &fa);
+	if (err == -ENOENT)
+		SKIP(free(recs); return, "no kw(aes) in this kernel: %s", self->nl.errmsg);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, kw_session(&self->nl, self->kek, variant->kek_len, variant->cek_len, 4096,
+				&idb, &fb));
+	for (k = 0; k < 256; k++) {
+		rnd(in[k], 32);
+		r[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = in[k], .data_len = 32,
+					    .out = recs + k * rl };
+	}
+	ASSERT_EQ(0, esf_fp_run(fa.op, &fa.info, r, 256));
+	for (k = 0; k < 256; k++) {
+		ASSERT_EQ(0, r[k].status);
+		r[k] = (struct esf_fp_rec){ .op = ESF_OP_OPEN, .data = recs + k * rl,
+					    .data_len = (uint32_t)rl, .out = back + k * 32 };
+	}
+	ASSERT_EQ(0, esf_fp_run(fb.op, &fb.info, r, 256));
+	for (k = 0; k < 256; k++) {
+		ASSERT_EQ(0, r[k].status) TH_LOG("record %d", k);
+		ASSERT_EQ(0, memcmp(back + k * 32, in[k], 32));
+	}
+	esf_fp_close(&fa);
+	esf_fp_close(&fb);
+	free(recs);
+}
+
+/* What kw(aes) refuses at creation. */
+TEST_F(kw, refusals)
+{
+	struct sess o = { .alg = "kw(aes)", .key = self->kek, .key_len = variant->kek_len };
+	struct esf_msg m;
+	uint32_t id;
+	int err;
+
+	/* Only "any" makes sense: the IV is the sender's. */
+	o.nonce_policy = ESF_NONCE_ESF;
+	err = sess_add(&self->nl, &o, &id);
+	if (err == -ENOENT)
+		SKIP(return, "no kw(aes) in this kernel");
+	EXPECT_EQ(-EINVAL, err);
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "nonce policy")) TH_LOG("%s", self->nl.errmsg);
+	/* Content keys of AES sizes only; tags of 16 bytes only. */
+	esf_msg_init(&m, self->nl.family, 0, ESF_CMD_SESSION_NEW);
+	esf_put_str(&m, ESF_A_ALG, "kw(aes)");
+	esf_put(&m, ESF_A_KEY, self->kek, variant->kek_len);
+	esf_put(&m, ESF_A_SALT, salt, ESF_SALT_LEN);
+	esf_put_u8(&m, ESF_A_CEK_LEN, 20);
+	EXPECT_EQ(-EINVAL, esf_nl_new_session(&self->nl, &m, &id));
+	o.nonce_policy = 0;
+	o.tag_len = 12;
+	EXPECT_EQ(-EINVAL, sess_add(&self->nl, &o, &id));
+	/* ESF_A_CEK_LEN belongs to kw(aes). */
+	esf_msg_init(&m, self->nl.family, 0, ESF_CMD_SESSION_NEW);
+	esf_put_str(&m, ESF_A_ALG, "gcm(aes)");
+	esf_put(&m, ESF_A_KEY, self->kek, 16);
+	esf_put(&m, ESF_A_SALT, salt, ESF_SALT_LEN);
+	esf_put_u8(&m, ESF_A_CEK_LEN, 16);
+	EXPECT_EQ(-EINVAL, esf_nl_new_session(&self->nl, &m, &id));
+	EXPECT_NE(NULL, strstr(self->nl.errmsg, "ESF_A_CEK_LEN")) TH_LOG("%s", self->nl.errmsg);
+	/* An open-only kw(aes) session needs no salt. */
+	o.tag_len = 0;
+	o.salt = no_salt;
+	o.direction = ESF_DIR_OPEN;
+	EXPECT_EQ(0, sess_add(&self->nl, &o, &id)) TH_LOG("%s", self->nl.errmsg);
 }
 
 /* Nonces ------------------------------------------------------------------ */

@@ -39,6 +39,7 @@ struct esf_nl_session {
 	uint8_t nonce_policy;		/* enum esf_nonce_policy; 0: an older module */
 	uint32_t replay_remembered;
 	uint32_t replay_memory;
+	uint8_t cek_len;		/* kw(aes) */
 	uint64_t seq_start;
 	uint64_t seq_next;
 	uint64_t age;
@@ -70,6 +71,7 @@ enum esf_nl_new_set {
 	ESF_NEW_OWNER_GID = 1 << 13,
 	ESF_NEW_FLAGS = 1 << 14,
 	ESF_NEW_NONCE_POLICY = 1 << 15,
+	ESF_NEW_CEK_LEN = 1 << 16,
 };
 
 struct esf_nl_new {
@@ -94,6 +96,7 @@ struct esf_nl_new {
 	uint32_t owner_gid;
 	uint32_t flags;
 	uint8_t nonce_policy;
+	uint8_t cek_len;
 };
 
 /* What the events group delivers. */

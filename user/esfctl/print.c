@@ -110,6 +110,8 @@ json_t *esfctl_session_json(const struct esf_nl_session *s)
 		hex(buf, s->salt, ESF_SALT_LEN);
 		json_object_set_new(o, "salt", json_string(buf));
 	}
+	if (s->cek_len)
+		json_object_set_new(o, "cek_len", json_integer(s->cek_len));
 	if (s->key_id_len) {
 		hex(buf, s->key_id, s->key_id_len);
 		json_object_set_new(o, "key_id_hex", json_string(buf));
@@ -149,7 +151,11 @@ void esfctl_session_print(const struct esf_nl_session *s)
 	       s->provider & ESF_PROVIDER_ASYNC ? ", async" : "",
 	       s->provider & ESF_PROVIDER_PINNED ? ", pinned" : "");
 	printf("  %-15s %s\n", "state", esfctl_state_name(s->state));
-	printf("  %-15s %" PRIu32 " bytes, tag %u bytes\n", "key", s->key_len, s->tag_len);
+	if (s->cek_len)
+		printf("  %-15s %" PRIu32 " bytes (key-encryption key), content keys %u bytes, "
+		       "tag %u bytes\n", "key", s->key_len, s->cek_len, s->tag_len);
+	else
+		printf("  %-15s %" PRIu32 " bytes, tag %u bytes\n", "key", s->key_len, s->tag_len);
 	if (s->has_salt) {
 		hex(buf, s->salt, ESF_SALT_LEN);
 		printf("  %-15s %s\n", "salt", buf);

@@ -34,10 +34,13 @@ static const char add_usage[] =
 	"\n"
 	"required:\n"
 	"  --alg ALG            gcm(aes), rfc4106(gcm(aes)), ccm(aes),\n"
-	"                       authenc(hmac(sha256),cbc(aes)), hmac(sha256),\n"
-	"                       hmac(sha384) or hmac(sha512)\n"
-	"  --key-file FILE|-    the key: AES 16/24/32 bytes; authenc a 32-byte HMAC\n"
-	"                       key then the AES key; hmac(shaN) digest to block size\n"
+	"                       authenc(hmac(sha256),cbc(aes)), kw(aes) (JWE A*KW: a\n"
+	"                       fresh AES-GCM content key per record, wrapped with\n"
+	"                       the session's key), hmac(sha256), hmac(sha384) or\n"
+	"                       hmac(sha512)\n"
+	"  --key-file FILE|-    the key: AES 16/24/32 bytes (kw(aes): the key-encryption\n"
+	"                       key); authenc a 32-byte HMAC key then the AES key;\n"
+	"                       hmac(shaN) digest to block size\n"
 	"options:\n"
 	"  --key-format raw|hex how FILE holds the key (default raw; hex allows\n"
 	"                       surrounding whitespace)\n"
@@ -50,6 +53,8 @@ static const char add_usage[] =
 	"  --tag-len N          tag bytes (default 16, digest size for hmac)\n"
 	"  --key-id ID          key identifier, e.g. a JWE kid (up to 64 bytes)\n"
 	"  --key-id-hex HEX     the same, given in hex\n"
+	"  --cek-len N          kw(aes): content key bytes, 16, 24 or 32 (A128GCM,\n"
+	"                       A192GCM, A256GCM; default: the key's length)\n"
 	"  --nonce-policy P     which nonces OPEN accepts: esf (the session's salt and\n"
 	"                       a sequence number, as esf seals; the default) or any\n"
 	"                       (any 12-byte IV, as other JOSE/oneM2M peers make them;\n"
@@ -226,7 +231,7 @@ enum {
 	OPT_ALG = 256, OPT_KEY_FILE, OPT_KEY_FORMAT, OPT_ID, OPT_DRIVER, OPT_SALT,
 	OPT_DIRECTION, OPT_TAG_LEN, OPT_KEY_ID, OPT_KEY_ID_HEX, OPT_REPLAY,
 	OPT_SEQ_START, OPT_SOFT, OPT_HARD, OPT_TYPE, OPT_CLASS, OPT_OWNER_UID,
-	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_NONCE_POLICY, OPT_HELP,
+	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_NONCE_POLICY, OPT_CEK_LEN, OPT_HELP,
 };
 
 static const struct option add_options[] = {
@@ -250,6 +255,7 @@ static const struct option add_options[] = {
 	{ "owner-gid", required_argument, NULL, OPT_OWNER_GID },
 	{ "require-hw", no_argument, NULL, OPT_REQUIRE_HW },
 	{ "nonce-policy", required_argument, NULL, OPT_NONCE_POLICY },
+	{ "cek-len", required_argument, NULL, OPT_CEK_LEN },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -315,6 +321,12 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		if (parse_hex(arg, r->key_id, ESF_KEY_ID_MAX, &r->key_id_len))
 			break;
 		r->set |= ESF_NEW_KEY_ID;
+		return 0;
+	case OPT_CEK_LEN:
+		if (esfctl_parse_u64(arg, 255, &v))
+			break;
+		r->cek_len = (uint8_t)v;
+		r->set |= ESF_NEW_CEK_LEN;
 		return 0;
 	case OPT_NONCE_POLICY:
 		if (parse_choice(arg, nonce_policy_names, 3, &r->nonce_policy))

@@ -35,8 +35,8 @@
  *   ESF_A_SEQ_START (default 0), ESF_A_LIFETIME_SOFT, ESF_A_LIFETIME_HARD,
  *   ESF_A_SESSION_TYPE, ESF_A_DATA_CLASS (default 0: not bound),
  *   ESF_A_OWNER_UID, ESF_A_OWNER_GID (default: the caller's), ESF_A_FLAGS,
- *   ESF_A_NONCE_POLICY (default ESF_NONCE_ESF). An id already in use gives
- *   -EEXIST.
+ *   ESF_A_NONCE_POLICY (default ESF_NONCE_ESF), ESF_A_CEK_LEN (kw(aes)
+ *   only). An id already in use gives -EEXIST.
  *
  * ESF_CMD_SESSION_DEL (needs CAP_NET_ADMIN)
  *   Required: ESF_A_SESSION_ID. The session leaves the table at once; records
@@ -245,16 +245,22 @@ enum esf_cmd {
  * @ESF_A_ALG: NUL-terminated string, in/out. The crypto API algorithm:
  *	AEAD "gcm(aes)", "rfc4106(gcm(aes))", "ccm(aes)",
  *	"authenc(hmac(sha256),cbc(aes))"; MIC "hmac(sha256)", "hmac(sha384)",
- *	"hmac(sha512)".
+ *	"hmac(sha512)"; key wrap "kw(aes)" (JWE "A128KW"/"A192KW"/"A256KW":
+ *	every SEAL makes a fresh AES-GCM content key in the kernel, wraps it
+ *	with ESF_A_KEY by RFC 3394 and encrypts under it; see
+ *	%ESF_ALG_KW_AES for the record).
  * @ESF_A_DRIVER: NUL-terminated string, in/out. In: the driver to
- *	allocate instead of ESF_A_ALG, pinning a provider, exactly as
+ *	allocate instead of ESF_A_ALG (for "kw(aes)": instead of the content
+ *	cipher "gcm(aes)", where the text's work is done), pinning a
+ *	provider, exactly as
  *	/proc/crypto names drivers (cra_driver_name): "gcm-aes-caam", or for
  *	a template instance every inner driver spelt out,
  *	"authenc(hmac(sha256-generic),virtio_crypto_aes_cbc)" (the crypto API
  *	does not find an instance by a name that mixes algorithm and driver
  *	names). It must implement ESF_A_ALG. Out: the resolved driver.
  * @ESF_A_KEY: binary, in only. gcm(aes), rfc4106(gcm(aes)), ccm(aes): the
- *	AES key, 16, 24 or 32 bytes. authenc(hmac(sha256),cbc(aes)): the
+ *	AES key, 16, 24 or 32 bytes. kw(aes): the key-encryption key, 16, 24
+ *	or 32 bytes. authenc(hmac(sha256),cbc(aes)): the
  *	32-byte HMAC key followed by the AES key (48, 56 or 64 bytes in all).
  *	hmac(shaN): from the digest size (RFC 7518's minimum) to
  *	%ESF_KEY_MAX bytes. Never reported.
@@ -264,6 +270,7 @@ enum esf_cmd {
  *	%ESF_NONCE_ANY), rejected for MIC sessions.
  * @ESF_A_DIRECTION: u8 &enum esf_direction, in/out.
  * @ESF_A_TAG_LEN: u8, in/out. Tag length in bytes: gcm(aes) 4, 8 or 12..16;
+ *	kw(aes) 16;
  *	rfc4106(gcm(aes)) 8, 12 or 16; ccm(aes) 4..16, even; authenc 16..32;
  *	hmac(shaN) 16..digest size.
  * @ESF_A_KEY_ID: binary, at most %ESF_KEY_ID_MAX bytes, in/out. Opaque key
@@ -302,6 +309,9 @@ enum esf_cmd {
  *	replay record holds now (at most ESF_A_REPLAY_WINDOW); else 0.
  * @ESF_A_REPLAY_MEMORY: u32, out. Bytes the replay window or record
  *	takes in the kernel (fixed at creation).
+ * @ESF_A_CEK_LEN: u8, in/out, kw(aes) only. Bytes of the content keys, 16,
+ *	24 or 32 (JWE "enc" A128GCM, A192GCM, A256GCM); default: ESF_A_KEY's
+ *	length.
  */
 enum esf_attr {
 	ESF_A_UNSPEC,
@@ -337,6 +347,7 @@ enum esf_attr {
 	ESF_A_NONCE_POLICY,
 	ESF_A_REPLAY_REMEMBERED,
 	ESF_A_REPLAY_MEMORY,
+	ESF_A_CEK_LEN,
 	__ESF_A_MAX
 };
 
@@ -697,6 +708,16 @@ struct esf_output {
  * @ESF_ALG_HMAC_SHA256: hmac(sha256)
  * @ESF_ALG_HMAC_SHA384: hmac(sha384)
  * @ESF_ALG_HMAC_SHA512: hmac(sha512)
+ * @ESF_ALG_KW_AES: kw(aes). A record is an AES-GCM record under a content
+ *	key (CEK) of its own: SEAL's output is the CEK wrapped with the
+ *	session's key (RFC 3394: 8 + cek_len bytes, the JWE Encrypted Key),
+ *	the 12-byte IV (the session's salt and sequence number), the
+ *	ciphertext and the 16-byte tag; esf_session_info.nonce_len covers the
+ *	wrapped key and the IV. OPEN takes the same, with any IV: the
+ *	session's nonce policy is always %ESF_NONCE_ANY, and its replay record
+ *	remembers the wrapped key and IV of each record opened. A wrapped
+ *	key the session's key did not wrap fails with -EBADMSG. The CEK never
+ *	leaves the kernel.
  */
 enum esf_alg_id {
 	ESF_ALG_GCM_AES = 1,
@@ -706,6 +727,7 @@ enum esf_alg_id {
 	ESF_ALG_HMAC_SHA256 = 5,
 	ESF_ALG_HMAC_SHA384 = 6,
 	ESF_ALG_HMAC_SHA512 = 7,
+	ESF_ALG_KW_AES = 8,
 };
 
 /**
@@ -716,9 +738,10 @@ enum esf_alg_id {
  * @session_type: ESF_A_SESSION_TYPE
  * @data_class: ESF_A_DATA_CLASS
  * @tag_len: ESF_A_TAG_LEN
- * @nonce_len: bytes of nonce SEAL prepends (0 for MIC sessions)
+ * @nonce_len: bytes of nonce SEAL prepends (0 for MIC sessions; for
+ *	kw(aes) the wrapped content key and the IV)
  * @key_id_len: bytes used in @key_id
- * @reserved: 0
+ * @cek_len: kw(aes): ESF_A_CEK_LEN; else 0
  * @key_len: ESF_A_KEY_LEN
  * @provider: ESF_A_PROVIDER
  * @max_aad: %ESF_MAX_AAD (or less for rfc4106)
@@ -735,7 +758,7 @@ struct esf_session_info {
 	__u8	tag_len;
 	__u8	nonce_len;
 	__u8	key_id_len;
-	__u8	reserved;
+	__u8	cek_len;
 	__u32	key_len;
 	__u32	provider;
 	__u32	max_aad;
