@@ -45,6 +45,7 @@ struct opts {
 	unsigned int session_type;
 	const char *cty, *ori, *rri, *oro, *rro;
 	bool info;
+	uint32_t signer;	/* --sign / --verify: the inner JWS's session */
 };
 
 static const char usage_text[] =
@@ -55,8 +56,11 @@ static const char usage_text[] =
 static const char formats_text[] =
 "FORMATS\n"
 "  jwe-compact, jwe-json, jwe-flat\n"
-"      JWE (\"alg\":\"dir\", A128GCM/A192GCM/A256GCM after the key size) in the\n"
-"      compact, general JSON or flattened JSON serialization. AEAD sessions.\n"
+"      JWE in the compact, general JSON or flattened JSON serialization:\n"
+"      \"alg\":\"dir\" with A128GCM/A192GCM/A256GCM after the key size (AEAD\n"
+"      sessions), or A128KW/A192KW/A256KW with a fresh content key per\n"
+"      message (kw(aes) sessions). With --sign/--verify: nested, a JWS\n"
+"      inside (sign, then encrypt).\n"
 "  jws-compact, jws-json, jws-flat\n"
 "      JWS HS256/HS384/HS512 after the session's hash. MIC sessions.\n"
 "  esprim\n"
@@ -74,7 +78,8 @@ static const char formats_text[] =
 "      envelope, a request's \"ty\" by the reserved value 65535.\n"
 "  class3\n"
 "      Target data class 3: a <contentInstance> (bare or \"m2m:cin\"); \"con\",\n"
-"      \"cnf\" and \"or\" are protected together; \"cnf\" ends in :1 or :2.\n";
+"      \"cnf\" and \"or\" are protected together; \"cnf\" ends in :1 or :2.\n"
+"      With --sign/--verify: nested ESData, signed then encrypted.\n";
 
 static const char exit_text[] =
 "EXIT STATUS\n"
@@ -91,7 +96,7 @@ static const char seal_text[] =
 "  esf seal - protect stdin as a oneM2M envelope under a kernel session\n\n"
 "SYNOPSIS\n"
 "  esf seal --session ID --format FORMAT [--class N] [--type s1|s2|sm]\n"
-"           [--jose compact|json|flat] [--cty TYPE]\n"
+"           [--jose compact|json|flat] [--cty TYPE] [--sign ID]\n"
 "           [--ori ID --rri ID [--oro JSON] [--rro JSON]] < payload\n\n"
 "DESCRIPTION\n"
 "  Reads the payload (at most 65536 bytes) from stdin and writes the\n"
@@ -112,6 +117,8 @@ static const char seal_text[] =
 "      --rri ID       esprim/class1: receiver rand object id (required)\n"
 "      --oro JSON     esprim/class1: originator rand object, in band\n"
 "      --rro JSON     esprim/class1: receiver rand object, in band\n"
+"      --sign ID      jwe-*/class3: sign first under MIC session ID, then\n"
+"                     encrypt the JWS (nested; \"cty\" JOSE or JOSE+JSON)\n"
 "  -h, --help         this text\n\n";
 
 static const char open_text[] =
@@ -119,7 +126,7 @@ static const char open_text[] =
 "  esf open - check and open a oneM2M envelope under a kernel session\n\n"
 "SYNOPSIS\n"
 "  esf open --session ID --format FORMAT [--class N] [--type s1|s2|sm]\n"
-"           [--ori ID] [--rri ID] [--info] < envelope\n\n"
+"           [--ori ID] [--rri ID] [--verify ID] [--info] < envelope\n\n"
 "DESCRIPTION\n"
 "  Reads an envelope from stdin (at most 262144 bytes; trailing newlines\n"
 "  are ignored), authenticates it in the kernel (tag, salt, replay window)\n"
@@ -134,6 +141,8 @@ static const char open_text[] =
 "  -t, --type T       session type the handle is opened for (s1, s2, sm)\n"
 "      --ori ID       esprim/class1: required originator rand object id\n"
 "      --rri ID       esprim/class1: required receiver rand object id\n"
+"      --verify ID    jwe-*/class3: the envelope is nested; after decrypting,\n"
+"                     verify the inner JWS under MIC session ID\n"
 "  -i, --info         print header fields and the sequence number on stderr\n"
 "  -h, --help         this text\n\n";
 
@@ -142,7 +151,8 @@ static const char examples_text[] =
 "  echo -n hello | esf seal -s 7 -f jwe-compact > msg.jwe\n"
 "  esf open -s 8 -f jwe-compact < msg.jwe\n"
 "  esf seal -s 9 -f class1 --ori o-rand-1 --rri r-rand-1 < request.json\n"
-"  esf seal -s 5 -f class3 -j json < cin.json\n";
+"  esf seal -s 5 -f class3 -j json < cin.json\n"
+"  esf seal -s 5 -f class3 --sign 6 < cin.json   (esf open ... --verify 6)\n";
 
 static void print_help(FILE *f, const char *cmd)
 {
@@ -215,7 +225,7 @@ static bool parse_jose(const char *s, int *out)
 	return true;
 }
 
-enum { O_CTY = 256, O_ORI, O_RRI, O_ORO, O_RRO };
+enum { O_CTY = 256, O_ORI, O_RRI, O_ORO, O_RRO, O_SIGN, O_VERIFY };
 
 static const struct option longopts[] = {
 	{ "session", required_argument, NULL, 's' },
@@ -228,6 +238,8 @@ static const struct option longopts[] = {
 	{ "rri", required_argument, NULL, O_RRI },
 	{ "oro", required_argument, NULL, O_ORO },
 	{ "rro", required_argument, NULL, O_RRO },
+	{ "sign", required_argument, NULL, O_SIGN },
+	{ "verify", required_argument, NULL, O_VERIFY },
 	{ "info", no_argument, NULL, 'i' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -263,6 +275,14 @@ static int take_option(int c, const char *arg, struct opts *o,
 	case O_RRI: o->rri = arg; return 0;
 	case O_ORO: o->oro = arg; return 0;
 	case O_RRO: o->rro = arg; return 0;
+	case O_SIGN:
+	case O_VERIFY:
+		if ((c == O_SIGN) != o->seal)
+			return usage(env, o->seal ? "--verify is for opening" : "--sign is for sealing",
+				     NULL);
+		if (!parse_u32(arg, 1, UINT32_MAX, &o->signer))
+			return usage(env, "bad session id", arg);
+		return 0;
 	case 'i': o->info = true; return 0;
 	case 'h':
 		print_help(env->out, o->seal ? "seal" : "open");
@@ -299,6 +319,10 @@ static int check_opts(const struct opts *o, const struct esf_cli_env *env)
 		return usage(env, "--jose is for envelope, class2 and class3", NULL);
 	if (f == F_ENVELOPE && o->data_class <= 0)
 		return usage(env, "--class is required for envelope", NULL);
+	if (o->signer && f != F_CLASS3 && f > F_JWE_FLAT)
+		return usage(env, "--sign/--verify are for jwe-* and class3", NULL);
+	if (o->signer && o->cty)
+		return usage(env, "--cty and --sign: the nested JWE's \"cty\" is JOSE", NULL);
 	return 0;
 }
 
@@ -366,7 +390,7 @@ static int refused(const struct esf_cli_env *env, const struct opts *o, int err)
 	return ESF_EXIT_REJECTED;
 }
 
-static int seal_jose(struct esf_session *s, const struct opts *o,
+static int seal_jose(struct esf_session *s, struct esf_session *sign, const struct opts *o,
 		     const char *in, size_t len, char **out)
 {
 	static const int form[] = {
@@ -376,14 +400,16 @@ static int seal_jose(struct esf_session *s, const struct opts *o,
 	};
 	struct esf_jose_opts jo = { .cty = o->cty };
 	bool jwe = o->format->fmt <= F_JWE_FLAT;
-	bool aead = esf_session_info(s)->alg < ESF_ALG_HMAC_SHA256;
+	bool aead = !esf_info_is_mic(esf_session_info(s));
 
 	if (jwe != aead)
 		return -ESF_E_ALG_MISMATCH;
+	if (sign)
+		return esf_nested_seal(sign, s, form[o->format->fmt], in, len, out);
 	return esf_jose_seal(s, form[o->format->fmt], in, len, &jo, out);
 }
 
-static int do_seal(struct esf_session *s, const struct opts *o,
+static int do_seal(struct esf_session *s, struct esf_session *sign, const struct opts *o,
 		   const char *in, size_t len, char **out)
 {
 	const struct esf_esprim_hdr h = {
@@ -403,9 +429,11 @@ static int do_seal(struct esf_session *s, const struct opts *o,
 	case F_CLASS2:
 		return esf_class2_seal(s, jose, in, len, out);
 	case F_CLASS3:
+		if (sign)
+			return esf_class3_seal_nested(sign, s, jose, in, len, out);
 		return esf_class3_seal(s, jose, in, len, out);
 	default:
-		return seal_jose(s, o, in, len, out);
+		return seal_jose(s, sign, o, in, len, out);
 	}
 }
 
@@ -415,8 +443,8 @@ static void print_info(FILE *f, const char *key, const char *val)
 		fprintf(f, "%s: %s\n", key, val);
 }
 
-static int open_jose(struct esf_session *s, const struct opts *o, bool info,
-		     const char *in, size_t len, void **out, size_t *out_len,
+static int open_jose(struct esf_session *s, struct esf_session *verify, const struct opts *o,
+		     bool info, const char *in, size_t len, void **out, size_t *out_len,
 		     FILE *err)
 {
 	static const int form[] = { 0, 1, 2, 3, 1, 2, 3 };
@@ -434,7 +462,8 @@ static int open_jose(struct esf_session *s, const struct opts *o, bool info,
 	esf_jose_info_free(&ji);
 	if (r)
 		return r;
-	r = esf_jose_open(s, in, len, out, out_len, &ji);
+	r = verify ? esf_nested_open(verify, s, in, len, out, out_len, &ji) :
+		     esf_jose_open(s, in, len, out, out_len, &ji);
 	if (r)
 		return r;
 	if (info) {
@@ -472,7 +501,7 @@ static int open_esprim(struct esf_session *s, const struct opts *o, bool info,
 	return r;
 }
 
-static int do_open(struct esf_session *s, const struct opts *o,
+static int do_open(struct esf_session *s, struct esf_session *verify, const struct opts *o,
 		   const char *in, size_t len, void **out, size_t *out_len,
 		   FILE *err)
 {
@@ -494,17 +523,18 @@ static int do_open(struct esf_session *s, const struct opts *o,
 		r = esf_class2_open(s, in, len, (char **)out);
 		break;
 	case F_CLASS3:
-		r = esf_class3_open(s, in, len, (char **)out);
+		r = verify ? esf_class3_open_nested(verify, s, in, len, (char **)out) :
+			     esf_class3_open(s, in, len, (char **)out);
 		break;
 	default:
-		return open_jose(s, o, o->info, in, len, out, out_len, err);
+		return open_jose(s, verify, o, o->info, in, len, out, out_len, err);
 	}
 	if (!r)
 		*out_len = strlen(*out);
 	return r;
 }
 
-static int run(struct esf_session *s, const struct opts *o,
+static int run(struct esf_session *s, struct esf_session *signer, const struct opts *o,
 	       char *in, size_t len, const struct esf_cli_env *env)
 {
 	void *out = NULL;
@@ -512,12 +542,12 @@ static int run(struct esf_session *s, const struct opts *o,
 	int r;
 
 	if (o->seal) {
-		r = do_seal(s, o, in, len, (char **)&out);
+		r = do_seal(s, signer, o, in, len, (char **)&out);
 		out_len = r ? 0 : strlen(out);
 	} else {
 		while (len && (in[len - 1] == '\n' || in[len - 1] == '\r'))
 			in[--len] = '\0';
-		r = do_open(s, o, in, len, &out, &out_len, env->err);
+		r = do_open(s, signer, o, in, len, &out, &out_len, env->err);
 	}
 	if (r)
 		return refused(env, o, r);
@@ -534,7 +564,7 @@ static int run(struct esf_session *s, const struct opts *o,
 
 static int command(int argc, char **argv, const struct esf_cli_env *env)
 {
-	struct esf_session *s;
+	struct esf_session *s, *signer = NULL;
 	struct opts o;
 	char *in;
 	size_t len;
@@ -550,12 +580,21 @@ static int command(int argc, char **argv, const struct esf_cli_env *env)
 	}
 	r = env->open_session(o.session, o.data_class < 0 ? o.format->data_class :
 			      (unsigned int)o.data_class, o.session_type, &s);
+	if (!r && o.signer) {
+		r = env->open_session(o.signer, o.data_class < 0 ? o.format->data_class :
+				      (unsigned int)o.data_class, o.session_type, &signer);
+		if (r) {
+			esf_session_close(s);
+			o.session = o.signer;
+		}
+	}
 	if (r) {
 		fprintf(env->err, "esf: session %u: %s\n", o.session, esf_strerror(r));
 		free(in);
 		return ESF_EXIT_SESSION;
 	}
-	r = run(s, &o, in, len, env);
+	r = run(s, signer, &o, in, len, env);
+	esf_session_close(signer);
 	esf_session_close(s);
 	free(in);
 	return r;

@@ -206,16 +206,39 @@ static int class3_replace(json_t *a, const char *jose, int compact)
 	return 0;
 }
 
-int esf_class3_seal(struct esf_session *s, enum esf_jose_form form,
-		    const char *cin, size_t cin_len, char **out)
+/* The JOSE object of a class 3 payload: one JWE or JWS, or a JWS in a JWE. */
+static int class3_protect(struct esf_session *sign, struct esf_session *s, int form,
+			  const char *payload, char **jose)
 {
-	char *header = NULL, *payload = NULL, *jose = NULL;
-	json_t *root, *a, *h = NULL;
+	char *header = NULL;
+	json_t *h = NULL;
+	int err;
+
+	if (sign)
+		return esf_nested_seal(sign, s, form, payload, strlen(payload), jose);
+	err = esf_jose_base_header(s, true, &h);
+	if (!err)
+		err = dump_to(h, &header);
+	if (!err)
+		err = esf_jose_protect(s, form, header, strlen(header), payload,
+				       strlen(payload), NULL, 0, jose);
+	json_decref(h);
+	free(header);
+	return err;
+}
+
+static int class3_seal(struct esf_session *sign, struct esf_session *s,
+		       enum esf_jose_form form, const char *cin, size_t cin_len, char **out)
+{
+	char *payload = NULL, *jose = NULL;
+	json_t *root, *a;
 	int err;
 
 	if (!s || !cin || !out || form < ESF_JOSE_COMPACT || form > ESF_JOSE_JSON_FLAT)
 		return -EINVAL;
 	err = check_binding(s, 3);
+	if (!err && sign)
+		err = check_binding(sign, 3);
 	if (!err)
 		err = esf_json_parse_object(cin, cin_len, &root);
 	if (err)
@@ -223,22 +246,30 @@ int esf_class3_seal(struct esf_session *s, enum esf_jose_form form,
 	a = cin_attrs(root);
 	err = a ? class3_payload(a, &payload) : -ESF_E_FORMAT;
 	if (!err)
-		err = esf_jose_base_header(s, true, &h);
-	if (!err)
-		err = dump_to(h, &header);
-	if (!err)
-		err = esf_jose_protect(s, form, header, strlen(header), payload,
-				       strlen(payload), NULL, 0, &jose);
+		err = class3_protect(sign, s, form, payload, &jose);
 	if (!err)
 		err = class3_replace(a, jose, form == ESF_JOSE_COMPACT);
 	if (!err)
 		err = dump_to(root, out);
-	json_decref(h);
 	json_decref(root);
-	free(header);
 	free(payload);
 	free(jose);
 	return err;
+}
+
+int esf_class3_seal(struct esf_session *s, enum esf_jose_form form,
+		    const char *cin, size_t cin_len, char **out)
+{
+	return class3_seal(NULL, s, form, cin, cin_len, out);
+}
+
+int esf_class3_seal_nested(struct esf_session *sign, struct esf_session *enc,
+			   enum esf_jose_form form, const char *cin, size_t cin_len,
+			   char **out)
+{
+	if (!sign)
+		return -EINVAL;
+	return class3_seal(sign, enc, form, cin, cin_len, out);
 }
 
 /* ":1" compact, ":2" JSON: the last field of contentInfo. */
@@ -255,8 +286,8 @@ static int cnf_form(const json_t *a, int *compact)
 	return 0;
 }
 
-static int class3_unprotect(struct esf_session *s, const json_t *a,
-			    void **pt, size_t *len)
+static int class3_unprotect(struct esf_session *verify, struct esf_session *s,
+			    const json_t *a, void **pt, size_t *len)
 {
 	struct jose_parts p;
 	json_t *tdc;
@@ -278,9 +309,16 @@ static int class3_unprotect(struct esf_session *s, const json_t *a,
 	tdc = json_object_get(p.joint, "tdc");
 	if (!err && tdc && (!json_is_integer(tdc) || json_integer_value(tdc) != 3))
 		err = -ESF_E_CLASS;
-	if (!err)
+	/* Signed inside: the signature must be checked, with its own session. */
+	if (!err && !verify && esf_jose_cty_nested(json_string_value(json_object_get(p.joint,
+										    "cty"))))
+		err = -ESF_E_UNSUPPORTED;
+	if (!err && !verify)
 		err = esf_jose_unprotect(s, &p, pt, len, &(uint64_t){ 0 });
 	esf_jose_parts_free(&p);
+	/* A nested object is opened whole: decrypt, then verify. */
+	if (!err && verify)
+		err = esf_nested_open(verify, s, con, strlen(con), pt, len, NULL);
 	return err;
 }
 
@@ -304,8 +342,8 @@ static int class3_restore(json_t *a, const char *pt, size_t len)
 	return err;
 }
 
-int esf_class3_open(struct esf_session *s, const char *cin, size_t cin_len,
-		    char **out)
+static int class3_open(struct esf_session *verify, struct esf_session *s, const char *cin,
+		       size_t cin_len, char **out)
 {
 	void *pt = NULL;
 	size_t len;
@@ -315,12 +353,14 @@ int esf_class3_open(struct esf_session *s, const char *cin, size_t cin_len,
 	if (!s || !cin || !out)
 		return -EINVAL;
 	err = check_binding(s, 3);
+	if (!err && verify)
+		err = check_binding(verify, 3);
 	if (!err)
 		err = esf_json_parse_object(cin, cin_len, &root);
 	if (err)
 		return err;
 	a = cin_attrs(root);
-	err = a ? class3_unprotect(s, a, &pt, &len) : -ESF_E_FORMAT;
+	err = a ? class3_unprotect(verify, s, a, &pt, &len) : -ESF_E_FORMAT;
 	if (!err)
 		err = class3_restore(a, pt, len);
 	if (!err)
@@ -328,4 +368,17 @@ int esf_class3_open(struct esf_session *s, const char *cin, size_t cin_len,
 	free(pt);
 	json_decref(root);
 	return err;
+}
+
+int esf_class3_open(struct esf_session *s, const char *cin, size_t cin_len, char **out)
+{
+	return class3_open(NULL, s, cin, cin_len, out);
+}
+
+int esf_class3_open_nested(struct esf_session *verify, struct esf_session *dec,
+			   const char *cin, size_t cin_len, char **out)
+{
+	if (!verify)
+		return -EINVAL;
+	return class3_open(verify, dec, cin, cin_len, out);
 }

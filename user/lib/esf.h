@@ -71,6 +71,18 @@ void esf_session_close(struct esf_session *s);
 const struct esf_session_info *esf_session_info(const struct esf_session *s);
 
 /**
+ * esf_info_is_mic() - whether a session signs and verifies (MIC) rather
+ *	than seals and opens (AEAD or key wrap)
+ * @info: from esf_session_info()
+ *
+ * Return: non-zero for hmac(sha256/384/512) sessions.
+ */
+static inline int esf_info_is_mic(const struct esf_session_info *info)
+{
+	return info->alg >= ESF_ALG_HMAC_SHA256 && info->alg <= ESF_ALG_HMAC_SHA512;
+}
+
+/**
  * esf_seal_overhead() - bytes SEAL adds to a plaintext
  * @s: handle
  *
@@ -373,6 +385,48 @@ int esf_jose_open(struct esf_session *s, const char *in, size_t in_len,
 		  void **out, size_t *out_len, struct esf_jose_info *info);
 
 /**
+ * esf_nested_seal() - sign, then encrypt: a JWS inside a JWE (nested
+ *	ESData, TS-0003)
+ * @sign: handle of a MIC session: the inner JWS (HS256/384/512)
+ * @enc: handle of an AEAD session ("dir") or a kw(aes) session (A*KW):
+ *	the outer JWE
+ * @form: serialization of both objects
+ * @in: payload
+ * @in_len: bytes at @in
+ * @out: receives the JWE; its protected header has "cty" "JOSE" (compact
+ *	inner JWS) or "JOSE+JSON" (JSON)
+ *
+ * The receiver verifies who signed after decrypting, and nobody without
+ * the encryption key learns the payload or the signature.
+ *
+ * Return: 0, or -EINVAL, -ESF_E_ALG_MISMATCH (@sign not a MIC session or
+ * @enc not an AEAD one), or an error of esf_jose_seal().
+ */
+int esf_nested_seal(struct esf_session *sign, struct esf_session *enc,
+		    enum esf_jose_form form, const void *in, size_t in_len, char **out);
+
+/**
+ * esf_nested_open() - decrypt, then verify what esf_nested_seal() made
+ * @verify: handle of the MIC session of the inner JWS
+ * @dec: handle of the AEAD or kw(aes) session of the outer JWE
+ * @in: the JWE, compact or JSON
+ * @in_len: bytes at @in
+ * @out: receives the payload (NUL-terminated one byte past @out_len)
+ * @out_len: receives its length
+ * @info: receives what the outer JWE said (its header, "cty", "kid"), or
+ *	NULL; release with esf_jose_info_free()
+ *
+ * Any serialization of the inner JWS is taken. The outer "cty" must say
+ * that the payload is a JOSE object: "JOSE", "JOSE+JSON" or, as nested
+ * JWTs and some libraries write it, "JWT".
+ *
+ * Return: 0, or -ESF_E_FORMAT (no such "cty", or the payload is not a
+ * JWS), or an error of esf_jose_open() for either object.
+ */
+int esf_nested_open(struct esf_session *verify, struct esf_session *dec, const char *in,
+		    size_t in_len, void **out, size_t *out_len, struct esf_jose_info *info);
+
+/**
  * esf_jose_peek() - what a JWE or JWS says about itself, before opening it
  * @in: compact or JSON serialization
  * @in_len: bytes at @in (at most %ESF_ENVELOPE_MAX)
@@ -623,6 +677,34 @@ int esf_class3_seal(struct esf_session *s, enum esf_jose_form form,
 		    const char *cin, size_t cin_len, char **out);
 
 /**
+ * esf_class3_seal_nested() - esf_class3_seal(), signed then encrypted
+ * @sign: handle of a MIC session (the inner JWS)
+ * @enc: handle of an AEAD or kw(aes) session (the outer JWE)
+ * @form: as for esf_class3_seal(): the serialization of both objects
+ * @cin: as for esf_class3_seal()
+ * @cin_len: bytes at @cin
+ * @out: as for esf_class3_seal(), "con" being the JWE of esf_nested_seal()
+ *
+ * Return: as esf_class3_seal(), or an error of esf_nested_seal().
+ */
+int esf_class3_seal_nested(struct esf_session *sign, struct esf_session *enc,
+			   enum esf_jose_form form, const char *cin, size_t cin_len,
+			   char **out);
+
+/**
+ * esf_class3_open_nested() - restore what esf_class3_seal_nested() protected
+ * @verify: handle of the inner JWS's MIC session
+ * @dec: handle of the outer JWE's session
+ * @cin: the protected resource
+ * @cin_len: bytes at @cin
+ * @out: receives the resource with its original "con", "cnf" and "or"
+ *
+ * Return: as esf_class3_open(), or an error of esf_nested_open().
+ */
+int esf_class3_open_nested(struct esf_session *verify, struct esf_session *dec,
+			   const char *cin, size_t cin_len, char **out);
+
+/**
  * esf_class3_open() - restore a <contentInstance> esf_class3_seal() protected
  * @s: handle of the session
  * @cin: the protected resource, bare or inside "m2m:cin"
@@ -630,7 +712,8 @@ int esf_class3_seal(struct esf_session *s, enum esf_jose_form form,
  * @out: receives the resource with its original "con", "cnf" and "or"
  *
  * Return: 0, or -ESF_E_FORMAT (no ":1"/":2" contentInfo, or "con" not of
- * that form), -ESF_E_CLASS, or an error of esf_jose_open().
+ * that form), -ESF_E_CLASS, -ESF_E_UNSUPPORTED (a nested, signed "con":
+ * use esf_class3_open_nested()), or an error of esf_jose_open().
  */
 int esf_class3_open(struct esf_session *s, const char *cin, size_t cin_len,
 		    char **out);

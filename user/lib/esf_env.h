@@ -41,8 +41,8 @@ struct jose_parts {
 	const char *aad_b64;	/* JSON "aad", or NULL */
 	void *aad;		/* ... decoded */
 	size_t aad_len;
-	void *iv, *ct, *tag;
-	size_t iv_len, ct_len, tag_len;
+	void *ek, *iv, *ct, *tag;	/* ek: the Encrypted Key (A*KW), or NULL */
+	size_t ek_len, iv_len, ct_len, tag_len;
 	/* JWS */
 	const char *payload_b64;
 	void *sig;
@@ -64,6 +64,9 @@ int esf_jose_check_header(const struct esf_session *s, const json_t *prot,
 int esf_jose_unprotect(struct esf_session *s, const struct jose_parts *p,
 		       void **out, size_t *out_len, uint64_t *seq);
 
+/* Whether a "cty" says the payload is itself a JOSE object (nested). */
+bool esf_jose_cty_nested(const char *cty);
+
 /* Base header for the session: "alg", "kid" (if any) and, for JWE, "enc". */
 int esf_jose_base_header(const struct esf_session *s, bool with_kid, json_t **out);
 int esf_jose_protect(struct esf_session *s, int form, const char *header,
@@ -84,6 +87,15 @@ int esf_envelope_open_json(struct esf_session *s, const json_t *env,
 
 /* The session's key id as a kid string (NUL-terminated copy), or NULL. */
 int esf_session_kid(const struct esf_session *s, char **kid);
+/* JWE (AEAD or key-wrap session) rather than JWS (MIC session). */
 bool esf_session_is_aead(const struct esf_session *s);
+
+/* RFC 3394's integrity check value ahead of a wrapped key. */
+#define ESF_JWE_KW_ICV 8
+/* JWE names: "enc" for an AES-GCM key length, "alg" for an AES-KW KEK's. */
+const char *esf_jwe_gcm_enc(unsigned int key_len);
+const char *esf_jwe_kw_alg(unsigned int kek_len);
+/* Bytes of the JWE Encrypted Key the session's records carry (0: "dir"). */
+size_t esf_jwe_ek_len(const struct esf_session_info *info);
 
 #endif /* ESF_ENV_H */

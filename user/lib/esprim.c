@@ -68,6 +68,12 @@ static int esprim_header(const struct esf_session *s,
 	return err;
 }
 
+/* ESPrim Objects are "dir" JWEs (TS-0003): never a key-wrap session's. */
+static bool esprim_session(const struct esf_session *s)
+{
+	return esf_session_is_aead(s) && s->info.alg != ESF_ALG_KW_AES;
+}
+
 int esf_esprim_seal(struct esf_session *s, const struct esf_esprim_hdr *h,
 		    const void *in, size_t in_len, char **out)
 {
@@ -76,7 +82,7 @@ int esf_esprim_seal(struct esf_session *s, const struct esf_esprim_hdr *h,
 
 	if (!s || !h || !h->ori || !h->rri || !out || (!in && in_len))
 		return -EINVAL;
-	if (!esf_session_is_aead(s))
+	if (!esprim_session(s))
 		return -ESF_E_ALG_MISMATCH;
 	err = esprim_header(s, h, &header);
 	if (!err)
@@ -156,6 +162,8 @@ int esf_esprim_open(struct esf_session *s, const char *in, size_t in_len,
 		return err;
 	if (p.form != ESF_JOSE_COMPACT || !p.jwe)
 		err = -ESF_E_FORMAT;
+	if (!err && !esprim_session(s))
+		err = -ESF_E_ALG_MISMATCH;
 	if (!err)
 		err = esf_jose_check(s, &p, &esprim_ext);
 	if (!err)

@@ -413,7 +413,7 @@ size_t esf_seal_overhead(const struct esf_session *s)
 {
 	size_t over = (size_t)s->info.nonce_len + s->info.tag_len;
 
-	if (s->info.alg >= ESF_ALG_HMAC_SHA256)
+	if (esf_info_is_mic(&s->info))
 		return 0;
 	/* authenc pads by 1 to 16 bytes: count the most. */
 	if (s->info.alg == ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES)

@@ -1,17 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * JWE ("dir" + AES-GCM) and JWS (HMAC-SHA2) over kernel sessions.
+ * JWE ("dir" or "A128KW"/"A192KW"/"A256KW", with AES-GCM) and JWS
+ * (HMAC-SHA2) over kernel sessions.
  *
  * The kernel's SEAL output is nonce || ciphertext || tag and its nonce is
- * the 12-byte GCM IV, so a JWE is the protected header, the three slices of
- * one SEAL and nothing else: this file never sees a key and never picks an
- * IV. Opening rebuilds nonce || ciphertext || tag from the JWE parts and
- * lets the kernel check salt, replay window and tag.
+ * the 12-byte GCM IV, so a "dir" JWE is the protected header, the three
+ * slices of one SEAL and nothing else: this file never sees a key and
+ * never picks an IV. A key-wrap session's nonce is the wrapped content key
+ * and then the IV, so its JWE is four slices: the Encrypted Key too.
+ * Opening rebuilds the record from the JWE parts and lets the kernel check
+ * nonce, replays, the wrapped key and the tag.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "esf_env.h"
 
@@ -61,35 +65,33 @@ static const char *jws_alg(const struct esf_session_info *info)
 	}
 }
 
-static const char *jwe_enc(const struct esf_session_info *info)
+/* "alg" and "enc" of the JWEs a session makes; false if it makes none. */
+static bool jwe_algs(const struct esf_session_info *info, const char **alg, const char **enc)
 {
-	if (info->alg != ESF_ALG_GCM_AES && info->alg != ESF_ALG_RFC4106_GCM_AES)
-		return NULL;
-	switch (info->key_len) {
-	case 16:
-		return "A128GCM";
-	case 24:
-		return "A192GCM";
-	case 32:
-		return "A256GCM";
-	default:
-		return NULL;
+	if (info->alg == ESF_ALG_KW_AES) {
+		*alg = esf_jwe_kw_alg(info->key_len);
+		*enc = esf_jwe_gcm_enc(info->cek_len);
+	} else if (info->alg == ESF_ALG_GCM_AES || info->alg == ESF_ALG_RFC4106_GCM_AES) {
+		*alg = "dir";
+		*enc = info->nonce_len == ESF_NONCE_LEN ? esf_jwe_gcm_enc(info->key_len) : NULL;
+	} else {
+		return false;
 	}
+	/* JWE A*GCM needs the full 128-bit tag. */
+	return *alg && *enc && info->tag_len == 16;
 }
 
 /* Member order alg, kid, enc: RFC 7520's examples use it. */
 int esf_jose_base_header(const struct esf_session *s, bool with_kid, json_t **out)
 {
 	bool jwe = esf_session_is_aead(s);
-	const char *alg = jwe ? "dir" : jws_alg(&s->info);
-	const char *enc = jwe ? jwe_enc(&s->info) : NULL;
+	const char *alg = NULL, *enc = NULL;
 	char *kid = NULL;
 	json_t *h;
 	int err;
 
-	/* JWE A*GCM needs the full 128-bit tag; HS* the full digest. */
-	if (!alg || (jwe && (!enc || s->info.tag_len != 16 ||
-			     s->info.nonce_len != ESF_NONCE_LEN)))
+	/* HS* needs the full digest. */
+	if (jwe ? !jwe_algs(&s->info, &alg, &enc) : !(alg = jws_alg(&s->info)))
 		return -ESF_E_ALG_MISMATCH;
 	err = with_kid ? esf_session_kid(s, &kid) : 0;
 	if (err)
@@ -128,13 +130,14 @@ static char *join_dot(const char *a, const char *b, size_t *len)
 	return out;
 }
 
-/* The three slices of a SEAL, base64url-encoded. */
+/* The slices of a SEAL, base64url-encoded (ek: "" for "dir"). */
 struct jwe_out {
-	char *iv, *ct, *tag;
+	char *ek, *iv, *ct, *tag;
 };
 
 static void jwe_out_free(struct jwe_out *o)
 {
+	free(o->ek);
 	free(o->iv);
 	free(o->ct);
 	free(o->tag);
@@ -156,11 +159,13 @@ static int seal_slices(struct esf_session *s, const char *aad, size_t aad_len,
 	if (r >= 0 && (size_t)r != in_len + over)
 		r = -EIO;
 	if (r >= 0) {
-		o->iv = esf_b64url_encode_alloc(rec, ESF_NONCE_LEN);
-		o->ct = esf_b64url_encode_alloc(rec + ESF_NONCE_LEN, in_len);
-		o->tag = esf_b64url_encode_alloc(rec + ESF_NONCE_LEN + in_len,
-						 s->info.tag_len);
-		if (!o->iv || !o->ct || !o->tag)
+		size_t ek = esf_jwe_ek_len(&s->info), ct = ek + ESF_NONCE_LEN;
+
+		o->ek = esf_b64url_encode_alloc(rec, ek);
+		o->iv = esf_b64url_encode_alloc(rec + ek, ESF_NONCE_LEN);
+		o->ct = esf_b64url_encode_alloc(rec + ct, in_len);
+		o->tag = esf_b64url_encode_alloc(rec + ct + in_len, s->info.tag_len);
+		if (!o->ek || !o->iv || !o->ct || !o->tag)
 			r = -ENOMEM;
 	}
 	free(rec);
@@ -179,11 +184,15 @@ static int jwe_json(int form, const char *prot, const char *aad,
 	int err = root ? add_b64(root, "protected", prot) : -ENOMEM;
 
 	/* "dir" has no per-recipient data, yet the general form requires
-	 * "recipients" (RFC 7516 section 7.2.1): one empty entry. */
+	 * "recipients" (RFC 7516 section 7.2.1): one entry, empty but for
+	 * A*KW's Encrypted Key. The flattened form has it at the top. */
 	if (!err && form == ESF_JOSE_JSON) {
-		json_t *r = json_pack("[{}]");
+		json_t *r = *o->ek ? json_pack("[{s:s}]", "encrypted_key", o->ek) :
+				     json_pack("[{}]");
 
 		err = !r || json_object_set_new(root, "recipients", r) ? -ENOMEM : 0;
+	} else if (!err && *o->ek) {
+		err = add_b64(root, "encrypted_key", o->ek);
 	}
 	if (!err && aad)
 		err = add_b64(root, "aad", aad);
@@ -203,12 +212,13 @@ static int jwe_json(int form, const char *prot, const char *aad,
 
 static int jwe_compact(const char *prot, const struct jwe_out *o, char **out)
 {
-	size_t n = strlen(prot) + strlen(o->iv) + strlen(o->ct) + strlen(o->tag) + 5;
+	size_t n = strlen(prot) + strlen(o->ek) + strlen(o->iv) + strlen(o->ct) +
+		   strlen(o->tag) + 5;
 
 	*out = malloc(n);
 	if (!*out)
 		return -ENOMEM;
-	snprintf(*out, n, "%s..%s.%s.%s", prot, o->iv, o->ct, o->tag);
+	snprintf(*out, n, "%s.%s.%s.%s.%s", prot, o->ek, o->iv, o->ct, o->tag);
 	return 0;
 }
 
@@ -388,7 +398,7 @@ int esf_jose_seal(struct esf_session *s, enum esf_jose_form form,
 static int open_jwe(struct esf_session *s, const struct jose_parts *p,
 		    void **out, size_t *out_len, uint64_t *seq)
 {
-	size_t rec_len = p->iv_len + p->ct_len + p->tag_len, aad_len;
+	size_t rec_len = p->ek_len + p->iv_len + p->ct_len + p->tag_len, aad_len;
 	char *aad = join_dot(p->prot_b64, p->aad_b64, &aad_len);
 	uint8_t *rec = NULL, *pt = NULL;
 	ssize_t r = -ENOMEM;
@@ -397,9 +407,15 @@ static int open_jwe(struct esf_session *s, const struct jose_parts *p,
 		    rec_len > s->info.max_data + esf_seal_overhead(s)))
 		r = -EMSGSIZE;
 	else if (aad && (rec = malloc(rec_len)) && (pt = malloc(p->ct_len + 1))) {
-		memcpy(rec, p->iv, p->iv_len);
-		memcpy(rec + p->iv_len, p->ct, p->ct_len);
-		memcpy(rec + p->iv_len + p->ct_len, p->tag, p->tag_len);
+		uint8_t *at = rec;
+
+		if (p->ek_len)
+			memcpy(at, p->ek, p->ek_len);
+		at += p->ek_len;
+		memcpy(at, p->iv, p->iv_len);
+		at += p->iv_len;
+		memcpy(at, p->ct, p->ct_len);
+		memcpy(at + p->ct_len, p->tag, p->tag_len);
 		r = esf_open(s, aad, aad_len, rec, rec_len, pt, p->ct_len, seq);
 	}
 	if (r >= 0 && (size_t)r != p->ct_len)
@@ -516,6 +532,72 @@ int esf_jose_open(struct esf_session *s, const char *in, size_t in_len,
 	*out = pt;
 	*out_len = pt_len;
 	return 0;
+}
+
+/* Nested (sign, then encrypt) -------------------------------------------- */
+
+/* The "cty" of a JWE whose payload is a JWS of @form (RFC 7515 4.1.10). */
+static const char *nested_cty(int form)
+{
+	return form == ESF_JOSE_COMPACT ? "JOSE" : "JOSE+JSON";
+}
+
+int esf_nested_seal(struct esf_session *sign, struct esf_session *enc,
+		    enum esf_jose_form form, const void *in, size_t in_len, char **out)
+{
+	struct esf_jose_opts o = { .cty = nested_cty(form) };
+	char *jws = NULL;
+	int err;
+
+	if (!sign || !enc || !out || (!in && in_len) || !valid_form(form))
+		return -EINVAL;
+	if (esf_session_is_aead(sign) || !esf_session_is_aead(enc))
+		return -ESF_E_ALG_MISMATCH;
+	err = esf_jose_seal(sign, form, in, in_len, NULL, &jws);
+	if (!err)
+		err = esf_jose_seal(enc, form, jws, strlen(jws), &o, out);
+	free(jws);
+	return err;
+}
+
+/*
+ * Whether "cty" says the payload is a JOSE object: RFC 7515's "JOSE" and
+ * "JOSE+JSON", or "JWT" (RFC 7519 5.2), which nested JWTs carry and which
+ * other libraries write for any nested JWS.
+ */
+bool esf_jose_cty_nested(const char *cty)
+{
+	return cty && (!strcasecmp(cty, "JOSE") || !strcasecmp(cty, "JOSE+JSON") ||
+		       !strcasecmp(cty, "JWT") || !strcasecmp(cty, "application/jose") ||
+		       !strcasecmp(cty, "application/jose+json"));
+}
+
+int esf_nested_open(struct esf_session *verify, struct esf_session *dec, const char *in,
+		    size_t in_len, void **out, size_t *out_len, struct esf_jose_info *info)
+{
+	struct esf_jose_info outer = { 0 }, inner = { 0 };
+	void *jws = NULL;
+	size_t jws_len;
+	int err;
+
+	if (!verify || !dec || !in || !out || !out_len)
+		return -EINVAL;
+	if (esf_session_is_aead(verify) || !esf_session_is_aead(dec))
+		return -ESF_E_ALG_MISMATCH;
+	err = esf_jose_open(dec, in, in_len, &jws, &jws_len, &outer);
+	if (!err && !esf_jose_cty_nested(outer.cty))
+		err = -ESF_E_FORMAT;
+	/* The signature covers the payload; the encryption hides both. */
+	if (!err)
+		err = esf_jose_open(verify, jws, jws_len, out, out_len, info ? &inner : NULL);
+	if (!err && info) {
+		*info = outer;
+		memset(&outer, 0, sizeof(outer));
+		esf_jose_info_free(&inner);
+	}
+	esf_jose_info_free(&outer);
+	free(jws);
+	return err;
 }
 
 int esf_jose_peek(const char *in, size_t in_len, struct esf_jose_info *info)

@@ -23,6 +23,7 @@ void esf_jose_parts_free(struct jose_parts *p)
 	json_decref(p->joint);
 	free(p->prot_text);
 	free(p->aad);
+	free(p->ek);
 	free(p->iv);
 	free(p->ct);
 	free(p->tag);
@@ -124,10 +125,10 @@ static int split_compact(const char *in, size_t len, struct jose_parts *p)
 	if (!*p->prot_b64)
 		return -ESF_E_FORMAT;
 	if (p->jwe) {
-		/* "dir": the JWE Encrypted Key is the empty octet sequence. */
-		if (*part[1])
-			return -ESF_E_FORMAT;
-		err = decode(part[2], &p->iv, &p->iv_len);
+		/* Empty for "dir"; whether that fits "alg" is checked later. */
+		err = *part[1] ? decode(part[1], &p->ek, &p->ek_len) : 0;
+		if (!err)
+			err = decode(part[2], &p->iv, &p->iv_len);
 		if (!err)
 			err = decode(part[3], &p->ct, &p->ct_len);
 		if (!err)
@@ -212,7 +213,7 @@ static int split_json_jwe(struct jose_parts *p)
 	if (!err)
 		err = esf_json_opt_string(rec, "encrypted_key", &ek);
 	if (!err && ek && *ek)
-		return -ESF_E_FORMAT;
+		err = decode(ek, &p->ek, &p->ek_len);
 	if (!err)
 		err = esf_json_opt_string(p->root, "protected", &prot);
 	if (!err && prot && !*prot)
@@ -376,34 +377,25 @@ static bool is_gcm(const struct esf_session_info *info)
 	return info->alg == ESF_ALG_GCM_AES || info->alg == ESF_ALG_RFC4106_GCM_AES;
 }
 
-static const char *gcm_enc(const struct esf_session_info *info)
-{
-	switch (info->key_len) {
-	case 16:
-		return "A128GCM";
-	case 24:
-		return "A192GCM";
-	case 32:
-		return "A256GCM";
-	default:
-		return NULL;
-	}
-}
-
 static int check_jwe(const struct esf_session_info *info, const json_t *joint)
 {
 	const char *alg = json_string_value(json_object_get(joint, "alg"));
 	const char *enc = json_string_value(json_object_get(joint, "enc"));
-	const char *want = gcm_enc(info);
+	bool kw = info->alg == ESF_ALG_KW_AES;
+	const char *want_alg = kw ? esf_jwe_kw_alg(info->key_len) : "dir";
+	const char *want_enc = esf_jwe_gcm_enc(kw ? info->cek_len : info->key_len);
 
 	if (!enc)
 		return -ESF_E_FORMAT;
-	if (strcmp(alg, "dir"))
+	if (strcmp(alg, "dir") && strcmp(alg, "A128KW") && strcmp(alg, "A192KW") &&
+	    strcmp(alg, "A256KW"))
 		return -ESF_E_UNSUPPORTED;
 	if (strcmp(enc, "A128GCM") && strcmp(enc, "A192GCM") && strcmp(enc, "A256GCM"))
 		return -ESF_E_UNSUPPORTED;
-	if (!is_gcm(info) || !want || strcmp(enc, want) ||
-	    info->tag_len != 16 || info->nonce_len != ESF_NONCE_LEN)
+	if (!(kw || is_gcm(info)) || !want_alg || !want_enc || strcmp(alg, want_alg) ||
+	    strcmp(enc, want_enc) || info->tag_len != 16)
+		return -ESF_E_ALG_MISMATCH;
+	if (!kw && info->nonce_len != ESF_NONCE_LEN)
 		return -ESF_E_ALG_MISMATCH;
 	return 0;
 }
@@ -474,6 +466,9 @@ int esf_jose_check(const struct esf_session *s, const struct jose_parts *p,
 		return err;
 	if (p->jwe && (p->iv_len != ESF_NONCE_LEN || p->tag_len != 16))
 		return -ESF_E_FORMAT;
+	/* "dir" has no Encrypted Key; A*KW's is the content key, wrapped. */
+	if (p->jwe && p->ek_len != esf_jwe_ek_len(&s->info))
+		return -ESF_E_FORMAT;
 	/* A MAC of the wrong length is simply a wrong MAC. */
 	if (!p->jwe && p->sig_len != s->info.tag_len)
 		return -EBADMSG;
@@ -482,5 +477,38 @@ int esf_jose_check(const struct esf_session *s, const struct jose_parts *p,
 
 bool esf_session_is_aead(const struct esf_session *s)
 {
-	return s->info.alg < ESF_ALG_HMAC_SHA256;
+	return !esf_info_is_mic(&s->info);
+}
+
+const char *esf_jwe_gcm_enc(unsigned int key_len)
+{
+	switch (key_len) {
+	case 16:
+		return "A128GCM";
+	case 24:
+		return "A192GCM";
+	case 32:
+		return "A256GCM";
+	default:
+		return NULL;
+	}
+}
+
+const char *esf_jwe_kw_alg(unsigned int kek_len)
+{
+	switch (kek_len) {
+	case 16:
+		return "A128KW";
+	case 24:
+		return "A192KW";
+	case 32:
+		return "A256KW";
+	default:
+		return NULL;
+	}
+}
+
+size_t esf_jwe_ek_len(const struct esf_session_info *info)
+{
+	return info->alg == ESF_ALG_KW_AES ? ESF_JWE_KW_ICV + info->cek_len : 0;
 }

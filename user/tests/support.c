@@ -39,6 +39,17 @@ struct esf_session *aead_peer(size_t key_len, const char *kid)
 	return aead(key_len, kid, 64);
 }
 
+struct esf_session *kw_session(size_t kek_len, size_t cek_len, const char *kid)
+{
+	struct sw_params p = {
+		.alg = ESF_ALG_KW_AES, .key = test_key, .key_len = kek_len,
+		.cek_len = (uint8_t)cek_len, .key_id = kid, .replay_window = 64,
+	};
+
+	memcpy(p.salt, test_salt, sizeof(p.salt));
+	return sw_session(&p, 0, 0);
+}
+
 struct esf_session *mic_session(uint8_t alg, const char *kid)
 {
 	size_t key_len = alg == ESF_ALG_HMAC_SHA256 ? 32 : 64;

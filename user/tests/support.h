@@ -17,6 +17,11 @@ extern const uint8_t test_salt[4];
 struct esf_session *aead_session(size_t key_len, const char *kid);
 /* Receiving side of aead_session(): same key and salt, replay window on. */
 struct esf_session *aead_peer(size_t key_len, const char *kid);
+/*
+ * kw(aes) handle: KEK @kek_len bytes of test_key, content keys of @cek_len
+ * bytes (0: @kek_len), kid @kid, a replay record of 64 records.
+ */
+struct esf_session *kw_session(size_t kek_len, size_t cek_len, const char *kid);
 /* HMAC handle: @alg an ESF_ALG_HMAC_*, full-length tag. */
 struct esf_session *mic_session(uint8_t alg, const char *kid);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Software backend imitating esf.ko's record semantics with OpenSSL:
+ * Software backend imitating esf.ko's record semantics with OpenSSL
+ * (kw(aes) too: a fresh content key per record, RFC 3394-wrapped):
  * nonce = salt || 64-bit big-endian counter, SEAL output nonce || ct ||
  * tag, OPEN checks salt (-ENOMSG), replay window and tag (window updated only after
  * the tag verified), SIGN/VERIFY are HMAC truncated to the tag length. The
@@ -14,11 +15,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "esf_backend.h"
 #include "swbackend.h"
 
 #define WINDOW_BITS 1024
+/* A kw(aes) record's prefix: the wrapped 256-bit content key and the IV. */
+#define ESF_KW_PREFIX_MAX (8 + 32 + ESF_NONCE_LEN)
 
 struct sw_state {
 	uint8_t key[ESF_KEY_MAX];
@@ -31,11 +35,20 @@ struct sw_state {
 	uint64_t highest;
 	uint64_t bits[WINDOW_BITS / 64];
 	uint8_t bound_class, bound_type;
+	/* kw(aes): content key length, and the prefixes of the records opened. */
+	uint8_t cek_len;
+	uint8_t (*seen)[ESF_KW_PREFIX_MAX];
+	size_t nseen;
 };
 
 static bool is_aead(const struct esf_session *s)
 {
-	return s->info.alg < ESF_ALG_HMAC_SHA256;
+	return !esf_info_is_mic(&s->info);
+}
+
+static bool is_kw(const struct esf_session *s)
+{
+	return s->info.alg == ESF_ALG_KW_AES;
 }
 
 static const EVP_CIPHER *gcm(size_t key_len)
@@ -66,8 +79,8 @@ static const EVP_MD *digest(uint8_t alg)
 	}
 }
 
-/* One AES-GCM pass; returns 0 or -EBADMSG (decrypt: bad tag). */
-static int gcm_run(const struct sw_state *st, bool enc, const uint8_t *nonce,
+/* One AES-GCM pass under @key; returns 0 or -EBADMSG (decrypt: bad tag). */
+static int gcm_key(const uint8_t *key, size_t key_len, bool enc, const uint8_t *nonce,
 		   const void *aad, size_t aad_len, const uint8_t *in,
 		   size_t len, uint8_t *out, uint8_t *tag, size_t tag_len)
 {
@@ -78,9 +91,9 @@ static int gcm_run(const struct sw_state *st, bool enc, const uint8_t *nonce,
 	if (!out)
 		out = none;
 
-	ok = c && EVP_CipherInit_ex(c, gcm(st->key_len), NULL, NULL, NULL, enc) &&
+	ok = c && EVP_CipherInit_ex(c, gcm(key_len), NULL, NULL, NULL, enc) &&
 	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, ESF_NONCE_LEN, NULL) &&
-	     EVP_CipherInit_ex(c, NULL, NULL, st->key, nonce, enc) &&
+	     EVP_CipherInit_ex(c, NULL, NULL, key, nonce, enc) &&
 	     (!aad_len || EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len)) &&
 	     (!len || EVP_CipherUpdate(c, out, &n, in, (int)len));
 	if (ok && !enc)
@@ -89,6 +102,36 @@ static int gcm_run(const struct sw_state *st, bool enc, const uint8_t *nonce,
 		ok = EVP_CipherFinal_ex(c, out + len, &n);
 	if (ok && enc)
 		ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, (int)tag_len, tag);
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -EBADMSG;
+}
+
+static int gcm_run(const struct sw_state *st, bool enc, const uint8_t *nonce,
+		   const void *aad, size_t aad_len, const uint8_t *in,
+		   size_t len, uint8_t *out, uint8_t *tag, size_t tag_len)
+{
+	return gcm_key(st->key, st->key_len, enc, nonce, aad, aad_len, in, len, out, tag,
+		       tag_len);
+}
+
+static const EVP_CIPHER *aes_wrap(size_t key_len)
+{
+	return key_len == 16 ? EVP_aes_128_wrap() : key_len == 24 ? EVP_aes_192_wrap() :
+	       EVP_aes_256_wrap();
+}
+
+/* RFC 3394 with the KEK: @in is cek_len bytes, @out 8 more (wrap). */
+static int kw_run(const struct sw_state *st, bool wrap, const uint8_t *in, size_t len,
+		  uint8_t *out)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int n = 0, ok;
+
+	if (c)
+		EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+	ok = c && EVP_CipherInit_ex(c, aes_wrap(st->key_len), NULL, st->key, NULL, wrap) &&
+	     EVP_CipherUpdate(c, out, &n, in, (int)len) &&
+	     (size_t)n == (wrap ? len + 8 : len - 8);
 	EVP_CIPHER_CTX_free(c);
 	return ok ? 0 : -EBADMSG;
 }
@@ -136,10 +179,26 @@ static int do_seal(struct esf_session *s, struct sw_state *st, struct esf_op *op
 		free(in);
 		return -EKEYEXPIRED;
 	}
-	memcpy(out, st->salt, ESF_SALT_LEN);
-	put_be64(out + ESF_SALT_LEN, st->next_seq);
-	err = gcm_run(st, true, out, op->aad, op->aad_len, in, len,
-		      out + ESF_NONCE_LEN, out + ESF_NONCE_LEN + len, s->info.tag_len);
+	if (is_kw(s)) {
+		uint8_t cek[32];
+
+		/* A fresh content key, wrapped ahead of the IV. */
+		RAND_bytes(cek, st->cek_len);
+		err = kw_run(st, true, cek, st->cek_len, out);
+		out += 8 + st->cek_len;
+		memcpy(out, st->salt, ESF_SALT_LEN);
+		put_be64(out + ESF_SALT_LEN, st->next_seq);
+		if (!err)
+			err = gcm_key(cek, st->cek_len, true, out, op->aad, op->aad_len, in, len,
+				      out + ESF_NONCE_LEN, out + ESF_NONCE_LEN + len,
+				      s->info.tag_len);
+		OPENSSL_cleanse(cek, sizeof(cek));
+	} else {
+		memcpy(out, st->salt, ESF_SALT_LEN);
+		put_be64(out + ESF_SALT_LEN, st->next_seq);
+		err = gcm_run(st, true, out, op->aad, op->aad_len, in, len,
+			      out + ESF_NONCE_LEN, out + ESF_NONCE_LEN + len, s->info.tag_len);
+	}
 	free(in);
 	if (err)
 		return -EIO;
@@ -149,7 +208,7 @@ static int do_seal(struct esf_session *s, struct sw_state *st, struct esf_op *op
 		st->exhausted = true;
 	else
 		st->next_seq++;
-	op->out_len = len + ESF_NONCE_LEN + s->info.tag_len;
+	op->out_len = len + s->info.nonce_len + s->info.tag_len;
 	return 0;
 }
 
@@ -195,6 +254,59 @@ static void replay_commit(struct sw_state *st, uint64_t seq)
 	set_bit(st, seq, true);
 }
 
+/*
+ * kw(aes): any IV; a replay is a prefix (wrapped key and IV) seen before,
+ * remembered once the record opened, the oldest forgotten beyond the
+ * window, as the kernel's replay record does.
+ */
+static bool kw_seen(const struct sw_state *st, const uint8_t *prefix, size_t n)
+{
+	for (size_t i = 0; i < st->nseen; i++)
+		if (!memcmp(st->seen[i], prefix, n))
+			return true;
+	return false;
+}
+
+static void kw_remember(struct sw_state *st, const uint8_t *prefix, size_t n)
+{
+	if (!st->window)
+		return;
+	if (st->nseen == st->window) {
+		memmove(st->seen, st->seen + 1, (st->nseen - 1) * sizeof(*st->seen));
+		st->nseen--;
+	}
+	memcpy(st->seen[st->nseen++], prefix, n);
+}
+
+static int kw_open(struct esf_session *s, struct sw_state *st, struct esf_op *op)
+{
+	size_t pre = s->info.nonce_len, over = pre + s->info.tag_len, len, pt_len;
+	uint8_t *in = gather(op, &len), cek[32];
+	int err;
+
+	if (!in)
+		return -ENOMEM;
+	err = len < over ? -EBADMSG : kw_seen(st, in, pre) ? -EALREADY : 0;
+	pt_len = len < over ? 0 : len - over;
+	if (!err)
+		err = kw_run(st, false, in, 8 + st->cek_len, cek);
+	if (!err)
+		err = gcm_key(cek, st->cek_len, false, in + pre - ESF_NONCE_LEN, op->aad,
+			      op->aad_len, in + pre, pt_len, op->out,
+			      in + len - s->info.tag_len, s->info.tag_len);
+	OPENSSL_cleanse(cek, sizeof(cek));
+	if (!err)
+		kw_remember(st, in, pre);
+	free(in);
+	if (err) {
+		if (pt_len)
+			memset(op->out, 0, pt_len);
+		return err;
+	}
+	op->out_len = pt_len;
+	return 0;
+}
+
 static int do_open(struct esf_session *s, struct sw_state *st, struct esf_op *op)
 {
 	size_t over = ESF_NONCE_LEN + s->info.tag_len, len, pt_len;
@@ -202,6 +314,10 @@ static int do_open(struct esf_session *s, struct sw_state *st, struct esf_op *op
 	uint64_t seq;
 	int err;
 
+	if (is_kw(s)) {
+		free(in);
+		return kw_open(s, st, op);
+	}
 	if (!in)
 		return -ENOMEM;
 	/* As the kernel: too short is a bad record, another salt a foreign one. */
@@ -286,7 +402,7 @@ static int refusal(const struct esf_session *s, const struct sw_state *st,
 
 static size_t slot(const struct esf_session *s, const struct esf_op *op)
 {
-	size_t over = ESF_NONCE_LEN + s->info.tag_len, in = op->in_len + op->in2_len;
+	size_t over = (size_t)s->info.nonce_len + s->info.tag_len, in = op->in_len + op->in2_len;
 
 	switch (op->op) {
 	case ESF_OP_SEAL:
@@ -361,9 +477,13 @@ static int sw_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 
 static void sw_close(struct esf_session *s)
 {
-	if (s->priv)
-		OPENSSL_cleanse(s->priv, sizeof(struct sw_state));
-	free(s->priv);
+	struct sw_state *st = s->priv;
+
+	if (st) {
+		free(st->seen);
+		OPENSSL_cleanse(st, sizeof(*st));
+	}
+	free(st);
 }
 
 static const struct esf_session_ops sw_ops = {
@@ -373,7 +493,8 @@ static const struct esf_session_ops sw_ops = {
 
 static void fill_info(const struct sw_params *p, struct esf_session_info *info)
 {
-	bool aead = p->alg < ESF_ALG_HMAC_SHA256;
+	bool aead = p->alg < ESF_ALG_HMAC_SHA256 || p->alg == ESF_ALG_KW_AES;
+	uint8_t cek = p->cek_len ? p->cek_len : (uint8_t)p->key_len;
 
 	memset(info, 0, sizeof(*info));
 	info->session_id = 1;
@@ -383,7 +504,9 @@ static void fill_info(const struct sw_params *p, struct esf_session_info *info)
 	info->data_class = p->bound_class;
 	info->tag_len = p->tag_len ? p->tag_len :
 		aead ? 16 : (uint8_t)EVP_MD_get_size(digest(p->alg));
-	info->nonce_len = aead ? ESF_NONCE_LEN : 0;
+	info->nonce_len = p->alg == ESF_ALG_KW_AES ? 8 + cek + ESF_NONCE_LEN :
+			  aead ? ESF_NONCE_LEN : 0;
+	info->cek_len = p->alg == ESF_ALG_KW_AES ? cek : 0;
 	info->key_len = (uint32_t)p->key_len;
 	info->max_aad = p->alg == ESF_ALG_RFC4106_GCM_AES ? 12 : ESF_MAX_AAD;
 	info->max_data = ESF_MAX_DATA;
@@ -403,7 +526,8 @@ struct esf_session *sw_session(const struct sw_params *p,
 	struct esf_session *s;
 
 	if (p->key_len > ESF_KEY_MAX || (p->key_id && strlen(p->key_id) > ESF_KEY_ID_MAX) ||
-	    (p->alg < ESF_ALG_HMAC_SHA256 ? !gcm(p->key_len) : !digest(p->alg)))
+	    (p->alg == ESF_ALG_KW_AES ? !gcm(p->key_len) || (p->cek_len && !gcm(p->cek_len)) :
+	     p->alg < ESF_ALG_HMAC_SHA256 ? !gcm(p->key_len) : !digest(p->alg)))
 		return NULL;
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -415,9 +539,19 @@ struct esf_session *sw_session(const struct sw_params *p,
 	st->window = p->replay_window > WINDOW_BITS ? WINDOW_BITS : p->replay_window;
 	st->bound_class = p->bound_class;
 	st->bound_type = p->bound_type;
+	if (p->alg == ESF_ALG_KW_AES) {
+		st->cek_len = p->cek_len ? p->cek_len : (uint8_t)p->key_len;
+		st->seen = calloc(st->window ? st->window : 1, sizeof(*st->seen));
+		if (!st->seen) {
+			free(st);
+			return NULL;
+		}
+	}
 	fill_info(p, &info);
 	s = esf_session_new_backend(&sw_ops, &info, data_class, session_type, st);
-	if (!s)
+	if (!s) {
+		free(st->seen);
 		free(st);
+	}
 	return s;
 }

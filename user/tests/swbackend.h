@@ -22,7 +22,9 @@
  * @direction: &enum esf_direction; 0 = both
  * @bound_class: ESF_A_DATA_CLASS binding, 0 = none
  * @bound_type: ESF_A_SESSION_TYPE binding, 0 = none
- * @replay_window: 0 = no replay check, else at most 1024
+ * @replay_window: 0 = no replay check, else at most 1024 (for kw(aes):
+ *	records remembered, as the kernel's replay record)
+ * @cek_len: kw(aes): content key bytes; 0 = @key_len
  */
 struct sw_params {
 	uint8_t alg;
@@ -36,6 +38,7 @@ struct sw_params {
 	uint8_t bound_class;
 	uint8_t bound_type;
 	uint32_t replay_window;
+	uint8_t cek_len;
 };
 
 /* A handle as esf_session_open(id, data_class, session_type) would give. */

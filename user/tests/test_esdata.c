@@ -428,6 +428,76 @@ TEST(class3_refusals)
  * "pairwise-1"; its HMAC twin has key 00 .. 1f), envelopes made in this
  * order. If this test changes, the document must change with it.
  */
+/*
+ * Nested ESData, signed then encrypted, under "dir" and A128KW, in each
+ * form: the resource comes back whole; the outer header says "cty"; a
+ * signature under another MIC key, the plain opener and a missing "cty"
+ * are refused.
+ */
+TEST(class3_nested)
+{
+	static const char cin[] =
+		"{\"m2m:cin\":{\"cnf\":\"text/plain:0\",\"con\":\"21.5\",\"or\":\"/s/t\",\"rn\":\"c1\"}}";
+	struct esf_session *mic = mic_session(ESF_ALG_HMAC_SHA256, "sig");
+	struct esf_session *other = mic_session(ESF_ALG_HMAC_SHA384, "sig");
+	struct esf_session *enc[2] = { aead_session(16, "k"), kw_session(16, 16, "k") };
+	struct esf_session *dec[2] = { aead_peer(16, "k"), kw_session(16, 16, "k") };
+
+	for (int e = 0; e < 2; e++)
+		for (int form = ESF_JOSE_COMPACT; form <= ESF_JOSE_JSON; form++) {
+			char *sealed = NULL, *back = NULL;
+			struct esf_jose_info info;
+			json_t *root;
+			const char *con;
+
+			ASSERT_EQ(0, esf_class3_seal_nested(mic, enc[e], form, cin, strlen(cin),
+							    &sealed));
+			ASSERT_EQ(0, esf_json_parse_object(sealed, strlen(sealed), &root));
+			con = json_string_value(json_object_get(json_object_get(root, "m2m:cin"),
+								"con"));
+			ASSERT_NE(NULL, con);
+			ASSERT_EQ(0, esf_jose_peek(con, strlen(con), &info));
+			EXPECT_STREQ(form == ESF_JOSE_COMPACT ? "JOSE" : "JOSE+JSON", info.cty);
+			EXPECT_EQ(1, info.jwe);
+			esf_jose_info_free(&info);
+			json_decref(root);
+			EXPECT_EQ(-ESF_E_UNSUPPORTED, esf_class3_open(dec[e], sealed, strlen(sealed),
+								      &back));
+			EXPECT_EQ(-ESF_E_ALG_MISMATCH,
+				  esf_class3_open_nested(other, dec[e], sealed, strlen(sealed), &back));
+			/* That refusal was the inner check: the record is spent. */
+			free(sealed);
+			ASSERT_EQ(0, esf_class3_seal_nested(mic, enc[e], form, cin, strlen(cin),
+							    &sealed));
+			ASSERT_EQ(0, esf_class3_open_nested(mic, dec[e], sealed, strlen(sealed),
+							    &back));
+			EXPECT_NE(NULL, strstr(back, "\"con\":\"21.5\""));
+			EXPECT_NE(NULL, strstr(back, "\"or\":\"/s/t\""));
+			free(back);
+			free(sealed);
+		}
+	/* A JWE whose payload is a JWS but which does not say so is refused. */
+	{
+		char *jws = NULL, *jwe = NULL;
+		void *pt = NULL;
+		size_t len;
+
+		ASSERT_EQ(0, esf_jose_seal(mic, ESF_JOSE_COMPACT, "x", 1, NULL, &jws));
+		ASSERT_EQ(0, esf_jose_seal(enc[0], ESF_JOSE_COMPACT, jws, strlen(jws), NULL, &jwe));
+		EXPECT_EQ(-ESF_E_FORMAT, esf_nested_open(mic, dec[0], jwe, strlen(jwe), &pt, &len,
+							 NULL));
+		free(jws);
+		free(jwe);
+	}
+	for (int e = 0; e < 2; e++) {
+		esf_session_close(enc[e]);
+		esf_session_close(dec[e]);
+	}
+	esf_session_close(mic);
+	esf_session_close(other);
+	leak_check();
+}
+
 TEST(docs_examples)
 {
 	static const char req[] = "{\"op\":2,\"to\":\"//sp/in-cse/cnt-1\",\"fr\":\"Cae-1\","

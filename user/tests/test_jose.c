@@ -287,6 +287,101 @@ TEST(jwe_round_trips)
 	leak_check();
 }
 
+/* The JWE Encrypted Key of a compact serialization, decoded. */
+static void *compact_ek(const char *jwe, size_t *len)
+{
+	const char *a = strchr(jwe, '.'), *b = a ? strchr(a + 1, '.') : NULL;
+	char *part;
+	void *out;
+
+	if (!b)
+		return NULL;
+	part = strndup(a + 1, (size_t)(b - a - 1));
+	out = b64d(part, len);
+	free(part);
+	return out;
+}
+
+/*
+ * A128KW/A192KW/A256KW with every content key size, in every form: the
+ * header names both, the Encrypted Key is the wrapped key (fresh for each
+ * message), the receiver opens once, and a replay, a wrapped key of
+ * another KEK or a "dir" session are refused.
+ */
+TEST(jwe_key_wrap)
+{
+	static const char *const algs[] = { "A128KW", "A192KW", "A256KW" };
+	static const char *const encs[] = { "A128GCM", "A192GCM", "A256GCM" };
+	static const char msg[] = "a content instance";
+
+	for (int k = 0; k < 3; k++)
+		for (int c = 0; c < 3; c++) {
+			size_t kek = 16 + 8 * (size_t)k, cek = 16 + 8 * (size_t)c, ek_len;
+			struct esf_session *tx = kw_session(kek, cek, "kw-1");
+			struct esf_session *rx = kw_session(kek, cek, "kw-1");
+			struct esf_session *dir = aead_peer(kek, "kw-1");
+			char *a = NULL, *b = NULL, want[64];
+			struct esf_jose_info info;
+			uint8_t *ek1, *ek2;
+			void *pt;
+			size_t len;
+
+			ASSERT_NE(NULL, tx);
+			ASSERT_EQ(0, esf_jose_seal(tx, ESF_JOSE_COMPACT, msg, sizeof(msg) - 1, NULL, &a));
+			ASSERT_EQ(0, esf_jose_seal(tx, ESF_JOSE_COMPACT, msg, sizeof(msg) - 1, NULL, &b));
+			ek1 = compact_ek(a, &ek_len);
+			EXPECT_EQ(8 + cek, ek_len);
+			ek2 = compact_ek(b, &ek_len);
+			EXPECT_NE(0, memcmp(ek1, ek2, ek_len));
+			ASSERT_EQ(0, esf_jose_open(rx, a, strlen(a), &pt, &len, &info));
+			EXPECT_EQ(sizeof(msg) - 1, len);
+			EXPECT_EQ(0, memcmp(pt, msg, len));
+			snprintf(want, sizeof(want), "{\"alg\":\"%s\",\"kid\":\"kw-1\",\"enc\":\"%s\"}",
+				 algs[k], encs[c]);
+			EXPECT_STREQ(want, info.header);
+			esf_jose_info_free(&info);
+			free(pt);
+			EXPECT_EQ(-EALREADY, open_str(rx, a, NULL));
+			EXPECT_EQ(-ESF_E_ALG_MISMATCH, open_str(dir, b, NULL));
+			for (int form = ESF_JOSE_JSON; form <= ESF_JOSE_JSON_FLAT; form++) {
+				free(b);
+				b = NULL;
+				ASSERT_EQ(0, esf_jose_seal(tx, form, msg, sizeof(msg) - 1, NULL, &b));
+				EXPECT_NE(NULL, strstr(b, "\"encrypted_key\":"));
+				EXPECT_EQ(0, open_str(rx, b, NULL)) TH_LOG("form %d: %s", form, b);
+			}
+			free(ek1);
+			free(ek2);
+			free(a);
+			free(b);
+			esf_session_close(tx);
+			esf_session_close(rx);
+			esf_session_close(dir);
+		}
+	leak_check();
+}
+
+/* A wrapped key the receiver's KEK did not wrap fails the unwrap. */
+TEST(jwe_key_wrap_other_kek)
+{
+	struct esf_session *tx = kw_session(16, 16, "kw");
+	struct sw_params p = { .alg = ESF_ALG_KW_AES, .key = test_key + 1, .key_len = 16,
+			       .key_id = "kw", .replay_window = 8 };
+	struct esf_session *rx = sw_session(&p, 0, 0);
+	char *a = NULL, *dot;
+
+	ASSERT_EQ(0, esf_jose_seal(tx, ESF_JOSE_COMPACT, "x", 1, NULL, &a));
+	EXPECT_EQ(-EBADMSG, open_str(rx, a, NULL));
+	/* An Encrypted Key missing, or of a "dir" length, is malformed. */
+	dot = strchr(a, '.');
+	memmove(dot + 1, strchr(dot + 1, '.'), strlen(strchr(dot + 1, '.')) + 1);
+	EXPECT_EQ(-ESF_E_FORMAT, open_str(rx, a, NULL));
+	free(a);
+	esf_session_close(tx);
+	esf_session_close(rx);
+	leak_check();
+}
+
 TEST(jws_round_trips)
 {
 	static const uint8_t algs[] = { ESF_ALG_HMAC_SHA256, ESF_ALG_HMAC_SHA384,
@@ -600,7 +695,10 @@ static const struct hdr_case jwe_headers[] = {
 	{ "{\"alg\":\"dir\"}", -ESF_E_FORMAT },
 	{ "{\"enc\":\"A128GCM\"}", -ESF_E_FORMAT },
 	{ "{\"alg\":\"RSA-OAEP\",\"enc\":\"A128GCM\"}", -ESF_E_UNSUPPORTED },
-	{ "{\"alg\":\"A128KW\",\"enc\":\"A128GCM\"}", -ESF_E_UNSUPPORTED },
+	/* A key-wrap JWE, which a "dir" session cannot open. */
+	{ "{\"alg\":\"A128KW\",\"enc\":\"A128GCM\"}", -ESF_E_ALG_MISMATCH },
+	{ "{\"alg\":\"A128GCMKW\",\"enc\":\"A128GCM\"}", -ESF_E_UNSUPPORTED },
+	{ "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A128GCM\"}", -ESF_E_UNSUPPORTED },
 	{ "{\"alg\":\"dir\",\"enc\":\"A128CBC-HS256\"}", -ESF_E_UNSUPPORTED },
 	{ "{\"alg\":\"dir\",\"enc\":\"a128gcm\"}", -ESF_E_UNSUPPORTED },
 	{ "{\"alg\":\"dir\",\"enc\":\"A256GCM\"}", -ESF_E_ALG_MISMATCH },
