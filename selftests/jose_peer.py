@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""The other side of esf_jose_interop.sh: an independent JOSE implementation.
+
+Debian's python3-jwcrypto (not esf's code) makes and checks every kind of
+object libesf makes, so that interoperability is shown against a library
+esf did not write. One JSON request on stdin, one JSON answer on stdout:
+
+  {"op": "make",  "items": [ITEM...]}  -> [SERIALIZATION...]
+  {"op": "check", "items": [ITEM...]}  -> [{"ok": bool, "why": str}...]
+
+ITEM members:
+  kind     "jwe", "jws", "nested" (a JWS inside a JWE), "esprim" (JWE
+           compact "dir" with ori/rri), "class1" (an ESPrim Object in a
+           NOTIFY primitive), "class3" (an ESData <contentInstance>; with
+           sign_key, nested), "class2" (an ESF envelope element,
+           docs/envelopes.md)
+  key      hex: the JWE key ("dir") or key-encryption key (A*KW), or the
+           JWS HMAC key
+  sign_key hex: nested, the JWS key inside
+  alg, enc JOSE algorithms ("dir", "A128KW", ..., "A128GCM", "HS256", ...)
+  sign_alg nested: the JWS algorithm inside
+  form     "compact", "json" (general) or "flat" (flattened)
+  kid      "kid" header member, optional
+  payload  text: what to protect (make) or what must come out (check)
+  ser      check: the serialization to verify
+  ori, rri esprim/class1: rand object ids
+  fr, rqi, to  class1: the primitive's originator, request id, target
+
+jwcrypto writes the flattened JSON form for one recipient or signature;
+the general form is the same members moved into "recipients" or
+"signatures" (RFC 7516 7.2.1, RFC 7515 7.2.1), which this script does
+without touching any cryptographic value.
+"""
+import base64
+import json
+import sys
+
+from jwcrypto import jwe, jwk, jws
+from jwcrypto.common import json_encode
+
+
+def b64u(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def key_of(hexkey):
+    return jwk.JWK(kty="oct", k=b64u(bytes.fromhex(hexkey)))
+
+
+def general_jwe(flat):
+    obj = json.loads(flat)
+    rec = {}
+    if "encrypted_key" in obj:
+        rec["encrypted_key"] = obj.pop("encrypted_key")
+    if "header" in obj:
+        rec["header"] = obj.pop("header")
+    obj["recipients"] = [rec]
+    return json.dumps(obj)
+
+
+def general_jws(flat):
+    obj = json.loads(flat)
+    sig = {"protected": obj.pop("protected"), "signature": obj.pop("signature")}
+    obj["signatures"] = [sig]
+    return json.dumps(obj)
+
+
+def serialize(obj, form, general):
+    if form == "compact":
+        return obj.serialize(compact=True)
+    flat = obj.serialize()
+    return general(flat) if form == "json" else flat
+
+
+def make_jwe(item, payload, extra=None):
+    hdr = {"alg": item["alg"], "enc": item["enc"]}
+    if item.get("kid"):
+        hdr["kid"] = item["kid"]
+    hdr.update(extra or {})
+    obj = jwe.JWE(payload, protected=json_encode(hdr))
+    obj.add_recipient(key_of(item["key"]))
+    return obj
+
+
+def make_jws(item, payload, key=None, alg=None):
+    alg = alg or item["alg"]
+    hdr = {"alg": alg}
+    if item.get("kid") and key is None:
+        hdr["kid"] = item["kid"]
+    obj = jws.JWS(payload)
+    obj.add_signature(key_of(key or item["key"]), alg=alg, protected=json_encode(hdr))
+    return obj
+
+
+def make(item):
+    kind, form = item["kind"], item.get("form", "compact")
+    payload = item["payload"].encode()
+    if kind == "jwe":
+        return serialize(make_jwe(item, payload), form, general_jwe)
+    if kind == "jws":
+        return serialize(make_jws(item, payload), form, general_jws)
+    if kind == "nested":
+        inner = serialize(make_jws(item, payload, item["sign_key"], item["sign_alg"]),
+                          form, general_jws)
+        cty = "JOSE" if form == "compact" else "JOSE+JSON"
+        return serialize(make_jwe(item, inner.encode(), {"cty": cty}), form, general_jwe)
+    if kind == "esprim":
+        return make_jwe(item, payload, {"ori": item["ori"], "rri": item["rri"]}).serialize(
+            compact=True)
+    if kind == "class1":
+        epo = make_jwe(item, payload, {"ori": item["ori"], "rri": item["rri"]}).serialize(
+            compact=True)
+        return json.dumps({"op": 5, "to": item["to"], "fr": item["fr"], "rqi": item["rqi"],
+                           "rvi": "3", "pc": {"m2m:seci": {"sit": 5, "epo": epo}}})
+    if kind == "class3":
+        # TS-0003 ESData: the resource's con/cnf/or, encrypted into "con"
+        # (signed first when nested).
+        inner = json.dumps({"con": item["payload"], "cnf": "text/plain:0"}).encode()
+        extra = None
+        if item.get("sign_key"):
+            inner = serialize(make_jws(item, inner, item["sign_key"], item["sign_alg"]),
+                              form, general_jws).encode()
+            extra = {"cty": "JOSE" if form == "compact" else "JOSE+JSON"}
+        obj = make_jwe(item, inner, extra)
+        suffix = ":1" if form == "compact" else ":2"
+        cnf = ("application/jose:0" if form == "compact" else "application/jose+json:0")
+        return json.dumps({"m2m:cin": {"rn": "peer-cin", "cnf": cnf + suffix,
+                                       "con": serialize(obj, form, general_jwe)}})
+    if kind == "class2":
+        # docs/envelopes.md: "sst" and "tdc" are protected header members too.
+        inner = json.dumps({"pc": json.loads(item["payload"])}).encode()
+        obj = make_jwe(item, inner, {"sst": 1, "tdc": 2})
+        env = {"esf:env": {"sst": 1, "tdc": 2, "jwe": serialize(obj, form, general_jwe)}}
+        return json.dumps({"rsc": 2000, "rqi": "peer-rqi", "rvi": "3", "pc": env})
+    raise ValueError("unknown kind " + kind)
+
+
+def open_jwe(ser, key):
+    obj = jwe.JWE()
+    obj.deserialize(ser, key_of(key))
+    return obj.payload, json.loads(obj.objects.get("protected", "{}"))
+
+
+def verify_jws(ser, key):
+    obj = jws.JWS()
+    obj.deserialize(ser)
+    obj.verify(key_of(key))
+    return obj.payload
+
+
+def check(item):
+    kind, ser, want = item["kind"], item["ser"], item["payload"].encode()
+    if kind in ("jwe", "esprim", "class1"):
+        if kind == "class1":
+            ser = json.loads(ser)["pc"]["m2m:seci"]["epo"]
+        got, hdr = open_jwe(ser, item["key"])
+        if hdr.get("alg") != item["alg"] or hdr.get("enc") != item["enc"]:
+            return "header " + json.dumps(hdr)
+        if kind != "jwe" and (hdr.get("ori") != item["ori"] or hdr.get("rri") != item["rri"]):
+            return "ori/rri " + json.dumps(hdr)
+    elif kind == "jws":
+        got = verify_jws(ser, item["key"])
+    elif kind == "nested":
+        inner, hdr = open_jwe(ser, item["key"])
+        if hdr.get("cty") not in ("JOSE", "JOSE+JSON"):
+            return "outer cty " + str(hdr.get("cty"))
+        got = verify_jws(inner.decode(), item["sign_key"])
+    elif kind == "class3":
+        cin = json.loads(ser)["m2m:cin"]
+        got, hdr = open_jwe(cin["con"], item["key"])
+        if item.get("sign_key"):
+            # Nested ESData: the JWE's payload is a JWS of the resource.
+            if hdr.get("cty") not in ("JOSE", "JOSE+JSON"):
+                return "outer cty " + str(hdr.get("cty"))
+            got = verify_jws(got.decode(), item["sign_key"])
+        got = json.loads(got)["con"].encode()
+    elif kind == "class2":
+        env = json.loads(ser)["pc"]["esf:env"]
+        got, hdr = open_jwe(env["jwe"], item["key"])
+        if hdr.get("tdc") != 2:
+            return "tdc " + str(hdr.get("tdc"))
+        got = json.dumps(json.loads(got)["pc"], separators=(",", ":")).encode()
+        want = json.dumps(json.loads(want), separators=(",", ":")).encode()
+    else:
+        return "unknown kind " + kind
+    return None if got == want else "payload %r, want %r" % (got[:60], want[:60])
+
+
+def main():
+    req = json.load(sys.stdin)
+    out = []
+    for item in req["items"]:
+        if req["op"] == "make":
+            out.append(make(item))
+            continue
+        try:
+            why = check(item)
+        except Exception as e:  # jwcrypto refuses with its own exceptions
+            why = "%s: %s" % (type(e).__name__, e)
+        out.append({"ok": why is None, "why": why or ""})
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
