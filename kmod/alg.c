@@ -56,7 +56,13 @@ static bool mac_tag_ok(const struct esf_alg *alg, unsigned int len)
 	return len >= 16 && len <= alg->digest_len;
 }
 
-/* JWE's AES-GCM tag, the only one a key-wrap record has. */
+/* A DTLS record's only AAD of the caller: SEAL's ContentType byte. */
+static bool dtls_aad_ok(unsigned int len)
+{
+	return len <= 1;
+}
+
+/* JWE's AES-GCM tag, the only one a key-wrap record has (and DTLS's). */
 static bool jwe_tag_ok(const struct esf_alg *alg, unsigned int len)
 {
 	return len == 16;
@@ -164,6 +170,19 @@ static const struct esf_alg esf_algs[] = {
 		.setkey = authenc_setkey,
 	},
 	{
+		/*
+		 * DTLS 1.2 AEAD records (RFC 6347, RFC 5288): the record's head
+		 * is its 13-byte header and 8-byte explicit nonce; the 13-byte
+		 * AAD is made in the kernel (ops.c).
+		 */
+		.name = "gcm(aes)", .id = ESF_ALG_DTLS12_GCM_AES,
+		.kind = ESF_KIND_AEAD, .nonce_len = ESF_DTLS_HEAD_LEN,
+		.prefix = ESF_DTLS_AAD_LEN, .default_tag = 16,
+		.framing = ESF_FRAMING_DTLS12, .key_ok = aes_key_ok,
+		.tag_ok = jwe_tag_ok, .aad_ok = dtls_aad_ok,
+		.setkey = aead_setkey,
+	},
+	{
 		/* nonce_len: the session's, wrapped key and IV (session.c) */
 		.name = "kw(aes)", .id = ESF_ALG_KW_AES,
 		.kind = ESF_KIND_KW, .default_tag = 16, .key_ok = aes_key_ok,
@@ -190,12 +209,15 @@ static const struct esf_alg esf_algs[] = {
 	},
 };
 
-const struct esf_alg *esf_alg_find(const char *name)
+/* The algorithm @name laid out as @framing (0: the usual nonce || text). */
+const struct esf_alg *esf_alg_find(const char *name, u8 framing)
 {
 	int i;
 
+	if (framing == ESF_FRAMING_NONCE)
+		framing = 0;
 	for (i = 0; i < ARRAY_SIZE(esf_algs); i++)
-		if (!strcmp(esf_algs[i].name, name))
+		if (!strcmp(esf_algs[i].name, name) && esf_algs[i].framing == framing)
 			return &esf_algs[i];
 	return NULL;
 }

@@ -102,6 +102,7 @@ static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 	[ESF_A_REPLAY_REMEMBERED] = OUT_ONLY,
 	[ESF_A_REPLAY_MEMORY] = OUT_ONLY,
 	[ESF_A_CEK_LEN] = NLA_POLICY_RANGE(NLA_U8, 16, 32),
+	[ESF_A_FRAMING] = NLA_POLICY_RANGE(NLA_U8, ESF_FRAMING_NONCE, ESF_FRAMING_DTLS12),
 };
 
 /* Building messages ------------------------------------------------------ */
@@ -121,8 +122,8 @@ static size_t session_size(const struct esf_session *s)
 	 * replay record count and memory
 	 */
 	return nla_total_size(sizeof(u32)) * 9 +
-	       /* direction, tag, type, class, state, nonce policy, content key */
-	       nla_total_size(sizeof(u8)) * 7 +
+	       /* direction, tag, type, class, state, nonce policy, content key, framing */
+	       nla_total_size(sizeof(u8)) * 8 +
 	       nla_total_size_64bit(sizeof(u64)) * 3 +	/* seq start, age, seq next */
 	       nla_total_size(strlen(s->alg->name) + 1) +
 	       nla_total_size(strlen(esf_session_driver(s)) + 1) +
@@ -199,6 +200,7 @@ static int put_session(struct sk_buff *skb, const struct esf_session *s,
 	    nla_put_u8(skb, ESF_A_TAG_LEN, s->tag_len) ||
 	    nla_put_u32(skb, ESF_A_REPLAY_WINDOW, s->replay.window) ||
 	    nla_put_u8(skb, ESF_A_NONCE_POLICY, s->nonce_policy) ||
+	    nla_put_u8(skb, ESF_A_FRAMING, s->alg->framing ?: ESF_FRAMING_NONCE) ||
 	    nla_put_u32(skb, ESF_A_REPLAY_REMEMBERED,
 			esf_replay_remembered(&s->replay)) ||
 	    nla_put_u32(skb, ESF_A_REPLAY_MEMORY, esf_replay_memory(&s->replay)) ||
@@ -410,6 +412,8 @@ static int get_params(struct genl_info *info, struct esf_session_params *p)
 		p->nonce_policy = nla_get_u8(a[ESF_A_NONCE_POLICY]);
 	if (a[ESF_A_CEK_LEN])
 		p->cek_len = nla_get_u8(a[ESF_A_CEK_LEN]);
+	if (a[ESF_A_FRAMING])
+		p->framing = nla_get_u8(a[ESF_A_FRAMING]);
 	if (a[ESF_A_SEQ_START])
 		p->seq_start = nla_get_u64(a[ESF_A_SEQ_START]);
 	if (a[ESF_A_SESSION_TYPE])

@@ -74,6 +74,14 @@ int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len
 	memset(l, 0, sizeof(*l));
 	l->aad_off = alg->prefix;
 	l->text_off = alg->prefix + aad_len + alg->aad_suffix;
+	/*
+	 * DTLS: the kernel writes the whole 13-byte AAD; SEAL's one byte of
+	 * caller AAD, the ContentType, lands at its end, to be read first.
+	 */
+	if (alg->framing == ESF_FRAMING_DTLS12) {
+		l->aad_off = ESF_DTLS_AAD_LEN - min_t(u32, aad_len, 1);
+		l->text_off = ESF_DTLS_AAD_LEN;
+	}
 	switch (op) {
 	case ESF_OP_SEAL:
 		l->area_len = l->text_off + padded(alg, data_len) + s->tag_len;
@@ -117,6 +125,8 @@ static u32 text_off(const struct esf_req *req)
 {
 	const struct esf_alg *alg = req->s->alg;
 
+	if (alg->framing == ESF_FRAMING_DTLS12)
+		return ESF_DTLS_AAD_LEN;
 	return alg->prefix + req->aad_len + alg->aad_suffix;
 }
 
@@ -152,6 +162,13 @@ static int check_use(struct esf_req *req)
 		return -EKEYREJECTED;
 	if (!s->alg->aad_ok(req->aad_len))
 		return -EINVAL;
+	if (s->alg->framing == ESF_FRAMING_DTLS12) {
+		/* SEAL names the ContentType; OPEN reads it from the header. */
+		if (req->aad_len != (u32)(req->op == ESF_OP_SEAL ? 1 : 0))
+			return -EINVAL;
+		if (req->op == ESF_OP_SEAL && req->in_len > ESF_DTLS_MAX_PLAIN)
+			return -EMSGSIZE;
+	}
 	return 0;
 }
 
@@ -404,7 +421,30 @@ static void build_iv(struct esf_req *req)
 	case ESF_ALG_KW_AES:
 		memcpy(req->iv, seq_nonce(req), ESF_NONCE_LEN);
 		break;
+	case ESF_ALG_DTLS12_GCM_AES:
+		/* RFC 5288: the implicit salt, then the explicit nonce. */
+		memcpy(req->iv, req->s->salt, ESF_SALT_LEN);
+		memcpy(req->iv + ESF_SALT_LEN, req->nonce + ESF_DTLS_HEADER_LEN,
+		       ESF_DTLS_NONCE_LEN);
+		break;
 	}
+}
+
+/*
+ * DTLS's AAD from the record's header: seq_num (epoch and sequence
+ * number), type, version, and the length of the plaintext (not of the
+ * record: RFC 5246 6.2.3.3).
+ */
+static void place_dtls_aad(struct esf_req *req)
+{
+	const u8 *h = req->nonce;
+	u8 aad[ESF_DTLS_AAD_LEN];
+
+	memcpy(aad, h + 3, 8);
+	aad[8] = h[0];
+	memcpy(aad + 9, h + 1, 2);
+	put_unaligned_be16(req->op == ESF_OP_SEAL ? req->in_len : req->text_len, aad + 11);
+	scatterwalk_map_and_copy(aad, req->sg, 0, sizeof(aad), 1);
 }
 
 /* Write the parts of the associated data that come from the nonce. */
@@ -412,6 +452,10 @@ static void place_nonce(struct esf_req *req)
 {
 	const struct esf_alg *alg = req->s->alg;
 
+	if (alg->framing == ESF_FRAMING_DTLS12) {
+		place_dtls_aad(req);
+		return;
+	}
 	if (alg->prefix)
 		scatterwalk_map_and_copy(req->nonce, req->sg, 0, alg->prefix, 1);
 	if (alg->aad_suffix)
@@ -489,6 +533,24 @@ static int kw_open_key(struct esf_req *req)
 	return err;
 }
 
+/*
+ * A DTLS SEAL's head: the DTLSCiphertext header (type from the caller's
+ * AAD byte, version 1.2, the epoch and sequence number that are the
+ * session's counter, the record's length) and the explicit nonce, which
+ * is the same 64-bit sequence number, as RFC 5288 recommends.
+ */
+static void dtls_header(struct esf_req *req)
+{
+	u8 *h = req->nonce;
+
+	scatterwalk_map_and_copy(h, req->sg, ESF_DTLS_AAD_LEN - 1, 1, 0);
+	h[1] = 0xfe;
+	h[2] = 0xfd;
+	put_unaligned_be64(req->seq, h + 3);
+	put_unaligned_be16(ESF_DTLS_NONCE_LEN + req->in_len + req->s->tag_len, h + 11);
+	put_unaligned_be64(req->seq, h + ESF_DTLS_HEADER_LEN);
+}
+
 static int seal(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
@@ -509,8 +571,12 @@ static int seal(struct esf_req *req)
 			return 0;
 		}
 	}
-	memcpy(seq_nonce(req), s->salt, ESF_SALT_LEN);
-	put_unaligned_be64(req->seq, seq_nonce(req) + ESF_SALT_LEN);
+	if (s->alg->framing == ESF_FRAMING_DTLS12) {
+		dtls_header(req);
+	} else {
+		memcpy(seq_nonce(req), s->salt, ESF_SALT_LEN);
+		put_unaligned_be64(req->seq, seq_nonce(req) + ESF_SALT_LEN);
+	}
 	req->text_len = padded(s->alg, req->in_len);
 	if (s->alg->pad_block) {
 		/* CBC wants an unpredictable IV: a counter would not do. */
@@ -518,6 +584,28 @@ static int seal(struct esf_req *req)
 		pad(req);
 	}
 	return aead_start(req, req->text_len, true);
+}
+
+/*
+ * A DTLS record's header: version 1.2, the length the record has, the
+ * session's epoch (another epoch's keys are another session's: -ENOMSG),
+ * and a sequence number the window has not seen. The explicit nonce is
+ * the sender's to choose.
+ */
+static int check_dtls_header(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+	const u8 *h = req->nonce;
+
+	if (h[1] != 0xfe || h[2] != 0xfd ||
+	    get_unaligned_be16(h + 11) != req->in_len - ESF_DTLS_HEADER_LEN)
+		return -EBADMSG;
+	req->seq = get_unaligned_be64(h + 3);
+	if ((req->seq >> 48) != (s->seq_start >> 48)) {
+		esf_session_stat_add(s, ESF_STAT_FOREIGN, 1);
+		return -ENOMSG;
+	}
+	return count_replay(s, esf_replay_check(&s->replay, req->seq));
 }
 
 /*
@@ -536,6 +624,8 @@ static int check_nonce(struct esf_req *req)
 		err = esf_replay_check_nonce(&s->replay, req->nonce, s->nonce_len);
 		return count_replay(s, err);
 	}
+	if (s->alg->framing == ESF_FRAMING_DTLS12)
+		return check_dtls_header(req);
 	/*
 	 * Not sealed under our salt: another session's record, or one from
 	 * an implementation that picks its own IVs. Its own errno, so that it

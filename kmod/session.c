@@ -205,6 +205,7 @@ static int check_params(const struct esf_alg *alg, const struct esf_session_para
 		NL_SET_ERR_MSG(extack, "esf: kw(aes) sessions take any IV (nonce policy \"any\")");
 		return -EINVAL;
 	}
+	/* A DTLS record's sequence number is in its header, its own policy. */
 	if (p->nonce_policy == ESF_NONCE_ANY && alg->kind != ESF_KIND_KW &&
 	    (alg->kind != ESF_KIND_AEAD || alg->nonce_len != ESF_NONCE_LEN || alg->prefix ||
 	     alg->aad_suffix)) {
@@ -256,6 +257,13 @@ static void copy_params(struct esf_session *s, const struct esf_session_params *
 	s->owner_uid = p->owner_uid;
 	s->owner_gid = p->owner_gid;
 	s->seq_start = p->seq_start;
+	/*
+	 * The counter never wraps: U64_MAX is never used. A DTLS epoch ends
+	 * where its 48-bit sequence number would run into the next epoch.
+	 */
+	s->seq_end = U64_MAX;
+	if (s->alg->id == ESF_ALG_DTLS12_GCM_AES && (p->seq_start >> 48) != 0xffff)
+		s->seq_end = ((p->seq_start >> 48) + 1) << 48;
 	s->soft = p->soft;
 	s->hard = p->hard;
 	s->created = get_jiffies_64();
@@ -289,10 +297,14 @@ struct esf_session *esf_session_create(struct net *net,
 				       const struct esf_session_params *p,
 				       struct netlink_ext_ack *extack)
 {
-	const struct esf_alg *alg = esf_alg_find(p->alg);
+	const struct esf_alg *alg = esf_alg_find(p->alg, p->framing);
 	struct esf_session *s;
 	int err;
 
+	if (!alg && p->framing && esf_alg_find(p->alg, 0)) {
+		NL_SET_ERR_MSG(extack, "esf: this framing is for gcm(aes) only");
+		return ERR_PTR(-EINVAL);
+	}
 	if (!alg) {
 		NL_SET_ERR_MSG(extack, "esf: unsupported algorithm");
 		return ERR_PTR(-ENOENT);
@@ -659,13 +671,13 @@ int esf_session_reserve_seq(struct esf_session *s, u64 *seq)
 	s64 old = atomic64_read(&s->seq);
 
 	do {
-		if ((u64)old == U64_MAX) {
+		if ((u64)old >= s->seq_end) {
 			esf_session_expire(s, ESF_EXPIRE_HARD, ESF_EXPIRE_SEQUENCE);
 			return -EKEYEXPIRED;
 		}
 	} while (!atomic64_try_cmpxchg(&s->seq, &old, old + 1));
 	*seq = old;
-	if ((u64)old + 1 == U64_MAX)
+	if ((u64)old + 1 == s->seq_end)
 		esf_session_expire(s, ESF_EXPIRE_HARD, ESF_EXPIRE_SEQUENCE);
 	return 0;
 }

@@ -31,6 +31,13 @@ enum esf_kind {
 	ESF_KIND_KW,	/* AEAD records under a fresh key per record, wrapped */
 };
 
+/*
+ * DTLS 1.2 framing: a record's head is its header and explicit nonce; its
+ * AAD is seq_num || type || version || length (RFC 5246 6.2.3.3).
+ */
+#define ESF_DTLS_HEAD_LEN	(ESF_DTLS_HEADER_LEN + ESF_DTLS_NONCE_LEN)
+#define ESF_DTLS_AAD_LEN	13
+
 /* How an algorithm lays out its records; see alg.c. */
 struct esf_alg {
 	const char *name;		/* cra_name */
@@ -41,6 +48,7 @@ struct esf_alg {
 	u8 aad_suffix;			/* bytes after the AAD inside the assoc */
 	u8 pad_block;			/* the plaintext is padded to this */
 	u8 default_tag;
+	u8 framing;			/* enum esf_framing, 0: ESF_FRAMING_NONCE */
 	bool (*key_ok)(const struct esf_alg *alg, unsigned int len);
 	bool (*tag_ok)(const struct esf_alg *alg, unsigned int len);
 	bool (*aad_ok)(unsigned int len);
@@ -104,6 +112,7 @@ struct esf_session_params {
 	unsigned int key_id_len;
 	u32 replay_window;
 	u8 nonce_policy;	/* 0: ESF_NONCE_ESF (kw: ESF_NONCE_ANY) */
+	u8 framing;		/* 0: ESF_FRAMING_NONCE */
 	u8 cek_len;		/* kw: content key bytes, 0: the key's length */
 	u64 seq_start;
 	struct esf_lifetime soft;
@@ -142,6 +151,7 @@ struct esf_session {
 	kuid_t owner_uid;
 	kgid_t owner_gid;
 	u64 seq_start;
+	u64 seq_end;		/* SEAL's first sequence number never used */
 	struct esf_lifetime soft;
 	struct esf_lifetime hard;
 	u64 created;		/* jiffies64 */
@@ -179,7 +189,7 @@ struct esf_net {
 
 struct esf_net *esf_net(struct net *net);
 
-const struct esf_alg *esf_alg_find(const char *name);
+const struct esf_alg *esf_alg_find(const char *name, u8 framing);
 const struct esf_alg *esf_alg_by_index(unsigned int i);
 
 struct esf_session *esf_session_create(struct net *net,

@@ -502,7 +502,7 @@ static bool zerocopy(const struct esf_sock *es, const struct esf_rec *h,
 	if (!es->direct || !min || h->data_len < max_t(u32, min, ESF_ZEROCOPY_FLOOR) ||
 	    !user_backed_iter(from) || iov_iter_count(from) < (size_t)h->aad_len + h->data_len)
 		return false;
-	if (alg->kind != ESF_KIND_AEAD || alg->pad_block || alg->aad_suffix)
+	if (alg->kind != ESF_KIND_AEAD || alg->pad_block || alg->aad_suffix || alg->framing)
 		return false;
 	if (h->op == ESF_OP_OPEN)
 		return h->data_len > es->s->nonce_len + es->s->tag_len;
@@ -1272,8 +1272,9 @@ static void fill_info(const struct esf_session *s, struct esf_session_info *info
 	info->key_len = s->key_len;
 	info->provider = s->provider;
 	info->max_aad = s->alg->id == ESF_ALG_RFC4106_GCM_AES ? 12 :
+			s->alg->id == ESF_ALG_DTLS12_GCM_AES ? 1 :
 			s->alg->kind == ESF_KIND_MIC ? 0 : ESF_MAX_AAD;
-	info->max_data = ESF_MAX_DATA;
+	info->max_data = s->alg->id == ESF_ALG_DTLS12_GCM_AES ? ESF_DTLS_MAX_PLAIN : ESF_MAX_DATA;
 	memcpy(info->key_id, s->key_id, s->key_id_len);
 	strscpy(info->driver, esf_session_driver(s), sizeof(info->driver));
 }

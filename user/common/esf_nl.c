@@ -177,6 +177,7 @@ static void parse_session(struct nlattr **tb, struct esf_nl_session *s)
 	U32(ESF_A_REPLAY_REMEMBERED, s->replay_remembered);
 	U32(ESF_A_REPLAY_MEMORY, s->replay_memory);
 	U8(ESF_A_CEK_LEN, s->cek_len);
+	U8(ESF_A_FRAMING, s->framing);
 	U64(ESF_A_SEQ_START, s->seq_start);
 	U64(ESF_A_SEQ_NEXT, s->seq_next);
 	U64(ESF_A_AGE, s->age);
@@ -366,6 +367,7 @@ static int put_new(struct nl_msg *msg, const struct esf_nl_new *r)
 	PUT_IF(ESF_NEW_FLAGS, nla_put_u32(msg, ESF_A_FLAGS, r->flags));
 	PUT_IF(ESF_NEW_NONCE_POLICY, nla_put_u8(msg, ESF_A_NONCE_POLICY, r->nonce_policy));
 	PUT_IF(ESF_NEW_CEK_LEN, nla_put_u8(msg, ESF_A_CEK_LEN, r->cek_len));
+	PUT_IF(ESF_NEW_FRAMING, nla_put_u8(msg, ESF_A_FRAMING, r->framing));
 	return 0;
 }
 

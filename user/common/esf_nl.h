@@ -40,6 +40,7 @@ struct esf_nl_session {
 	uint32_t replay_remembered;
 	uint32_t replay_memory;
 	uint8_t cek_len;		/* kw(aes) */
+	uint8_t framing;		/* enum esf_framing; 0: an older module */
 	uint64_t seq_start;
 	uint64_t seq_next;
 	uint64_t age;
@@ -72,6 +73,7 @@ enum esf_nl_new_set {
 	ESF_NEW_FLAGS = 1 << 14,
 	ESF_NEW_NONCE_POLICY = 1 << 15,
 	ESF_NEW_CEK_LEN = 1 << 16,
+	ESF_NEW_FRAMING = 1 << 17,
 };
 
 struct esf_nl_new {
@@ -97,6 +99,7 @@ struct esf_nl_new {
 	uint32_t flags;
 	uint8_t nonce_policy;
 	uint8_t cek_len;
+	uint8_t framing;
 };
 
 /* What the events group delivers. */

@@ -12,6 +12,7 @@
 static const char *const direction_names[] = { "?", "seal", "open", "both" };
 static const char *const type_names[] = { "none", "s1", "s2", "sm" };
 static const char *const nonce_policy_names[] = { "?", "esf", "any" };
+static const char *const framing_names[] = { "?", "nonce", "dtls12" };
 static const char *const state_names[] = { "?", "active", "soft-expired", "expired" };
 static const char *const reason_names[] = { "?", "messages", "bytes", "seconds", "sequence" };
 
@@ -112,6 +113,8 @@ json_t *esfctl_session_json(const struct esf_nl_session *s)
 	}
 	if (s->cek_len)
 		json_object_set_new(o, "cek_len", json_integer(s->cek_len));
+	if (s->framing)
+		json_object_set_new(o, "framing", json_string(NAME(framing_names, s->framing)));
 	if (s->key_id_len) {
 		hex(buf, s->key_id, s->key_id_len);
 		json_object_set_new(o, "key_id_hex", json_string(buf));
@@ -145,7 +148,8 @@ void esfctl_session_print(const struct esf_nl_session *s)
 	size_t i;
 
 	printf("session %" PRIu32 "\n", s->id);
-	printf("  %-15s %s\n", "algorithm", s->alg);
+	printf("  %-15s %s%s\n", "algorithm", s->alg,
+	       s->framing == ESF_FRAMING_DTLS12 ? ", DTLS 1.2 records" : "");
 	printf("  %-15s %s (%s%s%s)\n", "driver", s->driver,
 	       s->provider & ESF_PROVIDER_HW ? "hardware" : "cpu",
 	       s->provider & ESF_PROVIDER_ASYNC ? ", async" : "",

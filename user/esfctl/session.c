@@ -53,6 +53,10 @@ static const char add_usage[] =
 	"  --tag-len N          tag bytes (default 16, digest size for hmac)\n"
 	"  --key-id ID          key identifier, e.g. a JWE kid (up to 64 bytes)\n"
 	"  --key-id-hex HEX     the same, given in hex\n"
+	"  --framing F          how records are laid out: nonce (nonce, ciphertext, tag;\n"
+	"                       the default) or dtls12 (DTLS 1.2 AEAD records for ESF\n"
+	"                       Sm, gcm(aes) only: --salt is the key block's write IV,\n"
+	"                       --seq-start the epoch << 48 | first sequence number)\n"
 	"  --cek-len N          kw(aes): content key bytes, 16, 24 or 32 (A128GCM,\n"
 	"                       A192GCM, A256GCM; default: the key's length)\n"
 	"  --nonce-policy P     which nonces OPEN accepts: esf (the session's salt and\n"
@@ -231,7 +235,7 @@ enum {
 	OPT_ALG = 256, OPT_KEY_FILE, OPT_KEY_FORMAT, OPT_ID, OPT_DRIVER, OPT_SALT,
 	OPT_DIRECTION, OPT_TAG_LEN, OPT_KEY_ID, OPT_KEY_ID_HEX, OPT_REPLAY,
 	OPT_SEQ_START, OPT_SOFT, OPT_HARD, OPT_TYPE, OPT_CLASS, OPT_OWNER_UID,
-	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_NONCE_POLICY, OPT_CEK_LEN, OPT_HELP,
+	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_NONCE_POLICY, OPT_CEK_LEN, OPT_FRAMING, OPT_HELP,
 };
 
 static const struct option add_options[] = {
@@ -256,6 +260,7 @@ static const struct option add_options[] = {
 	{ "require-hw", no_argument, NULL, OPT_REQUIRE_HW },
 	{ "nonce-policy", required_argument, NULL, OPT_NONCE_POLICY },
 	{ "cek-len", required_argument, NULL, OPT_CEK_LEN },
+	{ "framing", required_argument, NULL, OPT_FRAMING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -263,6 +268,7 @@ static const struct option add_options[] = {
 static const char *const direction_names[] = { NULL, "seal", "open", "both" };
 static const char *const type_names[] = { "none", "s1", "s2", "sm" };
 static const char *const nonce_policy_names[] = { NULL, "esf", "any" };
+static const char *const framing_names[] = { NULL, "nonce", "dtls12" };
 
 /* Fill @r from one option; returns 0, or 2 after printing a usage error. */
 static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key_file,
@@ -321,6 +327,11 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		if (parse_hex(arg, r->key_id, ESF_KEY_ID_MAX, &r->key_id_len))
 			break;
 		r->set |= ESF_NEW_KEY_ID;
+		return 0;
+	case OPT_FRAMING:
+		if (parse_choice(arg, framing_names, 3, &r->framing))
+			break;
+		r->set |= ESF_NEW_FRAMING;
 		return 0;
 	case OPT_CEK_LEN:
 		if (esfctl_parse_u64(arg, 255, &v))

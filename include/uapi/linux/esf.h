@@ -36,7 +36,8 @@
  *   ESF_A_SESSION_TYPE, ESF_A_DATA_CLASS (default 0: not bound),
  *   ESF_A_OWNER_UID, ESF_A_OWNER_GID (default: the caller's), ESF_A_FLAGS,
  *   ESF_A_NONCE_POLICY (default ESF_NONCE_ESF), ESF_A_CEK_LEN (kw(aes)
- *   only). An id already in use gives -EEXIST.
+ *   only), ESF_A_FRAMING (default ESF_FRAMING_NONCE). An id already in use
+ *   gives -EEXIST.
  *
  * ESF_CMD_SESSION_DEL (needs CAP_NET_ADMIN)
  *   Required: ESF_A_SESSION_ID. The session leaves the table at once; records
@@ -312,6 +313,7 @@ enum esf_cmd {
  * @ESF_A_CEK_LEN: u8, in/out, kw(aes) only. Bytes of the content keys, 16,
  *	24 or 32 (JWE "enc" A128GCM, A192GCM, A256GCM); default: ESF_A_KEY's
  *	length.
+ * @ESF_A_FRAMING: u8 &enum esf_framing, in/out. How records are laid out.
  */
 enum esf_attr {
 	ESF_A_UNSPEC,
@@ -348,6 +350,7 @@ enum esf_attr {
 	ESF_A_REPLAY_REMEMBERED,
 	ESF_A_REPLAY_MEMORY,
 	ESF_A_CEK_LEN,
+	ESF_A_FRAMING,
 	__ESF_A_MAX
 };
 
@@ -487,6 +490,41 @@ enum esf_nonce_policy {
 	ESF_NONCE_ESF = 1,
 	ESF_NONCE_ANY = 2,
 };
+
+/**
+ * enum esf_framing - ESF_A_FRAMING: how a session's records are laid out
+ * @ESF_FRAMING_NONCE: nonce || ciphertext || tag, the record of the table
+ *	above (the default)
+ * @ESF_FRAMING_DTLS12: DTLS 1.2 AEAD records (RFC 6347, RFC 5288), for ESF
+ *	Sm sessions (TR-0012 6.2.2.2.3.5); gcm(aes) with a 16-byte tag only.
+ *	ESF_A_KEY is the direction's write key and ESF_A_SALT its 4-byte
+ *	implicit IV (the TLS key block's client_ or server_write_IV);
+ *	ESF_A_SEQ_START is the epoch in its top 16 bits and the first
+ *	48-bit sequence number below. SEAL takes the ContentType as its one
+ *	byte of AAD (aad_len 1) and at most %ESF_DTLS_MAX_PLAIN bytes of
+ *	data, and outputs a whole DTLSCiphertext: the 13-byte header (type,
+ *	version 0xfefd, epoch, sequence number, length), the 8-byte explicit
+ *	nonce (the same epoch and sequence number) and the ciphertext and
+ *	tag; the GCM nonce is salt || explicit nonce and the AAD is
+ *	seq_num || type || version || plaintext length, both made in the
+ *	kernel. The session stops at the end of its epoch (-EKEYEXPIRED,
+ *	ESF_EXPIRE_SEQUENCE): rekey into the next. OPEN takes a whole record
+ *	and no AAD; its header must say version 1.2, its own length and the
+ *	session's epoch (else -EBADMSG; another epoch: -ENOMSG); the replay
+ *	window runs over its epoch and sequence number (esf_res.seq), and
+ *	the explicit nonce may be anything the sender chose. OPEN's output
+ *	is the plaintext; the (authenticated) ContentType is the record's
+ *	first byte. esf_session_info.alg is %ESF_ALG_DTLS12_GCM_AES.
+ */
+enum esf_framing {
+	ESF_FRAMING_NONCE = 1,
+	ESF_FRAMING_DTLS12 = 2,
+};
+
+/* DTLS 1.2 records (ESF_FRAMING_DTLS12) */
+#define ESF_DTLS_HEADER_LEN	13
+#define ESF_DTLS_NONCE_LEN	8	/* the explicit nonce after the header */
+#define ESF_DTLS_MAX_PLAIN	16384	/* 2^14, RFC 6347 4.1 */
 
 /**
  * enum esf_session_flags - ESF_A_FLAGS bits
@@ -708,6 +746,8 @@ struct esf_output {
  * @ESF_ALG_HMAC_SHA256: hmac(sha256)
  * @ESF_ALG_HMAC_SHA384: hmac(sha384)
  * @ESF_ALG_HMAC_SHA512: hmac(sha512)
+ * @ESF_ALG_DTLS12_GCM_AES: gcm(aes) with %ESF_FRAMING_DTLS12: DTLS 1.2
+ *	records (see &enum esf_framing)
  * @ESF_ALG_KW_AES: kw(aes). A record is an AES-GCM record under a content
  *	key (CEK) of its own: SEAL's output is the CEK wrapped with the
  *	session's key (RFC 3394: 8 + cek_len bytes, the JWE Encrypted Key),
@@ -728,6 +768,7 @@ enum esf_alg_id {
 	ESF_ALG_HMAC_SHA384 = 6,
 	ESF_ALG_HMAC_SHA512 = 7,
 	ESF_ALG_KW_AES = 8,
+	ESF_ALG_DTLS12_GCM_AES = 9,
 };
 
 /**
