@@ -23,7 +23,7 @@
 # go to $ESF_ENVELOPE_DIR (default /out/envelopes in the test VM, which the
 # host sees as build/vm/<release>/out/envelopes). Prints TAP.
 
-PLAN=204
+PLAN=209
 RX_UID=1000	# the receiving process
 OTHER_UID=65534	# someone else
 tmp=$(mktemp -d)
@@ -277,7 +277,14 @@ head -c 16 /dev/urandom >"$tmp/keys/kx"
 s10=$(esfctl session show 10 | sed -n 's/^ *salt *//p')
 add 50 --alg 'gcm(aes)' --key-file "$tmp/keys/k0" --salt "$(salt)" --key-id vm-gcm128 "${rx_owner[@]}"
 add 51 --alg 'gcm(aes)' --key-file "$tmp/keys/kx" --salt "$s10" --key-id vm-gcm128 "${rx_owner[@]}"
-ok "sessions from key files: gcm(aes) 128/192/256, hmac(sha256/384/512), open-only twins of uid $RX_UID"
+# ESF Sm over DTLS 1.2 records, class 2: sealing session 60 (epoch 2), twin 61.
+head -c 16 /dev/urandom >"$tmp/keys/kd"
+s=$(salt)
+add 60 --alg 'gcm(aes)' --framing dtls12 --key-file "$tmp/keys/kd" --salt "$s" \
+	--seq-start $((2 << 48)) --class 2 --type sm
+add 61 --alg 'gcm(aes)' --framing dtls12 --key-file "$tmp/keys/kd" --salt "$s" \
+	--seq-start $((2 << 48)) --class 2 --type sm "${rx_owner[@]}"
+ok "sessions from key files: gcm(aes) 128/192/256, hmac(sha256/384/512), DTLS 1.2 records, open-only twins of uid $RX_UID"
 
 # ---- the documented examples, through the kernel ---------------------------
 
@@ -446,6 +453,23 @@ for i in 0 1 2; do
 	rt "$g class3 flat (:2), bare attributes" $tx $rx "$tmp/cin_bare" "$h" "^\\{\"con\":\"\\{.*$C3J" -f class3 --jose=flat
 done
 
+# Sm envelopes of DTLS records: three records for 40000 bytes, one for
+# none; the element names Sm and the session's class.
+head -c 40000 /dev/urandom >"$tmp/p40k"
+: >"$tmp/p0"
+# (No JOSE header to match: '.*'. The records start with type 23,
+# DTLS 1.2 and epoch 2: 17 fe fd 00 02, "F_79AAI" in base64url.)
+rt "Sm envelope, DTLS 1.2 records, 40000 bytes (3 records)" 60 61 "$tmp/p40k" '.*' \
+	'^\{"esf:env":\{"sst":3,"tdc":2,"dtls":"F_79AAI' -f envelope --class 2 --type sm
+rt "Sm envelope, DTLS 1.2 records, empty payload" 60 61 "$tmp/p0" '.*' \
+	'^\{"esf:env":\{"sst":3,"tdc":2,"dtls":"F_79AAI' -f envelope --class 2 --type sm
+seal "$tmp/dtls" 60 -f envelope --class 2 --type sm <"$tmp/p40k"
+readf "$tmp/dtls"
+D=$REPLY
+opens "Sm envelope of DTLS records opens" 61 "$D" "$tmp/p40k" -f envelope --class 2 --type sm
+refused "Sm envelope of DTLS records: replay" "$REPLAY" 61 "$D" "" -f envelope --class 2 --type sm
+refused "Sm envelope of DTLS records: relabelled sst" 'another target data class' 61 \
+	"${D/\"sst\":3/\"sst\":1}" "$D" -f envelope --class 2
 # ---- tampering ---------------------------------------------------------------
 
 section "tampering"

@@ -73,6 +73,8 @@ static const char formats_text[] =
 "  envelope\n"
 "      ESF envelope element {\"esf:env\":{\"sst\":..,\"tdc\":..,\"jwe\"|\"jws\":..}}\n"
 "      naming the session type (--type) and data class (--class, required).\n"
+"      On a session with DTLS framing (esfctl --framing dtls12): an Sm\n"
+"      envelope, \"dtls\" holding DTLS 1.2 records in base64url.\n"
 "  class2\n"
 "      Target data class 2: the primitive's \"pc\" is replaced by an ESF\n"
 "      envelope, a request's \"ty\" by the reserved value 65535.\n"

@@ -2,6 +2,6 @@
 LIB_SRCS += lib/fastpath.c lib/errors.c
 # Envelopes: base64url, JSON, JOSE, ESPrim, ESF envelope, data classes 1-3.
 LIB_SRCS += lib/b64.c lib/json.c lib/jose_parse.c lib/jose.c lib/esprim.c \
-	lib/envelope.c lib/esdata.c
+	lib/envelope.c lib/esdata.c lib/dtls.c
 # Client of esfd's control socket: sessions to peers on demand.
 LIB_SRCS += lib/peer.c

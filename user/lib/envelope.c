@@ -6,9 +6,12 @@
  *
  *   {"esf:env":{"sst":1,"tdc":2,"jwe":"<compact>"}}
  *   {"esf:env":{"sst":1,"tdc":2,"jws":{<JSON serialization>}}}
+ *   {"esf:env":{"sst":3,"tdc":2,"dtls":"<DTLS 1.2 records, base64url>"}}
  *
  * The same two numbers are members of the JOSE protected header, so a
- * relabelled envelope fails instead of being read as another class.
+ * relabelled envelope fails instead of being read as another class. DTLS
+ * records have no header to carry them: an Sm envelope's session type is
+ * Sm, and its class is the one its kernel session is bound to.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -68,6 +71,29 @@ static int jose_value(const char *jose, int form, json_t **out)
 	return err;
 }
 
+/* An Sm envelope of DTLS records: the session type must be Sm. */
+static int dtls_build(struct esf_session *s, unsigned int stype, unsigned int dclass,
+		      const void *in, size_t in_len, json_t **out)
+{
+	unsigned int st, dc;
+	char *recs = NULL;
+	int err;
+
+	err = resolve(stype, s->session_type, ESF_STYPE_SM, &st);
+	if (!err && st != ESF_STYPE_SM)
+		err = -ESF_E_CLASS;
+	if (!err)
+		err = resolve(dclass, s->data_class, 0, &dc);
+	if (!err)
+		err = esf_dtls_seal(s, in, in_len, &recs);
+	if (!err) {
+		*out = json_pack("{s:{s:i,s:i,s:s}}", ENV_KEY, "sst", st, "tdc", dc, "dtls", recs);
+		err = *out ? 0 : -ENOMEM;
+	}
+	free(recs);
+	return err;
+}
+
 int esf_envelope_build(struct esf_session *s, int form, unsigned int stype,
 		       unsigned int dclass, const void *in, size_t in_len,
 		       json_t **out)
@@ -79,6 +105,8 @@ int esf_envelope_build(struct esf_session *s, int form, unsigned int stype,
 
 	if (form < ESF_JOSE_COMPACT || form > ESF_JOSE_JSON_FLAT)
 		return -EINVAL;
+	if (esf_session_is_dtls(s))
+		return dtls_build(s, stype, dclass, in, in_len, out);
 	err = resolve(stype, s->session_type, ESF_STYPE_S1, &st);
 	if (!err)
 		err = resolve(dclass, s->data_class, 0, &dc);
@@ -132,19 +160,19 @@ static int small_int(const json_t *o, const char *key, unsigned int *out)
 	return 0;
 }
 
-/* The element's members: "sst", "tdc" and exactly one JOSE member. */
+/*
+ * The element's members: "sst", "tdc" and exactly one of "jwe", "jws"
+ * (a JOSE object) or "dtls" (records, a base64url string).
+ */
 static int parse_element(const json_t *env, struct esf_envelope_info *ei,
 			 const json_t **jose)
 {
 	const json_t *body = json_object_get(env, ENV_KEY);
-	const json_t *jwe, *jws;
+	const json_t *jwe, *jws, *dtls;
 	int err;
 
 	if (!json_is_object(env) || json_object_size(env) != 1 || !json_is_object(body))
 		return -ESF_E_FORMAT;
-	/* Sm over DTLS records is a kind of envelope not implemented here. */
-	if (json_object_get(body, "dtls"))
-		return -ESF_E_UNSUPPORTED;
 	err = small_int(body, "sst", &ei->session_type);
 	if (!err)
 		err = small_int(body, "tdc", &ei->data_class);
@@ -152,13 +180,32 @@ static int parse_element(const json_t *env, struct esf_envelope_info *ei,
 		return err;
 	jwe = json_object_get(body, "jwe");
 	jws = json_object_get(body, "jws");
-	if (!jwe == !jws || json_object_size(body) != 3)
+	dtls = json_object_get(body, "dtls");
+	if (!!jwe + !!jws + !!dtls != 1 || json_object_size(body) != 3)
 		return -ESF_E_FORMAT;
-	*jose = jwe ? jwe : jws;
+	*jose = jwe ? jwe : jws ? jws : dtls;
 	ei->jwe = jwe != NULL;
+	if (dtls) {
+		ei->form = ESF_ENVELOPE_DTLS;
+		return json_is_string(dtls) ? 0 : -ESF_E_FORMAT;
+	}
 	if (!json_is_string(*jose) && !json_is_object(*jose))
 		return -ESF_E_FORMAT;
 	return 0;
+}
+
+/* An Sm envelope of records: labels checked against what binds the key. */
+static int open_dtls(struct esf_session *s, const json_t *recs, struct esf_envelope_info *ei,
+		     unsigned int st, unsigned int dc, void **out, size_t *out_len)
+{
+	if (!esf_session_is_dtls(s))
+		return -ESF_E_ALG_MISMATCH;
+	if (ei->session_type != ESF_STYPE_SM || (st && st != ei->session_type) ||
+	    (dc && dc != ei->data_class) ||
+	    (s->session_type && s->session_type != ei->session_type) ||
+	    (s->data_class && s->data_class != ei->data_class))
+		return -ESF_E_CLASS;
+	return esf_dtls_open(s, json_string_value(recs), out, out_len, &ei->seq);
 }
 
 static int check_labels(const struct esf_session *s, const json_t *prot,
@@ -210,6 +257,14 @@ int esf_envelope_open_json(struct esf_session *s, const json_t *env,
 	int err;
 
 	err = parse_element(env, &ei, &jose);
+	if (!err && ei.form == ESF_ENVELOPE_DTLS) {
+		err = open_dtls(s, jose, &ei, stype, dclass, out, out_len);
+		if (!err && info)
+			*info = ei;
+		return err;
+	}
+	if (!err && esf_session_is_dtls(s))
+		err = -ESF_E_ALG_MISMATCH;
 	if (!err)
 		err = jose_text(jose, &text, &len);
 	if (!err)

@@ -573,9 +573,11 @@ int esf_class1_unwrap(struct esf_session *s, const char *prim, size_t prim_len,
  * struct esf_envelope_info - what esf_envelope_open() found
  * @session_type: &enum esf_session_type named by the envelope
  * @data_class: target data class named by the envelope
- * @jwe: 1 for a JWE inside, 0 for a JWS
- * @form: &enum esf_jose_form of the JOSE object inside
- * @seq: JWE: the sequence number the kernel verified
+ * @jwe: 1 for a JWE inside, 0 for a JWS or DTLS records
+ * @form: &enum esf_jose_form of the JOSE object inside, or
+ *	%ESF_ENVELOPE_DTLS for DTLS records
+ * @seq: JWE: the sequence number the kernel verified; DTLS: the first
+ *	record's epoch and sequence number
  */
 struct esf_envelope_info {
 	unsigned int session_type;
@@ -585,9 +587,16 @@ struct esf_envelope_info {
 	uint64_t seq;
 };
 
+/* esf_envelope_info.form of an Sm envelope carrying DTLS 1.2 records. */
+#define ESF_ENVELOPE_DTLS	4
+
 /**
- * esf_envelope_seal() - make an ESF envelope element around a JOSE object
- * @s: handle of an AEAD (JWE) or MIC (JWS) session
+ * esf_envelope_seal() - make an ESF envelope element around a JOSE object,
+ *	or around DTLS records
+ * @s: handle of an AEAD (JWE) or MIC (JWS) session, or of a session with
+ *	%ESF_FRAMING_DTLS12: then the element carries the payload as DTLS
+ *	1.2 application_data records, base64url, in "dtls", its session type
+ *	is Sm, and @form is not used
  * @form: serialization of the JOSE object inside
  * @session_type: &enum esf_session_type to name; 0: the handle's, or S1
  * @data_class: target data class to name (1..3); 0: the handle's
@@ -617,10 +626,15 @@ int esf_envelope_seal(struct esf_session *s, enum esf_jose_form form,
  * @out_len: receives its length
  * @info: receives what the envelope named, or NULL
  *
- * Return: 0, or -ESF_E_FORMAT, -ESF_E_UNSUPPORTED (an envelope kind this
- * library does not implement, such as DTLS records), -ESF_E_CLASS (another
+ * DTLS records have no header to name the class: an Sm envelope's "tdc"
+ * is checked against @data_class and the handle's binding, and the kernel
+ * session's own binding is what ties the records to a class.
+ *
+ * Return: 0, or -ESF_E_FORMAT, -ESF_E_ALG_MISMATCH (DTLS records for a
+ * session without DTLS framing, or the other way), -ESF_E_CLASS (another
  * session type or class than expected, than the handle's, or than the
- * protected header's), or an error of esf_jose_open().
+ * protected header's; DTLS records under a type other than Sm), or an
+ * error of esf_jose_open() or, for DTLS records, esf_open().
  */
 int esf_envelope_open(struct esf_session *s, const char *in, size_t in_len,
 		      unsigned int session_type, unsigned int data_class,

@@ -85,6 +85,12 @@ int esf_envelope_open_json(struct esf_session *s, const json_t *env,
 			   void **out, size_t *out_len,
 			   struct esf_envelope_info *info);
 
+/* Sm envelopes over DTLS 1.2 records (dtls.c): the records in base64url. */
+bool esf_session_is_dtls(const struct esf_session *s);
+int esf_dtls_seal(struct esf_session *s, const void *in, size_t in_len, char **b64);
+int esf_dtls_open(struct esf_session *s, const char *b64, void **out, size_t *out_len,
+		  uint64_t *seq);
+
 /* The session's key id as a kid string (NUL-terminated copy), or NULL. */
 int esf_session_kid(const struct esf_session *s, char **kid);
 /* JWE (AEAD or key-wrap session) rather than JWS (MIC session). */

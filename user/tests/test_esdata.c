@@ -163,7 +163,7 @@ TEST(envelope_malformed)
 			{ "{\"esf:env\":{\"sst\":1,\"tdc\":1,\"jws\":%.*s}}", -ESF_E_FORMAT },
 			{ "{\"esf:env\":{\"sst\":1,\"tdc\":1,\"jwe\":%.*s,\"jws\":\"a.b.c\"}}", -ESF_E_FORMAT },
 			{ "{\"esf:env\":{\"sst\":1,\"tdc\":1,\"jwe\":%.*s,\"x\":1}}", -ESF_E_FORMAT },
-			{ "{\"esf:env\":{\"sst\":1,\"tdc\":1,\"jwe\":%.*s,\"dtls\":\"AA\"}}", -ESF_E_UNSUPPORTED },
+			{ "{\"esf:env\":{\"sst\":1,\"tdc\":1,\"jwe\":%.*s,\"dtls\":\"AA\"}}", -ESF_E_FORMAT },
 			{ "{\"esf:env\":{\"sst\":1,\"tdc\":1,\"sst\":1,\"jwe\":%.*s}}", -ESF_E_FORMAT },
 			{ "{\"esf:env\":{\"sst\":1,\"tdc\":1,\"jwe\":%.*s},\"more\":1}", -ESF_E_FORMAT },
 			{ "{\"esf:envelope\":{\"sst\":1,\"tdc\":1,\"jwe\":%.*s}}", -ESF_E_FORMAT },
@@ -223,6 +223,25 @@ static const char create_req[] = "{\"op\":1,\"to\":\"//sp/mn-cse/cnt-1\",\"fr\":
 static const char update_req[] = "{\"op\":3,\"to\":\"//sp/mn-cse/ae-1\",\"fr\":\"Cae-1\","
 	"\"rqi\":\"q2\",\"pc\":{\"m2m:ae\":{\"lbl\":[\"x\"]}}}";
 static const char notify_rsp[] = "{\"rsc\":2000,\"rqi\":\"q3\",\"pc\":{\"m2m:dbg\":\"ok\"}}";
+
+/* DTLS records: only for a DTLS session, and a string of records. */
+TEST(envelope_dtls_refusals)
+{
+	struct esf_session *r = aead_peer(16, "k");
+	static const char *const in[] = {
+		"{\"esf:env\":{\"sst\":3,\"tdc\":1,\"dtls\":\"FwAAAA\"}}",
+		"{\"esf:env\":{\"sst\":3,\"tdc\":1,\"dtls\":5}}",
+	};
+	static const int want[] = { -ESF_E_ALG_MISMATCH, -ESF_E_FORMAT };
+	void *pt = NULL;
+	size_t len;
+
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(want[i], esf_envelope_open(r, in[i], strlen(in[i]), 0, 0, &pt, &len,
+						     NULL)) TH_LOG("%s", in[i]);
+	esf_session_close(r);
+	leak_check();
+}
 
 TEST(class2_round_trips)
 {
