@@ -169,6 +169,8 @@ static const u8 stat_attr[ESF_STAT_NUM] = {
 	[ESF_STAT_ZEROCOPY] = ESF_STATS_A_ZEROCOPY,
 	[ESF_STAT_FOREIGN] = ESF_STATS_A_FOREIGN,
 	[ESF_STAT_REPLAY_EVICTED] = ESF_STATS_A_REPLAY_EVICTED,
+	[ESF_STAT_SOCKET] = ESF_STATS_A_SOCKET,
+	[ESF_STAT_DEVICE] = ESF_STATS_A_DEVICE,
 };
 
 static int put_stats(struct sk_buff *skb, const struct esf_session *s)

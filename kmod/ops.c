@@ -112,6 +112,7 @@ void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
 	req->sg = sg;
 	req->dst = NULL;
 	req->cek = NULL;
+	req->zerocopy = false;
 	req->status = 0;
 	req->seq = 0;
 	req->text_len = 0;

@@ -52,6 +52,7 @@ struct esf_req {
 	u8 data_class;
 	u8 session_type;
 	bool may_sleep;
+	bool zerocopy;		/* text in the caller's pages (ESF_STAT_ZEROCOPY) */
 	u32 aad_len;
 	u32 in_len;		/* the record's data_len */
 	u32 text_len;		/* bytes the cipher or hash works on */

@@ -6,8 +6,9 @@
  * records arrives through one or more sendmsg() calls (MSG_MORE on all but
  * the last); each record is copied once, into a page arena the socket keeps
  * between batches, laid out as ops.c wants it. When the batch closes, its
- * records are submitted in order (so SEAL's sequence numbers follow record
- * order) and run in place; recvmsg() streams the results back, each in a
+ * records are submitted in order by the engine every front end shares
+ * (batch.c: so SEAL's sequence numbers follow record order) and run in
+ * place; recvmsg() streams the results back, each in a
  * slot whose size depends only on the record, so user space can scatter
  * them straight into its buffers.
  *
@@ -39,6 +40,8 @@
 #include <linux/uio.h>
 #include <net/sock.h>
 
+#include "arena.h"
+#include "batch.h"
 #include "ops.h"
 #include "session.h"
 #include "socket.h"
@@ -53,21 +56,6 @@
 #define HEADROOM	ALIGN(sizeof(struct esf_res) + 64, 16)
 
 /*
- * Records outstanding on off-CPU providers, across every socket. A device
- * queue that fills up is the driver's business (the crypto API backlog
- * exists for it), but not every driver retries a full queue correctly: the
- * virtio-crypto driver in 6.1 and 6.12 overwrites a CBC decryption's IV
- * before it finds its virtqueue full, and the crypto engine's retry then
- * decrypts the first block with the wrong IV, after authenc has already
- * verified the tag. Keeping esf's own load below the device queue depth
- * keeps such drivers on their tested path; the backlog is still used.
- */
-static unsigned int max_inflight = 128;
-module_param(max_inflight, uint, 0644);
-MODULE_PARM_DESC(max_inflight,
-		 "Most records outstanding on off-CPU providers at once, all sockets together; 0: no limit (default 128)");
-
-/*
  * Below this size a record is copied even in a batch delivered in place:
  * pinning pages costs more than copying a few hundred bytes (see
  * docs/benchmarks.md). Never below ESF_ZEROCOPY_FLOOR, which libesf relies
@@ -80,9 +68,6 @@ MODULE_PARM_DESC(zerocopy_min,
 
 /* Pages one record's text or output may touch (ESF_MAX_RECORD, unaligned). */
 #define ZC_PAGES	(DIV_ROUND_UP(ESF_MAX_RECORD, PAGE_SIZE) + 1)
-
-static atomic_t inflight = ATOMIC_INIT(0);
-static DECLARE_WAIT_QUEUE_HEAD(inflight_wq);
 
 enum batch_state {
 	BATCH_IDLE,	/* nothing sent, or all results read */
@@ -123,23 +108,15 @@ struct esf_sock {
 	struct sock *sk;
 	enum batch_state state;
 
-	/* Records of the current batch. */
+	/* Records of the current batch, and their requests. */
 	struct slot *slots;
 	unsigned int nrec, slots_cap;
-	/*
-	 * One kmalloc'ed request per record, kept between batches. Not one
-	 * array: drivers DMA into request contexts (virtio-crypto maps its
-	 * status byte there), which vmalloc memory, where a large kvmalloc
-	 * array would land, cannot take.
-	 */
-	struct esf_req **reqs;
-	unsigned int nreqs, reqs_cap, req_size;
+	struct esf_batch b;
 	struct scatterlist *sg;
 	unsigned int sg_cap;
 
 	/* The arena: pages kept between batches, filled from offset 0. */
-	struct page **pages;
-	unsigned int npages, pages_cap;
+	struct esf_arena arena;
 	u32 used;
 
 	/* Parsing a record that may span sendmsg() calls. */
@@ -163,8 +140,6 @@ struct esf_sock {
 
 	/* Completions and results. */
 	wait_queue_head_t done_wq;	/* sendmsg() waiting to deliver in place */
-	atomic_t pending;
-	bool done;
 	/*
 	 * Bumped under the socket lock each time a batch ends: all its
 	 * results read, delivered in place, or discarded. A reader that slept
@@ -179,133 +154,10 @@ struct esf_sock {
 /* Memory --------------------------------------------------------------- */
 
 /* What the socket holds is charged to it, as AF_ALG charges its buffers. */
-static void charge(struct esf_sock *es, long bytes)
-{
-	atomic_add(bytes, &es->sk->sk_omem_alloc);
-}
-
 static void *grow(struct esf_sock *es, void *old, unsigned int old_n,
 		  unsigned int new_n, size_t size)
 {
-	void *p = kvcalloc(new_n, size, GFP_KERNEL_ACCOUNT);
-
-	if (!p)
-		return NULL;
-	if (old)
-		memcpy(p, old, old_n * size);
-	kvfree(old);
-	charge(es, (long)(new_n - old_n) * size);
-	return p;
-}
-
-static int arena_fit(struct esf_sock *es, u32 end)
-{
-	unsigned int need = DIV_ROUND_UP(end, PAGE_SIZE);
-	struct page **p;
-
-	if (need > es->pages_cap) {
-		p = grow(es, es->pages, es->pages_cap, max(need, 2 * es->pages_cap),
-			 sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		es->pages_cap = max(need, 2 * es->pages_cap);
-		es->pages = p;
-	}
-	while (es->npages < need) {
-		/* Lowmem: page_address() must work, and drivers may DMA it. */
-		es->pages[es->npages] = alloc_page(GFP_KERNEL_ACCOUNT);
-		if (!es->pages[es->npages])
-			return -ENOMEM;
-		es->npages++;
-		charge(es, PAGE_SIZE);
-	}
-	return 0;
-}
-
-static u8 *arena_ptr(struct esf_sock *es, u32 off)
-{
-	return page_address(es->pages[off / PAGE_SIZE]) + off % PAGE_SIZE;
-}
-
-static u32 chunk(u32 off, u32 len)
-{
-	return min_t(u32, len, PAGE_SIZE - off % PAGE_SIZE);
-}
-
-/*
- * The arena is pages, so copies go through the page helpers: their bounds
- * are the page's, which chunk() respects, and they spare every small copy
- * the hardened-usercopy object lookup that costs as much as a 64-byte copy.
- */
-static int arena_from_iter(struct esf_sock *es, u32 off, u32 len, struct iov_iter *from)
-{
-	while (len) {
-		u32 n = chunk(off, len);
-
-		if (copy_page_from_iter(es->pages[off / PAGE_SIZE], off % PAGE_SIZE, n,
-					from) != n)
-			return -EFAULT;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static void arena_write(struct esf_sock *es, u32 off, const void *buf, u32 len)
-{
-	while (len) {
-		u32 n = chunk(off, len);
-
-		memcpy(arena_ptr(es, off), buf, n);
-		buf += n;
-		off += n;
-		len -= n;
-	}
-}
-
-static int arena_to_iter(struct esf_sock *es, u32 off, u32 len, struct iov_iter *to)
-{
-	while (len) {
-		u32 n = chunk(off, len);
-
-		if (copy_page_to_iter(es->pages[off / PAGE_SIZE], off % PAGE_SIZE, n, to) != n)
-			return -EFAULT;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static unsigned int sg_count(u32 off, u32 len)
-{
-	return DIV_ROUND_UP(off % PAGE_SIZE + len, PAGE_SIZE);
-}
-
-static void arena_read(struct esf_sock *es, u32 off, void *buf, u32 len)
-{
-	while (len) {
-		u32 n = chunk(off, len);
-
-		memcpy(buf, arena_ptr(es, off), n);
-		buf += n;
-		off += n;
-		len -= n;
-	}
-}
-
-/* Entries for len bytes of the arena from off; returns how many. */
-static unsigned int arena_sg(struct esf_sock *es, u32 off, u32 len, struct scatterlist *sg)
-{
-	unsigned int i = 0, n = sg_count(off, len);
-
-	while (i < n) {
-		u32 c = chunk(off, len);
-
-		sg_set_page(&sg[i++], es->pages[off / PAGE_SIZE], c, off % PAGE_SIZE);
-		off += c;
-		len -= c;
-	}
-	return n;
+	return esf_grow(old, old_n, new_n, size, &es->sk->sk_omem_alloc);
 }
 
 /* The caller's pages (zero-copy) -------------------------------------- */
@@ -410,7 +262,7 @@ static int pin_output(struct esf_sock *es, struct slot *sl, u64 addr, u32 len)
 
 static struct esf_req *req_at(struct esf_sock *es, unsigned int i)
 {
-	return es->reqs[i];
+	return esf_batch_req(&es->b, i);
 }
 
 static int reserve_record(struct esf_sock *es)
@@ -426,22 +278,7 @@ static int reserve_record(struct esf_sock *es)
 		es->slots = p;
 		es->slots_cap = max(n, 2 * es->slots_cap);
 	}
-	if (n > es->reqs_cap) {
-		p = grow(es, es->reqs, es->reqs_cap, max(n, 2 * es->reqs_cap),
-			 sizeof(*es->reqs));
-		if (!p)
-			return -ENOMEM;
-		es->reqs = p;
-		es->reqs_cap = max(n, 2 * es->reqs_cap);
-	}
-	if (n > es->nreqs) {
-		es->reqs[es->nreqs] = kmalloc(es->req_size, GFP_KERNEL_ACCOUNT);
-		if (!es->reqs[es->nreqs])
-			return -ENOMEM;
-		es->nreqs++;
-		charge(es, es->req_size);
-	}
-	return 0;
+	return esf_batch_reserve(&es->b, n);
 }
 
 /*
@@ -462,7 +299,7 @@ static void reset_batch(struct esf_sock *es)
 	es->bytes = 0;
 	es->res_rec = 0;
 	es->res_pos = 0;
-	es->done = false;
+	es->b.done = false;
 	WRITE_ONCE(es->batch, es->batch + 1);
 }
 
@@ -544,7 +381,7 @@ static int start_record(struct esf_sock *es, const struct iov_iter *from)
 	 * a gap, after it (slot_sg() leaves the gap out).
 	 */
 	sl->area_len = max_t(u32, sl->l.area_len + sl->gap, sl->gap + 1);
-	err = arena_fit(es, sl->area_off + sl->area_len);
+	err = esf_arena_fit(&es->arena, sl->area_off + sl->area_len);
 	if (err)
 		return err;
 	es->used = sl->area_off + sl->area_len;
@@ -574,7 +411,7 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 	/* Zero-copy: the whole body is here (zerocopy()); copy up to the text. */
 	if (sl->zc) {
 		n = aad + sl->l.nonce_in;
-		err = arena_from_iter(es, sl->area_off + sl->l.aad_off, n, from);
+		err = esf_arena_from_iter(&es->arena, sl->area_off + sl->l.aad_off, n, from);
 		if (!err)
 			err = pin_input(es, sl, from, len - n);
 		if (!err)
@@ -583,14 +420,15 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 	}
 	/* AAD, nonce and input adjacent in the area (all but rfc4106): one copy. */
 	if (sl->l.text_off == sl->l.aad_off + aad) {
-		err = arena_from_iter(es, sl->area_off + sl->l.aad_off + pos, len, from);
+		err = esf_arena_from_iter(&es->arena, sl->area_off + sl->l.aad_off + pos, len,
+					  from);
 		if (!err)
 			es->body_got = pos + len;
 		return err;
 	}
 	if (pos < aad) {
 		n = min(len, aad - pos);
-		err = arena_from_iter(es, sl->area_off + sl->l.aad_off + pos, n, from);
+		err = esf_arena_from_iter(&es->arena, sl->area_off + sl->l.aad_off + pos, n, from);
 		if (err)
 			return err;
 		pos += n;
@@ -604,7 +442,7 @@ static int take_payload(struct esf_sock *es, struct iov_iter *from, u32 len)
 		len -= n;
 	}
 	if (len) {
-		err = arena_from_iter(es, sl->area_off + sl->l.text_off +
+		err = esf_arena_from_iter(&es->arena, sl->area_off + sl->l.text_off +
 				      (pos - aad - sl->l.nonce_in), len, from);
 		if (err)
 			return err;
@@ -663,8 +501,8 @@ static int parse(struct esf_sock *es, struct msghdr *msg)
 			struct slot *sl = &es->slots[es->nrec];
 
 			if (sl->gap)
-				arena_read(es, sl->area_off + sl->l.text_off,
-					   req_at(es, es->nrec)->nonce, sl->gap);
+				esf_arena_read(&es->arena, sl->area_off + sl->l.text_off,
+					       req_at(es, es->nrec)->nonce, sl->gap);
 			es->nrec++;
 			es->hdr_got = 0;
 		}
@@ -676,17 +514,15 @@ static int parse(struct esf_sock *es, struct msghdr *msg)
 
 static bool batch_done(struct esf_sock *es)
 {
-	/* Pairs with batch_finished(): the results are visible once done is. */
-	return smp_load_acquire(&es->done);
+	return esf_batch_done(&es->b);
 }
 
 /* The last completion of a batch: wake the reader, let the socket go. */
-static void batch_finished(struct esf_sock *es)
+static void batch_finished(struct esf_batch *b)
 {
+	struct esf_sock *es = b->owner;
 	struct sock *sk = es->sk;
 
-	/* Publishes every record's result to batch_done(). */
-	smp_store_release(&es->done, true);
 	sk->sk_data_ready(sk);
 	/*
 	 * sk_data_ready() wakes interruptible sleepers only; delivery in
@@ -695,43 +531,6 @@ static void batch_finished(struct esf_sock *es)
 	if (wq_has_sleeper(&es->done_wq))
 		wake_up(&es->done_wq);
 	sock_put(sk);
-}
-
-static bool inflight_get(void)
-{
-	unsigned int cap = READ_ONCE(max_inflight);
-	int n = atomic_read(&inflight);
-
-	do {
-		if (cap && n >= cap)
-			return false;
-	} while (!atomic_try_cmpxchg(&inflight, &n, n + 1));
-	return true;
-}
-
-static void inflight_put(void)
-{
-	atomic_dec(&inflight);
-	/* Pairs with the barrier in wait_event()'s prepare_to_wait(). */
-	if (wq_has_sleeper(&inflight_wq))
-		wake_up(&inflight_wq);
-}
-
-/* Whether the session's records count against max_inflight. */
-static bool throttled(const struct esf_sock *es)
-{
-	return es->s->provider & ESF_PROVIDER_HW;
-}
-
-static void record_done(struct esf_req *req)
-{
-	struct esf_sock *es = req->owner;
-
-	if (throttled(es))
-		inflight_put();
-
-	if (atomic_dec_and_test(&es->pending))
-		batch_finished(es);
 }
 
 /*
@@ -757,7 +556,7 @@ static unsigned int head_sg_count(const struct slot *sl)
 {
 	u32 head = head_part(sl);
 
-	return head ? sg_count(sl->area_off, head) : 0;
+	return head ? esf_sg_count(sl->area_off, head) : 0;
 }
 
 static unsigned int slot_sg_count(const struct slot *sl)
@@ -767,7 +566,7 @@ static unsigned int slot_sg_count(const struct slot *sl)
 	if (sl->zc)
 		return 2 * head_sg_count(sl) + sl->in_n + sl->out_n;
 	return head_sg_count(sl) +
-	       (tail ? sg_count(sl->area_off + head_part(sl) + sl->gap, tail) : 0);
+	       (tail ? esf_sg_count(sl->area_off + head_part(sl) + sl->gap, tail) : 0);
 }
 
 /* The AAD part from the arena, then the caller's pieces. */
@@ -778,7 +577,7 @@ static void zc_sg(struct esf_sock *es, struct slot *sl, struct scatterlist *sg,
 
 	sg_init_table(sg, h + n);
 	if (h)
-		arena_sg(es, sl->area_off, head_part(sl), sg);
+		esf_pages_sg(es->arena.pages, sl->area_off, head_part(sl), sg);
 	while (n--) {
 		sg_set_page(&sg[h++], sg_page(pieces), pieces->length, pieces->offset);
 		pieces++;
@@ -798,9 +597,9 @@ static void slot_sg(struct esf_sock *es, struct slot *sl)
 	}
 	sg_init_table(sl->sg, slot_sg_count(sl));
 	if (head)
-		n = arena_sg(es, sl->area_off, head, sl->sg);
+		n = esf_pages_sg(es->arena.pages, sl->area_off, head, sl->sg);
 	if (tail)
-		arena_sg(es, sl->area_off + head + sl->gap, tail, sl->sg + n);
+		esf_pages_sg(es->arena.pages, sl->area_off + head + sl->gap, tail, sl->sg + n);
 }
 
 static int prepare_sg(struct esf_sock *es)
@@ -814,7 +613,7 @@ static int prepare_sg(struct esf_sock *es)
 		sg = grow(es, NULL, 0, total, sizeof(*sg));
 		if (!sg)
 			return -ENOMEM;
-		charge(es, -(long)es->sg_cap * sizeof(*sg));
+		atomic_sub((int)(es->sg_cap * sizeof(*sg)), &es->sk->sk_omem_alloc);
 		kvfree(es->sg);
 		es->sg = sg;
 		es->sg_cap = total;
@@ -831,19 +630,13 @@ static int prepare_sg(struct esf_sock *es)
 
 /*
  * Submit every record, in order. The batch holds the socket (and so this
- * context) until its last completion; pending starts at one for this
- * function, so a completion racing the loop cannot finish the batch early.
+ * context) until its last completion.
  */
 static void run_batch(struct esf_sock *es, long timeo)
 {
-	bool throttle = throttled(es);
 	unsigned int i;
-	long left;
 
-	es->done = false;
 	es->state = BATCH_RUNNING;
-	atomic_set(&es->pending, 1);
-	sock_hold(es->sk);
 	for (i = 0; i < es->nrec; i++) {
 		struct slot *sl = &es->slots[i];
 		struct esf_req *req = req_at(es, i);
@@ -851,35 +644,10 @@ static void run_batch(struct esf_sock *es, long timeo)
 		/* Keeps the nonce and binding start_record() put there. */
 		esf_req_init(req, es->s, req->op, sl->aad_len, sl->data_len, sl->sg);
 		req->dst = sl->dst;
-		req->may_sleep = true;
-		req->owner = es;
-		req->done = record_done;
-		/*
-		 * Completions free slots whatever the caller does. Waiting for
-		 * one follows the socket's send timeout (none under
-		 * MSG_DONTWAIT or O_NONBLOCK) and ends on a signal: then the
-		 * rest of the batch is not submitted and fails with -EAGAIN or
-		 * -EINTR (a SEAL not run takes no sequence number).
-		 */
-		if (throttle) {
-			left = wait_event_interruptible_timeout(inflight_wq, inflight_get(), timeo);
-			if (left <= 0) {
-				for (; i < es->nrec; i++)
-					esf_req_refuse(req_at(es, i), left ? -EINTR : -EAGAIN);
-				break;
-			}
-		}
-		if (sl->zc)
-			esf_session_stat_add(es->s, ESF_STAT_ZEROCOPY, 1);
-		atomic_inc(&es->pending);
-		if (esf_req_submit(req) != -EINPROGRESS) {
-			atomic_dec(&es->pending);
-			if (throttle)
-				inflight_put();
-		}
+		req->zerocopy = sl->zc;
 	}
-	if (atomic_dec_and_test(&es->pending))
-		batch_finished(es);
+	sock_hold(es->sk);
+	esf_batch_run(&es->b, es->nrec, timeo);
 }
 
 /* Results -------------------------------------------------------------- */
@@ -908,9 +676,9 @@ static u32 stage_result(struct esf_sock *es, struct slot *sl, struct esf_req *re
 		/* The output is text (OPEN, SEAL) or nothing: past the gap. */
 		off = sl->area_off + req->body_off + sl->gap - req->head_len -
 		      (u32)sizeof(*res);
-		arena_write(es, off + sizeof(*res), req->head, req->head_len);
+		esf_arena_write(&es->arena, off + sizeof(*res), req->head, req->head_len);
 	}
-	arena_write(es, off, res, sizeof(*res));
+	esf_arena_write(&es->arena, off, res, sizeof(*res));
 	return off;
 }
 
@@ -999,20 +767,6 @@ static int prepare_outputs(struct esf_sock *es)
 	return 0;
 }
 
-static int arena_to_user(struct esf_sock *es, u32 off, u32 len, void __user *to)
-{
-	while (len) {
-		u32 n = chunk(off, len);
-
-		if (copy_to_user(to, arena_ptr(es, off), n))
-			return -EFAULT;
-		to += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* One record's slot, as recvmsg() would return it, to where the caller said. */
 static int deliver_one(struct esf_sock *es, unsigned int i)
 {
@@ -1031,7 +785,7 @@ static int deliver_one(struct esf_sock *es, unsigned int i)
 	 */
 	if (sl->zc)
 		return valid && copy_to_user(to, req->head, req->head_len) ? -EFAULT : 0;
-	if (valid && arena_to_user(es, stage_result(es, sl, req, &o->res) +
+	if (valid && esf_arena_to_user(&es->arena, stage_result(es, sl, req, &o->res) +
 				   sizeof(struct esf_res), valid, to))
 		return -EFAULT;
 	if (sl->l.slot_len > valid && clear_user(to + valid, sl->l.slot_len - valid))
@@ -1188,7 +942,7 @@ static int emit(struct esf_sock *es, unsigned int i, struct iov_iter *to, size_t
 	/* What the record produced, then zeros to the end of its slot. */
 	if (pos < valid) {
 		n = min(end, valid) - pos;
-		err = arena_to_iter(es, run + pos, n, to);
+		err = esf_arena_to_iter(&es->arena, run + pos, n, to);
 		if (err)
 			return err;
 		pos += n;
@@ -1358,16 +1112,10 @@ static void esf_release(void *private)
 
 static void free_sock(struct esf_sock *es)
 {
-	unsigned int i;
-
-	for (i = 0; i < es->npages; i++)
-		__free_page(es->pages[i]);
-	kvfree(es->pages);
+	/* The arena's pages are cleared: plaintext must not outlive the socket. */
+	esf_arena_free(&es->arena);
 	kvfree(es->slots);
-	/* Requests hold nonces and MACs; the arena plaintext went with the pages. */
-	for (i = 0; i < es->nreqs; i++)
-		kfree_sensitive(es->reqs[i]);
-	kvfree(es->reqs);
+	esf_batch_free(&es->b);
 	kvfree(es->sg);
 	kvfree(es->outs);
 	kvfree(es->in);
@@ -1379,11 +1127,7 @@ static void free_sock(struct esf_sock *es)
 static void esf_sock_destruct(struct sock *sk)
 {
 	struct esf_sock *es = esf_sk(sk);
-	unsigned int i;
 
-	/* Plaintext must not outlive the socket in free pages. */
-	for (i = 0; i < es->npages; i++)
-		clear_page(page_address(es->pages[i]));
 	atomic_set(&sk->sk_omem_alloc, 0);
 	free_sock(es);
 	af_alg_release_parent(sk);
@@ -1399,7 +1143,8 @@ static int esf_accept(void *private, struct sock *sk)
 	refcount_inc(&s->ref);
 	es->s = s;
 	es->sk = sk;
-	es->req_size = ALIGN(esf_req_size(s), ARCH_KMALLOC_MINALIGN);
+	es->arena.charged = &sk->sk_omem_alloc;
+	esf_batch_init(&es->b, s, ESF_STAT_SOCKET, &sk->sk_omem_alloc, batch_finished, es);
 	init_waitqueue_head(&es->done_wq);
 	alg_sk(sk)->private = es;
 	sk->sk_destruct = esf_sock_destruct;

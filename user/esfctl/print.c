@@ -49,6 +49,8 @@ static const struct {
 	{ ESF_STATS_A_ZEROCOPY, "zerocopy" },
 	{ ESF_STATS_A_FOREIGN, "foreign" },
 	{ ESF_STATS_A_REPLAY_EVICTED, "replay_evicted" },
+	{ ESF_STATS_A_SOCKET, "socket" },
+	{ ESF_STATS_A_DEVICE, "device" },
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))

@@ -411,6 +411,8 @@ enum esf_lifetime_attr {
  * @ESF_STATS_A_REPLAY_EVICTED: under %ESF_NONCE_ANY, nonces the full
  *	replay record forgot, oldest first, to remember newer ones: replays
  *	of those records are no longer detected
+ * @ESF_STATS_A_SOCKET: records submitted through the AF_ALG socket type
+ * @ESF_STATS_A_DEVICE: records submitted through /dev/esf
  */
 enum esf_stats_attr {
 	ESF_STATS_A_UNSPEC,
@@ -432,6 +434,8 @@ enum esf_stats_attr {
 	ESF_STATS_A_ZEROCOPY,
 	ESF_STATS_A_FOREIGN,
 	ESF_STATS_A_REPLAY_EVICTED,
+	ESF_STATS_A_SOCKET,
+	ESF_STATS_A_DEVICE,
 	__ESF_STATS_A_MAX
 };
 
