@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 
+#include "dev.h"
 #include "netlink.h"
 #include "selftest.h"
 #include "session.h"
@@ -34,9 +35,14 @@ static int __init esf_mod_init(void)
 	err = esf_socket_init();
 	if (err)
 		goto err_socket;
+	err = esf_dev_init();
+	if (err)
+		goto err_dev;
 	pr_info("version %s loaded\n", ESF_VERSION);
 	return 0;
 
+err_dev:
+	esf_socket_exit();
 err_socket:
 	esf_netlink_exit();
 err_netlink:
@@ -48,6 +54,7 @@ err_session:
 
 static void __exit esf_mod_exit(void)
 {
+	esf_dev_exit();
 	esf_socket_exit();
 	esf_netlink_exit();
 	esf_session_exit();

@@ -215,17 +215,21 @@ static int check(struct esf_req *req)
 
 /* Completion --------------------------------------------------------------- */
 
-/* Strip PKCS#7 padding; the tag has verified, so this is no oracle. */
+/*
+ * Strip PKCS#7 padding; the tag has verified, so this is no oracle. The
+ * plaintext is where the provider wrote it: in place, or in req->dst.
+ */
 static int unpad(struct esf_req *req)
 {
+	struct scatterlist *out = req->dst ?: req->sg;
 	u32 off = text_off(req);
 	u8 pad[16];
 	u8 n, i;
 
-	scatterwalk_map_and_copy(&n, req->sg, off + req->text_len - 1, 1, 0);
+	scatterwalk_map_and_copy(&n, out, off + req->text_len - 1, 1, 0);
 	if (!n || n > req->s->alg->pad_block || n > req->text_len)
 		return -EBADMSG;
-	scatterwalk_map_and_copy(pad, req->sg, off + req->text_len - n, n, 0);
+	scatterwalk_map_and_copy(pad, out, off + req->text_len - n, n, 0);
 	for (i = 0; i < n; i++)
 		if (pad[i] != n)
 			return -EBADMSG;

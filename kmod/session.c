@@ -363,6 +363,34 @@ err_free:
 	return ERR_PTR(err);
 }
 
+/**
+ * esf_session_fill_info() - what a front end tells its users of a session
+ * @s: the session
+ * @info: filled in: what libesf needs to size buffers and build envelopes,
+ *	never the key
+ */
+void esf_session_fill_info(const struct esf_session *s, struct esf_session_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->session_id = s->id;
+	info->alg = s->alg->id;
+	info->direction = s->direction;
+	info->session_type = s->session_type;
+	info->data_class = s->data_class;
+	info->tag_len = s->tag_len;
+	info->nonce_len = s->nonce_len;
+	info->cek_len = s->cek_len;
+	info->key_id_len = s->key_id_len;
+	info->key_len = s->key_len;
+	info->provider = s->provider;
+	info->max_aad = s->alg->id == ESF_ALG_RFC4106_GCM_AES ? 12 :
+			s->alg->id == ESF_ALG_DTLS12_GCM_AES ? 1 :
+			s->alg->kind == ESF_KIND_MIC ? 0 : ESF_MAX_AAD;
+	info->max_data = s->alg->id == ESF_ALG_DTLS12_GCM_AES ? ESF_DTLS_MAX_PLAIN : ESF_MAX_DATA;
+	memcpy(info->key_id, s->key_id, s->key_id_len);
+	strscpy(info->driver, esf_session_driver(s), sizeof(info->driver));
+}
+
 /* References and freeing --------------------------------------------------- */
 
 static void free_work(struct work_struct *work)

@@ -211,6 +211,7 @@ void esf_session_expire(struct esf_session *s, enum esf_expire_kind kind,
 			enum esf_expire_reason reason);
 enum esf_state esf_session_state(const struct esf_session *s);
 const char *esf_session_driver(const struct esf_session *s);
+void esf_session_fill_info(const struct esf_session *s, struct esf_session_info *info);
 u64 esf_session_age(const struct esf_session *s);
 
 int esf_session_reserve_seq(struct esf_session *s, u64 *seq);

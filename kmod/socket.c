@@ -1011,28 +1011,6 @@ static __poll_t esf_poll(struct file *file, struct socket *sock, poll_table *wai
 	return mask;
 }
 
-static void fill_info(const struct esf_session *s, struct esf_session_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->session_id = s->id;
-	info->alg = s->alg->id;
-	info->direction = s->direction;
-	info->session_type = s->session_type;
-	info->data_class = s->data_class;
-	info->tag_len = s->tag_len;
-	info->nonce_len = s->nonce_len;
-	info->cek_len = s->cek_len;
-	info->key_id_len = s->key_id_len;
-	info->key_len = s->key_len;
-	info->provider = s->provider;
-	info->max_aad = s->alg->id == ESF_ALG_RFC4106_GCM_AES ? 12 :
-			s->alg->id == ESF_ALG_DTLS12_GCM_AES ? 1 :
-			s->alg->kind == ESF_KIND_MIC ? 0 : ESF_MAX_AAD;
-	info->max_data = s->alg->id == ESF_ALG_DTLS12_GCM_AES ? ESF_DTLS_MAX_PLAIN : ESF_MAX_DATA;
-	memcpy(info->key_id, s->key_id, s->key_id_len);
-	strscpy(info->driver, esf_session_driver(s), sizeof(info->driver));
-}
-
 static int esf_getsockopt(struct socket *sock, int level, int optname,
 			  char __user *optval, int __user *optlen)
 {
@@ -1045,7 +1023,7 @@ static int esf_getsockopt(struct socket *sock, int level, int optname,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
-	fill_info(esf_sk(sock->sk)->s, &info);
+	esf_session_fill_info(esf_sk(sock->sk)->s, &info);
 	len = min_t(int, len, sizeof(info));
 	if (copy_to_user(optval, &info, len) || put_user(len, optlen))
 		return -EFAULT;

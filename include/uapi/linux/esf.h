@@ -195,6 +195,7 @@
 #ifndef _UAPI_LINUX_ESF_H
 #define _UAPI_LINUX_ESF_H
 
+#include <linux/ioctl.h>
 #include <linux/types.h>
 
 /* Module name, as seen in /sys/module and by modprobe. */
@@ -811,5 +812,179 @@ struct esf_session_info {
 	__u8	key_id[ESF_KEY_ID_MAX];
 	char	driver[128];
 };
+
+/*
+ * /dev/esf: the device front end
+ * ------------------------------
+ *
+ * The same sessions, permissions, nonces, replay windows, lifetimes,
+ * counters and EXPIRE events as the AF_ALG socket type, for systems where
+ * AF_ALG is off or blocked (container seccomp profiles, Linux 7.2's
+ * restrictions), and without a copy of the text at any size.
+ *
+ * open(2) /dev/esf gives a handle. ESF_DEV_BIND names the session, checked
+ * as bind(2) on the socket is (-ENOENT, -EACCES). ESF_DEV_REGISTER pins a
+ * region of the caller's memory (page-aligned, at most ESF_DEV_REGION_MAX
+ * bytes) for the handle's life, charged to RLIMIT_MEMLOCK (-ENOMEM past
+ * it, unless CAP_IPC_LOCK): in it lie the record table (sq_entries
+ * struct esf_dev_rec at sq_off), the completion ring (struct esf_dev_cq
+ * and cq_entries struct esf_dev_cqe at cq_off; cq_entries a power of two)
+ * and the records' AAD, input and output, named by offsets. Only the
+ * process that registered the region may submit (another, after fork(2):
+ * -EACCES); ESF_DEV_UNREGISTER (-EBUSY while batches run) or close(2)
+ * lets it go.
+ *
+ * ESF_DEV_SUBMIT (struct esf_dev_submit) runs table entries first ..
+ * first + count - 1 as one batch, in order, on the session's provider;
+ * the text is read from and written to the region in place. Each entry's
+ * esf_res is written when the batch completes: status, out_len and seq as
+ * on the socket, and the output slot (the table at the top of this file)
+ * written whole, zero-filled on failure. Entries are read once, when
+ * submitted; a batch whose entries are malformed (unknown op, non-zero
+ * reserved fields or flags, lengths over the socket's limits, an AAD,
+ * input or output outside the region or over the table or ring, an
+ * output slot smaller than the record's) fails whole with -EINVAL,
+ * -EMSGSIZE or -ERANGE before anything runs. Per-record refusals are as
+ * on the socket. At most ESF_DEV_MAX_BATCHES batches run at once per
+ * handle (-EBUSY beyond). With ESF_DEV_SUBMIT_WAIT the call returns when
+ * the batch is done; without, it returns once the batch is submitted and
+ * the batch's end is posted as a struct esf_dev_cqe in the completion ring
+ * (poll(2) reports EPOLLIN while the ring holds entries; -EBUSY when it
+ * has no room). Waits for room on a saturated off-CPU provider follow
+ * O_NONBLOCK as the socket's follow MSG_DONTWAIT.
+ *
+ * io_uring: IORING_OP_URING_CMD on a /dev/esf handle with cmd_op
+ * ESF_DEV_URING_SUBMIT and the first 16 bytes of a struct esf_dev_submit
+ * (first, count, flags 0, reserved) as the SQE's command bytes submits the
+ * same way; the batch's end is the io_uring CQE (res:
+ * the count, or a negative errno), not an entry in esf's ring. Kernels
+ * without uring_cmd for files (before 5.19) fail it with -EOPNOTSUPP.
+ */
+
+#define ESF_DEV_NAME		"esf"
+#define ESF_DEV_REGION_MAX	(1ULL << 30)
+#define ESF_DEV_MAX_BATCHES	16
+
+/**
+ * struct esf_dev_bind - ESF_DEV_BIND
+ * @session_id: the session (ESF_A_SESSION_ID)
+ * @data_class: as esf_rec.data_class, for every record of the handle
+ * @session_type: as esf_rec.session_type, likewise
+ * @reserved: 0
+ */
+struct esf_dev_bind {
+	__u32	session_id;
+	__u8	data_class;
+	__u8	session_type;
+	__u16	reserved;
+};
+
+/**
+ * struct esf_dev_region - ESF_DEV_REGISTER
+ * @addr: start, page-aligned
+ * @len: bytes, a multiple of the page size, at most %ESF_DEV_REGION_MAX
+ * @sq_off: offset of the record table, 8-byte aligned
+ * @sq_entries: entries in it
+ * @cq_off: offset of the completion ring, 8-byte aligned
+ * @cq_entries: entries in it, a power of two
+ * @flags: 0
+ * @reserved: 0
+ */
+struct esf_dev_region {
+	__aligned_u64	addr;
+	__aligned_u64	len;
+	__u32		sq_off;
+	__u32		sq_entries;
+	__u32		cq_off;
+	__u32		cq_entries;
+	__u32		flags;
+	__u32		reserved;
+};
+
+/**
+ * struct esf_dev_rec - one entry of the record table
+ * @op: &enum esf_opcode
+ * @flags: 0
+ * @reserved: 0
+ * @aad_off: offset of the AAD in the region
+ * @aad_len: its length (as esf_rec.aad_len)
+ * @in_off: offset of the input
+ * @in_len: its length (as esf_rec.data_len)
+ * @out_off: offset of the output slot
+ * @out_size: bytes there; at least the record's slot
+ * @res: written by the kernel when the batch completes
+ */
+struct esf_dev_rec {
+	__u8	op;
+	__u8	flags;
+	__u16	reserved;
+	__u32	aad_off;
+	__u32	aad_len;
+	__u32	in_off;
+	__u32	in_len;
+	__u32	out_off;
+	__u32	out_size;
+	__u32	reserved2;
+	struct esf_res res;
+};
+
+/**
+ * struct esf_dev_submit - ESF_DEV_SUBMIT, and the command bytes of
+ *	ESF_DEV_URING_SUBMIT
+ * @first: first table entry of the batch
+ * @count: entries, 1 to %ESF_MAX_BATCH
+ * @flags: %ESF_DEV_SUBMIT_WAIT or 0 (io_uring: 0)
+ * @reserved: 0
+ * @user_data: echoed in the completion (ioctl; io_uring has its own)
+ */
+struct esf_dev_submit {
+	__u32		first;
+	__u32		count;
+	__u32		flags;
+	__u32		reserved;
+	__aligned_u64	user_data;
+};
+
+#define ESF_DEV_SUBMIT_WAIT	(1U << 0)
+
+/**
+ * struct esf_dev_cqe - the end of a batch submitted without waiting
+ * @user_data: esf_dev_submit.user_data
+ * @first: its first table entry
+ * @count: its entries
+ * @status: 0 (each entry's esf_res says how it went)
+ * @reserved: 0
+ */
+struct esf_dev_cqe {
+	__aligned_u64	user_data;
+	__u32		first;
+	__u32		count;
+	__s32		status;
+	__u32		reserved;
+};
+
+/**
+ * struct esf_dev_cq - the completion ring's head, then its entries
+ * @head: next entry to read, user space's to advance
+ * @tail: next entry the kernel writes, the kernel's to advance (entries
+ *	before it are complete once it is read with acquire ordering)
+ * @reserved: 0
+ * @cqes: cq_entries entries, index & (cq_entries - 1)
+ */
+struct esf_dev_cq {
+	__u32			head;
+	__u32			tail;
+	__u32			reserved[2];
+	struct esf_dev_cqe	cqes[];
+};
+
+#define ESF_DEV_IOC_MAGIC	0xe5
+#define ESF_DEV_BIND		_IOW(ESF_DEV_IOC_MAGIC, 1, struct esf_dev_bind)
+#define ESF_DEV_REGISTER	_IOW(ESF_DEV_IOC_MAGIC, 2, struct esf_dev_region)
+#define ESF_DEV_UNREGISTER	_IO(ESF_DEV_IOC_MAGIC, 3)
+#define ESF_DEV_SUBMIT		_IOW(ESF_DEV_IOC_MAGIC, 4, struct esf_dev_submit)
+#define ESF_DEV_INFO		_IOR(ESF_DEV_IOC_MAGIC, 5, struct esf_session_info)
+/* io_uring uring_cmd cmd_op */
+#define ESF_DEV_URING_SUBMIT	ESF_DEV_SUBMIT
 
 #endif /* _UAPI_LINUX_ESF_H */

@@ -1,0 +1,861 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device front end: /dev/esf.
+ *
+ * For systems where AF_ALG is off or blocked, and for speed: the caller
+ * registers a region of its memory once (pinned, charged to its
+ * RLIMIT_MEMLOCK, mapped into the kernel with vmap()); records name
+ * offsets in it, and the provider reads the text from it and writes the
+ * output to it, in place, with no copy at any size. Only associated data
+ * that an algorithm builds around the caller's AAD (authenc's nonce
+ * prefix, rfc4106's IV, DTLS's header fields) and authenc's padding go
+ * through a small arena per batch.
+ *
+ * A batch is a run of entries of the record table in the region, read
+ * once when submitted. It runs on the engine every front end shares
+ * (batch.c), under the same sessions, permissions, nonces, windows,
+ * lifetimes and counters as the socket. When its last record completes,
+ * in whatever context, each entry's result is written to the table, each
+ * output slot completed (SEAL's nonce, SIGN's tag) or zero-filled, and the
+ * batch's end is posted: to the caller waiting in ESF_DEV_SUBMIT_WAIT, as
+ * an entry of the completion ring in the region, or as an io_uring CQE.
+ *
+ * A handle lives as long as its file or any batch it runs: closing it with
+ * batches in flight lets them finish, and the last one lets the region go,
+ * from a workqueue (unpinning and uncharging need process context).
+ */
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/poll.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "arena.h"
+#include "batch.h"
+#include "compat.h"
+#include "dev.h"
+#include "ops.h"
+#include "session.h"
+
+enum mode {
+	MODE_RING,	/* the end goes to esf's completion ring */
+	MODE_WAIT,	/* the submitter waits for it */
+	MODE_URING,	/* it is an io_uring CQE */
+};
+
+/* The registered region. pages is NULL when there is none. */
+struct region {
+	struct page **pages;
+	unsigned int npages;
+	u8 *base;			/* vmap() of pages */
+	u64 len;
+	struct mm_struct *mm;		/* the registrant's; charged for the pins */
+	u32 sq_off, sq_entries, cq_off, cq_entries;
+	u32 ctl_end;			/* table and ring lie in [sq or cq, ctl_end) */
+	u32 ctl_start;
+};
+
+/* What a record needs, from submission to completion. */
+struct rec {
+	struct esf_layout l;
+	u32 idx;			/* its table entry */
+	u8 op;
+	u32 aad_off, aad_len, in_off, in_len, out_off;
+	u32 scratch;			/* its arena bytes' offset, or U32_MAX */
+	u32 pad;			/* authenc SEAL: padding bytes, in the arena */
+	unsigned int src_n, dst_n;	/* scatterlist entries */
+};
+
+struct dev_batch {
+	struct esf_batch b;
+	struct esf_dev *d;
+	struct list_head node;		/* on d->idle while not running */
+	enum mode mode;
+	u32 first, count;
+	u64 user_data;
+	struct io_uring_cmd *cmd;	/* MODE_URING */
+	bool completed;			/* MODE_WAIT: the waiter's to see */
+	struct rec *recs;
+	unsigned int recs_cap;
+	struct scatterlist *sg;
+	unsigned int sg_cap;
+	struct esf_arena arena;
+	u32 used;
+};
+
+struct esf_dev {
+	struct mutex lock;		/* bind, register, submit */
+	struct esf_session *s;		/* bound, or NULL */
+	u8 data_class, session_type;
+	struct region r;
+	spinlock_t end_lock;		/* below: completions take it */
+	struct list_head idle;
+	unsigned int batches;		/* allocated */
+	unsigned int running;
+	unsigned int ring_promised;	/* ring entries running batches will post */
+	u32 cq_tail;			/* the kernel's copy, never read back */
+	wait_queue_head_t wq;		/* poll(2), ESF_DEV_SUBMIT_WAIT */
+	refcount_t ref;			/* the file, and each running batch */
+	atomic_t charged;		/* memory of batches */
+	struct work_struct free_work;
+};
+
+/*
+ * Handles not freed yet. A handle outlives its file while its batches run,
+ * and the module with it: its exit waits for the last one.
+ */
+static atomic_t live = ATOMIC_INIT(0);
+static DECLARE_WAIT_QUEUE_HEAD(gone_wq);
+static struct workqueue_struct *dev_wq;
+
+/* The region ---------------------------------------------------------------- */
+
+static void region_release(struct region *r)
+{
+	if (!r->pages)
+		return;
+	vunmap(r->base);
+	/* The provider wrote to them: dirty. */
+	unpin_user_pages_dirty_lock(r->pages, r->npages, true);
+	kvfree(r->pages);
+	account_locked_vm(r->mm, r->npages, false);
+	mmdrop(r->mm);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The table and the ring inside the region, aligned, not overlapping. */
+static int region_check(const struct esf_dev_region *reg)
+{
+	u64 sq_end = reg->sq_off + (u64)reg->sq_entries * sizeof(struct esf_dev_rec);
+	u64 cq_end = reg->cq_off + sizeof(struct esf_dev_cq) +
+		     (u64)reg->cq_entries * sizeof(struct esf_dev_cqe);
+
+	if (reg->flags || reg->reserved || !reg->len || !PAGE_ALIGNED(reg->addr) ||
+	    !PAGE_ALIGNED(reg->len) || reg->len > ESF_DEV_REGION_MAX)
+		return -EINVAL;
+	if (!reg->sq_entries || !reg->cq_entries || !is_power_of_2(reg->cq_entries) ||
+	    !IS_ALIGNED(reg->sq_off, 8) || !IS_ALIGNED(reg->cq_off, 8))
+		return -EINVAL;
+	if (sq_end > reg->len || cq_end > reg->len)
+		return -ERANGE;
+	if (reg->sq_off < cq_end && reg->cq_off < sq_end)
+		return -EINVAL;
+	return 0;
+}
+
+static int dev_register(struct esf_dev *d, const struct esf_dev_region *reg)
+{
+	struct region *r = &d->r;
+	unsigned long npages = reg->len >> PAGE_SHIFT;
+	struct page **pages;
+	long pinned;
+	int err;
+
+	err = region_check(reg);
+	if (err)
+		return err;
+	if (r->pages)
+		return -EBUSY;
+	err = account_locked_vm(current->mm, npages, true);
+	if (err)
+		return err;
+	pages = kvmalloc_array(npages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages) {
+		err = -ENOMEM;
+		goto err_account;
+	}
+	pinned = pin_user_pages_fast(reg->addr, npages, FOLL_WRITE | FOLL_LONGTERM, pages);
+	if (pinned != npages) {
+		if (pinned > 0)
+			unpin_user_pages(pages, pinned);
+		err = pinned < 0 ? pinned : -EFAULT;
+		goto err_pages;
+	}
+	r->base = vmap(pages, npages, VM_MAP, PAGE_KERNEL);
+	if (!r->base) {
+		unpin_user_pages(pages, npages);
+		err = -ENOMEM;
+		goto err_pages;
+	}
+	r->pages = pages;
+	r->npages = npages;
+	r->len = reg->len;
+	r->sq_off = reg->sq_off;
+	r->sq_entries = reg->sq_entries;
+	r->cq_off = reg->cq_off;
+	r->cq_entries = reg->cq_entries;
+	r->ctl_start = min(reg->sq_off, reg->cq_off);
+	r->ctl_end = max_t(u64, reg->sq_off + (u64)reg->sq_entries * sizeof(struct esf_dev_rec),
+			   reg->cq_off + sizeof(struct esf_dev_cq) +
+			   (u64)reg->cq_entries * sizeof(struct esf_dev_cqe));
+	mmgrab(current->mm);
+	r->mm = current->mm;
+	d->cq_tail = 0;
+	WRITE_ONCE(((struct esf_dev_cq *)(r->base + r->cq_off))->tail, 0);
+	return 0;
+
+err_pages:
+	kvfree(pages);
+err_account:
+	account_locked_vm(current->mm, npages, false);
+	return err;
+}
+
+static struct esf_dev_rec *table_entry(const struct region *r, u32 idx)
+{
+	return (struct esf_dev_rec *)(r->base + r->sq_off) + idx;
+}
+
+static struct esf_dev_cq *ring(const struct region *r)
+{
+	return (struct esf_dev_cq *)(r->base + r->cq_off);
+}
+
+/* A span of the region that is neither outside it nor over table or ring. */
+static bool span_ok(const struct region *r, u32 off, u32 len)
+{
+	u64 end = (u64)off + len;
+
+	if (end > r->len)
+		return false;
+	return !len || end <= r->ctl_start || off >= r->ctl_end;
+}
+
+/* Batches ------------------------------------------------------------------- */
+
+static void batch_free(struct dev_batch *db)
+{
+	esf_batch_free(&db->b);
+	esf_arena_free(&db->arena);
+	kvfree(db->recs);
+	kvfree(db->sg);
+	kfree(db);
+}
+
+static void dev_free_work(struct work_struct *work)
+{
+	struct esf_dev *d = container_of(work, struct esf_dev, free_work);
+	struct dev_batch *db, *next;
+
+	list_for_each_entry_safe(db, next, &d->idle, node)
+		batch_free(db);
+	region_release(&d->r);
+	esf_session_put(d->s);
+	kfree(d);
+	if (atomic_dec_and_test(&live))
+		wake_up(&gone_wq);
+}
+
+static void dev_put(struct esf_dev *d)
+{
+	if (refcount_dec_and_test(&d->ref))
+		queue_work(dev_wq, &d->free_work);
+}
+
+static void batch_finished(struct esf_batch *b);
+
+/* An idle batch, or a new one; NULL past ESF_DEV_MAX_BATCHES. */
+static struct dev_batch *batch_get(struct esf_dev *d)
+{
+	struct dev_batch *db;
+
+	spin_lock_irq(&d->end_lock);
+	db = list_first_entry_or_null(&d->idle, struct dev_batch, node);
+	if (db)
+		list_del(&db->node);
+	spin_unlock_irq(&d->end_lock);
+	if (db || d->batches >= ESF_DEV_MAX_BATCHES)
+		return db;
+	db = kzalloc(sizeof(*db), GFP_KERNEL_ACCOUNT);
+	if (!db)
+		return NULL;
+	db->d = d;
+	db->arena.charged = &d->charged;
+	esf_batch_init(&db->b, d->s, ESF_STAT_DEVICE, &d->charged, batch_finished, db);
+	d->batches++;
+	return db;
+}
+
+static void batch_idle(struct esf_dev *d, struct dev_batch *db)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&d->end_lock, flags);
+	list_add(&db->node, &d->idle);
+	spin_unlock_irqrestore(&d->end_lock, flags);
+}
+
+/* Completion ------------------------------------------------------------------ */
+
+/*
+ * One record's result into its table entry, and its output slot made
+ * whole: SEAL's nonce or SIGN's tag ahead of what the provider wrote, or,
+ * for a record that failed, zeros over anything it may have written (an
+ * OPEN's plaintext, written before its tag was checked).
+ */
+static void write_result(struct dev_batch *db, unsigned int i)
+{
+	const struct region *r = &db->d->r;
+	struct esf_req *req = esf_batch_req(&db->b, i);
+	struct rec *rc = &db->recs[i];
+	u8 *out = r->base + rc->out_off;
+	struct esf_res res = {
+		.status = req->status,
+		.out_len = req->status ? 0 : req->head_len + req->body_len,
+		.seq = req->status ? 0 : req->seq,
+	};
+
+	if (!res.status && req->head_len)
+		memcpy(out, req->head, req->head_len);
+	if (rc->l.slot_len > res.out_len)
+		memset(out + res.out_len, 0, rc->l.slot_len - res.out_len);
+	memcpy(&table_entry(r, rc->idx)->res, &res, sizeof(res));
+}
+
+static void post_ring(struct esf_dev *d, struct dev_batch *db)
+{
+	struct esf_dev_cq *cq = ring(&d->r);
+	struct esf_dev_cqe *cqe = &cq->cqes[d->cq_tail & (d->r.cq_entries - 1)];
+
+	cqe->user_data = db->user_data;
+	cqe->first = db->first;
+	cqe->count = db->count;
+	cqe->status = 0;
+	cqe->reserved = 0;
+	d->cq_tail++;
+	/* The entry before the tail that says it is there. */
+	smp_store_release(&cq->tail, d->cq_tail);
+	d->ring_promised--;
+}
+
+#ifdef ESF_URING
+/* In the submitter's task: the CQE says how many records the batch had. */
+static void uring_done_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	esf_uring_done(cmd, *(int *)cmd->pdu, issue_flags);
+}
+
+ESF_URING_TASK_WORK(uring_done)
+#endif
+
+/* The batch's last record is done: any context. */
+static void batch_finished(struct esf_batch *b)
+{
+	struct dev_batch *db = b->owner;
+	struct esf_dev *d = db->d;
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < db->count; i++)
+		write_result(db, i);
+	spin_lock_irqsave(&d->end_lock, flags);
+	d->running--;
+	if (db->mode == MODE_RING)
+		post_ring(d, db);
+	spin_unlock_irqrestore(&d->end_lock, flags);
+#ifdef ESF_URING
+	if (db->mode == MODE_URING) {
+		*(int *)db->cmd->pdu = db->count;
+		io_uring_cmd_complete_in_task(db->cmd, uring_done);
+	}
+#endif
+	if (db->mode == MODE_WAIT)
+		/* The waiter reads the results after this, then idles db. */
+		smp_store_release(&db->completed, true);
+	else
+		batch_idle(d, db);
+	wake_up_all(&d->wq);
+	dev_put(d);
+}
+
+/* Submission ------------------------------------------------------------------ */
+
+/* Associated data the kernel builds around the caller's (ops.c writes it). */
+static bool built_assoc(const struct esf_alg *alg)
+{
+	return alg->prefix || alg->aad_suffix || alg->framing;
+}
+
+/*
+ * Read and check table entry @idx as record @i: everything a record needs
+ * is in the region, and its output slot holds what the record makes.
+ */
+static int take_entry(struct esf_dev *d, struct dev_batch *db, unsigned int i, u32 idx)
+{
+	const struct region *r = &d->r;
+	struct rec *rc = &db->recs[i];
+	const struct esf_alg *alg = d->s->alg;
+	struct esf_dev_rec e;
+	int err;
+
+	memcpy(&e, table_entry(r, idx), sizeof(e));
+	if (e.op < ESF_OP_SEAL || e.op > ESF_OP_VERIFY || e.flags || e.reserved ||
+	    e.reserved2)
+		return -EINVAL;
+	if (e.aad_len > ESF_MAX_AAD ||
+	    e.in_len > (e.op == ESF_OP_SEAL || e.op == ESF_OP_SIGN ? ESF_MAX_DATA :
+			ESF_MAX_RECORD))
+		return -EMSGSIZE;
+	err = esf_req_layout(d->s, e.op, e.aad_len, e.in_len, &rc->l);
+	if (err)
+		return err;
+	if (e.out_size < rc->l.slot_len)
+		return -ENOBUFS;
+	if (!span_ok(r, e.aad_off, e.aad_len) || !span_ok(r, e.in_off, e.in_len) ||
+	    !span_ok(r, e.out_off, rc->l.slot_len))
+		return -ERANGE;
+	rc->idx = idx;
+	rc->op = e.op;
+	rc->aad_off = e.aad_off;
+	rc->aad_len = e.aad_len;
+	rc->in_off = e.in_off;
+	rc->in_len = e.in_len;
+	rc->out_off = e.out_off;
+	rc->scratch = U32_MAX;
+	rc->pad = 0;
+	if (e.op == ESF_OP_SEAL && alg->pad_block)
+		rc->pad = (e.in_len / alg->pad_block + 1) * alg->pad_block - e.in_len;
+	return 0;
+}
+
+/* Arena bytes a record takes: built associated data, padding, or a byte. */
+static u32 arena_need(const struct esf_alg *alg, const struct rec *rc)
+{
+	u32 n = built_assoc(alg) ? rc->l.text_off : 0;
+
+	return n + rc->pad + 1;
+}
+
+static unsigned int text_part(const struct rec *rc, u32 *off, u32 *len)
+{
+	u32 skip = rc->op == ESF_OP_OPEN ? rc->l.nonce_in : 0;
+
+	*off = rc->in_off + skip;
+	*len = rc->in_len - skip;
+	return *len ? esf_sg_count(*off, *len) : 0;
+}
+
+/* The output the provider writes: after SEAL's nonce, all of OPEN's slot. */
+static u32 body_off(const struct esf_session *s, const struct rec *rc)
+{
+	return rc->out_off + (rc->op == ESF_OP_SEAL ? s->nonce_len : 0);
+}
+
+static void count_sg(const struct esf_session *s, struct rec *rc)
+{
+	u32 assoc = rc->l.text_off, off, len;
+	bool built = built_assoc(s->alg);
+	unsigned int a = assoc ? (built ? esf_sg_count(rc->scratch, assoc) :
+				  esf_sg_count(rc->aad_off, assoc)) : 0;
+
+	rc->src_n = a + text_part(rc, &off, &len) + (rc->pad ? 2 : 0) + 1;
+	rc->dst_n = 0;
+	if (rc->op == ESF_OP_SEAL || rc->op == ESF_OP_OPEN)
+		rc->dst_n = a + esf_sg_count(body_off(s, rc),
+					     rc->l.slot_len - (body_off(s, rc) - rc->out_off)) + 1;
+}
+
+/* @len bytes of the region, or of the arena, as scatterlist entries. */
+static unsigned int put_sg(struct page **pages, u32 off, u32 len, struct scatterlist *sg)
+{
+	return len ? esf_pages_sg(pages, off, len, sg) : 0;
+}
+
+/*
+ * A record's work area as the provider sees it: the associated data (the
+ * caller's AAD in place, or what the kernel builds around it in the arena),
+ * the text in place, authenc's padding; and where the output goes. An
+ * empty list gets one byte of the arena, so that it is valid.
+ */
+static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
+		     struct scatterlist *src, struct scatterlist *dst)
+{
+	const struct esf_session *s = d->s;
+	struct page **rp = d->r.pages, **ap = db->arena.pages;
+	u32 assoc = rc->l.text_off, off, len;
+	bool built = built_assoc(s->alg);
+	unsigned int n = 0, m = 0;
+
+	sg_init_table(src, rc->src_n);
+	if (built)
+		n = put_sg(ap, rc->scratch, assoc, src);
+	else
+		n = put_sg(rp, rc->aad_off, assoc, src);
+	text_part(rc, &off, &len);
+	n += put_sg(rp, off, len, src + n);
+	if (rc->pad)
+		n += put_sg(ap, rc->scratch + (built ? assoc : 0), rc->pad, src + n);
+	if (!n)
+		n = put_sg(ap, rc->scratch + arena_need(s->alg, rc) - 1, 1, src);
+	sg_mark_end(&src[n - 1]);
+	if (!rc->dst_n)
+		return;
+	sg_init_table(dst, rc->dst_n);
+	if (built)
+		m = put_sg(ap, rc->scratch, assoc, dst);
+	else
+		m = put_sg(rp, rc->aad_off, assoc, dst);
+	off = body_off(s, rc);
+	m += put_sg(rp, off, rc->l.slot_len - (off - rc->out_off), dst + m);
+	if (!m)
+		m = put_sg(ap, rc->scratch + arena_need(s->alg, rc) - 1, 1, dst);
+	sg_mark_end(&dst[m - 1]);
+}
+
+/* The caller's AAD, and OPEN's nonce, where the kernel works with them. */
+static void take_bytes(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
+		       struct esf_req *req)
+{
+	const u8 *base = d->r.base;
+
+	if (built_assoc(d->s->alg) && rc->aad_len)
+		esf_arena_write(&db->arena, rc->scratch + rc->l.aad_off, base + rc->aad_off,
+				rc->aad_len);
+	if (rc->op == ESF_OP_OPEN && rc->l.nonce_in)
+		memcpy(req->nonce, base + rc->in_off, rc->l.nonce_in);
+}
+
+static int grow_batch(struct dev_batch *db, u32 n)
+{
+	void *p;
+	int err;
+
+	if (n > db->recs_cap) {
+		p = esf_grow(db->recs, db->recs_cap, n, sizeof(*db->recs), &db->d->charged);
+		if (!p)
+			return -ENOMEM;
+		db->recs = p;
+		db->recs_cap = n;
+	}
+	err = esf_batch_reserve(&db->b, n);
+	return err;
+}
+
+/* Everything for the batch's records, before any of them runs. */
+static int prepare(struct esf_dev *d, struct dev_batch *db)
+{
+	unsigned int i, total = 0;
+	struct scatterlist *sg;
+	int err;
+
+	err = grow_batch(db, db->count);
+	if (err)
+		return err;
+	db->used = 0;
+	for (i = 0; i < db->count; i++) {
+		struct rec *rc = &db->recs[i];
+
+		err = take_entry(d, db, i, db->first + i);
+		if (err)
+			return err;
+		rc->scratch = db->used;
+		db->used += arena_need(d->s->alg, rc);
+		count_sg(d->s, rc);
+		total += rc->src_n + rc->dst_n;
+	}
+	err = esf_arena_fit(&db->arena, db->used);
+	if (err)
+		return err;
+	if (total > db->sg_cap) {
+		sg = esf_grow(NULL, 0, total, sizeof(*sg), &d->charged);
+		if (!sg)
+			return -ENOMEM;
+		atomic_sub((int)(db->sg_cap * sizeof(*sg)), &d->charged);
+		kvfree(db->sg);
+		db->sg = sg;
+		db->sg_cap = total;
+	}
+	for (i = 0, total = 0; i < db->count; i++) {
+		struct rec *rc = &db->recs[i];
+		struct esf_req *req = esf_batch_req(&db->b, i);
+		struct scatterlist *src = db->sg + total, *dst = src + rc->src_n;
+
+		total += rc->src_n + rc->dst_n;
+		build_sg(d, db, rc, src, dst);
+		esf_req_init(req, d->s, rc->op, rc->aad_len, rc->in_len, src);
+		req->data_class = d->data_class;
+		req->session_type = d->session_type;
+		req->dst = rc->dst_n ? dst : NULL;
+		req->zerocopy = true;
+		take_bytes(d, db, rc, req);
+	}
+	return 0;
+}
+
+/* Room in esf's ring for one more batch's end. */
+static bool ring_room(struct esf_dev *d)
+{
+	u32 used = d->cq_tail - READ_ONCE(ring(&d->r)->head);
+
+	/* A head user space wrote beyond the tail reads as full. */
+	return used <= d->r.cq_entries &&
+	       used + d->ring_promised < d->r.cq_entries;
+}
+
+static int check_submit(struct esf_dev *d, const struct esf_dev_submit *sub)
+{
+	if (!d->s || !d->r.pages)
+		return -EBADFD;
+	if (current->mm != d->r.mm)
+		return -EACCES;
+	if (esf_session_dead(d->s))
+		return -ENOKEY;
+	if (sub->reserved || !sub->count || sub->count > ESF_MAX_BATCH)
+		return -EINVAL;
+	if ((u64)sub->first + sub->count > d->r.sq_entries)
+		return -ERANGE;
+	return 0;
+}
+
+static int submit(struct esf_dev *d, const struct esf_dev_submit *sub, enum mode mode,
+		  struct io_uring_cmd *cmd, long timeo)
+{
+	struct dev_batch *db;
+	int err;
+
+	mutex_lock(&d->lock);
+	err = check_submit(d, sub);
+	if (err)
+		goto out;
+	db = batch_get(d);
+	if (!db) {
+		err = -EBUSY;
+		goto out;
+	}
+	db->mode = mode;
+	db->cmd = cmd;
+	db->first = sub->first;
+	db->count = sub->count;
+	db->user_data = sub->user_data;
+	db->completed = false;
+	err = prepare(d, db);
+	spin_lock_irq(&d->end_lock);
+	if (!err && mode == MODE_RING && !ring_room(d))
+		err = -EBUSY;
+	if (!err) {
+		d->running++;
+		d->ring_promised += mode == MODE_RING;
+	}
+	spin_unlock_irq(&d->end_lock);
+	if (err) {
+		batch_idle(d, db);
+		goto out;
+	}
+	refcount_inc(&d->ref);
+	esf_batch_run(&db->b, db->count, timeo);
+	mutex_unlock(&d->lock);
+	if (mode != MODE_WAIT)
+		return 0;
+	/*
+	 * Uninterruptible, as the crypto API's own waits: the results are
+	 * what the caller waits for, and they come.
+	 */
+	wait_event(d->wq, smp_load_acquire(&db->completed));
+	batch_idle(d, db);
+	return 0;
+out:
+	mutex_unlock(&d->lock);
+	return err;
+}
+
+/* File operations ------------------------------------------------------------- */
+
+static int dev_bind(struct esf_dev *d, const struct esf_dev_bind *bind)
+{
+	struct esf_session *s;
+
+	if (bind->reserved || bind->data_class > 3 || bind->session_type > ESF_STYPE_SM ||
+	    !bind->session_id)
+		return -EINVAL;
+	if (d->s)
+		return -EBUSY;
+	s = esf_session_get(current->nsproxy->net_ns, bind->session_id);
+	if (!s)
+		return -ENOENT;
+	if (!esf_session_may_use(s)) {
+		esf_session_put(s);
+		return -EACCES;
+	}
+	d->s = s;
+	d->data_class = bind->data_class;
+	d->session_type = bind->session_type;
+	return 0;
+}
+
+static int dev_unregister(struct esf_dev *d)
+{
+	int err = 0;
+
+	spin_lock_irq(&d->end_lock);
+	if (d->running)
+		err = -EBUSY;
+	spin_unlock_irq(&d->end_lock);
+	if (!err && !d->r.pages)
+		err = -EBADFD;
+	if (!err)
+		region_release(&d->r);
+	return err;
+}
+
+static long esf_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct esf_dev *d = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct esf_session_info info;
+	struct esf_dev_region reg;
+	struct esf_dev_submit sub;
+	struct esf_dev_bind bind;
+	long timeo;
+	int err;
+
+	switch (cmd) {
+	case ESF_DEV_SUBMIT:
+		if (copy_from_user(&sub, uarg, sizeof(sub)))
+			return -EFAULT;
+		if (sub.flags & ~ESF_DEV_SUBMIT_WAIT)
+			return -EINVAL;
+		timeo = file->f_flags & O_NONBLOCK ? 0 : MAX_SCHEDULE_TIMEOUT;
+		return submit(d, &sub, sub.flags & ESF_DEV_SUBMIT_WAIT ? MODE_WAIT : MODE_RING,
+			      NULL, timeo);
+	case ESF_DEV_BIND:
+		if (copy_from_user(&bind, uarg, sizeof(bind)))
+			return -EFAULT;
+		mutex_lock(&d->lock);
+		err = dev_bind(d, &bind);
+		mutex_unlock(&d->lock);
+		return err;
+	case ESF_DEV_REGISTER:
+		if (copy_from_user(&reg, uarg, sizeof(reg)))
+			return -EFAULT;
+		mutex_lock(&d->lock);
+		err = dev_register(d, &reg);
+		mutex_unlock(&d->lock);
+		return err;
+	case ESF_DEV_UNREGISTER:
+		mutex_lock(&d->lock);
+		err = dev_unregister(d);
+		mutex_unlock(&d->lock);
+		return err;
+	case ESF_DEV_INFO:
+		mutex_lock(&d->lock);
+		err = d->s ? 0 : -EBADFD;
+		if (!err)
+			esf_session_fill_info(d->s, &info);
+		mutex_unlock(&d->lock);
+		if (!err && copy_to_user(uarg, &info, sizeof(info)))
+			err = -EFAULT;
+		return err;
+	default:
+		return -ENOTTY;
+	}
+}
+
+#ifdef ESF_URING
+/*
+ * IORING_OP_URING_CMD: a submission as ESF_DEV_SUBMIT's, its end an
+ * io_uring CQE. It may wait for the handle's lock, memory and room on the
+ * provider, so io_uring's non-blocking first attempt is sent to its
+ * workers.
+ */
+static int esf_dev_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	struct esf_dev *d = cmd->file->private_data;
+	struct esf_dev_submit sub = { 0 };
+	int err;
+
+	if (cmd->cmd_op != ESF_DEV_URING_SUBMIT)
+		return -ENOTTY;
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
+	memcpy(&sub, esf_uring_cmd_bytes(cmd), ESF_URING_CMD_LEN);
+	if (sub.flags)
+		return -EINVAL;
+	err = submit(d, &sub, MODE_URING, cmd, MAX_SCHEDULE_TIMEOUT);
+	return err ?: -EIOCBQUEUED;
+}
+#endif
+
+static __poll_t esf_dev_poll(struct file *file, poll_table *wait)
+{
+	struct esf_dev *d = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &d->wq, wait);
+	spin_lock_irq(&d->end_lock);
+	if (d->r.pages && d->cq_tail != READ_ONCE(ring(&d->r)->head))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (d->running < ESF_DEV_MAX_BATCHES)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	spin_unlock_irq(&d->end_lock);
+	return mask;
+}
+
+static int esf_dev_open(struct inode *inode, struct file *file)
+{
+	struct esf_dev *d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+
+	if (!d)
+		return -ENOMEM;
+	mutex_init(&d->lock);
+	spin_lock_init(&d->end_lock);
+	INIT_LIST_HEAD(&d->idle);
+	init_waitqueue_head(&d->wq);
+	refcount_set(&d->ref, 1);
+	INIT_WORK(&d->free_work, dev_free_work);
+	atomic_inc(&live);
+	file->private_data = d;
+	return nonseekable_open(inode, file);
+}
+
+/* Batches still running keep the handle; the last one frees it. */
+static int esf_dev_release(struct inode *inode, struct file *file)
+{
+	dev_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations esf_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = esf_dev_open,
+	.release = esf_dev_release,
+	.unlocked_ioctl = esf_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.poll = esf_dev_poll,
+#ifdef ESF_URING
+	.uring_cmd = esf_dev_uring_cmd,
+#endif
+};
+
+/* Anyone may open it: what a handle may use is checked at ESF_DEV_BIND. */
+static struct miscdevice esf_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = ESF_DEV_NAME,
+	.fops = &esf_dev_fops,
+	.mode = 0666,
+};
+
+int __init esf_dev_init(void)
+{
+	int err;
+
+	dev_wq = alloc_workqueue("esf_dev", WQ_UNBOUND, 0);
+	if (!dev_wq)
+		return -ENOMEM;
+	err = misc_register(&esf_miscdev);
+	if (err)
+		destroy_workqueue(dev_wq);
+	return err;
+}
+
+void esf_dev_exit(void)
+{
+	misc_deregister(&esf_miscdev);
+	/* Files are closed (each held the module); their batches may run on. */
+	wait_event(gone_wq, !atomic_read(&live));
+	destroy_workqueue(dev_wq);
+}
