@@ -33,14 +33,42 @@
 #define VIRTIO_AUTHENC "authenc(hmac(sha256-generic),virtio_crypto_aes_cbc)"
 #define CPU_AUTHENC "authenc(hmac(sha256-generic),cbc(aes-generic))"
 
+/*
+ * Every fixture runs on both front ends, the AF_ALG socket and /dev/esf:
+ * the same cases, through esf_fp.h, which speaks both.
+ */
+#define FRONT_SETUP()							\
+	do {								\
+		esf_fp_front = variant->front;				\
+		ASSERT_EQ(0, esf_module_ensure_loaded());		\
+		if (variant->front == ESF_FP_DEVICE &&			\
+		    access("/dev/" ESF_DEV_NAME, R_OK | W_OK))		\
+			SKIP(return, "no /dev/esf: %s", strerror(errno)); \
+	} while (0)
+
 FIXTURE(fp) {
 	struct esf_nl nl;
 	uint8_t key[32];
 };
 
+FIXTURE_VARIANT(fp)
+{
+	int front;
+};
+
+FIXTURE_VARIANT_ADD(fp, socket)
+{
+	.front = ESF_FP_SOCKET,
+};
+
+FIXTURE_VARIANT_ADD(fp, device)
+{
+	.front = ESF_FP_DEVICE,
+};
+
 FIXTURE_SETUP(fp)
 {
-	ASSERT_EQ(0, esf_module_ensure_loaded());
+	FRONT_SETUP();
 	ASSERT_EQ(0, esf_nl_open(&self->nl));
 	sess_flush(&self->nl);
 	rnd(self->key, sizeof(self->key));
@@ -356,26 +384,19 @@ FIXTURE(evp) {
 FIXTURE_VARIANT(evp)
 {
 	size_t key_len;
+	int front;
 };
 
-FIXTURE_VARIANT_ADD(evp, aes128)
-{
-	.key_len = 16,
-};
-
-FIXTURE_VARIANT_ADD(evp, aes192)
-{
-	.key_len = 24,
-};
-
-FIXTURE_VARIANT_ADD(evp, aes256)
-{
-	.key_len = 32,
-};
+FIXTURE_VARIANT_ADD(evp, aes128_socket) { .key_len = 16, .front = ESF_FP_SOCKET };
+FIXTURE_VARIANT_ADD(evp, aes192_socket) { .key_len = 24, .front = ESF_FP_SOCKET };
+FIXTURE_VARIANT_ADD(evp, aes256_socket) { .key_len = 32, .front = ESF_FP_SOCKET };
+FIXTURE_VARIANT_ADD(evp, aes128_device) { .key_len = 16, .front = ESF_FP_DEVICE };
+FIXTURE_VARIANT_ADD(evp, aes192_device) { .key_len = 24, .front = ESF_FP_DEVICE };
+FIXTURE_VARIANT_ADD(evp, aes256_device) { .key_len = 32, .front = ESF_FP_DEVICE };
 
 FIXTURE_SETUP(evp)
 {
-	ASSERT_EQ(0, esf_module_ensure_loaded());
+	FRONT_SETUP();
 	ASSERT_EQ(0, esf_nl_open(&self->nl));
 	rnd(self->key, sizeof(self->key));
 }
@@ -529,15 +550,30 @@ FIXTURE(kw) {
 FIXTURE_VARIANT(kw)
 {
 	size_t kek_len, cek_len;
+	int front;
 };
 
-FIXTURE_VARIANT_ADD(kw, a128kw_a128gcm) { .kek_len = 16, .cek_len = 16 };
-FIXTURE_VARIANT_ADD(kw, a192kw_a256gcm) { .kek_len = 24, .cek_len = 32 };
-FIXTURE_VARIANT_ADD(kw, a256kw_a192gcm) { .kek_len = 32, .cek_len = 24 };
+FIXTURE_VARIANT_ADD(kw, a128kw_a128gcm_socket) { .kek_len = 16, .cek_len = 16 };
+FIXTURE_VARIANT_ADD(kw, a192kw_a256gcm_socket) { .kek_len = 24, .cek_len = 32 };
+FIXTURE_VARIANT_ADD(kw, a256kw_a192gcm_socket) { .kek_len = 32, .cek_len = 24 };
+FIXTURE_VARIANT_ADD(kw, a128kw_a128gcm_device)
+{
+	.kek_len = 16, .cek_len = 16, .front = ESF_FP_DEVICE,
+};
+
+FIXTURE_VARIANT_ADD(kw, a192kw_a256gcm_device)
+{
+	.kek_len = 24, .cek_len = 32, .front = ESF_FP_DEVICE,
+};
+
+FIXTURE_VARIANT_ADD(kw, a256kw_a192gcm_device)
+{
+	.kek_len = 32, .cek_len = 24, .front = ESF_FP_DEVICE,
+};
 
 FIXTURE_SETUP(kw)
 {
-	ASSERT_EQ(0, esf_module_ensure_loaded());
+	FRONT_SETUP();
 	ASSERT_EQ(0, esf_nl_open(&self->nl));
 	rnd(self->kek, sizeof(self->kek));
 }
@@ -1150,11 +1186,34 @@ static long mem_free_kb(void)
 }
 
 /*
+ * MemFree once earlier tests' deferred frees (RCU, unpinned regions) have
+ * landed: it must hold still for a while before it measures anything.
+ */
+static long mem_free_settled_kb(void)
+{
+	long prev = mem_free_kb(), now;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		usleep(100 * 1000);
+		now = mem_free_kb();
+		if (labs(now - prev) <= 64)
+			return now;
+		prev = now;
+	}
+	return prev;
+}
+
+/*
  * Memory of a session whose record is at its largest size, as the kernel
  * reports it and as MemFree sees it over many sessions (the rest of a
- * session, its transform and counters, is a few KiB more).
+ * session, its transform and counters, is a few KiB more). MemFree moves
+ * with everything else the guest does, so a round whose measurement falls
+ * outside the bounds is measured again, up to three rounds; each round's
+ * figure is printed.
  */
 #define MEM_SESSIONS 32
+#define MEM_ROUNDS 3
 
 TEST_F(fp, any_record_memory_at_its_maximum)
 {
@@ -1162,21 +1221,29 @@ TEST_F(fp, any_record_memory_at_its_maximum)
 			  .direction = ESF_DIR_OPEN, .nonce_policy = ESF_NONCE_ANY,
 			  .salt = no_salt, .has_window = true, .window = ESF_REPLAY_WINDOW_MAX };
 	struct sess d = o;
-	uint32_t id[MEM_SESSIONS], reported, deflt;
-	long before, after, per;
-	int i;
+	uint32_t id[MEM_SESSIONS], reported = 0, deflt;
+	long before, after, per = 0;
+	bool within = false;
+	int i, round;
 
 	d.has_window = false;
-	before = mem_free_kb();
-	for (i = 0; i < MEM_SESSIONS; i++)
-		ASSERT_EQ(0, sess_add(&self->nl, &o, &id[i]));
-	after = mem_free_kb();
-	reported = sess_u32(&self->nl, id[0], ESF_A_REPLAY_MEMORY);
-	/* 8 bytes in the ring and 16 in the table per nonce remembered. */
-	EXPECT_EQ(ESF_REPLAY_WINDOW_MAX * 24, reported);
-	per = (before - after) * 1024 / MEM_SESSIONS;
-	EXPECT_LE((long)reported * 95 / 100, per);
-	EXPECT_GE((long)reported * 110 / 100 + 32768, per);
+	for (round = 0; round < MEM_ROUNDS && !within; round++) {
+		before = mem_free_settled_kb();
+		for (i = 0; i < MEM_SESSIONS; i++)
+			ASSERT_EQ(0, sess_add(&self->nl, &o, &id[i]));
+		after = mem_free_settled_kb();
+		reported = sess_u32(&self->nl, id[0], ESF_A_REPLAY_MEMORY);
+		/* 8 bytes in the ring and 16 in the table per nonce remembered. */
+		ASSERT_EQ(ESF_REPLAY_WINDOW_MAX * 24, reported);
+		per = (before - after) * 1024 / MEM_SESSIONS;
+		within = (long)reported * 95 / 100 <= per &&
+			 per <= (long)reported * 110 / 100 + 32768;
+		ksft_print_msg("round %d: %u bytes of record reported, %ld bytes measured per session\n",
+			       round + 1, reported, per);
+		for (i = 0; i < MEM_SESSIONS; i++)
+			ASSERT_EQ(0, sess_del(&self->nl, id[i]));
+	}
+	EXPECT_TRUE(within);
 	ASSERT_EQ(0, sess_add(&self->nl, &d, &id[0]));
 	deflt = sess_u32(&self->nl, id[0], ESF_A_REPLAY_MEMORY);
 	EXPECT_EQ(ESF_REPLAY_WINDOW_DEFAULT * 24, deflt);
@@ -1303,6 +1370,109 @@ TEST_F(fp, byte_lifetime)
 
 /* Bad input ---------------------------------------------------------------- */
 
+/*
+ * /dev/esf's framing is its record table: entry @e alone as a batch
+ * (table entry 1, so that entry 0 stays a good record); the submission's
+ * -errno.
+ */
+static int dev_submit_entry(int fd, const struct esf_dev_rec *e, uint32_t first, uint32_t count)
+{
+	struct esf_fp_dev *d = esf_fp_dev_of(fd);
+	struct esf_dev_submit sub = { .first = first, .count = count,
+				      .flags = ESF_DEV_SUBMIT_WAIT };
+
+	d->table[1] = *e;
+	return ioctl(fd, ESF_DEV_SUBMIT, &sub) ? -errno : 0;
+}
+
+/* A SEAL of 10 bytes in the data part of @fd's region. */
+static struct esf_dev_rec dev_good_seal(void)
+{
+	return (struct esf_dev_rec){ .op = ESF_OP_SEAL, .in_off = ESF_FP_DATA, .in_len = 10,
+				     .out_off = ESF_FP_DATA + 64, .out_size = 38 };
+}
+
+/*
+ * Malformed table entries and submissions fail the whole batch with the
+ * uAPI's errors, before anything runs: a good record then still gets
+ * the session's first sequence number.
+ */
+static void device_framing(struct __test_metadata *_metadata, const struct esf_fp *fp)
+{
+	struct esf_fp_dev *d = esf_fp_dev_of(fp->op);
+	struct esf_dev_rec e;
+	struct esf_dev_submit sub = { .count = 1 };
+	int fd, i;
+
+	e = dev_good_seal();
+	e.op = 9;
+	EXPECT_EQ(-EINVAL, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.reserved = 1;
+	EXPECT_EQ(-EINVAL, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.flags = 1;
+	EXPECT_EQ(-EINVAL, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.in_len = ESF_MAX_DATA + 1;
+	EXPECT_EQ(-EMSGSIZE, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.aad_len = ESF_MAX_AAD + 1;
+	EXPECT_EQ(-EMSGSIZE, dev_submit_entry(fp->op, &e, 1, 1));
+	/* Outside the region, wrapping, over the table, a slot too small. */
+	e = dev_good_seal();
+	e.in_off = ESF_FP_REGION - 4;
+	EXPECT_EQ(-ERANGE, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.aad_off = 0xffffff00;
+	e.aad_len = 0x200;
+	EXPECT_EQ(-ERANGE, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.out_off = 0;
+	EXPECT_EQ(-ERANGE, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.out_off = ESF_FP_CQ_OFF + 16;
+	EXPECT_EQ(-ERANGE, dev_submit_entry(fp->op, &e, 1, 1));
+	e = dev_good_seal();
+	e.out_size = 37;
+	EXPECT_EQ(-ENOBUFS, dev_submit_entry(fp->op, &e, 1, 1));
+	/* Batches: empty, over ESF_MAX_BATCH, past the table's end. */
+	e = dev_good_seal();
+	EXPECT_EQ(-EINVAL, dev_submit_entry(fp->op, &e, 1, 0));
+	EXPECT_EQ(-EINVAL, dev_submit_entry(fp->op, &e, 0, ESF_MAX_BATCH + 1));
+	EXPECT_EQ(-ERANGE, dev_submit_entry(fp->op, &e, ESF_FP_TABLE - 1, 2));
+	sub.reserved = 1;
+	EXPECT_EQ(-1, ioctl(fp->op, ESF_DEV_SUBMIT, &sub));
+	EXPECT_EQ(EINVAL, errno);
+	/* A malformed entry anywhere fails the batch: entry 0 did not run. */
+	d->table[0] = dev_good_seal();
+	e.op = 0;
+	EXPECT_EQ(-EINVAL, dev_submit_entry(fp->op, &e, 0, 2));
+	/* A handle without a region, or without a session. */
+	fd = esf_fp_dev_bind(fp->info.session_id);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(fd, ESF_DEV_SUBMIT, &sub));
+	EXPECT_EQ(EBADFD, errno);
+	close(fd);
+	/* Nothing above ran: the first sequence number is unused. */
+	d->table[0] = dev_good_seal();
+	sub = (struct esf_dev_submit){ .count = 1, .flags = ESF_DEV_SUBMIT_WAIT };
+	ASSERT_EQ(0, ioctl(fp->op, ESF_DEV_SUBMIT, &sub));
+	EXPECT_EQ(0, d->table[0].res.status);
+	EXPECT_EQ(0, d->table[0].res.seq);
+	EXPECT_EQ(38, d->table[0].res.out_len);
+	/* Ends not read fill the ring: then -EBUSY, until some are read. */
+	sub.flags = 0;
+	for (i = 0; i < ESF_FP_CQ; i++)
+		ASSERT_EQ(0, ioctl(fp->op, ESF_DEV_SUBMIT, &sub)) TH_LOG("submission %d", i);
+	EXPECT_EQ(-1, ioctl(fp->op, ESF_DEV_SUBMIT, &sub));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(ESF_FP_CQ, d->cq->tail - d->cq->head);
+	d->cq->head = d->cq->tail;
+	EXPECT_EQ(0, ioctl(fp->op, ESF_DEV_SUBMIT, &sub));
+	EXPECT_EQ(ESF_FP_CQ + 1, d->table[0].res.seq);
+}
+
 TEST_F(fp, framing_errors_consume_nothing)
 {
 	struct sess o = { 0 };
@@ -1314,6 +1484,11 @@ TEST_F(fp, framing_errors_consume_nothing)
 	int sndbuf = 4096;
 
 	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	if (variant->front == ESF_FP_DEVICE) {
+		device_framing(_metadata, &fp);
+		esf_fp_close(&fp);
+		return;
+	}
 	/* A header cut short, then a record cut short. */
 	EXPECT_EQ(-1, send(fp.op, &h, 8, 0));
 	EXPECT_EQ(EINVAL, errno);
@@ -1425,7 +1600,8 @@ TEST_F_TIMEOUT(fp, direct_delivery_matches_openssl, 120)
 	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
 	/* Room for the largest batch whatever the system default. */
 	k = 8 << 20;
-	ASSERT_EQ(0, setsockopt(fp.op, SOL_SOCKET, SO_SNDBUF, &k, sizeof(int)));
+	if (variant->front == ESF_FP_SOCKET)
+		ASSERT_EQ(0, setsockopt(fp.op, SOL_SOCKET, SO_SNDBUF, &k, sizeof(int)));
 	zc0 = sess_stat(&self->nl, id, ESF_STATS_A_ZEROCOPY);
 	ASSERT_EQ(0, zc0);
 	for (k = 0; k < N_DIRECT; k++) {
@@ -1441,16 +1617,21 @@ TEST_F_TIMEOUT(fp, direct_delivery_matches_openssl, 120)
 		seal[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .aad = aad[k],
 			.aad_len = (uint32_t)(k % 3) * 8, .data = pt[k] + 3, .data_len = n,
 			.out = ct[k] + 5 };
-		expect += zero_copied(min, n);
+		/* On the device, every record's text stays in the region. */
+		expect += variant->front == ESF_FP_DEVICE || zero_copied(min, n);
 	}
 	copy = malloc(ESF_MAX_DATA + 3);
 	ASSERT_NE(NULL, copy);
 	memcpy(copy, pt[N_DIRECT - 1], ESF_MAX_DATA + 3);
 
 	ASSERT_EQ(0, esf_fp_direct(fp.op, &fp.info, seal, N_DIRECT, 0, tab, N_DIRECT, 1));
-	/* Nothing left to read: sendmsg delivered it all. */
-	EXPECT_EQ(-1, recv(fp.op, tab, 1, MSG_DONTWAIT));
-	EXPECT_EQ(ENODATA, errno);
+	/* Nothing left to read: sendmsg delivered it all (the device: no end in its ring). */
+	if (variant->front == ESF_FP_SOCKET) {
+		EXPECT_EQ(-1, recv(fp.op, tab, 1, MSG_DONTWAIT));
+		EXPECT_EQ(ENODATA, errno);
+	} else {
+		EXPECT_EQ(esf_fp_dev_of(fp.op)->cq->head, esf_fp_dev_of(fp.op)->cq->tail);
+	}
 	/* The input is read, never written (the text is the caller's own page). */
 	EXPECT_EQ(0, memcmp(copy, pt[N_DIRECT - 1], ESF_MAX_DATA + 3));
 	for (k = 0; k < N_DIRECT; k++) {
@@ -1471,7 +1652,7 @@ TEST_F_TIMEOUT(fp, direct_delivery_matches_openssl, 120)
 		open[k] = (struct esf_fp_rec){ .op = ESF_OP_OPEN, .aad = aad[k],
 			.aad_len = seal[k].aad_len, .data = out, .data_len = n + 28,
 			.out = back[k] + 7 };
-		expect += zero_copied(min, n + 28) && n > 0;
+		expect += variant->front == ESF_FP_DEVICE || (zero_copied(min, n + 28) && n > 0);
 	}
 	ASSERT_EQ(0, esf_fp_direct(fp.op, &fp.info, open, N_DIRECT, 0, tab, N_DIRECT, 1));
 	for (k = 0; k < N_DIRECT; k++) {
@@ -1567,6 +1748,28 @@ TEST_F(fp, direct_table_errors_consume_nothing)
 
 	ASSERT_TRUE(pt && out);
 	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	if (variant->front == ESF_FP_DEVICE) {
+		/*
+		 * The device's outputs are in its region: one past its end,
+		 * one over the completion ring, one a byte short.
+		 */
+		struct esf_dev_rec e = dev_good_seal();
+
+		e.out_off = ESF_FP_REGION - 37;
+		EXPECT_EQ(-ERANGE, dev_submit_entry(fp.op, &e, 1, 1));
+		e.out_off = ESF_FP_CQ_OFF;
+		EXPECT_EQ(-ERANGE, dev_submit_entry(fp.op, &e, 1, 1));
+		e = dev_good_seal();
+		e.out_size = 37;
+		EXPECT_EQ(-ENOBUFS, dev_submit_entry(fp.op, &e, 1, 1));
+		EXPECT_EQ(0, esf_fp_one(fp.op, &fp.info, ESF_OP_SEAL, NULL, 0, pt, 1, out, NULL,
+					&seq));
+		EXPECT_EQ(1, seq);
+		free(pt);
+		free(out);
+		esf_fp_close(&fp);
+		return;
+	}
 	r[0] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = pt, .data_len = n, .out = out };
 	r[1] = r[0];
 	/* A count that is not the number of records. */
@@ -1626,7 +1829,24 @@ TEST_F(fp, per_record_refusals)
 	r[1] = (struct esf_fp_rec){ .op = ESF_OP_OPEN, .data_class = 3, .data = data, .data_len = 40 };
 	r[2] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data_class = 2, .data = data, .data_len = 8 };
 	r[3] = (struct esf_fp_rec){ .op = ESF_OP_SIGN, .data_class = 3, .data = data, .data_len = 8 };
-	ASSERT_EQ(0, esf_fp_run(fp.op, &fp.info, r, 4));
+	if (variant->front == ESF_FP_DEVICE) {
+		/* A device handle is bound to one class: one handle per class. */
+		int k, fd;
+
+		for (k = 0; k < 4; k++) {
+			struct esf_dev_bind b = { .session_id = id, .data_class = r[k].data_class };
+
+			fd = open("/dev/" ESF_DEV_NAME, O_RDWR);
+			ASSERT_LE(0, fd);
+			ASSERT_EQ(0, ioctl(fd, ESF_DEV_BIND, &b));
+			ASSERT_EQ(0, esf_fp_dev_setup(fd));
+			r[k].data_class = 0;
+			ASSERT_EQ(0, esf_fp_run(fd, &fp.info, &r[k], 1));
+			esf_fp_close_fd(fd);
+		}
+	} else {
+		ASSERT_EQ(0, esf_fp_run(fp.op, &fp.info, r, 4));
+	}
 	EXPECT_EQ(0, r[0].status);
 	EXPECT_EQ(-EPERM, r[1].status);
 	EXPECT_EQ(-EKEYREJECTED, r[2].status);
@@ -1748,6 +1968,21 @@ FIXTURE(async) {
 
 #define MAX_INFLIGHT "/sys/module/esf/parameters/max_inflight"
 
+FIXTURE_VARIANT(async)
+{
+	int front;
+};
+
+FIXTURE_VARIANT_ADD(async, socket)
+{
+	.front = ESF_FP_SOCKET,
+};
+
+FIXTURE_VARIANT_ADD(async, device)
+{
+	.front = ESF_FP_DEVICE,
+};
+
 FIXTURE_SETUP(async)
 {
 	struct sess hw = { .alg = "authenc(hmac(sha256),cbc(aes))", .driver = VIRTIO_AUTHENC,
@@ -1756,7 +1991,7 @@ FIXTURE_SETUP(async)
 	struct sess cpu = hw;
 	int err;
 
-	ASSERT_EQ(0, esf_module_ensure_loaded());
+	FRONT_SETUP();
 	ASSERT_EQ(0, esf_sysfs_read(MAX_INFLIGHT, self->inflight, sizeof(self->inflight)));
 	ASSERT_EQ(0, esf_nl_open(&self->nl));
 	sess_flush(&self->nl);
@@ -1980,7 +2215,9 @@ TEST_F_TIMEOUT(async, direct_delivery_both_ways, 300)
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_SEAL));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_OPEN));
 	EXPECT_EQ(2 * n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
-	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ZEROCOPY));
+	/* authenc is always copied on the socket; the device never copies text. */
+	EXPECT_EQ(variant->front == ESF_FP_DEVICE ? 2 * n : 0,
+		  sess_stat(&self->nl, self->hw, ESF_STATS_A_ZEROCOPY));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
 }
 

@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A raw client of the esf fast path (AF_ALG type "esf") for the selftests:
- * the record framing of include/uapi/linux/esf.h built by hand, so the
- * tests check the kernel against the uAPI text, not against libesf.
+ * A raw client of the esf fast path for the selftests, on either front
+ * end: the AF_ALG socket type "esf", with the record framing of
+ * include/uapi/linux/esf.h built by hand, or /dev/esf, with a registered
+ * region, its record table and completion ring. Tests check the kernel
+ * against the uAPI text, not against libesf.
+ *
+ * Tests written for the socket run unchanged on the device: a fixture sets
+ * esf_fp_front, and every function here takes the same arguments on both.
+ * On the device, esf_fp_send() with MSG_MORE gathers records into the
+ * table and submits them when the batch closes (without waiting; the end
+ * arrives in the completion ring, which esf_fp_recv() reads), esf_fp_run()
+ * and esf_fp_direct() submit and wait, and MSG_DONTWAIT is O_NONBLOCK for
+ * that submission. The records' bytes are copied into the region here:
+ * what the kernel does with them is what is under test.
  */
 #ifndef ESF_SELFTEST_FP_H
 #define ESF_SELFTEST_FP_H
@@ -12,6 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -27,9 +42,88 @@
 
 struct esf_fp {
 	int tfm;	/* bound to the session */
-	int op;		/* one operation socket */
+	int op;		/* one operation socket (a device handle) */
 	struct esf_session_info info;
 };
+
+/* Which front end esf_fp_bind()/esf_fp_accept() give. */
+enum { ESF_FP_SOCKET, ESF_FP_DEVICE };
+static int esf_fp_front __attribute__((unused)) = ESF_FP_SOCKET;
+static const char *const esf_fp_front_name[] __attribute__((unused)) = { "socket", "device" };
+
+/* A device handle's region: table, ring, then records' bytes. */
+#define ESF_FP_REGION	(8u << 20)
+#define ESF_FP_TABLE	ESF_MAX_BATCH
+#define ESF_FP_CQ	64
+#define ESF_FP_CQ_OFF	(ESF_FP_TABLE * sizeof(struct esf_dev_rec))
+#define ESF_FP_DATA	(64u << 10)
+
+struct esf_fp_dev {
+	uint8_t *base;
+	struct esf_dev_rec *table;
+	struct esf_dev_cq *cq;
+	uint32_t n;		/* records gathered for the open batch */
+	size_t used;		/* region bytes they take */
+	uint32_t outs[ESF_FP_TABLE];	/* their output slots' offsets */
+	int submitted;		/* a batch is out, its end not yet read */
+};
+
+/* Device handles by fd (tests open few, small numbers). */
+static struct esf_fp_dev *esf_fp_devs[1024] __attribute__((unused));
+
+static inline struct esf_fp_dev *esf_fp_dev_of(int fd)
+{
+	return fd >= 0 && fd < 1024 ? esf_fp_devs[fd] : NULL;
+}
+
+/* Register a region on device handle @fd; 0 or -errno. */
+static inline int esf_fp_dev_setup(int fd)
+{
+	struct esf_fp_dev *d = calloc(1, sizeof(*d));
+	struct esf_dev_region reg = {
+		.len = ESF_FP_REGION, .sq_off = 0, .sq_entries = ESF_FP_TABLE,
+		.cq_off = ESF_FP_CQ_OFF, .cq_entries = ESF_FP_CQ,
+	};
+	int err;
+
+	if (!d || fd >= 1024)
+		return -ENOMEM;
+	d->base = mmap(NULL, ESF_FP_REGION, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d->base == MAP_FAILED) {
+		free(d);
+		return -ENOMEM;
+	}
+	reg.addr = (uintptr_t)d->base;
+	if (ioctl(fd, ESF_DEV_REGISTER, &reg)) {
+		err = -errno;
+		munmap(d->base, ESF_FP_REGION);
+		free(d);
+		return err;
+	}
+	d->table = (struct esf_dev_rec *)d->base;
+	d->cq = (struct esf_dev_cq *)(d->base + ESF_FP_CQ_OFF);
+	esf_fp_devs[fd] = d;
+	return 0;
+}
+
+/* Forget device handle @fd's region (the kernel lets it go on close). */
+static inline void esf_fp_dev_forget(int fd)
+{
+	struct esf_fp_dev *d = esf_fp_dev_of(fd);
+
+	if (!d)
+		return;
+	esf_fp_devs[fd] = NULL;
+	munmap(d->base, ESF_FP_REGION);
+	free(d);
+}
+
+static inline int esf_fp_close_fd(int fd)
+{
+	esf_fp_dev_forget(fd);
+	return close(fd);
+}
 
 /* One record in, one result out. */
 struct esf_fp_rec {
@@ -45,11 +139,30 @@ struct esf_fp_rec {
 	uint64_t seq;
 };
 
-/* A socket bound to session @id, or -errno. */
+/* A device handle bound to session @id, or -errno. */
+static inline int esf_fp_dev_bind(uint32_t id)
+{
+	struct esf_dev_bind b = { .session_id = id };
+	int fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (!id || ioctl(fd, ESF_DEV_BIND, &b)) {
+		err = id ? -errno : -EINVAL;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* A socket (or device handle) bound to session @id, or -errno. */
 static inline int esf_fp_bind(uint32_t id)
 {
 	struct sockaddr_alg sa = { .salg_family = AF_ALG };
 	int fd, err;
+
+	if (esf_fp_front == ESF_FP_DEVICE)
+		return esf_fp_dev_bind(id);
 
 	snprintf((char *)sa.salg_type, sizeof(sa.salg_type), "%s", ESF_ALG_TYPE);
 	snprintf((char *)sa.salg_name, sizeof(sa.salg_name), "%u", id);
@@ -64,10 +177,19 @@ static inline int esf_fp_bind(uint32_t id)
 	return fd;
 }
 
+/* Another operation socket, or device handle with a region, on @fp's session. */
 static inline int esf_fp_accept(const struct esf_fp *fp)
 {
-	int fd = accept4(fp->tfm, NULL, NULL, SOCK_CLOEXEC);
+	int fd, err;
 
+	if (esf_fp_front == ESF_FP_DEVICE) {
+		fd = esf_fp_dev_bind(fp->info.session_id);
+		err = fd < 0 ? fd : esf_fp_dev_setup(fd);
+		if (err && fd >= 0)
+			close(fd);
+		return err ? err : fd;
+	}
+	fd = accept4(fp->tfm, NULL, NULL, SOCK_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -75,6 +197,8 @@ static inline int esf_fp_info(int op, struct esf_session_info *info)
 {
 	socklen_t len = sizeof(*info);
 
+	if (esf_fp_dev_of(op) || esf_fp_front == ESF_FP_DEVICE)
+		return ioctl(op, ESF_DEV_INFO, info) ? -errno : 0;
 	if (getsockopt(op, SOL_ALG, ESF_SO_SESSION_INFO, info, &len))
 		return -errno;
 	return len == sizeof(*info) ? 0 : -EPROTO;
@@ -88,6 +212,8 @@ static inline int esf_fp_open(struct esf_fp *fp, uint32_t id)
 	fp->tfm = esf_fp_bind(id);
 	if (fp->tfm < 0)
 		return fp->tfm;
+	/* The device's accept needs the session's id. */
+	fp->info.session_id = id;
 	fp->op = esf_fp_accept(fp);
 	if (fp->op < 0) {
 		err = fp->op;
@@ -100,7 +226,7 @@ static inline int esf_fp_open(struct esf_fp *fp, uint32_t id)
 static inline void esf_fp_close(struct esf_fp *fp)
 {
 	if (fp->op >= 0)
-		close(fp->op);
+		esf_fp_close_fd(fp->op);
 	if (fp->tfm >= 0)
 		close(fp->tfm);
 	fp->op = fp->tfm = -1;
@@ -126,6 +252,96 @@ static inline uint32_t esf_fp_slot(const struct esf_session_info *i, uint8_t op,
 	}
 }
 
+/* The device's side --------------------------------------------------------- */
+
+/* Gather @n records into device handle @d's open batch; 0 or -errno. */
+static inline int esf_fp_dev_gather(struct esf_fp_dev *d, const struct esf_session_info *info,
+				    const struct esf_fp_rec *r, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		uint32_t slot = esf_fp_slot(info, r[k].op, r[k].data_len);
+		size_t need = ((size_t)r[k].aad_len + r[k].data_len + slot + 7) & ~(size_t)7;
+		size_t off = ESF_FP_DATA + d->used;
+		uint8_t *at = d->base + off;
+
+		/* The handle was bound to one class and type for all its records. */
+		if (r[k].data_class || r[k].session_type)
+			return -EOPNOTSUPP;
+		if (d->n == ESF_FP_TABLE || off + need > ESF_FP_REGION)
+			return -EMSGSIZE;
+		if (r[k].aad_len)
+			memcpy(at, r[k].aad, r[k].aad_len);
+		if (r[k].data_len)
+			memcpy(at + r[k].aad_len, r[k].data, r[k].data_len);
+		d->table[d->n] = (struct esf_dev_rec){
+			.op = r[k].op, .aad_off = (uint32_t)off, .aad_len = r[k].aad_len,
+			.in_off = (uint32_t)(off + r[k].aad_len), .in_len = r[k].data_len,
+			.out_off = (uint32_t)(off + r[k].aad_len + r[k].data_len),
+			.out_size = slot,
+		};
+		d->outs[d->n++] = (uint32_t)(off + r[k].aad_len + r[k].data_len);
+		d->used += need;
+	}
+	return 0;
+}
+
+/* Submit the open batch (@wait: and wait for it); 0 or -errno. */
+static inline int esf_fp_dev_submit(int fd, struct esf_fp_dev *d, bool wait, bool nonblock)
+{
+	struct esf_dev_submit sub = { .count = d->n, .flags = wait ? ESF_DEV_SUBMIT_WAIT : 0 };
+	int fl = fcntl(fd, F_GETFL), err;
+
+	if (nonblock)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	err = ioctl(fd, ESF_DEV_SUBMIT, &sub) ? -errno : 0;
+	if (nonblock)
+		fcntl(fd, F_SETFL, fl);
+	if (err) {
+		/* As a framing error: the batch is gone, nothing ran. */
+		d->n = 0;
+		d->used = 0;
+	}
+	return err;
+}
+
+/* The ended batch's results into @r, @n of them; the batch is over. */
+static inline void esf_fp_dev_results(struct esf_fp_dev *d, const struct esf_session_info *info,
+				      struct esf_fp_rec *r, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n && k < d->n; k++) {
+		const struct esf_res *res = &d->table[k].res;
+
+		r[k].status = res->status;
+		r[k].out_len = res->out_len;
+		r[k].seq = res->seq;
+		if (r[k].out)
+			memcpy(r[k].out, d->base + d->outs[k],
+			       esf_fp_slot(info, r[k].op, r[k].data_len));
+	}
+	d->n = 0;
+	d->used = 0;
+	d->submitted = 0;
+}
+
+/* Wait for the submitted batch's entry in the ring, and take it. */
+static inline int esf_fp_dev_reap(int fd, struct esf_fp_dev *d)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint32_t head = d->cq->head;
+
+	if (!d->submitted)
+		return -ENODATA;
+	while (__atomic_load_n(&d->cq->tail, __ATOMIC_ACQUIRE) == head)
+		if (poll(&p, 1, 30000) <= 0)
+			return -ETIMEDOUT;
+	__atomic_store_n(&d->cq->head, head + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* Send @n records in one sendmsg with @flags and control data; 0 or -errno. */
 static inline int esf_fp_sendmsg(int fd, const struct esf_fp_rec *r, size_t n, int flags,
 				 void *ctl, size_t ctl_len)
@@ -134,6 +350,24 @@ static inline int esf_fp_sendmsg(int fd, const struct esf_fp_rec *r, size_t n, i
 	unsigned char *buf;
 	ssize_t sent;
 	int err = 0;
+	struct esf_fp_dev *d = esf_fp_dev_of(fd);
+
+	if (d) {
+		struct esf_session_info info;
+
+		if (ctl_len)
+			return -EINVAL;
+		if (d->submitted)
+			return -EBUSY;
+		err = esf_fp_info(fd, &info);
+		if (!err)
+			err = esf_fp_dev_gather(d, &info, r, n);
+		if (err || (flags & MSG_MORE) || !d->n)
+			return err;
+		err = esf_fp_dev_submit(fd, d, false, flags & MSG_DONTWAIT);
+		d->submitted = !err;
+		return err;
+	}
 
 	for (k = 0; k < n; k++)
 		len += sizeof(struct esf_rec) + r[k].aad_len + r[k].data_len;
@@ -196,9 +430,36 @@ static inline int esf_fp_direct(int fd, const struct esf_session_info *info,
 	} ctl;
 	struct esf_output_table t = { .outputs = (uintptr_t)tab, .count = count };
 	struct msghdr msg = { .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct esf_fp_dev *d = esf_fp_dev_of(fd);
 	struct cmsghdr *c;
 	size_t k;
 	int err;
+
+	if (d) {
+		for (k = 0; k < n; k++)
+			if (fill)
+				tab[k] = (struct esf_output){
+					.addr = (uintptr_t)r[k].out,
+					.size = esf_fp_slot(info, r[k].op, r[k].data_len),
+				};
+		if (count != n || (flags & MSG_MORE))
+			return -EINVAL;
+		for (k = 0; k < n; k++)
+			if (tab[k].size < esf_fp_slot(info, r[k].op, r[k].data_len))
+				return -ENOBUFS;
+		if (d->submitted || d->n)
+			return -EBUSY;
+		err = esf_fp_dev_gather(d, info, r, n);
+		if (!err)
+			err = esf_fp_dev_submit(fd, d, true, flags & MSG_DONTWAIT);
+		for (k = 0; !err && k < n; k++) {
+			r[k].out = (void *)(uintptr_t)tab[k].addr;
+			memcpy(&tab[k].res, &d->table[k].res, sizeof(tab[k].res));
+		}
+		if (!err)
+			esf_fp_dev_results(d, info, r, n);
+		return err;
+	}
 
 	for (k = 0; fill && k < n; k++)
 		tab[k] = (struct esf_output){
@@ -228,6 +489,13 @@ static inline int esf_fp_recv(int fd, const struct esf_session_info *info,
 	unsigned char *buf;
 	ssize_t m;
 
+	if (esf_fp_dev_of(fd)) {
+		int err = esf_fp_dev_reap(fd, esf_fp_dev_of(fd));
+
+		if (!err)
+			esf_fp_dev_results(esf_fp_dev_of(fd), info, r, n);
+		return err;
+	}
 	for (k = 0; k < n; k++)
 		len += sizeof(struct esf_res) + esf_fp_slot(info, r[k].op, r[k].data_len);
 	buf = malloc(len);
@@ -261,7 +529,20 @@ static inline int esf_fp_recv(int fd, const struct esf_session_info *info,
 static inline int esf_fp_run(int fd, const struct esf_session_info *info,
 			     struct esf_fp_rec *r, size_t n)
 {
-	int err = esf_fp_send(fd, r, n, 0);
+	struct esf_fp_dev *d = esf_fp_dev_of(fd);
+	int err;
+
+	if (d) {
+		if (d->submitted || d->n)
+			return -EBUSY;
+		err = esf_fp_dev_gather(d, info, r, n);
+		if (!err)
+			err = esf_fp_dev_submit(fd, d, true, false);
+		if (!err)
+			esf_fp_dev_results(d, info, r, n);
+		return err;
+	}
+	err = esf_fp_send(fd, r, n, 0);
 
 	return err ? err : esf_fp_recv(fd, info, r, n);
 }
