@@ -39,6 +39,7 @@
 #include <linux/uio.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "ops.h"
 #include "session.h"
 #include "socket.h"
@@ -1332,7 +1333,7 @@ static struct proto_ops esf_ops = {	/* not const: see above */
 /* The AF_ALG type ------------------------------------------------------ */
 
 /* bind(): the session of the caller's namespace, if the caller may use it. */
-static void *esf_bind(const char *name, u32 type, u32 mask)
+static void *esf_bind(ESF_ALG_BIND_ARGS)
 {
 	struct esf_session *s;
 	u32 id;
