@@ -123,14 +123,20 @@ static inline void memzero_page(struct page *page, size_t offset, size_t len)
 static inline int esf_genl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 				    struct genl_info *info)
 {
-	return info->genlhdr->reserved ? -EINVAL : 0;
+	if (!info->genlhdr->reserved)
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "esf: reserved header bytes must be zero");
+	return -EINVAL;
 }
 
 static inline int esf_genl_dump_start(struct netlink_callback *cb)
 {
 	const struct genlmsghdr *hdr = nlmsg_data(cb->nlh);
 
-	return hdr->reserved ? -EINVAL : 0;
+	if (!hdr->reserved)
+		return 0;
+	NL_SET_ERR_MSG(cb->extack, "esf: reserved header bytes must be zero");
+	return -EINVAL;
 }
 
 #define ESF_GENL_RESV_START_OP(cmd) .pre_doit = esf_genl_pre_doit
