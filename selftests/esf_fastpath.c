@@ -1401,18 +1401,40 @@ TEST_F_TIMEOUT(async, hw_seals_cpu_opens_under_backlog, 600)
  * checked the tag by then, so the record "opens" with its first block
  * wrong. This test is what catches that.
  */
+#define SHALLOW_INFLIGHT "8"
+
 TEST_F_TIMEOUT(async, cpu_seals_hw_opens_at_the_inflight_limit, 300)
 {
 	const uint64_t n = (uint64_t)DEEP_THREADS * DEEP_BATCHES * DEEP_BATCH;
+	uint64_t backlog;
 
 	ASSERT_NE(0, atoi(self->inflight)) TH_LOG("esf loaded with max_inflight=0");
 	deep_load(_metadata, &self->fcpu, &self->fhw, false);
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_OPEN));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
-	/* The limit is below the engine's queue: nothing reached the backlog. */
-	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_REPLAY));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
+	/* The limit is below the engine's queue: nothing reached the backlog. */
+	backlog = sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG);
+	if (!backlog)
+		return;
+	/*
+	 * Unless the engine's queue is shallower than the limit: 5.10's
+	 * virtio-crypto engine backlogs from its 10th queued request
+	 * (CRYPTO_ENGINE_MAX_QLEN), where later kernels size it to the
+	 * virtqueue. The records above still opened correctly; the limit
+	 * itself must then keep a load off the backlog at a depth any
+	 * engine takes.
+	 */
+	ASSERT_EQ(0, esf_sysfs_write(MAX_INFLIGHT, SHALLOW_INFLIGHT));
+	deep_load(_metadata, &self->fcpu, &self->fhw, false);
+	EXPECT_EQ(2 * n, sess_stat(&self->nl, self->hw, ESF_STATS_A_OPEN));
+	EXPECT_EQ(backlog, sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG));
+	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
+	if (_metadata->passed)
+		SKIP(return, "the device's queue is shallower than max_inflight=%s: %llu of %llu records went through its backlog and opened correctly; at max_inflight=%s none did",
+		     self->inflight, (unsigned long long)backlog, (unsigned long long)n,
+		     SHALLOW_INFLIGHT);
 }
 
 /*
