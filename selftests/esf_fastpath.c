@@ -1596,6 +1596,45 @@ TEST_F_TIMEOUT(async, same_plaintext_both_providers, 120)
 	}
 }
 
+/*
+ * Why esf has an AF_ALG type of its own. Linux 7.x's stock types
+ * (algif_aead, algif_skcipher, ...) refuse every implementation that is
+ * asynchronous, allocates memory or serves the kernel only
+ * (AF_ALG_CRYPTOAPI_MASK): an accelerator's driver is all three. Whether
+ * this kernel does is seen on a software algorithm that is asynchronous
+ * by construction, cryptd(); the stock algif_aead must then refuse the
+ * virtio-crypto device, or reach it where the kernel does not restrict.
+ * esf's type reaches the device either way, and the record it seals there
+ * opens on the CPU.
+ */
+TEST_F_TIMEOUT(async, stock_algif_aead_refused_where_esf_reaches_the_device, 120)
+{
+	uint8_t in[64], sealed[28 + 80 + 16], out[96];
+	char cryptd[96];
+	uint32_t n, len;
+	int restricted, stock;
+
+	snprintf(cryptd, sizeof(cryptd), "cryptd(cbc(%s))", esf_sw_aes());
+	restricted = esf_alg_bind("skcipher", cryptd);
+	ASSERT_TRUE(restricted == 0 || restricted == -ENOENT)
+		TH_LOG("algif_skcipher on %s: %s", cryptd, strerror(-restricted));
+	stock = esf_alg_bind("aead", esf_authenc_virtio());
+	EXPECT_EQ(restricted ? -ENOENT : 0, stock)
+		TH_LOG("algif_aead on %s: %s", esf_authenc_virtio(), strerror(-stock));
+
+	rnd(in, sizeof(in));
+	ASSERT_EQ(0, esf_fp_one(self->fhw.op, &self->fhw.info, ESF_OP_SEAL, in, 8, in + 8,
+				sizeof(in) - 8, sealed, &n, NULL));
+	ASSERT_EQ(0, esf_fp_one(self->fcpu.op, &self->fcpu.info, ESF_OP_OPEN, in, 8, sealed, n,
+				out, &len, NULL));
+	ASSERT_EQ(sizeof(in) - 8, len);
+	EXPECT_EQ(0, memcmp(out, in + 8, len));
+	ksft_print_msg("stock AF_ALG types %s asynchronous drivers: algif_aead %s %s; esf's type reaches it (%s)\n",
+		       restricted ? "refuse" : "take", stock ? "refuses" : "reaches",
+		       esf_authenc_virtio(), self->fhw.info.driver);
+	fflush(stdout);
+}
+
 TEST_F_TIMEOUT(async, concurrent_opens_succeed_once, 120)
 {
 	/* authenc, 15 bytes of data: 28 + 16 (padded) + 16. */
