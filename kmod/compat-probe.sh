@@ -33,7 +33,8 @@ probe linux/timer.h 'define timer_container_of\(' ESF_HAVE_TIMER_CONTAINER_OF
 # 7.2: an AF_ALG type's bind() takes the algorithm name alone.
 probe crypto/if_alg.h 'void \*\(\*bind\)\(const char \*name\);' ESF_HAVE_ALG_BIND_NAME
 
-# 7.x moved hex2bin() and friends to <linux/hex.h>.
+# hex2bin() and friends live in <linux/hex.h> where it exists (6.12 has
+# it); 7.x no longer reaches it through <linux/kernel.h>.
 probe linux/hex.h 'hex2bin\(' ESF_HAVE_LINUX_HEX
 
 # 6.6 (and 6.1.y): multicast groups that only CAP_NET_ADMIN may join.
