@@ -118,7 +118,7 @@ static inline void memzero_page(struct page *page, size_t offset, size_t len)
  */
 #ifdef ESF_HAVE_GENL_RESV_START_OP
 #define ESF_GENL_RESV_START_OP(cmd) .resv_start_op = (cmd)
-#define ESF_GENL_DUMP_START
+#define ESF_GENL_DUMP_START .start = NULL
 #else
 static inline int esf_genl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 				    struct genl_info *info)
@@ -140,7 +140,7 @@ static inline int esf_genl_dump_start(struct netlink_callback *cb)
 }
 
 #define ESF_GENL_RESV_START_OP(cmd) .pre_doit = esf_genl_pre_doit
-#define ESF_GENL_DUMP_START .start = esf_genl_dump_start,
+#define ESF_GENL_DUMP_START .start = esf_genl_dump_start
 #endif
 
 /*

@@ -655,7 +655,7 @@ static const struct genl_ops esf_ops[] = {
 		.cmd = ESF_CMD_SESSION_GET,
 		.doit = esf_nl_get,
 		.dumpit = esf_nl_dump,
-		ESF_GENL_DUMP_START
+		ESF_GENL_DUMP_START,
 	},
 	{
 		.cmd = ESF_CMD_SESSION_FLUSH,
