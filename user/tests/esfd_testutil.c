@@ -61,14 +61,14 @@ char *esfd_test_find(const char *env, const char *rel)
 
 json_t *esfd_test_vectors(const char *name)
 {
-	char *dir = esfd_test_find("ESF_VECTORS", "shared/vectors");
+	char *dir = esfd_test_find("ESF_VECTORS", "selftests/vectors");
 	char path[PATH_MAX * 2];
 	json_error_t err;
 	json_t *j;
 
 	if (!dir) {
 		fprintf(stderr, "# Wycheproof vectors not found: set ESF_VECTORS "
-			"to the shared/vectors directory\n");
+			"to the selftests/vectors directory\n");
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/wycheproof/%s", dir, name);

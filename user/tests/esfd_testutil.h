@@ -14,8 +14,8 @@
  * @rel: what to look for under each ancestor of the test binary
  *
  * Walks up from the test binary (/proc/self/exe) until @rel exists under
- * an ancestor, so the tests work from any build directory: the Wycheproof
- * vectors sit in ../shared/vectors beside the checkout, the example
+ * an ancestor, so the tests work from any build directory under the
+ * checkout: the Wycheproof vectors in selftests/vectors, the example
  * configuration in the source tree.
  *
  * Return: a malloc()ed path of @rel's directory, or NULL.
@@ -24,7 +24,7 @@ char *esfd_test_find(const char *env, const char *rel);
 
 /**
  * esfd_test_vectors() - load a Wycheproof file
- * @name: file name under shared/vectors/wycheproof
+ * @name: file name under selftests/vectors/wycheproof
  *
  * Return: the parsed JSON (json_decref() it), or NULL when the vectors
  * cannot be found (set ESF_VECTORS to the vectors directory).
