@@ -19,8 +19,7 @@
 
 /* The members of a valid object, as JSON text, in encoder order. */
 static const char *const names[5] = {
-	"esprimRandID", "esprimRandValue", "esprimRandExpiry",
-	"esprimKeyGenAlgIDs", "esprimProtocolAndAlgIDs",
+	"esri", "esrv", "esrx", "esks", "espa",
 };
 static const char *const good[5] = {
 	"\"rcv-01\"", "\"EBESExQVFhcYGRobHB0eHw==\"", "\"20300101T000000\"",
@@ -248,12 +247,12 @@ TEST(malformed_members)
 TEST(malformed_text)
 {
 	static const char *const extras[] = {
-		",\"esprimRandId\":\"x\"", ",\"x\":1", ",\"\":null",
-		",\"esprimRandID \":\"x\"", ",\"ESPRIMRANDID\":\"x\"",
+		",\"esprimRandID\":\"x\"", ",\"x\":1", ",\"\":null",
+		",\"esri \":\"x\"", ",\"ESRI\":\"x\"",
 	};
 	static const char *const texts[] = {
 		"", " ", "null", "[]", "\"x\"", "1", "{", "}", "{}", "{,}",
-		"{\"esprimRandID\":\"rcv-01\"}",
+		"{\"esri\":\"rcv-01\"}",
 	};
 	struct esfd_randobj ro;
 	char *base = build(-1, NULL, "");
