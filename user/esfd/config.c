@@ -287,24 +287,35 @@ static int addr_split(char *v, char **host, char **port, bool *v6)
 	return 0;
 }
 
-static int set_addr(struct parser *p, const char *v, struct esfd_addr *a)
+int esfd_addr_parse(const char *v, struct esfd_addr *a, const char **why)
 {
 	char buf[ESFD_HOST_MAX + 16], *host, *port;
 	unsigned char bin[16];
 	bool v6, ok;
 
+	*why = "not host:port or [ipv6]:port";
 	if (strlen(v) >= sizeof(buf) || addr_split(strcpy(buf, v), &host, &port, &v6))
-		return fail(p, p->line, "'%.60s' is not host:port or [ipv6]:port", v);
+		return -EINVAL;
+	*why = "bad port (1..65535)";
 	if (port_parse(port, &a->port))
-		return fail(p, p->line, "bad port in '%.60s' (1..65535)", v);
+		return -EINVAL;
 	if (v6)
 		ok = inet_pton(AF_INET6, host, bin) == 1;
 	else
 		ok = inet_pton(AF_INET, host, bin) == 1 || dns_name_ok(host);
+	*why = "bad host (an IPv4 or [IPv6] address or a DNS name)";
 	if (!ok)
-		return fail(p, p->line, "bad host in '%.60s' (an IPv4 or [IPv6] address "
-			    "or a DNS name)", v);
+		return -EINVAL;
 	strcpy(a->host, host);
+	return 0;
+}
+
+static int set_addr(struct parser *p, const char *v, struct esfd_addr *a)
+{
+	const char *why;
+
+	if (esfd_addr_parse(v, a, &why))
+		return fail(p, p->line, "'%.60s': %s", v, why);
 	return 0;
 }
 
@@ -1248,19 +1259,18 @@ static int password_read(int fd, char *out)
 	return err;
 }
 
-static int load_password(struct esfd_mqtt_conf *mq, const char *base_dir,
-			 struct esfd_config_error *e)
+int esfd_password_file_read(const char *file, const char *base_dir, unsigned int line,
+			    char out[ESFD_MQTT_PASSWORD_MAX + 1], struct esfd_config_error *e)
 {
 	char path[2 * ESFD_PATH_MAX + 2];
 	int fd, err;
 
-	fd = open_private(mq->password_file, base_dir, mq->password_line, path,
-			  sizeof(path), e);
+	fd = open_private(file, base_dir, line, path, sizeof(path), e);
 	if (fd < 0)
 		return fd;
-	err = password_read(fd, mq->password);
+	err = password_read(fd, out);
 	if (err) {
-		e->line = mq->password_line;
+		e->line = line;
 		snprintf(e->msg, sizeof(e->msg), "%.120s: must hold the password on one "
 			 "line, 1 to %d printable ASCII characters", path,
 			 ESFD_MQTT_PASSWORD_MAX);
@@ -1299,7 +1309,8 @@ int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 
 	memset(err, 0, sizeof(*err));
 	if (cfg->mqtt.password_file) {
-		ret = load_password(&cfg->mqtt, base_dir, err);
+		ret = esfd_password_file_read(cfg->mqtt.password_file, base_dir,
+					      cfg->mqtt.password_line, cfg->mqtt.password, err);
 		if (ret)
 			return ret;
 	}

@@ -243,6 +243,36 @@ int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 			  struct esfd_config_error *err);
 
 /**
+ * esfd_password_file_read() - read a password kept in a file
+ * @file: the file; relative to @base_dir unless absolute
+ * @base_dir: directory of relative names, or NULL for the working directory
+ * @line: configuration line to blame in @e (0 outside a configuration)
+ * @out: the password, NUL-terminated
+ * @e: set on failure; never quotes the file's content
+ *
+ * The file must be private (regular, owned by root or the effective user,
+ * no access for group or others) and hold one line of 1 to
+ * ESFD_MQTT_PASSWORD_MAX printable ASCII characters.
+ *
+ * Return: 0, -EACCES, -EINVAL, or the error of open(2) or read(2).
+ */
+int esfd_password_file_read(const char *file, const char *base_dir, unsigned int line,
+			    char out[ESFD_MQTT_PASSWORD_MAX + 1], struct esfd_config_error *e);
+
+/**
+ * esfd_addr_parse() - read "host:port" or "[ipv6]:port"
+ * @v: the text
+ * @a: filled in
+ * @why: set to a static explanation on failure
+ *
+ * The host is an IPv4 address, an IPv6 address in brackets or a DNS name;
+ * the port 1..65535 without leading zeros or sign.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int esfd_addr_parse(const char *v, struct esfd_addr *a, const char **why);
+
+/**
  * esfd_config_load() - read, parse and load the keys of a configuration file
  * @path: the file
  * @cfg: filled in; release with esfd_config_free() (also after failure)

@@ -202,6 +202,8 @@ int esfd_mqtt_new(const struct esfd_mqtt_opts *o, int64_t now_ms, struct esfd_mq
 		esfd_mqtt_free(m);
 		return err;
 	}
+	/* libmosquitto keeps its own copies; the caller's may go. */
+	m->o.username = m->o.password = m->o.ca_file = m->o.client_id = NULL;
 	m->state = ESFD_MQTT_CONNECTING;	/* so that a failure counts */
 	attempt(m);
 	*out = m;

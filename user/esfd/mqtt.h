@@ -98,7 +98,8 @@ struct esfd_mqtt;
 
 /**
  * esfd_mqtt_new() - a connection; the first attempt starts at once
- * @o: options; the strings must outlive the connection
+ * @o: options; the strings are copied, except the topic filters in
+ *	@o->subs, which must outlive the connection
  * @now_ms: current CLOCK_MONOTONIC time in milliseconds
  * @out: set to the connection
  *
