@@ -81,8 +81,9 @@ static int rand_req(struct esfd *d, const struct esfd_peer *peer,
 		*why = "cannot make a rand object";
 		return ESFD_RSC_INTERNAL_SERVER_ERROR;
 	}
-	log_info("peer %s: issued receiver rand object %s (request %s)", peer->id, is->ro.id,
-		 req->rqi);
+	/* Debug, not info: anyone on the broker can ask, as often as it likes. */
+	log_debug("peer %s: issued receiver rand object %s (request %s)", peer->id, is->ro.id,
+		  req->rqi);
 	return ESFD_RSC_OK;
 }
 
@@ -553,6 +554,11 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 	struct esfd_seci s;
 	int err;
 
+	/* The node's applications may share esfd's id, hence its response
+	 * topic: what answers requests esfd never makes is theirs, not noise.
+	 */
+	if (!x && rsp->rqi && strncmp(rsp->rqi, "esfd-", 5))
+		return;
 	if (!x) {
 		esfd_drop(d, DROP_UNMATCHED, peer->id, "a response to no pending request "
 			  "(a late duplicate?)");

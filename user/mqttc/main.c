@@ -44,7 +44,8 @@ static const char usage_text[] =
 "      --ca-file FILE       TLS to the broker, checked against these CAs\n"
 "  -t, --timeout MS         request: give up after MS (default 10000)\n"
 "  -r, --retransmit MS      request: first retransmission after MS (default\n"
-"                           1000)\n"
+"                           2000: the receiving application's own work is\n"
+"                           part of the wait)\n"
 "  -n, --count N            serve: exit after N requests (default: never)\n"
 "  -e, --exec COMMAND       serve: what answers\n"
 "  -q, --quiet              serve: no line per request on stderr\n"
@@ -190,7 +191,7 @@ int main(int argc, char **argv)
 {
 	struct mqttc c = {
 		.broker = { .host = "127.0.0.1", .port = 1883 },
-		.timeout_ms = 10000, .retransmit_ms = 1000,
+		.timeout_ms = 10000, .retransmit_ms = 2000,
 	};
 	char password[ESFD_MQTT_PASSWORD_MAX + 1] = "";
 	const char *password_file = NULL, *cmd;
