@@ -554,11 +554,6 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 	struct esfd_seci s;
 	int err;
 
-	/* The node's applications may share esfd's id, hence its response
-	 * topic: what answers requests esfd never makes is theirs, not noise.
-	 */
-	if (!x && rsp->rqi && strncmp(rsp->rqi, "esfd-", 5))
-		return;
 	if (!x) {
 		esfd_drop(d, DROP_UNMATCHED, peer->id, "a response to no pending request "
 			  "(a late duplicate?)");

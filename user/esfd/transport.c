@@ -312,6 +312,7 @@ static void request_input(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	json_t *j = NULL;
 	int err, rsc;
 
+	d->rx++;
 	err = esfd_m2m_parse(payload, len, &j);
 	if (err) {
 		respond(d, t->originator, &req, NULL, ESFD_RSC_BAD_REQUEST, NULL,
@@ -335,13 +336,23 @@ static void response_input(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	const struct esfd_peer *peer = peer_by_level(d, t->receiver);
 	struct esfd_m2m_rsp rsp;
 	json_t *j = NULL;
+	int err = esfd_m2m_parse(payload, len, &j);
 
+	if (!err)
+		err = esfd_m2m_rsp_read(j, &rsp);
+	/* The node's applications may share esfd's id, hence its response
+	 * topic: what answers requests esfd never makes ("rqi" not esfd's)
+	 * is theirs, neither esfd's business nor noise in its counters.
+	 */
+	if (!err && rsp.rqi && strncmp(rsp.rqi, "esfd-", 5)) {
+		json_decref(j);
+		return;
+	}
+	d->rx++;
 	if (!peer) {
 		esfd_drop(d, DROP_UNKNOWN, t->receiver, "a response from an entity that is "
 			  "not a peer");
-		return;
-	}
-	if (esfd_m2m_parse(payload, len, &j) || esfd_m2m_rsp_read(j, &rsp)) {
+	} else if (err) {
 		esfd_drop(d, DROP_MALFORMED, peer->id, "not a response primitive");
 	} else if ((rsp.fr && strcmp(rsp.fr, peer->id)) ||
 		   (rsp.to && strcmp(rsp.to, d->cfg.id))) {
@@ -358,10 +369,10 @@ static void on_message(void *arg, const char *topic, const void *payload, size_t
 	struct esfd *d = arg;
 	struct esfd_m2m_topic_parts t;
 
-	d->rx++;
 	log_debug("<- %s %.*s", topic, len > 2048 ? 2048 : (int)len, (const char *)payload);
 	if (esfd_m2m_topic_parse(topic, &t) ||
 	    strcmp(t.response ? t.originator : t.receiver, d->topic_id)) {
+		d->rx++;
 		esfd_drop(d, DROP_MALFORMED, "?", "not a oneM2M request or response topic "
 			  "of this entity");
 		return;
