@@ -20,10 +20,7 @@ pids=()
 broker=
 
 cleanup() {
-	local p
-	for p in "${pids[@]}" $broker; do kill -TERM "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${pids[@]}" $broker; do kill -KILL "$p" 2>/dev/null; done
+	stop_all "${pids[@]}" $broker
 	ip netns del esfA 2>/dev/null
 	ip netns del esfB 2>/dev/null
 	rm -rf "$tmp"
@@ -31,13 +28,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/lib_tap.sh"
-# t <description> <condition...>: ok when the condition command succeeds
-t() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d" "${detail:-}"; fi
-	detail=
-}
 in_a() { ip netns exec esfA "$@"; }
 in_b() { ip netns exec esfB "$@"; }
 ctl_a() { ESFD_CONTROL_SOCKET=$tmp/a.sock in_a "$ESFCTL" "$@"; }

@@ -25,11 +25,8 @@ pids=()
 broker=
 
 cleanup() {
-	local p
 	tc_off
-	for p in "${pids[@]}" $broker; do kill -TERM "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${pids[@]}" $broker; do kill -KILL "$p" 2>/dev/null; done
+	stop_all "${pids[@]}" $broker
 	ip netns del mqA 2>/dev/null
 	ip netns del mqB 2>/dev/null
 	rm -rf "$tmp"
@@ -37,12 +34,6 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/lib_tap.sh"
-t() {
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d" "${detail:-}"; fi
-	detail=
-}
 # Background processes start with "ip netns exec" itself, which execs the
 # program: through these functions $! would be a subshell, and killing it
 # would leave the program running.

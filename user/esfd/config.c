@@ -549,16 +549,8 @@ static int pol_set_hw(struct parser *p, const char *v)
 /* A crypto API driver name: printable, no spaces; the kernel checks the rest. */
 static int pol_set_driver(struct parser *p, const char *v)
 {
-	size_t n = strlen(v), i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] <= ' ' || v[i] > '~')
-			break;
-	if (!n || n > ESFD_DRIVER_MAX || i < n)
-		return fail(p, p->line, "driver must be a crypto driver name of 1 to %d "
-			    "printable characters without spaces", ESFD_DRIVER_MAX);
-	memcpy(cur_policy(p)->driver, v, n + 1);
-	return 0;
+	return set_token(p, v, ESFD_DRIVER_MAX, cur_policy(p)->driver,
+			 "driver (a crypto driver name)");
 }
 
 static int pol_set_classes(struct parser *p, const char *v)
@@ -1133,21 +1125,34 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 
 /* ---- files ---- */
 
+/*
+ * One read of a small secret file into @buf; the length without a final
+ * "\n" or "\r\n". A file longer than @size - 1 bytes shows as one whose
+ * content is too long.
+ */
+static ssize_t read_line(int fd, char *buf, size_t size)
+{
+	ssize_t n = read(fd, buf, size);
+
+	if (n < 0)
+		return -errno;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	return n;
+}
+
 static int key_file_read(int fd, struct esfd_peer *pe)
 {
 	char buf[2 * ESFD_KPSA_MAX + 3];
-	ssize_t n;
+	ssize_t n = read_line(fd, buf, sizeof(buf));
 	size_t len;
 	int err;
 
-	n = read(fd, buf, sizeof(buf));
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	len = (size_t)n;
-	if (len && buf[len - 1] == '\n')
-		len--;
-	if (len && buf[len - 1] == '\r')
-		len--;
 	err = -EINVAL;
 	if (len >= 2 * ESFD_KPSA_MIN && len <= 2 * ESFD_KPSA_MAX &&
 	    !esfd_hex_decode(buf, len, pe->kpsa, sizeof(pe->kpsa), &pe->kpsa_len))
@@ -1236,17 +1241,13 @@ static int load_key(struct esfd_peer *pe, const char *base_dir,
 static int password_read(int fd, char *out)
 {
 	char buf[ESFD_MQTT_PASSWORD_MAX + 3];
-	ssize_t n = read(fd, buf, sizeof(buf));
+	ssize_t n = read_line(fd, buf, sizeof(buf));
 	size_t len, i;
 	int err = -EINVAL;
 
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	len = (size_t)n;
-	if (len && buf[len - 1] == '\n')
-		len--;
-	if (len && buf[len - 1] == '\r')
-		len--;
 	for (i = 0; i < len; i++)
 		if (buf[i] < ' ' || buf[i] > '~')
 			break;

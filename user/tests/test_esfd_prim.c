@@ -25,21 +25,6 @@ static char *dump(json_t *j)
 	return s;
 }
 
-static void fixed_rand(struct esfd_randobj *ro)
-{
-	size_t i;
-
-	memset(ro, 0, sizeof(*ro));
-	strcpy(ro->id, "rcv-01");
-	for (i = 0; i < 16; i++)
-		ro->value[i] = (uint8_t)(0x10 + i);
-	ro->expiry = EXPIRY;
-	ro->n_keygen = 1;
-	ro->keygen[0] = 1;
-	ro->n_prot = 1;
-	ro->prot[0] = 12;
-}
-
 /* The request and response primitives, byte for byte (docs/primitives.md). */
 TEST(exact_primitives)
 {
@@ -55,13 +40,13 @@ TEST(exact_primitives)
 		     "{\"sit\":3}}}", t);
 	free(t);
 	s.sit = ESFD_SIT_RAND_RESP;
-	fixed_rand(&s.rand);
+	esfd_test_randobj(&s.rand);
 	ASSERT_EQ(0, esfd_seci_content(&s, &pc));
 	t = dump(esfd_m2m_response(2000, "esfd-1-1", "Cdevice-07", "/in-cse", "3", pc));
 	EXPECT_STREQ("{\"rsc\":2000,\"rqi\":\"esfd-1-1\",\"to\":\"Cdevice-07\",\"fr\":\"/in-cse\","
 		     "\"rvi\":\"3\",\"pc\":{\"m2m:seci\":{\"sit\":4,\"ero\":{\"esri\":\"rcv-01\","
 		     "\"esrv\":\"EBESExQVFhcYGRobHB0eHw==\",\"esrx\":\"20300101T000000\","
-		     "\"esks\":[1],\"espa\":[12]}}}}", t);
+		     "\"esks\":[1],\"espa\":[12,10]}}}}", t);
 	free(t);
 	t = dump(esfd_m2m_response(4115, "esfd-1-2", "Cdevice-07", "/in-cse", NULL,
 				   esfd_m2m_debug("bad MAC")));
@@ -316,7 +301,7 @@ TEST(round_trip)
 
 	memset(&s, 0, sizeof(s));
 	s.sit = ESFD_SIT_RAND_RESP;
-	fixed_rand(&s.rand);
+	esfd_test_randobj(&s.rand);
 	ASSERT_EQ(0, esfd_seci_content(&s, &pc));
 	ASSERT_EQ(0, esfd_seci_read(pc, true, NOW, 0, &back));
 	EXPECT_EQ(0, memcmp(&s.rand, &back.rand, sizeof(s.rand)));
