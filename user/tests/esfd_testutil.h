@@ -49,6 +49,15 @@ uint8_t *esfd_test_unhex(const char *hex, size_t *len);
  */
 char *esfd_test_read_file(const char *path, size_t *len);
 
+struct esfd_randobj;
+
+/**
+ * esfd_test_randobj() - the rand object the tests know the bytes of
+ * @ro: set to id "rcv-01", value 10 11 .. 1f, expiry 2030-01-01T00:00:00Z,
+ *	key generation [1], protocols [12, 10]
+ */
+void esfd_test_randobj(struct esfd_randobj *ro);
+
 /**
  * esfd_test_leaks() - LeakSanitizer check of this test's process
  *
