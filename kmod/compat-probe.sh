@@ -27,6 +27,33 @@ probe linux/timer.h 'int timer_shutdown_sync\(' ESF_HAVE_TIMER_SHUTDOWN
 # 6.12 moved the unaligned accessors to <linux/unaligned.h>.
 probe linux/unaligned.h '.' ESF_HAVE_LINUX_UNALIGNED
 
+# 6.16 renamed from_timer() to timer_container_of() (7.x has only the new name).
+probe linux/timer.h 'define timer_container_of\(' ESF_HAVE_TIMER_CONTAINER_OF
+
+# 7.2: an AF_ALG type's bind() takes the algorithm name alone.
+probe crypto/if_alg.h 'void \*\(\*bind\)\(const char \*name\);' ESF_HAVE_ALG_BIND_NAME
+
+# hex2bin() and friends live in <linux/hex.h> where it exists (6.12 has
+# it); 7.x no longer reaches it through <linux/kernel.h>.
+probe linux/hex.h 'hex2bin\(' ESF_HAVE_LINUX_HEX
+
+# 6.6 (and 6.1.y): multicast groups that only CAP_NET_ADMIN may join.
+probe net/genetlink.h 'define GENL_MCAST_CAP_NET_ADMIN' ESF_HAVE_GENL_MCAST_CAP
+# Older kernels let anyone join: esf then filters its events by listener.
+probe linux/netlink.h 'int netlink_broadcast_filtered\(' ESF_HAVE_NETLINK_BROADCAST_FILTERED
+
+# 6.1: the family checks reserved header bytes from resv_start_op on, and
+# GENL_REQ_ATTR_CHECK() names a missing attribute in the extended ack.
+probe net/genetlink.h 'resv_start_op;' ESF_HAVE_GENL_RESV_START_OP
+probe net/genetlink.h 'define GENL_REQ_ATTR_CHECK\(' ESF_HAVE_GENL_REQ_ATTR_CHECK
+
+# 6.0: iov_iter_get_pages2() advances the iterator; user_backed_iter().
+probe linux/uio.h 'iov_iter_get_pages2\(' ESF_HAVE_IOV_ITER_GET_PAGES2
+probe linux/uio.h 'bool user_backed_iter\(' ESF_HAVE_USER_BACKED_ITER
+
+# 5.12: memzero_page().
+probe linux/highmem.h 'void memzero_page\(' ESF_HAVE_MEMZERO_PAGE
+
 # io_uring commands on files (5.19), completed from task work with the
 # issue flags (6.1 as Debian ships it, 6.2 upstream); 6.6 moved them to
 # <linux/io_uring/cmd.h>, 6.10 reads the command through the SQE.

@@ -7,8 +7,18 @@
 #ifndef _ESF_COMPAT_H
 #define _ESF_COMPAT_H
 
+#include <linux/capability.h>
 #include <linux/crypto.h>
+#include <linux/highmem.h>
+#include <linux/net.h>
 #include <linux/timer.h>
+#include <linux/uio.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#ifdef ESF_HAVE_LINUX_HEX
+#include <linux/hex.h>
+#endif
 
 #ifdef ESF_HAVE_LINUX_UNALIGNED
 #include <linux/unaligned.h>
@@ -43,6 +53,132 @@ static inline void *esf_cb_data(void *arg)
 static inline void *esf_cb_data(struct crypto_async_request *arg)
 {
 	return arg->data;
+}
+#endif
+
+#ifndef ESF_HAVE_TIMER_CONTAINER_OF
+/* Its name before 6.16. */
+#define timer_container_of(var, callback_timer, timer_fieldname) \
+	from_timer(var, callback_timer, timer_fieldname)
+#endif
+
+/*
+ * 7.2 dropped the type and mask from an AF_ALG type's bind(); esf's type
+ * never used them. esf_bind() is declared with ESF_ALG_BIND_ARGS.
+ */
+#ifdef ESF_HAVE_ALG_BIND_NAME
+#define ESF_ALG_BIND_ARGS const char *name
+#else
+#define ESF_ALG_BIND_ARGS const char *name, u32 type, u32 mask
+#endif
+
+#ifndef ESF_HAVE_IOV_ITER_GET_PAGES2
+/* Before 6.0, getting an iterator's pages did not advance it. */
+static inline ssize_t iov_iter_get_pages2(struct iov_iter *i, struct page **pages,
+					  size_t maxsize, unsigned int maxpages,
+					  size_t *start)
+{
+	ssize_t got = iov_iter_get_pages(i, pages, maxsize, maxpages, start);
+
+	if (got > 0)
+		iov_iter_advance(i, got);
+	return got;
+}
+#endif
+
+#ifndef ESF_HAVE_USER_BACKED_ITER
+/* Before 6.0 (and ITER_UBUF) only an iovec iterator held user memory. */
+static inline bool user_backed_iter(const struct iov_iter *i)
+{
+	return iter_is_iovec(i);
+}
+#endif
+
+#ifndef ESF_HAVE_MEMZERO_PAGE
+static inline void memzero_page(struct page *page, size_t offset, size_t len)
+{
+	zero_user(page, offset, len);
+}
+#endif
+
+#ifndef ESF_HAVE_GENL_REQ_ATTR_CHECK
+/*
+ * Before 6.1 the extended ack cannot name the type of a missing attribute;
+ * esf's message that goes with it still does, in words.
+ */
+#define GENL_REQ_ATTR_CHECK(info, attr) (!(info)->attrs[attr])
+#endif
+
+/*
+ * The "esf" family's reserved header bytes must be zero in every command.
+ * 6.1 checks that for a family from its resv_start_op on; before, esf checks
+ * it itself, before each doit and as each dump starts. The family sets
+ * ESF_GENL_RESV_START_OP(first command) and the dumping ops
+ * ESF_GENL_DUMP_START.
+ */
+#ifdef ESF_HAVE_GENL_RESV_START_OP
+#define ESF_GENL_RESV_START_OP(cmd) .resv_start_op = (cmd)
+#define ESF_GENL_DUMP_START .start = NULL
+#else
+static inline int esf_genl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+				    struct genl_info *info)
+{
+	if (!info->genlhdr->reserved)
+		return 0;
+	NL_SET_ERR_MSG(info->extack, "esf: reserved header bytes must be zero");
+	return -EINVAL;
+}
+
+static inline int esf_genl_dump_start(struct netlink_callback *cb)
+{
+	const struct genlmsghdr *hdr = nlmsg_data(cb->nlh);
+
+	if (!hdr->reserved)
+		return 0;
+	NL_SET_ERR_MSG(cb->extack, "esf: reserved header bytes must be zero");
+	return -EINVAL;
+}
+
+#define ESF_GENL_RESV_START_OP(cmd) .pre_doit = esf_genl_pre_doit
+#define ESF_GENL_DUMP_START .start = esf_genl_dump_start
+#endif
+
+/*
+ * Events name sessions and key ids: administrators only. Since
+ * GENL_MCAST_CAP_NET_ADMIN (6.6, and 6.1.y) the kernel refuses the group to
+ * anyone else. Before, anyone may join a generic netlink group, so esf
+ * delivers each event only to listeners whose socket was opened with
+ * CAP_NET_ADMIN over the namespace's user namespace. Events go out through
+ * esf_genl_multicast().
+ */
+#ifdef ESF_HAVE_GENL_MCAST_CAP
+#define esf_genl_multicast genlmsg_multicast_netns
+#else
+#ifndef ESF_HAVE_NETLINK_BROADCAST_FILTERED
+#error "esf: this kernel can neither restrict nor filter a multicast group's listeners"
+#endif
+#define GENL_MCAST_CAP_NET_ADMIN 0
+
+static inline int esf_genl_not_admin(struct sock *dsk, struct sk_buff *skb, void *data)
+{
+	struct socket *sock = READ_ONCE(dsk->sk_socket);
+	struct net *net = data;
+
+	return !sock || !sock->file ||
+	       !file_ns_capable(sock->file, net->user_ns, CAP_NET_ADMIN);
+}
+
+static inline int esf_genl_multicast(const struct genl_family *family, struct net *net,
+				     struct sk_buff *skb, u32 portid, unsigned int group,
+				     gfp_t flags)
+{
+	int err;
+
+	group += family->mcgrp_offset;
+	NETLINK_CB(skb).dst_group = group;
+	err = netlink_broadcast_filtered(net->genl_sock, skb, portid, group, flags,
+					 esf_genl_not_admin, net);
+	return err > 0 ? 0 : err;
 }
 #endif
 

@@ -18,6 +18,7 @@
 #include <net/sock.h>
 
 #include "bench.h"
+#include "compat.h"
 #include "netlink.h"
 #include "session.h"
 
@@ -266,8 +267,7 @@ static bool listened(struct net *net)
 
 static void notify(struct net *net, struct sk_buff *skb)
 {
-	genlmsg_multicast_netns(&esf_family, net, skb, 0, ESF_MCGRP_EVENTS_ID,
-				GFP_ATOMIC);
+	esf_genl_multicast(&esf_family, net, skb, 0, ESF_MCGRP_EVENTS_ID, GFP_ATOMIC);
 }
 
 static void notify_session(struct esf_session *s, u8 cmd)
@@ -681,6 +681,7 @@ static const struct genl_ops esf_ops[] = {
 		.cmd = ESF_CMD_SESSION_GET,
 		.doit = esf_nl_get,
 		.dumpit = esf_nl_dump,
+		ESF_GENL_DUMP_START,
 	},
 	{
 		.cmd = ESF_CMD_SESSION_FLUSH,
@@ -705,7 +706,7 @@ static struct genl_family esf_family __ro_after_init = {
 	.ops = esf_ops,
 	.n_ops = ARRAY_SIZE(esf_ops),
 	/* A new family: every command is strict, reserved header bytes too. */
-	.resv_start_op = ESF_CMD_SESSION_NEW,
+	ESF_GENL_RESV_START_OP(ESF_CMD_SESSION_NEW),
 	.mcgrps = esf_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(esf_mcgrps),
 };

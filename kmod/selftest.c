@@ -5,7 +5,7 @@
  * API resolves each algorithm to. A wrong answer fails the module load: a
  * gateway must not protect traffic with a provider that gets AES wrong.
  *
- * The vectors are Project Wycheproof's (../shared/vectors/wycheproof), by
+ * The vectors are Project Wycheproof's (C2SP/wycheproof), by
  * file and tcId, except the authenc record: esf's authenc format (salt ||
  * sequence || IV authenticated ahead of the AAD, PKCS#7 padding) is its
  * own, so its ciphertext is Wycheproof's aes_cbc_pkcs5_test.json tcId 3 and

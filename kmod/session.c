@@ -678,7 +678,7 @@ static void arm_timer(struct esf_session *s)
 
 static void session_timer(struct timer_list *t)
 {
-	struct esf_session *s = from_timer(s, t, timer);
+	struct esf_session *s = timer_container_of(s, t, timer);
 
 	check_time(s);
 	arm_timer(s);

@@ -42,6 +42,7 @@
 
 #include "arena.h"
 #include "batch.h"
+#include "compat.h"
 #include "ops.h"
 #include "session.h"
 #include "socket.h"
@@ -1066,7 +1067,7 @@ static struct proto_ops esf_ops = {	/* not const: see above */
 /* The AF_ALG type ------------------------------------------------------ */
 
 /* bind(): the session of the caller's namespace, if the caller may use it. */
-static void *esf_bind(const char *name, u32 type, u32 mask)
+static void *esf_bind(ESF_ALG_BIND_ARGS)
 {
 	struct esf_session *s;
 	u32 id;

@@ -4,26 +4,57 @@
 ESF_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ESF_BUILD=$ESF_TOP/build
 ESF_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$ESF_TOP/dkms.conf")
-# The two kernel lines esf supports and tests on.
-ESF_KERNELS="6.1 6.12"
+# The kernel lines esf supports and tests on: Debian 12's own 6.1 and 6.12
+# (installed by scripts/deps), and bullseye's 5.10 and sid's newest, which
+# scripts/kernels fetches into build/kernels without installing them.
+ESF_KERNELS="5.10 6.1 6.12 sid"
+ESF_FETCHED_KERNELS="5.10 sid"
+# apt and dpkg calls of these scripts take this lock first, so that
+# concurrent runs (and other users of apt on the machine) take turns.
+ESF_APT_LOCK=${ESF_APT_LOCK:-/tmp/esf-apt.lock}
 
 die() {
 	echo "${0##*/}: $*" >&2
 	exit 2
 }
 
-# resolve_kernel <6.1|6.12|full release>: print the newest installed kernel
-# release of that line that has both an image and headers.
+apt_locked() { # apt_locked <command or function> [args...]
+	(
+		flock 9
+		"$@"
+	) 9>>"$ESF_APT_LOCK"
+}
+
+# kernel_root <release>: where that kernel's files are, "" for the host's
+# own (/boot/vmlinuz-<release>, /lib/modules/<release>,
+# /usr/src/linux-headers-<release>), else the root scripts/kernels made.
+kernel_root() {
+	if [ -e "$ESF_BUILD/kernels/$1/ready" ]; then
+		echo "$ESF_BUILD/kernels/$1/root"
+	fi
+}
+
+kernel_headers() { # kernel_headers <release>
+	echo "$(kernel_root "$1")/usr/src/linux-headers-$1"
+}
+
+# resolve_kernel <5.10|6.1|6.12|sid|full release>: print the newest kernel
+# release of that line that has both an image and headers, installed on the
+# host or fetched into build/kernels.
 resolve_kernel() {
-	local want=$1 rel best=
-	for rel in $(ls /lib/modules 2>/dev/null | sort -V); do
+	local want=$1 rel root best=
+	if [ -e "$ESF_BUILD/kernels/$want.release" ]; then
+		want=$(cat "$ESF_BUILD/kernels/$want.release")
+	fi
+	for rel in $( (ls /lib/modules; ls "$ESF_BUILD/kernels") 2>/dev/null | sort -uV); do
 		case $rel in
 		"$want" | "$want".* | "$want"-* | "$want"+*) ;;
 		*) continue ;;
 		esac
-		[ -e "/boot/vmlinuz-$rel" ] && [ -e "/usr/src/linux-headers-$rel/Makefile" ] &&
+		root=$(kernel_root "$rel")
+		[ -e "$root/boot/vmlinuz-$rel" ] && [ -e "$root/usr/src/linux-headers-$rel/Makefile" ] &&
 			best=$rel
 	done
-	[ -n "$best" ] || die "no kernel $want with image and headers installed (run scripts/deps)"
+	[ -n "$best" ] || die "no kernel $1 with image and headers (run scripts/deps)"
 	echo "$best"
 }

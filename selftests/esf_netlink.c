@@ -314,7 +314,10 @@ static void driver_none(struct esf_msg *m) { esf_put_str(m, ESF_A_DRIVER, "no-su
 static void driver_wrong(struct esf_msg *m) { esf_put_str(m, ESF_A_DRIVER, "ccm(aes)"); }
 static void driver_mixed(struct esf_msg *m)
 {
-	esf_put_str(m, ESF_A_DRIVER, "gcm_base(ctr(aes),ghash-generic)");
+	char name[64];
+
+	snprintf(name, sizeof(name), "gcm_base(ctr(aes),%s)", esf_sw_ghash());
+	esf_put_str(m, ESF_A_DRIVER, name);
 }
 static void dir_0(struct esf_msg *m) { esf_put_u8(m, ESF_A_DIRECTION, 0); }
 static void dir_4(struct esf_msg *m) { esf_put_u8(m, ESF_A_DIRECTION, 4); }
@@ -453,13 +456,34 @@ TEST_F(bad, refused_and_table_unchanged)
 	EXPECT_EQ(1, count_sessions(&self->nl));
 }
 
+static void ignore_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	(void)nlh;
+	(void)arg;
+}
+
+/*
+ * Dumps are as strict about the reserved header bytes as requests. (The
+ * refusal carries a message where genetlink makes the check itself; 5.10's
+ * gives a dump's start no extended ack to write it to.)
+ */
+TEST_F(nl, dump_with_reserved_header_byte_refused)
+{
+	struct esf_msg m;
+
+	ASSERT_EQ(0, add_session(&self->nl, "gcm(aes)", self->key, 16, NULL));
+	esf_msg_init(&m, self->nl.family, 0, ESF_CMD_SESSION_GET);
+	reserved_byte(&m);
+	EXPECT_EQ(-EINVAL, esf_nl_dump(&self->nl, &m, ignore_msg, NULL));
+	EXPECT_EQ(1, count_sessions(&self->nl));
+}
+
 /* Privileges -------------------------------------------------------------- */
 
-/* Run @fn as uid/gid nobody, without capabilities; its exit status. */
-static int as_nobody(int (*fn)(void *arg), void *arg)
+/* Start @fn in a child process as uid/gid nobody, without capabilities. */
+static pid_t as_nobody_start(int (*fn)(void *arg), void *arg)
 {
 	pid_t pid = fork();
-	int status;
 
 	if (pid == 0) {
 		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
@@ -467,9 +491,23 @@ static int as_nobody(int (*fn)(void *arg), void *arg)
 			_exit(100);
 		_exit(fn(arg));
 	}
+	return pid;
+}
+
+/* Its exit status. */
+static int as_nobody_wait(pid_t pid)
+{
+	int status;
+
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/* Run @fn as nobody; its exit status. */
+static int as_nobody(int (*fn)(void *arg), void *arg)
+{
+	return as_nobody_wait(as_nobody_start(fn, arg));
 }
 
 struct unpriv {
@@ -503,9 +541,6 @@ static int unpriv_checks(void *arg)
 		return 6;
 	if (count_sessions(&nl) != 1)
 		return 7;
-	/* Events are for administrators. */
-	if (esf_nl_subscribe(&nl) != -EPERM)
-		return 8;
 	esf_nl_close(&nl);
 	return 0;
 }
@@ -524,6 +559,84 @@ TEST_F(nl, unprivileged_callers_refused)
 	u.nobody_id = esf_get_u32(tb[ESF_A_SESSION_ID]);
 	EXPECT_EQ(0, as_nobody(unpriv_checks, &u));
 	EXPECT_EQ(2, count_sessions(&self->nl));
+}
+
+/*
+ * Events name sessions and key ids: administrators only. Where the kernel
+ * has GENL_MCAST_CAP_NET_ADMIN it refuses the group to anyone else; where
+ * it lets anyone join (5.10), esf must deliver them nothing. An event that
+ * reached the administrator's socket has been queued to every listener
+ * already (netlink_broadcast() delivers in the sender's context), so the
+ * other listener's queue is read once the administrator has it.
+ */
+struct unpriv_listener {
+	int ready[2], sent[2];
+};
+
+static int unpriv_listen(void *arg)
+{
+	struct unpriv_listener *l = arg;
+	unsigned char buf[ESF_NL_BUF];
+	struct esf_nl nl;
+	char c = 'r';
+	ssize_t n;
+	int err;
+
+	if (esf_nl_open(&nl))
+		return 1;
+	err = esf_nl_subscribe(&nl);
+	if (err == -EPERM)
+		c = 'p';
+	else if (err)
+		return 2;
+	if (write(l->ready[1], &c, 1) != 1)
+		return 3;
+	if (c == 'p')
+		return 0;
+	if (read(l->sent[0], &c, 1) != 1)
+		return 4;
+	n = recv(nl.fd, buf, sizeof(buf), MSG_DONTWAIT);
+	esf_nl_close(&nl);
+	return n < 0 && errno == EAGAIN ? 0 : 5;
+}
+
+TEST_F(nl, events_reach_administrators_only)
+{
+	struct unpriv_listener l;
+	struct esf_event e;
+	struct esf_nl ev;
+	uint32_t id;
+	char c = 0;
+	pid_t pid;
+	int rc;
+
+	ASSERT_EQ(0, pipe(l.ready));
+	ASSERT_EQ(0, pipe(l.sent));
+	ASSERT_EQ(0, esf_nl_open(&ev));
+	ASSERT_EQ(0, esf_nl_subscribe(&ev));
+	pid = as_nobody_start(unpriv_listen, &l);
+	ASSERT_LT(0, pid);
+	/* Ends of the pipes the child holds: its death reads as EOF. */
+	close(l.ready[1]);
+	close(l.sent[0]);
+	ASSERT_EQ(1, read(l.ready[0], &c, 1)) TH_LOG("listener exited %d", as_nobody_wait(pid));
+	if (c == 'r') {
+		ASSERT_EQ(0, add_session(&self->nl, "gcm(aes)", self->key, 16, &id));
+		ASSERT_EQ(0, esf_nl_next_event(&ev, &e, 5));
+		EXPECT_EQ(ESF_CMD_SESSION_NEW, e.cmd);
+		EXPECT_EQ(id, e.id);
+		ASSERT_EQ(1, write(l.sent[1], "s", 1));
+	}
+	rc = as_nobody_wait(pid);
+	EXPECT_EQ(0, rc) TH_LOG("check %d of the unprivileged listener failed", rc);
+	if (!rc)
+		ksft_print_msg("an unprivileged listener %s\n", c == 'p' ?
+			       "may not join the events group" :
+			       "may join the events group (no GENL_MCAST_CAP_NET_ADMIN) and gets no event");
+	fflush(stdout);
+	esf_nl_close(&ev);
+	close(l.ready[0]);
+	close(l.sent[1]);
 }
 
 /* The in-kernel bench loop ------------------------------------------------- */
@@ -917,21 +1030,6 @@ TEST_F_TIMEOUT(nl, module_unloads_with_sessions_present, 300)
 
 /* Providers --------------------------------------------------------------- */
 
-static bool have_driver(const char *drv)
-{
-	char line[256], want[160];
-	bool found = false;
-	FILE *f = fopen("/proc/crypto", "r");
-
-	if (!f)
-		return false;
-	snprintf(want, sizeof(want), "driver       : %s\n", drv);
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strcmp(line, want);
-	fclose(f);
-	return found;
-}
-
 TEST_F_TIMEOUT(nl, virtio_session_is_async_hardware, 120)
 {
 	const struct nlattr *tb[ESF_A_MAX + 1];
@@ -939,11 +1037,11 @@ TEST_F_TIMEOUT(nl, virtio_session_is_async_hardware, 120)
 	uint8_t key[48];
 	uint32_t prov;
 
-	if (!have_driver("virtio_crypto_aes_cbc"))
+	if (!esf_have_driver("virtio_crypto_aes_cbc"))
 		SKIP(return, "no virtio-crypto device (scripts/vm-run --virtio-crypto)");
 	key_fill(key, sizeof(key));
 	new_msg(&self->nl, &m, "authenc(hmac(sha256),cbc(aes))", key, sizeof(key));
-	esf_put_str(&m, ESF_A_DRIVER, "authenc(hmac(sha256-generic),virtio_crypto_aes_cbc)");
+	esf_put_str(&m, ESF_A_DRIVER, esf_authenc_virtio());
 	esf_put_u32(&m, ESF_A_FLAGS, ESF_F_REQUIRE_HW);
 	ASSERT_EQ(0, esf_nl_do(&self->nl, &m, &reply)) TH_LOG("%s", self->nl.errmsg);
 	esf_parse(&reply.nlh, tb, ESF_A_MAX);
@@ -962,14 +1060,14 @@ TEST_F_TIMEOUT(nl, virtio_session_is_async_hardware, 120)
 TEST_F(nl, cpu_sessions_are_not_hardware)
 {
 	static const struct {
-		const char *alg, *driver;
+		const char *alg;
+		const char *(*driver)(void);
 		size_t key_len;
 	} cpu[] = {
 		{ "gcm(aes)", NULL, 16 },
 		{ "ccm(aes)", NULL, 16 },
 		{ "hmac(sha256)", NULL, 32 },
-		{ "authenc(hmac(sha256),cbc(aes))",
-		  "authenc(hmac(sha256-generic),cbc(aes-generic))", 48 },
+		{ "authenc(hmac(sha256),cbc(aes))", esf_authenc_cpu, 48 },
 	};
 	const struct nlattr *tb[ESF_A_MAX + 1];
 	struct esf_msg m, reply;
@@ -980,7 +1078,7 @@ TEST_F(nl, cpu_sessions_are_not_hardware)
 	for (i = 0; i < sizeof(cpu) / sizeof(cpu[0]); i++) {
 		new_msg(&self->nl, &m, cpu[i].alg, key, cpu[i].key_len);
 		if (cpu[i].driver)
-			esf_put_str(&m, ESF_A_DRIVER, cpu[i].driver);
+			esf_put_str(&m, ESF_A_DRIVER, cpu[i].driver());
 		ASSERT_EQ(0, esf_nl_do(&self->nl, &m, &reply))
 			TH_LOG("%s: %s", cpu[i].alg, self->nl.errmsg);
 		esf_parse(&reply.nlh, tb, ESF_A_MAX);
@@ -988,7 +1086,7 @@ TEST_F(nl, cpu_sessions_are_not_hardware)
 			TH_LOG("%s on %s", cpu[i].alg, (const char *)esf_attr_data(tb[ESF_A_DRIVER]));
 		new_msg(&self->nl, &m, cpu[i].alg, key, cpu[i].key_len);
 		if (cpu[i].driver)
-			esf_put_str(&m, ESF_A_DRIVER, cpu[i].driver);
+			esf_put_str(&m, ESF_A_DRIVER, cpu[i].driver());
 		esf_put_u32(&m, ESF_A_FLAGS, ESF_F_REQUIRE_HW);
 		EXPECT_EQ(-ENODEV, esf_nl_do(&self->nl, &m, NULL)) TH_LOG("%s", cpu[i].alg);
 	}

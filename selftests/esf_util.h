@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the esf selftests: loading the module under test and
- * reading the kernel log. Header-only so that each test stays one program.
+ * Helpers shared by the esf selftests: loading the module under test,
+ * reading the kernel log and naming the kernel's crypto drivers.
+ * Header-only so that each test stays one program.
  */
 #ifndef ESF_SELFTEST_UTIL_H
 #define ESF_SELFTEST_UTIL_H
@@ -13,9 +14,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <linux/if_alg.h>
+
+#ifndef AF_ALG
+#define AF_ALG 38
+#endif
 
 /* Taint bits 12 (O, out-of-tree) and 13 (E, unsigned module). */
 #define ESF_TAINT_ALLOWED ((1UL << 12) | (1UL << 13))
@@ -134,6 +141,87 @@ static inline bool esf_kmsg_find(int fd, const char *needle)
 		if (strstr(rec, needle))
 			return true;
 	}
+}
+
+/* Crypto drivers ----------------------------------------------------------- */
+
+/* Whether /proc/crypto lists a driver of that name. */
+static inline bool esf_have_driver(const char *drv)
+{
+	char line[256], want[160];
+	bool found = false;
+	FILE *f = fopen("/proc/crypto", "r");
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "driver       : %s\n", drv);
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strcmp(line, want);
+	fclose(f);
+	return found;
+}
+
+/*
+ * 0 when the kernel's own AF_ALG type @type ("hash", "skcipher", "aead")
+ * binds @name, else -errno. The bind loads the modules the name needs.
+ */
+static inline int esf_alg_bind(const char *type, const char *name)
+{
+	struct sockaddr_alg sa = { .salg_family = AF_ALG };
+	int fd, err = 0;
+
+	if (strlen(type) >= sizeof(sa.salg_type) || strlen(name) >= sizeof(sa.salg_name))
+		return -ENAMETOOLONG;
+	memcpy(sa.salg_type, type, strlen(type));
+	memcpy(sa.salg_name, name, strlen(name));
+	fd = socket(AF_ALG, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * The kernel's software (plain C) drivers, as a driver name that pins them
+ * inside a template: 5.10 to 6.12 have sha256-generic, aes-generic and
+ * ghash-generic (built in or as modules), and HMAC over the first is the
+ * instance hmac(sha256-generic); 7.x serves them from the crypto library
+ * as hmac-sha256-lib and aes-lib, and GHASH as ghash-lib, which gcm_base()
+ * takes by that name though no AF_ALG type reaches it.
+ */
+static inline const char *esf_sw_hmac_sha256(void)
+{
+	return esf_alg_bind("hash", "sha256-generic") ? "hmac-sha256-lib" : "hmac(sha256-generic)";
+}
+
+static inline const char *esf_sw_aes(void)
+{
+	return esf_alg_bind("skcipher", "ecb(aes-generic)") ? "aes-lib" : "aes-generic";
+}
+
+static inline const char *esf_sw_ghash(void)
+{
+	return esf_alg_bind("hash", "ghash-generic") ? "ghash-lib" : "ghash-generic";
+}
+
+/* authenc(hmac(sha256),cbc(aes)) with its CBC on the virtio-crypto device. */
+static inline const char *esf_authenc_virtio(void)
+{
+	static char name[128];
+
+	snprintf(name, sizeof(name), "authenc(%s,virtio_crypto_aes_cbc)", esf_sw_hmac_sha256());
+	return name;
+}
+
+/* The same entirely in software on the CPU. */
+static inline const char *esf_authenc_cpu(void)
+{
+	static char name[128];
+
+	snprintf(name, sizeof(name), "authenc(%s,cbc(%s))", esf_sw_hmac_sha256(), esf_sw_aes());
+	return name;
 }
 
 #endif /* ESF_SELFTEST_UTIL_H */

@@ -16,9 +16,11 @@
 static const char status_usage[] =
 	"usage: esfctl status [--socket PATH]\n"
 	"\n"
-	"What esfd is doing: identity, uptime, messages and drops, and each\n"
-	"session pair it owns with the kernel's view of it (driver, hardware or\n"
-	"CPU, state, operations).\n";
+	"What esfd is doing: identity, uptime, its MQTT broker connection (state,\n"
+	"reconnections, establishments waiting for the broker, retransmissions),\n"
+	"primitives in and out, requests refused (by oneM2M status code) and\n"
+	"primitives dropped, and each session pair it owns with the kernel's view\n"
+	"of it (driver, hardware or CPU, state, operations).\n";
 
 static const char peer_usage[] =
 	"usage: esfctl peer list [--socket PATH]\n"
@@ -135,9 +137,11 @@ static json_t *call(const struct ctl_args *a, json_t *req, const char *what)
 
 		fprintf(stderr, "esfctl: %s: %s", what,
 			json_string_value(json_object_get(rep, "error")) ?: "failed");
-		if (rsc)
-			fprintf(stderr, " (peer answered oneM2M %lld)",
-				(long long)json_integer_value(rsc));
+		if (rsc && !strstr(json_string_value(json_object_get(rep, "error")) ?: "",
+				   "oneM2M"))
+			fprintf(stderr, " (peer answered oneM2M %lld %s)",
+				(long long)json_integer_value(rsc),
+				esf_onem2m_rsc_name((int)json_integer_value(rsc)));
 		fputc('\n', stderr);
 		json_decref(rep);
 		return NULL;
@@ -199,15 +203,15 @@ static void print_peer(json_t *pe)
 	json_t *pairs = json_object_get(pe, "pairs"), *p;
 	size_t i;
 
-	printf("peer %s  %s (%s)  address %s  kpsa-id %s  policy %s (AES-%lld)\n",
+	printf("peer %s  %s (%s)  topic level %s  kpsa-id %s  policy %s (AES-%lld)\n",
 	       json_string_value(json_object_get(pe, "name")),
 	       json_string_value(json_object_get(pe, "id")),
 	       json_string_value(json_object_get(pe, "role")),
-	       json_string_value(json_object_get(pe, "address")),
+	       json_string_value(json_object_get(pe, "topic")),
 	       json_string_value(json_object_get(pe, "kpsa_id")),
 	       json_string_value(json_object_get(pe, "policy")),
 	       (long long)json_integer_value(json_object_get(pe, "key_bits")));
-	printf("  messages in %lld out %lld, established %lld, refused %lld, pairs %zu\n",
+	printf("  primitives in %lld out %lld, established %lld, refused %lld, pairs %zu\n",
 	       (long long)json_integer_value(json_object_get(pe, "rx")),
 	       (long long)json_integer_value(json_object_get(pe, "tx")),
 	       (long long)json_integer_value(json_object_get(pe, "established")),
@@ -215,6 +219,31 @@ static void print_peer(json_t *pe)
 	       json_array_size(pairs));
 	json_array_foreach(pairs, i, p)
 		print_pair(p);
+}
+
+static long long jint(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* The broker connection: where, how it is, what waits for it. */
+static void print_mqtt(json_t *m)
+{
+	const char *err = json_string_value(json_object_get(m, "last_error"));
+
+	printf("MQTT broker %s port %lld: %s for %llds, client id %s, connections %lld "
+	       "(reconnects %lld), failures %lld%s%s%s\n",
+	       json_string_value(json_object_get(m, "host")), jint(m, "port"),
+	       json_string_value(json_object_get(m, "state")), jint(m, "state_for"),
+	       json_string_value(json_object_get(m, "client_id")), jint(m, "connects"),
+	       jint(m, "reconnects"), jint(m, "failures"), err && *err ? " (last: " : "",
+	       err && *err ? err : "", err && *err ? ")" : "");
+	printf("  establishments pending %lld, waiting for the broker %lld; requests "
+	       "retransmitted %lld, duplicates answered again %lld; published %lld, "
+	       "refused %lld, unacknowledged %lld\n",
+	       jint(m, "pending"), jint(m, "queued"), jint(m, "retransmits"),
+	       jint(m, "duplicates"), jint(m, "published"), jint(m, "publish_refused"),
+	       jint(m, "unacked"));
 }
 
 /* Add the kernel's view to every pair of every peer. */
@@ -272,9 +301,16 @@ int esfctl_cmd_status(int argc, char **argv)
 	       (long long)json_integer_value(json_object_get(st, "established")),
 	       (long long)json_integer_value(json_object_get(st, "rekeys")),
 	       (long long)json_integer_value(json_object_get(st, "failures")));
-	printf("datagrams in %lld out %lld; dropped:",
+	print_mqtt(json_object_get(st, "mqtt"));
+	printf("primitives in %lld out %lld; refused:",
 	       (long long)json_integer_value(json_object_get(st, "rx")),
 	       (long long)json_integer_value(json_object_get(st, "tx")));
+	json_object_foreach(json_object_get(st, "refused"), k, v)
+		printf(" %s %s %lld", k, esf_onem2m_rsc_name(atoi(k)),
+		       (long long)json_integer_value(v));
+	if (!json_object_size(json_object_get(st, "refused")))
+		printf(" none");
+	printf("; dropped:");
 	drops = json_object_get(st, "dropped");
 	json_object_foreach(drops, k, v)
 		printf(" %s %lld", k, (long long)json_integer_value(v));
@@ -362,7 +398,7 @@ int esfctl_cmd_peer(int argc, char **argv)
 			       json_string_value(json_object_get(pe, "name")),
 			       json_string_value(json_object_get(pe, "id")),
 			       json_string_value(json_object_get(pe, "role")),
-			       json_string_value(json_object_get(pe, "address")),
+			       json_string_value(json_object_get(pe, "topic")),
 			       json_array_size(json_object_get(pe, "pairs")));
 		}
 	}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "m2m.h"
 
 enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER };
 
@@ -29,7 +30,7 @@ struct key_def {
 	int (*set)(struct parser *p, const char *v);
 };
 
-#define MAX_KEYS 16
+#define MAX_KEYS 20
 
 /* A peer's "policy = NAME", resolved once every policy is known. */
 struct policy_ref {
@@ -191,6 +192,7 @@ static int name_check(const char *s)
 static int set_id(struct parser *p, const char *v, char *dst)
 {
 	int err = esfd_id_check(v, strlen(v));
+	char level[ESFD_ID_MAX + 1];
 
 	if (err == -EILSEQ)
 		return fail(p, p->line, "identifier is not ASCII: esfd accepts "
@@ -198,6 +200,9 @@ static int set_id(struct parser *p, const char *v, char *dst)
 	if (err)
 		return fail(p, p->line, "'%.40s' is not a oneM2M id (1..%d "
 			    "printable ASCII characters, no spaces)", v, ESFD_ID_MAX);
+	if (esfd_m2m_topic_id(v, level, sizeof(level)))
+		return fail(p, p->line, "'%.40s' cannot name an MQTT topic level "
+			    "(TS-0010): no '+', '#' or ':', and not only '/'", v);
 	strcpy(dst, v);
 	return 0;
 }
@@ -282,26 +287,35 @@ static int addr_split(char *v, char **host, char **port, bool *v6)
 	return 0;
 }
 
-static int set_addr(struct parser *p, const char *v, bool ip_only,
-		    struct esfd_addr *a)
+int esfd_addr_parse(const char *v, struct esfd_addr *a, const char **why)
 {
 	char buf[ESFD_HOST_MAX + 16], *host, *port;
 	unsigned char bin[16];
 	bool v6, ok;
 
+	*why = "not host:port or [ipv6]:port";
 	if (strlen(v) >= sizeof(buf) || addr_split(strcpy(buf, v), &host, &port, &v6))
-		return fail(p, p->line, "'%.60s' is not host:port or [ipv6]:port", v);
+		return -EINVAL;
+	*why = "bad port (1..65535)";
 	if (port_parse(port, &a->port))
-		return fail(p, p->line, "bad port in '%.60s' (1..65535)", v);
+		return -EINVAL;
 	if (v6)
 		ok = inet_pton(AF_INET6, host, bin) == 1;
 	else
-		ok = inet_pton(AF_INET, host, bin) == 1 || (!ip_only && dns_name_ok(host));
+		ok = inet_pton(AF_INET, host, bin) == 1 || dns_name_ok(host);
+	*why = "bad host (an IPv4 or [IPv6] address or a DNS name)";
 	if (!ok)
-		return fail(p, p->line, "bad host in '%.60s' (%s)", v,
-			    ip_only ? "an IPv4 or [IPv6] address" :
-			    "an IPv4 or [IPv6] address or a DNS name");
+		return -EINVAL;
 	strcpy(a->host, host);
+	return 0;
+}
+
+static int set_addr(struct parser *p, const char *v, struct esfd_addr *a)
+{
+	const char *why;
+
+	if (esfd_addr_parse(v, a, &why))
+		return fail(p, p->line, "'%.60s': %s", v, why);
 	return 0;
 }
 
@@ -328,9 +342,83 @@ static int esfd_set_role(struct parser *p, const char *v)
 	return set_role(p, v, &p->cfg->role);
 }
 
+/* Keys of the UDP transport esfd had before the MQTT binding. */
 static int esfd_set_listen(struct parser *p, const char *v)
 {
-	return set_addr(p, v, true, &p->cfg->listen);
+	(void)v;
+	return fail(p, p->line, "'listen' is gone: esfd reaches its peers through an MQTT "
+		    "broker now (mqtt-broker, see docs/esfd.md)");
+}
+
+static int esfd_set_broker(struct parser *p, const char *v)
+{
+	return set_addr(p, v, &p->cfg->mqtt.broker);
+}
+
+/* Printable ASCII without spaces, 1..@max characters, into @dst. */
+static int set_token(struct parser *p, const char *v, size_t max, char *dst,
+		     const char *what)
+{
+	size_t n = strlen(v), i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] <= ' ' || v[i] > '~')
+			break;
+	if (!n || n > max || i < n)
+		return fail(p, p->line, "%s must be 1..%zu printable ASCII characters "
+			    "without spaces", what, max);
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static int esfd_set_client_id(struct parser *p, const char *v)
+{
+	return set_token(p, v, ESFD_MQTT_CLIENT_ID_MAX, p->cfg->mqtt.client_id,
+			 "mqtt-client-id");
+}
+
+static int esfd_set_username(struct parser *p, const char *v)
+{
+	return set_token(p, v, ESFD_MQTT_USER_MAX, p->cfg->mqtt.username, "mqtt-username");
+}
+
+static int set_path(struct parser *p, const char *v, char **dst, const char *what)
+{
+	if (strlen(v) >= ESFD_PATH_MAX)
+		return fail(p, p->line, "%s: path too long", what);
+	*dst = strdup(v);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int esfd_set_password_file(struct parser *p, const char *v)
+{
+	p->cfg->mqtt.password_line = p->line;
+	return set_path(p, v, &p->cfg->mqtt.password_file, "mqtt-password-file");
+}
+
+static int esfd_set_ca_file(struct parser *p, const char *v)
+{
+	return set_path(p, v, &p->cfg->mqtt.ca_file, "mqtt-ca-file");
+}
+
+static int esfd_set_keepalive(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 5, 3600, &x);
+
+	if (!err)
+		p->cfg->mqtt.keepalive = (uint32_t)x;
+	return err;
+}
+
+static int esfd_set_retransmit(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 1, 60, &x);
+
+	if (!err)
+		p->cfg->mqtt.retransmit_ms = (uint32_t)x * 1000;
+	return err;
 }
 
 static int esfd_set_control(struct parser *p, const char *v)
@@ -378,6 +466,13 @@ static const struct key_def esfd_keys[] = {
 	{ "control-socket", esfd_set_control },
 	{ "crypto-backend", esfd_set_backend },
 	{ "clock-skew", esfd_set_skew },
+	{ "mqtt-broker", esfd_set_broker },
+	{ "mqtt-client-id", esfd_set_client_id },
+	{ "mqtt-username", esfd_set_username },
+	{ "mqtt-password-file", esfd_set_password_file },
+	{ "mqtt-ca-file", esfd_set_ca_file },
+	{ "mqtt-keepalive", esfd_set_keepalive },
+	{ "mqtt-retransmit", esfd_set_retransmit },
 	{ NULL, NULL },
 };
 
@@ -454,16 +549,8 @@ static int pol_set_hw(struct parser *p, const char *v)
 /* A crypto API driver name: printable, no spaces; the kernel checks the rest. */
 static int pol_set_driver(struct parser *p, const char *v)
 {
-	size_t n = strlen(v), i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] <= ' ' || v[i] > '~')
-			break;
-	if (!n || n > ESFD_DRIVER_MAX || i < n)
-		return fail(p, p->line, "driver must be a crypto driver name of 1 to %d "
-			    "printable characters without spaces", ESFD_DRIVER_MAX);
-	memcpy(cur_policy(p)->driver, v, n + 1);
-	return 0;
+	return set_token(p, v, ESFD_DRIVER_MAX, cur_policy(p)->driver,
+			 "driver (a crypto driver name)");
 }
 
 static int pol_set_classes(struct parser *p, const char *v)
@@ -554,11 +641,9 @@ static int peer_set_role(struct parser *p, const char *v)
 
 static int peer_set_addr(struct parser *p, const char *v)
 {
-	int err = set_addr(p, v, false, &cur_peer(p)->addr);
-
-	if (!err)
-		cur_peer(p)->has_addr = true;
-	return err;
+	(void)v;
+	return fail(p, p->line, "'address' is gone: peers are reached by their id through "
+		    "the MQTT broker (mqtt-broker, see docs/esfd.md)");
 }
 
 static int peer_set_kpsa_id(struct parser *p, const char *v)
@@ -935,19 +1020,30 @@ static int resolve_policies(struct parser *p)
 	return 0;
 }
 
+/* "/in-cse" and "in-cse" are one topic level: one entity to the broker. */
+static bool same_topic_id(const char *a, const char *b)
+{
+	char x[ESFD_ID_MAX + 1], y[ESFD_ID_MAX + 1];
+
+	return !strcmp(a, b) || (!esfd_m2m_topic_id(a, x, sizeof(x)) &&
+				 !esfd_m2m_topic_id(b, y, sizeof(y)) && !strcmp(x, y));
+}
+
 static int check_peer_ids(struct parser *p)
 {
 	struct esfd_config *c = p->cfg;
 	size_t i, k;
 
 	for (i = 0; i < c->n_peers; i++) {
-		if (!strcmp(c->peers[i].id, c->id))
+		if (same_topic_id(c->peers[i].id, c->id))
 			return fail(p, c->peers[i].line, "[peer %s] has this "
-				    "daemon's own id", c->peers[i].name);
+				    "daemon's own id (or one that names the same MQTT "
+				    "topic level)", c->peers[i].name);
 		for (k = 0; k < i; k++)
-			if (!strcmp(c->peers[i].id, c->peers[k].id))
+			if (same_topic_id(c->peers[i].id, c->peers[k].id))
 				return fail(p, c->peers[i].line, "[peer %s] has the "
-					    "id of [peer %s]", c->peers[i].name,
+					    "id of [peer %s] (or one that names the same "
+					    "MQTT topic level)", c->peers[i].name,
 					    c->peers[k].name);
 	}
 	return 0;
@@ -956,8 +1052,10 @@ static int check_peer_ids(struct parser *p)
 static int config_defaults(struct esfd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	strcpy(cfg->listen.host, "::");
-	cfg->listen.port = 7414;
+	strcpy(cfg->mqtt.broker.host, "127.0.0.1");
+	cfg->mqtt.broker.port = 1883;
+	cfg->mqtt.keepalive = 30;
+	cfg->mqtt.retransmit_ms = 1000;
 	strcpy(cfg->control_socket, "/run/esfd/control.sock");
 	cfg->crypto_backend = ESFD_BACKEND_AUTO;
 	cfg->clock_skew = 120;
@@ -1027,21 +1125,34 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 
 /* ---- files ---- */
 
+/*
+ * One read of a small secret file into @buf; the length without a final
+ * "\n" or "\r\n". A file longer than @size - 1 bytes shows as one whose
+ * content is too long.
+ */
+static ssize_t read_line(int fd, char *buf, size_t size)
+{
+	ssize_t n = read(fd, buf, size);
+
+	if (n < 0)
+		return -errno;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	return n;
+}
+
 static int key_file_read(int fd, struct esfd_peer *pe)
 {
 	char buf[2 * ESFD_KPSA_MAX + 3];
-	ssize_t n;
+	ssize_t n = read_line(fd, buf, sizeof(buf));
 	size_t len;
 	int err;
 
-	n = read(fd, buf, sizeof(buf));
 	if (n < 0)
-		return -errno;
+		return (int)n;
 	len = (size_t)n;
-	if (len && buf[len - 1] == '\n')
-		len--;
-	if (len && buf[len - 1] == '\r')
-		len--;
 	err = -EINVAL;
 	if (len >= 2 * ESFD_KPSA_MIN && len <= 2 * ESFD_KPSA_MAX &&
 	    !esfd_hex_decode(buf, len, pe->kpsa, sizeof(pe->kpsa), &pe->kpsa_len))
@@ -1078,35 +1189,117 @@ static int private_file(int fd, const char *path, struct esfd_config_error *e,
 	return 0;
 }
 
-static int load_key(struct esfd_peer *pe, const char *base_dir,
-		    struct esfd_config_error *e)
+/*
+ * Open a secret file named in the configuration (relative to @base_dir),
+ * checked with private_file(); @path receives the name used. Return: the
+ * descriptor, or a negative errno with @e set.
+ */
+static int open_private(const char *file, const char *base_dir, unsigned int line,
+			char *path, size_t pathmax, struct esfd_config_error *e)
 {
-	char path[4096 + 4096 + 2];
 	int fd, err;
 
-	if (pe->kpsa_file[0] == '/' || !base_dir)
-		snprintf(path, sizeof(path), "%s", pe->kpsa_file);
+	if (file[0] == '/' || !base_dir)
+		snprintf(path, pathmax, "%s", file);
 	else
-		snprintf(path, sizeof(path), "%s/%s", base_dir, pe->kpsa_file);
+		snprintf(path, pathmax, "%s/%s", base_dir, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		e->line = pe->kpsa_line;
+		e->line = line;
 		snprintf(e->msg, sizeof(e->msg), "%.120s: %s", path, strerror(-err));
 		return err;
 	}
-	err = private_file(fd, path, e, pe->kpsa_line);
-	if (!err) {
-		err = key_file_read(fd, pe);
-		if (err) {
-			e->line = pe->kpsa_line;
-			snprintf(e->msg, sizeof(e->msg), "%.120s: must hold %d to "
-				 "%d hex digits on one line", path,
-				 2 * ESFD_KPSA_MIN, 2 * ESFD_KPSA_MAX);
-		}
+	err = private_file(fd, path, e, line);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int load_key(struct esfd_peer *pe, const char *base_dir,
+		    struct esfd_config_error *e)
+{
+	char path[2 * ESFD_PATH_MAX + 2];
+	int fd, err;
+
+	fd = open_private(pe->kpsa_file, base_dir, pe->kpsa_line, path, sizeof(path), e);
+	if (fd < 0)
+		return fd;
+	err = key_file_read(fd, pe);
+	if (err) {
+		e->line = pe->kpsa_line;
+		snprintf(e->msg, sizeof(e->msg), "%.120s: must hold %d to %d hex digits "
+			 "on one line", path, 2 * ESFD_KPSA_MIN, 2 * ESFD_KPSA_MAX);
 	}
 	close(fd);
 	return err;
+}
+
+/* One line of printable ASCII (spaces allowed), 1..ESFD_MQTT_PASSWORD_MAX. */
+static int password_read(int fd, char *out)
+{
+	char buf[ESFD_MQTT_PASSWORD_MAX + 3];
+	ssize_t n = read_line(fd, buf, sizeof(buf));
+	size_t len, i;
+	int err = -EINVAL;
+
+	if (n < 0)
+		return (int)n;
+	len = (size_t)n;
+	for (i = 0; i < len; i++)
+		if (buf[i] < ' ' || buf[i] > '~')
+			break;
+	if (len && len <= ESFD_MQTT_PASSWORD_MAX && i == len) {
+		memcpy(out, buf, len);
+		out[len] = '\0';
+		err = 0;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return err;
+}
+
+int esfd_password_file_read(const char *file, const char *base_dir, unsigned int line,
+			    char out[ESFD_MQTT_PASSWORD_MAX + 1], struct esfd_config_error *e)
+{
+	char path[2 * ESFD_PATH_MAX + 2];
+	int fd, err;
+
+	fd = open_private(file, base_dir, line, path, sizeof(path), e);
+	if (fd < 0)
+		return fd;
+	err = password_read(fd, out);
+	if (err) {
+		e->line = line;
+		snprintf(e->msg, sizeof(e->msg), "%.120s: must hold the password on one "
+			 "line, 1 to %d printable ASCII characters", path,
+			 ESFD_MQTT_PASSWORD_MAX);
+	}
+	close(fd);
+	return err;
+}
+
+/* A relative mqtt-ca-file is taken from @base_dir; it must be readable. */
+static int ca_file_resolve(struct esfd_mqtt_conf *mq, const char *base_dir,
+			   struct esfd_config_error *e)
+{
+	char *abs;
+
+	if (mq->ca_file[0] != '/' && base_dir) {
+		if (asprintf(&abs, "%s/%s", base_dir, mq->ca_file) < 0)
+			return -ENOMEM;
+		free(mq->ca_file);
+		mq->ca_file = abs;
+	}
+	if (access(mq->ca_file, R_OK)) {
+		int err = -errno;
+
+		snprintf(e->msg, sizeof(e->msg), "mqtt-ca-file %.120s: %s", mq->ca_file,
+			 strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
@@ -1116,6 +1309,17 @@ int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 	int ret;
 
 	memset(err, 0, sizeof(*err));
+	if (cfg->mqtt.password_file) {
+		ret = esfd_password_file_read(cfg->mqtt.password_file, base_dir,
+					      cfg->mqtt.password_line, cfg->mqtt.password, err);
+		if (ret)
+			return ret;
+	}
+	if (cfg->mqtt.ca_file) {
+		ret = ca_file_resolve(&cfg->mqtt, base_dir, err);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < cfg->n_peers; i++) {
 		if (!cfg->peers[i].kpsa_file)
 			continue;
@@ -1238,6 +1442,9 @@ void esfd_config_free(struct esfd_config *cfg)
 	}
 	free(cfg->peers);
 	free(cfg->policies);
+	free(cfg->mqtt.password_file);
+	free(cfg->mqtt.ca_file);
+	explicit_bzero(cfg->mqtt.password, sizeof(cfg->mqtt.password));
 	memset(cfg, 0, sizeof(*cfg));
 }
 

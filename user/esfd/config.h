@@ -28,6 +28,10 @@
 #define ESFD_MAX_POLICIES	64
 #define ESFD_CONFIG_MAX		(1 << 20)
 #define ESFD_CONFIG_LINE_MAX	4096
+#define ESFD_MQTT_CLIENT_ID_MAX	128
+#define ESFD_MQTT_USER_MAX	128
+#define ESFD_MQTT_PASSWORD_MAX	256
+#define ESFD_PATH_MAX		4096
 
 /**
  * enum esfd_role - what an entity is in the oneM2M topology
@@ -107,7 +111,7 @@ struct esfd_policy {
 };
 
 /**
- * struct esfd_addr - a transport address
+ * struct esfd_addr - a network address
  * @host: IPv4 address, IPv6 address (without brackets) or DNS name
  * @port: 1 .. 65535
  */
@@ -117,12 +121,38 @@ struct esfd_addr {
 };
 
 /**
+ * struct esfd_mqtt_conf - how esfd reaches its peers: the MQTT binding
+ * @broker: the broker's address (mqtt-broker)
+ * @client_id: MQTT client identifier; empty: "esfd-" + the topic form of
+ *	the daemon's id + "-" + its pid (mqtt-client-id)
+ * @username: MQTT user name; empty: none (mqtt-username)
+ * @password_file: file holding the password, or NULL (mqtt-password-file)
+ * @password_line: line of mqtt-password-file
+ * @password: the password read from @password_file (esfd_config_load());
+ *	never logged, wiped by esfd_config_free()
+ * @ca_file: CA certificates to check a TLS broker with; NULL: plain TCP
+ *	(mqtt-ca-file)
+ * @keepalive: seconds between keepalives (mqtt-keepalive)
+ * @retransmit_ms: first retransmission interval of a request
+ *	(mqtt-retransmit)
+ */
+struct esfd_mqtt_conf {
+	struct esfd_addr broker;
+	char client_id[ESFD_MQTT_CLIENT_ID_MAX + 1];
+	char username[ESFD_MQTT_USER_MAX + 1];
+	char *password_file;
+	unsigned int password_line;
+	char password[ESFD_MQTT_PASSWORD_MAX + 1];
+	char *ca_file;
+	uint32_t keepalive;
+	uint32_t retransmit_ms;
+};
+
+/**
  * struct esfd_peer - a peer esfd talks to
  * @name: the section name
  * @id: the peer's oneM2M id (CSE-ID or AE-ID)
  * @role: its role
- * @has_addr: @addr is set (else esfd only answers it)
- * @addr: where to reach it
  * @kpsa_id: KpsaId: names the pairwise key (JWE "kid", message key id)
  * @kpsa: the pre-provisioned symmetric key; never logged
  * @kpsa_len: its length, 16 .. 64 (0 until esfd_config_load_keys())
@@ -135,8 +165,6 @@ struct esfd_peer {
 	char name[ESFD_NAME_MAX + 1];
 	char id[ESFD_ID_MAX + 1];
 	enum esfd_role role;
-	bool has_addr;
-	struct esfd_addr addr;
 	char kpsa_id[ESFD_KPSA_ID_MAX + 1];
 	uint8_t kpsa[ESFD_KPSA_MAX];
 	size_t kpsa_len;
@@ -150,7 +178,7 @@ struct esfd_peer {
  * struct esfd_config - a parsed configuration
  * @id: this daemon's oneM2M id
  * @role: its role
- * @listen: address the peer transport listens on
+ * @mqtt: the MQTT broker, client and credentials (struct esfd_mqtt_conf)
  * @control_socket: path of the local control socket
  * @crypto_backend: HMAC backend for esfd_crypto_select()
  * @clock_skew: largest accepted difference between a peer's clock and ours
@@ -162,7 +190,7 @@ struct esfd_peer {
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
 	enum esfd_role role;
-	struct esfd_addr listen;
+	struct esfd_mqtt_conf mqtt;
 	char control_socket[ESFD_SOCK_PATH_MAX + 1];
 	enum esfd_crypto_backend crypto_backend;
 	uint32_t clock_skew;
@@ -198,20 +226,51 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		      struct esfd_config_error *err);
 
 /**
- * esfd_config_load_keys() - read the kpsa-file of every peer
+ * esfd_config_load_keys() - read the kpsa-file of every peer, and the
+ *	mqtt-password-file
  * @cfg: a parsed configuration
- * @base_dir: directory relative kpsa-file paths are taken from
+ * @base_dir: directory relative paths are taken from
  * @err: set on failure, with the line of the kpsa-file key
  *
- * A key file holds the key in hex on one line. It must be a regular file
- * owned by root or the effective user and not accessible to group or
- * others.
+ * A key file holds the key in hex on one line, a password file the
+ * password on one line. Both must be regular files owned by root or the
+ * effective user and not accessible to group or others.
  *
  * Return: 0; -EACCES for a file with loose permissions or a foreign owner;
  * -EINVAL for bad content; the error of open(2) or read(2).
  */
 int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 			  struct esfd_config_error *err);
+
+/**
+ * esfd_password_file_read() - read a password kept in a file
+ * @file: the file; relative to @base_dir unless absolute
+ * @base_dir: directory of relative names, or NULL for the working directory
+ * @line: configuration line to blame in @e (0 outside a configuration)
+ * @out: the password, NUL-terminated
+ * @e: set on failure; never quotes the file's content
+ *
+ * The file must be private (regular, owned by root or the effective user,
+ * no access for group or others) and hold one line of 1 to
+ * ESFD_MQTT_PASSWORD_MAX printable ASCII characters.
+ *
+ * Return: 0, -EACCES, -EINVAL, or the error of open(2) or read(2).
+ */
+int esfd_password_file_read(const char *file, const char *base_dir, unsigned int line,
+			    char out[ESFD_MQTT_PASSWORD_MAX + 1], struct esfd_config_error *e);
+
+/**
+ * esfd_addr_parse() - read "host:port" or "[ipv6]:port"
+ * @v: the text
+ * @a: filled in
+ * @why: set to a static explanation on failure
+ *
+ * The host is an IPv4 address, an IPv6 address in brackets or a DNS name;
+ * the port 1..65535 without leading zeros or sign.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int esfd_addr_parse(const char *v, struct esfd_addr *a, const char **why);
 
 /**
  * esfd_config_load() - read, parse and load the keys of a configuration file

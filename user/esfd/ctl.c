@@ -140,6 +140,12 @@ void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int 
 	send_json(fd, j);
 }
 
+void esfd_ctl_reply_error(struct esfd *d, int fd, int err, int rsc, const char *msg)
+{
+	(void)d;
+	send_json(fd, error_json(err, rsc, msg));
+}
+
 void esfd_ctl_forget_fd(struct esfd *d, int fd)
 {
 	struct esfd_exch *x;
@@ -147,8 +153,8 @@ void esfd_ctl_forget_fd(struct esfd *d, int fd)
 
 	for (x = d->exchs; x; x = x->next)
 		for (i = 0; i < ESFD_WAITERS_MAX; i++)
-			if (x->waiters[i] == fd)
-				x->waiters[i] = -1;
+			if (x->waiters[i].fd == fd)
+				x->waiters[i].fd = -1;
 }
 
 static bool is_admin(const struct esfd_client *c)
@@ -156,17 +162,32 @@ static bool is_admin(const struct esfd_client *c)
 	return c->uid == 0 || c->uid == geteuid();
 }
 
-static json_t *status_json(struct esfd *d)
+static json_t *counters_json(struct esfd *d)
 {
-	json_t *drops = json_object(), *j;
-	struct esfd_pair *p;
-	size_t pairs = 0, i;
+	json_t *drops = json_object(), *refused = json_object();
+	char code[8];
+	int i;
 
-	for (p = d->pairs; p; p = p->next)
-		pairs++;
 	for (i = 0; i < DROP__N; i++)
 		json_object_set_new(drops, esfd_drop_name((enum esfd_drop)i),
 				    json_integer((json_int_t)d->drops[i]));
+	for (i = 0; i < ESFD_RSC_KINDS; i++) {
+		if (!d->refused[i])
+			continue;
+		snprintf(code, sizeof(code), "%d", esfd_rsc_at(i));
+		json_object_set_new(refused, code, json_integer((json_int_t)d->refused[i]));
+	}
+	return json_pack("{s:o,s:o}", "dropped", drops, "refused", refused);
+}
+
+static json_t *status_json(struct esfd *d)
+{
+	struct esfd_pair *p;
+	size_t pairs = 0;
+	json_t *j;
+
+	for (p = d->pairs; p; p = p->next)
+		pairs++;
 	j = json_pack("{s:i,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:o}",
 		      "status", 0, "id", d->cfg.id, "role", esfd_role_name(d->cfg.role),
 		      "version", ESF_VERSION, "pid", (int)getpid(),
@@ -176,7 +197,9 @@ static json_t *status_json(struct esfd *d)
 		      "established", (json_int_t)d->established,
 		      "rekeys", (json_int_t)d->rekeys, "failures", (json_int_t)d->failures,
 		      "hmac_backend", esfd_crypto_backend_name(esfd_crypto_backend()),
-		      "dropped", drops);
+		      "mqtt", esfd_transport_status(d));
+	if (j)
+		json_object_update_new(j, counters_json(d));
 	return j;
 }
 
@@ -187,19 +210,16 @@ static json_t *peer_json(struct esfd *d, size_t i)
 	const struct esfd_peer_rt *rt = &d->rt[i];
 	json_t *pairs = json_array(), *j;
 	struct esfd_pair *p;
-	char addr[ESFD_HOST_MAX + 10];
+	char topic[ESFD_ID_MAX + 1];
 
 	for (p = d->pairs; p; p = p->next)
 		if (!strcmp(p->peer_id, pe->id))
 			json_array_append_new(pairs, pair_json(d, p));
-	if (pe->has_addr)
-		snprintf(addr, sizeof(addr), strchr(pe->addr.host, ':') ? "[%s]:%u" : "%s:%u",
-			 pe->addr.host, pe->addr.port);
-	else
-		snprintf(addr, sizeof(addr), "-");
+	if (esfd_m2m_topic_id(pe->id, topic, sizeof(topic)))
+		snprintf(topic, sizeof(topic), "-");
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:o}",
 		      "name", pe->name, "id", pe->id, "role", esfd_role_name(pe->role),
-		      "address", addr, "kpsa_id", pe->kpsa_id, "policy", pol->name,
+		      "topic", topic, "kpsa_id", pe->kpsa_id, "policy", pol->name,
 		      "key_bits", (int)pol->key_bits,
 		      "rx", (json_int_t)rt->rx, "tx", (json_int_t)rt->tx,
 		      "established", (json_int_t)rt->established,

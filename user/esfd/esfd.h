@@ -2,34 +2,55 @@
 /*
  * esfd, the daemon: shared state of its parts. main.c runs the event loop
  * (signals, timers, reload), kernel.c hands sessions to esf.ko and keeps
- * the state file, peer.c speaks the peer transport and runs ESPrim
- * establishment, ctl.c serves the local control socket. docs/esfd.md.
+ * the state file, transport.c carries oneM2M primitives over the MQTT
+ * binding, peer.c runs ESPrim establishment over it, keys.c makes its
+ * keys, ctl.c serves the local control socket. docs/esfd.md.
  */
 #ifndef ESFD_DAEMON_H
 #define ESFD_DAEMON_H
 
-#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "esf_nl.h"
 #include "kdf.h"
-#include "msg.h"
+#include "m2m.h"
+#include "mqtt.h"
+#include "prim.h"
 #include "randobj.h"
+#include "esf.h"
 
 #define ESFD_MAX_CLIENTS	64
+/* Answers kept per peer, so that a retransmitted request gets the same. */
 #define ESFD_REPLAY_SLOTS	64
+/* Receiver rand objects per peer issued and not used yet: the state an
+ * unauthenticated request (sit 3) can make us keep.
+ */
 #define ESFD_ISSUED_MAX		16
+/* An issued receiver rand object serves one ESPrim Object that arrives
+ * within this many seconds, whatever its own (longer) expiry.
+ */
+#define ESFD_ISSUED_TTL		120
 /* An old pair keeps opening this long after its successor is live. */
 #define ESFD_RETIRE_GRACE	30
 /* At most this many retiring pairs per peer and class. */
 #define ESFD_RETIRING_MAX	4
-/* Retransmission interval of a pending exchange, milliseconds. */
-#define ESFD_RETRANSMIT_MS	500
+/* The retransmission interval doubles up to this many times mqtt-retransmit. */
+#define ESFD_RETRANSMIT_BACKOFF	8
+/* How long a control client waits for an establishment by default. */
 #define ESFD_TIMEOUT_MS		5000
+/* How long an establishment keeps trying, whoever waits for it: a broker
+ * that is down or restarting must not lose it.
+ */
+#define ESFD_EXCH_LIFETIME_MS	60000
+/* Restarts of an establishment whose ESPrim Object the receiver no longer
+ * knows the rand object of (4113/4114, e.g. the receiver restarted).
+ */
+#define ESFD_EXCH_RESTARTS	2
 
 enum esfd_log_level { LOG_ERR_ = 3, LOG_WARN_ = 4, LOG_INFO_ = 6, LOG_DEBUG_ = 7 };
 
@@ -39,17 +60,20 @@ void esfd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 #define log_info(...) esfd_log(LOG_INFO_, __VA_ARGS__)
 #define log_debug(...) esfd_log(LOG_DEBUG_, __VA_ARGS__)
 
-/* Why incoming datagrams were dropped. */
+/* Why incoming primitives were dropped without an answer. Requests are
+ * answered, with an error status when refused; these are what cannot be.
+ */
 enum esfd_drop {
-	DROP_MALFORMED,		/* framing, syntax, payload */
-	DROP_UNAUTH,		/* unknown sender or key id, bad tag */
-	DROP_MISADDRESSED,	/* receiver is not us */
-	DROP_STALE,		/* time outside clock-skew */
-	DROP_REPLAY,		/* request id already seen */
+	DROP_MALFORMED,		/* topic, JSON or primitive syntax */
+	DROP_UNKNOWN,		/* response from an entity that is not a peer */
+	DROP_UNAUTH,		/* an ESPrim Object that does not open */
 	DROP_UNMATCHED,		/* response to nothing we asked */
 	DROP_OTHER,
 	DROP__N
 };
+
+/* Response status codes esfd refuses requests with, counted by code. */
+#define ESFD_RSC_KINDS		16
 
 /**
  * struct esfd_pair - the two kernel sessions of one ESPrim key
@@ -92,22 +116,16 @@ struct esfd_pair {
 
 /* A request we answered, kept to answer its retransmissions alike. */
 struct esfd_seen {
-	uint8_t type;
-	uint64_t req_id;
+	uint8_t sit;
+	char rqi[ESFD_M2M_RQI_MAX + 1];
 	int64_t time;
-	/* Where the request came from: retransmissions are answered there
-	 * only, so a replayed frame cannot aim our answer elsewhere.
-	 */
-	struct sockaddr_storage from;
-	socklen_t from_len;
-	uint8_t *resp;
-	size_t resp_len;
+	char *resp;		/* the response primitive, as published */
 };
 
 /* A receiverESPrimRandObject we issued and that was not used yet. */
 struct esfd_issued {
 	struct esfd_randobj ro;
-	uint64_t req_id;
+	int64_t issued;
 	bool used;
 };
 
@@ -117,13 +135,16 @@ struct esfd_peer_rt {
 	size_t seen_next;
 	struct esfd_issued issued[ESFD_ISSUED_MAX];
 	size_t issued_next;
-	struct sockaddr_storage last_addr;
-	socklen_t last_addr_len;
 	uint64_t rx, tx, established, refused;
 };
 
 /* Someone waiting for an establishment: a control client. */
 #define ESFD_WAITERS_MAX 16
+
+struct esfd_waiter {
+	int fd;			/* -1: unused */
+	int64_t deadline_ms;
+};
 
 enum esfd_exch_state { EXCH_WAIT_RAND = 1, EXCH_WAIT_CONFIRM = 2 };
 
@@ -132,32 +153,44 @@ enum esfd_exch_state { EXCH_WAIT_RAND = 1, EXCH_WAIT_CONFIRM = 2 };
  * @next: list link
  * @peer_id: with whom
  * @data_class: for which class
- * @req_id: request id of all its frames
+ * @id: random, names its requests ("rqi" esfd-<id>-<step>)
+ * @step: counts its requests; each has its own rqi
+ * @rqi: the rqi of the request in flight
  * @state: what we wait for
  * @ro_o: our originator rand object
  * @ro_r: the receiver's rand object (from EXCH_WAIT_CONFIRM on)
  * @skey: sessionESPrimKey (from EXCH_WAIT_CONFIRM on); wiped on free
- * @frame: the frame we (re)send
- * @frame_len: its length
- * @next_send_ms: when to resend
+ * @msg: the request primitive we (re)publish
+ * @next_send_ms: when to publish it again (0: as soon as the broker is up)
+ * @interval_ms: the current retransmission interval (doubles)
+ * @sends: copies published
+ * @mid: MQTT message id of the last copy
+ * @acked: the broker acknowledged the last copy (PUBACK)
  * @deadline_ms: when to give up
- * @waiters: control client fds to answer, -1 when unused
+ * @restarts: times it started again from sit 3
+ * @waiters: control clients to answer
  * @rekey_of: seal id of the pair it replaces (0: none)
  */
 struct esfd_exch {
 	struct esfd_exch *next;
 	char peer_id[ESFD_ID_MAX + 1];
 	uint8_t data_class;
-	uint64_t req_id;
+	uint64_t id;
+	unsigned int step;
+	char rqi[ESFD_M2M_RQI_MAX + 1];
 	enum esfd_exch_state state;
 	struct esfd_randobj ro_o;
 	struct esfd_randobj ro_r;
 	uint8_t skey[ESFD_KEY_LEN];
-	uint8_t *frame;
-	size_t frame_len;
+	char *msg;
 	int64_t next_send_ms;
+	int interval_ms;
+	unsigned int sends;
+	int mid;
+	bool acked;
 	int64_t deadline_ms;
-	int waiters[ESFD_WAITERS_MAX];
+	unsigned int restarts;
+	struct esfd_waiter waiters[ESFD_WAITERS_MAX];
 	uint32_t rekey_of;
 };
 
@@ -181,8 +214,11 @@ struct esfd {
 
 	struct esf_nl *nl;		/* requests */
 	struct esf_nl *nl_ev;		/* events */
-	int udp;
-	int udp_family;
+	struct esfd_mqtt *mqtt;		/* the broker */
+	char topic_id[ESFD_ID_MAX + 1];	/* our id as a topic level */
+	char sub_req[ESFD_M2M_TOPIC_MAX + 1];
+	char sub_resp[ESFD_M2M_TOPIC_MAX + 1];
+	char client_id[ESFD_MQTT_CLIENT_ID_MAX + 1];
 	int ctl;
 	int sig;
 	struct esfd_client clients[ESFD_MAX_CLIENTS];
@@ -190,7 +226,9 @@ struct esfd {
 	struct esfd_pair *pairs;
 	struct esfd_exch *exchs;
 	uint64_t drops[DROP__N];
+	uint64_t refused[ESFD_RSC_KINDS];	/* by esfd_rsc_index() */
 	uint64_t rx, tx, established, rekeys, failures;
+	uint64_t retransmits, duplicates;
 	bool stop;
 	bool keep_sessions;	/* SIGUSR1: leave them to the next esfd */
 };
@@ -200,7 +238,6 @@ int64_t esfd_now(const struct esfd *d);
 int64_t esfd_now_ms(const struct esfd *d);
 const struct esfd_peer *esfd_peer_find(const struct esfd *d, const char *id_or_name,
 				       size_t *idx);
-const char *esfd_drop_name(enum esfd_drop r);
 
 /* kernel.c */
 int esfd_kernel_open(struct esfd *d);
@@ -234,15 +271,33 @@ int esfd_reconcile(struct esfd *d);
 void esfd_kernel_events(struct esfd *d);
 void esfd_pairs_timer(struct esfd *d);
 
-/* peer.c */
+/* transport.c */
 int esfd_transport_open(struct esfd *d);
-void esfd_transport_input(struct esfd *d);
+void esfd_transport_close(struct esfd *d);
+void esfd_transport_pollfd(struct esfd *d, struct pollfd *p);
+void esfd_transport_service(struct esfd *d, short revents);
+int esfd_transport_request(struct esfd *d, const struct esfd_peer *peer, const char *msg,
+			   int *mid);
+bool esfd_transport_up(const struct esfd *d);
+const char *esfd_drop_name(enum esfd_drop r);
+void esfd_drop(struct esfd *d, enum esfd_drop why, const char *who, const char *detail);
+int esfd_rsc_index(int rsc);
+int esfd_rsc_at(int index);
+json_t *esfd_transport_status(struct esfd *d);
+
+/* peer.c */
+int esfd_peer_request(struct esfd *d, const struct esfd_peer *peer,
+		      const struct esfd_m2m_req *req, const struct esfd_seci *s,
+		      json_t **pc, const char **why);
+void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
+			const struct esfd_m2m_rsp *rsp);
+void esfd_peer_broker_up(struct esfd *d);
+void esfd_peer_published(struct esfd *d, int mid);
 int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_class,
 		   int waiter_fd, int timeout_ms, uint32_t rekey_of);
 void esfd_exch_timer(struct esfd *d);
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc);
 void esfd_peer_rt_free(struct esfd_peer_rt *rt, size_t n);
-int esfd_esprim_prot(unsigned int key_bits);
 
 /* ctl.c */
 int esfd_ctl_open(struct esfd *d);
@@ -251,6 +306,7 @@ void esfd_ctl_accept(struct esfd *d);
 void esfd_ctl_input(struct esfd *d, struct esfd_client *c);
 void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int err,
 			 int rsc);
+void esfd_ctl_reply_error(struct esfd *d, int fd, int err, int rsc, const char *msg);
 void esfd_ctl_forget_fd(struct esfd *d, int fd);
 
 #endif /* ESFD_DAEMON_H */

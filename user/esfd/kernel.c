@@ -129,6 +129,14 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 		r.driver = pol->driver;
 	}
 	lifetimes(pol, exp - now, &r);
+	/*
+	 * NONCE POLICY (issue 13, not wired yet): the receive nonce policy of
+	 * the OPEN session ("esf": salt || sequence with the replay window,
+	 * the default between esf peers; "any": any 12-byte IV, for peers
+	 * that are not esf) goes here, once the uAPI has its attribute. esfd
+	 * knows its peers are esfd, so "esf" is the value to set; a policy
+	 * key to choose "any" per peer would join struct esfd_policy.
+	 */
 
 	/* OPEN first: the peer may seal as soon as it learns we are ready. */
 	r.direction = ESF_DIR_OPEN;

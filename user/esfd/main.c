@@ -30,7 +30,10 @@ static const char usage_text[] =
 "The esf key establishment daemon: establishes ESPrim session keys with the\n"
 "peers of its configuration file and hands them to esf.ko as kernel\n"
 "sessions; applications ask for them through the control socket (libesf's\n"
-"esf_peer_session(), esfctl). See docs/esfd.md and docs/esfd.conf.md.\n"
+"esf_peer_session(), esfctl). It talks to its peers in oneM2M securityInfo\n"
+"primitives through an MQTT broker (TS-0010 topics /oneM2M/req|resp/...;\n"
+"mqtt-broker in the configuration). See docs/esfd.md, docs/esfd.conf.md\n"
+"and docs/primitives.md.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE     configuration file (default /etc/esfd/esfd.conf)\n"
@@ -39,7 +42,7 @@ static const char usage_text[] =
 "                        /run/esfd/esfd.state)\n"
 "  -f, --foreground      stay in the foreground and log to stderr (default:\n"
 "                        detach and log to syslog)\n"
-"  -d, --debug           log each message exchanged\n"
+"  -d, --debug           log each primitive published and received\n"
 "  -t, --check           check the configuration and its key files, then exit\n"
 "      --clock-offset S  add S seconds (may be negative) to the clock esfd\n"
 "                        uses for rand objects and messages: for tests of\n"
@@ -117,21 +120,6 @@ const struct esfd_peer *esfd_peer_find(const struct esfd *d, const char *id_or_n
 	return NULL;
 }
 
-const char *esfd_drop_name(enum esfd_drop r)
-{
-	static const char *const names[DROP__N] = {
-		[DROP_MALFORMED] = "malformed",
-		[DROP_UNAUTH] = "unauthenticated",
-		[DROP_MISADDRESSED] = "misaddressed",
-		[DROP_STALE] = "stale",
-		[DROP_REPLAY] = "replayed",
-		[DROP_UNMATCHED] = "unmatched",
-		[DROP_OTHER] = "other",
-	};
-
-	return (unsigned int)r < DROP__N ? names[r] : "?";
-}
-
 static int load_config(const char *path, struct esfd_config *cfg)
 {
 	struct esfd_config_error e = { 0 };
@@ -164,6 +152,19 @@ static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa
 	       strcmp(a->id, b->id);
 }
 
+static bool str_changed(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static bool mqtt_changed(const struct esfd_mqtt_conf *a, const struct esfd_mqtt_conf *b)
+{
+	return memcmp(&a->broker, &b->broker, sizeof(a->broker)) ||
+	       strcmp(a->client_id, b->client_id) || strcmp(a->username, b->username) ||
+	       strcmp(a->password, b->password) || str_changed(a->ca_file, b->ca_file) ||
+	       a->keepalive != b->keepalive;
+}
+
 /* SIGHUP: a new configuration replaces the old one only when it is valid.
  * Sessions of peers that are gone or whose credential or policy changed
  * are deleted; the others stay.
@@ -181,9 +182,8 @@ static void reload(struct esfd *d)
 		log_err("reload failed: keeping the running configuration");
 		return;
 	}
-	if (strcmp(n.control_socket, d->cfg.control_socket) ||
-	    memcmp(&n.listen, &d->cfg.listen, sizeof(n.listen)))
-		log_warn("listen and control-socket changes take effect at restart");
+	if (strcmp(n.control_socket, d->cfg.control_socket) || mqtt_changed(&n.mqtt, &d->cfg.mqtt))
+		log_warn("mqtt-* and control-socket changes take effect at restart");
 	esfd_crypto_select(n.crypto_backend);
 	for (p = d->pairs; p; p = nx) {
 		const struct esfd_peer *op = esfd_config_peer_by_id(&d->cfg, p->peer_id);
@@ -256,6 +256,14 @@ static void signal_input(struct esfd *d)
 	}
 }
 
+/* How long poll() may sleep: the exchanges' and the broker's timers. */
+static int poll_timeout(struct esfd *d)
+{
+	int t = esfd_mqtt_timeout_ms(d->mqtt, esfd_now_ms(d));
+
+	return t < 100 ? t : 100;
+}
+
 static void run(struct esfd *d)
 {
 	struct pollfd pfd[4 + ESFD_MAX_CLIENTS];
@@ -265,7 +273,7 @@ static void run(struct esfd *d)
 	while (!d->stop) {
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = d->sig, .events = POLLIN };
-		pfd[n++] = (struct pollfd){ .fd = d->udp, .events = POLLIN };
+		esfd_transport_pollfd(d, &pfd[n++]);
 		pfd[n++] = (struct pollfd){ .fd = esf_nl_fd(d->nl_ev), .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = d->ctl, .events = POLLIN };
 		nc = 0;
@@ -275,7 +283,7 @@ static void run(struct esfd *d)
 			cl[nc++] = &d->clients[i];
 			pfd[n++] = (struct pollfd){ .fd = d->clients[i].fd, .events = POLLIN };
 		}
-		if (poll(pfd, n, 100) < 0 && errno != EINTR) {
+		if (poll(pfd, n, poll_timeout(d)) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
@@ -283,8 +291,7 @@ static void run(struct esfd *d)
 			signal_input(d);
 		if (d->stop)
 			break;
-		if (pfd[1].revents)
-			esfd_transport_input(d);
+		esfd_transport_service(d, pfd[1].fd >= 0 ? pfd[1].revents : 0);
 		if (pfd[2].revents)
 			esfd_kernel_events(d);
 		if (pfd[3].revents)
@@ -317,7 +324,7 @@ int main(int argc, char **argv)
 
 	d->config_path = "/etc/esfd/esfd.conf";
 	d->state_path = "/run/esfd/esfd.state";
-	d->udp = d->ctl = d->sig = -1;
+	d->ctl = d->sig = -1;
 	for (i = 0; i < ESFD_MAX_CLIENTS; i++)
 		d->clients[i].fd = -1;
 	while ((c = getopt_long(argc, argv, "c:s:fdthV", opts, NULL)) != -1) {
@@ -379,9 +386,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: OK: %s (%s), %zu peers, %zu policies\n", d->config_path,
-		       d->cfg.id, esfd_role_name(d->cfg.role), d->cfg.n_peers,
-		       d->cfg.n_policies);
+		printf("%s: OK: %s (%s), %zu peers, %zu policies, MQTT broker %s port %u%s\n",
+		       d->config_path, d->cfg.id, esfd_role_name(d->cfg.role), d->cfg.n_peers,
+		       d->cfg.n_policies, d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port,
+		       d->cfg.mqtt.ca_file ? " (TLS)" : "");
 		esfd_config_free(&d->cfg);
 		return 0;
 	}
@@ -409,11 +417,12 @@ int main(int argc, char **argv)
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
 	} else {
-		log_info("esfd %s: %s (%s), %zu peers, HMAC by %s; listening on %s port %u, "
-			 "control socket %s", ESF_VERSION, d->cfg.id,
+		log_info("esfd %s: %s (%s), %zu peers, HMAC by %s; MQTT broker %s port %u "
+			 "(topics %s, %s), control socket %s", ESF_VERSION, d->cfg.id,
 			 esfd_role_name(d->cfg.role), d->cfg.n_peers,
 			 esfd_crypto_backend_name(esfd_crypto_backend()),
-			 d->cfg.listen.host, d->cfg.listen.port, d->cfg.control_socket);
+			 d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port, d->sub_req,
+			 d->sub_resp, d->cfg.control_socket);
 		run(d);
 		/* Clean shutdown: the sessions esfd owns go with it, unless
 		 * SIGUSR1 asked to hand them over to the next esfd (an upgrade).
@@ -428,8 +437,7 @@ int main(int argc, char **argv)
 	while (d->exchs)
 		esfd_exch_free(d, d->exchs, -ECANCELED, 0);
 	esfd_ctl_close(d);
-	if (d->udp >= 0)
-		close(d->udp);
+	esfd_transport_close(d);
 	esfd_kernel_close(d);
 	if (d->rt)
 		esfd_peer_rt_free(d->rt, d->cfg.n_peers);

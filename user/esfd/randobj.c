@@ -14,10 +14,13 @@
 #define RAND_ID_BYTES		16
 #define RAND_LIFETIME_MAX	(30 * 86400)
 
-static const char *const members[] = {
-	"esprimRandID", "esprimRandValue", "esprimRandExpiry",
-	"esprimKeyGenAlgIDs", "esprimProtocolAndAlgIDs",
-};
+/*
+ * TS-0004 short names: esprimRandID, esprimRandValue, esprimRandExpiry,
+ * esprimKeyGenAlgIDs, esprimProtocolAndAlgIDs. Primitives carry short names
+ * (JSON serialization, TS-0004 8.2), and the "oro" of an ESPrim Object
+ * header uses the same form (docs/primitives.md).
+ */
+static const char *const members[] = { "esri", "esrv", "esrx", "esks", "espa" };
 
 static bool keygen_known(unsigned int id)
 {

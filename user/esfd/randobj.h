@@ -6,12 +6,12 @@
  * expiry that bounds how long ESPrim Objects under that key are accepted,
  * and the algorithms its creator supports.
  *
- * JSON form (members, all required, no others):
- *   "esprimRandID"            string, 1..64 chars of [A-Za-z0-9._~-]
- *   "esprimRandValue"         string, standard base64 of exactly 16 bytes
- *   "esprimRandExpiry"        string, oneM2M timestamp "YYYYMMDDTHHMMSS" (UTC)
- *   "esprimKeyGenAlgIDs"      array of 1..8 distinct integers 1..255
- *   "esprimProtocolAndAlgIDs" array of 1..8 distinct integers 1..255
+ * JSON form, with TS-0004's short names (members, all required, no others):
+ *   "esri" esprimRandID            string, 1..64 chars of [A-Za-z0-9._~-]
+ *   "esrv" esprimRandValue         string, standard base64 of exactly 16 bytes
+ *   "esrx" esprimRandExpiry        string, oneM2M timestamp "YYYYMMDDTHHMMSS"
+ *   "esks" esprimKeyGenAlgIDs      array of 1..8 distinct integers 1..255
+ *   "espa" esprimProtocolAndAlgIDs array of 1..8 distinct integers 1..255
  *
  * The binary form that feeds sessionESPrimKey is in docs/key-derivation.md.
  */

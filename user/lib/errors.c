@@ -107,6 +107,18 @@ const char *esf_onem2m_rsc_name(int rsc)
 	switch (rsc) {
 	case 2000:
 		return "OK";
+	case 4000:
+		return "BAD_REQUEST";
+	case 4001:
+		return "RELEASE_VERSION_NOT_SUPPORTED";
+	case 4004:
+		return "NOT_FOUND";
+	case 4005:
+		return "OPERATION_NOT_ALLOWED";
+	case 4008:
+		return "REQUEST_TIMEOUT";
+	case 4103:
+		return "ORIGINATOR_HAS_NO_PRIVILEGE";
 	case 4111:
 		return "ESPRIM_UNSUPPORTED_OPTION";
 	case 4112:
@@ -121,6 +133,10 @@ const char *esf_onem2m_rsc_name(int rsc)
 		return "ESPRIM_IMPERSONATION_ERROR";
 	case 5000:
 		return "INTERNAL_SERVER_ERROR";
+	case 5001:
+		return "NOT_IMPLEMENTED";
+	case 5103:
+		return "TARGET_NOT_REACHABLE";
 	case 5210:
 		return "ESPRIM_DECRYPTION_ERROR";
 	case 5211:

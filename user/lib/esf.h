@@ -747,7 +747,9 @@ int esf_onem2m_rsc(int err, int opening);
 
 /**
  * esf_onem2m_rsc_name() - the TS-0004 name of a response status code
- * @rsc: a code esf_onem2m_rsc() returns
+ * @rsc: a code esf_onem2m_rsc() returns, or one of the codes esfd and
+ *	esf-mqtt answer primitives with (2000, 4000, 4001, 4004, 4005, 4008,
+ *	4103, 5000, 5001, 5103)
  *
  * Return: a static string such as "ESPRIM_BAD_MAC", or "UNKNOWN".
  */

@@ -7,6 +7,6 @@ TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c esftool/cli.c
 # esfd's core (key derivation, rand objects, configuration, peer messages);
 # test_esfd_* link esfd's core and tests/esfd_testutil.c, not libesf.
 HOST_TESTS += test_esfd_kdf test_esfd_randobj
-HOST_TESTS += test_esfd_msg
+HOST_TESTS += test_esfd_prim
 HOST_TESTS += test_esfd_config
 HOST_TESTS += test_peer

@@ -9,6 +9,7 @@
 #include <sanitizer/lsan_interface.h>
 
 #include "../esfd/enc.h"
+#include "../esfd/randobj.h"
 #include "esfd_testutil.h"
 
 static bool exists(const char *dir, const char *rel)
@@ -61,14 +62,14 @@ char *esfd_test_find(const char *env, const char *rel)
 
 json_t *esfd_test_vectors(const char *name)
 {
-	char *dir = esfd_test_find("ESF_VECTORS", "shared/vectors");
+	char *dir = esfd_test_find("ESF_VECTORS", "selftests/vectors");
 	char path[PATH_MAX * 2];
 	json_error_t err;
 	json_t *j;
 
 	if (!dir) {
 		fprintf(stderr, "# Wycheproof vectors not found: set ESF_VECTORS "
-			"to the shared/vectors directory\n");
+			"to the selftests/vectors directory\n");
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/wycheproof/%s", dir, name);
@@ -118,4 +119,20 @@ void esfd_test_leaks(void)
 #if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
 	__lsan_do_leak_check();
 #endif
+}
+
+void esfd_test_randobj(struct esfd_randobj *ro)
+{
+	size_t i;
+
+	memset(ro, 0, sizeof(*ro));
+	strcpy(ro->id, "rcv-01");
+	for (i = 0; i < 16; i++)
+		ro->value[i] = (uint8_t)(0x10 + i);
+	ro->expiry = 1893456000LL;	/* 2030-01-01T00:00:00Z */
+	ro->n_keygen = 1;
+	ro->keygen[0] = 1;
+	ro->n_prot = 2;
+	ro->prot[0] = 12;
+	ro->prot[1] = 10;
 }

@@ -14,8 +14,8 @@
  * @rel: what to look for under each ancestor of the test binary
  *
  * Walks up from the test binary (/proc/self/exe) until @rel exists under
- * an ancestor, so the tests work from any build directory: the Wycheproof
- * vectors sit in ../shared/vectors beside the checkout, the example
+ * an ancestor, so the tests work from any build directory under the
+ * checkout: the Wycheproof vectors in selftests/vectors, the example
  * configuration in the source tree.
  *
  * Return: a malloc()ed path of @rel's directory, or NULL.
@@ -24,7 +24,7 @@ char *esfd_test_find(const char *env, const char *rel);
 
 /**
  * esfd_test_vectors() - load a Wycheproof file
- * @name: file name under shared/vectors/wycheproof
+ * @name: file name under selftests/vectors/wycheproof
  *
  * Return: the parsed JSON (json_decref() it), or NULL when the vectors
  * cannot be found (set ESF_VECTORS to the vectors directory).
@@ -48,6 +48,15 @@ uint8_t *esfd_test_unhex(const char *hex, size_t *len);
  * Return: a malloc()ed NUL-terminated copy, or NULL.
  */
 char *esfd_test_read_file(const char *path, size_t *len);
+
+struct esfd_randobj;
+
+/**
+ * esfd_test_randobj() - the rand object the tests know the bytes of
+ * @ro: set to id "rcv-01", value 10 11 .. 1f, expiry 2030-01-01T00:00:00Z,
+ *	key generation [1], protocols [12, 10]
+ */
+void esfd_test_randobj(struct esfd_randobj *ro);
 
 /**
  * esfd_test_leaks() - LeakSanitizer check of this test's process

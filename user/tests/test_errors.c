@@ -69,7 +69,10 @@ TEST(onem2m_response_codes)
 		EXPECT_STREQ(maps[i].name, esf_onem2m_rsc_name(maps[i].open_rsc));
 	}
 	EXPECT_STREQ("ESPRIM_ENCRYPTION_ERROR", esf_onem2m_rsc_name(5211));
-	EXPECT_STREQ("UNKNOWN", esf_onem2m_rsc_name(4000));
+	EXPECT_STREQ("BAD_REQUEST", esf_onem2m_rsc_name(4000));
+	EXPECT_STREQ("ORIGINATOR_HAS_NO_PRIVILEGE", esf_onem2m_rsc_name(4103));
+	EXPECT_STREQ("NOT_IMPLEMENTED", esf_onem2m_rsc_name(5001));
+	EXPECT_STREQ("UNKNOWN", esf_onem2m_rsc_name(4002));
 }
 
 TEST_HARNESS_MAIN

@@ -56,8 +56,14 @@ TEST(example_file)
 	ASSERT_EQ(0, esfd_config_parse(text, len, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
 	EXPECT_STREQ("/mn-cse-gw01", c.id);
 	EXPECT_EQ(ESFD_ROLE_GATEWAY, c.role);
-	EXPECT_STREQ("::", c.listen.host);
-	EXPECT_EQ(7414, c.listen.port);
+	EXPECT_STREQ("127.0.0.1", c.mqtt.broker.host);
+	EXPECT_EQ(8883, c.mqtt.broker.port);
+	EXPECT_STREQ("mn-cse-gw01", c.mqtt.username);
+	EXPECT_STREQ("keys/mqtt.password", c.mqtt.password_file);
+	EXPECT_STREQ("/etc/ssl/certs/broker-ca.pem", c.mqtt.ca_file);
+	EXPECT_EQ(30, c.mqtt.keepalive);
+	EXPECT_EQ(1000, c.mqtt.retransmit_ms);
+	EXPECT_STREQ("", c.mqtt.client_id);
 	EXPECT_STREQ("/run/esfd/control.sock", c.control_socket);
 	EXPECT_EQ(ESFD_BACKEND_AUTO, c.crypto_backend);
 	EXPECT_EQ(120, c.clock_skew);
@@ -88,14 +94,12 @@ TEST(example_file)
 	EXPECT_EQ(64, pol->replay_window);
 	EXPECT_EQ(1u << 3, pol->data_classes);
 	EXPECT_EQ(1800, pol->rand_lifetime);
-	EXPECT_STREQ("192.0.2.17", p->addr.host);
 	EXPECT_STREQ("/etc/esfd/keys/sensor-07.key", p->kpsa_file);
 	EXPECT_EQ(0, p->kpsa_len);
 
 	p = esfd_config_peer_by_id(&c, "/in-cse-01");
 	ASSERT_NE(NULL, p);
 	EXPECT_EQ(ESFD_ROLE_SERVER, p->role);
-	EXPECT_STREQ("in.example.net", p->addr.host);
 	EXPECT_STREQ("keys/in-cse.key", p->kpsa_file);
 	EXPECT_STREQ("kpsa-gw01-in", p->kpsa_id);
 	EXPECT_TRUE(c.policies[p->policy].require_hw);
@@ -104,7 +108,6 @@ TEST(example_file)
 
 	p = esfd_config_peer_by_id(&c, "Cvalve-03");
 	ASSERT_NE(NULL, p);
-	EXPECT_FALSE(p->has_addr);
 	EXPECT_EQ(NULL, p->kpsa_file);
 	ASSERT_EQ(32, p->kpsa_len);
 	EXPECT_EQ(0x00, p->kpsa[0]);
@@ -136,6 +139,22 @@ TEST(defaults)
 	EXPECT_EQ(3600, p->rand_lifetime);
 	EXPECT_EQ(0, p->owner_uid);
 	EXPECT_EQ(0, p->owner_gid);
+	EXPECT_STREQ("127.0.0.1", c.mqtt.broker.host);
+	EXPECT_EQ(1883, c.mqtt.broker.port);
+	EXPECT_EQ(30, c.mqtt.keepalive);
+	EXPECT_EQ(1000, c.mqtt.retransmit_ms);
+	EXPECT_EQ(NULL, c.mqtt.password_file);
+	EXPECT_EQ(NULL, c.mqtt.ca_file);
+	esfd_config_free(&c);
+	/* A broker by DNS name or IPv6 address. */
+	ASSERT_EQ(0, parse("[esfd]\nid=/gw\nrole=peer\nmqtt-broker = broker.example:1884\n"
+			   "mqtt-client-id = gw-1\n", &c, &e));
+	EXPECT_STREQ("broker.example", c.mqtt.broker.host);
+	EXPECT_EQ(1884, c.mqtt.broker.port);
+	EXPECT_STREQ("gw-1", c.mqtt.client_id);
+	esfd_config_free(&c);
+	ASSERT_EQ(0, parse("[esfd]\nid=/gw\nrole=peer\nmqtt-broker = [::1]:1883\n", &c, &e));
+	EXPECT_STREQ("::1", c.mqtt.broker.host);
 	esfd_config_free(&c);
 	/* Session owners. */
 	ASSERT_EQ(0, parse("[esfd]\nid=/gw\nrole=peer\n[policy x]\n"
@@ -188,20 +207,30 @@ static const struct bad_conf bad[] = {
 	{ " [peer a] x", 4, "must end with ']'" },
 	{ "id = /x", 4, "'id' already set on line 2" },
 	{ "ID = /x", 4, "unknown key 'ID'" },
-	{ "listen = ", 4, "'listen' needs a value" },
-	{ "listen", 4, "expected 'key = value'" },
+	{ "mqtt-broker = ", 4, "'mqtt-broker' needs a value" },
+	{ "mqtt-broker", 4, "expected 'key = value'" },
 	{ "= x", 4, "unknown key ''" },
-	{ "listen = 0.0.0.0", 4, "not host:port" },
-	{ "listen = 0.0.0.0:0", 4, "bad port" },
-	{ "listen = 0.0.0.0:65536", 4, "bad port" },
-	{ "listen = 0.0.0.0:080", 4, "bad port" },
-	{ "listen = 0.0.0.0:+80", 4, "bad port" },
-	{ "listen = 0.0.0.0:", 4, "bad port" },
-	{ "listen = ::1:80", 4, "not host:port" },
-	{ "listen = [::1]80", 4, "not host:port" },
-	{ "listen = [::g]:80", 4, "bad host" },
-	{ "listen = 256.0.0.1:80", 4, "bad host" },
-	{ "listen = host.example:80", 4, "bad host" },
+	{ "listen = 0.0.0.0:7414", 4, "'listen' is gone" },
+	{ "mqtt-broker = 0.0.0.0", 4, "not host:port" },
+	{ "mqtt-broker = 0.0.0.0:0", 4, "bad port" },
+	{ "mqtt-broker = 0.0.0.0:65536", 4, "bad port" },
+	{ "mqtt-broker = 0.0.0.0:080", 4, "bad port" },
+	{ "mqtt-broker = 0.0.0.0:+80", 4, "bad port" },
+	{ "mqtt-broker = 0.0.0.0:", 4, "bad port" },
+	{ "mqtt-broker = ::1:80", 4, "not host:port" },
+	{ "mqtt-broker = [::1]80", 4, "not host:port" },
+	{ "mqtt-broker = [::g]:80", 4, "bad host" },
+	{ "mqtt-broker = 256.0.0.1:80", 4, "bad host" },
+	{ "mqtt-broker = host_x.example:80", 4, "bad host" },
+	{ "mqtt-client-id = a b", 4, "mqtt-client-id must be" },
+	{ "mqtt-username = a\x01" "b", 4, "control character" },
+	{ "mqtt-username = "
+	  "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+	  "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu", 4, "mqtt-username must be" },
+	{ "mqtt-keepalive = 4", 4, "out of range" },
+	{ "mqtt-keepalive = 2h", 4, "out of range" },
+	{ "mqtt-retransmit = 0", 4, "out of range" },
+	{ "mqtt-retransmit = 2m", 4, "out of range" },
 	{ "control-socket = run/esfd.sock", 4, "absolute path" },
 	{ "control-socket = /run/esfd/a b", 4, "absolute path" },
 	{ "control-socket = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -269,16 +298,7 @@ static const struct bad_conf bad[] = {
 	{ PEER "kpsa = 0011223344556677889Xaabbccddeeff", 8, "32 to 128 hex digits" },
 	{ PEER "kpsa = " KEY32 "\npolicy = none", 9, "no [policy none]" },
 	{ PEER "kpsa = " KEY32 "\npolicy = a b", 9, "not a policy name" },
-	{ PEER "kpsa = " KEY32 "\naddress = in.example.:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = -in.example:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = in-.example:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = in..example:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = in_cse:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = 1.2.3:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = [in.example]:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = " "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	  ".example:80", 9, "bad host" },
-	{ PEER "kpsa = " KEY32 "\naddress = ", 9, "needs a value" },
+	{ PEER "kpsa = " KEY32 "\naddress = in.example:7414", 9, "'address' is gone" },
 	{ "[peer p]\nid = /in\nrole = server\nkpsa-id = k k\nkpsa = " KEY32, 7, "kpsa-id" },
 	{ "[peer p]\nid = /in\nrole = server\nkpsa-id = "
 	  "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\nkpsa = "
@@ -290,8 +310,17 @@ static const struct bad_conf bad[] = {
 	  "this daemon's own id" },
 	{ PEER "kpsa = " KEY32 "\n[peer q]\nid = /in\nrole = server\nkpsa-id = k\n"
 	  "kpsa = " KEY32, 9, "has the id of [peer p]" },
+	{ PEER "kpsa = " KEY32 "\n[peer q]\nid = in\nrole = server\nkpsa-id = k\n"
+	  "kpsa = " KEY32, 9, "same MQTT topic level" },
+	{ "[peer p]\nid = gw\nrole = server\nkpsa-id = k\nkpsa = " KEY32, 4,
+	  "this daemon's own id" },
+	{ "[peer p]\nid = /in+1", 5, "MQTT topic level" },
+	{ "[peer p]\nid = /in#", 5, "MQTT topic level" },
+	{ "[peer p]\nid = in:cse", 5, "MQTT topic level" },
+	{ "[peer p]\nid = ///", 5, "MQTT topic level" },
 	{ PEER "kpsa = " KEY32 "\n[peer p]", 9, "[peer p] already defined on line 4" },
 	{ PEER "kpsa = " KEY32 "\nlisten = 0.0.0.0:1", 9, "unknown key 'listen'" },
+	{ PEER "kpsa = " KEY32 "\nmqtt-broker = 1.2.3.4:1", 9, "unknown key 'mqtt-broker'" },
 };
 
 static bool has_key_text(const char *msg)
@@ -697,6 +726,32 @@ TEST(files)
 	EXPECT_EQ(0, load("inline.conf", &c, &e));
 	esfd_config_free(&c);
 	EXPECT_EQ(-ENOENT, load("missing.conf", &c, &e));
+	esfd_config_free(&c);
+	/* The broker password: a private file, one line; a CA file that exists. */
+	write_file("mqtt.conf", "[esfd]\nid = /gw\nrole = gateway\nmqtt-username = gw\n"
+		   "mqtt-password-file = pw\nmqtt-ca-file = ca.pem\n", 0644);
+	write_file("pw", "s3cret word\n", 0600);
+	write_file("ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
+	ASSERT_EQ(0, load("mqtt.conf", &c, &e)) TH_LOG("%s", e.msg);
+	EXPECT_STREQ("s3cret word", c.mqtt.password);
+	EXPECT_EQ('/', c.mqtt.ca_file[0]);
+	EXPECT_NE(NULL, strstr(c.mqtt.ca_file, "/ca.pem"));
+	esfd_config_free(&c);
+	write_file("pw", "s3cret\n", 0604);
+	EXPECT_EQ(-EACCES, load("mqtt.conf", &c, &e));
+	EXPECT_EQ(5, e.line);
+	EXPECT_EQ(NULL, strstr(e.msg, "s3cret"));
+	esfd_config_free(&c);
+	write_file("pw", "two\nlines\n", 0600);
+	EXPECT_EQ(-EINVAL, load("mqtt.conf", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "one line"));
+	EXPECT_EQ(NULL, strstr(e.msg, "two"));
+	esfd_config_free(&c);
+	write_file("pw", "pw\n", 0600);
+	snprintf(path, sizeof(path), "%s/ca.pem", tmpdir);
+	unlink(path);
+	EXPECT_EQ(-ENOENT, load("mqtt.conf", &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "mqtt-ca-file"));
 	esfd_config_free(&c);
 	snprintf(path, sizeof(path), "rm -rf %s", tmpdir);
 	ASSERT_EQ(0, system(path));

@@ -19,8 +19,7 @@
 
 /* The members of a valid object, as JSON text, in encoder order. */
 static const char *const names[5] = {
-	"esprimRandID", "esprimRandValue", "esprimRandExpiry",
-	"esprimKeyGenAlgIDs", "esprimProtocolAndAlgIDs",
+	"esri", "esrv", "esrx", "esks", "espa",
 };
 static const char *const good[5] = {
 	"\"rcv-01\"", "\"EBESExQVFhcYGRobHB0eHw==\"", "\"20300101T000000\"",
@@ -55,28 +54,12 @@ static int decode(const char *s, struct esfd_randobj *ro)
 	return esfd_randobj_decode(s, strlen(s), NOW, 0, ro);
 }
 
-static void fixed_object(struct esfd_randobj *ro)
-{
-	size_t i;
-
-	memset(ro, 0, sizeof(*ro));
-	strcpy(ro->id, "rcv-01");
-	for (i = 0; i < 16; i++)
-		ro->value[i] = (uint8_t)(0x10 + i);
-	ro->expiry = EXPIRY;
-	ro->n_keygen = 1;
-	ro->keygen[0] = 1;
-	ro->n_prot = 2;
-	ro->prot[0] = 12;
-	ro->prot[1] = 10;
-}
-
 TEST(exact_json)
 {
 	struct esfd_randobj ro, back;
 	char *s, *expect = build(-1, NULL, "");
 
-	fixed_object(&ro);
+	esfd_test_randobj(&ro);
 	ASSERT_EQ(0, esfd_randobj_encode(&ro, &s));
 	EXPECT_STREQ(expect, s);
 	ASSERT_EQ(0, decode(s, &back));
@@ -248,12 +231,12 @@ TEST(malformed_members)
 TEST(malformed_text)
 {
 	static const char *const extras[] = {
-		",\"esprimRandId\":\"x\"", ",\"x\":1", ",\"\":null",
-		",\"esprimRandID \":\"x\"", ",\"ESPRIMRANDID\":\"x\"",
+		",\"esprimRandID\":\"x\"", ",\"x\":1", ",\"\":null",
+		",\"esri \":\"x\"", ",\"ESRI\":\"x\"",
 	};
 	static const char *const texts[] = {
 		"", " ", "null", "[]", "\"x\"", "1", "{", "}", "{}", "{,}",
-		"{\"esprimRandID\":\"rcv-01\"}",
+		"{\"esri\":\"rcv-01\"}",
 	};
 	struct esfd_randobj ro;
 	char *base = build(-1, NULL, "");
@@ -309,8 +292,8 @@ TEST(kdf_bytes_and_choice)
 	uint8_t b[ESFD_RAND_KDF_MAX];
 	size_t n;
 
-	fixed_object(&r);
-	fixed_object(&o);
+	esfd_test_randobj(&r);
+	esfd_test_randobj(&o);
 	ASSERT_EQ(0, esfd_randobj_kdf_bytes(&r, b, sizeof(b), &n));
 	EXPECT_EQ(2 + 6 + 16 + 8 + 2 + 3, n);
 	EXPECT_EQ(-ENOSPC, esfd_randobj_kdf_bytes(&r, b, n - 1, &n));

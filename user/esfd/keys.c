@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfd: the keys of an establishment and its key-confirmation ESPrim
+ * Objects (keys.h). The confirmations are sealed here with OpenSSL rather
+ * than through the kernel: they are esfd's own messages, must never be
+ * accepted by an application's OPEN session nor spend its nonces.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "enc.h"
+#include "keys.h"
+
+#define GCM_IV_LEN 12
+#define GCM_TAG_LEN 16
+
+int esfd_esprim_prot(unsigned int key_bits)
+{
+	return key_bits == 128 ? ESFD_PROT_JWE_A128GCM :
+	       key_bits == 192 ? ESFD_PROT_JWE_A192GCM : ESFD_PROT_JWE_A256GCM;
+}
+
+/* sessionESPrimKey of (peer, R, O): pairwiseESPrimKey is the SUID 13
+ * usage-constrained key of the peer's Kpsa, so it can serve nothing but
+ * ESPrim.
+ */
+int esfd_session_key(struct esfd *d, const struct esfd_peer *peer,
+			      const struct esfd_randobj *r, const struct esfd_randobj *o,
+			      uint8_t skey[ESFD_KEY_LEN])
+{
+	struct esfd_uc_key pairwise;
+	int err;
+
+	err = esfd_kdf_uc_key(peer->kpsa, peer->kpsa_len, ESFD_SUID_PSK_ESPRIM,
+			      esfd_config_uc_target(&d->cfg, peer), &pairwise);
+	if (!err)
+		err = esfd_uc_key_check(&pairwise, ESFD_FEAT_ESPRIM);
+	if (!err)
+		err = esfd_kdf_session_esprim_key(&pairwise, r, o, esfd_now(d), skey);
+	esfd_uc_key_wipe(&pairwise);
+	return err;
+}
+
+/* The kernel sessions of a pair. Class 1 (whole primitives) is ESPrim:
+ * sessionESPrimKey under gcm(aes), as TS-0003 has it. Classes 2 and 3
+ * (Content, contentInstance) protect data the way TR-0012 7.4.1 keys
+ * pre-provisioned end-to-end sessions: master = HMAC(Salt, K), then the
+ * message authentication key T(1) and confidentiality key T(2), under the
+ * policy's aead and tag length. K is the Kpsa's SUID 14 (pre-provisioned
+ * ESData encryption) usage-constrained key, never the Kpsa itself, and
+ * the salt is the two fresh rand values, receiver's then originator's, so
+ * every establishment gives new keys. authenc takes T(1) as its HMAC key
+ * and T(2) as its AES key; the AEADs take T(2).
+ */
+int esfd_pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
+		     const uint8_t skey[ESFD_KEY_LEN], const struct esfd_randobj *r,
+		     const struct esfd_randobj *o, struct esfd_pair_keys *k)
+{
+	const struct esfd_policy *pol = &d->cfg.policies[peer->policy];
+	size_t aes = pol->key_bits / 8;
+	uint8_t salt[2 * ESFD_RAND_VALUE_LEN];
+	struct esfd_uc_key uc;
+	struct esfd_key_pair kp;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	if (cls == 1) {
+		k->alg = "gcm(aes)";
+		k->tag_len = 16;
+		k->key_len = aes;
+		memcpy(k->key, skey, aes);
+		memcpy(k->salt_base, skey, ESFD_KEY_LEN);
+		return 0;
+	}
+	memcpy(salt, r->value, ESFD_RAND_VALUE_LEN);
+	memcpy(salt + ESFD_RAND_VALUE_LEN, o->value, ESFD_RAND_VALUE_LEN);
+	err = esfd_kdf_uc_key(peer->kpsa, peer->kpsa_len, ESFD_SUID_PSK_ESDATA_ENC,
+			      esfd_config_uc_target(&d->cfg, peer), &uc);
+	if (!err)
+		err = esfd_uc_key_check(&uc, ESFD_FEAT_ESDATA_ENC);
+	if (!err)
+		err = esfd_kdf_e2e_keys(ESFD_SHA256, salt, sizeof(salt), uc.key, sizeof(uc.key),
+					&kp);
+	esfd_uc_key_wipe(&uc);
+	if (err)
+		return err;
+	k->alg = esfd_aead_name(pol->aead);
+	k->tag_len = (uint8_t)pol->tag_len;
+	if (pol->aead == ESFD_AEAD_AUTHENC) {
+		memcpy(k->key, kp.auth, 32);
+		memcpy(k->key + 32, kp.conf, aes);
+		k->key_len = 32 + aes;
+	} else {
+		memcpy(k->key, kp.conf, aes);
+		k->key_len = aes;
+	}
+	memcpy(k->salt_base, kp.conf, ESFD_KEY_LEN);
+	esfd_key_pair_wipe(&kp);
+	return 0;
+}
+
+/* The key that seals the establishment's ESPrim Objects, one per
+ * direction, so that neither can be reflected back as the other.
+ */
+int esfd_confirm_key(const uint8_t skey[ESFD_KEY_LEN], bool from_originator,
+		       uint8_t kc[32])
+{
+	static const char label[] = "esfd ESPrim key confirmation";
+	uint8_t dir = from_originator ? 1 : 2;
+	struct esfd_buf in[2] = { { label, sizeof(label) - 1 }, { &dir, 1 } };
+
+	return esfd_hmac(ESFD_SHA256, skey, ESFD_KEY_LEN, in, 2, kc);
+}
+
+static char *b64url(const uint8_t *p, size_t n)
+{
+	size_t sz = esfd_b64_len(n, true) + 1;
+	char *s = malloc(sz);
+
+	if (s && esfd_b64_encode(p, n, true, s, sz)) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static int gcm(bool enc, const uint8_t key[32], const uint8_t *iv, const uint8_t *aad,
+	       size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int ok, n = 0, fin = 0;
+
+	if (!c)
+		return -ENOMEM;
+	ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv, enc) == 1 &&
+	     EVP_CipherUpdate(c, NULL, &n, aad, (int)aadlen) == 1 &&
+	     (!len || EVP_CipherUpdate(c, out, &n, in, (int)len) == 1) &&
+	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN, tag) == 1) &&
+	     EVP_CipherFinal_ex(c, out + (len ? n : 0), &fin) == 1 &&
+	     (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, tag) == 1);
+	EVP_CIPHER_CTX_free(c);
+	if (!ok && !enc)
+		explicit_bzero(out, len);
+	return ok ? 0 : -EBADMSG;
+}
+
+/* Seal {"dataClass":N,"alg":A,"tagLength":T} (what the pair will be) with
+ * the header fields of an ESPrim Object.
+ */
+int esfd_confirm_seal(const uint8_t kc[32], const char *kid, const char *ori,
+		       const char *rri, const struct esfd_randobj *oro,
+		       const struct esfd_pair_keys *pk, uint8_t cls, char **out)
+{
+	json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "alg", "dir", "enc", "A256GCM",
+			      "kid", kid, "ori", ori, "rri", rri, "cty", ESFD_CONFIRM_CTY);
+	char *htext = NULL, *hb = NULL, *ivb = NULL, *cb = NULL, *tb = NULL;
+	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[128];
+	char pt[128];
+	json_t *o = NULL;
+	int err = -ENOMEM, n;
+
+	if (!h)
+		return -ENOMEM;
+	if (oro) {
+		err = esfd_randobj_to_json(oro, &o);
+		if (err || json_object_set_new(h, "oro", o))
+			goto out;
+	}
+	htext = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	hb = htext ? b64url((const uint8_t *)htext, strlen(htext)) : NULL;
+	n = snprintf(pt, sizeof(pt), "{\"dataClass\":%u,\"alg\":\"%s\",\"tagLength\":%u}",
+		     cls, pk->alg, pk->tag_len);
+	if (!hb || getrandom(iv, sizeof(iv), 0) != sizeof(iv)) {
+		err = hb ? -EIO : -ENOMEM;
+		goto out;
+	}
+	err = gcm(true, kc, iv, (const uint8_t *)hb, strlen(hb), (const uint8_t *)pt,
+		  (size_t)n, ct, tag);
+	if (err)
+		goto out;
+	ivb = b64url(iv, sizeof(iv));
+	cb = b64url(ct, (size_t)n);
+	tb = b64url(tag, sizeof(tag));
+	err = -ENOMEM;
+	if (ivb && cb && tb && asprintf(out, "%s..%s.%s.%s", hb, ivb, cb, tb) > 0)
+		err = 0;
+out:
+	json_decref(h);
+	free(htext);
+	free(hb);
+	free(ivb);
+	free(cb);
+	free(tb);
+	return err;
+}
+
+int esfd_confirm_parse(const char *jwe, struct esfd_confirm *p)
+{
+	uint8_t buf[4096];
+	size_t i, n;
+	const char *s = jwe, *dot;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < 5; i++) {
+		dot = strchr(s, '.');
+		if ((i < 4) != !!dot)
+			return -EPROTO;
+		p->parts[i] = s;
+		p->lens[i] = dot ? (size_t)(dot - s) : strlen(s);
+		s = dot ? dot + 1 : s;
+	}
+	if (p->lens[1] || esfd_b64_decode(p->parts[0], p->lens[0], true, buf, sizeof(buf), &n))
+		return -EPROTO;
+	p->hdr = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(p->hdr))
+		return -EPROTO;
+	if (strcmp(esfd_confirm_hdr(p, "alg"), "dir") ||
+	    strcmp(esfd_confirm_hdr(p, "enc"), "A256GCM") ||
+	    strcmp(esfd_confirm_hdr(p, "cty"), ESFD_CONFIRM_CTY))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+const char *esfd_confirm_hdr(const struct esfd_confirm *p, const char *k)
+{
+	return json_string_value(json_object_get(p->hdr, k)) ?: "";
+}
+
+/* Check the tag, return the data class inside and check that the pair the
+ * other end makes is @pk's (the ends' policies agree).
+ */
+int esfd_confirm_open(struct esfd_confirm *p, const uint8_t kc[32], uint8_t *cls)
+{
+	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[128], pt[128];
+	size_t ivn, tn, cn;
+	json_t *j, *v;
+	int err;
+
+	if (esfd_b64_decode(p->parts[2], p->lens[2], true, iv, sizeof(iv), &ivn) ||
+	    ivn != GCM_IV_LEN ||
+	    esfd_b64_decode(p->parts[3], p->lens[3], true, ct, sizeof(ct), &cn) || !cn ||
+	    esfd_b64_decode(p->parts[4], p->lens[4], true, tag, sizeof(tag), &tn) ||
+	    tn != GCM_TAG_LEN)
+		return -EPROTO;
+	err = gcm(false, kc, iv, (const uint8_t *)p->parts[0], p->lens[0], ct, cn, pt, tag);
+	if (err)
+		return err;
+	j = json_loadb((const char *)pt, cn, JSON_REJECT_DUPLICATES, NULL);
+	v = json_object_get(j, "dataClass");
+	err = json_is_integer(v) && json_object_size(j) == 3 &&
+	      json_is_string(json_object_get(j, "alg")) &&
+	      json_is_integer(json_object_get(j, "tagLength")) &&
+	      json_integer_value(v) >= 1 && json_integer_value(v) <= 3 ? 0 : -EPROTO;
+	if (!err)
+		*cls = (uint8_t)json_integer_value(v);
+	p->body = err ? NULL : j;
+	if (err)
+		json_decref(j);
+	return err;
+}
+
+/* Does the other end's pair (from the opened object) match ours? */
+bool esfd_confirm_same_pair(const struct esfd_confirm *p, const struct esfd_pair_keys *pk)
+{
+	const char *alg = json_string_value(json_object_get(p->body, "alg"));
+
+	return alg && !strcmp(alg, pk->alg) &&
+	       json_integer_value(json_object_get(p->body, "tagLength")) == pk->tag_len;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target for what esfd reads from the MQTT broker: topics,
+ * oneM2M request and response primitives, their securityInfo, the rand
+ * objects in them and the key-confirmation ESPrim Objects. The first byte
+ * picks what the rest is:
+ *   0  a topic, a NUL, then the payload published on it: the whole path
+ *      esfd's transport takes (topic, JSON, primitive, securityInfo, and
+ *      for sit 5 the ESPrim Object's header and tag under a fixed key)
+ *   1  a rand object's JSON text
+ *   2  an ESPrim Object, parsed and opened under the fixed key
+ * Whatever reads must build again and read back the same.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../esfd/hmac.h"
+#include "../esfd/keys.h"
+#include "../esfd/m2m.h"
+#include "../esfd/prim.h"
+
+#define NOW 1767225600LL
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* keys.c takes the daemon's clock; here it is fixed. */
+int64_t esfd_now(const struct esfd *d)
+{
+	(void)d;
+	return NOW;
+}
+
+static uint8_t kc[32];
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	memset(kc, 0x42, sizeof(kc));
+	return esfd_crypto_select(ESFD_BACKEND_OPENSSL) ? -1 : 0;
+}
+
+static void confirm(const char *epo)
+{
+	struct esfd_confirm p;
+	uint8_t cls;
+
+	if (!esfd_confirm_parse(epo, &p)) {
+		esfd_confirm_hdr(&p, "kid");
+		esfd_confirm_open(&p, kc, &cls);
+	}
+	json_decref(p.hdr);
+	json_decref(p.body);
+}
+
+/* A securityInfo that was read builds to a Content that reads the same. */
+static void seci_round_trip(const struct esfd_seci *s, bool response)
+{
+	struct esfd_seci back;
+	json_t *pc;
+
+	if (esfd_seci_content(s, &pc))
+		abort();
+	if (esfd_seci_read(pc, response, NOW, 0, &back) || back.sit != s->sit ||
+	    memcmp(&back.rand, &s->rand, sizeof(s->rand)) ||
+	    (s->esprim && strcmp(s->esprim, back.esprim)))
+		abort();
+	esfd_seci_free(&back);
+	json_decref(pc);
+}
+
+static void content(json_t *pc, bool response)
+{
+	struct esfd_seci s;
+
+	if (esfd_seci_read(pc, response, NOW, 0, &s))
+		return;
+	seci_round_trip(&s, response);
+	if (s.sit == ESFD_SIT_ESPRIM)
+		confirm(s.esprim);
+	esfd_seci_free(&s);
+}
+
+/* A request that was read builds to a primitive that reads the same. */
+static void request_round_trip(const struct esfd_m2m_req *r)
+{
+	json_t *j = esfd_m2m_request(r->op, r->to, r->fr, r->rqi, r->rqet,
+				     r->pc ? json_incref(r->pc) : NULL), *back;
+	struct esfd_m2m_req again;
+	const char *why;
+	char *text;
+
+	text = j ? esfd_m2m_dump(j) : NULL;
+	json_decref(j);
+	if (!text)
+		return;	/* out of memory, or grown beyond the limit */
+	if (esfd_m2m_parse(text, strlen(text), &back) ||
+	    esfd_m2m_req_read(back, &again, &why) || again.op != r->op ||
+	    strcmp(again.rqi, r->rqi) || strcmp(again.fr, r->fr) || again.rqet != r->rqet)
+		abort();
+	json_decref(back);
+	free(text);
+}
+
+static void message(const uint8_t *data, size_t size)
+{
+	const uint8_t *nul = memchr(data, '\0', size);
+	struct esfd_m2m_topic_parts t;
+	struct esfd_m2m_req req;
+	struct esfd_m2m_rsp rsp;
+	const char *why;
+	json_t *j;
+
+	if (!nul || esfd_m2m_topic_parse((const char *)data, &t))
+		return;
+	size -= (size_t)(nul + 1 - data);
+	if (esfd_m2m_parse(nul + 1, size, &j))
+		return;
+	if (t.response) {
+		if (!esfd_m2m_rsp_read(j, &rsp))
+			content(rsp.pc, true);
+	} else if (!esfd_m2m_req_read(j, &req, &why)) {
+		request_round_trip(&req);
+		content(req.pc, false);
+	}
+	json_decref(j);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct esfd_randobj ro;
+	char *s;
+
+	if (size < 1 || size > ESFD_M2M_MSG_MAX + 300)
+		return 0;
+	switch (data[0] % 3) {
+	case 0:
+		message(data + 1, size - 1);
+		break;
+	case 1:
+		esfd_randobj_decode((const char *)data + 1, size - 1, NOW, 0, &ro);
+		break;
+	case 2:
+		s = strndup((const char *)data + 1, size - 1);
+		if (s)
+			confirm(s);
+		free(s);
+		break;
+	}
+	return 0;
+}
