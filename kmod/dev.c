@@ -251,7 +251,7 @@ static void dev_free_work(struct work_struct *work)
 		wake_up(&gone_wq);
 }
 
-static void dev_put(struct esf_dev *d)
+static void handle_put(struct esf_dev *d)
 {
 	if (refcount_dec_and_test(&d->ref))
 		queue_work(dev_wq, &d->free_work);
@@ -370,7 +370,7 @@ static void batch_finished(struct esf_batch *b)
 	else
 		batch_idle(d, db);
 	wake_up_all(&d->wq);
-	dev_put(d);
+	handle_put(d);
 }
 
 /* Submission ------------------------------------------------------------------ */
@@ -815,7 +815,7 @@ static int esf_dev_open(struct inode *inode, struct file *file)
 /* Batches still running keep the handle; the last one frees it. */
 static int esf_dev_release(struct inode *inode, struct file *file)
 {
-	dev_put(file->private_data);
+	handle_put(file->private_data);
 	return 0;
 }
 
