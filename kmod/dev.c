@@ -453,11 +453,13 @@ static void count_sg(const struct esf_session *s, struct rec *rc)
 	unsigned int a = assoc ? (built ? esf_sg_count(rc->scratch, assoc) :
 				  esf_sg_count(rc->aad_off, assoc)) : 0;
 
-	rc->src_n = a + text_part(rc, &off, &len) + (rc->pad ? 2 : 0) + 1;
+	/* An empty list still takes one entry (build_sg()). */
+	rc->src_n = max(a + text_part(rc, &off, &len) + (rc->pad ? 2 : 0), 1u);
 	rc->dst_n = 0;
 	if (rc->op == ESF_OP_SEAL || rc->op == ESF_OP_OPEN)
-		rc->dst_n = a + esf_sg_count(body_off(s, rc),
-					     rc->l.slot_len - (body_off(s, rc) - rc->out_off)) + 1;
+		rc->dst_n = max(a + esf_sg_count(body_off(s, rc),
+						 rc->l.slot_len - (body_off(s, rc) - rc->out_off)),
+				1u);
 }
 
 /* @len bytes of the region, or of the arena, as scatterlist entries. */
@@ -470,7 +472,8 @@ static unsigned int put_sg(struct page **pages, u32 off, u32 len, struct scatter
  * A record's work area as the provider sees it: the associated data (the
  * caller's AAD in place, or what the kernel builds around it in the arena),
  * the text in place, authenc's padding; and where the output goes. An
- * empty list gets one byte of the arena, so that it is valid.
+ * empty list gets one byte of the arena, so that it is valid. The lists
+ * are zeroed for the whole batch at once (prepare()).
  */
 static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 		     struct scatterlist *src, struct scatterlist *dst)
@@ -481,7 +484,6 @@ static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 	bool built = built_assoc(s->alg);
 	unsigned int n = 0, m = 0;
 
-	sg_init_table(src, rc->src_n);
 	if (built)
 		n = put_sg(ap, rc->scratch, assoc, src);
 	else
@@ -495,7 +497,6 @@ static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 	sg_mark_end(&src[n - 1]);
 	if (!rc->dst_n)
 		return;
-	sg_init_table(dst, rc->dst_n);
 	if (built)
 		m = put_sg(ap, rc->scratch, assoc, dst);
 	else
@@ -570,6 +571,8 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 		db->sg = sg;
 		db->sg_cap = total;
 	}
+	/* sg_init_table() for every list at once: one memset, not one each. */
+	memset(db->sg, 0, total * sizeof(*db->sg));
 	for (i = 0, total = 0; i < db->count; i++) {
 		struct rec *rc = &db->recs[i];
 		struct esf_req *req = esf_batch_req(&db->b, i);
