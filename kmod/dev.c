@@ -815,10 +815,18 @@ static int esf_dev_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
-/* Batches still running keep the handle; the last one frees it. */
+/*
+ * Batches still running keep the handle; the last one frees it, from the
+ * workqueue (it may complete in interrupt context). With none running the
+ * handle goes here, so that its pages are unpinned and its locked-memory
+ * charge returned when close(2) returns.
+ */
 static int esf_dev_release(struct inode *inode, struct file *file)
 {
-	handle_put(file->private_data);
+	struct esf_dev *d = file->private_data;
+
+	if (refcount_dec_and_test(&d->ref))
+		dev_free_work(&d->free_work);
 	return 0;
 }
 
