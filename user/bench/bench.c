@@ -1146,13 +1146,18 @@ static int parse(int argc, char **argv, struct opts *o)
 static int check_session(struct opts *o, const struct esf_session_info *info)
 {
 	bool aead = info->alg == ESF_ALG_GCM_AES && info->tag_len == GCM_TAG;
+	/* The esf and ring paths need only the session: any AEAD will do. */
+	bool esf_only = o->paths_given && !o->paths[P_AFALG] && !o->paths[P_OPENSSL] &&
+			!o->paths[P_OPENSSL_INIT] && !o->paths[P_KERNEL];
 	unsigned int i;
 
 	for (i = 0; i < sizeof(mic_algs) / sizeof(mic_algs[0]); i++)
 		if (info->alg == mic_algs[i].alg)
 			o->mic = &mic_algs[i];
+	if (!o->mic && esf_only && !esf_info_is_mic(info) && info->alg != ESF_ALG_KW_AES)
+		aead = true;
 	if (!aead && !o->mic) {
-		fprintf(stderr, "esf-bench: session %u is neither gcm(aes) with a 16-byte tag nor hmac(sha256|384|512)\n",
+		fprintf(stderr, "esf-bench: session %u is neither gcm(aes) with a 16-byte tag nor hmac(sha256|384|512) (other AEAD sessions: -p with esf, esf-batch, ring, ring-batch only)\n",
 			o->session);
 		return -1;
 	}
@@ -1237,9 +1242,12 @@ static void print_header(const struct opts *o, const struct esf_session_info *in
 	if (o->mic)
 		printf("# esf-bench: session %u, %s, %s, %u-byte key, %u-byte tag", o->session,
 		       info->driver, o->mic->name, info->key_len, info->tag_len);
-	else
+	else if (info->alg == ESF_ALG_GCM_AES)
 		printf("# esf-bench: session %u, %s, AES-%u, %zu B AAD", o->session,
 		       info->driver, info->key_len * 8, o->aad_len);
+	else
+		printf("# esf-bench: session %u, %s, %u-byte key, %u-byte tag, %zu B AAD",
+		       o->session, info->driver, info->key_len, info->tag_len, o->aad_len);
 	printf(", %g s per run, %u thread%s\n", o->seconds, o->threads,
 	       o->threads > 1 ? "s" : "");
 	printf("%-10s %-6s %6s %6s %12s %10s %10s %3s  %s\n", "path", "op", "size", "batch",
