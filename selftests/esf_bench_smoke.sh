@@ -29,16 +29,16 @@ out=$("$BENCH" -s 70 -t 0.05 -z 64,4096 -b 16 --csv "$tmp/b.csv" --json "$tmp/b.
 rc=$?
 [ $rc = 0 ] && ok "every path runs" || not_ok "every path runs" "rc=$rc $out"
 
-# 2: 22 rows (5 paths x 2 ops x 2 sizes + kernel x 2 sizes), each with a
+# 2: 30 rows (7 paths x 2 ops x 2 sizes + kernel x 2 sizes), each with a
 # positive rate.
 rows=$(awk -F, 'NR > 1 && $5 > 0' "$tmp/b.csv" | wc -l)
-[ "$rows" = 22 ] && ok "CSV: 22 measurements" || not_ok "CSV: 22 measurements" "$(cat "$tmp/b.csv")"
+[ "$rows" = 30 ] && ok "CSV: 30 measurements" || not_ok "CSV: 30 measurements" "$(cat "$tmp/b.csv")"
 
 # 3: the JSON says the same, and names the kernel's driver for esf.
 out=$(jq -r '[length, (.[] | select(.path == "esf") | .driver)][0:2] | @tsv' "$tmp/b.json" 2>&1)
 drv=$(esfctl --json session show 70 | jq -r '.driver' 2>/dev/null)
-[ "$out" = "22	$drv" ] && [ -n "$drv" ] && ok "JSON: 22 records, driver $drv" ||
-	not_ok "JSON: 22 records, driver of the session" "$out / $drv"
+[ "$out" = "30	$drv" ] && [ -n "$drv" ] && ok "JSON: 30 records, driver $drv" ||
+	not_ok "JSON: 30 records, driver of the session" "$out / $drv"
 
 # 4: the kernel counted what esf-bench claims it sealed and opened at least.
 seals=$(esfctl --json session show 70 | jq -r '.stats.seal')
@@ -96,19 +96,20 @@ out2=$(priv "$BENCH" -s 70 -t 0.05 -z 64 -o seal 2>&1); rc2=$?
 [ $zc_ok = 1 ] && ok "zero-copy: $zc of $opened records (zerocopy_min $min)" ||
 	not_ok "zero-copy records counted" "zerocopy=$zc of $opened, min=$min, 4 KiB rows $n4k"
 
-# 11: SIGN and VERIFY on the MIC session (the default there), all six
-# paths, two sizes: 22 rows (5 paths x 2 ops x 2 sizes + the kernel's SIGN
+# 11: SIGN and VERIFY on the MIC session (the default there), all eight
+# paths, two sizes: 30 rows (7 paths x 2 ops x 2 sizes + the kernel's SIGN
 # loop x 2 sizes), each with a positive rate and the session's driver on
 # the esf paths; the kernel counted the VERIFYs, none of them failed.
 out=$("$BENCH" -s 72 -t 0.05 -z 64,4096 -b 16 --csv "$tmp/m.csv" 2>&1); rc=$?
 rows=$(awk -F, 'NR > 1 && $5 > 0 && ($2 == "sign" || $2 == "verify")' "$tmp/m.csv" 2>/dev/null | wc -l)
 paths=$(awk -F, 'NR > 1 { print $1 }' "$tmp/m.csv" 2>/dev/null | sort -u | tr '\n' ' ')
 drv=$(esfctl --json session show 72 | jq -r '.driver' 2>/dev/null)
-other=$(awk -F, -v d="$drv" 'NR > 1 && $1 ~ /^esf/ && $8 != d' "$tmp/m.csv" 2>/dev/null | wc -l)
+other=$(awk -F, -v d="$drv" 'NR > 1 && $1 ~ /^(esf|ring)/ && $8 != d' "$tmp/m.csv" 2>/dev/null | wc -l)
 vf=$(esfctl --json session show 72 | jq -r '"\(.stats.verify) \(.stats.auth_fail)"' 2>/dev/null)
-[ $rc = 0 ] && [ "$rows" = 22 ] && [ "$paths" = "afalg esf esf-batch kernel openssl openssl-init " ] &&
+[ $rc = 0 ] && [ "$rows" = 30 ] &&
+	[ "$paths" = "afalg esf esf-batch kernel openssl openssl-init ring ring-batch " ] &&
 	[ -n "$drv" ] && [ "$other" = 0 ] && [ "${vf% *}" -gt 16 ] && [ "${vf#* }" = 0 ] &&
-	ok "hmac(sha256): sign,verify on every path, 22 measurements" ||
+	ok "hmac(sha256): sign,verify on every path, 30 measurements" ||
 	not_ok "hmac(sha256): sign,verify on every path" "rc=$rc rows=$rows paths=$paths verify/auth_fail=$vf $out"
 
 # 12: -z imix: the paths report size imix, with MB/s from the mean
