@@ -236,9 +236,10 @@ TEST(envelope_dtls_refusals)
 	void *pt = NULL;
 	size_t len;
 
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		EXPECT_EQ(want[i], esf_envelope_open(r, in[i], strlen(in[i]), 0, 0, &pt, &len,
 						     NULL)) TH_LOG("%s", in[i]);
+	}
 	esf_session_close(r);
 	leak_check();
 }
