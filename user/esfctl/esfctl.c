@@ -29,6 +29,8 @@ static const char usage_text[] =
 	"  session list     list every session of this network namespace\n"
 	"  session flush    delete every session of this network namespace\n"
 	"  monitor          print session events (new, deleted, expiring)\n"
+	"  doctor           what this machine offloads: module, providers per\n"
+	"                   algorithm, AF_ALG, /dev/esf, Secure Boot, esfd\n"
 	"  version          print the tool's and the loaded module's version\n"
 	"\n"
 	"commands answered by esfd (its control socket):\n"
@@ -168,6 +170,7 @@ static const struct {
 } commands[] = {
 	{ "session", esfctl_cmd_session },
 	{ "monitor", esfctl_cmd_monitor },
+	{ "doctor", esfctl_cmd_doctor },
 	{ "version", cmd_version },
 	{ "status", esfctl_cmd_status },
 	{ "peer", esfctl_cmd_peer },
