@@ -42,8 +42,10 @@ static const char doctor_usage[] =
 	"\n"
 	"As root (CAP_NET_ADMIN) with esf.ko loaded, the kernel answers for\n"
 	"each provider: doctor creates a throwaway session on it and deletes it\n"
-	"again. Otherwise the choice is predicted from /proc/crypto and the\n"
-	"hardware column says '?'.\n"
+	"again, and builds authenc over each cbc(aes) provider (a device's\n"
+	"among them) when that instance ranks below what new sessions get, so\n"
+	"that running doctor never changes the answer. Otherwise the choice is\n"
+	"predicted from /proc/crypto and the hardware column says '?'.\n"
 	"\n"
 	"options:\n"
 	"  -S, --socket PATH  esfd's control socket (default $ESFD_CONTROL_SOCKET\n"
@@ -667,23 +669,52 @@ static void print_providers(const struct crypto_table *t, const struct alg_resul
 	}
 }
 
+static const struct provider *by_driver(const struct crypto_table *t, const char *driver)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->p[i].driver, driver))
+			return &t->p[i];
+	return NULL;
+}
+
+/*
+ * The crypto API builds a template instance only when no algorithm of the
+ * name is registered yet (crypto/api.c, crypto_larval_lookup()); once
+ * built, an instance competes by priority with every later lookup. So an
+ * instance that would outrank what new sessions get now is never built:
+ * doctor must not change the answer it reports (the AES-NI instance, 4170,
+ * would outrank QAT's own authenc, 4001). authenc's priority is the
+ * cipher's times 10 plus the hash's (crypto/authenc.c).
+ */
 static void compose_authenc(struct probe *pr, struct crypto_table *t, struct alg_result *res)
 {
 	const struct esf_alg_desc *a = esf_alg_lookup("authenc(hmac(sha256),cbc(aes))");
-	const struct alg_result *h = NULL;
+	const struct alg_result *h = NULL, *cur = NULL;
+	const struct provider *hp, *cp;
 	struct esf_nl_session s;
 	char drv[300], why[160];
 	size_t i;
 
-	for (i = 0; i < esf_algs_count; i++)
+	for (i = 0; i < esf_algs_count; i++) {
 		if (!strcmp(res[i].a->name, "hmac(sha256)") && res[i].kernel_said)
 			h = &res[i];
-	if (!a || !h)
+		if (res[i].a == a && res[i].kernel_said)
+			cur = &res[i];
+	}
+	if (!a || !h || !cur)
+		return;
+	hp = by_driver(t, h->s.driver);
+	cp = by_driver(t, cur->s.driver);
+	if (!hp || !cp)
 		return;
 	for (i = 0; i < t->n; i++) {
 		const struct provider *p = &t->p[i];
 
 		if (strcmp(p->name, "cbc(aes)") || p->internal || strcmp(p->type, "skcipher"))
+			continue;
+		if ((long)p->priority * 10 + hp->priority >= cp->priority)
 			continue;
 		snprintf(drv, sizeof(drv), "authenc(%s,%s)", h->s.driver, p->driver);
 		probe_session(pr, a, drv, &s, why, sizeof(why));
@@ -771,7 +802,8 @@ int esfctl_cmd_doctor(int argc, char **argv)
 	/* authenc is a template: its instances appear once made, and the one
 	 * the kernel picks by priority runs cbc(aes) on the CPU even when a
 	 * device offers cbc(aes) (virtio-crypto, CAAM, ...). Each cbc(aes)
-	 * provider is composed with the HMAC the kernel picks and tried.
+	 * provider is composed with the HMAC the kernel picks and tried, if
+	 * the instance ranks below what new sessions get now.
 	 */
 	if (pr.nl)
 		compose_authenc(&pr, &t, res);
