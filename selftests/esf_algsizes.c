@@ -6,7 +6,9 @@
  * user/common/esf_algs.c. This test builds that same file and, for every
  * algorithm in it, every key length from 1 to ESF_KEY_MAX + 1 and every
  * tag length from 1 to ESF_TAG_MAX, asks the module to create a session
- * and compares the answer with the table's. Prints TAP.
+ * and compares the answer with the table's. An algorithm the running
+ * kernel lacks altogether (ENOENT for a size the table accepts) is
+ * reported as a skip. Prints TAP.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +60,17 @@ int main(void)
 	for (i = 0; i < esf_algs_count; i++) {
 		const struct esf_alg_desc *a = &esf_algs[i];
 		int bad = 0;
+
+		/* A kernel without the algorithm (7.x has no kw template) has
+		 * no sizes to compare: both results are skips, saying why.
+		 */
+		err = try(&nl, a, a->probe_key_len, -1);
+		if (err == -ENOENT && strstr(nl.errmsg, "not available")) {
+			printf("ok %d %s: key sizes # SKIP not in this kernel: %s\n", ++n, a->name,
+			       nl.errmsg);
+			printf("ok %d %s: tag sizes # SKIP not in this kernel\n", ++n, a->name);
+			continue;
+		}
 
 		for (len = 1; len <= ESF_KEY_MAX + 1; len++) {
 			bool kernel = !try(&nl, a, len, -1);

@@ -367,6 +367,7 @@ struct alg_result {
 	bool kernel_said;		/* the default session was made */
 	struct esf_nl_session s;	/* when kernel_said */
 	char err[160];			/* when the default session failed */
+	bool kernel_refused;		/* the kernel could not make one */
 	const struct provider *pred;	/* when not kernel_said */
 	bool available;
 	bool hw;
@@ -792,6 +793,8 @@ int esfctl_cmd_doctor(int argc, char **argv)
 			esf_nl_close(pr.nl);
 			pr.nl = NULL;
 			res[i].err[0] = '\0';
+		} else {
+			res[i].kernel_refused = true;
 		}
 	}
 	err = read_proc_crypto(&t);
@@ -827,7 +830,7 @@ int esfctl_cmd_doctor(int argc, char **argv)
 	for (i = 0; i < esf_algs_count; i++) {
 		struct alg_result *r = &res[i];
 
-		if (r->kernel_said)
+		if (r->kernel_said || r->kernel_refused)
 			continue;
 		r->pred = predicted(&t, r->a->work_alg, r->a->kind == ESF_ALGK_MIC);
 		/* Without the kernel's word, a template not yet instantiated
@@ -858,7 +861,7 @@ int esfctl_cmd_doctor(int argc, char **argv)
 		json_object_set_new(a, "providers", provs);
 		json_object_set_new(a, "new_session_driver", chosen_driver(r) ?
 				    json_string(chosen_driver(r)) : json_null());
-		json_object_set_new(a, "predicted", json_boolean(!r->kernel_said));
+		json_object_set_new(a, "predicted", json_boolean(!r->kernel_said && !r->kernel_refused));
 		json_object_set_new(a, "verdict", json_string(!r->available ? "unavailable" :
 			!r->kernel_said ? "unknown" : r->hw ? "hardware" : "cpu"));
 		if (r->err[0])
