@@ -409,8 +409,8 @@ static void verdict_text(const struct alg_result *r, char *buf, size_t len)
 	const char *d = chosen_driver(r);
 
 	if (!r->available)
-		snprintf(buf, len, "%s: unavailable%s%s", r->a->name, r->err[0] ? " (" : "",
-			 r->err[0] ? r->err : "");
+		snprintf(buf, len, "%s: unavailable%s%s%s", r->a->name, r->err[0] ? " (" : "",
+			 r->err, r->err[0] ? ")" : "");
 	else if (!r->kernel_said && !d)
 		snprintf(buf, len, "%s: unknown (%s; run as root with esf.ko loaded to know)",
 			 r->a->name, r->err);
