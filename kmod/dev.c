@@ -453,11 +453,13 @@ static void count_sg(const struct esf_session *s, struct rec *rc)
 	unsigned int a = assoc ? (built ? esf_sg_count(rc->scratch, assoc) :
 				  esf_sg_count(rc->aad_off, assoc)) : 0;
 
-	rc->src_n = a + text_part(rc, &off, &len) + (rc->pad ? 2 : 0) + 1;
+	/* An empty list still takes one entry (build_sg()). */
+	rc->src_n = max(a + text_part(rc, &off, &len) + (rc->pad ? 2 : 0), 1u);
 	rc->dst_n = 0;
 	if (rc->op == ESF_OP_SEAL || rc->op == ESF_OP_OPEN)
-		rc->dst_n = a + esf_sg_count(body_off(s, rc),
-					     rc->l.slot_len - (body_off(s, rc) - rc->out_off)) + 1;
+		rc->dst_n = max(a + esf_sg_count(body_off(s, rc),
+						 rc->l.slot_len - (body_off(s, rc) - rc->out_off)),
+				1u);
 }
 
 /* @len bytes of the region, or of the arena, as scatterlist entries. */
@@ -470,7 +472,8 @@ static unsigned int put_sg(struct page **pages, u32 off, u32 len, struct scatter
  * A record's work area as the provider sees it: the associated data (the
  * caller's AAD in place, or what the kernel builds around it in the arena),
  * the text in place, authenc's padding; and where the output goes. An
- * empty list gets one byte of the arena, so that it is valid.
+ * empty list gets one byte of the arena, so that it is valid. The lists
+ * are zeroed for the whole batch at once (prepare()).
  */
 static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 		     struct scatterlist *src, struct scatterlist *dst)
@@ -481,7 +484,6 @@ static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 	bool built = built_assoc(s->alg);
 	unsigned int n = 0, m = 0;
 
-	sg_init_table(src, rc->src_n);
 	if (built)
 		n = put_sg(ap, rc->scratch, assoc, src);
 	else
@@ -495,7 +497,6 @@ static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 	sg_mark_end(&src[n - 1]);
 	if (!rc->dst_n)
 		return;
-	sg_init_table(dst, rc->dst_n);
 	if (built)
 		m = put_sg(ap, rc->scratch, assoc, dst);
 	else
@@ -570,6 +571,8 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 		db->sg = sg;
 		db->sg_cap = total;
 	}
+	/* sg_init_table() for every list at once: one memset, not one each. */
+	memset(db->sg, 0, total * sizeof(*db->sg));
 	for (i = 0, total = 0; i < db->count; i++) {
 		struct rec *rc = &db->recs[i];
 		struct esf_req *req = esf_batch_req(&db->b, i);
@@ -812,10 +815,18 @@ static int esf_dev_open(struct inode *inode, struct file *file)
 	return nonseekable_open(inode, file);
 }
 
-/* Batches still running keep the handle; the last one frees it. */
+/*
+ * Batches still running keep the handle; the last one frees it, from the
+ * workqueue (it may complete in interrupt context). With none running the
+ * handle goes here, so that its pages are unpinned and its locked-memory
+ * charge returned when close(2) returns.
+ */
 static int esf_dev_release(struct inode *inode, struct file *file)
 {
-	handle_put(file->private_data);
+	struct esf_dev *d = file->private_data;
+
+	if (refcount_dec_and_test(&d->ref))
+		dev_free_work(&d->free_work);
 	return 0;
 }
 

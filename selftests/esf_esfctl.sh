@@ -18,7 +18,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..21"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 "$ESFCTL" session flush >/dev/null
@@ -68,7 +68,18 @@ out=$("$ESFCTL" session list 2>&1)
 out=$("$ESFCTL" --json session list 2>&1)
 [ "$(grep -c '"id":' <<<"$out")" = 2 ] && ok "list --json" || not_ok "list --json" "$out"
 
-# 13-15: delete, then it is gone; flush.
+# 13: the front end each record came through: one on AF_ALG, two on /dev/esf.
+echo hello | ESF_FRONT=socket esf seal -s 10 -f jwe-compact >/dev/null 2>&1
+echo hello | ESF_FRONT=device esf seal -s 10 -f jwe-compact >/dev/null 2>&1
+echo hello | ESF_FRONT=device esf seal -s 10 -f jwe-compact >/dev/null 2>&1
+out=$("$ESFCTL" session show 10 2>&1)
+js=$("$ESFCTL" --json session show 10 2>&1)
+grep -q 'front ends  *socket 1, device 2 records' <<<"$out" &&
+	[ "$(jq -r '.stats.socket, .stats.device' <<<"$js" | tr '\n' ' ')" = "1 2 " ] &&
+	ok "session show: records per front end (socket, device)" ||
+	not_ok "session show: records per front end (socket, device)" "$out $js"
+
+# 14-16: delete, then it is gone; flush.
 check "del" "$ESFCTL" session del 11
 out=$("$ESFCTL" session show 11 2>&1); rc=$?
 [ $rc = 1 ] && grep -q 'esf: no such session' <<<"$out" && ok "deleted session is gone" ||
@@ -76,7 +87,7 @@ out=$("$ESFCTL" session show 11 2>&1); rc=$?
 out=$("$ESFCTL" session flush 2>&1)
 [ "$out" = "flushed 1 sessions" ] && ok "flush" || not_ok "flush" "$out"
 
-# 16-17: monitor prints events.
+# 17-18: monitor prints events.
 "$ESFCTL" monitor --count 2 >"$tmp/events" 2>"$tmp/monitor.err" &
 mon=$!
 for i in $(seq 50); do grep -q monitoring "$tmp/monitor.err" && break; sleep 0.1; done
@@ -86,7 +97,7 @@ wait $mon
 grep -q '^new session 20 ccm(aes)' "$tmp/events" && ok "monitor: new" || not_ok "monitor: new" "$(cat "$tmp/events")"
 grep -q '^del session 20 ccm(aes)' "$tmp/events" && ok "monitor: del" || not_ok "monitor: del" "$(cat "$tmp/events")"
 
-# 18-20: without CAP_NET_ADMIN.
+# 19-21: without CAP_NET_ADMIN.
 if setpriv --help 2>&1 | grep -q reuid; then
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ESFCTL" session add \
 		--alg 'gcm(aes)' --key-file - <"$tmp/k16" 2>&1); rc=$?

@@ -35,7 +35,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..34"
+echo "1..35"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -155,6 +155,8 @@ gateway b2 /mn-cse-2 7415 kpsa-in-mn2 bad-b.key 1h >"$tmp/b2.conf"
 gateway b3 /mn-cse-3 7416 kpsa-in-mn3 old.key 1m >"$tmp/b3.conf"
 gateway b4 /mn-cse-5 7417 kpsa-in-mn5 old.key 1h >"$tmp/b4.conf"
 printf 'policy = hw\n\n[policy hw]\nrequire-hardware = yes\n' >>"$tmp/b4.conf"
+# The gateway opens as if its peer chose its own IVs (nonce-policy any).
+sed -i '/^replay-window = 64$/a nonce-policy = any' "$tmp/b.conf"
 
 # start <ns> <name> [esfd options]: run esfd in the background, wait for
 # its control socket.
@@ -205,6 +207,17 @@ detail=$ks t "kernel session: gcm(aes) AES-256, kid, class 1, Sm, seal only, lif
 	eval 'grep -q "\"key_len\": 32" <<<"$ks" && grep -q "kpsa-in-mn" <<<"$ks" &&
 	      grep -q "\"data_class\": 1" <<<"$ks" && grep -q "\"direction\": \"seal\"" <<<"$ks" &&
 	      grep -Eq "\"seconds\": 3[0-6][0-9][0-9]\$" <<<"$ks"'
+# The gateway's policy takes any IV: its OPEN session remembers 64 nonces
+# and may open no more than that; its SEAL and A's OPEN keep esf nonces.
+kob=$(in_b "$ESFCTL" --json session show "$open_b" 2>&1)
+ksb=$(in_b "$ESFCTL" --json session show "$seal_b" 2>&1)
+koa=$(in_a "$ESFCTL" --json session show "$open_a" 2>&1)
+hard_msgs() { jq -r '.lifetime_hard.messages' <<<"$1"; }
+detail="$kob / $ksb / $koa" t "nonce-policy any: the gateway's OPEN takes any IV, hard limit 64 messages (its window); SEAL and the server keep esf" \
+	eval '[ "$(jq -r .nonce_policy <<<"$kob")" = any ] && [ "$(hard_msgs "$kob")" = 64 ] &&
+	      [ "$(jq -r .replay_window <<<"$kob")" = 64 ] &&
+	      [ "$(jq -r .nonce_policy <<<"$ksb")" = esf ] && [ "$(hard_msgs "$ksb")" = 1000 ] &&
+	      [ "$(jq -r .nonce_policy <<<"$koa")" = esf ] && [ "$(hard_msgs "$koa")" = 1000 ]'
 
 # 7-11: traffic both ways (class 1 and 3), retiring pairs capped, tampering and
 # replay refused.

@@ -6,7 +6,11 @@
  * and hmac(sha512) (MIC) sessions.
  *
  *   esf        one record per esf_seal()/esf_open()/esf_sign()/esf_verify()
- *   esf-batch  --batch records per esf_batch() round trip
+ *              on esf's AF_ALG socket type
+ *   esf-batch  --batch records per esf_batch() round trip, likewise
+ *   ring       one record per call on /dev/esf (a handle whose buffers lie
+ *              in its registered region: esf_buf_alloc())
+ *   ring-batch --batch records per esf_batch() on /dev/esf, in place
  *   afalg      the stock AF_ALG sockets through libkcapi, sendmsg and read
  *              per operation: "aead" for gcm(aes) (what algif_aead offers),
  *              "hash" for hmac (algif_hash; VERIFY computes and compares)
@@ -63,9 +67,11 @@
 #define MAX_VAR 3		/* distinct sizes in a mix */
 #define IMIX_LEN 12		/* records per IMIX cycle */
 
-enum path { P_ESF, P_BATCH, P_AFALG, P_OPENSSL, P_OPENSSL_INIT, P_KERNEL, P_NUM };
-static const char *const path_names[P_NUM] = { "esf", "esf-batch", "afalg", "openssl",
-					       "openssl-init", "kernel" };
+enum path { P_ESF, P_BATCH, P_RING, P_RING_BATCH, P_AFALG, P_OPENSSL, P_OPENSSL_INIT,
+	    P_KERNEL, P_NUM };
+static const char *const path_names[P_NUM] = { "esf", "esf-batch", "ring", "ring-batch",
+					       "afalg", "openssl", "openssl-init",
+					       "kernel" };
 
 enum op { O_SEAL, O_OPEN, O_SIGN, O_VERIFY, O_NUM };
 static const char *const op_names[O_NUM] = { "seal", "open", "sign", "verify" };
@@ -131,6 +137,7 @@ struct work {
 	uint8_t *rec[MAX_VAR];
 	size_t rec_len[MAX_VAR];
 	struct esf_op *ops;
+	struct esf_session *region;	/* buffers in its region (ring paths) */
 };
 
 /* libkcapi: an "aead" or a "hash" handle. */
@@ -599,12 +606,62 @@ static void work_free(struct work *w)
 {
 	unsigned int v;
 
-	free(w->aad);
-	free(w->in);
-	for (v = 0; v < MAX_VAR; v++)
-		free(w->rec[v]);
-	free(w->out);
+	if (w->region) {
+		esf_buf_free(w->region, w->aad);
+		esf_buf_free(w->region, w->in);
+		for (v = 0; v < w->mix->nvar; v++)
+			esf_buf_free(w->region, w->rec[v]);
+		esf_buf_free(w->region, w->out);
+	} else {
+		free(w->aad);
+		free(w->in);
+		for (v = 0; v < MAX_VAR; v++)
+			free(w->rec[v]);
+		free(w->out);
+	}
 	free(w->ops);
+}
+
+/* The buffers' bytes, page by page, as esf_buf_alloc() hands them out. */
+static size_t work_region_bytes(const struct work *w)
+{
+	size_t pages = (w->aad_len + 4095) / 4096 + (mix_max(w->mix) + 4095) / 4096 +
+		       w->mix->nvar * ((w->rec_max + 4095) / 4096) +
+		       ((size_t)w->n * w->rec_max + w->aad_len + 4095) / 4096;
+
+	return (pages + MAX_VAR + 4) * 4096;
+}
+
+static void *region_copy(struct esf_session *s, void *heap, size_t len, int *err)
+{
+	void *p = esf_buf_alloc(s, len);
+
+	if (!p) {
+		*err = -ENOMEM;
+		return heap;
+	}
+	memcpy(p, heap, len);
+	free(heap);
+	return p;
+}
+
+/* Move the buffers into @s's region: the ring paths copy nothing. */
+static int work_to_region(struct work *w, struct esf_session *s)
+{
+	size_t out = (size_t)w->n * w->rec_max + w->aad_len;
+	unsigned int v;
+	int err = 0;
+
+	w->aad = region_copy(s, w->aad, w->aad_len ? w->aad_len : 1, &err);
+	if (!err)
+		w->in = region_copy(s, w->in, mix_max(w->mix), &err);
+	for (v = 0; v < w->mix->nvar && !err; v++)
+		w->rec[v] = region_copy(s, w->rec[v], w->rec_max, &err);
+	if (!err)
+		w->out = region_copy(s, w->out, out, &err);
+	if (!err)
+		w->region = s;
+	return err;
 }
 
 /* A thread's own handles and buffers, and what OPEN and VERIFY check. */
@@ -618,7 +675,16 @@ static int worker_setup(struct worker *k)
 	switch (j->path) {
 	case P_ESF:
 	case P_BATCH:
-		err = esf_session_open(j->o->session, 0, 0, &k->s);
+		err = esf_session_open_on(j->o->session, 0, 0, "socket", 0, &k->s);
+		if (!err && (j->op == O_OPEN || j->op == O_VERIFY))
+			err = esf_refs(k->s, w, j->op);
+		break;
+	case P_RING:
+	case P_RING_BATCH:
+		err = esf_session_open_on(j->o->session, 0, 0, "device",
+					  work_region_bytes(w), &k->s);
+		if (!err)
+			err = work_to_region(w, k->s);
 		if (!err && (j->op == O_OPEN || j->op == O_VERIFY))
 			err = esf_refs(k->s, w, j->op);
 		break;
@@ -634,10 +700,11 @@ static int worker_setup(struct worker *k)
 
 static void worker_free(struct worker *k)
 {
+	/* The buffers may lie in the handle's region: free them first. */
+	work_free(&k->w);
 	esf_session_close(k->s);
 	afalg_free(&k->a, is_mic(k->j));
 	evp_free(&k->e);
-	work_free(&k->w);
 }
 
 /* Whole calls only; check the clock every call (cheap next to a system
@@ -708,10 +775,13 @@ static int measure(struct job *j, struct result *r)
 /* The most records a batch may hold: the kernel takes at most SO_SNDBUF
  * bytes of framing per batch (see docs/fast-path.md).
  */
-static unsigned int fit_batch(struct esf_session *s, const struct job *j, unsigned int want)
+static unsigned int fit_batch(const struct opts *o, const struct job *j, unsigned int want)
 {
+	struct esf_session *s;
 	struct work w;
 
+	if (esf_session_open_on(o->session, 0, 0, "socket", 0, &s))
+		return want;	/* the esf-batch run will say why */
 	work_init(&w, j->mix, j->o->aad_len, want, j->overhead);
 	while (want > 1) {
 		w.n = want;
@@ -721,6 +791,7 @@ static unsigned int fit_batch(struct esf_session *s, const struct job *j, unsign
 		want /= 2;
 	}
 	work_free(&w);
+	esf_session_close(s);
 	return want;
 }
 
@@ -825,8 +896,10 @@ static step_fn path_step(int path, bool mic)
 {
 	switch (path) {
 	case P_ESF:
+	case P_RING:
 		return esf_step;
 	case P_BATCH:
+	case P_RING_BATCH:
 		return batch_step;
 	case P_AFALG:
 		return mic ? afalg_md_step : afalg_aead_step;
@@ -858,7 +931,9 @@ static int run_size(const struct opts *o, struct esf_session *s, const struct mi
 			continue;
 		}
 		if (p == P_BATCH)
-			j.per = fit_batch(s, &j, o->batch);
+			j.per = fit_batch(o, &j, o->batch);
+		if (p == P_RING_BATCH)
+			j.per = o->batch;
 		for (k = 0; k < O_NUM && !err; k++) {
 			struct result r = {
 				.path = path_names[p], .mix = mix, .op = op_names[k],
@@ -893,7 +968,10 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -s, --session ID     the esf session (required)\n"
-	"  -p, --paths LIST     esf,esf-batch,afalg,openssl,openssl-init,kernel\n"
+	"  -p, --paths LIST     esf,esf-batch,ring,ring-batch,afalg,openssl,\n"
+	"                       openssl-init,kernel (esf paths on esf's AF_ALG\n"
+	"                       socket, ring paths on /dev/esf with buffers in its\n"
+	"                       region; both skipped with a note where missing)\n"
 	"                       (default: all; kernel needs CAP_NET_ADMIN and is\n"
 	"                       skipped without it unless asked for; openssl keeps\n"
 	"                       one keyed context, openssl-init keys a new one per\n"
@@ -1068,13 +1146,18 @@ static int parse(int argc, char **argv, struct opts *o)
 static int check_session(struct opts *o, const struct esf_session_info *info)
 {
 	bool aead = info->alg == ESF_ALG_GCM_AES && info->tag_len == GCM_TAG;
+	/* The esf and ring paths need only the session: any AEAD will do. */
+	bool esf_only = o->paths_given && !o->paths[P_AFALG] && !o->paths[P_OPENSSL] &&
+			!o->paths[P_OPENSSL_INIT] && !o->paths[P_KERNEL];
 	unsigned int i;
 
 	for (i = 0; i < sizeof(mic_algs) / sizeof(mic_algs[0]); i++)
 		if (info->alg == mic_algs[i].alg)
 			o->mic = &mic_algs[i];
+	if (!o->mic && esf_only && !esf_info_is_mic(info) && info->alg != ESF_ALG_KW_AES)
+		aead = true;
 	if (!aead && !o->mic) {
-		fprintf(stderr, "esf-bench: session %u is neither gcm(aes) with a 16-byte tag nor hmac(sha256|384|512)\n",
+		fprintf(stderr, "esf-bench: session %u is neither gcm(aes) with a 16-byte tag nor hmac(sha256|384|512) (other AEAD sessions: -p with esf, esf-batch, ring, ring-batch only)\n",
 			o->session);
 		return -1;
 	}
@@ -1126,14 +1209,45 @@ static int kernel_path_init(struct opts *o)
 	return 0;
 }
 
+/*
+ * The esf paths need esf's AF_ALG type, the ring paths /dev/esf. Asked
+ * for by name, a missing front end is an error; as part of "all paths",
+ * its paths are skipped with a note (AF_ALG blocked by seccomp, an esf.ko
+ * without the device, a locked-memory limit too small for the region).
+ */
+static int front_paths_init(struct opts *o, const char *front, int p1, int p2)
+{
+	struct esf_session *s;
+	int err;
+
+	if (!o->paths[p1] && !o->paths[p2])
+		return 0;
+	err = esf_session_open_on(o->session, 0, 0, front, 0, &s);
+	if (!err) {
+		esf_session_close(s);
+		return 0;
+	}
+	if (o->paths_given) {
+		fprintf(stderr, "esf-bench: %s paths: %s\n", front, esf_strerror(err));
+		return err;
+	}
+	printf("# %s and %s paths skipped: the %s front end: %s\n", path_names[p1],
+	       path_names[p2], front, esf_strerror(err));
+	o->paths[p1] = o->paths[p2] = false;
+	return 0;
+}
+
 static void print_header(const struct opts *o, const struct esf_session_info *info)
 {
 	if (o->mic)
 		printf("# esf-bench: session %u, %s, %s, %u-byte key, %u-byte tag", o->session,
 		       info->driver, o->mic->name, info->key_len, info->tag_len);
-	else
+	else if (info->alg == ESF_ALG_GCM_AES)
 		printf("# esf-bench: session %u, %s, AES-%u, %zu B AAD", o->session,
 		       info->driver, info->key_len * 8, o->aad_len);
+	else
+		printf("# esf-bench: session %u, %s, %u-byte key, %u-byte tag, %zu B AAD",
+		       o->session, info->driver, info->key_len, info->tag_len, o->aad_len);
 	printf(", %g s per run, %u thread%s\n", o->seconds, o->threads,
 	       o->threads > 1 ? "s" : "");
 	printf("%-10s %-6s %6s %6s %12s %10s %10s %3s  %s\n", "path", "op", "size", "batch",
@@ -1159,7 +1273,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	info = esf_session_info(s);
-	if (check_session(&o, info) || info->key_len > sizeof(key) || kernel_path_init(&o)) {
+	if (check_session(&o, info) || info->key_len > sizeof(key) || kernel_path_init(&o) ||
+	    front_paths_init(&o, "socket", P_ESF, P_BATCH) ||
+	    front_paths_init(&o, "device", P_RING, P_RING_BATCH)) {
 		esf_session_close(s);
 		esf_nl_close(o.nl);
 		return 1;

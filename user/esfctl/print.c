@@ -188,6 +188,9 @@ void esfctl_session_print(const struct esf_nl_session *s)
 		       PRIu64 " (started at %" PRIu64 ")\n", "replay/seq", s->replay_window,
 		       s->replay_memory, s->seq_next, s->seq_start);
 	printf("  %-15s %" PRIu64 " s\n", "age", s->age);
+	/* Which front ends the session's users are on (docs/fast-path.md). */
+	printf("  %-15s socket %" PRIu64 ", device %" PRIu64 " records\n", "front ends",
+	       s->stats[ESF_STATS_A_SOCKET], s->stats[ESF_STATS_A_DEVICE]);
 	print_lifetime("soft lifetime", &s->soft);
 	print_lifetime("hard lifetime", &s->hard);
 	print_lifetime("usage", &s->usage);

@@ -541,6 +541,17 @@ static int pol_set_window(struct parser *p, const char *v)
 	return err;
 }
 
+static int pol_set_nonce(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "esf"))
+		cur_policy(p)->nonce_policy = ESF_NONCE_ESF;
+	else if (!strcmp(v, "any"))
+		cur_policy(p)->nonce_policy = ESF_NONCE_ANY;
+	else
+		return fail(p, p->line, "nonce-policy is esf or any, not '%s'", v);
+	return 0;
+}
+
 static int pol_set_hw(struct parser *p, const char *v)
 {
 	return set_bool(p, v, &cur_policy(p)->require_hw);
@@ -618,6 +629,7 @@ static const struct key_def policy_keys[] = {
 	{ "lifetime-hard-bytes", pol_hard_bytes },
 	{ "lifetime-hard-seconds", pol_hard_secs },
 	{ "replay-window", pol_set_window },
+	{ "nonce-policy", pol_set_nonce },
 	{ "require-hardware", pol_set_hw },
 	{ "driver", pol_set_driver },
 	{ "data-classes", pol_set_classes },
@@ -721,6 +733,7 @@ static void policy_defaults(struct esfd_policy *pol, const char *name)
 	pol->soft.bytes = pol->hard.bytes / 10 * 9;
 	pol->soft.seconds = pol->hard.seconds / 10 * 9;
 	pol->replay_window = 1024;
+	pol->nonce_policy = ESF_NONCE_ESF;
 	pol->data_classes = 1u << 1 | 1u << 2 | 1u << 3;
 	pol->rand_lifetime = 3600;
 }
@@ -763,6 +776,14 @@ static int end_policy(struct parser *p)
 	if (!tag_ok(pol->aead, pol->tag_len))
 		return fail(p, blame(p, "tag-length"), "tag-length %u is not "
 			    "valid for %s", pol->tag_len, aead_names[pol->aead]);
+	/* The kernel remembers "any" nonces in the replay record only. */
+	if (pol->nonce_policy == ESF_NONCE_ANY && pol->aead != ESFD_AEAD_GCM &&
+	    pol->aead != ESFD_AEAD_CCM)
+		return fail(p, blame(p, "nonce-policy"), "nonce-policy any needs "
+			    "aead gcm(aes) or ccm(aes), not %s", aead_names[pol->aead]);
+	if (pol->nonce_policy == ESF_NONCE_ANY && !pol->replay_window)
+		return fail(p, blame(p, "replay-window"), "nonce-policy any needs "
+			    "a replay-window (the nonces remembered), not 0");
 	err = lifetime_pair(p, "messages", &pol->soft.messages, pol->hard.messages);
 	if (!err)
 		err = lifetime_pair(p, "bytes", &pol->soft.bytes, pol->hard.bytes);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/esf.h>
+
 #include "enc.h"
 #include "hmac.h"
 
@@ -82,6 +84,9 @@ struct esfd_lifetime {
  * @soft: soft lifetime: rekey when crossed
  * @hard: hard lifetime: the kernel stops the session
  * @replay_window: OPEN replay window, 0 .. 65536
+ * @nonce_policy: what the OPEN sessions accept as a nonce: %ESF_NONCE_ESF
+ *	(the peer's salt and sequence, esf peers) or %ESF_NONCE_ANY (any IV,
+ *	peers that choose their own); see esfd_pair_install()
  * @require_hw: refuse sessions not served off-CPU
  * @driver: the crypto driver to pin the @aead sessions (classes 2 and 3)
  *	to, as /proc/crypto names it (ESF_A_DRIVER); empty: the kernel's
@@ -101,6 +106,7 @@ struct esfd_policy {
 	struct esfd_lifetime soft;
 	struct esfd_lifetime hard;
 	uint32_t replay_window;
+	uint8_t nonce_policy;
 	bool require_hw;
 	char driver[ESFD_DRIVER_MAX + 1];
 	uint8_t data_classes;

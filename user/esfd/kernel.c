@@ -89,6 +89,25 @@ static void lifetimes(const struct esfd_policy *pol, int64_t remaining,
 	r->set |= ESF_NEW_SOFT | ESF_NEW_HARD;
 }
 
+/*
+ * An OPEN session that takes any IV: its replay record remembers the last
+ * replay_window nonces. The hard message limit is that window, so no nonce
+ * the session accepted is ever evicted and replayable; the hard seconds,
+ * the rand objects' expiry, are the bound TS-0003 gives an ESPrim Object's
+ * age. The soft limit at 90% makes esfd rekey before the window fills.
+ */
+static void open_any(struct esf_nl_new *r)
+{
+	uint64_t cap = r->replay_window;
+
+	r->set |= ESF_NEW_NONCE_POLICY;
+	r->nonce_policy = ESF_NONCE_ANY;
+	if (!r->hard.messages || r->hard.messages > cap)
+		r->hard.messages = cap;
+	if (!r->soft.messages || r->soft.messages >= r->hard.messages)
+		r->soft.messages = r->hard.messages / 10 * 9;
+}
+
 int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data_class,
 		      const struct esfd_pair_keys *k, const struct esfd_randobj *ro_r,
 		      const struct esfd_randobj *ro_o, bool originator,
@@ -129,17 +148,10 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 		r.driver = pol->driver;
 	}
 	lifetimes(pol, exp - now, &r);
-	/*
-	 * NONCE POLICY (issue 13, not wired yet): the receive nonce policy of
-	 * the OPEN session ("esf": salt || sequence with the replay window,
-	 * the default between esf peers; "any": any 12-byte IV, for peers
-	 * that are not esf) goes here, once the uAPI has its attribute. esfd
-	 * knows its peers are esfd, so "esf" is the value to set; a policy
-	 * key to choose "any" per peer would join struct esfd_policy.
-	 */
-
 	/* OPEN first: the peer may seal as soon as it learns we are ready. */
 	r.direction = ESF_DIR_OPEN;
+	if (pol->nonce_policy == ESF_NONCE_ANY)
+		open_any(&r);
 	err = direction_salt(k->salt_base, !originator, r.salt);
 	if (!err)
 		err = esf_nl_session_new(d->nl, &r, &s);
@@ -151,7 +163,11 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 		return err;
 	}
 	p->open_id = s.id;
+	/* SEAL always makes esf nonces (salt || sequence): peers accept them. */
 	r.direction = ESF_DIR_SEAL;
+	r.set &= ~ESF_NEW_NONCE_POLICY;
+	r.nonce_policy = 0;
+	lifetimes(pol, exp - now, &r);
 	err = direction_salt(k->salt_base, originator, r.salt);
 	if (!err)
 		err = esf_nl_session_new(d->nl, &r, &s);

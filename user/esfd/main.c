@@ -145,6 +145,7 @@ static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa
 	return strcmp(pa->kpsa_id, pb->kpsa_id) || pa->kpsa_len != pb->kpsa_len ||
 	       !esfd_ct_equal(pa->kpsa, pb->kpsa, pa->kpsa_len) || pa->role != pb->role ||
 	       x->key_bits != y->key_bits || x->replay_window != y->replay_window ||
+	       x->nonce_policy != y->nonce_policy ||
 	       x->aead != y->aead || x->tag_len != y->tag_len ||
 	       x->require_hw != y->require_hw || strcmp(x->driver, y->driver) ||
 	       x->owner_uid != y->owner_uid ||

@@ -92,7 +92,12 @@ static const char exit_text[] =
 "  2  usage error\n"
 "  3  the session could not be opened (no such session, not its owner,\n"
 "     esf.ko not loaded)\n"
-"  4  reading stdin or writing stdout failed\n";
+"  4  reading stdin or writing stdout failed\n"
+"\n"
+"ENVIRONMENT\n"
+"  ESF_FRONT  how libesf reaches the kernel: device (/dev/esf), socket\n"
+"             (esf's AF_ALG type) or auto (default: the device where it\n"
+"             opens and its region fits RLIMIT_MEMLOCK, else the socket)\n";
 
 static const char seal_text[] =
 "NAME\n"

@@ -48,12 +48,76 @@ struct esf_session;
  * binding on every record, so a key bound to one class or type cannot be
  * used for another.
  *
+ * The handle reaches the kernel through one of two front ends, with the
+ * same results: the device /dev/esf, where it opens and the handle's
+ * region (about 4 MiB, see docs/fast-path.md) fits under RLIMIT_MEMLOCK,
+ * else an AF_ALG socket of esf's own type. The environment variable
+ * ESF_FRONT forces one: "device" or "socket" ("auto", or unset, chooses
+ * as above). esf_session_front() says which the handle got. A device
+ * handle cannot be used by a child after fork(2) (-EACCES): open a new one
+ * there.
+ *
  * Return: 0, or -ENOENT (no such session; is esf.ko loaded?), -EACCES (the
- * caller is not the session's owner), -EAFNOSUPPORT (AF_ALG unavailable),
- * another negative errno.
+ * caller is not the session's owner), -EAFNOSUPPORT (AF_ALG unavailable
+ * and no /dev/esf), -EINVAL (also: ESF_FRONT is not one of the values
+ * above), with ESF_FRONT=device: the error of open(2) on /dev/esf or
+ * -ENOMEM (RLIMIT_MEMLOCK too small for the region); another negative
+ * errno.
  */
 int esf_session_open(uint32_t session_id, unsigned int data_class,
 		     unsigned int session_type, struct esf_session **sp);
+
+/**
+ * esf_session_open_on() - esf_session_open() on a chosen front end
+ * @session_id: as esf_session_open()
+ * @data_class: likewise
+ * @session_type: likewise
+ * @front: "device", "socket", "auto", or NULL for ESF_FRONT's choice
+ * @pool: bytes of the device region's buffer pool (esf_buf_alloc()), or 0
+ *	for ESF_RING_POOL's or 2 MiB; at most 512 MiB. A socket handle
+ *	ignores it
+ * @sp: receives the handle
+ *
+ * Return: as esf_session_open().
+ */
+int esf_session_open_on(uint32_t session_id, unsigned int data_class,
+			unsigned int session_type, const char *front, size_t pool,
+			struct esf_session **sp);
+
+/**
+ * esf_session_front() - which front end a handle uses
+ * @s: handle
+ *
+ * Return: "device" (/dev/esf), "socket" (AF_ALG) or "none" (a handle on
+ * another backend, such as the unit tests' software one).
+ */
+const char *esf_session_front(const struct esf_session *s);
+
+/**
+ * esf_buf_alloc() - a buffer the handle's records are processed in with
+ *	no copy
+ * @s: handle
+ * @size: bytes
+ *
+ * On a device handle, the buffer lies in the region registered with the
+ * kernel, in whole pages: records whose AAD, input and output lie in such
+ * buffers (and do not overlap) are read and written there by the kernel,
+ * at any size; others are copied into and out of the region by libesf.
+ * The region's pool is 2 MiB unless ESF_RING_POOL (bytes) says otherwise.
+ * On a socket handle it is page-aligned heap memory (the socket takes
+ * large records without copying wherever they are). Allocate I/O buffers
+ * once and reuse them.
+ *
+ * Return: the buffer, or NULL when the pool (or memory) is exhausted.
+ */
+void *esf_buf_alloc(struct esf_session *s, size_t size);
+
+/**
+ * esf_buf_free() - release a buffer from esf_buf_alloc()
+ * @s: the handle it came from
+ * @buf: the buffer, or NULL
+ */
+void esf_buf_free(struct esf_session *s, void *buf);
 
 /**
  * esf_session_close() - close a handle
@@ -203,8 +267,12 @@ struct esf_op {
  * @ops: records; their results are filled in
  * @n: number of records (at most ESF_MAX_BATCH)
  *
- * One sendmsg carries the whole batch, so small records do not pay system
- * calls each, and asynchronous providers see the whole batch at once. The
+ * On a device handle, one ioctl submits the batch, named by offsets in the
+ * handle's region (records in esf_buf_alloc() buffers in place, others
+ * copied through it), and returns when it is done. On a socket handle,
+ * one sendmsg carries the whole batch. Either way, small records do not
+ * pay system calls each, and asynchronous providers see the whole batch
+ * at once. On a socket, the
  * kernel delivers each result into its @out before the call returns
  * (ESF_CMSG_OUTPUT), reading and writing the text of large AEAD records in
  * place, without copies. Outputs that overlap inputs of the batch, or an

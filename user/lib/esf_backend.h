@@ -27,7 +27,7 @@ struct esf_session {
 	struct esf_session_info info;
 	uint8_t data_class;
 	uint8_t session_type;
-	int fd;		/* kernel backend: the operation socket */
+	int fd;		/* kernel backends: the operation socket, the device handle */
 	void *priv;	/* other backends */
 	/* Kernel backend: reusable framing buffers for esf_batch(). */
 	void *hdrs;
@@ -35,6 +35,21 @@ struct esf_session {
 	/* The module refused ESF_CMSG_OUTPUT (older esf.ko): use recvmsg(). */
 	int no_direct;
 };
+
+/* The output slot a record needs (the table in <linux/esf.h>). */
+size_t esf_slot_size(const struct esf_session_info *info, const struct esf_op *op);
+
+/*
+ * /dev/esf (ring.c). esf_session_open_device() sets *@missing when it
+ * failed because the device front end is not there or cannot take the
+ * handle's region (so AF_ALG may be tried), not because of the session.
+ */
+int esf_session_open_device(uint32_t session_id, unsigned int data_class,
+			    unsigned int session_type, size_t pool,
+			    struct esf_session **sp, int *missing);
+int esf_session_is_device(const struct esf_session *s);
+void *esf_ring_buf_alloc(struct esf_session *s, size_t size);
+int esf_ring_buf_free(struct esf_session *s, void *buf);
 
 /* A buffer of a batch, for esf_outputs_overlap(). */
 struct esf_span {

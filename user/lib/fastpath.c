@@ -95,7 +95,7 @@ int esf_outputs_overlap(struct esf_span *sp, const struct esf_op *ops, size_t n,
 }
 
 /* Output slot of a record (see the table in <linux/esf.h>). */
-static size_t slot_size(const struct esf_session_info *info, const struct esf_op *op)
+size_t esf_slot_size(const struct esf_session_info *info, const struct esf_op *op)
 {
 	size_t over = (size_t)info->nonce_len + info->tag_len;
 	size_t in = op->in_len + op->in2_len;
@@ -248,7 +248,7 @@ static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 
 	for (i = 0; i < n; i++) {
 		struct esf_op *op = &ops[i];
-		size_t slot = slot_size(&s->info, op);
+		size_t slot = esf_slot_size(&s->info, op);
 
 		slots[i] = slot;
 		op->out_len = 0;
@@ -352,8 +352,8 @@ struct esf_session *esf_session_new_backend(const struct esf_session_ops *ops,
 	return s;
 }
 
-int esf_session_open(uint32_t session_id, unsigned int data_class,
-		     unsigned int session_type, struct esf_session **sp)
+static int socket_open(uint32_t session_id, unsigned int data_class,
+		       unsigned int session_type, struct esf_session **sp)
 {
 	struct sockaddr_alg sa = { .salg_family = AF_ALG };
 	struct esf_session_info info;
@@ -361,8 +361,6 @@ int esf_session_open(uint32_t session_id, unsigned int data_class,
 	struct esf_session *s;
 	int tfm, op, err;
 
-	if (!session_id || data_class > 3 || session_type > ESF_STYPE_SM)
-		return -EINVAL;
 	strcpy((char *)sa.salg_type, ESF_ALG_TYPE);
 	snprintf((char *)sa.salg_name, sizeof(sa.salg_name), "%u", session_id);
 
@@ -393,6 +391,66 @@ int esf_session_open(uint32_t session_id, unsigned int data_class,
 	s->fd = op;
 	*sp = s;
 	return 0;
+}
+
+/*
+ * The front end: ESF_FRONT=device or socket forces one; otherwise (auto)
+ * /dev/esf where it opens and its region registers, AF_ALG where not (no
+ * device node, an esf.ko before it, a locked-memory limit too small for
+ * the region). A session the caller may not use is refused by either.
+ */
+int esf_session_open_on(uint32_t session_id, unsigned int data_class,
+			unsigned int session_type, const char *front, size_t pool,
+			struct esf_session **sp)
+{
+	int err, missing = 0;
+
+	if (!session_id || data_class > 3 || session_type > ESF_STYPE_SM)
+		return -EINVAL;
+	if (!front)
+		front = getenv("ESF_FRONT");
+	if (front && !strcmp(front, "socket"))
+		return socket_open(session_id, data_class, session_type, sp);
+	if (front && *front && strcmp(front, "device") && strcmp(front, "auto"))
+		return -EINVAL;
+	err = esf_session_open_device(session_id, data_class, session_type, pool, sp,
+				      &missing);
+	if (!err || !missing || (front && !strcmp(front, "device")))
+		return err;
+	return socket_open(session_id, data_class, session_type, sp);
+}
+
+int esf_session_open(uint32_t session_id, unsigned int data_class,
+		     unsigned int session_type, struct esf_session **sp)
+{
+	return esf_session_open_on(session_id, data_class, session_type, NULL, 0, sp);
+}
+
+const char *esf_session_front(const struct esf_session *s)
+{
+	if (s->ops == &kernel_ops)
+		return "socket";
+	return esf_session_is_device(s) ? "device" : "none";
+}
+
+void *esf_buf_alloc(struct esf_session *s, size_t size)
+{
+	void *p = NULL;
+
+	if (esf_session_is_device(s))
+		return esf_ring_buf_alloc(s, size);
+	if (posix_memalign(&p, 4096, size ? size : 1))
+		return NULL;
+	return p;
+}
+
+void esf_buf_free(struct esf_session *s, void *buf)
+{
+	if (!buf)
+		return;
+	if (esf_session_is_device(s) && !esf_ring_buf_free(s, buf))
+		return;
+	free(buf);
 }
 
 void esf_session_close(struct esf_session *s)

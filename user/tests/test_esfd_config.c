@@ -134,6 +134,7 @@ TEST(defaults)
 	EXPECT_EQ(1ULL << 32, p->hard.messages);
 	EXPECT_EQ((1ULL << 32) / 10 * 9, p->soft.messages);
 	EXPECT_EQ(1024, p->replay_window);
+	EXPECT_EQ(ESF_NONCE_ESF, p->nonce_policy);
 	EXPECT_FALSE(p->require_hw);
 	EXPECT_STREQ("", p->driver);
 	EXPECT_EQ(3600, p->rand_lifetime);
@@ -145,6 +146,11 @@ TEST(defaults)
 	EXPECT_EQ(1000, c.mqtt.retransmit_ms);
 	EXPECT_EQ(NULL, c.mqtt.password_file);
 	EXPECT_EQ(NULL, c.mqtt.ca_file);
+	esfd_config_free(&c);
+	/* Peers that choose their own IVs. */
+	ASSERT_EQ(0, parse("[esfd]\nid = /gw\nrole = gateway\n[policy p]\n"
+			   "aead = ccm(aes)\nnonce-policy = any", &c, &e));
+	EXPECT_EQ(ESF_NONCE_ANY, c.policies[1].nonce_policy);
 	esfd_config_free(&c);
 	/* A broker by DNS name or IPv6 address. */
 	ASSERT_EQ(0, parse("[esfd]\nid=/gw\nrole=peer\nmqtt-broker = broker.example:1884\n"
@@ -258,6 +264,11 @@ static const struct bad_conf bad[] = {
 	{ "[policy p]\naead = authenc(hmac(sha256),cbc(aes))\ntag-length = 8", 6,
 	  "not valid for authenc" },
 	{ "[policy p]\nreplay-window = 65537", 5, "out of range" },
+	{ "[policy p]\nnonce-policy = random", 5, "nonce-policy is esf or any" },
+	{ "[policy p]\naead = authenc(hmac(sha256),cbc(aes))\nnonce-policy = any", 6,
+	  "needs aead gcm(aes) or ccm(aes)" },
+	{ "[policy p]\nnonce-policy = any\nreplay-window = 0", 6,
+	  "needs a replay-window" },
 	{ "[policy p]\nrequire-hardware = true", 5, "not yes or no" },
 	{ "[policy p]\ndriver = gcm-aes caam", 5, "crypto driver name" },
 	{ "[policy p]\ndriver = gcm-aes-\x01", 5, "control character" },

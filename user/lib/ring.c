@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libesf on /dev/esf: a session handle on the kernel's device front end.
+ *
+ * The handle registers one region with the kernel when it opens:
+ *
+ *   [ record table: ESF_MAX_BATCH entries, a one-entry completion ring ]
+ *   [ staging ][ buffer pool ]
+ *
+ * A batch names its records by offsets in the region and is submitted with
+ * one ioctl that returns when the batch is done; the kernel reads and
+ * writes the text in place. Records whose AAD, input or output already lie
+ * in the region (buffers from esf_buf_alloc()) are named where they are,
+ * so nothing is copied at all; the others are copied into the staging area
+ * and their results out of it, one memcpy each way in user space. A batch
+ * larger than the staging area goes out in several submissions, in order,
+ * so sequence numbers still follow the records' order.
+ *
+ * The pool is handed out by esf_buf_alloc() in whole pages, first fit over
+ * a bitmap: applications allocate their I/O buffers once and reuse them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "esf_backend.h"
+
+#define PAGE		4096u
+#define TABLE_BYTES	((size_t)ESF_MAX_BATCH * sizeof(struct esf_dev_rec))
+/* The kernel asks for a completion ring; waiting submissions leave it empty. */
+#define CQ_BYTES	(sizeof(struct esf_dev_cq) + sizeof(struct esf_dev_cqe))
+#define TABLE_PAGES	((TABLE_BYTES + CQ_BYTES + PAGE - 1) / PAGE)
+
+/* Default sizes; ESF_RING_STAGING and ESF_RING_POOL (bytes) override. */
+#define STAGING_DEFAULT	(2u << 20)
+#define POOL_DEFAULT	(2u << 20)
+
+/* Where a record's parts go: named in place, or staged (copied). */
+struct plan {
+	uint32_t aad_off, in_off, out_off;
+	uint8_t stage_aad, stage_in, stage_out;
+	size_t slot;
+};
+
+struct ring {
+	uint8_t *base;
+	size_t len;
+	struct esf_dev_rec *table;
+	size_t staging_off, staging_len;
+	size_t pool_off, pool_pages;
+	uint64_t *pool_used;	/* a bit per pool page */
+	uint32_t *pool_runs;	/* pages of the run that starts at a page */
+	/* The submission being gathered: each entry's plan and record. */
+	struct plan plans[ESF_MAX_BATCH];
+	size_t idx[ESF_MAX_BATCH];
+};
+
+static size_t env_size(const char *name, size_t dflt, size_t min)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long x;
+
+	if (!v || !*v)
+		return dflt;
+	x = strtoull(v, &end, 0);
+	if (*end || x < min || x > ESF_DEV_REGION_MAX / 2)
+		return dflt;
+	return ((size_t)x + PAGE - 1) / PAGE * PAGE;
+}
+
+/* Whether [p, p + len) lies in the region; its offset then goes in @off. */
+static int in_region(const struct ring *r, const void *p, size_t len, uint32_t *off)
+{
+	uintptr_t a = (uintptr_t)p, b = (uintptr_t)r->base;
+
+	if (!p || a < b || a - b > r->len || len > r->len - (a - b))
+		return 0;
+	*off = (uint32_t)(a - b);
+	return 1;
+}
+
+static int spans_meet(uintptr_t a, size_t alen, uintptr_t b, size_t blen)
+{
+	return alen && blen && a < b + blen && b < a + alen;
+}
+
+/* Bytes of staging a record needs for what is not in the region already. */
+static size_t stage_need(const struct plan *p, const struct esf_op *op)
+{
+	size_t n = 0;
+
+	if (p->stage_aad)
+		n += (op->aad_len + 7) & ~(size_t)7;
+	if (p->stage_in)
+		n += (op->in_len + op->in2_len + 7) & ~(size_t)7;
+	if (p->stage_out)
+		n += (p->slot + 7) & ~(size_t)7;
+	return n;
+}
+
+static void plan_record(const struct ring *r, const struct esf_op *op, size_t slot,
+			struct plan *p)
+{
+	uintptr_t out = (uintptr_t)op->out;
+
+	memset(p, 0, sizeof(*p));
+	p->slot = slot;
+	p->stage_aad = op->aad_len && !in_region(r, op->aad, op->aad_len, &p->aad_off);
+	/* The kernel reads in and in2 as one input: they must be adjacent. */
+	p->stage_in = (op->in_len || op->in2_len) &&
+		      (!in_region(r, op->in_len ? op->in : op->in2,
+				  op->in_len + op->in2_len, &p->in_off) ||
+		       (op->in_len && op->in2_len &&
+			(const uint8_t *)op->in + op->in_len != op->in2));
+	/* In place, the output must not share bytes with what is read. */
+	p->stage_out = slot && (!in_region(r, op->out, slot, &p->out_off) ||
+				spans_meet(out, slot, (uintptr_t)op->aad, op->aad_len) ||
+				spans_meet(out, slot, (uintptr_t)op->in, op->in_len) ||
+				spans_meet(out, slot, (uintptr_t)op->in2, op->in2_len));
+}
+
+/* Copy the staged parts in; @at is the staging cursor. */
+static void stage_in(struct ring *r, const struct esf_op *op, struct plan *p, size_t *at)
+{
+	if (p->stage_aad) {
+		p->aad_off = (uint32_t)*at;
+		memcpy(r->base + *at, op->aad, op->aad_len);
+		*at += (op->aad_len + 7) & ~(size_t)7;
+	}
+	if (p->stage_in) {
+		p->in_off = (uint32_t)*at;
+		if (op->in_len)
+			memcpy(r->base + *at, op->in, op->in_len);
+		if (op->in2_len)
+			memcpy(r->base + *at + op->in_len, op->in2, op->in2_len);
+		*at += (op->in_len + op->in2_len + 7) & ~(size_t)7;
+	}
+	if (p->stage_out) {
+		p->out_off = (uint32_t)*at;
+		*at += (p->slot + 7) & ~(size_t)7;
+	}
+}
+
+/* Submit table entries 0..k-1 and wait for them. */
+static int submit(struct esf_session *s, uint32_t k)
+{
+	struct esf_dev_submit sub = { .first = 0, .count = k, .flags = ESF_DEV_SUBMIT_WAIT };
+
+	while (ioctl(s->fd, ESF_DEV_SUBMIT, &sub) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Results of the @k records of @idx back into @ops. */
+static void collect(struct ring *r, struct esf_op *ops, const size_t *idx,
+		    const struct plan *plans, uint32_t k)
+{
+	uint32_t j;
+
+	for (j = 0; j < k; j++) {
+		struct esf_op *op = &ops[idx[j]];
+		const struct esf_res *res = &r->table[j].res;
+
+		op->status = res->status;
+		op->out_len = res->out_len;
+		op->seq = res->seq;
+		/* A failed record's slot is zeros in the region: copy them too. */
+		if (plans[j].stage_out && plans[j].slot)
+			memcpy(op->out, r->base + plans[j].out_off, plans[j].slot);
+	}
+}
+
+static int fail_pending(struct esf_op *ops, size_t n, int err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].status == 1)
+			ops[i].status = err;
+	return err;
+}
+
+/* Run table entries 0..k-1 and hand their results back. */
+static int flush(struct esf_session *s, struct esf_op *ops, uint32_t k)
+{
+	struct ring *r = s->priv;
+	int err = submit(s, k);
+
+	if (!err)
+		collect(r, ops, r->idx, r->plans, k);
+	return err;
+}
+
+static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
+{
+	struct ring *r = s->priv;
+	size_t i, at = r->staging_off, end = r->staging_off + r->staging_len;
+	uint32_t k = 0;
+	int err;
+
+	if (n > ESF_MAX_BATCH)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++) {
+		struct esf_op *op = &ops[i];
+		size_t slot = esf_slot_size(&s->info, op), need;
+		struct plan pl;
+
+		op->out_len = 0;
+		op->seq = 0;
+		/* A record whose result cannot land in place is not sent. */
+		if (slot > op->out_size || (slot && !op->out) ||
+		    op->aad_len > UINT32_MAX || op->in_len + op->in2_len > UINT32_MAX) {
+			op->status = slot > op->out_size ? -ENOSPC : -EINVAL;
+			continue;
+		}
+		op->status = 1;	/* sent, result pending */
+		plan_record(r, op, slot, &pl);
+		need = stage_need(&pl, op);
+		/* No room left in the staging area: run what is gathered first. */
+		if (need > end - at && k) {
+			err = flush(s, ops, k);
+			if (err)
+				return fail_pending(ops, n, err);
+			k = 0;
+			at = r->staging_off;
+		}
+		if (need > end - at) {
+			op->status = -EMSGSIZE;
+			continue;
+		}
+		stage_in(r, op, &pl, &at);
+		r->table[k] = (struct esf_dev_rec){
+			.op = op->op,
+			.aad_off = pl.aad_off,
+			.aad_len = (uint32_t)op->aad_len,
+			.in_off = pl.in_off,
+			.in_len = (uint32_t)(op->in_len + op->in2_len),
+			.out_off = pl.out_off,
+			.out_size = (uint32_t)pl.slot,
+		};
+		r->plans[k] = pl;
+		r->idx[k++] = i;
+	}
+	if (k) {
+		err = flush(s, ops, k);
+		if (err)
+			return fail_pending(ops, n, err);
+	}
+	return 0;
+}
+
+static void ring_close(struct esf_session *s)
+{
+	struct ring *r = s->priv;
+
+	if (s->fd >= 0)
+		close(s->fd);
+	if (r) {
+		munmap(r->base, r->len);
+		free(r->pool_used);
+		free(r->pool_runs);
+		free(r);
+	}
+}
+
+static const struct esf_session_ops ring_ops = {
+	.batch = ring_batch,
+	.close = ring_close,
+};
+
+int esf_session_is_device(const struct esf_session *s)
+{
+	return s->ops == &ring_ops;
+}
+
+static int ring_setup(int fd, size_t pool, struct ring **rp)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct esf_dev_region reg = { 0 };
+	size_t words;
+
+	if (!r)
+		return -ENOMEM;
+	r->staging_off = TABLE_PAGES * PAGE;
+	r->staging_len = env_size("ESF_RING_STAGING", STAGING_DEFAULT, PAGE);
+	r->pool_off = r->staging_off + r->staging_len;
+	r->pool_pages = (pool ? (pool + PAGE - 1) / PAGE * PAGE :
+			 env_size("ESF_RING_POOL", POOL_DEFAULT, 0)) / PAGE;
+	r->len = r->pool_off + r->pool_pages * PAGE;
+	words = (r->pool_pages + 63) / 64;
+	r->pool_used = calloc(words ? words : 1, sizeof(uint64_t));
+	r->pool_runs = calloc(r->pool_pages ? r->pool_pages : 1, sizeof(uint32_t));
+	r->base = mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (!r->pool_used || !r->pool_runs || r->base == MAP_FAILED) {
+		if (r->base != MAP_FAILED)
+			munmap(r->base, r->len);
+		free(r->pool_used);
+		free(r->pool_runs);
+		free(r);
+		return -ENOMEM;
+	}
+	r->table = (struct esf_dev_rec *)r->base;
+	/* Every submission waits for its batch: the ring stays empty. */
+	reg = (struct esf_dev_region){
+		.addr = (uintptr_t)r->base, .len = r->len,
+		.sq_off = 0, .sq_entries = ESF_MAX_BATCH,
+		.cq_off = TABLE_BYTES, .cq_entries = 1,
+	};
+	if (ioctl(fd, ESF_DEV_REGISTER, &reg) < 0) {
+		int err = -errno;
+
+		munmap(r->base, r->len);
+		free(r->pool_used);
+		free(r->pool_runs);
+		free(r);
+		return err;
+	}
+	*rp = r;
+	return 0;
+}
+
+int esf_session_open_device(uint32_t session_id, unsigned int data_class,
+			    unsigned int session_type, size_t pool,
+			    struct esf_session **sp, int *missing)
+{
+	struct esf_dev_bind b = { .session_id = session_id, .data_class = (uint8_t)data_class,
+				  .session_type = (uint8_t)session_type };
+	struct esf_session_info info;
+	struct esf_session *s;
+	struct ring *r = NULL;
+	int fd, err;
+
+	*missing = 0;
+	fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		*missing = 1;
+		return -errno;
+	}
+	if (ioctl(fd, ESF_DEV_BIND, &b) < 0 || ioctl(fd, ESF_DEV_INFO, &info) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = pool > ESF_DEV_REGION_MAX / 2 ? -EINVAL : ring_setup(fd, pool, &r);
+	if (err) {
+		/* RLIMIT_MEMLOCK below the region: the socket needs none. */
+		*missing = err == -ENOMEM || err == -EPERM || err == -EAGAIN;
+		close(fd);
+		return err;
+	}
+	s = esf_session_new_backend(&ring_ops, &info, data_class, session_type, r);
+	if (!s) {
+		s = &(struct esf_session){ .fd = fd, .priv = r };
+		ring_close(s);
+		return -ENOMEM;
+	}
+	s->fd = fd;
+	*sp = s;
+	return 0;
+}
+
+/* ---- the buffer pool ---- */
+
+static int page_used(const struct ring *r, size_t p)
+{
+	return (r->pool_used[p / 64] >> (p % 64)) & 1;
+}
+
+static void mark(struct ring *r, size_t p, size_t n, int used)
+{
+	for (; n--; p++) {
+		if (used)
+			r->pool_used[p / 64] |= 1ULL << (p % 64);
+		else
+			r->pool_used[p / 64] &= ~(1ULL << (p % 64));
+	}
+}
+
+void *esf_ring_buf_alloc(struct esf_session *s, size_t size)
+{
+	struct ring *r = s->priv;
+	size_t need = (size + PAGE - 1) / PAGE, p, run = 0;
+
+	if (!need)
+		need = 1;
+	for (p = 0; p < r->pool_pages; p++) {
+		run = page_used(r, p) ? 0 : run + 1;
+		if (run == need) {
+			size_t first = p + 1 - need;
+
+			mark(r, first, need, 1);
+			r->pool_runs[first] = (uint32_t)need;
+			return r->base + r->pool_off + first * PAGE;
+		}
+	}
+	return NULL;
+}
+
+int esf_ring_buf_free(struct esf_session *s, void *buf)
+{
+	struct ring *r = s->priv;
+	uint32_t off;
+	size_t first;
+
+	if (!in_region(r, buf, 1, &off) || off < r->pool_off || (off - r->pool_off) % PAGE)
+		return -EINVAL;
+	first = (off - r->pool_off) / PAGE;
+	if (!r->pool_runs[first])
+		return -EINVAL;
+	mark(r, first, r->pool_runs[first], 0);
+	r->pool_runs[first] = 0;
+	return 0;
+}
