@@ -19,7 +19,7 @@ DESTDIR ?=
 export VERSION
 
 .PHONY: all help module user selftests ksft-src deps check style demo bench \
-	install modules_install user_install clean
+	install modules_install user_install deb clean
 
 all: module user
 
@@ -35,6 +35,8 @@ help:
 	@echo '  style           checkpatch --strict and sparse on the module'
 	@echo '  bench           fast-path throughput in the VM (esf-bench, ratios)'
 	@echo '  install         modules_install + user_install (PREFIX=$(PREFIX))'
+	@echo '  deb             Debian packages esf-dkms, esf-tools, libesf0, libesf-dev'
+	@echo '                  into build/deb, checked with lintian'
 	@echo '  clean           remove all build output'
 
 module:
@@ -78,6 +80,9 @@ demo:
 
 bench:
 	scripts/bench
+
+deb:
+	scripts/deb
 
 install: modules_install user_install
 

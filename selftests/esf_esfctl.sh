@@ -23,7 +23,6 @@ echo "1..21"
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 "$ESFCTL" session flush >/dev/null
 head -c 16 /dev/urandom >"$tmp/k16"
-head -c 17 /dev/urandom >"$tmp/k17"
 keyhex=$(od -An -tx1 "$tmp/k16" | tr -d ' \n')
 
 # 1-2: every command has --help, and it exits 0 with a usage line.
@@ -48,9 +47,9 @@ out=$("$ESFCTL" session add --alg 'gcm(aes)' --key "$keyhex" 2>&1); rc=$?
 	not_ok "no way to give a key on the command line" "rc=$rc $out"
 
 # 6-8: the kernel's reason reaches the operator.
-out=$("$ESFCTL" session add --alg 'gcm(aes)' --key-file "$tmp/k17" 2>&1); rc=$?
-[ $rc = 1 ] && grep -q 'Invalid argument: esf: key length does not fit the algorithm' <<<"$out" &&
-	ok "extended ack shown: key length" || not_ok "extended ack shown: key length" "rc=$rc $out"
+out=$("$ESFCTL" session add --alg 'rfc4106(gcm(aes))' --key-file "$tmp/k16" --nonce-policy any 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'Invalid argument: esf: nonce policy "any" needs gcm(aes) or ccm(aes)' <<<"$out" &&
+	ok "extended ack shown: nonce policy" || not_ok "extended ack shown: nonce policy" "rc=$rc $out"
 out=$("$ESFCTL" session add --alg 'gcm(aes)' --key-file "$tmp/k16" --id 10 2>&1); rc=$?
 [ $rc = 1 ] && grep -q 'File exists: esf: session id in use' <<<"$out" &&
 	ok "extended ack shown: id in use" || not_ok "extended ack shown: id in use" "rc=$rc $out"

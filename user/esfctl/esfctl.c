@@ -29,6 +29,8 @@ static const char usage_text[] =
 	"  session list     list every session of this network namespace\n"
 	"  session flush    delete every session of this network namespace\n"
 	"  monitor          print session events (new, deleted, expiring)\n"
+	"  doctor           what this machine offloads: module, providers per\n"
+	"                   algorithm, AF_ALG, /dev/esf, Secure Boot, esfd\n"
 	"  version          print the tool's and the loaded module's version\n"
 	"\n"
 	"commands answered by esfd (its control socket):\n"
@@ -37,9 +39,12 @@ static const char usage_text[] =
 	"  establish        make sure a session pair with a peer exists\n"
 	"  rekey            establish a new session pair with a peer now\n"
 	"\n"
-	"options:\n"
+	"global options (before or after the command, anywhere but after '--'):\n"
 	"  --json           machine-readable output (one JSON document)\n"
+	"  --version        print the versions, as 'esfctl version'\n"
 	"  -h, --help       this text; 'esfctl <command> --help' for a command\n"
+	"An option value that is itself '--json' or '--version' is given with '=',\n"
+	"as in --key-id=--json.\n"
 	"\n"
 	"Changing sessions needs CAP_NET_ADMIN. Exit status: 0 success, 1 the\n"
 	"operation failed (the kernel's reason is printed), 2 usage error.\n";
@@ -165,6 +170,7 @@ static const struct {
 } commands[] = {
 	{ "session", esfctl_cmd_session },
 	{ "monitor", esfctl_cmd_monitor },
+	{ "doctor", esfctl_cmd_doctor },
 	{ "version", cmd_version },
 	{ "status", esfctl_cmd_status },
 	{ "peer", esfctl_cmd_peer },
@@ -172,23 +178,48 @@ static const struct {
 	{ "rekey", esfctl_cmd_rekey },
 };
 
+/*
+ * Global options are taken wherever they are, as "ip -j" and most tools
+ * take their output flags: "esfctl session list --json" is "esfctl --json
+ * session list". They are removed from argv before the command parses it;
+ * "--" ends the search.
+ */
+static bool take_global_options(int *argc, char **argv)
+{
+	bool version = false;
+	int i, j;
+
+	for (i = j = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "--json"))
+			opt_json = true;
+		else if (!strcmp(argv[i], "--version"))
+			version = true;
+		else
+			argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return version;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
 
+	if (take_global_options(&argc, argv))
+		return cmd_version(1, argv);
 	while (argc > 1 && argv[1][0] == '-') {
-		if (!strcmp(argv[1], "--json")) {
-			opt_json = true;
-		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 			fputs(usage_text, stdout);
 			return 0;
-		} else if (!strcmp(argv[1], "--version")) {
-			return cmd_version(1, argv);
 		} else {
 			return esfctl_usage_error(usage_text, "unknown option '%s'", argv[1]);
 		}
-		argv++;
-		argc--;
 	}
 	if (argc < 2) {
 		fputs(usage_text, stderr);

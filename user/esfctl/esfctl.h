@@ -13,6 +13,8 @@ extern bool opt_json;
 
 int esfctl_cmd_session(int argc, char **argv);
 int esfctl_cmd_monitor(int argc, char **argv);
+/* doctor.c */
+int esfctl_cmd_doctor(int argc, char **argv);
 /* daemon.c: commands esfd answers */
 int esfctl_cmd_status(int argc, char **argv);
 int esfctl_cmd_peer(int argc, char **argv);

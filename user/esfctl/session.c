@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "esf_algs.h"
 #include "esfctl.h"
 
 static const char session_usage[] =
@@ -300,8 +301,11 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		r->set |= ESF_NEW_DRIVER;
 		return 0;
 	case OPT_SALT:
-		if (parse_hex(arg, r->salt, ESF_SALT_LEN, &n) || n != ESF_SALT_LEN)
-			break;
+		if (parse_hex(arg, r->salt, ESF_SALT_LEN, &n) || n != ESF_SALT_LEN) {
+			fprintf(stderr, "esfctl: session add: --salt takes %d bytes, %d hex "
+				"digits; got '%s'\n", ESF_SALT_LEN, 2 * ESF_SALT_LEN, arg);
+			return 2;
+		}
 		r->set |= ESF_NEW_SALT;
 		return 0;
 	case OPT_DIRECTION:
@@ -317,15 +321,22 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		return 0;
 	case OPT_KEY_ID:
 		n = strlen(arg);
-		if (n > ESF_KEY_ID_MAX)
-			break;
+		if (n > ESF_KEY_ID_MAX) {
+			fprintf(stderr, "esfctl: session add: --key-id takes up to %d bytes; "
+				"got %zu\n", ESF_KEY_ID_MAX, n);
+			return 2;
+		}
 		memcpy(r->key_id, arg, n);
 		r->key_id_len = n;
 		r->set |= ESF_NEW_KEY_ID;
 		return 0;
 	case OPT_KEY_ID_HEX:
-		if (parse_hex(arg, r->key_id, ESF_KEY_ID_MAX, &r->key_id_len))
-			break;
+		if (parse_hex(arg, r->key_id, ESF_KEY_ID_MAX, &r->key_id_len)) {
+			fprintf(stderr, "esfctl: session add: --key-id-hex takes up to %d bytes "
+				"(%d hex digits); got '%s'\n", ESF_KEY_ID_MAX,
+				2 * ESF_KEY_ID_MAX, arg);
+			return 2;
+		}
 		r->set |= ESF_NEW_KEY_ID;
 		return 0;
 	case OPT_FRAMING:
@@ -401,6 +412,48 @@ static bool is_aead(const char *alg)
 	return strncmp(alg, "hmac(", 5) != 0;
 }
 
+/*
+ * Sizes are checked here, before the kernel sees them, so that an error
+ * names the algorithm and what it accepts (the kernel's netlink policy
+ * would only say "binary attribute size out of range"). The rules are the
+ * module's (esf_algs.c; esf_doctor.sh compares them in the VM). With @key
+ * NULL, only what the options give; with @key, the key's length too.
+ */
+static int check_alg_sizes(const struct esf_nl_new *r, const uint8_t *key)
+{
+	const struct esf_alg_desc *a = esf_alg_lookup(r->alg);
+	bool dtls12 = (r->set & ESF_NEW_FRAMING) && r->framing == ESF_FRAMING_DTLS12;
+	char what[160];
+
+	if (!a) {
+		fprintf(stderr, "esfctl: session add: unknown algorithm '%s'; esf offers %s\n",
+			r->alg, esf_alg_names(what, sizeof(what)));
+		return 2;
+	}
+	if (key && !a->key_ok(a, r->key_len)) {
+		fprintf(stderr, "esfctl: session add: %s takes a %s; got %zu\n", a->name,
+			esf_alg_key_sizes(a, what, sizeof(what)), r->key_len);
+		return 2;
+	}
+	if ((r->set & ESF_NEW_TAG_LEN) && !esf_alg_tag_ok(a, r->tag_len, dtls12)) {
+		fprintf(stderr, "esfctl: session add: %s%s takes a %s; got %u\n", a->name,
+			dtls12 ? " with DTLS 1.2 framing" : "",
+			esf_alg_tag_sizes(a, dtls12, what, sizeof(what)), r->tag_len);
+		return 2;
+	}
+	if ((r->set & ESF_NEW_CEK_LEN) && (a->kind != ESF_ALGK_KW ||
+	    (r->cek_len != 16 && r->cek_len != 24 && r->cek_len != 32))) {
+		if (a->kind != ESF_ALGK_KW)
+			fprintf(stderr, "esfctl: session add: --cek-len is for kw(aes), not %s\n",
+				a->name);
+		else
+			fprintf(stderr, "esfctl: session add: kw(aes) takes a 16, 24 or 32-byte "
+				"content key (--cek-len); got %u\n", r->cek_len);
+		return 2;
+	}
+	return 0;
+}
+
 static void show(const struct esf_nl_session *s)
 {
 	if (opt_json)
@@ -435,6 +488,9 @@ static int cmd_add(int argc, char **argv)
 		return esfctl_usage_error(add_usage, "unexpected argument '%s'", argv[optind]);
 	if (!r.alg || !key_file)
 		return esfctl_usage_error(add_usage, "%s", "--alg and --key-file are required");
+	err = check_alg_sizes(&r, NULL);
+	if (err)
+		return err;
 	/* A random salt is as good as any; nonces stay unique by the counter. */
 	if (is_aead(r.alg) && !(r.set & ESF_NEW_SALT)) {
 		if (getrandom(r.salt, sizeof(r.salt), 0) != sizeof(r.salt))
@@ -442,12 +498,26 @@ static int cmd_add(int argc, char **argv)
 		r.set |= ESF_NEW_SALT;
 	}
 	err = read_key(key_file, hex, key, &r.key_len);
+	if (err == -EMSGSIZE) {
+		const struct esf_alg_desc *a = esf_alg_lookup(r.alg);
+		char what[160];
+
+		fprintf(stderr, "esfctl: session add: %s takes a %s; the key in %s is longer "
+			"than %d bytes\n", a->name, esf_alg_key_sizes(a, what, sizeof(what)),
+			key_file, ESF_KEY_MAX);
+		return 2;
+	}
 	if (err) {
 		fprintf(stderr, "esfctl: session add: cannot read the key from %s: %s\n",
 			key_file, err == -ENODATA ? "empty" : strerror(-err));
 		return 1;
 	}
 	r.key = key;
+	err = check_alg_sizes(&r, key);
+	if (err) {
+		explicit_bzero(key, sizeof(key));
+		return err;
+	}
 	err = esfctl_open(&nl, "session add");
 	if (!err) {
 		err = esf_nl_session_new(nl, &r, &s);

@@ -51,7 +51,8 @@ struct opts {
 static const char usage_text[] =
 "Usage: esf seal --session ID --format FORMAT [OPTIONS] < payload > envelope\n"
 "       esf open --session ID --format FORMAT [OPTIONS] < envelope > payload\n"
-"       esf help [seal|open]   esf --version\n";
+"       esf help [seal|open]   esf --version\n"
+"Global options, anywhere before '--': -h/--help, --version.\n";
 
 static const char formats_text[] =
 "FORMATS\n"
@@ -581,8 +582,13 @@ static int command(int argc, char **argv, const struct esf_cli_env *env)
 		return r < 0 ? ESF_EXIT_OK : r;
 	r = read_all(env->in, o.seal ? ESF_MAX_DATA : ESF_ENVELOPE_MAX, &in, &len);
 	if (r) {
-		fprintf(env->err, "esf: reading stdin: %s\n", r == -EMSGSIZE ?
-			"input too large" : esf_strerror(r));
+		if (r == -EMSGSIZE)
+			fprintf(env->err, "esf: reading stdin: input too large: %s takes %s of "
+				"at most %d bytes\n", o.seal ? "seal" : "open",
+				o.seal ? "a payload" : "an envelope",
+				o.seal ? ESF_MAX_DATA : ESF_ENVELOPE_MAX);
+		else
+			fprintf(env->err, "esf: reading stdin: %s\n", esf_strerror(r));
 		return r == -EMSGSIZE ? ESF_EXIT_REJECTED : ESF_EXIT_IO;
 	}
 	r = env->open_session(o.session, o.data_class < 0 ? o.format->data_class :
@@ -607,9 +613,26 @@ static int command(int argc, char **argv, const struct esf_cli_env *env)
 	return r;
 }
 
+/* The global options, --version and -h/--help, count wherever they are
+ * (before "--"): "esf seal --version" prints the version, "esf --help open"
+ * the help of open, as "esf open --help" does.
+ */
+static bool wants_version(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--version"))
+			return true;
+	return false;
+}
+
 int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (wants_version(argc, argv)) {
+		fprintf(env->out, "esf %s\n", ESF_VERSION);
+		return ESF_EXIT_OK;
+	}
 
 	if (!cmd)
 		return usage(env, "no command", NULL);
@@ -617,10 +640,6 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 		if (argc > 3 || (argc == 3 && strcmp(argv[2], "seal") && strcmp(argv[2], "open")))
 			return usage(env, "help: unknown topic", argc > 2 ? argv[2] : NULL);
 		print_help(env->out, argc == 3 ? argv[2] : NULL);
-		return ESF_EXIT_OK;
-	}
-	if (!strcmp(cmd, "--version")) {
-		fprintf(env->out, "esf %s\n", ESF_VERSION);
 		return ESF_EXIT_OK;
 	}
 	if (strcmp(cmd, "seal") && strcmp(cmd, "open"))

@@ -10,3 +10,5 @@ HOST_TESTS += test_esfd_kdf test_esfd_randobj
 HOST_TESTS += test_esfd_prim
 HOST_TESTS += test_esfd_config
 HOST_TESTS += test_peer
+# esfctl's algorithm table (user/common/esf_algs.c, linked through COMMON_SRCS).
+HOST_TESTS += test_algs

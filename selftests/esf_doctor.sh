@@ -1,0 +1,252 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# esfctl doctor, checked against what it reports on: the module's sysfs
+# files, /proc/crypto, sessions made with esfctl session add, an AF_ALG
+# socket under a seccomp filter, /dev/esf, securityfs and a running esfd.
+# With a virtio-crypto device (vm-run -c) the device's cbc(aes) must show
+# as hardware for authenc; without one no provider may. Also: global
+# options anywhere and size errors that name the algorithm. Prints TAP.
+
+ESFCTL=${ESFCTL:-esfctl}
+ESFD=${ESFD:-esfd}
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+	stop_all "${pids[@]}"
+	[ -e "$tmp/esf.node" ] && mv "$tmp/esf.node" /dev/esf
+	"$ESFCTL" session flush >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+. "$here/lib_tap.sh"
+# jq -e as a test: its output is not TAP.
+jqt() { jq -e "$@" >/dev/null; }
+
+# The algorithms esf offers and a key length each takes.
+algs=("gcm(aes)" "rfc4106(gcm(aes))" "ccm(aes)" "authenc(hmac(sha256),cbc(aes))" "kw(aes)"
+	"hmac(sha256)" "hmac(sha384)" "hmac(sha512)")
+keylen=(16 16 16 48 16 32 48 64)
+
+echo "TAP version 13"
+echo "1..24"
+
+# 1-2: with esf.ko not loaded, doctor says so, fails, and loads nothing.
+modprobe -r esf 2>/dev/null
+if [ -e /sys/module/esf ]; then
+	echo "Bail out! esf.ko is loaded and busy"
+	exit 1
+fi
+out=$("$ESFCTL" doctor 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^! module: esf.ko not loaded' <<<"$out" &&
+	ok "not loaded: said, exit 1" || not_ok "not loaded: said, exit 1" "rc=$rc $out"
+[ ! -e /sys/module/esf ] && ok "doctor does not load the module" ||
+	not_ok "doctor does not load the module"
+
+modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
+"$ESFCTL" session flush >/dev/null
+
+# Which algorithms this kernel has, as esfctl session add finds out (sid's
+# 7.x has no kw(aes): its keywrap template is gone).
+missing=0
+for i in "${!algs[@]}"; do
+	head -c "${keylen[$i]}" /dev/urandom >"$tmp/k"
+	if s=$("$ESFCTL" --json session add --alg "${algs[$i]}" --key-file "$tmp/k" 2>"$tmp/add.err"); then
+		"$ESFCTL" session del "$(jq -r .id <<<"$s")"
+	else
+		missing=$((missing + 1))
+	fi
+done
+want_rc=$([ $missing = 0 ] && echo 0 || echo 1)
+want_healthy=$([ $missing = 0 ] && echo true || echo false)
+
+# 3-5: the module, as sysfs has it; healthy unless an algorithm is missing.
+out=$("$ESFCTL" doctor 2>&1); rc=$?
+kat=$(cat /sys/module/esf/parameters/selftest_result)
+ver=$(cat /sys/module/esf/version)
+[ $rc = "$want_rc" ] && grep -qF "  module: esf.ko $ver loaded; known-answer tests: $kat" <<<"$out" &&
+	ok "module line: version and KAT result; exit $want_rc" ||
+	not_ok "module line: version and KAT result; exit $want_rc" "rc=$rc $out"
+"$ESFCTL" doctor --json >"$tmp/d.json" 2>&1
+detail=$(cat "$tmp/d.json")
+t "--json is one JSON document, healthy: $want_healthy" jqt --argjson h "$want_healthy" \
+	'.healthy == $h and .kernel_checked == true' "$tmp/d.json"
+ms=$(cat /sys/module/esf/parameters/max_sessions)
+detail="max_sessions $ms; taint $(cat /sys/module/esf/taint)"
+t "parameters and taint as sysfs has them" jqt --arg ms "$ms" --arg ta "$(cat /sys/module/esf/taint)" \
+	'.module.parameters.max_sessions == $ms and .module.taint == $ta' "$tmp/d.json"
+
+# 6-7: what a new session gets is what esfctl session add gets, driver and
+# hardware flag alike, for every algorithm; a verdict line for each.
+bad=
+for i in "${!algs[@]}"; do
+	a=${algs[$i]}
+	head -c "${keylen[$i]}" /dev/urandom >"$tmp/k"
+	if ! s=$("$ESFCTL" --json session add --alg "$a" --key-file "$tmp/k" 2>"$tmp/add.err"); then
+		# The kernel's reason, as esfctl prints it after "session add: ".
+		why=$(sed 's/^esfctl: session add: //' "$tmp/add.err")
+		got=$(jq -r --arg a "$a" '.algorithms[] | select(.name == $a) | "\(.verdict) \(.error)"' "$tmp/d.json")
+		[ "$got" = "unavailable $why" ] || bad+="$a: doctor '$got', session add '$why'; "
+		continue
+	fi
+	drv=$(jq -r .driver <<<"$s")
+	hw=$(jq -r .hardware <<<"$s")
+	"$ESFCTL" session del "$(jq -r .id <<<"$s")"
+	got=$(jq -r --arg a "$a" '.algorithms[] | select(.name == $a) |
+		"\(.new_session_driver) \(.verdict)"' "$tmp/d.json")
+	want="$drv $([ "$hw" = true ] && echo hardware || echo cpu)"
+	[ "$got" = "$want" ] || bad+="$a: doctor '$got', session '$want'; "
+done
+[ -z "$bad" ] && ok "new-session driver and hardware flag match esfctl session add ($missing unavailable)" ||
+	not_ok "new-session driver and hardware flag match esfctl session add" "$bad"
+verdicts=$(sed -n '/^verdict$/,$p' <<<"$out" | tail -n +2)
+n_ok=0
+for i in "${!algs[@]}"; do
+	a=${algs[$i]}
+	drv=$(jq -r --arg a "$a" '.algorithms[] | select(.name == $a) | .new_session_driver' "$tmp/d.json")
+	v=$(jq -r --arg a "$a" '.algorithms[] | select(.name == $a) | .verdict' "$tmp/d.json")
+	if [ "$v" = unavailable ]; then
+		grep -qF "! $a: unavailable (" <<<"$verdicts" && n_ok=$((n_ok + 1))
+		continue
+	fi
+	word=$([ "$v" = hardware ] && echo "hardware" || echo "CPU only")
+	grep -qF "  $a: $word ($drv)" <<<"$verdicts" && n_ok=$((n_ok + 1))
+done
+[ "$n_ok" = 8 ] && [ "$(wc -l <<<"$verdicts")" = 8 ] && ok "one verdict line per algorithm" ||
+	not_ok "one verdict line per algorithm" "$verdicts"
+
+# 8: every usable gcm(aes) and hmac(sha256) provider of /proc/crypto is
+# listed, with its priority.
+bad= seen=0
+for name in "gcm(aes)" "hmac(sha256)"; do
+	awk -v want="$name" '
+		/^name/ { n = $3 } /^driver/ { d = $3 } /^priority/ { p = $3 }
+		/^internal/ { i = $3 } /^type/ { ty = $3 }
+		/^$/ { if (n == want && i != "yes" && (ty == "aead" || ty == "shash" || ty == "ahash"))
+			print d, p; n = ""; i = "" }' /proc/crypto >"$tmp/provs"
+	while read -r drv prio; do
+		seen=$((seen + 1))
+		p=$(jq -r --arg a "$name" --arg d "$drv" '.algorithms[] | select(.name == $a) |
+			.providers[] | select(.driver == $d) | .priority' "$tmp/d.json")
+		[ "$p" = "$prio" ] || bad+="$name $drv $prio: doctor '$p'; "
+	done <"$tmp/provs"
+done
+[ -z "$bad" ] && [ "$seen" -ge 2 ] && ok "providers listed as /proc/crypto has them ($seen)" ||
+	not_ok "providers listed as /proc/crypto has them" "$seen seen; $bad"
+
+# 9: its throwaway sessions are gone.
+left=$("$ESFCTL" --json session list | jq '.sessions | length')
+[ "$left" = 0 ] && ok "no session left behind" || not_ok "no session left behind" "$left sessions"
+
+# 10-11: with and without a hardware cbc(aes): the device's provider shows
+# as hardware for authenc and the verdict says how to get it; without one,
+# no provider is called hardware.
+if grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto; then
+	pinned=$(jq -r '.algorithms[] | select(.name == "authenc(hmac(sha256),cbc(aes))") |
+		.providers[] | select(.driver | test("virtio_crypto_aes_cbc")) |
+		select(.hardware == true and .async == true) | .driver' "$tmp/d.json")
+	detail=$(jq '.algorithms[3]' "$tmp/d.json")
+	t "virtio-crypto: authenc over the device, hardware and async" test -n "$pinned"
+	grep -qF "authenc(hmac(sha256),cbc(aes)): CPU only" <<<"$verdicts" &&
+		grep -qF "; hardware when pinned: $pinned" <<<"$verdicts" &&
+		ok "virtio-crypto: the verdict names the hardware provider to pin" ||
+		not_ok "virtio-crypto: the verdict names the hardware provider to pin" "$verdicts"
+else
+	hw=$(jq -r '[.algorithms[].providers[] | select(.hardware == true)] | length' "$tmp/d.json")
+	[ "$hw" = 0 ] && ok "no device: no provider is hardware" ||
+		not_ok "no device: no provider is hardware" "$(jq '.algorithms' "$tmp/d.json")"
+	grep -q 'hardware when pinned' <<<"$verdicts" &&
+		not_ok "no device: no verdict offers hardware" "$verdicts" ||
+		ok "no device: no verdict offers hardware"
+fi
+
+# 12-13: AF_ALG, plain and under a seccomp filter that refuses it.
+detail=$(jq .af_alg "$tmp/d.json")
+t "AF_ALG available, esf type registered" jqt '.af_alg.state == "available" and .af_alg.esf_type == true' "$tmp/d.json"
+out=$("$here/vm_noafalg" "$ESFCTL" doctor 2>&1); rc=$?
+"$here/vm_noafalg" "$ESFCTL" doctor --json >"$tmp/s.json" 2>/dev/null
+[ $rc = 1 ] && grep -q '^! AF_ALG: blocked by seccomp' <<<"$out" &&
+	jq -e '.af_alg.state == "blocked-by-seccomp" and .af_alg.seccomp == "filter" and .healthy == false' "$tmp/s.json" >/dev/null &&
+	ok "seccomp: blocked, exit 1" || not_ok "seccomp: blocked, exit 1" "rc=$rc $out"
+
+# 14-15: /dev/esf, and a missing node.
+dev=$(cat /sys/class/misc/esf/dev)
+detail="$(jq .dev_esf "$tmp/d.json") sysfs $dev"
+t "/dev/esf: present, device as sysfs has it" jqt --arg d "$dev" '.dev_esf.exists and .dev_esf.device == $d' "$tmp/d.json"
+mv /dev/esf "$tmp/esf.node"
+out=$("$ESFCTL" doctor 2>&1)
+mv "$tmp/esf.node" /dev/esf
+grep -qF "/dev/esf: no /dev/esf node, though the module registered $dev" <<<"$out" &&
+	ok "/dev/esf: a missing node is noticed" || not_ok "/dev/esf: a missing node is noticed" "$out"
+
+# 16: lockdown as securityfs has it (mounted here for the check).
+grep -q ' /sys/kernel/security ' /proc/mounts ||
+	mount -t securityfs securityfs /sys/kernel/security
+"$ESFCTL" doctor --json >"$tmp/d.json"
+if [ -e /sys/kernel/security/lockdown ]; then
+	want=$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/security/lockdown)
+else
+	want=null
+fi
+detail="$(jq .boot "$tmp/d.json") want $want"
+t "lockdown state as securityfs has it" jqt --arg w "$want" \
+	'(.boot.lockdown // "null") == $w and .boot.efi == false and .boot.secure_boot == false' "$tmp/d.json"
+
+# 17: unprivileged, providers are predicted from /proc/crypto and said so.
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ESFCTL" doctor --json 2>&1)
+detail=$out
+t "unprivileged: predicted, kernel not asked" jqt '.kernel_checked == false and
+	([.algorithms[] | select(.predicted == false)] | length) == 0 and
+	.algorithms[0].new_session_driver != null' <<<"$out"
+
+# 18-19: esfd: not running, then running.
+export ESFD_CONTROL_SOCKET=$tmp/ctl.sock
+"$ESFCTL" doctor --json >"$tmp/d.json"
+detail=$(jq .esfd "$tmp/d.json")
+t "esfd not running: said" jqt '.esfd.running == false' "$tmp/d.json"
+printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
+mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
+pids+=($!)
+cat >"$tmp/esfd.conf" <<EOF
+[esfd]
+id = /doctor-cse
+role = gateway
+mqtt-broker = 127.0.0.1:1883
+control-socket = $tmp/ctl.sock
+EOF
+"$ESFD" --foreground --config "$tmp/esfd.conf" --state "$tmp/esfd.state" >"$tmp/esfd.log" 2>&1 &
+pids+=($!)
+for i in $(seq 50); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+out=$("$ESFCTL" doctor 2>&1)
+grep -q "^  esfd: running, pid ${pids[1]}, /doctor-cse" <<<"$out" &&
+	ok "esfd running: pid and id" || not_ok "esfd running: pid and id" "$out $(cat "$tmp/esfd.log")"
+
+# 20-21: global options anywhere.
+head -c 16 /dev/urandom >"$tmp/k16"
+"$ESFCTL" session add --alg 'gcm(aes)' --key-file "$tmp/k16" --id 7 >/dev/null
+# (compared without the fields that count seconds: a second may pass)
+same() { jq -S 'del(.sessions[].age, .sessions[].usage)'; }
+a=$("$ESFCTL" --json session list | same)
+b=$("$ESFCTL" session list --json 2>&1)
+[ "$a" = "$(same <<<"$b")" ] && jq -e '.sessions[0].id == 7' <<<"$b" >/dev/null &&
+	ok "session list --json as --json session list" || not_ok "session list --json as --json session list" "$b"
+b=$("$ESFCTL" session show --json 7 2>&1)
+c=$("$ESFCTL" session --version 2>&1)
+jq -e '.id == 7' <<<"$b" >/dev/null && grep -q "^esfctl " <<<"$c" &&
+	ok "--json and --version between the words" || not_ok "--json and --version between the words" "$b $c"
+
+# 22-24: size errors name the algorithm and what it takes.
+head -c 2 /dev/urandom >"$tmp/k2"
+out=$("$ESFCTL" session add --alg 'gcm(aes)' --key-file "$tmp/k2" 2>&1); rc=$?
+[ $rc = 2 ] && [ "$out" = "esfctl: session add: gcm(aes) takes a 16, 24 or 32-byte key; got 2" ] &&
+	ok "key size error names the sizes" || not_ok "key size error names the sizes" "rc=$rc $out"
+out=$("$ESFCTL" session add --alg 'hmac(sha384)' --key-file "$tmp/k16" 2>&1); rc=$?
+[ $rc = 2 ] && [ "$out" = "esfctl: session add: hmac(sha384) takes a 48 to 128-byte key; got 16" ] &&
+	ok "HMAC key size error" || not_ok "HMAC key size error" "rc=$rc $out"
+out=$("$ESFCTL" session add --alg 'ccm(aes)' --key-file "$tmp/k16" --tag-len 5 2>&1); rc=$?
+[ $rc = 2 ] && [ "$out" = "esfctl: session add: ccm(aes) takes a 4, 6, 8, 10, 12, 14 or 16-byte tag; got 5" ] &&
+	ok "tag size error names the sizes" || not_ok "tag size error names the sizes" "rc=$rc $out"
+exit $failed
