@@ -454,6 +454,7 @@ static int esf_nl_new(struct sk_buff *skb, struct genl_info *info)
 	struct esf_session_params p = {};
 	struct nlattr *key = info->attrs[ESF_A_KEY];
 	struct esf_session *s;
+	struct sk_buff *reply;
 	int err;
 
 	err = get_params(info, &p);
@@ -463,12 +464,32 @@ static int esf_nl_new(struct sk_buff *skb, struct genl_info *info)
 	err = PTR_ERR_OR_ZERO(s);
 	if (err)
 		goto out;
+	/* The reply is allocated before the session goes into the table: a
+	 * request that fails must leave no session behind, and one whose
+	 * reply could not be allocated would have an id nobody knows.
+	 */
+	reply = genlmsg_new(session_size(s), GFP_KERNEL);
+	if (!reply) {
+		esf_session_put(s);
+		err = -ENOMEM;
+		goto out;
+	}
 	err = esf_session_insert(s, info->extack);
 	if (err) {
+		nlmsg_free(reply);
 		esf_session_put(s);
 		goto out;
 	}
-	err = reply_session(info, s, ESF_CMD_SESSION_NEW);
+	err = fill_session(reply, s, ESF_CMD_SESSION_NEW, info->snd_portid, info->snd_seq, 0,
+			   NULL, current_user_ns());
+	if (err) {
+		/* Sized by session_size(): not expected; undo the insertion. */
+		nlmsg_free(reply);
+		esf_session_put(esf_session_remove(s->net, s->id));
+		esf_session_put(s);
+		goto out;
+	}
+	err = genlmsg_reply(reply, info);
 	notify_session(s, ESF_CMD_SESSION_NEW);
 	esf_session_put(s);
 out:
