@@ -578,36 +578,49 @@ static int esf_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return err && !skb->len ? err : skb->len;
 }
 
-static struct sk_buff *flush_msg(unsigned int n, u32 portid, u32 seq)
+static struct sk_buff *flush_msg_alloc(void)
 {
-	struct sk_buff *msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
-	void *hdr;
+	return genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+}
 
-	if (!msg)
-		return NULL;
-	hdr = genlmsg_put(msg, portid, seq, &esf_family, 0, ESF_CMD_SESSION_FLUSH);
+/* Fill what flush_msg_alloc() sized (so it does not fail). */
+static int flush_msg_fill(struct sk_buff *msg, unsigned int n, u32 portid, u32 seq)
+{
+	void *hdr = genlmsg_put(msg, portid, seq, &esf_family, 0, ESF_CMD_SESSION_FLUSH);
+
 	if (!hdr || nla_put_u32(msg, ESF_A_FLUSHED, n)) {
 		nlmsg_free(msg);
-		return NULL;
+		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
-	return msg;
+	return 0;
 }
 
 static int esf_nl_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
-	unsigned int n = esf_session_flush(net);
-	struct sk_buff *msg;
+	struct sk_buff *reply, *event = NULL;
+	bool events = listened(net);
+	unsigned int n;
 
-	/* Listeners get an event, the requester the count in its reply. */
-	msg = listened(net) ? flush_msg(n, 0, 0) : NULL;
-	if (msg)
-		notify(net, msg);
-	msg = flush_msg(n, info->snd_portid, info->snd_seq);
-	if (!msg)
+	/* Both messages exist before anything is removed: a flush that
+	 * fails removes nothing, and listeners learn of every one that
+	 * succeeds.
+	 */
+	reply = flush_msg_alloc();
+	if (reply && events)
+		event = flush_msg_alloc();
+	if (!reply || (events && !event)) {
+		nlmsg_free(reply);
+		nlmsg_free(event);
 		return -ENOMEM;
-	return genlmsg_reply(msg, info);
+	}
+	n = esf_session_flush(net);
+	if (event && !flush_msg_fill(event, n, 0, 0))
+		notify(net, event);
+	if (flush_msg_fill(reply, n, info->snd_portid, info->snd_seq))
+		return -EMSGSIZE;
+	return genlmsg_reply(reply, info);
 }
 
 static size_t bench_size(void)
