@@ -18,9 +18,9 @@
  * negative errno (a "clean error"), the module's state is what the result
  * says (a session that failed to be created does not exist, one that was
  * created works), and the same operation without a fault succeeds right
- * after. The kernel log must stay free of reports (vm-run's verdict), and
- * the module must unload at the end; make check-debug then scans kmemleak,
- * so a fault path that leaks fails the run.
+ * after. The kernel log must stay free of reports (vm-run's verdict); then
+ * make check-debug unloads the module (which must succeed) and scans
+ * kmemleak, so a fault path that leaks a reference or memory fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,6 +109,19 @@ struct ctx {
 	bool has_fp;
 };
 
+/*
+ * After a fault the netlink socket may hold what the failed exchange left:
+ * a reply whose ack was lost (the socket then reports -ENOBUFS once). Take
+ * it, so that the checks read their own answers.
+ */
+static void drain(struct esf_nl *nl)
+{
+	static unsigned char buf[ESF_NL_BUF];
+
+	while (recv(nl->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+		;
+}
+
 struct op {
 	const char *name;
 	int (*setup)(struct ctx *c);
@@ -194,12 +207,15 @@ static int new_check(struct ctx *c, int rc)
 		return n == 0 ? 0 : -EEXIST;
 	if (n != 1)
 		return -ENOENT;
-	/* The session made under faults works. */
+	/* The session made under faults works (rfc4106 takes 8 bytes of AAD). */
 	if (esf_fp_open(&c->fp, c->id))
 		return -EIO;
 	c->has_fp = true;
-	return esf_fp_one(c->fp.op, &c->fp.info, is_mic(c->alg) ? ESF_OP_SIGN : ESF_OP_SEAL,
-			  NULL, 0, c->data, 16, c->out, NULL, NULL);
+	if (is_mic(c->alg))
+		return esf_fp_one(c->fp.op, &c->fp.info, ESF_OP_SIGN, NULL, 0, c->data, 16,
+				  c->out, NULL, NULL);
+	return esf_fp_one(c->fp.op, &c->fp.info, ESF_OP_SEAL, c->data, 8, c->data, 16, c->out,
+			  NULL, NULL);
 }
 
 static void flush_cleanup(struct ctx *c)
@@ -324,19 +340,30 @@ static int seal_run(struct ctx *c)
 			  c->rec, &c->rec_len, NULL);
 }
 
-/* The session's next SEAL works, and OPEN takes back a record it sealed. */
+/*
+ * The session still seals, and OPEN takes back a record it sealed, on a new
+ * socket or handle: the one that failed may hold a batch left open by the
+ * MSG_MORE calls before the failed one, as after any failed call.
+ */
 static int fp_works(struct ctx *c, int rc)
 {
+	struct esf_fp fp;
 	uint32_t len;
+	int err;
 
 	(void)rc;
-	if (esf_fp_one(c->fp.op, &c->fp.info, ESF_OP_SEAL, c->data, 8, c->data, 48, c->rec,
-		       &len, NULL))
-		return -EIO;
-	if (esf_fp_one(c->fp.op, &c->fp.info, ESF_OP_OPEN, c->data, 8, c->rec, len, c->out,
-		       NULL, NULL))
-		return -EBADMSG;
-	return memcmp(c->out, c->data, 48) ? -EBADMSG : 0;
+	err = esf_fp_open(&fp, c->id);
+	if (err)
+		return err;
+	err = esf_fp_one(fp.op, &fp.info, ESF_OP_SEAL, c->data, 8, c->data, 48, c->rec, &len,
+			 NULL);
+	if (!err)
+		err = esf_fp_one(fp.op, &fp.info, ESF_OP_OPEN, c->data, 8, c->rec, len, c->out,
+				 NULL, NULL);
+	if (!err && memcmp(c->out, c->data, 48))
+		err = -EBADMSG;
+	esf_fp_close(&fp);
+	return err;
 }
 
 static int sealed(struct ctx *c)
@@ -458,6 +485,7 @@ static void sweep(struct __test_metadata *_metadata, struct ctx *c, const struct
 		arm(n);
 		rc = op->run(c);
 		injected = disarm();
+		drain(&c->nl);
 		if (!injected) {
 			ASSERT_EQ(0, rc) TH_LOG("%s: without a fault: %s", op->name, strerror(-rc));
 			ASSERT_EQ(0, op->check(c, rc)) TH_LOG("%s: state after a clean run",
@@ -494,6 +522,7 @@ static void sweep(struct __test_metadata *_metadata, struct ctx *c, const struct
 					 strerrorname_np(-t.errnos[i]) ?: "?", t.counts[i]);
 	printf("# %-28s %4d fault points: %3d clean errors (%s ), %3d succeeded anyway\n",
 	       op->name, t.points, t.failed, hist[0] ? hist + 1 : "none", t.succeeded);
+	fflush(stdout);
 }
 
 static void ctx_setup(struct __test_metadata *_metadata, struct ctx *c, int front)
@@ -624,17 +653,6 @@ TEST_F_TIMEOUT(fp, fast_path, 900)
 		o.name = name;
 		sweep(_metadata, &self->c, &o);
 	}
-}
-
-/* Last: nothing the faults left behind holds the module. */
-TEST(module_unloads_after_the_faults)
-{
-	struct esf_nl nl;
-
-	ASSERT_EQ(0, esf_nl_open(&nl));
-	sess_flush(&nl);
-	esf_nl_close(&nl);
-	ASSERT_EQ(0, esf_module_unload()) TH_LOG("rmmod esf: %s", strerror(errno));
 }
 
 TEST_HARNESS_MAIN
