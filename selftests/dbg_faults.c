@@ -454,7 +454,6 @@ static int expire_run(struct ctx *c)
 /* Whatever failed, the session ends expired, and says so. */
 static int expire_check(struct ctx *c, int rc)
 {
-	struct esf_event e;
 	int i;
 
 	(void)rc;
@@ -464,8 +463,7 @@ static int expire_check(struct ctx *c, int rc)
 	if (i == 3)
 		return -EIO;
 	/* Drain the events; lost ones (their message failed) are allowed. */
-	while (!esf_nl_next_event(&ev, &e, 0))
-		;
+	drain(&ev);
 	return sess_stat(&c->nl, c->id, ESF_STATS_A_EXPIRED) == 2 ? 0 : -ERANGE;
 }
 
