@@ -451,7 +451,7 @@ static int expire_run(struct ctx *c)
 	return err;
 }
 
-/* Whatever failed, the session ends expired, and says so. */
+/* Whatever failed, the session ends expired, having raised both expiries. */
 static int expire_check(struct ctx *c, int rc)
 {
 	int i;
@@ -464,7 +464,10 @@ static int expire_check(struct ctx *c, int rc)
 		return -EIO;
 	/* Drain the events; lost ones (their message failed) are allowed. */
 	drain(&ev);
-	return sess_stat(&c->nl, c->id, ESF_STATS_A_EXPIRED) == 2 ? 0 : -ERANGE;
+	/* Both expiries raised (counted when raised, whether or not their
+	 * message could be sent), and the session refuses from then on.
+	 */
+	return sess_stat(&c->nl, c->id, ESF_STATS_A_EXPIRE_EVENTS) == 2 ? 0 : -ERANGE;
 }
 
 /* The sweep ------------------------------------------------------------------ */
