@@ -18,7 +18,8 @@ DESTDIR ?=
 
 export VERSION
 
-.PHONY: all help module user selftests ksft-src deps check style demo bench \
+.PHONY: all help module user selftests ksft-src deps check check-debug debug-kernel fuzz \
+	style demo bench \
 	install modules_install user_install deb clean
 
 all: module user
@@ -32,6 +33,10 @@ help:
 	@echo '  deps            install missing Debian packages, fetch the 5.10 and sid kernels'
 	@echo '  demo            the main job: build, boot the test VM, run the demo'
 	@echo '  check           every test: host units, style, DKMS, VM on 5.10, 6.1, 6.12, sid'
+	@echo '  check-debug     the VM suite on the debug kernel (KASAN, lockdep, kmemleak,'
+	@echo '                  fault injection): selftests, kmemleak after each, dbg_faults'
+	@echo '  fuzz            DURATION=<s> [SEED=<n>]: esf_kfuzz on the debug kernel, then kmemleak'
+	@echo '  debug-kernel    build (or find cached) the debug kernel under build/debug-kernel'
 	@echo '  style           checkpatch --strict and sparse on the module'
 	@echo '  bench           fast-path throughput in the VM (esf-bench, ratios)'
 	@echo '  install         modules_install + user_install (PREFIX=$(PREFIX))'
@@ -69,6 +74,18 @@ deps:
 
 check:
 	scripts/check
+
+check-debug:
+	scripts/check-debug
+
+DURATION ?= 600
+fuzz:
+	scripts/deps
+	scripts/fuzz $(if $(SEED),--seed $(SEED)) $(DURATION)
+
+debug-kernel:
+	scripts/deps
+	scripts/debug-kernel
 
 style:
 	scripts/deps

@@ -454,6 +454,7 @@ static int esf_nl_new(struct sk_buff *skb, struct genl_info *info)
 	struct esf_session_params p = {};
 	struct nlattr *key = info->attrs[ESF_A_KEY];
 	struct esf_session *s;
+	struct sk_buff *reply;
 	int err;
 
 	err = get_params(info, &p);
@@ -463,12 +464,32 @@ static int esf_nl_new(struct sk_buff *skb, struct genl_info *info)
 	err = PTR_ERR_OR_ZERO(s);
 	if (err)
 		goto out;
+	/* The reply is allocated before the session goes into the table: a
+	 * request that fails must leave no session behind, and one whose
+	 * reply could not be allocated would have an id nobody knows.
+	 */
+	reply = genlmsg_new(session_size(s), GFP_KERNEL);
+	if (!reply) {
+		esf_session_put(s);
+		err = -ENOMEM;
+		goto out;
+	}
 	err = esf_session_insert(s, info->extack);
 	if (err) {
+		nlmsg_free(reply);
 		esf_session_put(s);
 		goto out;
 	}
-	err = reply_session(info, s, ESF_CMD_SESSION_NEW);
+	err = fill_session(reply, s, ESF_CMD_SESSION_NEW, info->snd_portid, info->snd_seq, 0,
+			   NULL, current_user_ns());
+	if (err) {
+		/* Sized by session_size(): not expected; undo the insertion. */
+		nlmsg_free(reply);
+		esf_session_put(esf_session_remove(s->net, s->id));
+		esf_session_put(s);
+		goto out;
+	}
+	err = genlmsg_reply(reply, info);
 	notify_session(s, ESF_CMD_SESSION_NEW);
 	esf_session_put(s);
 out:
@@ -557,36 +578,49 @@ static int esf_nl_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return err && !skb->len ? err : skb->len;
 }
 
-static struct sk_buff *flush_msg(unsigned int n, u32 portid, u32 seq)
+static struct sk_buff *flush_msg_alloc(void)
 {
-	struct sk_buff *msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
-	void *hdr;
+	return genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+}
 
-	if (!msg)
-		return NULL;
-	hdr = genlmsg_put(msg, portid, seq, &esf_family, 0, ESF_CMD_SESSION_FLUSH);
+/* Fill what flush_msg_alloc() sized (so it does not fail). */
+static int flush_msg_fill(struct sk_buff *msg, unsigned int n, u32 portid, u32 seq)
+{
+	void *hdr = genlmsg_put(msg, portid, seq, &esf_family, 0, ESF_CMD_SESSION_FLUSH);
+
 	if (!hdr || nla_put_u32(msg, ESF_A_FLUSHED, n)) {
 		nlmsg_free(msg);
-		return NULL;
+		return -EMSGSIZE;
 	}
 	genlmsg_end(msg, hdr);
-	return msg;
+	return 0;
 }
 
 static int esf_nl_flush(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
-	unsigned int n = esf_session_flush(net);
-	struct sk_buff *msg;
+	struct sk_buff *reply, *event = NULL;
+	bool events = listened(net);
+	unsigned int n;
 
-	/* Listeners get an event, the requester the count in its reply. */
-	msg = listened(net) ? flush_msg(n, 0, 0) : NULL;
-	if (msg)
-		notify(net, msg);
-	msg = flush_msg(n, info->snd_portid, info->snd_seq);
-	if (!msg)
+	/* Both messages exist before anything is removed: a flush that
+	 * fails removes nothing, and listeners learn of every one that
+	 * succeeds.
+	 */
+	reply = flush_msg_alloc();
+	if (reply && events)
+		event = flush_msg_alloc();
+	if (!reply || (events && !event)) {
+		nlmsg_free(reply);
+		nlmsg_free(event);
 		return -ENOMEM;
-	return genlmsg_reply(msg, info);
+	}
+	n = esf_session_flush(net);
+	if (event && !flush_msg_fill(event, n, 0, 0))
+		notify(net, event);
+	if (flush_msg_fill(reply, n, info->snd_portid, info->snd_seq))
+		return -EMSGSIZE;
+	return genlmsg_reply(reply, info);
 }
 
 static size_t bench_size(void)

@@ -31,6 +31,8 @@ apt_locked() { # apt_locked <command or function> [args...]
 kernel_root() {
 	if [ -e "$ESF_BUILD/kernels/$1/ready" ]; then
 		echo "$ESF_BUILD/kernels/$1/root"
+	elif [ -e "$ESF_BUILD/debug-kernel/$1/ready" ]; then
+		echo "$ESF_BUILD/debug-kernel/$1/root"
 	fi
 }
 
@@ -38,11 +40,24 @@ kernel_headers() { # kernel_headers <release>
 	echo "$(kernel_root "$1")/usr/src/linux-headers-$1"
 }
 
-# resolve_kernel <5.10|6.1|6.12|sid|full release>: print the newest kernel
-# release of that line that has both an image and headers, installed on the
-# host or fetched into build/kernels.
+# resolve_kernel <5.10|6.1|6.12|sid|debug|full release>: print the newest
+# kernel release of that line that has both an image and headers, installed
+# on the host or fetched into build/kernels; "debug" is the kernel
+# scripts/debug-kernel built last (build/debug-kernel, never among the
+# lines above: its release starts with 6.1 too).
 resolve_kernel() {
 	local want=$1 rel root best=
+	if [ "$want" = debug ]; then
+		rel=$(cat "$ESF_BUILD/debug-kernel/release" 2>/dev/null || true)
+		[ -n "$rel" ] && [ -e "$ESF_BUILD/debug-kernel/$rel/ready" ] ||
+			die "no debug kernel built yet (run scripts/debug-kernel)"
+		echo "$rel"
+		return
+	fi
+	if [ -e "$ESF_BUILD/debug-kernel/$want/ready" ]; then
+		echo "$want"
+		return
+	fi
 	if [ -e "$ESF_BUILD/kernels/$want.release" ]; then
 		want=$(cat "$ESF_BUILD/kernels/$want.release")
 	fi

@@ -171,12 +171,16 @@ static void print_pair(json_t *p)
 {
 	json_t *ks = json_object_get(p, "seal_kernel"), *ko = json_object_get(p, "open_kernel");
 
-	printf("    class %lld  %-8s  seal %lld open %lld  %s  kid %s  ori %s  rri %s  %s, "
+	char ids[48] = "seal - open -";
+
+	if (json_object_get(p, "seal"))
+		snprintf(ids, sizeof(ids), "seal %lld open %lld",
+			 (long long)json_integer_value(json_object_get(p, "seal")),
+			 (long long)json_integer_value(json_object_get(p, "open")));
+	printf("    class %lld  %-8s  %s  %s  kid %s  ori %s  rri %s  %s, "
 	       "expires in %llds\n",
 	       (long long)json_integer_value(json_object_get(p, "class")),
-	       json_string_value(json_object_get(p, "state")),
-	       (long long)json_integer_value(json_object_get(p, "seal")),
-	       (long long)json_integer_value(json_object_get(p, "open")),
+	       json_string_value(json_object_get(p, "state")), ids,
 	       json_string_value(json_object_get(p, "alg")),
 	       json_string_value(json_object_get(p, "kid")),
 	       json_string_value(json_object_get(p, "ori")),
@@ -257,6 +261,9 @@ static void add_kernel_views(json_t *peers)
 		nl = NULL;
 	json_array_foreach(peers, i, pe) {
 		json_array_foreach(json_object_get(pe, "pairs"), j, p) {
+			/* esfd shows the ids only to who may use the sessions. */
+			if (!json_object_get(p, "seal"))
+				continue;
 			kernel_view(nl, p, "seal", "seal_kernel");
 			kernel_view(nl, p, "open", "open_kernel");
 		}

@@ -114,16 +114,38 @@ static json_t *error_json(int err, int rsc, const char *msg)
 	return j;
 }
 
-static json_t *pair_json(const struct esfd *d, const struct esfd_pair *p)
+static bool is_admin(const struct esfd_client *c)
 {
-	return json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s}",
-			 "peer", p->peer_id, "kid", p->kid, "alg", p->alg, "class", p->data_class,
-			 "seal", (json_int_t)p->seal_id, "open", (json_int_t)p->open_id,
-			 "ori", p->ori, "rri", p->rri,
-			 "role", p->originator ? "originator" : "receiver",
-			 "expires", (json_int_t)p->expires,
-			 "expires_in", (json_int_t)(p->expires - esfd_now(d)),
-			 "state", p->retire_at ? "retiring" : p->rekeying ? "rekeying" : "current");
+	return c->uid == 0 || c->uid == geteuid();
+}
+
+/* Who may use a policy's sessions: root, or the policy's owner. */
+static bool may_use(const struct esfd_client *c, const struct esfd_policy *pol)
+{
+	return is_admin(c) || c->uid == pol->owner_uid || c->gid == pol->owner_gid;
+}
+
+/*
+ * A pair; its kernel session ids only when @ids: they are what binds the
+ * sessions, so only those who may use them (the "session" command's rule)
+ * or root see them.
+ */
+static json_t *pair_json(const struct esfd *d, const struct esfd_pair *p, bool ids)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:s,s:s,s:s,s:I,s:I,s:s}",
+			      "peer", p->peer_id, "kid", p->kid, "alg", p->alg,
+			      "class", p->data_class, "ori", p->ori, "rri", p->rri,
+			      "role", p->originator ? "originator" : "receiver",
+			      "expires", (json_int_t)p->expires,
+			      "expires_in", (json_int_t)(p->expires - esfd_now(d)),
+			      "state", p->retire_at ? "retiring" :
+				       p->rekeying ? "rekeying" : "current");
+
+	if (j && ids) {
+		json_object_set_new(j, "seal", json_integer((json_int_t)p->seal_id));
+		json_object_set_new(j, "open", json_integer((json_int_t)p->open_id));
+	}
+	return j;
 }
 
 void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int err, int rsc)
@@ -134,7 +156,8 @@ void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int 
 		send_json(fd, error_json(err ? err : -EIO, rsc, NULL));
 		return;
 	}
-	j = pair_json(d, p);
+	/* Sent only to those the "session" command let through. */
+	j = pair_json(d, p, true);
 	if (j)
 		json_object_set_new(j, "status", json_integer(0));
 	send_json(fd, j);
@@ -157,10 +180,6 @@ void esfd_ctl_forget_fd(struct esfd *d, int fd)
 				x->waiters[i].fd = -1;
 }
 
-static bool is_admin(const struct esfd_client *c)
-{
-	return c->uid == 0 || c->uid == geteuid();
-}
 
 static json_t *counters_json(struct esfd *d)
 {
@@ -203,7 +222,7 @@ static json_t *status_json(struct esfd *d)
 	return j;
 }
 
-static json_t *peer_json(struct esfd *d, size_t i)
+static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 {
 	const struct esfd_peer *pe = &d->cfg.peers[i];
 	const struct esfd_policy *pol = &d->cfg.policies[pe->policy];
@@ -214,7 +233,7 @@ static json_t *peer_json(struct esfd *d, size_t i)
 
 	for (p = d->pairs; p; p = p->next)
 		if (!strcmp(p->peer_id, pe->id))
-			json_array_append_new(pairs, pair_json(d, p));
+			json_array_append_new(pairs, pair_json(d, p, may_use(c, pol)));
 	if (esfd_m2m_topic_id(pe->id, topic, sizeof(topic)))
 		snprintf(topic, sizeof(topic), "-");
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:o}",
@@ -253,7 +272,7 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		for (i = 0; i < d->cfg.n_peers; i++)
 			if (!pname || !strcmp(pname, d->cfg.peers[i].id) ||
 			    !strcmp(pname, d->cfg.peers[i].name))
-				json_array_append_new(arr, peer_json(d, i));
+				json_array_append_new(arr, peer_json(d, c, i));
 		if (pname && !json_array_size(arr)) {
 			json_decref(arr);
 			send_json(c->fd, error_json(-ENOENT, 0, "no such peer"));
@@ -283,7 +302,7 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	}
 	pol = &d->cfg.policies[peer->policy];
 	if (!strcmp(cmd, "session")) {
-		if (!is_admin(c) && c->uid != pol->owner_uid && c->gid != pol->owner_gid) {
+		if (!may_use(c, pol)) {
 			log_warn("control: uid %u (pid %d) may not use the sessions of peer %s",
 				 (unsigned int)c->uid, (int)c->pid, peer->id);
 			send_json(c->fd, error_json(-EACCES, 0, "not the owner of this peer's "
