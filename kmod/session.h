@@ -53,6 +53,9 @@ struct esf_alg {
 	bool (*tag_ok)(const struct esf_alg *alg, unsigned int len);
 	bool (*aad_ok)(unsigned int len);
 	int (*setkey)(struct esf_session *s, const u8 *key, unsigned int len);
+	/* AEAD: key a transform (the session's, or a group epoch's). */
+	int (*aead_key)(struct crypto_aead *tfm, const u8 *salt, const u8 *key,
+			unsigned int len);
 	unsigned int digest_len;	/* MIC: the hash's output */
 };
 
