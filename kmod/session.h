@@ -17,6 +17,7 @@
 #include <uapi/linux/esf.h>
 
 #include "cek.h"
+#include "group.h"
 #include "replay.h"
 
 struct crypto_aead;
@@ -125,6 +126,7 @@ struct esf_session_params {
 	kuid_t owner_uid;
 	kgid_t owner_gid;
 	u32 flags;
+	const struct esf_group_params *group;	/* NULL: not a group session */
 };
 
 struct esf_session {
@@ -162,6 +164,7 @@ struct esf_session {
 	u64 created;		/* jiffies64 */
 	u64 soft_deadline;	/* jiffies64, 0: none */
 	u64 hard_deadline;	/* jiffies64, 0: none */
+	struct esf_group *group;	/* group sessions' keys and windows, else NULL */
 	struct net *net;	/* NULL outside a table (self-tests); not counted:
 				 * the netns flushes its table before it goes
 				 */
@@ -229,6 +232,8 @@ static inline bool esf_session_expired(const struct esf_session *s)
 {
 	return test_bit(ESF_SF_EXPIRED, &s->flags);
 }
+
+void esf_session_defer(struct rcu_work *work);
 
 int esf_session_init(void);
 void esf_session_exit(void);
