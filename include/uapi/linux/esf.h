@@ -212,7 +212,9 @@
  * running into the next sender's numbers: two members with different
  * sender ids never make the same nonce under the group key. The sender ids
  * of one group's members must differ: the kernel cannot see other members,
- * so assigning them is the key distributor's job (esfd's). The salt is the
+ * so assigning them is the key distributor's job (esfd's), as is never
+ * giving a member a key it sealed under before without an
+ * ESF_A_SEQ_START past the numbers it used. The salt is the
  * epoch's (below). esf_res.seq of a group record is that 64-bit value:
  * sender << 48 | sequence number; OPEN tells the caller who sealed.
  *
