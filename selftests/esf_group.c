@@ -795,6 +795,66 @@ TEST_F(group, epoch_churn_under_load)
 	memset(key, 0, sizeof(key));
 }
 
+/*
+ * No reply, ack or report carries an epoch's key: every byte received
+ * while epochs are installed (accepted and refused), switched, retired and
+ * reported is searched for the keys.
+ */
+TEST_F(group, no_key_in_replies)
+{
+	struct gmember m = member(variant, self->key, salt1, 4, 1);
+	size_t kl = m.key_len;
+	uint64_t tops[4];
+	int pages;
+
+	ASSERT_EQ(0, join(_metadata, self, &m, 0));
+	self->nl.tap = true;
+	ASSERT_EQ(-EINVAL, epoch_new(&self->nl, self->id[0], 2, self->key2, kl, salt1));
+	ASSERT_EQ(-EINVAL, epoch_new(&self->nl, self->id[0], 0, self->key2, kl, salt2));
+	ASSERT_EQ(0, epoch_new(&self->nl, self->id[0], 2, self->key2, kl, salt2));
+	ASSERT_EQ(-EBUSY, epoch_new(&self->nl, self->id[0], 3, self->key3, kl, salt3));
+	ASSERT_EQ(0, epoch_cmd(&self->nl, ESF_CMD_GROUP_EPOCH_SWITCH, self->id[0], 2));
+	ASSERT_EQ(0, epoch_cmd(&self->nl, ESF_CMD_GROUP_EPOCH_RETIRE, self->id[0], 0));
+	ASSERT_EQ(0, senders_state(&self->nl, self->id[0], tops, 4, &pages));
+	ASSERT_EQ(2, group_u32(&self->nl, self->id[0], ESF_GROUP_A_EPOCH));
+	self->nl.tap = false;
+	ASSERT_LT(0, self->nl.tapped_len);
+	ASSERT_FALSE(esf_nl_tapped_has(&self->nl, self->key, kl));
+	ASSERT_FALSE(esf_nl_tapped_has(&self->nl, self->key2, kl));
+	ASSERT_FALSE(esf_nl_tapped_has(&self->nl, self->key3, kl));
+}
+
+/*
+ * A group session holding all three keys, deleted under a bound socket
+ * with records just run: the socket gets -ENOKEY, and once it is closed
+ * the module unloads (every key freed, none left queued) and loads again.
+ */
+TEST_F(group, unload_with_epochs_held)
+{
+	struct gmember m = member(variant, self->key, salt1, 4, 1);
+	size_t kl = m.key_len;
+	const char pt[] = "bye";
+	struct rec r;
+	int i;
+
+	ASSERT_EQ(0, join(_metadata, self, &m, 0));
+	ASSERT_EQ(0, epoch_new(&self->nl, self->id[0], 2, self->key2, kl, salt2));
+	ASSERT_EQ(0, epoch_cmd(&self->nl, ESF_CMD_GROUP_EPOCH_SWITCH, self->id[0], 2));
+	ASSERT_EQ(0, epoch_new(&self->nl, self->id[0], 3, self->key3, kl, salt3));
+	ASSERT_EQ(1, group_u32(&self->nl, self->id[0], ESF_GROUP_A_EPOCH_PREV));
+	ASSERT_EQ(3, group_u32(&self->nl, self->id[0], ESF_GROUP_A_EPOCH_NEXT));
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, seal(&self->fp[0], pt, sizeof(pt), &r));
+	sess_flush(&self->nl);
+	ASSERT_EQ(-ENOKEY, seal(&self->fp[0], pt, sizeof(pt), &r));
+	EXPECT_EQ(-1, esf_module_unload());
+	esf_fp_close(&self->fp[0]);
+	esf_nl_close(&self->nl);
+	EXPECT_EQ(0, esf_module_unload()) TH_LOG("errno %d", errno);
+	ASSERT_EQ(0, esf_module_load());
+	ASSERT_EQ(0, esf_nl_open(&self->nl));
+}
+
 /* The control plane ------------------------------------------------------- */
 
 TEST_F(group, refusals)
