@@ -148,9 +148,29 @@ fail:
 	return ERR_PTR(err);
 }
 
+/* The keys held, for their writer. */
+static struct esf_gkeys *held(const struct esf_group *g)
+{
+	return rcu_dereference_protected(g->keys, lockdep_is_held(&g->lock));
+}
+
 static struct esf_gkey *slot(const struct esf_group *g, enum esf_gkey_slot i)
 {
-	return rcu_dereference_protected(g->keys[i], lockdep_is_held(&g->lock));
+	return held(g)->k[i];
+}
+
+/* A copy of the keys held, to change and publish(); NULL without memory. */
+static struct esf_gkeys *edit(const struct esf_group *g)
+{
+	return kmemdup(held(g), sizeof(struct esf_gkeys), GFP_KERNEL);
+}
+
+static void publish(struct esf_group *g, struct esf_gkeys *next)
+{
+	struct esf_gkeys *old = held(g);
+
+	rcu_assign_pointer(g->keys, next);
+	kfree_rcu(old, rcu);
 }
 
 /* Creation and freeing ------------------------------------------------------ */
@@ -200,11 +220,12 @@ int esf_group_create(struct esf_session *s, const struct esf_group_params *gp,
 		     struct netlink_ext_ack *extack)
 {
 	struct esf_group *g = kzalloc(sizeof(*g), GFP_KERNEL);
+	struct esf_gkeys *keys = kzalloc(sizeof(*keys), GFP_KERNEL);
 	struct esf_gkey *k;
-	int err;
+	int err = -ENOMEM;
 
-	if (!g)
-		return -ENOMEM;
+	if (!g || !keys)
+		goto fail;
 	mutex_init(&g->lock);
 	g->senders = gp->senders;
 	g->sender = gp->sender;
@@ -218,10 +239,12 @@ int esf_group_create(struct esf_session *s, const struct esf_group_params *gp,
 		free_windows(g);
 		goto fail;
 	}
-	RCU_INIT_POINTER(g->keys[ESF_GKEY_CUR], k);
+	keys->k[ESF_GKEY_CUR] = k;
+	RCU_INIT_POINTER(g->keys, keys);
 	s->group = g;
 	return 0;
 fail:
+	kfree(keys);
 	kfree(g);
 	return err;
 }
@@ -233,17 +256,21 @@ fail:
 void esf_group_free(struct esf_session *s)
 {
 	struct esf_group *g = s->group;
+	struct esf_gkeys *keys;
 	struct esf_gkey *k;
 	int i;
 
 	if (!g)
 		return;
+	/* No reader is left: the session's last reference went a grace period ago. */
+	keys = rcu_dereference_protected(g->keys, true);
 	for (i = 0; i < ESF_GKEY_SLOTS; i++) {
-		k = rcu_dereference_protected(g->keys[i], true);
+		k = keys->k[i];
 		/* The last reference here: free at once, before the module may go. */
 		if (k && refcount_dec_and_test(&k->ref))
 			gkey_free(k);
 	}
+	kfree(keys);
 	free_windows(g);
 	mutex_destroy(&g->lock);
 	kfree(g);
@@ -265,6 +292,26 @@ static bool salt_held(const struct esf_group *g, const u8 *salt)
 	return false;
 }
 
+/* Caller holds g->lock and has checked the epoch, key length and salt. */
+static int install_next(struct esf_session *s, u32 epoch, const u8 *key,
+			unsigned int key_len, const u8 *salt,
+			struct netlink_ext_ack *extack)
+{
+	struct esf_gkeys *next = edit(s->group);
+	struct esf_gkey *k;
+
+	if (!next)
+		return -ENOMEM;
+	k = gkey_alloc(s, epoch, key, key_len, salt, extack);
+	if (IS_ERR(k)) {
+		kfree(next);
+		return PTR_ERR(k);
+	}
+	next->k[ESF_GKEY_NEXT] = k;
+	publish(s->group, next);
+	return 0;
+}
+
 /**
  * esf_group_epoch_new() - install the next epoch's key beside the current
  * @s: a group session
@@ -281,7 +328,6 @@ int esf_group_epoch_new(struct esf_session *s, u32 epoch, const u8 *key,
 			struct netlink_ext_ack *extack)
 {
 	struct esf_group *g = s->group;
-	struct esf_gkey *k;
 	int err = 0;
 
 	mutex_lock(&g->lock);
@@ -299,13 +345,8 @@ int esf_group_epoch_new(struct esf_session *s, u32 epoch, const u8 *key,
 		NL_SET_ERR_MSG(extack, "esf: an epoch's salt must differ from the salts held");
 		err = -EINVAL;
 	}
-	if (!err) {
-		k = gkey_alloc(s, epoch, key, key_len, salt, extack);
-		if (IS_ERR(k))
-			err = PTR_ERR(k);
-		else
-			rcu_assign_pointer(g->keys[ESF_GKEY_NEXT], k);
-	}
+	if (!err)
+		err = install_next(s, epoch, key, key_len, salt, extack);
 	mutex_unlock(&g->lock);
 	return err;
 }
@@ -325,6 +366,7 @@ int esf_group_epoch_switch(struct esf_session *s, const u32 *epoch,
 			   struct netlink_ext_ack *extack)
 {
 	struct esf_group *g = s->group;
+	struct esf_gkeys *keys;
 	struct esf_gkey *next;
 	int err = 0;
 
@@ -340,10 +382,14 @@ int esf_group_epoch_switch(struct esf_session *s, const u32 *epoch,
 		NL_SET_ERR_MSG(extack, "esf: that is not the next epoch");
 		err = -EINVAL;
 	}
-	if (!err) {
-		rcu_assign_pointer(g->keys[ESF_GKEY_PREV], slot(g, ESF_GKEY_CUR));
-		rcu_assign_pointer(g->keys[ESF_GKEY_CUR], next);
-		RCU_INIT_POINTER(g->keys[ESF_GKEY_NEXT], NULL);
+	keys = err ? NULL : edit(g);
+	if (keys) {
+		keys->k[ESF_GKEY_PREV] = keys->k[ESF_GKEY_CUR];
+		keys->k[ESF_GKEY_CUR] = next;
+		keys->k[ESF_GKEY_NEXT] = NULL;
+		publish(g, keys);
+	} else if (!err) {
+		err = -ENOMEM;
 	}
 	mutex_unlock(&g->lock);
 	return err;
@@ -361,18 +407,28 @@ int esf_group_epoch_switch(struct esf_session *s, const u32 *epoch,
 int esf_group_epoch_retire(struct esf_session *s, struct netlink_ext_ack *extack)
 {
 	struct esf_group *g = s->group;
+	struct esf_gkeys *keys = NULL;
 	struct esf_gkey *prev;
+	int err = 0;
 
 	mutex_lock(&g->lock);
 	prev = slot(g, ESF_GKEY_PREV);
-	RCU_INIT_POINTER(g->keys[ESF_GKEY_PREV], NULL);
-	mutex_unlock(&g->lock);
 	if (!prev) {
 		NL_SET_ERR_MSG(extack, "esf: no previous epoch to retire");
-		return -ENOENT;
+		err = -ENOENT;
+	} else {
+		keys = edit(g);
+		err = keys ? 0 : -ENOMEM;
 	}
-	esf_gkey_put(prev);
-	return 0;
+	if (keys) {
+		keys->k[ESF_GKEY_PREV] = NULL;
+		publish(g, keys);
+	}
+	mutex_unlock(&g->lock);
+	/* Readers may still find it in the set just replaced: hold() fails at 0. */
+	if (!err)
+		esf_gkey_put(prev);
+	return err;
 }
 
 /* The fast path ------------------------------------------------------------- */
@@ -396,7 +452,7 @@ struct esf_gkey *esf_group_seal_key(struct esf_session *s)
 	struct esf_gkey *k;
 
 	rcu_read_lock();
-	k = hold(rcu_dereference(s->group->keys[ESF_GKEY_CUR]));
+	k = hold(rcu_dereference(s->group->keys)->k[ESF_GKEY_CUR]);
 	rcu_read_unlock();
 	return k;
 }
@@ -412,11 +468,13 @@ struct esf_gkey *esf_group_seal_key(struct esf_session *s)
 struct esf_gkey *esf_group_open_key(struct esf_session *s, const u8 *salt)
 {
 	struct esf_gkey *k, *found = NULL;
+	struct esf_gkeys *keys;
 	int i;
 
 	rcu_read_lock();
+	keys = rcu_dereference(s->group->keys);
 	for (i = 0; i < ESF_GKEY_SLOTS && !found; i++) {
-		k = rcu_dereference(s->group->keys[i]);
+		k = keys->k[i];
 		if (k && !memcmp(k->salt, salt, ESF_SALT_LEN))
 			found = hold(k);
 	}
@@ -472,7 +530,7 @@ bool esf_group_epoch(const struct esf_session *s, enum esf_gkey_slot which,
 	bool held = false;
 
 	rcu_read_lock();
-	k = rcu_dereference(s->group->keys[which]);
+	k = rcu_dereference(s->group->keys)->k[which];
 	if (k) {
 		*epoch = k->epoch;
 		memcpy(salt, k->salt, ESF_SALT_LEN);

@@ -45,12 +45,23 @@ struct esf_group_params {
 	u32 epoch;
 };
 
+/*
+ * The keys held, replaced whole on every change (copy, update, publish),
+ * so that OPEN looking through them sees one consistent set: a switch
+ * moves two keys at once, and a reader walking slots being rewritten
+ * could miss either.
+ */
+struct esf_gkeys {
+	struct esf_gkey *k[ESF_GKEY_SLOTS];
+	struct rcu_head rcu;
+};
+
 struct esf_group {
 	struct mutex lock;	/* serialises epoch changes */
 	u16 senders;
 	u16 sender;		/* this member's */
 	u32 window;		/* each sender's replay window */
-	struct esf_gkey __rcu *keys[ESF_GKEY_SLOTS];
+	struct esf_gkeys __rcu *keys;
 	struct esf_replay *replay;	/* one window per sender */
 };
 
