@@ -855,6 +855,88 @@ TEST_F(group, unload_with_epochs_held)
 	ASSERT_EQ(0, esf_nl_open(&self->nl));
 }
 
+/*
+ * OPEN while the receiver switches epochs: records of the epoch being
+ * left and of the one being entered, interleaved, all open while the
+ * switch moves both keys (each OPEN sees the keys before or after it,
+ * never a mix missing one).
+ */
+#define SW_ROUNDS 6
+#define SW_EACH 64
+
+struct opener {
+	const struct esf_fp *fp;
+	const struct rec *recs;
+	int n, opened, err;
+};
+
+static void *open_thread(void *arg)
+{
+	struct opener *o = arg;
+	struct esf_fp_rec r[4];
+	uint8_t out[4][MAX_REC];
+	int i, j;
+
+	for (i = 0; i < o->n && !o->err; i += 4) {
+		memset(r, 0, sizeof(r));
+		for (j = 0; j < 4; j++) {
+			r[j].op = ESF_OP_OPEN;
+			r[j].aad = AAD;
+			r[j].aad_len = AAD_LEN;
+			r[j].data = o->recs[i + j].b;
+			r[j].data_len = o->recs[i + j].len;
+			r[j].out = out[j];
+		}
+		o->err = esf_fp_run(o->fp->op, &o->fp->info, r, 4);
+		for (j = 0; j < 4 && !o->err; j++) {
+			o->err = r[j].status;
+			o->opened += !r[j].status;
+		}
+	}
+	return NULL;
+}
+
+TEST_F(group, open_during_switch)
+{
+	struct gmember snd = member(variant, self->key, salt1, 2, 1);
+	struct gmember rcv = member(variant, self->key, salt1, 2, 0);
+	size_t kl = snd.key_len;
+	static struct rec a[SW_EACH], b[SW_EACH], mix[2 * SW_EACH];
+	const char pt[] = "during the switch";
+	uint8_t key[48], sl[ESF_SALT_LEN];
+	struct opener o;
+	pthread_t th;
+	uint32_t e;
+	int i;
+
+	ASSERT_EQ(0, join(_metadata, self, &snd, 0));
+	ASSERT_EQ(0, join(_metadata, self, &rcv, 1));
+	for (e = 1; e <= SW_ROUNDS; e++) {
+		for (i = 0; i < SW_EACH; i++)
+			ASSERT_EQ(0, seal(&self->fp[0], pt, sizeof(pt), &a[i]));
+		rnd(key, kl);
+		memcpy(sl, salt1, sizeof(sl));
+		sl[3] = (uint8_t)(e + 1);
+		ASSERT_EQ(0, epoch_new(&self->nl, self->id[0], e + 1, key, kl, sl));
+		ASSERT_EQ(0, epoch_new(&self->nl, self->id[1], e + 1, key, kl, sl));
+		ASSERT_EQ(0, epoch_cmd(&self->nl, ESF_CMD_GROUP_EPOCH_SWITCH, self->id[0], e + 1));
+		for (i = 0; i < SW_EACH; i++) {
+			ASSERT_EQ(0, seal(&self->fp[0], pt, sizeof(pt), &b[i]));
+			mix[2 * i] = a[i];
+			mix[2 * i + 1] = b[i];
+		}
+		o = (struct opener){ .fp = &self->fp[1], .recs = mix, .n = 2 * SW_EACH };
+		ASSERT_EQ(0, pthread_create(&th, NULL, open_thread, &o));
+		ASSERT_EQ(0, epoch_cmd(&self->nl, ESF_CMD_GROUP_EPOCH_SWITCH, self->id[1], e + 1));
+		pthread_join(th, NULL);
+		ASSERT_EQ(0, o.err) TH_LOG("round %u: %s after %d", e, strerror(-o.err), o.opened);
+		ASSERT_EQ(2 * SW_EACH, o.opened);
+		ASSERT_EQ(0, epoch_cmd(&self->nl, ESF_CMD_GROUP_EPOCH_RETIRE, self->id[0], 0));
+		ASSERT_EQ(0, epoch_cmd(&self->nl, ESF_CMD_GROUP_EPOCH_RETIRE, self->id[1], 0));
+	}
+	memset(key, 0, sizeof(key));
+}
+
 /* The control plane ------------------------------------------------------- */
 
 TEST_F(group, refusals)
