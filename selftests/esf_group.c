@@ -383,6 +383,8 @@ TEST_F(group, nonce_layout)
 		ASSERT_EQ(3, r[i].b[5]);
 		ASSERT_EQ((uint64_t)i, nonce_seq(&r[i]) & SEQ_MASK);
 		ASSERT_EQ(3ULL << 48 | (uint64_t)i, r[i].seq);
+		ASSERT_EQ(3, ESF_GROUP_SENDER(r[i].seq));
+		ASSERT_EQ((uint64_t)i, ESF_GROUP_SEQ(r[i].seq));
 		if (!variant->virtio)
 			ASSERT_TRUE(ossl_gcm_open(self->key, 16, &r[i], pt, sizeof(pt)));
 	}

@@ -786,6 +786,9 @@ enum esf_group_attr {
 #define ESF_GROUP_SENDERS_PER_MSG	128
 /* A sender's sequence numbers: the low 48 bits of the nonce's 64. */
 #define ESF_GROUP_SEQ_BITS		48
+/* The sender and its sequence number in a group record's esf_res.seq. */
+#define ESF_GROUP_SENDER(seq)	((__u16)((seq) >> ESF_GROUP_SEQ_BITS))
+#define ESF_GROUP_SEQ(seq)	((seq) & ((1ULL << ESF_GROUP_SEQ_BITS) - 1))
 #define ESF_LIFETIME_SECONDS_MAX	315360000	/* ten years */
 
 /* Fast path (AF_ALG type ESF_ALG_TYPE) */
