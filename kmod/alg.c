@@ -86,26 +86,28 @@ static bool no_aad_ok(unsigned int len)
 	return len == 0;
 }
 
-static int aead_setkey(struct esf_session *s, const u8 *key, unsigned int len)
+static int gcm_key(struct crypto_aead *tfm, const u8 *salt, const u8 *key, unsigned int len)
 {
-	return crypto_aead_setkey(s->aead, key, len);
+	return crypto_aead_setkey(tfm, key, len);
 }
 
 /* rfc4106 takes its 4-byte salt as the key's tail. */
-static int rfc4106_setkey(struct esf_session *s, const u8 *key, unsigned int len)
+static int rfc4106_key(struct crypto_aead *tfm, const u8 *salt, const u8 *key,
+		       unsigned int len)
 {
 	u8 buf[32 + ESF_SALT_LEN];
 	int err;
 
 	memcpy(buf, key, len);
-	memcpy(buf + len, s->salt, ESF_SALT_LEN);
-	err = crypto_aead_setkey(s->aead, buf, len + ESF_SALT_LEN);
+	memcpy(buf + len, salt, ESF_SALT_LEN);
+	err = crypto_aead_setkey(tfm, buf, len + ESF_SALT_LEN);
 	memzero_explicit(buf, sizeof(buf));
 	return err;
 }
 
 /* authenc takes an rtattr giving the cipher key's length, then both keys. */
-static int authenc_setkey(struct esf_session *s, const u8 *key, unsigned int len)
+static int authenc_key(struct crypto_aead *tfm, const u8 *salt, const u8 *key,
+		       unsigned int len)
 {
 	struct crypto_authenc_key_param *param;
 	unsigned int blen = RTA_SPACE(sizeof(*param)) + len;
@@ -122,9 +124,15 @@ static int authenc_setkey(struct esf_session *s, const u8 *key, unsigned int len
 	param = RTA_DATA(rta);
 	param->enckeylen = cpu_to_be32(len - AUTHENC_AUTHKEY_LEN);
 	memcpy(buf + RTA_SPACE(sizeof(*param)), key, len);
-	err = crypto_aead_setkey(s->aead, buf, blen);
+	err = crypto_aead_setkey(tfm, buf, blen);
 	kfree_sensitive(buf);
 	return err;
+}
+
+/* The session's own transform; group epochs key theirs with aead_key. */
+static int aead_setkey(struct esf_session *s, const u8 *key, unsigned int len)
+{
+	return s->alg->aead_key(s->aead, s->salt, key, len);
 }
 
 /* The key-encryption key; content keys are made per record (cek.c). */
@@ -144,21 +152,21 @@ static const struct esf_alg esf_algs[] = {
 		.kind = ESF_KIND_AEAD, .nonce_len = ESF_NONCE_LEN,
 		.default_tag = 16, .key_ok = aes_key_ok,
 		.tag_ok = gcm_tag_ok, .aad_ok = any_aad_ok,
-		.setkey = aead_setkey,
+		.setkey = aead_setkey, .aead_key = gcm_key,
 	},
 	{
 		.name = "rfc4106(gcm(aes))", .id = ESF_ALG_RFC4106_GCM_AES,
 		.kind = ESF_KIND_AEAD, .nonce_len = ESF_NONCE_LEN,
 		.aad_suffix = 8, .default_tag = 16, .key_ok = aes_key_ok,
 		.tag_ok = rfc4106_tag_ok, .aad_ok = rfc4106_aad_ok,
-		.setkey = rfc4106_setkey,
+		.setkey = aead_setkey, .aead_key = rfc4106_key,
 	},
 	{
 		.name = "ccm(aes)", .id = ESF_ALG_CCM_AES,
 		.kind = ESF_KIND_AEAD, .nonce_len = ESF_NONCE_LEN,
 		.default_tag = 16, .key_ok = aes_key_ok,
 		.tag_ok = ccm_tag_ok, .aad_ok = any_aad_ok,
-		.setkey = aead_setkey,
+		.setkey = aead_setkey, .aead_key = gcm_key,
 	},
 	{
 		.name = "authenc(hmac(sha256),cbc(aes))",
@@ -167,7 +175,7 @@ static const struct esf_alg esf_algs[] = {
 		.prefix = ESF_NONCE_LEN_AUTHENC, .pad_block = 16,
 		.default_tag = 16, .digest_len = 32, .key_ok = authenc_key_ok,
 		.tag_ok = mac_tag_ok, .aad_ok = any_aad_ok,
-		.setkey = authenc_setkey,
+		.setkey = aead_setkey, .aead_key = authenc_key,
 	},
 	{
 		/*
@@ -180,7 +188,7 @@ static const struct esf_alg esf_algs[] = {
 		.prefix = ESF_DTLS_AAD_LEN, .default_tag = 16,
 		.framing = ESF_FRAMING_DTLS12, .key_ok = aes_key_ok,
 		.tag_ok = jwe_tag_ok, .aad_ok = dtls_aad_ok,
-		.setkey = aead_setkey,
+		.setkey = aead_setkey, .aead_key = gcm_key,
 	},
 	{
 		/* nonce_len: the session's, wrapped key and IV (session.c) */

@@ -105,7 +105,8 @@ out:
  * @extack: for the reason of a refusal
  *
  * Return: 0, -EOPNOTSUPP (rfc4106(gcm(aes)), whose AAD layout is IPsec's;
- * kw(aes), whose transform per record is the fast path's own doing),
+ * kw(aes), whose transform per record is the fast path's own doing; group
+ * sessions, whose keys are per epoch),
  * -EINVAL (AAD for a MIC session), -EINTR (fatal signal), -ENOMEM, or the
  * provider's error.
  */
@@ -117,8 +118,10 @@ int esf_bench_run(struct esf_session *s, u32 size, u32 aad_len, u32 iterations,
 	u8 *buf;
 	int err;
 
-	if (s->alg->id == ESF_ALG_RFC4106_GCM_AES || s->alg->kind == ESF_KIND_KW) {
-		NL_SET_ERR_MSG(extack, "esf: bench does not run rfc4106(gcm(aes)) or kw(aes)");
+	/* A group session's own transform holds no key: its epochs do. */
+	if (s->alg->id == ESF_ALG_RFC4106_GCM_AES || s->alg->kind == ESF_KIND_KW || s->group) {
+		NL_SET_ERR_MSG(extack,
+			       "esf: bench does not run rfc4106(gcm(aes)), kw(aes) or group sessions");
 		return -EOPNOTSUPP;
 	}
 	if (!aead && aad_len) {

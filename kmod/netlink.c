@@ -69,6 +69,21 @@ static const struct nla_policy bench_policy[ESF_BENCH_A_MAX + 1] = {
 	[ESF_BENCH_A_NSEC] = OUT_ONLY,
 };
 
+static const struct nla_policy group_policy[ESF_GROUP_A_MAX + 1] = {
+	[ESF_GROUP_A_PAD] = OUT_ONLY,
+	[ESF_GROUP_A_SENDERS] = NLA_POLICY_RANGE(NLA_U16, 1, ESF_GROUP_SENDERS_MAX),
+	[ESF_GROUP_A_SENDER] = NLA_POLICY_MAX(NLA_U16, ESF_GROUP_SENDERS_MAX - 1),
+	[ESF_GROUP_A_EPOCH] = { .type = NLA_U32 },
+	[ESF_GROUP_A_EPOCH_NEXT] = OUT_ONLY,
+	[ESF_GROUP_A_EPOCH_PREV] = OUT_ONLY,
+	[ESF_GROUP_A_SALT_NEXT] = OUT_ONLY,
+	[ESF_GROUP_A_SALT_PREV] = OUT_ONLY,
+	[ESF_GROUP_A_SENDERS_SEEN] = OUT_ONLY,
+	[ESF_GROUP_A_SENDER_STATE] = OUT_ONLY,
+	[ESF_GROUP_A_SENDER_TOP] = OUT_ONLY,
+	[ESF_GROUP_A_SENDER_NEXT] = OUT_ONLY,
+};
+
 static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 	[ESF_A_PAD] = OUT_ONLY,
 	[ESF_A_SESSION_ID] = { .type = NLA_U32 },
@@ -104,6 +119,7 @@ static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 	[ESF_A_REPLAY_MEMORY] = OUT_ONLY,
 	[ESF_A_CEK_LEN] = NLA_POLICY_RANGE(NLA_U8, 16, 32),
 	[ESF_A_FRAMING] = NLA_POLICY_RANGE(NLA_U8, ESF_FRAMING_NONCE, ESF_FRAMING_DTLS12),
+	[ESF_A_GROUP] = NLA_POLICY_NESTED(group_policy),
 };
 
 /* Building messages ------------------------------------------------------ */
@@ -114,6 +130,15 @@ static const struct nla_policy esf_policy[ESF_A_MAX + 1] = {
 static size_t lifetime_size(void)
 {
 	return nla_total_size(0) + 3 * nla_total_size_64bit(sizeof(u64));
+}
+
+/* ESF_A_GROUP in a session's message: sizes, epochs, salts, senders seen. */
+static size_t group_size(const struct esf_session *s)
+{
+	if (!s->group)
+		return 0;
+	return nla_total_size(0) + 2 * nla_total_size(sizeof(u16)) +
+	       4 * nla_total_size(sizeof(u32)) + 2 * nla_total_size(ESF_SALT_LEN);
 }
 
 static size_t session_size(const struct esf_session *s)
@@ -129,7 +154,7 @@ static size_t session_size(const struct esf_session *s)
 	       nla_total_size(strlen(s->alg->name) + 1) +
 	       nla_total_size(strlen(esf_session_driver(s)) + 1) +
 	       nla_total_size(ESF_SALT_LEN) + nla_total_size(s->key_id_len) +
-	       3 * lifetime_size() +
+	       3 * lifetime_size() + group_size(s) +
 	       nla_total_size(0) + ESF_STAT_NUM * nla_total_size_64bit(sizeof(u64));
 }
 
@@ -191,6 +216,56 @@ static int put_stats(struct sk_buff *skb, const struct esf_session *s)
 	return 0;
 }
 
+/* An epoch's number and salt, if that slot holds a key. */
+static int put_epoch(struct sk_buff *skb, const struct esf_session *s,
+		     enum esf_gkey_slot which, int epoch_type, int salt_type)
+{
+	u8 salt[ESF_SALT_LEN];
+	u32 epoch;
+
+	if (!esf_group_epoch(s, which, &epoch, salt))
+		return 0;
+	if (nla_put_u32(skb, epoch_type, epoch) || nla_put(skb, salt_type, ESF_SALT_LEN, salt))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_group(struct sk_buff *skb, const struct esf_session *s)
+{
+	struct nlattr *nest;
+	u8 salt[ESF_SALT_LEN];
+	u32 epoch;
+
+	if (!s->group)
+		return 0;
+	/* The current salt is the session's ESF_A_SALT, its epoch ours. */
+	if (!esf_group_epoch(s, ESF_GKEY_CUR, &epoch, salt) ||
+	    nla_put(skb, ESF_A_SALT, ESF_SALT_LEN, salt))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, ESF_A_GROUP);
+	if (!nest ||
+	    nla_put_u16(skb, ESF_GROUP_A_SENDERS, s->group->senders) ||
+	    nla_put_u16(skb, ESF_GROUP_A_SENDER, s->group->sender) ||
+	    nla_put_u32(skb, ESF_GROUP_A_EPOCH, epoch) ||
+	    nla_put_u32(skb, ESF_GROUP_A_SENDERS_SEEN, esf_group_senders_seen(s)) ||
+	    put_epoch(skb, s, ESF_GKEY_NEXT, ESF_GROUP_A_EPOCH_NEXT, ESF_GROUP_A_SALT_NEXT) ||
+	    put_epoch(skb, s, ESF_GKEY_PREV, ESF_GROUP_A_EPOCH_PREV, ESF_GROUP_A_SALT_PREV))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* A group session's windows are its senders'. */
+static u32 replay_window(const struct esf_session *s)
+{
+	return s->group ? s->group->window : s->replay.window;
+}
+
+static u32 replay_memory(const struct esf_session *s)
+{
+	return s->group ? esf_group_memory(s) : esf_replay_memory(&s->replay);
+}
+
 /* Everything about a session but its key. */
 static int put_session(struct sk_buff *skb, const struct esf_session *s,
 		       struct user_namespace *ns)
@@ -201,12 +276,12 @@ static int put_session(struct sk_buff *skb, const struct esf_session *s,
 	    nla_put_u32(skb, ESF_A_KEY_LEN, s->key_len) ||
 	    nla_put_u8(skb, ESF_A_DIRECTION, s->direction) ||
 	    nla_put_u8(skb, ESF_A_TAG_LEN, s->tag_len) ||
-	    nla_put_u32(skb, ESF_A_REPLAY_WINDOW, s->replay.window) ||
+	    nla_put_u32(skb, ESF_A_REPLAY_WINDOW, replay_window(s)) ||
 	    nla_put_u8(skb, ESF_A_NONCE_POLICY, s->nonce_policy) ||
 	    nla_put_u8(skb, ESF_A_FRAMING, s->alg->framing ?: ESF_FRAMING_NONCE) ||
 	    nla_put_u32(skb, ESF_A_REPLAY_REMEMBERED,
 			esf_replay_remembered(&s->replay)) ||
-	    nla_put_u32(skb, ESF_A_REPLAY_MEMORY, esf_replay_memory(&s->replay)) ||
+	    nla_put_u32(skb, ESF_A_REPLAY_MEMORY, replay_memory(s)) ||
 	    nla_put_u64_64bit(skb, ESF_A_SEQ_START, s->seq_start, ESF_A_PAD) ||
 	    nla_put_u8(skb, ESF_A_SESSION_TYPE, s->session_type) ||
 	    nla_put_u8(skb, ESF_A_DATA_CLASS, s->data_class) ||
@@ -218,8 +293,10 @@ static int put_session(struct sk_buff *skb, const struct esf_session *s,
 	    nla_put_u64_64bit(skb, ESF_A_AGE, esf_session_age(s), ESF_A_PAD) ||
 	    nla_put_u64_64bit(skb, ESF_A_SEQ_NEXT, atomic64_read(&s->seq), ESF_A_PAD))
 		return -EMSGSIZE;
-	if (s->alg->kind != ESF_KIND_MIC &&
+	if (s->alg->kind != ESF_KIND_MIC && !s->group &&
 	    nla_put(skb, ESF_A_SALT, ESF_SALT_LEN, s->salt))
+		return -EMSGSIZE;
+	if (put_group(skb, s))
 		return -EMSGSIZE;
 	if (s->cek_len && nla_put_u8(skb, ESF_A_CEK_LEN, s->cek_len))
 		return -EMSGSIZE;
@@ -381,7 +458,34 @@ static int get_owner(struct genl_info *info, struct esf_session_params *p)
 	__present;							\
 })
 
-static int get_params(struct genl_info *info, struct esf_session_params *p)
+/* ESF_A_GROUP of SESSION_NEW: the group's size and this member's sender id. */
+static int get_group(struct genl_info *info, struct esf_session_params *p,
+		     struct esf_group_params *gp)
+{
+	struct nlattr *tb[ESF_GROUP_A_MAX + 1];
+	struct nlattr *attr = info->attrs[ESF_A_GROUP];
+	int err;
+
+	if (!attr)
+		return 0;
+	err = nla_parse_nested(tb, ESF_GROUP_A_MAX, attr, group_policy, info->extack);
+	if (err)
+		return err;
+	if (!tb[ESF_GROUP_A_SENDERS] || !tb[ESF_GROUP_A_SENDER]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "esf: a group session needs ESF_GROUP_A_SENDERS and ESF_GROUP_A_SENDER");
+		return -EINVAL;
+	}
+	gp->senders = nla_get_u16(tb[ESF_GROUP_A_SENDERS]);
+	gp->sender = nla_get_u16(tb[ESF_GROUP_A_SENDER]);
+	if (tb[ESF_GROUP_A_EPOCH])
+		gp->epoch = nla_get_u32(tb[ESF_GROUP_A_EPOCH]);
+	p->group = gp;
+	return 0;
+}
+
+static int get_params(struct genl_info *info, struct esf_session_params *p,
+		      struct esf_group_params *gp)
 {
 	struct nlattr **a = info->attrs;
 	int err;
@@ -429,6 +533,8 @@ static int get_params(struct genl_info *info, struct esf_session_params *p)
 		err = get_lifetime(a[ESF_A_LIFETIME_HARD], &p->hard, info->extack);
 	if (!err)
 		err = get_owner(info, p);
+	if (!err)
+		err = get_group(info, p, gp);
 	return err;
 }
 
@@ -452,12 +558,13 @@ static int reply_session(struct genl_info *info, struct esf_session *s, u8 cmd)
 static int esf_nl_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct esf_session_params p = {};
+	struct esf_group_params gp = {};
 	struct nlattr *key = info->attrs[ESF_A_KEY];
 	struct esf_session *s;
 	struct sk_buff *reply;
 	int err;
 
-	err = get_params(info, &p);
+	err = get_params(info, &p, &gp);
 	if (err)
 		goto out;
 	s = esf_session_create(genl_info_net(info), &p, info->extack);
@@ -700,6 +807,203 @@ static int esf_nl_bench(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/* Group sessions --------------------------------------------------------- */
+
+/*
+ * The group session a request names, held; epoch changes are the
+ * administrator's (GENL_ADMIN_PERM), reading its senders is anyone's who
+ * may use it.
+ */
+static struct esf_session *get_group_session(struct genl_info *info)
+{
+	struct esf_session *s;
+
+	if (!REQUIRE_ATTR(info, ESF_A_SESSION_ID, "esf: ESF_A_SESSION_ID is required"))
+		return ERR_PTR(-EINVAL);
+	s = esf_session_get(genl_info_net(info), nla_get_u32(info->attrs[ESF_A_SESSION_ID]));
+	if (s && !esf_session_may_use(s)) {
+		esf_session_put(s);
+		s = NULL;
+	}
+	if (!s) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ESF_A_SESSION_ID],
+				    "esf: no such session");
+		return ERR_PTR(-ENOENT);
+	}
+	if (!s->group) {
+		esf_session_put(s);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[ESF_A_SESSION_ID],
+				    "esf: not a group session");
+		return ERR_PTR(-EINVAL);
+	}
+	return s;
+}
+
+/* ESF_A_GROUP's attributes, for the commands that take some. */
+static int parse_group(struct genl_info *info, struct nlattr **tb)
+{
+	memset(tb, 0, sizeof(*tb) * (ESF_GROUP_A_MAX + 1));
+	if (!info->attrs[ESF_A_GROUP])
+		return 0;
+	return nla_parse_nested(tb, ESF_GROUP_A_MAX, info->attrs[ESF_A_GROUP], group_policy,
+				info->extack);
+}
+
+static int group_epoch_new(struct genl_info *info, struct esf_session *s)
+{
+	struct nlattr *tb[ESF_GROUP_A_MAX + 1];
+	struct nlattr **a = info->attrs;
+	int err;
+
+	if (!REQUIRE_ATTR(info, ESF_A_KEY, "esf: ESF_A_KEY is required") ||
+	    !REQUIRE_ATTR(info, ESF_A_SALT, "esf: ESF_A_SALT is required") ||
+	    !REQUIRE_ATTR(info, ESF_A_GROUP, "esf: ESF_A_GROUP with the epoch is required"))
+		return -EINVAL;
+	err = parse_group(info, tb);
+	if (err)
+		return err;
+	if (!tb[ESF_GROUP_A_EPOCH]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ESF_A_GROUP],
+				    "esf: ESF_GROUP_A_EPOCH is required");
+		return -EINVAL;
+	}
+	return esf_group_epoch_new(s, nla_get_u32(tb[ESF_GROUP_A_EPOCH]), nla_data(a[ESF_A_KEY]),
+				   nla_len(a[ESF_A_KEY]), nla_data(a[ESF_A_SALT]), info->extack);
+}
+
+static int esf_nl_epoch_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *key = info->attrs[ESF_A_KEY];
+	struct esf_session *s = get_group_session(info);
+	int err = PTR_ERR_OR_ZERO(s);
+
+	if (!err) {
+		err = group_epoch_new(info, s);
+		if (!err)
+			err = reply_session(info, s, ESF_CMD_GROUP_EPOCH_NEW);
+		esf_session_put(s);
+	}
+	/* As in SESSION_NEW: the transform has the key, the request must not. */
+	if (key)
+		memzero_explicit(nla_data(key), nla_len(key));
+	return err;
+}
+
+static int esf_nl_epoch_switch(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ESF_GROUP_A_MAX + 1];
+	struct esf_session *s = get_group_session(info);
+	u32 epoch;
+	int err;
+
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = parse_group(info, tb);
+	if (!err) {
+		if (tb[ESF_GROUP_A_EPOCH])
+			epoch = nla_get_u32(tb[ESF_GROUP_A_EPOCH]);
+		err = esf_group_epoch_switch(s, tb[ESF_GROUP_A_EPOCH] ? &epoch : NULL,
+					     info->extack);
+	}
+	if (!err)
+		err = reply_session(info, s, ESF_CMD_GROUP_EPOCH_SWITCH);
+	esf_session_put(s);
+	return err;
+}
+
+static int esf_nl_epoch_retire(struct sk_buff *skb, struct genl_info *info)
+{
+	struct esf_session *s = get_group_session(info);
+	int err;
+
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = esf_group_epoch_retire(s, info->extack);
+	if (!err)
+		err = reply_session(info, s, ESF_CMD_GROUP_EPOCH_RETIRE);
+	esf_session_put(s);
+	return err;
+}
+
+static size_t senders_size(unsigned int n)
+{
+	return nla_total_size(sizeof(u32)) + 2 * nla_total_size(0) + nla_total_size(sizeof(u32)) +
+	       n * (nla_total_size(0) + nla_total_size(sizeof(u16)) +
+		    nla_total_size_64bit(sizeof(u64)));
+}
+
+static int put_senders(struct sk_buff *msg, const struct esf_session *s,
+		       const struct esf_group_sender *st, unsigned int n, u32 next)
+{
+	struct nlattr *nest, *one;
+	unsigned int i;
+
+	if (nla_put_u32(msg, ESF_A_SESSION_ID, s->id))
+		return -EMSGSIZE;
+	nest = nla_nest_start(msg, ESF_A_GROUP);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++) {
+		one = nla_nest_start(msg, ESF_GROUP_A_SENDER_STATE);
+		if (!one || nla_put_u16(msg, ESF_GROUP_A_SENDER, st[i].sender) ||
+		    nla_put_u64_64bit(msg, ESF_GROUP_A_SENDER_TOP, st[i].top, ESF_GROUP_A_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(msg, one);
+	}
+	if (next != U32_MAX && nla_put_u32(msg, ESF_GROUP_A_SENDER_NEXT, next))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int reply_senders(struct genl_info *info, const struct esf_session *s, u32 first)
+{
+	struct esf_group_sender *st;
+	struct sk_buff *msg = NULL;
+	unsigned int n;
+	void *hdr;
+	u32 next;
+	int err = -ENOMEM;
+
+	st = kmalloc_array(ESF_GROUP_SENDERS_PER_MSG, sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	n = esf_group_senders_state(s, first, st, ESF_GROUP_SENDERS_PER_MSG, &next);
+	msg = genlmsg_new(senders_size(n), GFP_KERNEL);
+	if (!msg)
+		goto out;
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &esf_family, 0, ESF_CMD_GROUP_SENDERS);
+	if (!hdr || put_senders(msg, s, st, n, next))
+		goto out;
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	msg = NULL;
+out:
+	nlmsg_free(msg);
+	kfree(st);
+	return err;
+}
+
+static int esf_nl_senders(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ESF_GROUP_A_MAX + 1];
+	struct esf_session *s = get_group_session(info);
+	u32 first = 0;
+	int err;
+
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = parse_group(info, tb);
+	if (!err) {
+		if (tb[ESF_GROUP_A_SENDER])
+			first = nla_get_u16(tb[ESF_GROUP_A_SENDER]);
+		err = reply_senders(info, s, first);
+	}
+	esf_session_put(s);
+	return err;
+}
+
 static const struct genl_ops esf_ops[] = {
 	{
 		.cmd = ESF_CMD_SESSION_NEW,
@@ -726,6 +1030,25 @@ static const struct genl_ops esf_ops[] = {
 		.cmd = ESF_CMD_SESSION_BENCH,
 		.doit = esf_nl_bench,
 		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ESF_CMD_GROUP_EPOCH_NEW,
+		.doit = esf_nl_epoch_new,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ESF_CMD_GROUP_EPOCH_SWITCH,
+		.doit = esf_nl_epoch_switch,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ESF_CMD_GROUP_EPOCH_RETIRE,
+		.doit = esf_nl_epoch_retire,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ESF_CMD_GROUP_SENDERS,
+		.doit = esf_nl_senders,
 	},
 };
 

@@ -112,6 +112,7 @@ void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
 	req->sg = sg;
 	req->dst = NULL;
 	req->cek = NULL;
+	req->gkey = NULL;
 	req->zerocopy = false;
 	req->status = 0;
 	req->seq = 0;
@@ -254,6 +255,8 @@ static int commit_replay(struct esf_req *req)
 	bool evicted;
 	int err;
 
+	if (s->group)
+		return esf_group_replay_commit(s, req->seq);
 	if (s->nonce_policy == ESF_NONCE_ESF)
 		return esf_replay_commit(&s->replay, req->seq);
 	err = esf_replay_commit_nonce(&s->replay, req->nonce, s->nonce_len, &evicted);
@@ -345,6 +348,8 @@ static void finish(struct esf_req *req, int err)
 		esf_cek_put(s, req->cek);
 		req->cek = NULL;
 	}
+	esf_gkey_put(req->gkey);
+	req->gkey = NULL;
 }
 
 /* What the provider returned: a bad tag is the record's fault, anything
@@ -483,7 +488,8 @@ static int aead_start(struct esf_req *req, u32 cryptlen, bool encrypt)
 
 	build_iv(req);
 	place_nonce(req);
-	aead_request_set_tfm(a, req->cek ? req->cek->aead : req->s->aead);
+	aead_request_set_tfm(a, req->cek ? req->cek->aead :
+			     req->gkey ? req->gkey->aead : req->s->aead);
 	aead_request_set_callback(a, req_flags(req), crypto_done, req);
 	aead_request_set_crypt(a, req->sg, req->dst ?: req->sg, cryptlen, req->iv);
 	aead_request_set_ad(a, assoc_len(req));
@@ -576,10 +582,18 @@ static int seal(struct esf_req *req)
 			return 0;
 		}
 	}
+	if (s->group) {
+		req->gkey = esf_group_seal_key(s);
+		if (!req->gkey) {
+			finish(req, -ENOKEY);
+			return 0;
+		}
+	}
 	if (s->alg->framing == ESF_FRAMING_DTLS12) {
 		dtls_header(req);
 	} else {
-		memcpy(seq_nonce(req), s->salt, ESF_SALT_LEN);
+		/* A group record carries its epoch's salt (group.c). */
+		memcpy(seq_nonce(req), req->gkey ? req->gkey->salt : s->salt, ESF_SALT_LEN);
 		put_unaligned_be64(req->seq, seq_nonce(req) + ESF_SALT_LEN);
 	}
 	req->text_len = padded(s->alg, req->in_len);
@@ -613,6 +627,30 @@ static int check_dtls_header(struct esf_req *req)
 	return count_replay(s, esf_replay_check(&s->replay, req->seq));
 }
 
+/* Not sealed by this session's peers: its own errno, never a forgery's. */
+static int foreign(struct esf_session *s)
+{
+	esf_session_stat_add(s, ESF_STAT_FOREIGN, 1);
+	return -ENOMSG;
+}
+
+/*
+ * A group record: the salt names the epoch's key, the sequence number's
+ * top 16 bits the sender, whose own window checks the rest.
+ */
+static int check_group_nonce(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+
+	req->gkey = esf_group_open_key(s, req->nonce);
+	if (!req->gkey)
+		return foreign(s);
+	req->seq = get_unaligned_be64(req->nonce + ESF_SALT_LEN);
+	if (esf_group_sender_ok(s, req->seq))
+		return foreign(s);
+	return count_replay(s, esf_group_replay_check(s, req->seq));
+}
+
 /*
  * Before any crypto: is the record's nonce one this session may open, and
  * not a replay? Under the policy "esf" the nonce is our salt and the
@@ -623,6 +661,9 @@ static int check_nonce(struct esf_req *req)
 	struct esf_session *s = req->s;
 
 	int err;
+
+	if (s->group)
+		return check_group_nonce(req);
 
 	if (s->nonce_policy == ESF_NONCE_ANY) {
 		req->seq = 0;
@@ -636,10 +677,8 @@ static int check_nonce(struct esf_req *req)
 	 * an implementation that picks its own IVs. Its own errno, so that it
 	 * never reads as a forgery.
 	 */
-	if (memcmp(req->nonce, s->salt, ESF_SALT_LEN)) {
-		esf_session_stat_add(s, ESF_STAT_FOREIGN, 1);
-		return -ENOMSG;
-	}
+	if (memcmp(req->nonce, s->salt, ESF_SALT_LEN))
+		return foreign(s);
 	req->seq = get_unaligned_be64(req->nonce + ESF_SALT_LEN);
 	return count_replay(s, esf_replay_check(&s->replay, req->seq));
 }

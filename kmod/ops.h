@@ -14,6 +14,7 @@
 
 #include "cek.h"
 
+struct esf_gkey;
 struct esf_session;
 struct esf_req;
 
@@ -65,6 +66,8 @@ struct esf_req {
 	u32 body_len;
 	/* kw(aes): the record's content transform, held while it runs. */
 	struct esf_cek_tfm *cek;
+	/* Group sessions: the record's epoch key, held while it runs. */
+	struct esf_gkey *gkey;
 	u8 nonce[ESF_NONCE_MAX];
 	u8 iv[16];
 	u8 digest[64];

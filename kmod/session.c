@@ -264,12 +264,18 @@ static void copy_params(struct esf_session *s, const struct esf_session_params *
 	s->seq_end = U64_MAX;
 	if (s->alg->id == ESF_ALG_DTLS12_GCM_AES && (p->seq_start >> 48) != 0xffff)
 		s->seq_end = ((p->seq_start >> 48) + 1) << 48;
+	/* A group member seals in its own 48-bit range (group.c). */
+	if (p->group)
+		s->seq_end = ((u64)p->group->sender + 1) << ESF_GROUP_SEQ_BITS;
 	s->soft = p->soft;
 	s->hard = p->hard;
 	s->created = get_jiffies_64();
 	s->soft_deadline = deadline(s->created, p->soft.seconds);
 	s->hard_deadline = deadline(s->created, p->hard.seconds);
 	atomic64_set(&s->seq, p->seq_start);
+	if (p->group)
+		atomic64_set(&s->seq, (u64)p->group->sender << ESF_GROUP_SEQ_BITS |
+			     p->seq_start);
 }
 
 static int alloc_stats(struct esf_session *s)
@@ -323,11 +329,17 @@ struct esf_session *esf_session_create(struct net *net,
 	timer_setup(&s->timer, session_timer, 0);
 	INIT_RCU_WORK(&s->free_work, free_work);
 
+	if (p->group) {
+		err = esf_group_check(s, p, extack);
+		if (err)
+			goto err_free;
+	}
 	err = alloc_stats(s);
 	if (err)
 		goto err_free;
-	err = esf_replay_init(&s->replay, alg->kind != ESF_KIND_MIC ? p->replay_window : 0,
-			      s->nonce_policy == ESF_NONCE_ANY);
+	/* A group session's windows are per sender, in its group. */
+	err = esf_replay_init(&s->replay, alg->kind != ESF_KIND_MIC && !p->group ?
+			      p->replay_window : 0, s->nonce_policy == ESF_NONCE_ANY);
 	if (err)
 		goto err_stats;
 	err = alloc_transform(s, p, extack);
@@ -338,17 +350,27 @@ struct esf_session *esf_session_create(struct net *net,
 		err = -ENODEV;
 		goto err_tfm;
 	}
-	err = alg->setkey(s, p->key, p->key_len);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "esf: the provider rejected the key");
-		goto err_tfm;
-	}
 	if (alg->kind == ESF_KIND_AEAD) {
 		err = crypto_aead_setauthsize(s->aead, s->tag_len);
 		if (err) {
 			NL_SET_ERR_MSG(extack, "esf: the provider rejected the tag length");
 			goto err_tfm;
 		}
+	}
+	/*
+	 * A group session's own transform stays unkeyed: it names the
+	 * provider; each epoch's key has a transform of its own, so that
+	 * retiring an epoch leaves no copy of its key behind.
+	 */
+	if (p->group)
+		err = esf_group_create(s, p->group, p->replay_window, p->key, p->key_len,
+				       extack);
+	else
+		err = alg->setkey(s, p->key, p->key_len);
+	if (err) {
+		if (!p->group)
+			NL_SET_ERR_MSG(extack, "esf: the provider rejected the key");
+		goto err_tfm;
 	}
 	return s;
 
@@ -398,10 +420,23 @@ static void free_work(struct work_struct *work)
 	struct esf_session *s = container_of(to_rcu_work(work), struct esf_session,
 					     free_work);
 
+	esf_group_free(s);
 	free_transform(s);
 	esf_replay_free(&s->replay);
 	free_percpu(s->stats);
 	kfree(s);
+}
+
+/**
+ * esf_session_defer() - free something after an RCU grace period
+ * @work: an rcu_work whose function frees it
+ *
+ * On the module's workqueue, which module unload drains after its RCU
+ * barrier, so nothing queued here outlives the module.
+ */
+void esf_session_defer(struct rcu_work *work)
+{
+	queue_rcu_work(esf_wq, work);
 }
 
 void esf_session_put(struct esf_session *s)

@@ -17,6 +17,7 @@
 #include <uapi/linux/esf.h>
 
 #include "cek.h"
+#include "group.h"
 #include "replay.h"
 
 struct crypto_aead;
@@ -53,6 +54,9 @@ struct esf_alg {
 	bool (*tag_ok)(const struct esf_alg *alg, unsigned int len);
 	bool (*aad_ok)(unsigned int len);
 	int (*setkey)(struct esf_session *s, const u8 *key, unsigned int len);
+	/* AEAD: key a transform (the session's, or a group epoch's). */
+	int (*aead_key)(struct crypto_aead *tfm, const u8 *salt, const u8 *key,
+			unsigned int len);
 	unsigned int digest_len;	/* MIC: the hash's output */
 };
 
@@ -122,6 +126,7 @@ struct esf_session_params {
 	kuid_t owner_uid;
 	kgid_t owner_gid;
 	u32 flags;
+	const struct esf_group_params *group;	/* NULL: not a group session */
 };
 
 struct esf_session {
@@ -159,6 +164,7 @@ struct esf_session {
 	u64 created;		/* jiffies64 */
 	u64 soft_deadline;	/* jiffies64, 0: none */
 	u64 hard_deadline;	/* jiffies64, 0: none */
+	struct esf_group *group;	/* group sessions' keys and windows, else NULL */
 	struct net *net;	/* NULL outside a table (self-tests); not counted:
 				 * the netns flushes its table before it goes
 				 */
@@ -226,6 +232,8 @@ static inline bool esf_session_expired(const struct esf_session *s)
 {
 	return test_bit(ESF_SF_EXPIRED, &s->flags);
 }
+
+void esf_session_defer(struct rcu_work *work);
 
 int esf_session_init(void);
 void esf_session_exit(void);

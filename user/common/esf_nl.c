@@ -35,6 +35,8 @@ struct recv_ctx {
 	struct esf_nl_session *one;	/* doit replies */
 	uint32_t *flushed;
 	uint64_t *bench_nsec;
+	esf_nl_sender_cb sender_cb;	/* ESF_CMD_GROUP_SENDERS */
+	uint32_t next_sender;		/* UINT32_MAX: the last page */
 	int cb_err;
 	bool done;	/* the ack, error or end of dump arrived */
 };
@@ -152,6 +154,31 @@ static void get_bytes(struct nlattr *attr, void *dst, size_t max, uint8_t *len)
 #define U32(a, f) do { if (tb[a]) f = nla_get_u32(tb[a]); } while (0)
 #define U64(a, f) do { if (tb[a]) f = nla_get_u64(tb[a]); } while (0)
 
+static void parse_group(struct nlattr *attr, struct esf_nl_group *g)
+{
+	struct nlattr *tb[ESF_GROUP_A_MAX + 1];
+
+	if (!attr || nla_parse_nested(tb, ESF_GROUP_A_MAX, attr, NULL))
+		return;
+	g->is_group = true;
+	if (tb[ESF_GROUP_A_SENDERS])
+		g->senders = nla_get_u16(tb[ESF_GROUP_A_SENDERS]);
+	if (tb[ESF_GROUP_A_SENDER])
+		g->sender = nla_get_u16(tb[ESF_GROUP_A_SENDER]);
+	U32(ESF_GROUP_A_EPOCH, g->epoch);
+	U32(ESF_GROUP_A_SENDERS_SEEN, g->senders_seen);
+	g->has_next = tb[ESF_GROUP_A_EPOCH_NEXT] && tb[ESF_GROUP_A_SALT_NEXT];
+	if (g->has_next) {
+		g->epoch_next = nla_get_u32(tb[ESF_GROUP_A_EPOCH_NEXT]);
+		get_bytes(tb[ESF_GROUP_A_SALT_NEXT], g->salt_next, ESF_SALT_LEN, NULL);
+	}
+	g->has_prev = tb[ESF_GROUP_A_EPOCH_PREV] && tb[ESF_GROUP_A_SALT_PREV];
+	if (g->has_prev) {
+		g->epoch_prev = nla_get_u32(tb[ESF_GROUP_A_EPOCH_PREV]);
+		get_bytes(tb[ESF_GROUP_A_SALT_PREV], g->salt_prev, ESF_SALT_LEN, NULL);
+	}
+}
+
 static void parse_session(struct nlattr **tb, struct esf_nl_session *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -189,6 +216,31 @@ static void parse_session(struct nlattr **tb, struct esf_nl_session *s)
 	U32(ESF_A_FLAGS, s->flags);
 	U32(ESF_A_PROVIDER, s->provider);
 	get_stats(tb[ESF_A_STATS], s->stats);
+	parse_group(tb[ESF_A_GROUP], &s->group);
+}
+
+/* One page of ESF_CMD_GROUP_SENDERS: each sender to the callback. */
+static int parse_senders(struct recv_ctx *ctx, struct nlattr *group)
+{
+	struct nlattr *a, *one[ESF_GROUP_A_MAX + 1];
+	int rem, err;
+
+	ctx->next_sender = UINT32_MAX;
+	nla_for_each_nested(a, group, rem) {
+		if (nla_type(a) == ESF_GROUP_A_SENDER_NEXT) {
+			ctx->next_sender = nla_get_u32(a);
+			continue;
+		}
+		if (nla_type(a) != ESF_GROUP_A_SENDER_STATE ||
+		    nla_parse_nested(one, ESF_GROUP_A_MAX, a, NULL) ||
+		    !one[ESF_GROUP_A_SENDER] || !one[ESF_GROUP_A_SENDER_TOP])
+			continue;
+		err = ctx->sender_cb(nla_get_u16(one[ESF_GROUP_A_SENDER]),
+				     nla_get_u64(one[ESF_GROUP_A_SENDER_TOP]), ctx->arg);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static int parse_attrs(struct nl_msg *msg, struct nlattr **tb)
@@ -217,6 +269,11 @@ static int on_valid(struct nl_msg *msg, void *arg)
 		    b[ESF_BENCH_A_NSEC])
 			*ctx->bench_nsec = nla_get_u64(b[ESF_BENCH_A_NSEC]);
 		return NL_OK;
+	}
+	if (ctx->sender_cb) {
+		if (tb[ESF_A_GROUP])
+			ctx->cb_err = parse_senders(ctx, tb[ESF_A_GROUP]);
+		return ctx->cb_err ? NL_STOP : NL_OK;
 	}
 	if (!tb[ESF_A_SESSION_ID])
 		return NL_OK;
@@ -368,6 +425,15 @@ static int put_new(struct nl_msg *msg, const struct esf_nl_new *r)
 	PUT_IF(ESF_NEW_NONCE_POLICY, nla_put_u8(msg, ESF_A_NONCE_POLICY, r->nonce_policy));
 	PUT_IF(ESF_NEW_CEK_LEN, nla_put_u8(msg, ESF_A_CEK_LEN, r->cek_len));
 	PUT_IF(ESF_NEW_FRAMING, nla_put_u8(msg, ESF_A_FRAMING, r->framing));
+	if (r->set & ESF_NEW_GROUP) {
+		struct nlattr *nest = nla_nest_start(msg, ESF_A_GROUP);
+
+		if (!nest || nla_put_u16(msg, ESF_GROUP_A_SENDERS, r->group_senders) ||
+		    nla_put_u16(msg, ESF_GROUP_A_SENDER, r->group_sender) ||
+		    nla_put_u32(msg, ESF_GROUP_A_EPOCH, r->group_epoch))
+			return -EMSGSIZE;
+		nla_nest_end(msg, nest);
+	}
 	return 0;
 }
 
@@ -462,6 +528,92 @@ int esf_nl_session_flush(struct esf_nl *nl, uint32_t *flushed)
 	err = transact(nl, msg, &ctx);
 	if (!err && flushed)
 		*flushed = n;
+	return err;
+}
+
+/* Group sessions -------------------------------------------------------- */
+
+/* A group request naming session @id, with ESF_A_GROUP holding @epoch if given. */
+static struct nl_msg *group_msg(struct esf_nl *nl, uint8_t cmd, uint32_t id,
+				const uint32_t *epoch)
+{
+	struct nl_msg *msg = new_msg(nl, cmd, NLM_F_ACK);
+	struct nlattr *nest;
+
+	if (!msg)
+		return NULL;
+	if (nla_put_u32(msg, ESF_A_SESSION_ID, id))
+		goto fail;
+	if (epoch) {
+		nest = nla_nest_start(msg, ESF_A_GROUP);
+		if (!nest || nla_put_u32(msg, ESF_GROUP_A_EPOCH, *epoch))
+			goto fail;
+		nla_nest_end(msg, nest);
+	}
+	return msg;
+fail:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+int esf_nl_group_epoch_new(struct esf_nl *nl, uint32_t id, uint32_t epoch, const uint8_t *key,
+			   size_t key_len, const uint8_t *salt, struct esf_nl_session *out)
+{
+	struct esf_nl_session tmp;
+	struct recv_ctx ctx = { .one = out ? out : &tmp };
+	struct nl_msg *msg = group_msg(nl, ESF_CMD_GROUP_EPOCH_NEW, id, &epoch);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, ESF_A_KEY, (int)key_len, key) ||
+	    nla_put(msg, ESF_A_SALT, ESF_SALT_LEN, salt)) {
+		wipe_key(msg);
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return transact(nl, msg, &ctx);
+}
+
+int esf_nl_group_epoch_switch(struct esf_nl *nl, uint32_t id, const uint32_t *epoch,
+			      struct esf_nl_session *out)
+{
+	struct esf_nl_session tmp;
+	struct recv_ctx ctx = { .one = out ? out : &tmp };
+	struct nl_msg *msg = group_msg(nl, ESF_CMD_GROUP_EPOCH_SWITCH, id, epoch);
+
+	return msg ? transact(nl, msg, &ctx) : -ENOMEM;
+}
+
+int esf_nl_group_epoch_retire(struct esf_nl *nl, uint32_t id, struct esf_nl_session *out)
+{
+	struct esf_nl_session tmp;
+	struct recv_ctx ctx = { .one = out ? out : &tmp };
+	struct nl_msg *msg = group_msg(nl, ESF_CMD_GROUP_EPOCH_RETIRE, id, NULL);
+
+	return msg ? transact(nl, msg, &ctx) : -ENOMEM;
+}
+
+int esf_nl_group_senders(struct esf_nl *nl, uint32_t id, esf_nl_sender_cb cb, void *arg)
+{
+	uint32_t first = 0;
+	int err;
+
+	do {
+		struct recv_ctx ctx = { .sender_cb = cb, .arg = arg, .next_sender = UINT32_MAX };
+		struct nl_msg *msg = group_msg(nl, ESF_CMD_GROUP_SENDERS, id, NULL);
+		struct nlattr *nest;
+
+		if (!msg)
+			return -ENOMEM;
+		nest = nla_nest_start(msg, ESF_A_GROUP);
+		if (!nest || nla_put_u16(msg, ESF_GROUP_A_SENDER, (uint16_t)first)) {
+			nlmsg_free(msg);
+			return -EMSGSIZE;
+		}
+		nla_nest_end(msg, nest);
+		err = transact(nl, msg, &ctx);
+		first = ctx.next_sender;
+	} while (!err && first != UINT32_MAX);
 	return err;
 }
 

@@ -20,6 +20,18 @@ struct esf_nl_lifetime {
 	uint64_t seconds;
 };
 
+/* ESF_A_GROUP of a group session: its size, this member, the epochs held. */
+struct esf_nl_group {
+	bool is_group;
+	uint16_t senders;
+	uint16_t sender;
+	uint32_t epoch;			/* the current key's; its salt is the session's */
+	bool has_next, has_prev;
+	uint32_t epoch_next, epoch_prev;
+	uint8_t salt_next[ESF_SALT_LEN], salt_prev[ESF_SALT_LEN];
+	uint32_t senders_seen;
+};
+
 /* A session as ESF_CMD_SESSION_GET reports it (never with its key). */
 struct esf_nl_session {
 	uint32_t id;
@@ -52,6 +64,7 @@ struct esf_nl_session {
 	uint32_t flags;
 	uint32_t provider;
 	uint64_t stats[ESF_STATS_A_MAX + 1];	/* indexed by ESF_STATS_A_* */
+	struct esf_nl_group group;	/* group sessions: group.is_group */
 };
 
 /* Optional fields of a new session: set the bit when the field is set. */
@@ -74,6 +87,7 @@ enum esf_nl_new_set {
 	ESF_NEW_NONCE_POLICY = 1 << 15,
 	ESF_NEW_CEK_LEN = 1 << 16,
 	ESF_NEW_FRAMING = 1 << 17,
+	ESF_NEW_GROUP = 1 << 18,	/* group_senders, group_sender, group_epoch */
 };
 
 struct esf_nl_new {
@@ -100,6 +114,9 @@ struct esf_nl_new {
 	uint8_t nonce_policy;
 	uint8_t cek_len;
 	uint8_t framing;
+	uint16_t group_senders;
+	uint16_t group_sender;
+	uint32_t group_epoch;
 };
 
 /* What the events group delivers. */
@@ -134,6 +151,24 @@ int esf_nl_session_dump(struct esf_nl *nl, esf_nl_session_cb cb, void *arg);
 int esf_nl_session_bench(struct esf_nl *nl, uint32_t id, uint32_t size, uint32_t aad_len,
 			 uint32_t iterations, uint64_t *nsec);
 int esf_nl_session_flush(struct esf_nl *nl, uint32_t *flushed);
+
+/*
+ * Group sessions' key epochs (needs CAP_NET_ADMIN): install the next key
+ * (its salt unlike the salts held), make it current (@epoch, if not NULL,
+ * must be the next key's), retire the previous one. @out, if not NULL,
+ * receives the session as it then is. The key is not copied; the message
+ * holding it is wiped.
+ */
+int esf_nl_group_epoch_new(struct esf_nl *nl, uint32_t id, uint32_t epoch, const uint8_t *key,
+			   size_t key_len, const uint8_t *salt, struct esf_nl_session *out);
+int esf_nl_group_epoch_switch(struct esf_nl *nl, uint32_t id, const uint32_t *epoch,
+			      struct esf_nl_session *out);
+int esf_nl_group_epoch_retire(struct esf_nl *nl, uint32_t id, struct esf_nl_session *out);
+
+/* One sender of ESF_CMD_GROUP_SENDERS: its id and highest sequence number opened. */
+typedef int (*esf_nl_sender_cb)(uint16_t sender, uint64_t top, void *arg);
+/* Every sender a group session has opened from, in order, all pages. */
+int esf_nl_group_senders(struct esf_nl *nl, uint32_t id, esf_nl_sender_cb cb, void *arg);
 
 int esf_nl_events_subscribe(struct esf_nl *nl);
 int esf_nl_fd(const struct esf_nl *nl);

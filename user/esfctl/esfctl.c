@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"  session show     show one session: provider, lifetimes, counters\n"
 	"  session list     list every session of this network namespace\n"
 	"  session flush    delete every session of this network namespace\n"
+	"  group            group sessions: key epochs, per-sender replay state\n"
 	"  monitor          print session events (new, deleted, expiring)\n"
 	"  doctor           what this machine offloads: module, providers per\n"
 	"                   algorithm, AF_ALG, /dev/esf, Secure Boot, esfd\n"
@@ -169,6 +170,7 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{ "session", esfctl_cmd_session },
+	{ "group", esfctl_cmd_group },
 	{ "monitor", esfctl_cmd_monitor },
 	{ "doctor", esfctl_cmd_doctor },
 	{ "version", cmd_version },

@@ -12,6 +12,7 @@
 extern bool opt_json;
 
 int esfctl_cmd_session(int argc, char **argv);
+int esfctl_cmd_group(int argc, char **argv);
 int esfctl_cmd_monitor(int argc, char **argv);
 /* doctor.c */
 int esfctl_cmd_doctor(int argc, char **argv);
@@ -27,6 +28,9 @@ bool esfctl_is_help(int argc, char **argv);
 int esfctl_usage_error(const char *usage, const char *fmt, const char *arg);
 int esfctl_parse_u64(const char *s, uint64_t max, uint64_t *out);
 void esfctl_json_print(json_t *doc);
+/* session.c: hex values and keys (from a file or stdin, never argv) */
+int esfctl_parse_hex(const char *s, uint8_t *out, size_t max, size_t *len);
+int esfctl_read_key(const char *path, bool hex, uint8_t *key, size_t *len);
 
 /* print.c */
 json_t *esfctl_session_json(const struct esf_nl_session *s);

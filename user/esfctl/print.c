@@ -81,6 +81,47 @@ static json_t *lifetime_json(const struct esf_nl_lifetime *lt)
 			 "bytes", (json_int_t)lt->bytes, "seconds", (json_int_t)lt->seconds);
 }
 
+static json_t *group_json(const struct esf_nl_group *g)
+{
+	char buf[2 * ESF_SALT_LEN + 1];
+	json_t *o = json_pack("{s:I,s:I,s:I,s:I}", "senders", (json_int_t)g->senders,
+			      "sender", (json_int_t)g->sender, "epoch", (json_int_t)g->epoch,
+			      "senders_seen", (json_int_t)g->senders_seen);
+
+	if (g->has_next) {
+		hex(buf, g->salt_next, ESF_SALT_LEN);
+		json_object_set_new(o, "next", json_pack("{s:I,s:s}", "epoch",
+							 (json_int_t)g->epoch_next, "salt", buf));
+	}
+	if (g->has_prev) {
+		hex(buf, g->salt_prev, ESF_SALT_LEN);
+		json_object_set_new(o, "previous", json_pack("{s:I,s:s}", "epoch",
+							     (json_int_t)g->epoch_prev, "salt", buf));
+	}
+	return o;
+}
+
+/* Group sessions: who this member is, which epochs it holds. */
+static void print_group(const struct esf_nl_session *s)
+{
+	const struct esf_nl_group *g = &s->group;
+	char buf[2 * ESF_SALT_LEN + 1];
+
+	printf("  %-15s sender %u of %u, %" PRIu32 " senders seen (window %" PRIu32
+	       " each)\n", "group", g->sender, g->senders, g->senders_seen, s->replay_window);
+	hex(buf, s->salt, ESF_SALT_LEN);
+	printf("  %-15s current %" PRIu32 " (salt %s)", "epochs", g->epoch, buf);
+	if (g->has_next) {
+		hex(buf, g->salt_next, ESF_SALT_LEN);
+		printf(", next %" PRIu32 " (salt %s)", g->epoch_next, buf);
+	}
+	if (g->has_prev) {
+		hex(buf, g->salt_prev, ESF_SALT_LEN);
+		printf(", previous %" PRIu32 " (salt %s)", g->epoch_prev, buf);
+	}
+	printf("\n");
+}
+
 json_t *esfctl_session_json(const struct esf_nl_session *s)
 {
 	char buf[2 * ESF_KEY_ID_MAX + 1];
@@ -124,6 +165,8 @@ json_t *esfctl_session_json(const struct esf_nl_session *s)
 			json_object_set_new(o, "key_id", json_stringn((const char *)s->key_id,
 								       s->key_id_len));
 	}
+	if (s->group.is_group)
+		json_object_set_new(o, "group", group_json(&s->group));
 	json_object_set_new(o, "lifetime_soft", lifetime_json(&s->soft));
 	json_object_set_new(o, "lifetime_hard", lifetime_json(&s->hard));
 	json_object_set_new(o, "usage", lifetime_json(&s->usage));
@@ -187,6 +230,8 @@ void esfctl_session_print(const struct esf_nl_session *s)
 		printf("  %-15s nonce policy esf, window %" PRIu32 " (%" PRIu32 " bytes), next seq %"
 		       PRIu64 " (started at %" PRIu64 ")\n", "replay/seq", s->replay_window,
 		       s->replay_memory, s->seq_next, s->seq_start);
+	if (s->group.is_group)
+		print_group(s);
 	printf("  %-15s %" PRIu64 " s\n", "age", s->age);
 	/* Which front ends the session's users are on (docs/fast-path.md). */
 	printf("  %-15s socket %" PRIu64 ", device %" PRIu64 " records\n", "front ends",

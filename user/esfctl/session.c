@@ -74,7 +74,15 @@ static const char add_usage[] =
 	"  --class N            bind to target data class 1, 2 or 3\n"
 	"  --owner-uid USER     user allowed to use it (name or number)\n"
 	"  --owner-gid GROUP    group allowed to use it (name or number)\n"
-	"  --require-hw         fail unless the provider is off-CPU hardware\n";
+	"  --require-hw         fail unless the provider is off-CPU hardware\n"
+	"  --group-senders N    make it a group session for N senders (1 to 4096;\n"
+	"                       gcm(aes), ccm(aes) or authenc): every member seals\n"
+	"                       under the one key with its own sender id in the nonce,\n"
+	"                       OPEN keeps a replay window per sender (see 'esfctl\n"
+	"                       group --help'); needs --group-sender\n"
+	"  --group-sender I     this member's sender id, below N; each member of the\n"
+	"                       group must have its own\n"
+	"  --group-epoch E      the key's epoch number (default 0)\n";
 
 /* Reading the key --------------------------------------------------------- */
 
@@ -113,7 +121,7 @@ static ssize_t unhex(uint8_t *buf, size_t len, size_t max)
 	return hi < 0 ? (ssize_t)n : -EINVAL;
 }
 
-static int parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
+int esfctl_parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
 {
 	size_t n = strlen(s);
 	uint8_t buf[2 * ESF_KEY_ID_MAX + 2];
@@ -130,7 +138,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t max, size_t *len)
 	return 0;
 }
 
-static int read_key(const char *path, bool hex, uint8_t *key, size_t *len)
+int esfctl_read_key(const char *path, bool hex, uint8_t *key, size_t *len)
 {
 	uint8_t buf[2 * ESF_KEY_MAX + 64];
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -236,7 +244,8 @@ enum {
 	OPT_ALG = 256, OPT_KEY_FILE, OPT_KEY_FORMAT, OPT_ID, OPT_DRIVER, OPT_SALT,
 	OPT_DIRECTION, OPT_TAG_LEN, OPT_KEY_ID, OPT_KEY_ID_HEX, OPT_REPLAY,
 	OPT_SEQ_START, OPT_SOFT, OPT_HARD, OPT_TYPE, OPT_CLASS, OPT_OWNER_UID,
-	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_NONCE_POLICY, OPT_CEK_LEN, OPT_FRAMING, OPT_HELP,
+	OPT_OWNER_GID, OPT_REQUIRE_HW, OPT_NONCE_POLICY, OPT_CEK_LEN, OPT_FRAMING,
+	OPT_GROUP_SENDERS, OPT_GROUP_SENDER, OPT_GROUP_EPOCH, OPT_HELP,
 };
 
 static const struct option add_options[] = {
@@ -262,6 +271,9 @@ static const struct option add_options[] = {
 	{ "nonce-policy", required_argument, NULL, OPT_NONCE_POLICY },
 	{ "cek-len", required_argument, NULL, OPT_CEK_LEN },
 	{ "framing", required_argument, NULL, OPT_FRAMING },
+	{ "group-senders", required_argument, NULL, OPT_GROUP_SENDERS },
+	{ "group-sender", required_argument, NULL, OPT_GROUP_SENDER },
+	{ "group-epoch", required_argument, NULL, OPT_GROUP_EPOCH },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -273,7 +285,7 @@ static const char *const framing_names[] = { NULL, "nonce", "dtls12" };
 
 /* Fill @r from one option; returns 0, or 2 after printing a usage error. */
 static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key_file,
-		      bool *hex)
+		      bool *hex, bool *group_sender)
 {
 	size_t n;
 	uint64_t v;
@@ -301,7 +313,7 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		r->set |= ESF_NEW_DRIVER;
 		return 0;
 	case OPT_SALT:
-		if (parse_hex(arg, r->salt, ESF_SALT_LEN, &n) || n != ESF_SALT_LEN) {
+		if (esfctl_parse_hex(arg, r->salt, ESF_SALT_LEN, &n) || n != ESF_SALT_LEN) {
 			fprintf(stderr, "esfctl: session add: --salt takes %d bytes, %d hex "
 				"digits; got '%s'\n", ESF_SALT_LEN, 2 * ESF_SALT_LEN, arg);
 			return 2;
@@ -331,7 +343,7 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		r->set |= ESF_NEW_KEY_ID;
 		return 0;
 	case OPT_KEY_ID_HEX:
-		if (parse_hex(arg, r->key_id, ESF_KEY_ID_MAX, &r->key_id_len)) {
+		if (esfctl_parse_hex(arg, r->key_id, ESF_KEY_ID_MAX, &r->key_id_len)) {
 			fprintf(stderr, "esfctl: session add: --key-id-hex takes up to %d bytes "
 				"(%d hex digits); got '%s'\n", ESF_KEY_ID_MAX,
 				2 * ESF_KEY_ID_MAX, arg);
@@ -401,6 +413,23 @@ static int add_option(int opt, char *arg, struct esf_nl_new *r, const char **key
 		r->flags |= ESF_F_REQUIRE_HW;
 		r->set |= ESF_NEW_FLAGS;
 		return 0;
+	case OPT_GROUP_SENDERS:
+		if (esfctl_parse_u64(arg, ESF_GROUP_SENDERS_MAX, &v) || !v)
+			break;
+		r->group_senders = (uint16_t)v;
+		r->set |= ESF_NEW_GROUP;
+		return 0;
+	case OPT_GROUP_SENDER:
+		if (esfctl_parse_u64(arg, ESF_GROUP_SENDERS_MAX - 1, &v))
+			break;
+		r->group_sender = (uint16_t)v;
+		*group_sender = true;
+		return 0;
+	case OPT_GROUP_EPOCH:
+		if (esfctl_parse_u64(arg, UINT32_MAX, &v))
+			break;
+		r->group_epoch = (uint32_t)v;
+		return 0;
 	default:
 		return esfctl_usage_error(add_usage, "%s", "unknown option");
 	}
@@ -468,8 +497,8 @@ static int cmd_add(int argc, char **argv)
 	struct esf_nl_session s;
 	uint8_t key[ESF_KEY_MAX];
 	const char *key_file = NULL;
+	bool hex = false, group_sender = false;
 	struct esf_nl *nl;
-	bool hex = false;
 	int opt, err;
 
 	optind = 1;
@@ -480,7 +509,7 @@ static int cmd_add(int argc, char **argv)
 		}
 		if (opt == '?')
 			return esfctl_usage_error(add_usage, "%s", "bad option");
-		err = add_option(opt, optarg, &r, &key_file, &hex);
+		err = add_option(opt, optarg, &r, &key_file, &hex, &group_sender);
 		if (err)
 			return err;
 	}
@@ -488,6 +517,10 @@ static int cmd_add(int argc, char **argv)
 		return esfctl_usage_error(add_usage, "unexpected argument '%s'", argv[optind]);
 	if (!r.alg || !key_file)
 		return esfctl_usage_error(add_usage, "%s", "--alg and --key-file are required");
+	/* A default sender id would let two members share nonces: no default. */
+	if (!!(r.set & ESF_NEW_GROUP) != group_sender)
+		return esfctl_usage_error(add_usage, "%s",
+					  "--group-senders and --group-sender go together");
 	err = check_alg_sizes(&r, NULL);
 	if (err)
 		return err;
@@ -497,7 +530,7 @@ static int cmd_add(int argc, char **argv)
 			return esfctl_fail(NULL, "random salt", -errno);
 		r.set |= ESF_NEW_SALT;
 	}
-	err = read_key(key_file, hex, key, &r.key_len);
+	err = esfctl_read_key(key_file, hex, key, &r.key_len);
 	if (err == -EMSGSIZE) {
 		const struct esf_alg_desc *a = esf_alg_lookup(r.alg);
 		char what[160];

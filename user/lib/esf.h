@@ -187,11 +187,13 @@ ssize_t esf_seal(struct esf_session *s, const void *aad, size_t aad_len,
  * @in_len: bytes at @in
  * @out: receives the plaintext
  * @out_size: bytes available at @out; @in_len - esf_seal_overhead() suffice
- * @seq: receives the record's sequence number, or NULL
+ * @seq: receives the record's sequence number, or NULL; for a group
+ *	session ESF_GROUP_SENDER(*@seq) is the member that sealed it
  *
  * Under the session's nonce policy "esf" (the default) @in must carry the
  * session's salt; under "any" its nonce may be any 12-byte IV, as other
- * JOSE and oneM2M implementations make them.
+ * JOSE and oneM2M implementations make them. A group session takes the
+ * salt of any epoch it holds, and refuses its own sender id (-ENOMSG).
  *
  * Return: plaintext length, or -EBADMSG (forged or corrupted record),
  * -ENOMSG (the nonce's salt is not the session's: a record of another

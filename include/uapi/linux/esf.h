@@ -59,6 +59,10 @@
  *   Deletes every session of the namespace. Replies and multicasts
  *   ESF_A_FLUSHED, the number removed.
  *
+ * ESF_CMD_GROUP_EPOCH_NEW, ESF_CMD_GROUP_EPOCH_SWITCH,
+ * ESF_CMD_GROUP_EPOCH_RETIRE, ESF_CMD_GROUP_SENDERS: group sessions, see
+ *   "Group sessions" below.
+ *
  * ESF_CMD_EXPIRE (event only, on ESF_MCGRP_EVENTS)
  *   A lifetime was crossed: ESF_A_SESSION_ID, ESF_A_EXPIRE_KIND,
  *   ESF_A_EXPIRE_REASON, ESF_A_USAGE, ESF_A_KEY_ID when set. A soft expiry
@@ -188,6 +192,83 @@
  * batch interface is the asynchronous interface: it replaces the AIO
  * (io_submit) path of algif_aead, see docs/fast-path.md.
  *
+ * Group sessions
+ * --------------
+ *
+ * A group session (ESF_A_GROUP in ESF_CMD_SESSION_NEW) holds one key shared
+ * by the members of a group, each of which may SEAL: every member's kernel
+ * has a group session of its own, with its own sender id, and OPENs what
+ * the others sealed. gcm(aes), ccm(aes) and authenc(hmac(sha256),cbc(aes))
+ * only, under %ESF_NONCE_ESF and %ESF_FRAMING_NONCE.
+ *
+ * Nonce layout. The 12 bytes of nonce (authenc: the first 12 of its 28) are
+ *
+ *   salt (4) || sender id (2, big-endian) || sequence number (6, big-endian)
+ *
+ * that is, the usual salt || 64-bit sequence number with the sender id in
+ * the sequence number's top 16 bits. Each member's SEAL counter runs from
+ * sender << 48 (plus ESF_A_SEQ_START) up to, not including, (sender + 1)
+ * << 48, where the session expires (%ESF_EXPIRE_SEQUENCE) instead of
+ * running into the next sender's numbers: two members with different
+ * sender ids never make the same nonce under the group key. The sender ids
+ * of one group's members must differ: the kernel cannot see other members,
+ * so assigning them is the key distributor's job (esfd's), as is never
+ * giving a member a key it sealed under before without an
+ * ESF_A_SEQ_START past the numbers it used. The salt is the
+ * epoch's (below). esf_res.seq of a group record is that 64-bit value:
+ * sender << 48 | sequence number; OPEN tells the caller who sealed.
+ *
+ * Replay. OPEN takes the sender id from the nonce and checks the record
+ * against that sender's own window of ESF_A_REPLAY_WINDOW sequence
+ * numbers, so senders' records interleave freely. A sender id not below
+ * ESF_GROUP_A_SENDERS, or the session's own (a member's records coming back
+ * to it), fails with -ENOMSG like a foreign salt. Memory: the windows of
+ * all ESF_GROUP_A_SENDERS senders are allocated at creation and do not
+ * grow; ESF_A_REPLAY_MEMORY reports their total, which is
+ * ESF_GROUP_A_SENDERS * (the window's state, about 100 bytes, more with
+ * lock debugging + 8 * roundup_pow_of_two(window / 64 + 1) bytes of bits):
+ * for 1000 senders and the default 1024-number window about 356 KB.
+ * ESF_GROUP_A_SENDERS * ESF_A_REPLAY_WINDOW may not exceed
+ * %ESF_GROUP_REPLAY_BITS_MAX (-EINVAL).
+ *
+ * Epochs: the group key changes make-before-break, as rekeying a pair does,
+ * but inside the session, so that bound sockets and handles carry on. A
+ * group session holds up to three keys, each with its own epoch number and
+ * salt: the current one (SEAL uses it), the next one (installed, not yet
+ * used by this member to SEAL) and the previous one (no longer used to
+ * SEAL, still opened while late records drain). OPEN finds the key by the
+ * record's salt, among all three; a salt none of them has fails with
+ * -ENOMSG. Each sender's window spans the epochs: a member's counter does
+ * not restart at a new epoch.
+ *
+ * ESF_CMD_GROUP_EPOCH_NEW (needs CAP_NET_ADMIN)
+ *   Installs the next key. Required: ESF_A_SESSION_ID, ESF_A_KEY (the
+ *   session's key length), ESF_A_SALT (different from the salts of the keys
+ *   held), ESF_A_GROUP with ESF_GROUP_A_EPOCH (above the current epoch).
+ *   -EBUSY if a next key is already installed. The key is allocated on the
+ *   session's resolved driver.
+ * ESF_CMD_GROUP_EPOCH_SWITCH (needs CAP_NET_ADMIN)
+ *   Required: ESF_A_SESSION_ID. The next key becomes current, the current
+ *   one previous; SEAL uses the new key from the next record on. -ENOENT
+ *   without a next key, -EBUSY while a previous key is still held (retire
+ *   it first). Optional ESF_A_GROUP with ESF_GROUP_A_EPOCH: it must be the
+ *   next key's epoch (-EINVAL otherwise).
+ * ESF_CMD_GROUP_EPOCH_RETIRE (needs CAP_NET_ADMIN)
+ *   Required: ESF_A_SESSION_ID. The previous key goes: records under it
+ *   fail with -ENOMSG from now on; records in flight finish with it; the
+ *   transform holding it is freed (its key schedule wiped) when the last of
+ *   them completes. -ENOENT without a previous key.
+ *   These three reply with the session as ESF_CMD_SESSION_GET would.
+ * ESF_CMD_GROUP_SENDERS
+ *   The per-sender replay state of a group session, for the senders whose
+ *   records it has opened, in sender order, at most
+ *   %ESF_GROUP_SENDERS_PER_MSG per reply. Required: ESF_A_SESSION_ID;
+ *   optional ESF_A_GROUP with ESF_GROUP_A_SENDER, the first sender to report
+ *   (default 0). The reply has ESF_A_SESSION_ID and ESF_A_GROUP holding one
+ *   ESF_GROUP_A_SENDER_STATE per sender and, when senders remain,
+ *   ESF_GROUP_A_SENDER_NEXT: ask again from there. Who may see it: as
+ *   ESF_CMD_SESSION_GET.
+ *
  * getsockopt(SOL_ALG, ESF_SO_SESSION_INFO) on an operation socket returns
  * struct esf_session_info: what libesf needs to size buffers and build
  * envelopes (algorithm, key length, tag length, key id), never the key.
@@ -219,6 +300,10 @@
  * @ESF_CMD_EXPIRE: event: a soft or hard lifetime was crossed
  * @ESF_CMD_SESSION_BENCH: run the session's own transform in a loop in the
  *	kernel and report the time (see &enum esf_bench_attr)
+ * @ESF_CMD_GROUP_EPOCH_NEW: install a group session's next key
+ * @ESF_CMD_GROUP_EPOCH_SWITCH: make the next key current
+ * @ESF_CMD_GROUP_EPOCH_RETIRE: drop the previous key
+ * @ESF_CMD_GROUP_SENDERS: read a group session's per-sender replay state
  */
 enum esf_cmd {
 	ESF_CMD_UNSPEC,
@@ -228,6 +313,10 @@ enum esf_cmd {
 	ESF_CMD_SESSION_FLUSH,
 	ESF_CMD_EXPIRE,
 	ESF_CMD_SESSION_BENCH,
+	ESF_CMD_GROUP_EPOCH_NEW,
+	ESF_CMD_GROUP_EPOCH_SWITCH,
+	ESF_CMD_GROUP_EPOCH_RETIRE,
+	ESF_CMD_GROUP_SENDERS,
 	__ESF_CMD_MAX
 };
 
@@ -315,6 +404,14 @@ enum esf_cmd {
  *	24 or 32 (JWE "enc" A128GCM, A192GCM, A256GCM); default: ESF_A_KEY's
  *	length.
  * @ESF_A_FRAMING: u8 &enum esf_framing, in/out. How records are laid out.
+ * @ESF_A_GROUP: nested &enum esf_group_attr, in/out. Makes the session a
+ *	group session (see "Group sessions" at the top): in
+ *	ESF_CMD_SESSION_NEW ESF_GROUP_A_SENDERS and ESF_GROUP_A_SENDER are
+ *	required, ESF_GROUP_A_EPOCH optional (default 0). Reported for group
+ *	sessions with the epochs held. ESF_A_SALT is then the current key's
+ *	salt, ESF_A_REPLAY_WINDOW each sender's window, ESF_A_SEQ_START the
+ *	first sequence number within this member's 48 bits (below 2^48), and
+ *	ESF_A_SEQ_NEXT the whole next value, sender id in its top 16 bits.
  */
 enum esf_attr {
 	ESF_A_UNSPEC,
@@ -352,6 +449,7 @@ enum esf_attr {
 	ESF_A_REPLAY_MEMORY,
 	ESF_A_CEK_LEN,
 	ESF_A_FRAMING,
+	ESF_A_GROUP,
 	__ESF_A_MAX
 };
 
@@ -609,8 +707,8 @@ enum esf_expire_reason {
  * nothing it computes leaves the kernel; it takes no sequence number and
  * counts in no statistic. The reply repeats ESF_A_SESSION_ID and
  * ESF_A_BENCH with ESF_BENCH_A_NSEC added. esf-bench compares the fast path
- * with it. rfc4106(gcm(aes)) sessions are refused (-EOPNOTSUPP). A fatal
- * signal stops the loop (-EINTR).
+ * with it. rfc4106(gcm(aes)), kw(aes) and group sessions are refused
+ * (-EOPNOTSUPP). A fatal signal stops the loop (-EINTR).
  *
  * @ESF_BENCH_A_UNSPEC: unused
  * @ESF_BENCH_A_PAD: padding for 64-bit attributes
@@ -636,6 +734,61 @@ enum esf_bench_attr {
 #define ESF_BENCH_ITERATIONS_MAX	(1U << 24)
 
 #define ESF_REPLAY_WINDOW_MAX		65536
+
+/**
+ * enum esf_group_attr - inside ESF_A_GROUP
+ * @ESF_GROUP_A_UNSPEC: unused
+ * @ESF_GROUP_A_PAD: padding for 64-bit attributes
+ * @ESF_GROUP_A_SENDERS: u16, in/out, 1 to %ESF_GROUP_SENDERS_MAX. How many
+ *	senders the group has room for: sender ids are 0 .. SENDERS - 1, and
+ *	OPEN keeps a replay window for each of them.
+ * @ESF_GROUP_A_SENDER: u16, in/out. This member's sender id, below
+ *	ESF_GROUP_A_SENDERS; in ESF_CMD_GROUP_SENDERS, the first sender to
+ *	report (in) and a sender's id (out, inside ESF_GROUP_A_SENDER_STATE).
+ * @ESF_GROUP_A_EPOCH: u32, in/out. The epoch number of the key given with
+ *	it (ESF_CMD_SESSION_NEW, ESF_CMD_GROUP_EPOCH_NEW); out: the current
+ *	key's.
+ * @ESF_GROUP_A_EPOCH_NEXT: u32, out. The next key's epoch, when installed.
+ * @ESF_GROUP_A_EPOCH_PREV: u32, out. The previous key's epoch, while held.
+ * @ESF_GROUP_A_SALT_NEXT: binary, 4 bytes, out. The next key's salt.
+ * @ESF_GROUP_A_SALT_PREV: binary, 4 bytes, out. The previous key's salt.
+ * @ESF_GROUP_A_SENDERS_SEEN: u32, out. Senders whose records this session
+ *	has opened.
+ * @ESF_GROUP_A_SENDER_STATE: nested, out (ESF_CMD_GROUP_SENDERS), one per
+ *	sender: ESF_GROUP_A_SENDER and ESF_GROUP_A_SENDER_TOP.
+ * @ESF_GROUP_A_SENDER_TOP: u64, out. The highest sequence number (the low
+ *	48 bits of the nonce's 64) opened from that sender.
+ * @ESF_GROUP_A_SENDER_NEXT: u32, out (ESF_CMD_GROUP_SENDERS). The sender
+ *	to ask from for the rest; absent when the reply is the last.
+ */
+enum esf_group_attr {
+	ESF_GROUP_A_UNSPEC,
+	ESF_GROUP_A_PAD,
+	ESF_GROUP_A_SENDERS,
+	ESF_GROUP_A_SENDER,
+	ESF_GROUP_A_EPOCH,
+	ESF_GROUP_A_EPOCH_NEXT,
+	ESF_GROUP_A_EPOCH_PREV,
+	ESF_GROUP_A_SALT_NEXT,
+	ESF_GROUP_A_SALT_PREV,
+	ESF_GROUP_A_SENDERS_SEEN,
+	ESF_GROUP_A_SENDER_STATE,
+	ESF_GROUP_A_SENDER_TOP,
+	ESF_GROUP_A_SENDER_NEXT,
+	__ESF_GROUP_A_MAX
+};
+
+#define ESF_GROUP_A_MAX (__ESF_GROUP_A_MAX - 1)
+
+#define ESF_GROUP_SENDERS_MAX		4096
+/* Bits of replay window a group session may hold, all senders together. */
+#define ESF_GROUP_REPLAY_BITS_MAX	(1U << 22)
+#define ESF_GROUP_SENDERS_PER_MSG	128
+/* A sender's sequence numbers: the low 48 bits of the nonce's 64. */
+#define ESF_GROUP_SEQ_BITS		48
+/* The sender and its sequence number in a group record's esf_res.seq. */
+#define ESF_GROUP_SENDER(seq)	((__u16)((seq) >> ESF_GROUP_SEQ_BITS))
+#define ESF_GROUP_SEQ(seq)	((seq) & ((1ULL << ESF_GROUP_SEQ_BITS) - 1))
 #define ESF_LIFETIME_SECONDS_MAX	315360000	/* ten years */
 
 /* Fast path (AF_ALG type ESF_ALG_TYPE) */
