@@ -203,14 +203,24 @@ static void print_peer(json_t *pe)
 	json_t *pairs = json_object_get(pe, "pairs"), *p;
 	size_t i;
 
-	printf("peer %s  %s (%s)  topic level %s  kpsa-id %s  policy %s (AES-%lld)\n",
+	json_t *ck = json_object_get(pe, "certke");
+	const char *kid = json_string_value(json_object_get(ck, "kid"));
+
+	printf("peer %s  %s (%s)  topic level %s  %s%s  policy %s (AES-%lld)\n",
 	       json_string_value(json_object_get(pe, "name")),
 	       json_string_value(json_object_get(pe, "id")),
 	       json_string_value(json_object_get(pe, "role")),
 	       json_string_value(json_object_get(pe, "topic")),
-	       json_string_value(json_object_get(pe, "kpsa_id")),
+	       ck ? "credential certificate" : "kpsa-id ",
+	       ck ? "" : json_string_value(json_object_get(pe, "kpsa_id")),
 	       json_string_value(json_object_get(pe, "policy")),
 	       (long long)json_integer_value(json_object_get(pe, "key_bits")));
+	if (ck)
+		printf("  ESCertKE: %lld handshakes; %s%s%s%s%s\n",
+		       (long long)json_integer_value(json_object_get(ck, "established")),
+		       kid ? "pairwise key id " : "no pairwise key", kid ? kid : "",
+		       kid ? " (key check value " : "",
+		       kid ? json_string_value(json_object_get(ck, "kcv")) : "", kid ? ")" : "");
 	printf("  primitives in %lld out %lld, established %lld, refused %lld, pairs %zu\n",
 	       (long long)json_integer_value(json_object_get(pe, "rx")),
 	       (long long)json_integer_value(json_object_get(pe, "tx")),
@@ -315,6 +325,16 @@ int esfctl_cmd_status(int argc, char **argv)
 	json_object_foreach(drops, k, v)
 		printf(" %s %lld", k, (long long)json_integer_value(v));
 	printf("\n");
+	v = json_object_get(st, "certke");
+	if (json_is_true(json_object_get(v, "credential"))) {
+		json_t *r;
+
+		printf("ESCertKE handshakes %lld; refused:",
+		       (long long)json_integer_value(json_object_get(v, "established")));
+		json_object_foreach(json_object_get(v, "refused"), k, r)
+			printf(" %s %lld", k, (long long)json_integer_value(r));
+		printf("\n");
+	}
 	{
 		json_t *pe;
 		size_t i;
