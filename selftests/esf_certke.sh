@@ -13,7 +13,9 @@
 # foreign-CA and wrong-id certificates are refused with their own reason
 # and nothing reaches the kernel; truncated, oversized and out-of-order
 # messages are refused; a CRL loaded by SIGHUP ends a revoked peer's key
-# and pairs; a receiver that restarted (its key gone) gets a new ESCertKE.
+# and pairs; a receiver that restarted (its key gone) gets a new ESCertKE;
+# "esfctl rekey --certke" makes a new key each time, and the rate of
+# establishments with and without ESCertKE is printed.
 # The certificates are made here by the openssl command line. Prints TAP.
 
 ESFD=${ESFD:-esfd}
@@ -61,7 +63,7 @@ kcv_of() {
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 ip netns add ck && in_ns ip link set lo up || { echo "Bail out! network namespace"; exit 1; }
@@ -367,7 +369,31 @@ detail="$est5 / $kid_a -> $kid_a2 / $kid_b2 / $(grep 4112 a.log | tail -n 2)" \
 	eval '[ $rc = 0 ] && [ "$kid_a2" = "$kid_b2" ] && [ "$kid_a2" != "$kid_a" ] &&
 	      [ "$(jst a .certke.established)" = $((was + 1)) ] && grep -q "ESCertKE again" a.log'
 
-# 16: Cveh-02 is revoked: a CRL loaded by SIGHUP ends its key and pairs.
+# 16: the rate: rekeys with a new ESCertKE each (--certke), and without.
+rate() { # rate N ARGS...: N rekeys; prints "ok-count kids seconds"
+	local n=$1 i t0 t1 good=0
+	shift
+	: >kids
+	t0=$EPOCHREALTIME
+	for i in $(seq "$n"); do
+		ctl a rekey v2 --class 1 --timeout 60000 "$@" >rk 2>&1 && good=$((good + 1))
+		jpeer a v2 .certke.kid >>kids
+	done
+	t1=$EPOCHREALTIME
+	echo "$good $(sort -u kids | wc -l) $(echo "$t1 $t0" | awk '{printf "%.2f", $1 - $2}')"
+}
+rc_ck=$(rate 10 --certke)
+rc_ep=$(rate 10)
+per_s() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.2f", n / s }'; }
+read -r ck_ok ck_kids ck_s <<<"$rc_ck"
+read -r ep_ok ep_kids ep_s <<<"$rc_ep"
+detail="$rc_ck / $rc_ep" \
+	t "10 rekeys each with a new ESCertKE (10 distinct key ids), 10 ESPrim-only rekeys (one key id)" \
+	eval '[ "$ck_ok $ck_kids $ep_ok $ep_kids" = "10 10 10 1" ]'
+echo "# establishments between two esfds (this VM, this run): ESCertKE + ESPrim" \
+	"$(per_s 10 "$ck_s")/s, ESPrim alone $(per_s 10 "$ep_s")/s"
+
+# 17: Cveh-02 is revoked: a CRL loaded by SIGHUP ends its key and pairs.
 pairs_before=$(jpeer a v2 '.pairs | length')
 sed -i 's/^crl-file = .*/crl-file = v2.crl/' a.conf
 kill -HUP "$pid_a"
@@ -379,7 +405,7 @@ detail="$pairs_before / $kidgone / $est6 / $(grep -i "refused now" a.log)" \
 	eval '[ "$pairs_before" -ge 1 ] && [ "$(jpeer a v2 ".pairs | length")" = 0 ] &&
 	      [ "$kidgone" = null ] && grep -q "certificate revoked (revoked)" <<<"$est6"'
 
-# 17: no key material in the logs.
+# 18: no key material in the logs.
 keys=$(for k in v1 v2; do openssl ec -in $k.key -text -noout 2>/dev/null |
 	sed -n '/priv:/,/pub:/p' | grep -v 'priv\|pub' | tr -d ' :\n'; echo; done)
 nokeys() {

@@ -35,11 +35,13 @@ static const char peer_usage[] =
 
 static const char establish_usage[] =
 	"usage: esfctl establish PEER [--class N] [--timeout MS] [--socket PATH]\n"
-	"       esfctl rekey PEER [--class N] [--timeout MS] [--socket PATH]\n"
+	"       esfctl rekey PEER [--class N] [--timeout MS] [--certke] [--socket PATH]\n"
 	"\n"
 	"establish: make sure esfd has a current ESPrim session pair with PEER for\n"
 	"target data class N (default 1), establishing one if needed; rekey:\n"
 	"establish a new pair now (the old one keeps opening for a while).\n"
+	"With --certke (a peer whose credential is a certificate), the rekey runs\n"
+	"ESCertKE first, for a new pairwise key (after a certificate renewal).\n"
 	"Prints the pair: seal and open session ids, kid, ori, rri. Needs root.\n"
 	"\n"
 	"options:\n"
@@ -52,6 +54,7 @@ static const struct option ctl_opts[] = {
 	{ "socket", required_argument, NULL, 'S' },
 	{ "class", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "certke", no_argument, NULL, 'K' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -61,6 +64,7 @@ struct ctl_args {
 	unsigned int data_class;
 	unsigned int timeout;
 	const char *peer;
+	bool certke;
 };
 
 static int parse(int argc, char **argv, const char *usage, bool want_peer, bool cls_ok,
@@ -74,6 +78,11 @@ static int parse(int argc, char **argv, const char *usage, bool want_peer, bool 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, cls_ok ? "S:c:t:h" : "S:h", ctl_opts, NULL)) != -1) {
 		switch (c) {
+		case 'K':
+			if (usage != establish_usage)
+				return esfctl_usage_error(usage, "%s", "--certke is for rekey");
+			a->certke = true;
+			break;
 		case 'S':
 			a->socket = optarg;
 			break;
@@ -438,6 +447,8 @@ static int establish(int argc, char **argv, const char *cmd)
 			(int)a.data_class);
 	if (a.timeout)
 		json_object_set_new(req, "timeout", json_integer(a.timeout));
+	if (a.certke)
+		json_object_set_new(req, "certke", json_true());
 	rep = call(&a, req, cmd);
 	if (!rep)
 		return 1;

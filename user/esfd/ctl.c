@@ -275,7 +275,7 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	const char *pname = json_string_value(json_object_get(req, "peer"));
-	json_t *cls = json_object_get(req, "class"), *to = json_object_get(req, "timeout");
+	json_t *cls = json_object_get(req, "class"), *to = json_object_get(req, "timeout"), *ck;
 	const struct esfd_peer *peer;
 	const struct esfd_policy *pol;
 	struct esfd_pair *p;
@@ -341,6 +341,15 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		return;
 	}
 	force = !strcmp(cmd, "rekey");
+	ck = json_object_get(req, "certke");
+	if (ck && (!force || !json_is_boolean(ck) || (json_is_true(ck) && !peer->cert))) {
+		send_json(c->fd, error_json(-EINVAL, 0, "certke: true is for rekey, with a "
+					    "peer whose credential is a certificate"));
+		return;
+	}
+	/* A new pairwise key first: the next establishment runs ESCertKE. */
+	if (json_is_true(ck))
+		esfd_certkey_drop(&d->rt[peer - d->cfg.peers].ck);
 	p = esfd_pair_current(d, peer->id, cls ? (uint8_t)json_integer_value(cls) : 1);
 	if (p && !force && p->expires > esfd_now(d)) {
 		esfd_ctl_reply_pair(d, c->fd, p, 0, 0);
