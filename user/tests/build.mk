@@ -10,3 +10,6 @@ HOST_TESTS += test_esfd_kdf test_esfd_randobj
 HOST_TESTS += test_esfd_prim
 HOST_TESTS += test_esfd_config
 HOST_TESTS += test_peer
+# Certificate credentials (core) and ESCertKE's handshake (the daemon's
+# certke.c, linked in by user/Makefile).
+HOST_TESTS += test_esfd_certke
