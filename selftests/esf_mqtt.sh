@@ -368,9 +368,9 @@ until_ok 100 grep -q '"rqi":"h-mac"' "$tmp/hostile.resp"
 sleep 1
 bad=$(expect hostile-1 4000; expect hostile-2 4000; expect hostile-3 4000; expect h-norvi 4000
 	expect h-rvi1 4001; expect h-op1 4005; expect h-to 4004; expect h-fr 4000
-	expect h-intruder 4103; expect h-sit6 5001; expect h-sit1 5001; expect h-rset 5001
+	expect h-intruder 4103; expect h-sit6 4103; expect h-sit1 5001; expect h-rset 5001
 	expect h-rqet 4008; expect h-nopc 4000; expect h-sit4 4000; expect h-extra 4000)
-detail=$bad t "malformed requests from a client on the broker: 4000, 4001, 4004, 4005, 4008, 4103, 5001 as TS-0004 says" \
+detail=$bad t "malformed requests from a client on the broker: 4000, 4001, 4004, 4005, 4008, 4103 (also ESCertKE from a kpsa peer), 5001 as TS-0004 says" \
 	eval '[ -z "$bad" ]'
 bad=$(expect h-notjwe 5210; expect h-alg 4111; expect h-kid 4112; expect h-imp 4116
 	expect h-rri 4114; expect h-oro 4113; expect h-mac 4115)

@@ -35,11 +35,13 @@ static const char peer_usage[] =
 
 static const char establish_usage[] =
 	"usage: esfctl establish PEER [--class N] [--timeout MS] [--socket PATH]\n"
-	"       esfctl rekey PEER [--class N] [--timeout MS] [--socket PATH]\n"
+	"       esfctl rekey PEER [--class N] [--timeout MS] [--certke] [--socket PATH]\n"
 	"\n"
 	"establish: make sure esfd has a current ESPrim session pair with PEER for\n"
 	"target data class N (default 1), establishing one if needed; rekey:\n"
 	"establish a new pair now (the old one keeps opening for a while).\n"
+	"With --certke (a peer whose credential is a certificate), the rekey runs\n"
+	"ESCertKE first, for a new pairwise key (after a certificate renewal).\n"
 	"Prints the pair: seal and open session ids, kid, ori, rri. Needs root.\n"
 	"\n"
 	"options:\n"
@@ -52,6 +54,7 @@ static const struct option ctl_opts[] = {
 	{ "socket", required_argument, NULL, 'S' },
 	{ "class", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "certke", no_argument, NULL, 'K' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -61,6 +64,7 @@ struct ctl_args {
 	unsigned int data_class;
 	unsigned int timeout;
 	const char *peer;
+	bool certke;
 };
 
 static int parse(int argc, char **argv, const char *usage, bool want_peer, bool cls_ok,
@@ -74,6 +78,11 @@ static int parse(int argc, char **argv, const char *usage, bool want_peer, bool 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, cls_ok ? "S:c:t:h" : "S:h", ctl_opts, NULL)) != -1) {
 		switch (c) {
+		case 'K':
+			if (usage != establish_usage)
+				return esfctl_usage_error(usage, "%s", "--certke is for rekey");
+			a->certke = true;
+			break;
 		case 'S':
 			a->socket = optarg;
 			break;
@@ -207,14 +216,24 @@ static void print_peer(json_t *pe)
 	json_t *pairs = json_object_get(pe, "pairs"), *p;
 	size_t i;
 
-	printf("peer %s  %s (%s)  topic level %s  kpsa-id %s  policy %s (AES-%lld)\n",
+	json_t *ck = json_object_get(pe, "certke");
+	const char *kid = json_string_value(json_object_get(ck, "kid"));
+
+	printf("peer %s  %s (%s)  topic level %s  %s%s  policy %s (AES-%lld)\n",
 	       json_string_value(json_object_get(pe, "name")),
 	       json_string_value(json_object_get(pe, "id")),
 	       json_string_value(json_object_get(pe, "role")),
 	       json_string_value(json_object_get(pe, "topic")),
-	       json_string_value(json_object_get(pe, "kpsa_id")),
+	       ck ? "credential certificate" : "kpsa-id ",
+	       ck ? "" : json_string_value(json_object_get(pe, "kpsa_id")),
 	       json_string_value(json_object_get(pe, "policy")),
 	       (long long)json_integer_value(json_object_get(pe, "key_bits")));
+	if (ck)
+		printf("  ESCertKE: %lld handshakes; %s%s%s%s%s\n",
+		       (long long)json_integer_value(json_object_get(ck, "established")),
+		       kid ? "pairwise key id " : "no pairwise key", kid ? kid : "",
+		       kid ? " (key check value " : "",
+		       kid ? json_string_value(json_object_get(ck, "kcv")) : "", kid ? ")" : "");
 	printf("  primitives in %lld out %lld, established %lld, refused %lld, pairs %zu\n",
 	       (long long)json_integer_value(json_object_get(pe, "rx")),
 	       (long long)json_integer_value(json_object_get(pe, "tx")),
@@ -322,6 +341,16 @@ int esfctl_cmd_status(int argc, char **argv)
 	json_object_foreach(drops, k, v)
 		printf(" %s %lld", k, (long long)json_integer_value(v));
 	printf("\n");
+	v = json_object_get(st, "certke");
+	if (json_is_true(json_object_get(v, "credential"))) {
+		json_t *r;
+
+		printf("ESCertKE handshakes %lld; refused:",
+		       (long long)json_integer_value(json_object_get(v, "established")));
+		json_object_foreach(json_object_get(v, "refused"), k, r)
+			printf(" %s %lld", k, (long long)json_integer_value(r));
+		printf("\n");
+	}
 	{
 		json_t *pe;
 		size_t i;
@@ -425,6 +454,8 @@ static int establish(int argc, char **argv, const char *cmd)
 			(int)a.data_class);
 	if (a.timeout)
 		json_object_set_new(req, "timeout", json_integer(a.timeout));
+	if (a.certke)
+		json_object_set_new(req, "certke", json_true());
 	rep = call(&a, req, cmd);
 	if (!rep)
 		return 1;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "certs.h"
 #include "config.h"
 #include "m2m.h"
 
@@ -50,6 +51,7 @@ struct parser {
 	unsigned int esfd_line;
 	struct policy_ref *refs;
 	size_t peer_cap;
+	unsigned int need_certs;	/* line of a certificate peer */
 };
 
 static int fail(struct parser *p, unsigned int line, const char *fmt, ...)
@@ -401,6 +403,35 @@ static int esfd_set_ca_file(struct parser *p, const char *v)
 	return set_path(p, v, &p->cfg->mqtt.ca_file, "mqtt-ca-file");
 }
 
+static int esfd_set_cert_path(struct parser *p, const char *v, int i, const char *what)
+{
+	char **dst[4] = { &p->cfg->certs.ca_file, &p->cfg->certs.cert_file,
+			  &p->cfg->certs.key_file, &p->cfg->certs.crl_file };
+
+	p->cfg->certs.lines[i] = p->line;
+	return set_path(p, v, dst[i], what);
+}
+
+static int esfd_set_ca(struct parser *p, const char *v)
+{
+	return esfd_set_cert_path(p, v, 0, "ca-file");
+}
+
+static int esfd_set_cert(struct parser *p, const char *v)
+{
+	return esfd_set_cert_path(p, v, 1, "cert-file");
+}
+
+static int esfd_set_key(struct parser *p, const char *v)
+{
+	return esfd_set_cert_path(p, v, 2, "key-file");
+}
+
+static int esfd_set_crl(struct parser *p, const char *v)
+{
+	return esfd_set_cert_path(p, v, 3, "crl-file");
+}
+
 static int esfd_set_keepalive(struct parser *p, const char *v)
 {
 	uint64_t x;
@@ -471,6 +502,10 @@ static const struct key_def esfd_keys[] = {
 	{ "mqtt-username", esfd_set_username },
 	{ "mqtt-password-file", esfd_set_password_file },
 	{ "mqtt-ca-file", esfd_set_ca_file },
+	{ "ca-file", esfd_set_ca },
+	{ "cert-file", esfd_set_cert },
+	{ "key-file", esfd_set_key },
+	{ "crl-file", esfd_set_crl },
 	{ "mqtt-keepalive", esfd_set_keepalive },
 	{ "mqtt-retransmit", esfd_set_retransmit },
 	{ NULL, NULL },
@@ -697,6 +732,17 @@ static int peer_set_kpsa_file(struct parser *p, const char *v)
 	return 0;
 }
 
+static int peer_set_credential(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "certificate"))
+		cur_peer(p)->cert = true;
+	else if (!strcmp(v, "kpsa"))
+		cur_peer(p)->cert = false;
+	else
+		return fail(p, p->line, "credential must be kpsa or certificate, not '%.40s'", v);
+	return 0;
+}
+
 static int peer_set_policy(struct parser *p, const char *v)
 {
 	if (name_check(v))
@@ -713,6 +759,7 @@ static const struct key_def peer_keys[] = {
 	{ "kpsa-id", peer_set_kpsa_id },
 	{ "kpsa", peer_set_kpsa },
 	{ "kpsa-file", peer_set_kpsa_file },
+	{ "credential", peer_set_credential },
 	{ "policy", peer_set_policy },
 	{ NULL, NULL },
 };
@@ -796,8 +843,23 @@ static int end_peer(struct parser *p)
 {
 	struct esfd_peer *pe = cur_peer(p);
 	static const char *const required[] = { "id", "role", "kpsa-id" };
+	static const char *const psk_only[] = { "kpsa-id", "kpsa", "kpsa-file" };
 	size_t i;
 
+	if (pe->cert) {
+		for (i = 0; i < 2; i++)
+			if (!seen_line(p, required[i]))
+				return fail(p, p->sec_line, "[peer %s] needs '%s'",
+					    pe->name, required[i]);
+		for (i = 0; i < 3; i++)
+			if (seen_line(p, psk_only[i]))
+				return fail(p, seen_line(p, psk_only[i]), "[peer %s]: %s is for "
+					    "credential = kpsa; a certificate peer's key comes "
+					    "from ESCertKE", pe->name, psk_only[i]);
+		if (!p->cfg->certs.ca_file)
+			p->need_certs = p->sec_line;
+		return 0;
+	}
 	for (i = 0; i < 3; i++)
 		if (!seen_line(p, required[i]))
 			return fail(p, p->sec_line, "[peer %s] needs '%s'",
@@ -813,10 +875,22 @@ static int end_peer(struct parser *p)
 
 static int end_esfd(struct parser *p)
 {
+	static const char *const cert_keys[] = { "ca-file", "cert-file", "key-file" };
+	unsigned int any = 0;
+	size_t i;
+
 	if (!seen_line(p, "id"))
 		return fail(p, p->sec_line, "[esfd] needs 'id'");
 	if (!seen_line(p, "role"))
 		return fail(p, p->sec_line, "[esfd] needs 'role'");
+	for (i = 0; i < 3; i++)
+		any = any ? any : seen_line(p, cert_keys[i]);
+	if (!any && seen_line(p, "crl-file"))
+		any = seen_line(p, "crl-file");
+	for (i = 0; any && i < 3; i++)
+		if (!seen_line(p, cert_keys[i]))
+			return fail(p, any, "[esfd]: a certificate credential needs ca-file, "
+				    "cert-file and key-file (%s is missing)", cert_keys[i]);
 	return 0;
 }
 
@@ -1140,6 +1214,10 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		ret = resolve_policies(&p);
 	if (!ret)
 		ret = check_peer_ids(&p);
+	/* [esfd] may come after the peers: checked once everything is read. */
+	if (!ret && p.need_certs && !cfg->certs.ca_file)
+		ret = fail(&p, p.need_certs, "a peer with credential = certificate needs "
+			   "[esfd] ca-file, cert-file and key-file");
 	free(p.refs);
 	return ret;
 }
@@ -1237,6 +1315,12 @@ static int open_private(const char *file, const char *base_dir, unsigned int lin
 		return err;
 	}
 	return fd;
+}
+
+int esfd_config_open_private(const char *file, const char *base_dir, unsigned int line,
+			     char *path, size_t pathmax, struct esfd_config_error *e)
+{
+	return open_private(file, base_dir, line, path, pathmax, e);
 }
 
 static int load_key(struct esfd_peer *pe, const char *base_dir,
@@ -1348,6 +1432,10 @@ int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 		if (ret)
 			return ret;
 	}
+	if (cfg->certs.ca_file && !cfg->certs.creds)
+		return esfd_creds_load(cfg->certs.ca_file, cfg->certs.cert_file,
+				       cfg->certs.key_file, cfg->certs.crl_file, cfg->id,
+				       base_dir, cfg->certs.lines, &cfg->certs.creds, err);
 	return 0;
 }
 
@@ -1356,7 +1444,7 @@ static bool has_inline_keys(const struct esfd_config *cfg)
 	size_t i;
 
 	for (i = 0; i < cfg->n_peers; i++)
-		if (!cfg->peers[i].kpsa_file)
+		if (!cfg->peers[i].kpsa_file && !cfg->peers[i].cert)
 			return true;
 	return false;
 }
@@ -1465,6 +1553,11 @@ void esfd_config_free(struct esfd_config *cfg)
 	free(cfg->policies);
 	free(cfg->mqtt.password_file);
 	free(cfg->mqtt.ca_file);
+	free(cfg->certs.ca_file);
+	free(cfg->certs.cert_file);
+	free(cfg->certs.key_file);
+	free(cfg->certs.crl_file);
+	esfd_creds_free(cfg->certs.creds);
 	explicit_bzero(cfg->mqtt.password, sizeof(cfg->mqtt.password));
 	memset(cfg, 0, sizeof(*cfg));
 }

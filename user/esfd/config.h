@@ -154,11 +154,34 @@ struct esfd_mqtt_conf {
 	uint32_t retransmit_ms;
 };
 
+struct esfd_creds;
+
+/**
+ * struct esfd_cert_conf - the entity's certificate credentials (from
+ *	registration): [esfd] ca-file, cert-file, key-file, crl-file
+ * @ca_file: CA roots (PEM), or NULL when no certificate credential is set
+ * @cert_file: our certificate and its intermediates (PEM)
+ * @key_file: our ECDSA P-256 private key (PEM, a private file)
+ * @crl_file: a CRL (PEM), or NULL
+ * @lines: configuration lines of the four keys (0: not given)
+ * @creds: the loaded credentials (esfd_config_load_keys()), or NULL
+ */
+struct esfd_cert_conf {
+	char *ca_file;
+	char *cert_file;
+	char *key_file;
+	char *crl_file;
+	unsigned int lines[4];
+	struct esfd_creds *creds;
+};
+
 /**
  * struct esfd_peer - a peer esfd talks to
  * @name: the section name
  * @id: the peer's oneM2M id (CSE-ID or AE-ID)
  * @role: its role
+ * @cert: its credential is a certificate (credential = certificate): the
+ *	pairwise key comes from ESCertKE, @kpsa_id and @kpsa are empty
  * @kpsa_id: KpsaId: names the pairwise key (JWE "kid", message key id)
  * @kpsa: the pre-provisioned symmetric key; never logged
  * @kpsa_len: its length, 16 .. 64 (0 until esfd_config_load_keys())
@@ -171,6 +194,7 @@ struct esfd_peer {
 	char name[ESFD_NAME_MAX + 1];
 	char id[ESFD_ID_MAX + 1];
 	enum esfd_role role;
+	bool cert;
 	char kpsa_id[ESFD_KPSA_ID_MAX + 1];
 	uint8_t kpsa[ESFD_KPSA_MAX];
 	size_t kpsa_len;
@@ -185,6 +209,7 @@ struct esfd_peer {
  * @id: this daemon's oneM2M id
  * @role: its role
  * @mqtt: the MQTT broker, client and credentials (struct esfd_mqtt_conf)
+ * @certs: the certificate credentials (struct esfd_cert_conf)
  * @control_socket: path of the local control socket
  * @crypto_backend: HMAC backend for esfd_crypto_select()
  * @clock_skew: largest accepted difference between a peer's clock and ours
@@ -197,6 +222,7 @@ struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
 	enum esfd_role role;
 	struct esfd_mqtt_conf mqtt;
+	struct esfd_cert_conf certs;
 	char control_socket[ESFD_SOCK_PATH_MAX + 1];
 	enum esfd_crypto_backend crypto_backend;
 	uint32_t clock_skew;
@@ -232,8 +258,8 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		      struct esfd_config_error *err);
 
 /**
- * esfd_config_load_keys() - read the kpsa-file of every peer, and the
- *	mqtt-password-file
+ * esfd_config_load_keys() - read the kpsa-file of every peer, the
+ *	mqtt-password-file, and the certificate credentials (esfd_creds_load())
  * @cfg: a parsed configuration
  * @base_dir: directory relative paths are taken from
  * @err: set on failure, with the line of the kpsa-file key
@@ -264,6 +290,23 @@ int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
  */
 int esfd_password_file_read(const char *file, const char *base_dir, unsigned int line,
 			    char out[ESFD_MQTT_PASSWORD_MAX + 1], struct esfd_config_error *e);
+
+/**
+ * esfd_config_open_private() - open a secret file named in a configuration
+ * @file: the name; relative to @base_dir unless absolute
+ * @base_dir: directory of relative names, or NULL
+ * @line: configuration line to blame in @e
+ * @path: receives the name opened
+ * @pathmax: its size
+ * @e: set on failure
+ *
+ * The file must be regular, owned by root or the effective user, and not
+ * accessible to group or others.
+ *
+ * Return: an open descriptor, or -EACCES, -EINVAL, or the error of open(2).
+ */
+int esfd_config_open_private(const char *file, const char *base_dir, unsigned int line,
+			     char *path, size_t pathmax, struct esfd_config_error *e);
 
 /**
  * esfd_addr_parse() - read "host:port" or "[ipv6]:port"

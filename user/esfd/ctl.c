@@ -181,6 +181,37 @@ void esfd_ctl_forget_fd(struct esfd *d, int fd)
 }
 
 
+/* The key check value of an ESCertKE key: the first 8 bytes of
+ * HMAC-SHA256(key, "esfd ESCertKE key check value"), in hex. It shows that
+ * two ends (or esfd and another TLS stack's exporter) hold the same key
+ * without showing the key.
+ */
+static void certke_kcv(const struct esfd_certkey *ck, char out[17])
+{
+	static const char label[] = "esfd ESCertKE key check value";
+	struct esfd_buf in = { label, sizeof(label) - 1 };
+	uint8_t mac[32];
+
+	if (esfd_hmac(ESFD_SHA256, ck->key, sizeof(ck->key), &in, 1, mac))
+		snprintf(out, 17, "-");
+	else
+		esfd_hex_encode(mac, 8, out);
+	explicit_bzero(mac, sizeof(mac));
+}
+
+/* ESCertKE handshakes: completed, and refused by reason. */
+static json_t *certke_json(struct esfd *d)
+{
+	json_t *r = json_object();
+	int i;
+
+	for (i = ESFD_CERT_OK + 1; i < ESFD_CERT__N; i++)
+		json_object_set_new(r, esfd_cert_reason_name((enum esfd_cert_reason)i),
+				    json_integer((json_int_t)d->certke_refused[i]));
+	return json_pack("{s:b,s:I,s:o}", "credential", d->cfg.certs.creds != NULL,
+			 "established", (json_int_t)d->certke_ok, "refused", r);
+}
+
 static json_t *counters_json(struct esfd *d)
 {
 	json_t *drops = json_object(), *refused = json_object();
@@ -196,7 +227,8 @@ static json_t *counters_json(struct esfd *d)
 		snprintf(code, sizeof(code), "%d", esfd_rsc_at(i));
 		json_object_set_new(refused, code, json_integer((json_int_t)d->refused[i]));
 	}
-	return json_pack("{s:o,s:o}", "dropped", drops, "refused", refused);
+	return json_pack("{s:o,s:o,s:o}", "dropped", drops, "refused", refused,
+			 "certke", certke_json(d));
 }
 
 static json_t *status_json(struct esfd *d)
@@ -229,7 +261,7 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 	const struct esfd_peer_rt *rt = &d->rt[i];
 	json_t *pairs = json_array(), *j;
 	struct esfd_pair *p;
-	char topic[ESFD_ID_MAX + 1];
+	char topic[ESFD_ID_MAX + 1], kcv[17];
 
 	for (p = d->pairs; p; p = p->next)
 		if (!strcmp(p->peer_id, pe->id))
@@ -243,6 +275,18 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 		      "rx", (json_int_t)rt->rx, "tx", (json_int_t)rt->tx,
 		      "established", (json_int_t)rt->established,
 		      "refused", (json_int_t)rt->refused, "pairs", pairs);
+	if (j && pe->cert && rt->ck.valid)
+		certke_kcv(&rt->ck, kcv);
+	if (j) {
+		json_object_set_new(j, "credential", json_string(pe->cert ? "certificate" :
+								  "kpsa"));
+		if (pe->cert)
+			json_object_set_new(j, "certke", json_pack("{s:s?,s:s?,s:I,s:I}",
+				"kid", rt->ck.valid ? rt->ck.kid : NULL,
+				"kcv", rt->ck.valid ? kcv : NULL,
+				"age", (json_int_t)(rt->ck.valid ? esfd_now(d) - rt->ck.time : 0),
+				"established", (json_int_t)rt->certke_ok));
+	}
 	return j;
 }
 
@@ -250,7 +294,7 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	const char *pname = json_string_value(json_object_get(req, "peer"));
-	json_t *cls = json_object_get(req, "class"), *to = json_object_get(req, "timeout");
+	json_t *cls = json_object_get(req, "class"), *to = json_object_get(req, "timeout"), *ck;
 	const struct esfd_peer *peer;
 	const struct esfd_policy *pol;
 	struct esfd_pair *p;
@@ -316,6 +360,15 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		return;
 	}
 	force = !strcmp(cmd, "rekey");
+	ck = json_object_get(req, "certke");
+	if (ck && (!force || !json_is_boolean(ck) || (json_is_true(ck) && !peer->cert))) {
+		send_json(c->fd, error_json(-EINVAL, 0, "certke: true is for rekey, with a "
+					    "peer whose credential is a certificate"));
+		return;
+	}
+	/* A new pairwise key first: the next establishment runs ESCertKE. */
+	if (json_is_true(ck))
+		esfd_certkey_drop(&d->rt[peer - d->cfg.peers].ck);
 	p = esfd_pair_current(d, peer->id, cls ? (uint8_t)json_integer_value(cls) : 1);
 	if (p && !force && p->expires > esfd_now(d)) {
 		esfd_ctl_reply_pair(d, c->fd, p, 0, 0);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "certke.h"
 #include "config.h"
 #include "esf_nl.h"
 #include "kdf.h"
@@ -129,6 +130,26 @@ struct esfd_issued {
 	bool used;
 };
 
+/**
+ * struct esfd_certkey - the pairwise key ESCertKE gave with a peer
+ * @valid: there is one
+ * @key: the 32 least significant bytes of the exporter output; never
+ *	logged, wiped when dropped or replaced and at exit
+ * @kid: its key id (the 16 most significant bytes) in base64url: the JWE
+ *	"kid" of the ESPrim Objects made with it
+ * @time: when it was established
+ * @cert: the peer's certificate, verified again on reload (a new CRL)
+ * @chain: the intermediates it sent
+ */
+struct esfd_certkey {
+	bool valid;
+	uint8_t key[ESFD_CERTKE_KEY_LEN];
+	char kid[ESFD_CERTKE_KID_B64 + 1];
+	int64_t time;
+	X509 *cert;
+	STACK_OF(X509) *chain;
+};
+
 /* Per-peer run-time state, parallel to cfg.peers. */
 struct esfd_peer_rt {
 	struct esfd_seen seen[ESFD_REPLAY_SLOTS];
@@ -136,6 +157,13 @@ struct esfd_peer_rt {
 	struct esfd_issued issued[ESFD_ISSUED_MAX];
 	size_t issued_next;
 	uint64_t rx, tx, established, refused;
+	/* Certificate peers: the ESCertKE key, and the handshake this esfd
+	 * answers as the receiver (one per peer: a new ClientHello replaces it).
+	 */
+	struct esfd_certkey ck;
+	struct esfd_certke *ck_srv;
+	int64_t ck_srv_started;
+	uint64_t certke_ok;
 };
 
 /* Someone waiting for an establishment: a control client. */
@@ -146,7 +174,12 @@ struct esfd_waiter {
 	int64_t deadline_ms;
 };
 
-enum esfd_exch_state { EXCH_WAIT_RAND = 1, EXCH_WAIT_CONFIRM = 2 };
+enum esfd_exch_state {
+	EXCH_WAIT_RAND = 1,	/* sit 4 */
+	EXCH_WAIT_CONFIRM = 2,	/* sit 5 */
+	EXCH_WAIT_CERTKE1 = 3,	/* sit 6: ServerHello .. ServerHelloDone */
+	EXCH_WAIT_CERTKE2 = 4,	/* sit 6: ChangeCipherSpec, Finished */
+};
 
 /**
  * struct esfd_exch - an establishment we originate
@@ -170,6 +203,7 @@ enum esfd_exch_state { EXCH_WAIT_RAND = 1, EXCH_WAIT_CONFIRM = 2 };
  * @restarts: times it started again from sit 3
  * @waiters: control clients to answer
  * @rekey_of: seal id of the pair it replaces (0: none)
+ * @ck: ESCertKE handshake (certificate peers without a key), or NULL
  */
 struct esfd_exch {
 	struct esfd_exch *next;
@@ -192,6 +226,7 @@ struct esfd_exch {
 	unsigned int restarts;
 	struct esfd_waiter waiters[ESFD_WAITERS_MAX];
 	uint32_t rekey_of;
+	struct esfd_certke *ck;
 };
 
 struct esfd_client {
@@ -211,6 +246,7 @@ struct esfd {
 
 	struct esfd_config cfg;
 	struct esfd_peer_rt *rt;	/* cfg.n_peers entries */
+	SSL_CTX *tls;			/* ESCertKE, when certificates are set */
 
 	struct esf_nl *nl;		/* requests */
 	struct esf_nl *nl_ev;		/* events */
@@ -229,6 +265,8 @@ struct esfd {
 	uint64_t refused[ESFD_RSC_KINDS];	/* by esfd_rsc_index() */
 	uint64_t rx, tx, established, rekeys, failures;
 	uint64_t retransmits, duplicates;
+	uint64_t certke_ok;			/* ESCertKE handshakes completed */
+	uint64_t certke_refused[ESFD_CERT__N];	/* and failed, by reason */
 	bool stop;
 	bool keep_sessions;	/* SIGUSR1: leave them to the next esfd */
 };
@@ -298,6 +336,9 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 void esfd_exch_timer(struct esfd *d);
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc);
 void esfd_peer_rt_free(struct esfd_peer_rt *rt, size_t n);
+void esfd_certkey_drop(struct esfd_certkey *ck);
+void esfd_certke_recheck(struct esfd *d);
+const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer);
 
 /* ctl.c */
 int esfd_ctl_open(struct esfd *d);

@@ -134,8 +134,8 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 		ESF_NEW_REPLAY_WINDOW | ESF_NEW_SESSION_TYPE | ESF_NEW_DATA_CLASS |
 		ESF_NEW_OWNER_UID | ESF_NEW_OWNER_GID | ESF_NEW_FLAGS;
 	r.tag_len = k->tag_len;
-	r.key_id_len = strlen(peer->kpsa_id);
-	memcpy(r.key_id, peer->kpsa_id, r.key_id_len);
+	r.key_id_len = strlen(esfd_peer_kid(d, peer));
+	memcpy(r.key_id, esfd_peer_kid(d, peer), r.key_id_len);
 	r.replay_window = pol->replay_window;
 	r.session_type = ESF_STYPE_SM;
 	r.data_class = data_class;
@@ -181,7 +181,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	}
 	p->seal_id = s.id;
 	snprintf(p->peer_id, sizeof(p->peer_id), "%s", peer->id);
-	snprintf(p->kid, sizeof(p->kid), "%s", peer->kpsa_id);
+	snprintf(p->kid, sizeof(p->kid), "%s", esfd_peer_kid(d, peer));
 	snprintf(p->alg, sizeof(p->alg), "%s", k->alg);
 	snprintf(p->ori, sizeof(p->ori), "%s", ro_o->id);
 	snprintf(p->rri, sizeof(p->rri), "%s", ro_r->id);
@@ -413,7 +413,11 @@ int esfd_reconcile(struct esfd *d)
 		if (!kmatch(ko, kid, alg, (unsigned int)cls, ESF_DIR_OPEN))
 			ko = NULL;
 		cp = esfd_config_peer_by_id(&d->cfg, peer);
-		if (ks && ko && cp && !strcmp(cp->kpsa_id, kid) && expires > esfd_now(d) &&
+		/* A certificate peer's key id changes with every ESCertKE and
+		 * its key is not kept across restarts: the kernel sessions,
+		 * checked above, are what is adopted.
+		 */
+		if (ks && ko && cp && (cp->cert || !strcmp(cp->kpsa_id, kid)) && expires > esfd_now(d) &&
 		    ks->state != ESF_STATE_EXPIRED && ko->state != ESF_STATE_EXPIRED &&
 		    (d->cfg.policies[cp->policy].data_classes & (1u << cls)) &&
 		    strlen(ori) <= ESFD_RAND_ID_MAX && strlen(rri) <= ESFD_RAND_ID_MAX) {

@@ -29,15 +29,43 @@ int esfd_esprim_prot(unsigned int key_bits)
  * usage-constrained key of the peer's Kpsa, so it can serve nothing but
  * ESPrim.
  */
+/* The secret a peer's keys derive from, and the SUIDs it is used under:
+ * a Kpsa with 13 (ESPrim) and 14 (ESData encryption), an ESCertKE
+ * pairwise key with 43 and 44.
+ */
+static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata,
+		       const uint8_t **k, size_t *klen, enum esfd_suid *suid)
+{
+	const struct esfd_certkey *ck = &d->rt[peer - d->cfg.peers].ck;
+
+	if (!peer->cert) {
+		*k = peer->kpsa;
+		*klen = peer->kpsa_len;
+		*suid = esdata ? ESFD_SUID_PSK_ESDATA_ENC : ESFD_SUID_PSK_ESPRIM;
+		return 0;
+	}
+	if (!ck->valid)
+		return -ENOKEY;
+	*k = ck->key;
+	*klen = sizeof(ck->key);
+	*suid = esdata ? ESFD_SUID_CERT_ESDATA_ENC : ESFD_SUID_CERT_ESPRIM;
+	return 0;
+}
+
 int esfd_session_key(struct esfd *d, const struct esfd_peer *peer,
 			      const struct esfd_randobj *r, const struct esfd_randobj *o,
 			      uint8_t skey[ESFD_KEY_LEN])
 {
 	struct esfd_uc_key pairwise;
+	enum esfd_suid suid;
+	const uint8_t *k;
+	size_t klen;
 	int err;
 
-	err = esfd_kdf_uc_key(peer->kpsa, peer->kpsa_len, ESFD_SUID_PSK_ESPRIM,
-			      esfd_config_uc_target(&d->cfg, peer), &pairwise);
+	err = peer_secret(d, peer, false, &k, &klen, &suid);
+	if (err)
+		return err;
+	err = esfd_kdf_uc_key(k, klen, suid, esfd_config_uc_target(&d->cfg, peer), &pairwise);
 	if (!err)
 		err = esfd_uc_key_check(&pairwise, ESFD_FEAT_ESPRIM);
 	if (!err)
@@ -66,6 +94,9 @@ int esfd_pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 	uint8_t salt[2 * ESFD_RAND_VALUE_LEN];
 	struct esfd_uc_key uc;
 	struct esfd_key_pair kp;
+	enum esfd_suid suid;
+	const uint8_t *sec;
+	size_t seclen;
 	int err;
 
 	memset(k, 0, sizeof(*k));
@@ -79,8 +110,10 @@ int esfd_pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 	}
 	memcpy(salt, r->value, ESFD_RAND_VALUE_LEN);
 	memcpy(salt + ESFD_RAND_VALUE_LEN, o->value, ESFD_RAND_VALUE_LEN);
-	err = esfd_kdf_uc_key(peer->kpsa, peer->kpsa_len, ESFD_SUID_PSK_ESDATA_ENC,
-			      esfd_config_uc_target(&d->cfg, peer), &uc);
+	err = peer_secret(d, peer, true, &sec, &seclen, &suid);
+	if (err)
+		return err;
+	err = esfd_kdf_uc_key(sec, seclen, suid, esfd_config_uc_target(&d->cfg, peer), &uc);
 	if (!err)
 		err = esfd_uc_key_check(&uc, ESFD_FEAT_ESDATA_ENC);
 	if (!err)

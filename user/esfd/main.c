@@ -28,7 +28,8 @@ static const char usage_text[] =
 "Usage: esfd [OPTIONS]\n"
 "\n"
 "The esf key establishment daemon: establishes ESPrim session keys with the\n"
-"peers of its configuration file and hands them to esf.ko as kernel\n"
+"peers of its configuration file (from a pre-provisioned key, or from a\n"
+"certificate through ESCertKE first) and hands them to esf.ko as kernel\n"
 "sessions; applications ask for them through the control socket (libesf's\n"
 "esf_peer_session(), esfctl). It talks to its peers in oneM2M securityInfo\n"
 "primitives through an MQTT broker (TS-0010 topics /oneM2M/req|resp/...;\n"
@@ -43,10 +44,11 @@ static const char usage_text[] =
 "  -f, --foreground      stay in the foreground and log to stderr (default:\n"
 "                        detach and log to syslog)\n"
 "  -d, --debug           log each primitive published and received\n"
-"  -t, --check           check the configuration and its key files, then exit\n"
+"  -t, --check           check the configuration, its key files and its\n"
+"                        certificate credential, then exit\n"
 "      --clock-offset S  add S seconds (may be negative) to the clock esfd\n"
-"                        uses for rand objects and messages: for tests of\n"
-"                        clock skew and expiry\n"
+"                        uses for rand objects, messages and certificate\n"
+"                        validity: for tests of clock skew and expiry\n"
 "  -h, --help            this text\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -120,6 +122,22 @@ const struct esfd_peer *esfd_peer_find(const struct esfd *d, const char *id_or_n
 	return NULL;
 }
 
+/* --check: what the certificate credential is, never the key. */
+static void check_certs(struct esfd *d)
+{
+	const struct esfd_creds *c = d->cfg.certs.creds;
+	char subj[256], na[32];
+	struct tm tm;
+	time_t t = (time_t)c->not_after;
+
+	X509_NAME_oneline(X509_get_subject_name(c->cert), subj, sizeof(subj));
+	gmtime_r(&t, &tm);
+	strftime(na, sizeof(na), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("certificate %s, names %s, ECDSA P-256 key, %d intermediates, valid until %s%s%s\n",
+	       subj, d->cfg.id, sk_X509_num(c->chain), na,
+	       c->not_after < esfd_now(d) ? " (EXPIRED)" : "", c->crl ? ", CRL checked" : "");
+}
+
 static int load_config(const char *path, struct esfd_config *cfg)
 {
 	struct esfd_config_error e = { 0 };
@@ -142,7 +160,8 @@ static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa
 	const struct esfd_policy *x = &a->policies[pa->policy];
 	const struct esfd_policy *y = &b->policies[pb->policy];
 
-	return strcmp(pa->kpsa_id, pb->kpsa_id) || pa->kpsa_len != pb->kpsa_len ||
+	return pa->cert != pb->cert ||
+	       strcmp(pa->kpsa_id, pb->kpsa_id) || pa->kpsa_len != pb->kpsa_len ||
 	       !esfd_ct_equal(pa->kpsa, pb->kpsa, pa->kpsa_len) || pa->role != pb->role ||
 	       x->key_bits != y->key_bits || x->replay_window != y->replay_window ||
 	       x->nonce_policy != y->nonce_policy ||
@@ -151,6 +170,21 @@ static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa
 	       x->owner_uid != y->owner_uid ||
 	       x->owner_gid != y->owner_gid || x->data_classes != y->data_classes ||
 	       strcmp(a->id, b->id);
+}
+
+/* ESCertKE's TLS context from the configuration's credentials, if any. */
+static int tls_setup(struct esfd *d, const struct esfd_config *cfg, SSL_CTX **out)
+{
+	*out = NULL;
+	if (!cfg->certs.creds)
+		return 0;
+	*out = esfd_certke_ctx(cfg->certs.creds);
+	if (!*out) {
+		log_err("cannot make the TLS context of the certificate credentials");
+		return -EINVAL;
+	}
+	(void)d;
+	return 0;
 }
 
 static bool str_changed(const char *a, const char *b)
@@ -174,6 +208,7 @@ static void reload(struct esfd *d)
 {
 	struct esfd_config n = { 0 };
 	struct esfd_peer_rt *rt;
+	SSL_CTX *tls;
 	struct esfd_pair *p, *nx;
 	struct esfd_exch *x, *xn;
 	size_t i, j;
@@ -181,6 +216,11 @@ static void reload(struct esfd *d)
 	log_info("SIGHUP: reloading %s", d->config_path);
 	if (load_config(d->config_path, &n)) {
 		log_err("reload failed: keeping the running configuration");
+		return;
+	}
+	if (tls_setup(d, &n, &tls)) {
+		log_err("reload failed: keeping the running configuration");
+		esfd_config_free(&n);
 		return;
 	}
 	if (strcmp(n.control_socket, d->cfg.control_socket) || mqtt_changed(&n.mqtt, &d->cfg.mqtt))
@@ -202,6 +242,7 @@ static void reload(struct esfd *d)
 	rt = calloc(n.n_peers ? n.n_peers : 1, sizeof(*rt));
 	if (!rt) {
 		log_err("reload: out of memory; keeping the running configuration");
+		SSL_CTX_free(tls);
 		esfd_config_free(&n);
 		return;
 	}
@@ -219,6 +260,9 @@ static void reload(struct esfd *d)
 	esfd_config_free(&d->cfg);
 	d->cfg = n;
 	d->rt = rt;
+	SSL_CTX_free(d->tls);
+	d->tls = tls;
+	esfd_certke_recheck(d);
 	esfd_state_save(d);
 	log_info("configuration reloaded: %zu peers, %zu policies", n.n_peers, n.n_policies);
 }
@@ -391,6 +435,8 @@ int main(int argc, char **argv)
 		       d->config_path, d->cfg.id, esfd_role_name(d->cfg.role), d->cfg.n_peers,
 		       d->cfg.n_policies, d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port,
 		       d->cfg.mqtt.ca_file ? " (TLS)" : "");
+		if (d->cfg.certs.creds)
+			check_certs(d);
 		esfd_config_free(&d->cfg);
 		return 0;
 	}
@@ -405,6 +451,8 @@ int main(int argc, char **argv)
 	d->started = esfd_now(d);
 	d->rt = calloc(d->cfg.n_peers ? d->cfg.n_peers : 1, sizeof(*d->rt));
 	err = d->rt ? 0 : -ENOMEM;
+	if (!err)
+		err = tls_setup(d, &d->cfg, &d->tls);
 	if (!err)
 		err = setup_signals(d);
 	if (!err)
@@ -443,6 +491,7 @@ int main(int argc, char **argv)
 	if (d->rt)
 		esfd_peer_rt_free(d->rt, d->cfg.n_peers);
 	free(d->rt);
+	SSL_CTX_free(d->tls);
 	esfd_config_free(&d->cfg);
 	log_info("stopped");
 	return err ? 1 : 0;

@@ -44,8 +44,166 @@ void esfd_peer_rt_free(struct esfd_peer_rt *rt, size_t n)
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < ESFD_REPLAY_SLOTS; j++)
 			free(rt[i].seen[j].resp);
-		explicit_bzero(rt[i].issued, sizeof(rt[i].issued));
-		memset(&rt[i], 0, sizeof(rt[i]));
+		esfd_certkey_drop(&rt[i].ck);
+		esfd_certke_free(rt[i].ck_srv);
+		explicit_bzero(&rt[i], sizeof(rt[i]));
+	}
+}
+
+void esfd_certkey_drop(struct esfd_certkey *ck)
+{
+	X509_free(ck->cert);
+	sk_X509_pop_free(ck->chain, X509_free);
+	explicit_bzero(ck, sizeof(*ck));
+}
+
+const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer)
+{
+	if (!peer->cert)
+		return peer->kpsa_id;
+	return d->rt[peer_index(d, peer)].ck.valid ? d->rt[peer_index(d, peer)].ck.kid : "";
+}
+
+/* ESCertKE: both ends ------------------------------------------------------- */
+
+/* Keep the key of a completed handshake, with the peer's certificate. */
+static int certkey_keep(struct esfd *d, const struct esfd_peer *peer, struct esfd_certke *k)
+{
+	struct esfd_certkey *ck = &d->rt[peer_index(d, peer)].ck;
+	uint8_t kid[ESFD_CERTKE_KID_LEN];
+	STACK_OF(X509) *chain;
+	int err;
+
+	esfd_certkey_drop(ck);
+	err = esfd_certke_export(k, ck->key, kid);
+	if (!err)
+		err = esfd_b64_encode(kid, sizeof(kid), true, ck->kid, sizeof(ck->kid));
+	if (err) {
+		esfd_certkey_drop(ck);
+		return err;
+	}
+	ck->cert = SSL_get1_peer_certificate(k->ssl);
+	chain = SSL_get_peer_cert_chain(k->ssl);
+	ck->chain = chain ? X509_chain_up_ref(chain) : NULL;
+	ck->time = esfd_now(d);
+	ck->valid = true;
+	d->rt[peer_index(d, peer)].certke_ok++;
+	d->certke_ok++;
+	log_info("peer %s: ESCertKE complete as the %s (TLS 1.2 %s): pairwise key id %s",
+		 peer->id, k->client ? "originator (TLS client)" : "receiver (TLS server)",
+		 SSL_get_cipher_name(k->ssl), ck->kid);
+	return 0;
+}
+
+static void certke_refused(struct esfd *d, const struct esfd_peer *peer,
+			   const struct esfd_certke *k)
+{
+	enum esfd_cert_reason r = k->reason == ESFD_CERT_OK ? ESFD_CERT_HANDSHAKE : k->reason;
+
+	d->certke_refused[r]++;
+	log_warn("peer %s: ESCertKE refused (%s): %s", peer->id, esfd_cert_reason_name(r),
+		 k->why[0] ? k->why : "failed");
+}
+
+/* A handshake the receiver answers lives as long as an establishment. */
+static bool certke_srv_stale(const struct esfd *d, const struct esfd_peer_rt *rt)
+{
+	return esfd_now(d) - rt->ck_srv_started > ESFD_EXCH_LIFETIME_MS / 1000;
+}
+
+/* The receiver: a sit 6 request carries the client's flight. A
+ * ClientHello starts a new handshake (replacing one under way); anything
+ * else continues the one under way.
+ */
+static int certke_req(struct esfd *d, const struct esfd_peer *peer, const struct esfd_seci *in,
+		      json_t **pc, const char **why)
+{
+	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_seci s = { .sit = ESFD_SIT_CERTKE };
+	bool hello = in->certke_len > 5 && in->certke[0] == 22 && in->certke[5] == 1;
+	static char msg[200];
+	int err;
+
+	if (!peer->cert) {
+		*why = "this peer's credential is a pre-provisioned key (kpsa), not a certificate";
+		return ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+	}
+	if (!d->tls) {
+		*why = "no certificate credential";
+		return ESFD_RSC_INTERNAL_SERVER_ERROR;
+	}
+	if (hello) {
+		esfd_certke_free(rt->ck_srv);
+		rt->ck_srv = NULL;
+		err = esfd_certke_new(d->tls, false, peer->id, esfd_now(d), &rt->ck_srv);
+		if (err) {
+			*why = "cannot start a TLS handshake";
+			return ESFD_RSC_INTERNAL_SERVER_ERROR;
+		}
+		rt->ck_srv_started = esfd_now(d);
+	} else if (!rt->ck_srv || certke_srv_stale(d, rt)) {
+		esfd_certke_free(rt->ck_srv);
+		rt->ck_srv = NULL;
+		d->certke_refused[ESFD_CERT_HANDSHAKE]++;
+		*why = "no ESCertKE handshake in progress with this peer (a ClientHello first)";
+		return ESFD_RSC_BAD_REQUEST;
+	}
+	err = esfd_certke_step(rt->ck_srv, in->certke, in->certke_len, &s.certke, &s.certke_len);
+	if (!err && rt->ck_srv->done)
+		err = certkey_keep(d, peer, rt->ck_srv);
+	if (!err && s.certke)
+		err = esfd_seci_content(&s, pc);
+	else if (!err)
+		err = -EPROTO;
+	free(s.certke);
+	if (err) {
+		certke_refused(d, peer, rt->ck_srv);
+		snprintf(msg, sizeof(msg), "ESCertKE refused (%s): %.160s",
+			 esfd_cert_reason_name(rt->ck_srv->reason),
+			 rt->ck_srv->why[0] ? rt->ck_srv->why : strerror(-err));
+		*why = msg;
+		err = rt->ck_srv->reason == ESFD_CERT_HANDSHAKE || rt->ck_srv->reason == ESFD_CERT_OK ?
+		      ESFD_RSC_BAD_REQUEST : ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+		esfd_certke_free(rt->ck_srv);
+		rt->ck_srv = NULL;
+		return err;
+	}
+	if (rt->ck_srv->done) {
+		esfd_certke_free(rt->ck_srv);
+		rt->ck_srv = NULL;
+	}
+	return ESFD_RSC_OK;
+}
+
+/* SIGHUP with new roots or a new CRL: a key whose peer's certificate no
+ * longer verifies goes, with the pairs made with it.
+ */
+void esfd_certke_recheck(struct esfd *d)
+{
+	const struct esfd_creds *c = d->cfg.certs.creds;
+	struct esfd_pair *p, *nx;
+	enum esfd_cert_reason r;
+	const char *detail;
+	size_t i;
+
+	for (i = 0; i < d->cfg.n_peers; i++) {
+		const struct esfd_peer *peer = &d->cfg.peers[i];
+		struct esfd_certkey *ck = &d->rt[i].ck;
+
+		if (!peer->cert || !ck->valid)
+			continue;
+		r = c ? esfd_creds_verify(c, ck->cert, ck->chain, peer->id, esfd_now(d), &detail) :
+			ESFD_CERT_INVALID;
+		if (r == ESFD_CERT_OK)
+			continue;
+		log_warn("peer %s: its certificate is refused now (%s): its ESCertKE key and "
+			 "pairs go", peer->id, esfd_cert_reason_name(r));
+		for (p = d->pairs; p; p = nx) {
+			nx = p->next;
+			if (!strcmp(p->peer_id, peer->id))
+				esfd_pair_remove(d, p, "certificate refused after reload");
+		}
+		esfd_certkey_drop(ck);
 	}
 }
 
@@ -117,10 +275,10 @@ static int esprim_header(struct esfd *d, const struct esfd_peer *peer, struct es
 	const struct esfd_peer *owner;
 	int err;
 
-	if (strcmp(kid, peer->kpsa_id)) {
+	if (!kid[0] || strcmp(kid, esfd_peer_kid(d, peer))) {
 		owner = NULL;
-		for (size_t i = 0; i < d->cfg.n_peers && !owner; i++)
-			if (!strcmp(d->cfg.peers[i].kpsa_id, kid))
+		for (size_t i = 0; i < d->cfg.n_peers && !owner && kid[0]; i++)
+			if (!strcmp(esfd_peer_kid(d, &d->cfg.peers[i]), kid))
 				owner = &d->cfg.peers[i];
 		*why = owner ? "the kid is another peer's credential" : "unknown key id";
 		return owner ? 4116 : 4112;
@@ -207,7 +365,7 @@ static int esprim_accept(struct esfd *d, const struct esfd_peer *peer, struct es
 	d->established++;
 	err = esfd_confirm_key(in->skey, false, in->kc);
 	if (!err)
-		err = esfd_confirm_seal(in->kc, peer->kpsa_id, in->ro_o.id, in->is->ro.id, NULL,
+		err = esfd_confirm_seal(in->kc, esfd_peer_kid(d, peer), in->ro_o.id, in->is->ro.id, NULL,
 					&in->pk, in->cls, &s.esprim);
 	if (!err)
 		err = esfd_seci_content(&s, pc);
@@ -252,6 +410,8 @@ int esfd_peer_request(struct esfd *d, const struct esfd_peer *peer,
 		return rand_req(d, peer, req, pc, why);
 	if (s->sit == ESFD_SIT_ESPRIM)
 		return esprim_req(d, peer, s->esprim, pc, why);
+	if (s->sit == ESFD_SIT_CERTKE)
+		return certke_req(d, peer, s, pc, why);
 	*why = "securityInfoType not accepted in a request";
 	return ESFD_RSC_BAD_REQUEST;
 }
@@ -309,6 +469,7 @@ static void exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_p
 		}
 	}
 	free(x->msg);
+	esfd_certke_free(x->ck);
 	explicit_bzero(x, sizeof(*x));
 	free(x);
 }
@@ -360,6 +521,30 @@ static int exch_request(struct esfd *d, struct esfd_exch *x, const struct esfd_s
 	x->next_send_ms = 0;
 	exch_send(d, x);
 	return 0;
+}
+
+/* A certificate peer with no pairwise key yet: ESCertKE first, our
+ * ClientHello in the first sit 6 request.
+ */
+static int exch_certke_start(struct esfd *d, const struct esfd_peer *peer,
+			     struct esfd_exch *x)
+{
+	struct esfd_seci s = { .sit = ESFD_SIT_CERTKE };
+	int err;
+
+	if (!d->tls)
+		return -ENOKEY;
+	esfd_certke_free(x->ck);
+	x->ck = NULL;
+	err = esfd_certke_new(d->tls, true, peer->id, esfd_now(d), &x->ck);
+	if (!err)
+		err = esfd_certke_step(x->ck, NULL, 0, &s.certke, &s.certke_len);
+	if (!err) {
+		x->state = EXCH_WAIT_CERTKE1;
+		err = exch_request(d, x, &s);
+	}
+	free(s.certke);
+	return err;
 }
 
 static int exch_rand_request(struct esfd *d, struct esfd_exch *x)
@@ -420,14 +605,18 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 	}
 	x->next = d->exchs;
 	d->exchs = x;
-	err = exch_rand_request(d, x);
+	if (peer->cert && !d->rt[peer_index(d, peer)].ck.valid)
+		err = exch_certke_start(d, peer, x);
+	else
+		err = exch_rand_request(d, x);
 	if (err) {
 		x->waiters[0].fd = -1;
 		exch_finish(d, x, NULL, err, 0, NULL);
 		return err;
 	}
-	log_info("peer %s class %u: asking for a receiver rand object (request %s)%s", peer->id,
-		 data_class, x->rqi, esfd_transport_up(d) ? "" :
+	log_info("peer %s class %u: %s (request %s)%s", peer->id, data_class,
+		 x->state == EXCH_WAIT_CERTKE1 ? "ESCertKE first, sent our ClientHello" :
+		 "asking for a receiver rand object", x->rqi, esfd_transport_up(d) ? "" :
 		 "; the MQTT broker is down: sent when it is back");
 	return -EINPROGRESS;
 }
@@ -454,7 +643,7 @@ static void on_rand_resp(struct esfd *d, const struct esfd_peer *peer, struct es
 	if (!err)
 		err = esfd_pair_keys(d, peer, x->data_class, x->skey, &x->ro_r, &x->ro_o, &pk);
 	if (!err)
-		err = esfd_confirm_seal(kc, peer->kpsa_id, x->ro_o.id, x->ro_r.id, &x->ro_o, &pk,
+		err = esfd_confirm_seal(kc, esfd_peer_kid(d, peer), x->ro_o.id, x->ro_r.id, &x->ro_o, &pk,
 					x->data_class, &s.esprim);
 	explicit_bzero(kc, sizeof(kc));
 	explicit_bzero(&pk, sizeof(pk));
@@ -484,7 +673,7 @@ static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 	int err;
 
 	err = esfd_confirm_parse(epo, &p);
-	if (!err && (strcmp(esfd_confirm_hdr(&p, "kid"), peer->kpsa_id) ||
+	if (!err && (strcmp(esfd_confirm_hdr(&p, "kid"), esfd_peer_kid(d, peer)) ||
 		     strcmp(esfd_confirm_hdr(&p, "ori"), x->ro_o.id) ||
 		     strcmp(esfd_confirm_hdr(&p, "rri"), x->ro_r.id) ||
 		     json_object_get(p.hdr, "oro")))
@@ -526,12 +715,68 @@ static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 	exch_finish(d, x, pair, 0, 0, NULL);
 }
 
+/* The server's flight: our next one, or, after its Finished, the key and
+ * on to the ESPrim establishment.
+ */
+static void on_certke_resp(struct esfd *d, const struct esfd_peer *peer, struct esfd_exch *x,
+			   const struct esfd_seci *in)
+{
+	struct esfd_seci s = { .sit = ESFD_SIT_CERTKE };
+	char msg[240];
+	int err;
+
+	err = esfd_certke_step(x->ck, in->certke, in->certke_len, &s.certke, &s.certke_len);
+	if (!err && x->state == EXCH_WAIT_CERTKE1 && (x->ck->done || !s.certke))
+		err = -EPROTO;
+	if (!err && x->state == EXCH_WAIT_CERTKE2 && (!x->ck->done || s.certke))
+		err = -EPROTO;
+	if (err) {
+		free(s.certke);
+		if (x->ck->reason == ESFD_CERT_OK)
+			snprintf(x->ck->why, sizeof(x->ck->why), "the server's flight does not "
+				 "end the handshake where it should");
+		certke_refused(d, peer, x->ck);
+		snprintf(msg, sizeof(msg), "ESCertKE: %.200s (%s)", x->ck->why,
+			 esfd_cert_reason_name(x->ck->reason == ESFD_CERT_OK ?
+					       ESFD_CERT_HANDSHAKE : x->ck->reason));
+		exch_finish(d, x, NULL, err == -EKEYREJECTED ? -EKEYREJECTED : -EPROTO, 0, msg);
+		return;
+	}
+	if (x->state == EXCH_WAIT_CERTKE1) {
+		x->state = EXCH_WAIT_CERTKE2;
+		err = exch_request(d, x, &s);
+		free(s.certke);
+		if (err)
+			exch_finish(d, x, NULL, err, 0, NULL);
+		return;
+	}
+	err = certkey_keep(d, peer, x->ck);
+	esfd_certke_free(x->ck);
+	x->ck = NULL;
+	if (!err)
+		err = exch_rand_request(d, x);
+	if (err)
+		exch_finish(d, x, NULL, err, 0, NULL);
+}
+
 /* A refusal: the end, or a new start when the receiver lost our rand
- * objects (4113, 4114: it restarted, or the answer came too late).
+ * objects (4113, 4114: it restarted, or the answer came too late), or,
+ * for a certificate peer, our ESCertKE key (4112: it restarted).
  */
 static void on_refusal(struct esfd *d, struct esfd_exch *x, int rsc)
 {
+	const struct esfd_peer *peer = esfd_config_peer_by_id(&d->cfg, x->peer_id);
 	char msg[160];
+
+	if (peer && peer->cert && x->state == EXCH_WAIT_CONFIRM && rsc == 4112 &&
+	    x->restarts < ESFD_EXCH_RESTARTS) {
+		x->restarts++;
+		log_warn("peer %s class %u: the receiver does not know our ESCertKE key id "
+			 "(4112); ESCertKE again", x->peer_id, x->data_class);
+		esfd_certkey_drop(&d->rt[peer_index(d, peer)].ck);
+		if (!exch_certke_start(d, peer, x))
+			return;
+	}
 
 	if (x->state == EXCH_WAIT_CONFIRM && (rsc == 4113 || rsc == 4114) &&
 	    x->restarts < ESFD_EXCH_RESTARTS) {
@@ -564,7 +809,8 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 		return;
 	}
 	err = esfd_seci_read(rsp->pc, true, esfd_now(d), rand_max_lifetime(d), &s);
-	if (!err && s.sit != (x->state == EXCH_WAIT_RAND ? ESFD_SIT_RAND_RESP : ESFD_SIT_ESPRIM))
+	if (!err && s.sit != (x->state == EXCH_WAIT_RAND ? ESFD_SIT_RAND_RESP :
+			      x->state == EXCH_WAIT_CONFIRM ? ESFD_SIT_ESPRIM : ESFD_SIT_CERTKE))
 		err = -EPROTO;
 	if (err == -EKEYEXPIRED || err == -EOPNOTSUPP) {
 		exch_finish(d, x, NULL, err, err == -EOPNOTSUPP ? 4111 : 0,
@@ -573,6 +819,8 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 	} else if (err) {
 		esfd_drop(d, DROP_MALFORMED, peer->id, "a response whose securityInfo does not "
 			  "answer the request");
+	} else if (x->state == EXCH_WAIT_CERTKE1 || x->state == EXCH_WAIT_CERTKE2) {
+		on_certke_resp(d, peer, x, &s);
 	} else if (x->state == EXCH_WAIT_RAND) {
 		on_rand_resp(d, peer, x, &s.rand);
 	} else {

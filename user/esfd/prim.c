@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enc.h"
 #include "prim.h"
 
 #define SECI	"m2m:seci"
@@ -62,6 +63,17 @@ int esfd_seci_content(const struct esfd_seci *s, json_t **pc)
 			err = -EINVAL;
 		else if (json_object_set_new(seci, "epo", json_string(s->esprim)))
 			err = -ENOMEM;
+	} else if (!err && s->sit == ESFD_SIT_CERTKE) {
+		size_t n = esfd_b64_len(s->certke_len, false) + 1;
+		char *t = NULL;
+
+		if (!s->certke || !s->certke_len || s->certke_len > ESFD_PRIM_CERTKE_MAX)
+			err = -EINVAL;
+		else if (!(t = malloc(n)) || esfd_b64_encode(s->certke, s->certke_len, false, t, n))
+			err = -ENOMEM;
+		else if (json_object_set_new(seci, "eckm", json_string(t)))
+			err = -ENOMEM;
+		free(t);
 	} else if (!err && s->sit != ESFD_SIT_RAND_REQ) {
 		err = -EINVAL;
 	}
@@ -85,6 +97,27 @@ static int read_esprim(const json_t *seci, struct esfd_seci *s)
 	return s->esprim ? 0 : -ENOMEM;
 }
 
+/* escertkeMessage: canonical standard base64 of 1..ESFD_PRIM_CERTKE_MAX bytes. */
+static int read_certke(const json_t *seci, struct esfd_seci *s)
+{
+	static const char *const names[] = { "sit", "eckm" };
+	json_t *v = json_object_get(seci, "eckm");
+	size_t len;
+
+	if (members_exactly(seci, names, 2) || !json_is_string(v) || !json_string_length(v))
+		return -EPROTO;
+	len = json_string_length(v);
+	if (len > esfd_b64_len(ESFD_PRIM_CERTKE_MAX, false))
+		return -EMSGSIZE;
+	s->certke = malloc(ESFD_PRIM_CERTKE_MAX);
+	if (!s->certke)
+		return -ENOMEM;
+	if (esfd_b64_decode(json_string_value(v), len, false, s->certke, ESFD_PRIM_CERTKE_MAX,
+			    &s->certke_len) || !s->certke_len)
+		return -EPROTO;
+	return 0;
+}
+
 static int read_by_sit(const json_t *seci, bool response, int64_t now,
 		       int64_t max_lifetime, struct esfd_seci *s)
 {
@@ -101,9 +134,10 @@ static int read_by_sit(const json_t *seci, bool response, int64_t now,
 					      &s->rand);
 	case ESFD_SIT_ESPRIM:
 		return read_esprim(seci, s);
+	case ESFD_SIT_CERTKE:
+		return read_certke(seci, s);
 	case ESFD_SIT_DAS_REQ:
 	case ESFD_SIT_DAS_RESP:
-	case ESFD_SIT_CERTKE:
 		return response ? -EPROTO : -ENOSYS;
 	}
 	return -EPROTO;
@@ -132,5 +166,6 @@ int esfd_seci_read(const json_t *pc, bool response, int64_t now, int64_t max_lif
 void esfd_seci_free(struct esfd_seci *s)
 {
 	free(s->esprim);
+	free(s->certke);
 	explicit_bzero(s, sizeof(*s));
 }

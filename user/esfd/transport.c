@@ -252,20 +252,22 @@ static int check_request(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	return 0;
 }
 
-static int seci_rsc(int err, const struct esfd_seci *s, const char **why)
+static int seci_rsc(int err, const char **why)
 {
 	switch (err) {
 	case 0:
 		return 0;
 	case -ENOSYS:
-		*why = s->sit == ESFD_SIT_CERTKE ? "ESCertKE (securityInfoType 6) is not "
-		       "implemented" : "Dynamic Authorization is not implemented";
+		*why = "Dynamic Authorization is not implemented";
 		return ESFD_RSC_NOT_IMPLEMENTED;
+	case -EMSGSIZE:
+		*why = "escertkeMessage longer than 16384 bytes";
+		return ESFD_RSC_BAD_REQUEST;
 	case -ENOMEM:
 		*why = "out of memory";
 		return ESFD_RSC_INTERNAL_SERVER_ERROR;
 	}
-	*why = "pc must be {\"m2m:seci\":{...}} with sit 3 or 5 and exactly its members";
+	*why = "pc must be {\"m2m:seci\":{...}} with sit 3, 5 or 6 and exactly its members";
 	return ESFD_RSC_BAD_REQUEST;
 }
 
@@ -297,7 +299,7 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 		d->rt[peer_index(d, peer)].rx++;
 	if (!rsc)
 		rsc = seci_rsc(esfd_seci_read(req->pc, false, esfd_now(d),
-					      30 * 86400 + d->cfg.clock_skew, &s), &s, &why);
+					      30 * 86400 + d->cfg.clock_skew, &s), &why);
 	if (!rsc)
 		rsc = esfd_peer_request(d, peer, req, &s, &pc, &why);
 	respond(d, t->originator, req, peer, rsc, pc, why);

@@ -15,6 +15,8 @@
 static const char usage_text[] =
 "Usage: esf-mqtt request [OPTIONS] RECEIVER < request.json\n"
 "       esf-mqtt serve [OPTIONS] --id ID --exec COMMAND\n"
+"       esf-mqtt tls-bridge [OPTIONS] --id ID --peer PEER\n"
+"                           (--connect HOST:PORT | --listen PORT)\n"
 "\n"
 "A oneM2M client of the MQTT binding (TS-0010) for applications and tests:\n"
 "primitives travel as JSON on /oneM2M/req/<originator>/<receiver>/json and\n"
@@ -33,6 +35,11 @@ static const char usage_text[] =
 "  prints the answer as {\"rsc\":N} or {\"rsc\":N,\"pc\":{...}}; anything else\n"
 "  answers 5000. Malformed requests are refused without running it, and a\n"
 "  retransmission (same fr and rqi) gets the first answer again.\n"
+"tls-bridge: carry one ESCertKE handshake (TLS 1.2 records as securityInfo\n"
+"  type 6, \"eckm\") between PEER and a TLS endpoint that is not oneM2M,\n"
+"  e.g. 'openssl s_server' (--connect; other requests are answered 5001) or\n"
+"  'openssl s_client' (--listen). It runs no TLS and holds no key; -t bounds\n"
+"  the whole handshake. Exit 0 when the handshake went through.\n"
 "\n"
 "Options:\n"
 "  -b, --broker HOST:PORT   the broker (default $ESF_MQTT_BROKER or\n"
@@ -48,6 +55,11 @@ static const char usage_text[] =
 "                           part of the wait)\n"
 "  -n, --count N            serve: exit after N requests (default: never)\n"
 "  -e, --exec COMMAND       serve: what answers\n"
+"  -p, --peer PEER          tls-bridge: the oneM2M peer (an esfd)\n"
+"  -c, --connect HOST:PORT  tls-bridge: PEER originates; its securityInfo\n"
+"                           type 6 requests go to this TLS server\n"
+"  -l, --listen PORT        tls-bridge: a TLS client connects here; its\n"
+"                           flights go to PEER as type 6 requests\n"
 "  -q, --quiet              serve: no line per request on stderr\n"
 "  -h, --help               this text\n"
 "\n"
@@ -147,6 +159,9 @@ static int options(int argc, char **argv, struct mqttc *c, const char **password
 		{ "count", required_argument, NULL, 'n' },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -154,7 +169,7 @@ static int options(int argc, char **argv, struct mqttc *c, const char **password
 	long v;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "b:i:u:P:t:r:n:e:qh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "b:i:u:P:t:r:n:e:qp:c:l:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'b': broker = optarg; break;
 		case 'i': c->id = optarg; break;
@@ -163,6 +178,13 @@ static int options(int argc, char **argv, struct mqttc *c, const char **password
 		case 'C': c->ca_file = optarg; break;
 		case 'e': c->exec = optarg; break;
 		case 'q': c->quiet = true; break;
+		case 'p': c->peer = optarg; break;
+		case 'c': c->connect_to = optarg; break;
+		case 'l':
+			if (number(optarg, 1, 65535, &v))
+				return usage_error("bad port '%s'", optarg);
+			c->listen_port = (int)v;
+			break;
 		case 't':
 		case 'r':
 		case 'n':
@@ -198,12 +220,13 @@ int main(int argc, char **argv)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (argc < 2 || (strcmp(argv[1], "request") && strcmp(argv[1], "serve"))) {
+	if (argc < 2 || (strcmp(argv[1], "request") && strcmp(argv[1], "serve") &&
+			 strcmp(argv[1], "tls-bridge"))) {
 		if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		return usage_error("%s", "say request or serve");
+		return usage_error("%s", "say request, serve or tls-bridge");
 	}
 	cmd = argv[1];
 	r = options(argc - 1, argv + 1, &c, &password_file);
@@ -216,6 +239,11 @@ int main(int argc, char **argv)
 		if (optind + 2 != argc)
 			return usage_error("%s", "request needs one RECEIVER");
 		r = mqttc_request(&c, argv[optind + 1]);
+	} else if (!strcmp(cmd, "tls-bridge")) {
+		if (optind + 1 != argc || !c.id || !c.peer || !c.connect_to == !c.listen_port)
+			return usage_error("%s", "tls-bridge needs --id, --peer, and --connect "
+					   "or --listen");
+		r = mqttc_tls_bridge(&c, c.peer, c.connect_to, c.listen_port);
 	} else {
 		if (optind + 1 != argc || !c.id || !c.exec)
 			return usage_error("%s", "serve needs --id and --exec, and no argument");

@@ -38,6 +38,9 @@ enum {
  * @conn: the broker connection
  * @up: the connection is up and subscribed
  * @ctx: the command's own state
+ * @peer: tls-bridge: the oneM2M peer
+ * @connect_to: tls-bridge: the TLS server's address, or NULL
+ * @listen_port: tls-bridge: the port a TLS client connects to, or 0
  */
 struct mqttc {
 	struct esfd_addr broker;
@@ -53,6 +56,9 @@ struct mqttc {
 	struct esfd_mqtt *conn;
 	bool up;
 	void *ctx;
+	const char *peer;
+	const char *connect_to;
+	int listen_port;
 };
 
 /**
@@ -97,5 +103,19 @@ int mqttc_request(struct mqttc *c, const char *receiver);
  * Return: an exit status.
  */
 int mqttc_serve(struct mqttc *c);
+
+/**
+ * mqttc_tls_bridge() - "esf-mqtt tls-bridge": ESCertKE between @peer on
+ *	the broker and a TLS endpoint on TCP
+ * @c: the client (@c->id is the bridge's oneM2M id)
+ * @peer: the oneM2M peer (esfd)
+ * @connect_to: "host:port" of a TLS server (the peer originates), or NULL
+ * @listen_port: with @connect_to NULL, the TCP port a TLS client connects
+ *	to (the bridge originates towards @peer)
+ *
+ * Return: an exit status.
+ */
+int mqttc_tls_bridge(struct mqttc *c, const char *peer, const char *connect_to,
+		     int listen_port);
 
 #endif /* ESF_MQTTC_H */

@@ -12,3 +12,6 @@ HOST_TESTS += test_esfd_config
 HOST_TESTS += test_peer
 # esfctl's algorithm table (user/common/esf_algs.c, linked through COMMON_SRCS).
 HOST_TESTS += test_algs
+# Certificate credentials (core) and ESCertKE's handshake (the daemon's
+# certke.c, linked in by user/Makefile).
+HOST_TESTS += test_esfd_certke

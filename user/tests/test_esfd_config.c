@@ -298,6 +298,17 @@ static const struct bad_conf bad[] = {
 	{ "[policy p]\n[policy p]", 5, "[policy p] already defined on line 4" },
 	{ "[policy default]\n[policy default]", 5, "already defined on line 4" },
 	{ PEER, 4, "needs kpsa or kpsa-file" },
+	{ "[peer c]\nid = /c\nrole = peer\ncredential = certificate", 4,
+	  "needs [esfd] ca-file, cert-file and key-file" },
+	{ "[peer c]\nid = /c\nrole = peer\ncredential = certificate\nkpsa-id = k", 8,
+	  "kpsa-id is for credential = kpsa" },
+	{ "[peer c]\nid = /c\nrole = peer\ncredential = certificate\nkpsa = " KEY32, 8,
+	  "kpsa is for credential = kpsa" },
+	{ "[peer c]\nid = /c\nrole = peer\ncredential = x509", 7,
+	  "credential must be kpsa or certificate" },
+	{ "ca-file = r.pem\nkey-file = k.pem", 4,
+	  "needs ca-file, cert-file and key-file (cert-file is missing)" },
+	{ "crl-file = r.crl", 4, "(ca-file is missing)" },
 	{ "[peer p]\nrole = server\nkpsa-id = k\nkpsa = " KEY32, 4, "needs 'id'" },
 	{ "[peer p]\nid = /in\nkpsa-id = k\nkpsa = " KEY32, 4, "needs 'role'" },
 	{ "[peer p]\nid = /in\nrole = server\nkpsa = " KEY32, 4, "needs 'kpsa-id'" },
@@ -360,6 +371,29 @@ TEST(malformed_table)
 		esfd_config_free(&c);
 	}
 	TH_LOG("%zu malformed files refused", i);
+	esfd_test_leaks();
+}
+
+/* A certificate peer needs no kpsa, and the [esfd] credential may follow it. */
+TEST(certificate_peer)
+{
+	static const char text[] =
+		"[peer v]\nid = Cveh-02\nrole = peer\ncredential = certificate\n"
+		"[esfd]\nid = Cveh-01\nrole = peer\nca-file = root.pem\n"
+		"cert-file = me.pem\nkey-file = me.key\ncrl-file = r.crl\n";
+	struct esfd_config c;
+	struct esfd_config_error e;
+
+	ASSERT_EQ(0, parse(text, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	ASSERT_EQ(1, c.n_peers);
+	EXPECT_TRUE(c.peers[0].cert);
+	EXPECT_EQ(0, c.peers[0].kpsa_len);
+	EXPECT_STREQ("", c.peers[0].kpsa_id);
+	EXPECT_STREQ("root.pem", c.certs.ca_file);
+	EXPECT_STREQ("me.key", c.certs.key_file);
+	EXPECT_STREQ("r.crl", c.certs.crl_file);
+	EXPECT_EQ(NULL, c.certs.creds);
+	esfd_config_free(&c);
 	esfd_test_leaks();
 }
 

@@ -262,7 +262,14 @@ TEST(security_info)
 		{ "{\"m2m:seci\":{\"sit\":5,\"epo\":\"\"}}", false, -EPROTO },
 		{ "{\"m2m:seci\":{\"sit\":5}}", false, -EPROTO },
 		{ "{\"m2m:seci\":{\"sit\":5,\"epo\":\"a\",\"x\":1}}", false, -EPROTO },
-		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":\"AAAA\"}}", false, -ENOSYS },
+		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":\"FgMDAAE=\"}}", false, 0 },
+		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":\"FgMDAAE=\"}}", true, 0 },
+		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":\"FgMDAAE\"}}", false, -EPROTO },
+		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":\"FgMD AAE=\"}}", false, -EPROTO },
+		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":\"\"}}", false, -EPROTO },
+		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":5}}", false, -EPROTO },
+		{ "{\"m2m:seci\":{\"sit\":6}}", false, -EPROTO },
+		{ "{\"m2m:seci\":{\"sit\":6,\"eckm\":\"FgMDAAE=\",\"x\":1}}", false, -EPROTO },
 		{ "{\"m2m:seci\":{\"sit\":1}}", false, -ENOSYS },
 		{ "{\"m2m:seci\":{\"sit\":7}}", false, -EPROTO },
 		{ "{\"m2m:seci\":{\"sit\":\"3\"}}", false, -EPROTO },
@@ -318,6 +325,41 @@ TEST(round_trip)
 	EXPECT_EQ(-EINVAL, esfd_seci_content(&s, &pc));
 	s.sit = ESFD_SIT_CERTKE;
 	EXPECT_EQ(-EINVAL, esfd_seci_content(&s, &pc));
+	{
+		static uint8_t big[ESFD_PRIM_CERTKE_MAX + 1];
+		static const uint8_t hello[] = { 0x16, 0x03, 0x03, 0x00, 0x01, 0x01 };
+
+		s.certke = (uint8_t *)hello;
+		s.certke_len = sizeof(hello);
+		ASSERT_EQ(0, esfd_seci_content(&s, &pc));
+		ASSERT_EQ(0, esfd_seci_read(pc, true, NOW, 0, &back));
+		ASSERT_EQ(sizeof(hello), back.certke_len);
+		EXPECT_EQ(0, memcmp(hello, back.certke, sizeof(hello)));
+		json_decref(pc);
+		esfd_seci_free(&back);
+		/* The largest flight passes, one byte more does not. */
+		s.certke = big;
+		s.certke_len = ESFD_PRIM_CERTKE_MAX;
+		ASSERT_EQ(0, esfd_seci_content(&s, &pc));
+		ASSERT_EQ(0, esfd_seci_read(pc, false, NOW, 0, &back));
+		EXPECT_EQ((size_t)ESFD_PRIM_CERTKE_MAX, back.certke_len);
+		json_decref(pc);
+		esfd_seci_free(&back);
+		s.certke_len = ESFD_PRIM_CERTKE_MAX + 1;
+		EXPECT_EQ(-EINVAL, esfd_seci_content(&s, &pc));
+		/* 21852 characters: past the 21848 of 16384 bytes. */
+		{
+			char *t = calloc(1, 21853);
+
+			ASSERT_NE(NULL, t);
+			memset(t, 'A', 21852);
+			pc = json_pack("{s:{s:i,s:s}}", "m2m:seci", "sit", 6, "eckm", t);
+			free(t);
+			EXPECT_EQ(-EMSGSIZE, esfd_seci_read(pc, false, NOW, 0, &back));
+			esfd_seci_free(&back);
+			json_decref(pc);
+		}
+	}
 	esfd_test_leaks();
 }
 
