@@ -8,7 +8,6 @@
 #include <crypto/aead.h>
 #include <crypto/authenc.h>
 #include <crypto/hash.h>
-#include <crypto/skcipher.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -138,7 +137,7 @@ static int aead_setkey(struct esf_session *s, const u8 *key, unsigned int len)
 /* The key-encryption key; content keys are made per record (cek.c). */
 static int kw_setkey(struct esf_session *s, const u8 *key, unsigned int len)
 {
-	return crypto_sync_skcipher_setkey(s->kw, key, len);
+	return esf_cek_setkek(s, key, len);
 }
 
 static int hmac_setkey(struct esf_session *s, const u8 *key, unsigned int len)

@@ -2,8 +2,12 @@
 /*
  * Content keys of key-wrap sessions.
  *
- * A kw(aes) session holds a key-encryption key (KEK) in a kw(aes)
- * transform, the crypto API's RFC 3394 key wrap. Each SEAL makes a fresh
+ * A kw(aes) session holds a key-encryption key (KEK) as an AES key
+ * schedule of the kernel's AES library, and wraps with it by RFC 3394,
+ * done here. The crypto API's "kw(aes)" template is not used: upstream
+ * removed it (7.x kernels have none), and a wrap is six rounds over two to
+ * four 64-bit halves, one AES block each, which the library does in place
+ * on the CPU without a request or a scatterlist. Each SEAL makes a fresh
  * content-encryption key (CEK) from the kernel's RNG, wraps it with the
  * KEK for the record's header and encrypts the text under it with
  * AES-GCM; OPEN unwraps the CEK, which fails unless the KEK wrapped it,
@@ -17,13 +21,14 @@
  */
 
 #include <crypto/aead.h>
-#include <crypto/skcipher.h>
+#include <crypto/algapi.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <net/netlink.h>
 
 #include "cek.h"
+#include "compat.h"
 #include "session.h"
 
 #define CEK_TAG_LEN	16	/* JWE's AES-GCM tag */
@@ -166,21 +171,43 @@ void esf_cek_put(struct esf_session *s, struct esf_cek_tfm *t)
 	spin_unlock_irqrestore(&s->cek.lock, flags);
 }
 
-/* RFC 3394 through the crypto API: @iv is the integrity check value A. */
-static int kw_run(struct esf_session *s, bool wrap, u8 *iv, const u8 *in, u8 *out)
-{
-	SYNC_SKCIPHER_REQUEST_ON_STACK(req, s->kw);
-	struct scatterlist src, dst;
-	int err;
+/* RFC 3394 2.2.3.1: the default initial value, A's value on a good unwrap. */
+static const u8 kw_iv[ESF_KW_ICV_LEN] = {
+	0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6, 0xa6,
+};
 
-	sg_init_one(&src, in, s->cek_len);
-	sg_init_one(&dst, out, s->cek_len);
-	skcipher_request_set_sync_tfm(req, s->kw);
-	skcipher_request_set_callback(req, 0, NULL, NULL);
-	skcipher_request_set_crypt(req, &src, &dst, s->cek_len, iv);
-	err = wrap ? crypto_skcipher_encrypt(req) : crypto_skcipher_decrypt(req);
-	skcipher_request_zero(req);
-	return err;
+/**
+ * esf_cek_setkek() - set a key-wrap session's key-encryption key
+ * @s: a kw(aes) session being created
+ * @key: the KEK
+ * @len: 16, 24 or 32
+ *
+ * Return: 0, or -ENOMEM, or -EINVAL for another length.
+ */
+int esf_cek_setkek(struct esf_session *s, const u8 *key, unsigned int len)
+{
+	if (!s->kek) {
+		s->kek = kzalloc(sizeof(*s->kek), GFP_KERNEL);
+		if (!s->kek)
+			return -ENOMEM;
+	}
+	return esf_aes_setkey(s->kek, key, len);
+}
+
+/* Any context. The KEK's schedule is wiped with the allocation. */
+void esf_cek_freekek(struct esf_session *s)
+{
+	kfree_sensitive(s->kek);
+	s->kek = NULL;
+}
+
+/* The step counter t of RFC 3394 2.2.1, XORed into A (big-endian). */
+static void xor_step(u8 *a, u64 t)
+{
+	int i;
+
+	for (i = ESF_KW_ICV_LEN - 1; i >= 0 && t; i--, t >>= 8)
+		a[i] ^= t & 0xff;
 }
 
 /**
@@ -190,12 +217,35 @@ static int kw_run(struct esf_session *s, bool wrap, u8 *iv, const u8 *in, u8 *ou
  * @wrapped: receives the JWE encrypted key, ESF_KW_ICV_LEN + s->cek_len
  *	bytes
  *
- * Return: 0 or a negative errno.
+ * RFC 3394 2.2.1, index-based: the halves are worked on in a stack buffer,
+ * so that @wrapped never holds the content key, even for a moment.
+ *
+ * Return: 0.
  */
 int esf_cek_wrap(struct esf_session *s, u8 *cek, u8 *wrapped)
 {
+	unsigned int n = s->cek_len / 8, i, j;
+	u8 r[ESF_KW_ICV_LEN + 32], in[AES_BLOCK_SIZE], out[AES_BLOCK_SIZE];
+	u64 t = 0;
+
 	get_random_bytes(cek, s->cek_len);
-	return kw_run(s, true, wrapped, cek, wrapped + ESF_KW_ICV_LEN);
+	memcpy(out, kw_iv, ESF_KW_ICV_LEN);
+	memcpy(r + ESF_KW_ICV_LEN, cek, s->cek_len);
+	for (j = 0; j < 6; j++) {
+		for (i = 1; i <= n; i++) {
+			memcpy(in, out, ESF_KW_ICV_LEN);
+			memcpy(in + ESF_KW_ICV_LEN, r + 8 * i, 8);
+			esf_aes_encrypt(s->kek, out, in);
+			xor_step(out, ++t);
+			memcpy(r + 8 * i, out + ESF_KW_ICV_LEN, 8);
+		}
+	}
+	memcpy(r, out, ESF_KW_ICV_LEN);
+	memcpy(wrapped, r, ESF_KW_ICV_LEN + s->cek_len);
+	memzero_explicit(r, sizeof(r));
+	memzero_explicit(in, sizeof(in));
+	memzero_explicit(out, sizeof(out));
+	return 0;
 }
 
 /**
@@ -204,18 +254,35 @@ int esf_cek_wrap(struct esf_session *s, u8 *cek, u8 *wrapped)
  * @wrapped: the JWE encrypted key, ESF_KW_ICV_LEN + s->cek_len bytes
  * @cek: receives the content key; the caller wipes it
  *
- * Return: 0, or -EBADMSG when the KEK did not wrap it (RFC 3394's
- * integrity check), or another negative errno.
+ * RFC 3394 2.2.2 and 2.2.3: @cek is written only when the integrity check
+ * passes, compared in constant time.
+ *
+ * Return: 0, or -EBADMSG when the KEK did not wrap it.
  */
 int esf_cek_unwrap(struct esf_session *s, const u8 *wrapped, u8 *cek)
 {
-	u8 icv[ESF_KW_ICV_LEN];
-	int err;
+	unsigned int n = s->cek_len / 8, i, j;
+	u8 r[ESF_KW_ICV_LEN + 32], in[AES_BLOCK_SIZE], out[AES_BLOCK_SIZE];
+	u64 t = 6 * n;
+	int err = 0;
 
-	memcpy(icv, wrapped, sizeof(icv));
-	err = kw_run(s, false, icv, wrapped + ESF_KW_ICV_LEN, cek);
-	memzero_explicit(icv, sizeof(icv));
-	if (err)
-		memzero_explicit(cek, s->cek_len);
+	memcpy(r, wrapped, ESF_KW_ICV_LEN + s->cek_len);
+	memcpy(out, r, ESF_KW_ICV_LEN);
+	for (j = 6; j > 0; j--) {
+		for (i = n; i > 0; i--) {
+			memcpy(in, out, ESF_KW_ICV_LEN);
+			xor_step(in, t--);
+			memcpy(in + ESF_KW_ICV_LEN, r + 8 * i, 8);
+			esf_aes_decrypt(s->kek, out, in);
+			memcpy(r + 8 * i, out + ESF_KW_ICV_LEN, 8);
+		}
+	}
+	if (crypto_memneq(out, kw_iv, ESF_KW_ICV_LEN))
+		err = -EBADMSG;
+	else
+		memcpy(cek, r + ESF_KW_ICV_LEN, s->cek_len);
+	memzero_explicit(r, sizeof(r));
+	memzero_explicit(in, sizeof(in));
+	memzero_explicit(out, sizeof(out));
 	return err;
 }

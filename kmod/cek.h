@@ -12,7 +12,7 @@
 #include <linux/types.h>
 
 struct crypto_aead;
-struct crypto_sync_skcipher;
+struct esf_aes_key;
 struct esf_session;
 struct netlink_ext_ack;
 
@@ -41,6 +41,8 @@ int esf_cek_init(struct esf_session *s, const char *driver, struct netlink_ext_a
 void esf_cek_free(struct esf_session *s);
 struct esf_cek_tfm *esf_cek_get(struct esf_session *s, const u8 *cek);
 void esf_cek_put(struct esf_session *s, struct esf_cek_tfm *t);
+int esf_cek_setkek(struct esf_session *s, const u8 *key, unsigned int len);
+void esf_cek_freekek(struct esf_session *s);
 int esf_cek_wrap(struct esf_session *s, u8 *cek, u8 *wrapped);
 int esf_cek_unwrap(struct esf_session *s, const u8 *wrapped, u8 *cek);
 

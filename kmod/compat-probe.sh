@@ -16,6 +16,9 @@ probe() {
 	fi
 }
 
+# 7.x's AES library takes a struct aes_key from aes_preparekey().
+probe crypto/aes.h 'int aes_preparekey\(' ESF_HAVE_AES_PREPAREKEY
+
 # 6.3 changed the crypto completion callback from
 # (struct crypto_async_request *, int) to (void *data, int).
 probe linux/crypto.h 'typedef void \(\*crypto_completion_t\)\(void \*' \

@@ -16,6 +16,39 @@
 #include <net/genetlink.h>
 #include <net/sock.h>
 
+/*
+ * The AES library's key schedule: 7.x's struct aes_key, prepared by
+ * aes_preparekey(), replaced struct crypto_aes_ctx for aes_encrypt() and
+ * aes_decrypt(), whose names stayed.
+ */
+#include <crypto/aes.h>
+struct esf_aes_key {
+#ifdef ESF_HAVE_AES_PREPAREKEY
+	struct aes_key k;
+#else
+	struct crypto_aes_ctx k;
+#endif
+};
+
+static inline int esf_aes_setkey(struct esf_aes_key *a, const u8 *key, unsigned int len)
+{
+#ifdef ESF_HAVE_AES_PREPAREKEY
+	return aes_preparekey(&a->k, key, len);
+#else
+	return aes_expandkey(&a->k, key, len);
+#endif
+}
+
+static inline void esf_aes_encrypt(const struct esf_aes_key *a, u8 *out, const u8 *in)
+{
+	aes_encrypt(&a->k, out, in);
+}
+
+static inline void esf_aes_decrypt(const struct esf_aes_key *a, u8 *out, const u8 *in)
+{
+	aes_decrypt(&a->k, out, in);
+}
+
 #ifdef ESF_HAVE_LINUX_HEX
 #include <linux/hex.h>
 #endif

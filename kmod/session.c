@@ -13,7 +13,6 @@
 
 #include <crypto/aead.h>
 #include <crypto/hash.h>
-#include <crypto/skcipher.h>
 #include <linux/cred.h>
 #include <linux/jiffies.h>
 #include <linux/module.h>
@@ -95,28 +94,11 @@ static void free_transform(struct esf_session *s)
 		break;
 	case ESF_KIND_KW:
 		esf_cek_free(s);
-		crypto_free_sync_skcipher(s->kw);	/* wipes the KEK */
+		esf_cek_freekek(s);	/* wipes the KEK */
 		break;
 	default:
 		crypto_free_ahash(s->ahash);
 	}
-}
-
-/* The KEK's kw(aes), and the content cipher's first transform. */
-static int alloc_kw(struct esf_session *s, const struct esf_session_params *p,
-		    struct netlink_ext_ack *extack)
-{
-	int err;
-
-	s->kw = crypto_alloc_sync_skcipher(s->alg->name, 0, 0);
-	if (IS_ERR(s->kw)) {
-		NL_SET_ERR_MSG(extack, "esf: kw(aes) (RFC 3394) not available in this kernel");
-		return PTR_ERR(s->kw);
-	}
-	err = esf_cek_init(s, p->driver, extack);
-	if (err)
-		crypto_free_sync_skcipher(s->kw);
-	return err;
 }
 
 static int alloc_transform(struct esf_session *s, const struct esf_session_params *p,
@@ -126,7 +108,8 @@ static int alloc_transform(struct esf_session *s, const struct esf_session_param
 	int err;
 
 	if (s->alg->kind == ESF_KIND_KW) {
-		err = alloc_kw(s, p, extack);
+		/* The content cipher's transform; the KEK comes with the key. */
+		err = esf_cek_init(s, p->driver, extack);
 		if (err)
 			return err;
 		goto resolved;

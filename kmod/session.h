@@ -135,7 +135,7 @@ struct esf_session {
 	union {
 		struct crypto_aead *aead;
 		struct crypto_ahash *ahash;
-		struct crypto_sync_skcipher *kw;	/* the KEK */
+		struct esf_aes_key *kek;	/* kw: the KEK's schedule (cek.c) */
 	};
 	/* kw: the content transforms, and the first of them for reports. */
 	struct esf_cek_pool cek;
