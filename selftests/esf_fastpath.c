@@ -776,6 +776,7 @@ next:
 	json_decref(root);
 	ksft_print_msg("aes_wrap_test.json, %zu-byte KEKs: %d valid opened, %d invalid refused, %d of other lengths\n",
 		       variant->kek_len, ty.passed, ty.rejected, ty.not_offered);
+	fflush(stdout);
 	EXPECT_LE(10, ty.passed);	/* 10, 11, 12 for 128, 192, 256-bit KEKs */
 	EXPECT_LE(12, ty.rejected);	/* 12, 24, 36 */
 }
