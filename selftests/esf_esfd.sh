@@ -35,7 +35,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..35"
+echo "1..36"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -392,7 +392,28 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 32: a reload with a broken file keeps the running configuration.
+# 32: a restart after the policy's owner changed: the recorded pairs are
+# deleted, not adopted (the kernel would let the old owner use them), and a
+# new pair is made at once.
+kill -USR1 "$pid_b"
+wait "$pid_b" 2>/dev/null
+sed -i '/^\[policy default\]$/a owner-uid = 65534' "$tmp/b.conf"
+start esfB b
+pb=
+for i in $(seq 50); do
+	pb=$(ctl_b peer show in 2>&1 | grep 'class 1  current ')
+	[ -n "$pb" ] && break
+	sleep 0.1
+done
+out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
+ks=$(in_b "$ESFCTL" --json session show "$(field open "$pb")" 2>&1)
+detail="$pb / $out / $ks / $(grep -i 'adopt' "$tmp/b.log" | tail -n 4)" \
+	t "a restart after an owner-uid change deletes the recorded pairs and makes new ones" \
+	eval '[ $rc = 1 ] && grep -q "not adopted: .*owner-uid" "$tmp/b.log" && [ -n "$pb" ] &&
+	      ! grep -q "ori $ori3 " <<<"$pb" && [ "$(jq -r .owner_uid <<<"$ks")" = 65534 ]'
+open_b3=$(field open "$pb")
+
+# 33: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -402,7 +423,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 33: a reload that changes the peer's credential removes its sessions.
+# 34: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -410,7 +431,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 34-35: SIGTERM removes the sessions esfd owns and its state file.
+# 35-36: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

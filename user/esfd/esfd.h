@@ -52,6 +52,8 @@
  * knows the rand object of (4113/4114, e.g. the receiver restarted).
  */
 #define ESFD_EXCH_RESTARTS	2
+/* A Kpsa check value in hex: 8 bytes of a one-way function of the key. */
+#define ESFD_KCV_HEX		16
 
 enum esfd_log_level { LOG_ERR_ = 3, LOG_WARN_ = 4, LOG_INFO_ = 6, LOG_DEBUG_ = 7 };
 
@@ -95,6 +97,9 @@ enum esfd_drop {
  * @rekeying: its successor is being established
  * @soft_expired: the kernel reported a soft EXPIRE: it needs a successor
  * @rekey_after: earliest time of the next attempt after a failed one
+ * @kcv: the Kpsa check value of the key it was made from (esfd_kpsa_kcv();
+ *	empty for a certificate peer), so that a restarted esfd sees a Kpsa
+ *	changed under the same KpsaId
  */
 struct esfd_pair {
 	struct esfd_pair *next;
@@ -113,6 +118,7 @@ struct esfd_pair {
 	bool rekeying;
 	bool soft_expired;
 	int64_t rekey_after;
+	char kcv[ESFD_KCV_HEX + 1];
 };
 
 /* A request we answered, kept to answer its retransmissions alike. */
@@ -164,6 +170,11 @@ struct esfd_peer_rt {
 	struct esfd_certke *ck_srv;
 	int64_t ck_srv_started;
 	uint64_t certke_ok;
+	/* Classes (bit n: class n) whose recorded pair a restart did not
+	 * adopt because the configuration changed: esfd establishes them
+	 * again once the transport is open.
+	 */
+	uint8_t reestablish;
 };
 
 /* Someone waiting for an establishment: a control client. */
@@ -306,6 +317,8 @@ struct esfd_pair *esfd_pair_current(struct esfd *d, const char *peer_id, uint8_t
 void esfd_pairs_remove_all(struct esfd *d);
 int esfd_state_save(struct esfd *d);
 int esfd_reconcile(struct esfd *d);
+void esfd_reestablish(struct esfd *d);
+void esfd_kpsa_kcv(const struct esfd_peer *peer, char out[ESFD_KCV_HEX + 1]);
 void esfd_kernel_events(struct esfd *d);
 void esfd_pairs_timer(struct esfd *d);
 

@@ -463,6 +463,8 @@ int main(int argc, char **argv)
 		err = esfd_transport_open(d);
 	if (!err)
 		err = esfd_ctl_open(d);
+	if (!err)
+		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
 	} else {
