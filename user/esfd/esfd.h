@@ -314,7 +314,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 void esfd_pair_promote(struct esfd *d, struct esfd_pair *p);
 void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why);
 struct esfd_pair *esfd_pair_current(struct esfd *d, const char *peer_id, uint8_t data_class);
-void esfd_pairs_remove_all(struct esfd *d);
+void esfd_kernel_shutdown(struct esfd *d);
 int esfd_state_save(struct esfd *d);
 int esfd_reconcile(struct esfd *d);
 void esfd_reestablish(struct esfd *d);

@@ -242,22 +242,77 @@ static void unlink_pair(struct esfd *d, struct esfd_pair *p)
 	}
 }
 
-void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why)
+/* Delete both kernel sessions of @p: 0, or the first failure other than
+ * -ENOENT (a session already gone is what deleting it asks for).
+ */
+static int pair_delete(struct esfd *d, const struct esfd_pair *p)
 {
 	int e1 = esf_nl_session_del(d->nl, p->seal_id);
 	int e2 = esf_nl_session_del(d->nl, p->open_id);
 
-	log_info("peer %s class %u: sessions seal %u open %u removed (%s)%s", p->peer_id,
-		 p->data_class, p->seal_id, p->open_id, why,
-		 (e1 && e1 != -ENOENT) || (e2 && e2 != -ENOENT) ? "; deletion failed" : "");
+	if (e1 && e1 != -ENOENT)
+		return e1;
+	return e2 == -ENOENT ? 0 : e2;
+}
+
+void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why)
+{
+	int err = pair_delete(d, p);
+
+	log_info("peer %s class %u: sessions seal %u open %u removed (%s)%s%s", p->peer_id,
+		 p->data_class, p->seal_id, p->open_id, why, err ? "; deletion failed: " : "",
+		 err ? strerror(-err) : "");
 	unlink_pair(d, p);
 	free(p);
 }
 
-void esfd_pairs_remove_all(struct esfd *d)
+/*
+ * SIGTERM: delete every pair. A pair whose sessions the kernel would not
+ * delete stays listed (in memory and then in the state file), so that it
+ * is not forgotten while still in the kernel: the next esfd adopts it or
+ * deletes what is left of it (esfd_reconcile()). Return: how many stay.
+ */
+static size_t pairs_remove_all(struct esfd *d)
 {
-	while (d->pairs)
-		esfd_pair_remove(d, d->pairs, "esfd stopping");
+	struct esfd_pair *p, *nx;
+	size_t left = 0;
+	int err;
+
+	for (p = d->pairs; p; p = nx) {
+		nx = p->next;
+		err = pair_delete(d, p);
+		if (err) {
+			left++;
+			log_err("peer %s class %u: sessions seal %u open %u could not be deleted "
+				"(%s): kept in the state file for the next esfd", p->peer_id,
+				p->data_class, p->seal_id, p->open_id, strerror(-err));
+			continue;
+		}
+		log_info("peer %s class %u: sessions seal %u open %u removed (esfd stopping)",
+			 p->peer_id, p->data_class, p->seal_id, p->open_id);
+		unlink_pair(d, p);
+		free(p);
+	}
+	return left;
+}
+
+void esfd_kernel_shutdown(struct esfd *d)
+{
+	size_t left;
+
+	/* SIGUSR1: hand the sessions over to the next esfd (an upgrade). */
+	if (d->keep_sessions) {
+		esfd_state_save(d);
+		return;
+	}
+	left = pairs_remove_all(d);
+	if (!left) {
+		unlink(d->state_path);
+		return;
+	}
+	log_err("%zu pairs could not be deleted; the state file %s keeps them for the next "
+		"esfd", left, d->state_path);
+	esfd_state_save(d);
 }
 
 /* State file ------------------------------------------------------------ */

@@ -478,12 +478,7 @@ int main(int argc, char **argv)
 		/* Clean shutdown: the sessions esfd owns go with it, unless
 		 * SIGUSR1 asked to hand them over to the next esfd (an upgrade).
 		 */
-		if (d->keep_sessions) {
-			esfd_state_save(d);
-		} else {
-			esfd_pairs_remove_all(d);
-			unlink(d->state_path);
-		}
+		esfd_kernel_shutdown(d);
 	}
 	while (d->exchs)
 		esfd_exch_free(d, d->exchs, -ECANCELED, 0);

@@ -361,4 +361,89 @@ TEST_F(restart, state_file_has_no_key)
 	free(text);
 }
 
+/* SIGTERM ---------------------------------------------------------------------- */
+
+FIXTURE(shutdown) {
+	struct esfd d;
+	char state[64];
+	uint32_t seal[2], open[2];
+};
+
+FIXTURE_SETUP(shutdown)
+{
+	struct esfd_pair *p;
+	int i;
+
+	n_fake = 0;
+	n_est = 0;
+	memset(del_fails_id, 0, sizeof(del_fails_id));
+	snprintf(self->state, sizeof(self->state), "/tmp/esfd-kernel-test.%d.state",
+		 (int)getpid());
+	start(&self->d, self->state, "kpsa-in-mn", KEY_A, "");
+	/* Two pairs: the first retires when the second is made. */
+	for (i = 0; i < 2; i++) {
+		p = install(&self->d);
+		ASSERT_NE(NULL, p);
+		self->seal[i] = p->seal_id;
+		self->open[i] = p->open_id;
+	}
+	ASSERT_EQ(4, n_fake);
+}
+
+FIXTURE_TEARDOWN(shutdown)
+{
+	unlink(self->state);
+}
+
+static bool state_names(const char *path, uint32_t id)
+{
+	char needle[32], *text;
+	size_t len;
+	bool found;
+
+	text = esfd_test_read_file(path, &len);
+	if (!text)
+		return false;
+	snprintf(needle, sizeof(needle), ": %u,", id);
+	found = strstr(text, needle) != NULL;
+	free(text);
+	return found;
+}
+
+/* Every deletion succeeds: nothing left, no state file. */
+TEST_F(shutdown, clean_removes_state_file)
+{
+	esfd_kernel_shutdown(&self->d);
+	EXPECT_EQ(0, n_fake);
+	EXPECT_EQ(NULL, self->d.pairs);
+	EXPECT_NE(0, access(self->state, F_OK));
+	vanish(&self->d);
+}
+
+/* The kernel refuses to delete one session: its pair stays in the state
+ * file (the other pair does not), and the next esfd deletes what is left.
+ */
+TEST_F(shutdown, failed_delete_keeps_state_file)
+{
+	del_fails_id[0] = self->open[0];
+	del_fails_err = -ENOBUFS;
+	esfd_kernel_shutdown(&self->d);
+	ASSERT_EQ(0, access(self->state, F_OK));
+	EXPECT_TRUE(state_names(self->state, self->open[0]));
+	EXPECT_FALSE(state_names(self->state, self->open[1]));
+	EXPECT_FALSE(state_names(self->state, self->seal[1]));
+	EXPECT_TRUE(fake_has(self->open[0]));
+	EXPECT_FALSE(fake_has(self->seal[0]));
+	EXPECT_EQ(1, n_fake);
+	vanish(&self->d);
+
+	/* The next esfd: the pair is half gone, so it deletes the rest. */
+	del_fails_id[0] = 0;
+	start(&self->d, self->state, "kpsa-in-mn", KEY_A, "");
+	ASSERT_EQ(0, esfd_reconcile(&self->d));
+	EXPECT_EQ(0, n_fake);
+	EXPECT_EQ(0, count_pairs(&self->d));
+	vanish(&self->d);
+}
+
 TEST_HARNESS_MAIN
