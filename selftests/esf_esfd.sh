@@ -35,7 +35,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..36"
+echo "1..37"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -366,7 +366,23 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 28-29: restart with live sessions: kill -9, the new esfd adopts them.
+# 28: the control socket: one uid other than root holds at most 8
+# connections (esfd closes the others at once), root still gets in, and
+# connections idle for 10 s are closed.
+in_a setpriv --reuid 65534 --regid 65534 --clear-groups "$(dirname "$0")/esfd_ctl_hold" \
+	"$tmp/a.sock" 10 13 >"$tmp/hold" 2>&1 &
+hold=$!
+sleep 1
+st=$(ctl_a status 2>&1); rc=$?
+wait $hold
+early=$(awk '$3 == "closed" && $4 < 2' "$tmp/hold" | wc -l)
+idle=$(awk '$3 == "closed" && $4 >= 9 && $4 < 12.5' "$tmp/hold" | wc -l)
+detail="$(cat "$tmp/hold") / $st" \
+	t "control socket: 8 connections per uid, root still served, idle ones closed after 10 s" \
+	eval '[ $rc = 0 ] && [ "$early" = 2 ] && [ "$idle" = 8 ] &&
+	      grep -q "control connections refused 2" <<<"$st"'
+
+# 29-30: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -379,7 +395,7 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 30-31: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 31-32: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -392,7 +408,7 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 32: a restart after the policy's owner changed: the recorded pairs are
+# 33: a restart after the policy's owner changed: the recorded pairs are
 # deleted, not adopted (the kernel would let the old owner use them), and a
 # new pair is made at once.
 kill -USR1 "$pid_b"
@@ -413,7 +429,7 @@ detail="$pb / $out / $ks / $(grep -i 'adopt' "$tmp/b.log" | tail -n 4)" \
 	      ! grep -q "ori $ori3 " <<<"$pb" && [ "$(jq -r .owner_uid <<<"$ks")" = 65534 ]'
 open_b3=$(field open "$pb")
 
-# 33: a reload with a broken file keeps the running configuration.
+# 34: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -423,7 +439,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 34: a reload that changes the peer's credential removes its sessions.
+# 35: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -431,7 +447,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 35-36: SIGTERM removes the sessions esfd owns and its state file.
+# 36-37: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

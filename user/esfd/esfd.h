@@ -26,6 +26,16 @@
 #include "esf.h"
 
 #define ESFD_MAX_CLIENTS	64
+/* Control connections one uid other than root and esfd's own may hold at
+ * once, and the slots of ESFD_MAX_CLIENTS that only those two may take: a
+ * user cannot fill the socket, nor can a few users lock the operator out.
+ */
+#define ESFD_CTL_PER_UID	8
+#define ESFD_CTL_ADMIN_SLOTS	8
+/* A control connection with no request for this long, and no establishment
+ * it waits for, is closed (esfctl and libesf use one per request).
+ */
+#define ESFD_CTL_IDLE_MS	10000
 /* Answers kept per peer, so that a retransmitted request gets the same. */
 #define ESFD_REPLAY_SLOTS	64
 /* Receiver rand objects per peer issued and not used yet: the state an
@@ -245,6 +255,7 @@ struct esfd_client {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	int64_t last_ms;	/* accepted, or last request or wait */
 };
 
 struct esfd {
@@ -269,6 +280,10 @@ struct esfd {
 	int ctl;
 	int sig;
 	struct esfd_client clients[ESFD_MAX_CLIENTS];
+	uint64_t ctl_refused;		/* connections over a cap */
+	uint64_t ctl_idle;		/* connections closed idle */
+	int64_t ctl_refused_logged;	/* when the last refusal was logged */
+	uint64_t ctl_refused_unlogged;
 
 	struct esfd_pair *pairs;
 	struct esfd_exch *exchs;
@@ -357,6 +372,7 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer);
 int esfd_ctl_open(struct esfd *d);
 void esfd_ctl_close(struct esfd *d);
 void esfd_ctl_accept(struct esfd *d);
+void esfd_ctl_timer(struct esfd *d);
 void esfd_ctl_input(struct esfd *d, struct esfd_client *c);
 void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int err,
 			 int rsc);

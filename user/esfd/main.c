@@ -346,6 +346,7 @@ static void run(struct esfd *d)
 				esfd_ctl_input(d, cl[i]);
 		esfd_exch_timer(d);
 		esfd_pairs_timer(d);
+		esfd_ctl_timer(d);
 	}
 }
 
