@@ -35,7 +35,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..37"
+echo "1..38"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -429,7 +429,22 @@ detail="$pb / $out / $ks / $(grep -i 'adopt' "$tmp/b.log" | tail -n 4)" \
 	      ! grep -q "ori $ori3 " <<<"$pb" && [ "$(jq -r .owner_uid <<<"$ks")" = 65534 ]'
 open_b3=$(field open "$pb")
 
-# 34: a reload with a broken file keeps the running configuration.
+# 34: a reload that changes a peer cancels its establishment under way:
+# begun under the old Kpsa, it must not go on to install keys.
+ctl_a establish ghost --timeout 8000 >"$tmp/ghost" 2>&1 &
+w=$!
+sleep 0.5
+sed -i 's/^kpsa-id = kpsa-in-mn4$/kpsa-id = kpsa-in-mn4b/' "$tmp/a.conf"
+t0=$SECONDS
+kill -HUP "$pid_a"
+wait $w; rc=$?
+dt=$((SECONDS - t0))
+detail="$(cat "$tmp/ghost") after ${dt}s / $(grep -i 'ghost\|mn-cse-4\|reload' "$tmp/a.log" | tail -n 4)" \
+	t "SIGHUP that changes a peer cancels its establishment under way" \
+	eval '[ $rc = 1 ] && grep -q "configuration reload" "$tmp/ghost" && [ $dt -lt 4 ] &&
+	      grep -q "current" <<<"$(ctl_a peer show gw)"'
+
+# 35: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -439,7 +454,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 35: a reload that changes the peer's credential removes its sessions.
+# 36: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -447,7 +462,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 36-37: SIGTERM removes the sessions esfd owns and its state file.
+# 37-38: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

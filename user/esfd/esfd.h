@@ -363,6 +363,7 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 		   int waiter_fd, int timeout_ms, uint32_t rekey_of);
 void esfd_exch_timer(struct esfd *d);
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc);
+void esfd_exch_cancel(struct esfd *d, struct esfd_exch *x, const char *why);
 void esfd_peer_rt_free(struct esfd_peer_rt *rt, size_t n);
 void esfd_certkey_drop(struct esfd_certkey *ck);
 void esfd_certke_recheck(struct esfd *d);

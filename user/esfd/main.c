@@ -234,10 +234,19 @@ static void reload(struct esfd *d)
 		if (!np || !op || peer_changed(&d->cfg, op, &n, np))
 			esfd_pair_remove(d, p, "peer removed or changed by reload");
 	}
+	/* An exchange under way holds keys of the old configuration (the
+	 * session key from the old Kpsa, the old policy's pair): left
+	 * running, it would install them after the reload. Its waiters are
+	 * told; the next request or rekey starts under the new configuration.
+	 */
 	for (x = d->exchs; x; x = xn) {
+		const struct esfd_peer *op = esfd_config_peer_by_id(&d->cfg, x->peer_id);
+		const struct esfd_peer *np = esfd_config_peer_by_id(&n, x->peer_id);
+
 		xn = x->next;
-		if (!esfd_config_peer_by_id(&n, x->peer_id))
-			esfd_exch_free(d, x, -ECANCELED, 0);
+		if (!np || !op || peer_changed(&d->cfg, op, &n, np))
+			esfd_exch_cancel(d, x, "cancelled: the peer was removed or changed by a "
+					 "configuration reload");
 	}
 	rt = calloc(n.n_peers ? n.n_peers : 1, sizeof(*rt));
 	if (!rt) {

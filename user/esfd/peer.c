@@ -479,6 +479,11 @@ void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc)
 	exch_finish(d, x, NULL, err, rsc, NULL);
 }
 
+void esfd_exch_cancel(struct esfd *d, struct esfd_exch *x, const char *why)
+{
+	exch_finish(d, x, NULL, -ECANCELED, 0, why);
+}
+
 /* Publish the current request; when the broker is down it goes out as soon
  * as it is up again (esfd_peer_broker_up()).
  */
