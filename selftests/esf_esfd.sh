@@ -35,7 +35,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..38"
+echo "1..39"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -332,7 +332,38 @@ detail="$st / $lines log lines in $windows windows" \
 	eval 'grep -q "refused: 4000 BAD_REQUEST 201" <<<"$st" && [ "$lines" -le $((20 * windows)) ] &&
 	      [ "$lines" -lt 201 ] && kill -0 $pid_b'
 
-# 22-23: the control socket checks who asks.
+# 22: forged ESPrim Objects in the server's name, each of which would cost
+# the gateway a key derivation before it can tell (a rand object asked for
+# first, as anyone may): past a burst of 20 they are refused 5207
+# NOT_ACCEPTABLE without deriving, and counted.
+ro=$(echo '{"op":5,"pc":{"m2m:seci":{"sit":3}}}' |
+	in_a esf-mqtt request -b 10.77.0.2:1883 -i /in-cse /mn-cse 2>&1)
+rri=$(jq -r '.pc["m2m:seci"].ero.esri' <<<"$ro" 2>/dev/null)
+exp=$(jq -rn 'now + 3600 | strftime("%Y%m%dT%H%M%S")')
+hdr=$(jq -cn --arg rri "$rri" --arg exp "$exp" '{alg: "dir", enc: "A256GCM",
+	kid: "kpsa-in-mn", ori: "forged", rri: $rri,
+	cty: "application/vnd.esfd.establish+json",
+	oro: {esri: "forged", esrv: "AAAAAAAAAAAAAAAAAAAAAA==", esrx: $exp, esks: [1], espa: [12]}}' |
+	jq -rR @base64 | tr '+/' '-_' | tr -d '=')
+epo="$hdr..AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA"
+for i in $(seq 40); do
+	printf '{"op":5,"to":"/mn-cse","fr":"/in-cse","rqi":"forged-%d","rvi":"3","pc":{"m2m:seci":{"sit":5,"epo":"%s"}}}\n' \
+		"$i" "$epo"
+done | in_a mosquitto_pub -h 10.77.0.2 -t /oneM2M/req/in-cse/mn-cse/json -l
+n1= n2=
+for i in $(seq 100); do
+	st=$(ctl_b status 2>&1)
+	n1=$(sed -n 's/.*4115 ESPRIM_BAD_MAC \([0-9]*\).*/\1/p' <<<"$st")
+	n2=$(sed -n 's/.*5207 NOT_ACCEPTABLE \([0-9]*\).*/\1/p' <<<"$st")
+	[ $((${n1:-0} + ${n2:-0})) -ge 40 ] && break
+	sleep 0.2
+done
+detail="rri $rri; 4115: $n1, 5207: $n2 / $st" \
+	t "forged ESPrim Objects in a peer's name: at most a burst of derivations, the rest refused 5207" \
+	eval '[ -n "$rri" ] && [ "${n2:-0}" -ge 10 ] && [ "${n1:-0}" -le 30 ] &&
+	      [ $((${n1:-0} + ${n2:-0})) = 40 ]'
+
+# 23-24: the control socket checks who asks.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" rekey gw 2>&1); rc=$?
 detail=$out t "an unprivileged caller may not rekey" \
@@ -341,7 +372,7 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 24: the session ids a peer's pairs use are shown only to root and to the
+# 25: the session ids a peer's pairs use are shown only to root and to the
 # policy's owner (who may bind them); others see the pairs without them.
 out=$(ESFD_CONTROL_SOCKET=$tmp/b.sock in_b setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer show in 2>&1); rc=$?
@@ -352,7 +383,7 @@ detail="not the owner: $out; the owner: $own" \
 	eval '[ $rc = 0 ] && grep -q "class 1 .* seal - open - " <<<"$out" &&
 	      ! grep -q "seal [0-9]" <<<"$out" && grep -q "seal $seal_a3 open " <<<"$own"'
 
-# 25-27: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+# 26-28: libesf's esf_peer_session() (esfctl peer session) for the owner only.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer session gw --class 1 2>&1)
 detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
@@ -366,7 +397,7 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 28: the control socket: one uid other than root holds at most 8
+# 29: the control socket: one uid other than root holds at most 8
 # connections (esfd closes the others at once), root still gets in, and
 # connections idle for 10 s are closed.
 in_a setpriv --reuid 65534 --regid 65534 --clear-groups "$(dirname "$0")/esfd_ctl_hold" \
@@ -382,7 +413,7 @@ detail="$(cat "$tmp/hold") / $st" \
 	eval '[ $rc = 0 ] && [ "$early" = 2 ] && [ "$idle" = 8 ] &&
 	      grep -q "control connections refused 2" <<<"$st"'
 
-# 29-30: restart with live sessions: kill -9, the new esfd adopts them.
+# 30-31: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -395,7 +426,7 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 31-32: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 32-33: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -408,7 +439,7 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 33: a restart after the policy's owner changed: the recorded pairs are
+# 34: a restart after the policy's owner changed: the recorded pairs are
 # deleted, not adopted (the kernel would let the old owner use them), and a
 # new pair is made at once.
 kill -USR1 "$pid_b"
@@ -429,7 +460,7 @@ detail="$pb / $out / $ks / $(grep -i 'adopt' "$tmp/b.log" | tail -n 4)" \
 	      ! grep -q "ori $ori3 " <<<"$pb" && [ "$(jq -r .owner_uid <<<"$ks")" = 65534 ]'
 open_b3=$(field open "$pb")
 
-# 34: a reload that changes a peer cancels its establishment under way:
+# 35: a reload that changes a peer cancels its establishment under way:
 # begun under the old Kpsa, it must not go on to install keys.
 ctl_a establish ghost --timeout 8000 >"$tmp/ghost" 2>&1 &
 w=$!
@@ -444,7 +475,7 @@ detail="$(cat "$tmp/ghost") after ${dt}s / $(grep -i 'ghost\|mn-cse-4\|reload' "
 	eval '[ $rc = 1 ] && grep -q "configuration reload" "$tmp/ghost" && [ $dt -lt 4 ] &&
 	      grep -q "current" <<<"$(ctl_a peer show gw)"'
 
-# 35: a reload with a broken file keeps the running configuration.
+# 36: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -454,7 +485,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 36: a reload that changes the peer's credential removes its sessions.
+# 37: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -462,7 +493,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 37-38: SIGTERM removes the sessions esfd owns and its state file.
+# 38-39: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

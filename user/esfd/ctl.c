@@ -382,6 +382,7 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 	if (j) {
 		json_object_set_new(j, "credential", json_string(pe->cert ? "certificate" :
 								  "kpsa"));
+		json_object_set_new(j, "throttled", json_integer((json_int_t)rt->kdf_throttled));
 		if (pe->cert)
 			json_object_set_new(j, "certke", json_pack("{s:s?,s:s?,s:I,s:I}",
 				"kid", rt->ck.valid ? rt->ck.kid : NULL,

@@ -46,6 +46,18 @@
  * within this many seconds, whatever its own (longer) expiry.
  */
 #define ESFD_ISSUED_TTL		120
+/* Key derivations that requests not yet authenticated may cost per peer
+ * (an ESPrim Object is only known to be genuine once it opens under the
+ * derived key; an ESCertKE flight costs public-key operations): a token
+ * bucket of ESFD_KDF_BURST, refilled at ESFD_KDF_RATE per second. Beyond
+ * it requests are refused ESFD_RSC_THROTTLED without deriving anything.
+ */
+#define ESFD_KDF_BURST		20
+#define ESFD_KDF_RATE		5
+/* oneM2M has no "too many requests": 5207 NOT_ACCEPTABLE says that the
+ * receiver will not process the request now.
+ */
+#define ESFD_RSC_THROTTLED	5207
 /* An old pair keeps opening this long after its successor is live. */
 #define ESFD_RETIRE_GRACE	30
 /* At most this many retiring pairs per peer and class. */
@@ -86,7 +98,7 @@ enum esfd_drop {
 };
 
 /* Response status codes esfd refuses requests with, counted by code. */
-#define ESFD_RSC_KINDS		16
+#define ESFD_RSC_KINDS		17
 
 /**
  * struct esfd_pair - the two kernel sessions of one ESPrim key
@@ -180,6 +192,10 @@ struct esfd_peer_rt {
 	struct esfd_certke *ck_srv;
 	int64_t ck_srv_started;
 	uint64_t certke_ok;
+	/* The derivation token bucket, in thousandths of a token. */
+	int64_t kdf_tokens;
+	int64_t kdf_last_ms;
+	uint64_t kdf_throttled;
 	/* Classes (bit n: class n) whose recorded pair a restart did not
 	 * adopt because the configuration changed: esfd establishes them
 	 * again once the transport is open.
