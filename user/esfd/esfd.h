@@ -74,6 +74,16 @@
  * knows the rand object of (4113/4114, e.g. the receiver restarted).
  */
 #define ESFD_EXCH_RESTARTS	2
+/*
+ * The grace of a pair the receiver's new pair supersedes. The receiver
+ * installs its pair before it answers the ESPrim Object; if every copy of
+ * that answer is lost, the originator never installs its own and goes on
+ * sealing under the old pair, retransmitting its request (answered from
+ * the receiver's cache) until its establishment gives up, at most
+ * ESFD_EXCH_LIFETIME_MS after it began. So the old pair keeps opening at
+ * the receiver for that long, then the usual grace for records in flight.
+ */
+#define ESFD_RETIRE_GRACE_RECEIVER (ESFD_EXCH_LIFETIME_MS / 1000 + ESFD_RETIRE_GRACE)
 /* A Kpsa check value in hex: 8 bytes of a one-way function of the key. */
 #define ESFD_KCV_HEX		16
 

@@ -203,19 +203,26 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	return 0;
 }
 
-/* Retire every other current pair of (peer, class): make-before-break. */
+/*
+ * Retire every other current pair of (peer, class): make-before-break.
+ * The originator installs its new pair last, after the receiver's answer,
+ * so the receiver cannot know that the originator has it: as the receiver
+ * the old pair keeps opening for ESFD_RETIRE_GRACE_RECEIVER, past the end
+ * of every retransmission of the originator's request.
+ */
 static void retire_others(struct esfd *d, struct esfd_pair *keep)
 {
+	int grace = keep->originator ? ESFD_RETIRE_GRACE : ESFD_RETIRE_GRACE_RECEIVER;
 	struct esfd_pair *p;
 
 	for (p = d->pairs; p; p = p->next) {
 		if (p == keep || p->retire_at || p->data_class != keep->data_class ||
 		    strcmp(p->peer_id, keep->peer_id))
 			continue;
-		p->retire_at = esfd_now(d) + ESFD_RETIRE_GRACE;
+		p->retire_at = esfd_now(d) + grace;
 		log_info("peer %s class %u: sessions seal %u open %u superseded by %u/%u; "
 			 "they keep opening for %ds", p->peer_id, p->data_class, p->seal_id,
-			 p->open_id, keep->seal_id, keep->open_id, ESFD_RETIRE_GRACE);
+			 p->open_id, keep->seal_id, keep->open_id, grace);
 	}
 }
 

@@ -140,10 +140,13 @@ int esf_nl_events_read(struct esf_nl *nl, esf_nl_event_cb cb, void *arg)
 
 /* The rest of the daemon that kernel.c calls ---------------------------------- */
 
+/* The tests move esfd's clock forward by this much. */
+static int64_t clock_ahead;
+
 int64_t esfd_now(const struct esfd *d)
 {
 	(void)d;
-	return (int64_t)time(NULL);
+	return (int64_t)time(NULL) + clock_ahead;
 }
 
 void esfd_log(int level, const char *fmt, ...)
@@ -229,7 +232,7 @@ static void vanish(struct esfd *d)
 }
 
 /* Install a class 1 pair with the peer, as an establishment would. */
-static struct esfd_pair *install(struct esfd *d)
+static struct esfd_pair *install_as(struct esfd *d, bool originator)
 {
 	struct esfd_randobj r = { .id = "rcv-1" }, o = { .id = "ori-1" };
 	struct esfd_pair_keys k = { .alg = "gcm(aes)", .key_len = 32, .tag_len = 16 };
@@ -238,10 +241,15 @@ static struct esfd_pair *install(struct esfd *d)
 	r.expiry = o.expiry = esfd_now(d) + 3600;
 	memset(k.key, 0x5a, sizeof(k.key));
 	memset(k.salt_base, 0xa5, sizeof(k.salt_base));
-	if (esfd_pair_install(d, &d->cfg.peers[0], 1, &k, &r, &o, false, &p))
+	if (esfd_pair_install(d, &d->cfg.peers[0], 1, &k, &r, &o, originator, &p))
 		return NULL;
 	esfd_pair_promote(d, p);
 	return p;
+}
+
+static struct esfd_pair *install(struct esfd *d)
+{
+	return install_as(d, false);
 }
 
 static size_t count_pairs(const struct esfd *d)
@@ -359,6 +367,75 @@ TEST_F(restart, state_file_has_no_key)
 	EXPECT_EQ(NULL, strstr(text, "0001020304050607"));
 	EXPECT_NE(NULL, strstr(text, "\"kcv\""));
 	free(text);
+}
+
+/* Rekeying: how long the superseded pair keeps opening ------------------------ */
+
+FIXTURE(retire) {
+	struct esfd d;
+	char state[64];
+};
+
+FIXTURE_SETUP(retire)
+{
+	n_fake = 0;
+	clock_ahead = 0;
+	memset(del_fails_id, 0, sizeof(del_fails_id));
+	snprintf(self->state, sizeof(self->state), "/tmp/esfd-kernel-test.%d.state",
+		 (int)getpid());
+	start(&self->d, self->state, "kpsa-in-mn", KEY_A, "");
+}
+
+FIXTURE_TEARDOWN(retire)
+{
+	clock_ahead = 0;
+	vanish(&self->d);
+	unlink(self->state);
+}
+
+/*
+ * The receiver installed its new pair and answered; every copy of the
+ * answer was lost, so the originator still seals under the old pair and
+ * retransmits its request until its establishment gives up, up to
+ * ESFD_EXCH_LIFETIME_MS later. The old pair must still open then.
+ */
+TEST_F(retire, receiver_keeps_old_pair_past_originator_retransmissions)
+{
+	struct esfd_pair *old = install_as(&self->d, false), *cur;
+	uint32_t old_open;
+
+	ASSERT_NE(NULL, old);
+	old_open = old->open_id;
+	cur = install_as(&self->d, false);
+	ASSERT_NE(NULL, cur);
+	clock_ahead = ESFD_EXCH_LIFETIME_MS / 1000 + 1;
+	esfd_pairs_timer(&self->d);
+	EXPECT_TRUE(fake_has(old_open));
+	EXPECT_EQ(2, count_pairs(&self->d));
+	/* ... and not for ever: after the originator's last retransmission
+	 * and the usual grace it goes.
+	 */
+	clock_ahead = ESFD_EXCH_LIFETIME_MS / 1000 + ESFD_RETIRE_GRACE + 1;
+	esfd_pairs_timer(&self->d);
+	EXPECT_FALSE(fake_has(old_open));
+	EXPECT_EQ(1, count_pairs(&self->d));
+}
+
+/* The originator installs last: it knows both ends have the new pair. */
+TEST_F(retire, originator_retires_after_grace)
+{
+	struct esfd_pair *old = install_as(&self->d, true);
+	uint32_t old_open;
+
+	ASSERT_NE(NULL, old);
+	old_open = old->open_id;
+	ASSERT_NE(NULL, install_as(&self->d, true));
+	clock_ahead = ESFD_RETIRE_GRACE - 1;
+	esfd_pairs_timer(&self->d);
+	EXPECT_TRUE(fake_has(old_open));
+	clock_ahead = ESFD_RETIRE_GRACE + 1;
+	esfd_pairs_timer(&self->d);
+	EXPECT_FALSE(fake_has(old_open));
 }
 
 /* SIGTERM ---------------------------------------------------------------------- */
