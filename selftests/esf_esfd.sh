@@ -7,8 +7,10 @@
 # gateway's namespace), traffic goes through the fast path with the esf
 # tool, rekeying (on request and on a soft EXPIRE), refusals (wrong
 # credentials, expired rand objects, unreachable peer, garbage primitives,
-# unprivileged callers), a daemon restart with live sessions, reload and
-# shutdown. The broker's own trials (restarts, a slow broker, a hostile
+# forged ESPrim Objects past the derivation budget, unprivileged callers,
+# the control socket's caps), a daemon restart with live sessions (and one
+# after an owner change), reload (cancelling a changed peer's
+# establishment) and shutdown. The broker's own trials (restarts, a slow broker, a hostile
 # client) are esf_mqtt.sh's. Prints TAP.
 
 ESFD=${ESFD:-esfd}
