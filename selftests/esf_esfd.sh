@@ -37,7 +37,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..39"
+echo "1..40"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -193,7 +193,7 @@ start esfA a && start esfB b && start esfB b2 && start esfB b3 --clock-offset -3
 rc=$?
 detail=$(cat "$tmp"/*.log) t "five esfd instances start in two namespaces" eval '[ $rc = 0 ]'
 
-# 4-6: establishment, both ends agree, kernel sessions as promised.
+# 4-7: establishment, both ends agree, kernel sessions as promised.
 est=$(ctl_a establish gw --class 1 2>&1)
 seal_a=$(field seal "$est") open_a=$(field open "$est")
 ori=$(field ori "$est") rri=$(field rri "$est")
@@ -221,7 +221,7 @@ detail="$kob / $ksb / $koa" t "nonce-policy any: the gateway's OPEN takes any IV
 	      [ "$(jq -r .nonce_policy <<<"$ksb")" = esf ] && [ "$(hard_msgs "$ksb")" = 1000 ] &&
 	      [ "$(jq -r .nonce_policy <<<"$koa")" = esf ] && [ "$(hard_msgs "$koa")" = 1000 ]'
 
-# 7-11: traffic both ways (class 1 and 3), retiring pairs capped, tampering and
+# 8-12: traffic both ways (class 1 and 3), retiring pairs capped, tampering and
 # replay refused.
 echo '{"m2m:cin":{"con":"21.5"}}' >"$tmp/p1"
 in_a "$ESF" seal -s "$seal_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p1" >"$tmp/e1" 2>&1
@@ -254,7 +254,7 @@ detail=$out t "a tampered ESPrim Object is refused" eval '[ $rc = 1 ]'
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1" 2>&1); rc=$?
 detail=$out t "a replayed ESPrim Object is refused" eval '[ $rc = 1 ]'
 
-# 12-13: rekey on request: new pair at both ends, the old one still opens.
+# 13-14: rekey on request: new pair at both ends, the old one still opens.
 rk=$(ctl_a rekey gw --class 1 2>&1)
 seal_a2=$(field seal "$rk") open_a2=$(field open "$rk") ori2=$(field ori "$rk") rri2=$(field rri "$rk")
 pb=$(ctl_b peer show in 2>&1)
@@ -267,7 +267,7 @@ out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e3" 2>&1)
 detail=$out t "make-before-break: the superseded pair still opens during its grace period" \
 	eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 14-15: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
+# 15-16: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
 # sender asks for the current pair before each message (esf_peer_session()),
 # the receiver opens with the pair the "ori" names; no message may fail.
 fails=0
@@ -297,7 +297,7 @@ detail="$(sort -n "$tmp/seals" | uniq -c)" t "40 messages across the rekey, zero
 	eval '[ $fails = 0 ] && [ "$(sort -u "$tmp/seals" | wc -l)" -ge 2 ]'
 seal_a3=$(field seal "$cur") ori3=$(field ori "$cur") rri3=$(field rri "$cur")
 
-# 16-21: refusals.
+# 17-22: refusals.
 out=$(ctl_a establish gw-badkey --timeout 5000 2>&1); rc=$?
 st=$(ESFD_CONTROL_SOCKET=$tmp/b2.sock in_b "$ESFCTL" status 2>&1)
 detail="$out / $st" t "wrong credentials: refused 4115 ESPRIM_BAD_MAC, no session at either end" \
@@ -334,7 +334,7 @@ detail="$st / $lines log lines in $windows windows" \
 	eval 'grep -q "refused: 4000 BAD_REQUEST 201" <<<"$st" && [ "$lines" -le $((20 * windows)) ] &&
 	      [ "$lines" -lt 201 ] && kill -0 $pid_b'
 
-# 22: forged ESPrim Objects in the server's name, each of which would cost
+# 23: forged ESPrim Objects in the server's name, each of which would cost
 # the gateway a key derivation before it can tell (a rand object asked for
 # first, as anyone may): past a burst of 20 they are refused 5207
 # NOT_ACCEPTABLE without deriving, and counted.
@@ -365,7 +365,7 @@ detail="rri $rri; 4115: $n1, 5207: $n2 / $st" \
 	eval '[ -n "$rri" ] && [ "${n2:-0}" -ge 10 ] && [ "${n1:-0}" -le 30 ] &&
 	      [ $((${n1:-0} + ${n2:-0})) = 40 ]'
 
-# 23-24: the control socket checks who asks.
+# 24-25: the control socket checks who asks.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" rekey gw 2>&1); rc=$?
 detail=$out t "an unprivileged caller may not rekey" \
@@ -374,7 +374,7 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 25: the session ids a peer's pairs use are shown only to root and to the
+# 26: the session ids a peer's pairs use are shown only to root and to the
 # policy's owner (who may bind them); others see the pairs without them.
 out=$(ESFD_CONTROL_SOCKET=$tmp/b.sock in_b setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer show in 2>&1); rc=$?
@@ -385,7 +385,7 @@ detail="not the owner: $out; the owner: $own" \
 	eval '[ $rc = 0 ] && grep -q "class 1 .* seal - open - " <<<"$out" &&
 	      ! grep -q "seal [0-9]" <<<"$out" && grep -q "seal $seal_a3 open " <<<"$own"'
 
-# 26-28: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+# 27-29: libesf's esf_peer_session() (esfctl peer session) for the owner only.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer session gw --class 1 2>&1)
 detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
@@ -399,7 +399,7 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 29: the control socket: one uid other than root holds at most 8
+# 30: the control socket: one uid other than root holds at most 8
 # connections (esfd closes the others at once), root still gets in, and
 # connections idle for 10 s are closed.
 in_a setpriv --reuid 65534 --regid 65534 --clear-groups "$(dirname "$0")/esfd_ctl_hold" \
@@ -415,7 +415,7 @@ detail="$(cat "$tmp/hold") / $st" \
 	eval '[ $rc = 0 ] && [ "$early" = 2 ] && [ "$idle" = 8 ] &&
 	      grep -q "control connections refused 2" <<<"$st"'
 
-# 30-31: restart with live sessions: kill -9, the new esfd adopts them.
+# 31-32: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -428,7 +428,7 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 32-33: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 33-34: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -441,7 +441,7 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 34: a restart after the policy's owner changed: the recorded pairs are
+# 35: a restart after the policy's owner changed: the recorded pairs are
 # deleted, not adopted (the kernel would let the old owner use them), and a
 # new pair is made at once.
 kill -USR1 "$pid_b"
@@ -462,7 +462,7 @@ detail="$pb / $out / $ks / $(grep -i 'adopt' "$tmp/b.log" | tail -n 4)" \
 	      ! grep -q "ori $ori3 " <<<"$pb" && [ "$(jq -r .owner_uid <<<"$ks")" = 65534 ]'
 open_b3=$(field open "$pb")
 
-# 35: a reload that changes a peer cancels its establishment under way:
+# 36: a reload that changes a peer cancels its establishment under way:
 # begun under the old Kpsa, it must not go on to install keys.
 ctl_a establish ghost --timeout 8000 >"$tmp/ghost" 2>&1 &
 w=$!
@@ -477,7 +477,7 @@ detail="$(cat "$tmp/ghost") after ${dt}s / $(grep -i 'ghost\|mn-cse-4\|reload' "
 	eval '[ $rc = 1 ] && grep -q "configuration reload" "$tmp/ghost" && [ $dt -lt 4 ] &&
 	      grep -q "current" <<<"$(ctl_a peer show gw)"'
 
-# 36: a reload with a broken file keeps the running configuration.
+# 37: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -487,7 +487,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 37: a reload that changes the peer's credential removes its sessions.
+# 38: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -495,7 +495,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 38-39: SIGTERM removes the sessions esfd owns and its state file.
+# 39-40: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)
