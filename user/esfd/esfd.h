@@ -129,6 +129,9 @@ enum esfd_drop {
  * @rekeying: its successor is being established
  * @soft_expired: the kernel reported a soft EXPIRE: it needs a successor
  * @rekey_after: earliest time of the next attempt after a failed one
+ * @await_use: superseded at the receiver: it retires sooner once the
+ *	originator is seen using the new pair (esfd_pairs_timer())
+ * @use_checked: when that was last looked at
  * @kcv: the Kpsa check value of the key it was made from (esfd_kpsa_kcv();
  *	empty for a certificate peer), so that a restarted esfd sees a Kpsa
  *	changed under the same KpsaId
@@ -150,6 +153,8 @@ struct esfd_pair {
 	bool rekeying;
 	bool soft_expired;
 	int64_t rekey_after;
+	bool await_use;
+	int64_t use_checked;
 	char kcv[ESFD_KCV_HEX + 1];
 };
 

@@ -220,6 +220,7 @@ static void retire_others(struct esfd *d, struct esfd_pair *keep)
 		    strcmp(p->peer_id, keep->peer_id))
 			continue;
 		p->retire_at = esfd_now(d) + grace;
+		p->await_use = !keep->originator;
 		log_info("peer %s class %u: sessions seal %u open %u superseded by %u/%u; "
 			 "they keep opening for %ds", p->peer_id, p->data_class, p->seal_id,
 			 p->open_id, keep->seal_id, keep->open_id, grace);
@@ -719,6 +720,32 @@ void esfd_kernel_events(struct esfd *d)
 		log_warn("kernel events: %s", strerror(-err));
 }
 
+/*
+ * A pair superseded at the receiver waits for the originator's last
+ * retransmission (ESFD_RETIRE_GRACE_RECEIVER), unless the originator shows
+ * sooner that it has the new pair: a record it sealed under the current
+ * pair opened in that pair's OPEN session (the kernel counts successful
+ * opens only). The usual grace is then all that is left. Looked at once a
+ * second. Return: whether @p's retirement moved.
+ */
+static bool successor_seen(struct esfd *d, struct esfd_pair *p, int64_t now)
+{
+	const struct esfd_pair *cur = esfd_pair_current(d, p->peer_id, p->data_class);
+	struct esf_nl_session s;
+
+	p->use_checked = now;
+	if (!cur || esf_nl_session_get(d->nl, cur->open_id, &s) || !s.stats[ESF_STATS_A_OPEN])
+		return false;
+	p->await_use = false;
+	if (p->retire_at <= now + ESFD_RETIRE_GRACE)
+		return false;
+	p->retire_at = now + ESFD_RETIRE_GRACE;
+	log_info("peer %s class %u: the originator uses sessions %u/%u; the superseded seal %u "
+		 "open %u keep opening for %ds", p->peer_id, p->data_class, cur->seal_id,
+		 cur->open_id, p->seal_id, p->open_id, ESFD_RETIRE_GRACE);
+	return true;
+}
+
 /* Retire pairs whose grace period is over, remove expired ones, retry
  * rekeys that have not happened yet.
  */
@@ -730,6 +757,9 @@ void esfd_pairs_timer(struct esfd *d)
 
 	for (p = d->pairs; p; p = nx) {
 		nx = p->next;
+		if (p->retire_at && p->await_use && now != p->use_checked &&
+		    successor_seen(d, p, now))
+			changed = true;
 		if (p->retire_at && now >= p->retire_at) {
 			esfd_pair_remove(d, p, "retired after rekey");
 			changed = true;

@@ -91,6 +91,30 @@ int esf_nl_session_dump(struct esf_nl *nl, esf_nl_session_cb cb, void *arg)
 	return 0;
 }
 
+int esf_nl_session_get(struct esf_nl *nl, uint32_t id, struct esf_nl_session *out)
+{
+	size_t i;
+
+	(void)nl;
+	for (i = 0; i < n_fake; i++) {
+		if (fake[i].id == id) {
+			*out = fake[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct esf_nl_session *fake_find(uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n_fake; i++)
+		if (fake[i].id == id)
+			return &fake[i];
+	return NULL;
+}
+
 static bool fake_has(uint32_t id)
 {
 	size_t i;
@@ -416,6 +440,36 @@ TEST_F(retire, receiver_keeps_old_pair_past_originator_retransmissions)
 	 * and the usual grace it goes.
 	 */
 	clock_ahead = ESFD_EXCH_LIFETIME_MS / 1000 + ESFD_RETIRE_GRACE + 1;
+	esfd_pairs_timer(&self->d);
+	EXPECT_FALSE(fake_has(old_open));
+	EXPECT_EQ(1, count_pairs(&self->d));
+}
+
+/* The originator sealed under the new pair and the receiver opened it: the
+ * old pair need not wait for retransmissions any more, only the grace.
+ */
+TEST_F(retire, receiver_retires_sooner_once_originator_uses_new_pair)
+{
+	struct esfd_pair *old = install_as(&self->d, false), *cur;
+	struct esf_nl_session *s;
+	uint32_t old_open;
+
+	ASSERT_NE(NULL, old);
+	old_open = old->open_id;
+	cur = install_as(&self->d, false);
+	ASSERT_NE(NULL, cur);
+	clock_ahead = 1;
+	esfd_pairs_timer(&self->d);
+	EXPECT_TRUE(fake_has(old_open));
+	s = fake_find(cur->open_id);
+	ASSERT_NE(NULL, s);
+	s->stats[ESF_STATS_A_OPEN] = 1;
+	clock_ahead = 2;
+	esfd_pairs_timer(&self->d);
+	clock_ahead = 2 + ESFD_RETIRE_GRACE - 1;
+	esfd_pairs_timer(&self->d);
+	EXPECT_TRUE(fake_has(old_open));
+	clock_ahead = 2 + ESFD_RETIRE_GRACE + 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_FALSE(fake_has(old_open));
 	EXPECT_EQ(1, count_pairs(&self->d));
