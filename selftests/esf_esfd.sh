@@ -7,8 +7,10 @@
 # gateway's namespace), traffic goes through the fast path with the esf
 # tool, rekeying (on request and on a soft EXPIRE), refusals (wrong
 # credentials, expired rand objects, unreachable peer, garbage primitives,
-# unprivileged callers), a daemon restart with live sessions, reload and
-# shutdown. The broker's own trials (restarts, a slow broker, a hostile
+# forged ESPrim Objects past the derivation budget, unprivileged callers,
+# the control socket's caps), a daemon restart with live sessions (and one
+# after an owner change), reload (cancelling a changed peer's
+# establishment) and shutdown. The broker's own trials (restarts, a slow broker, a hostile
 # client) are esf_mqtt.sh's. Prints TAP.
 
 ESFD=${ESFD:-esfd}
@@ -35,7 +37,7 @@ ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
 field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
 
 echo "TAP version 13"
-echo "1..35"
+echo "1..40"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
@@ -191,7 +193,7 @@ start esfA a && start esfB b && start esfB b2 && start esfB b3 --clock-offset -3
 rc=$?
 detail=$(cat "$tmp"/*.log) t "five esfd instances start in two namespaces" eval '[ $rc = 0 ]'
 
-# 4-6: establishment, both ends agree, kernel sessions as promised.
+# 4-7: establishment, both ends agree, kernel sessions as promised.
 est=$(ctl_a establish gw --class 1 2>&1)
 seal_a=$(field seal "$est") open_a=$(field open "$est")
 ori=$(field ori "$est") rri=$(field rri "$est")
@@ -219,7 +221,7 @@ detail="$kob / $ksb / $koa" t "nonce-policy any: the gateway's OPEN takes any IV
 	      [ "$(jq -r .nonce_policy <<<"$ksb")" = esf ] && [ "$(hard_msgs "$ksb")" = 1000 ] &&
 	      [ "$(jq -r .nonce_policy <<<"$koa")" = esf ] && [ "$(hard_msgs "$koa")" = 1000 ]'
 
-# 7-11: traffic both ways (class 1 and 3), retiring pairs capped, tampering and
+# 8-12: traffic both ways (class 1 and 3), retiring pairs capped, tampering and
 # replay refused.
 echo '{"m2m:cin":{"con":"21.5"}}' >"$tmp/p1"
 in_a "$ESF" seal -s "$seal_a" -f esprim -t sm --ori "$ori" --rri "$rri" <"$tmp/p1" >"$tmp/e1" 2>&1
@@ -252,7 +254,7 @@ detail=$out t "a tampered ESPrim Object is refused" eval '[ $rc = 1 ]'
 out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e1" 2>&1); rc=$?
 detail=$out t "a replayed ESPrim Object is refused" eval '[ $rc = 1 ]'
 
-# 12-13: rekey on request: new pair at both ends, the old one still opens.
+# 13-14: rekey on request: new pair at both ends, the old one still opens.
 rk=$(ctl_a rekey gw --class 1 2>&1)
 seal_a2=$(field seal "$rk") open_a2=$(field open "$rk") ori2=$(field ori "$rk") rri2=$(field rri "$rk")
 pb=$(ctl_b peer show in 2>&1)
@@ -265,7 +267,7 @@ out=$(in_b "$ESF" open -s "$open_b" -f esprim -t sm <"$tmp/e3" 2>&1)
 detail=$out t "make-before-break: the superseded pair still opens during its grace period" \
 	eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 14-15: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
+# 15-16: a soft EXPIRE (30 messages) rekeys by itself, under traffic: the
 # sender asks for the current pair before each message (esf_peer_session()),
 # the receiver opens with the pair the "ori" names; no message may fail.
 fails=0
@@ -295,7 +297,7 @@ detail="$(sort -n "$tmp/seals" | uniq -c)" t "40 messages across the rekey, zero
 	eval '[ $fails = 0 ] && [ "$(sort -u "$tmp/seals" | wc -l)" -ge 2 ]'
 seal_a3=$(field seal "$cur") ori3=$(field ori "$cur") rri3=$(field rri "$cur")
 
-# 16-21: refusals.
+# 17-22: refusals.
 out=$(ctl_a establish gw-badkey --timeout 5000 2>&1); rc=$?
 st=$(ESFD_CONTROL_SOCKET=$tmp/b2.sock in_b "$ESFCTL" status 2>&1)
 detail="$out / $st" t "wrong credentials: refused 4115 ESPRIM_BAD_MAC, no session at either end" \
@@ -332,7 +334,38 @@ detail="$st / $lines log lines in $windows windows" \
 	eval 'grep -q "refused: 4000 BAD_REQUEST 201" <<<"$st" && [ "$lines" -le $((20 * windows)) ] &&
 	      [ "$lines" -lt 201 ] && kill -0 $pid_b'
 
-# 22-23: the control socket checks who asks.
+# 23: forged ESPrim Objects in the server's name, each of which would cost
+# the gateway a key derivation before it can tell (a rand object asked for
+# first, as anyone may): past a burst of 20 they are refused 5207
+# NOT_ACCEPTABLE without deriving, and counted.
+ro=$(echo '{"op":5,"pc":{"m2m:seci":{"sit":3}}}' |
+	in_a esf-mqtt request -b 10.77.0.2:1883 -i /in-cse /mn-cse 2>&1)
+rri=$(jq -r '.pc["m2m:seci"].ero.esri' <<<"$ro" 2>/dev/null)
+exp=$(jq -rn 'now + 3600 | strftime("%Y%m%dT%H%M%S")')
+hdr=$(jq -cn --arg rri "$rri" --arg exp "$exp" '{alg: "dir", enc: "A256GCM",
+	kid: "kpsa-in-mn", ori: "forged", rri: $rri,
+	cty: "application/vnd.esfd.establish+json",
+	oro: {esri: "forged", esrv: "AAAAAAAAAAAAAAAAAAAAAA==", esrx: $exp, esks: [1], espa: [12]}}' |
+	jq -rR @base64 | tr '+/' '-_' | tr -d '=')
+epo="$hdr..AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA"
+for i in $(seq 60); do
+	printf '{"op":5,"to":"/mn-cse","fr":"/in-cse","rqi":"forged-%d","rvi":"3","pc":{"m2m:seci":{"sit":5,"epo":"%s"}}}\n' \
+		"$i" "$epo"
+done | in_a mosquitto_pub -h 10.77.0.2 -t /oneM2M/req/in-cse/mn-cse/json -l
+n1= n2=
+for i in $(seq 100); do
+	st=$(ctl_b status 2>&1)
+	n1=$(sed -n 's/.*4115 ESPRIM_BAD_MAC \([0-9]*\).*/\1/p' <<<"$st")
+	n2=$(sed -n 's/.*5207 NOT_ACCEPTABLE \([0-9]*\).*/\1/p' <<<"$st")
+	[ $((${n1:-0} + ${n2:-0})) -ge 60 ] && break
+	sleep 0.2
+done
+detail="rri $rri; 4115: $n1, 5207: $n2 / $st" \
+	t "forged ESPrim Objects in a peer's name: at most a burst of derivations, the rest refused 5207" \
+	eval '[ -n "$rri" ] && [ "${n2:-0}" -ge 10 ] && [ "${n1:-0}" -le 50 ] &&
+	      [ $((${n1:-0} + ${n2:-0})) = 60 ]'
+
+# 24-25: the control socket checks who asks.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" rekey gw 2>&1); rc=$?
 detail=$out t "an unprivileged caller may not rekey" \
@@ -341,7 +374,7 @@ out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 -
 	"$ESFCTL" status 2>&1); rc=$?
 detail=$out t "an unprivileged caller may read the status" eval '[ $rc = 0 ]'
 
-# 24: the session ids a peer's pairs use are shown only to root and to the
+# 26: the session ids a peer's pairs use are shown only to root and to the
 # policy's owner (who may bind them); others see the pairs without them.
 out=$(ESFD_CONTROL_SOCKET=$tmp/b.sock in_b setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer show in 2>&1); rc=$?
@@ -352,7 +385,7 @@ detail="not the owner: $out; the owner: $own" \
 	eval '[ $rc = 0 ] && grep -q "class 1 .* seal - open - " <<<"$out" &&
 	      ! grep -q "seal [0-9]" <<<"$out" && grep -q "seal $seal_a3 open " <<<"$own"'
 
-# 25-27: libesf's esf_peer_session() (esfctl peer session) for the owner only.
+# 27-29: libesf's esf_peer_session() (esfctl peer session) for the owner only.
 out=$(ESFD_CONTROL_SOCKET=$tmp/a.sock in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 	"$ESFCTL" peer session gw --class 1 2>&1)
 detail=$out t "the policy's owner gets the current pair through esf_peer_session()" \
@@ -366,7 +399,23 @@ out=$(in_a setpriv --reuid 65534 --regid 65534 --clear-groups \
 detail=$out t "the kernel session belongs to the policy's owner: it seals as that user" \
 	eval '[ $rc = 0 ] && grep -q "^ey" <<<"$out"'
 
-# 28-29: restart with live sessions: kill -9, the new esfd adopts them.
+# 30: the control socket: one uid other than root holds at most 8
+# connections (esfd closes the others at once), root still gets in, and
+# connections idle for 10 s are closed.
+in_a setpriv --reuid 65534 --regid 65534 --clear-groups "$(dirname "$0")/esfd_ctl_hold" \
+	"$tmp/a.sock" 10 13 >"$tmp/hold" 2>&1 &
+hold=$!
+sleep 1
+st=$(ctl_a status 2>&1); rc=$?
+wait $hold
+early=$(awk '$3 == "closed" && $4 < 2' "$tmp/hold" | wc -l)
+idle=$(awk '$3 == "closed" && $4 >= 9 && $4 < 12.5' "$tmp/hold" | wc -l)
+detail="$(cat "$tmp/hold") / $st" \
+	t "control socket: 8 connections per uid, root still served, idle ones closed after 10 s" \
+	eval '[ $rc = 0 ] && [ "$early" = 2 ] && [ "$idle" = 8 ] &&
+	      grep -q "control connections refused 2" <<<"$st"'
+
+# 31-32: restart with live sessions: kill -9, the new esfd adopts them.
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null
 rm -f "$tmp/b.sock"
@@ -379,7 +428,7 @@ in_a "$ESF" seal -s "$seal_a3" -f esprim -t sm --ori "$ori3" --rri "$rri3" <"$tm
 out=$(in_b "$ESF" open -s "$open_b3" -f esprim -t sm <"$tmp/e5" 2>&1)
 detail="$out" t "traffic continues through the restart" eval '[ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 30-31: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
+# 33-34: SIGUSR1 hands the sessions over to the next esfd (an upgrade).
 kill -USR1 "$pid_b"
 wait "$pid_b" 2>/dev/null
 out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
@@ -392,7 +441,43 @@ detail="$out / $(tail -n 3 "$tmp/b.log")" t "the next esfd adopts them and traff
 	eval '[ "$(grep -c "reconciled with the kernel: [1-9][0-9]* pairs adopted" "$tmp/b.log")" = 2 ] &&
 	      [ "$out" = "$(cat "$tmp/p1")" ]'
 
-# 32: a reload with a broken file keeps the running configuration.
+# 35: a restart after the policy's owner changed: the recorded pairs are
+# deleted, not adopted (the kernel would let the old owner use them), and a
+# new pair is made at once.
+kill -USR1 "$pid_b"
+wait "$pid_b" 2>/dev/null
+sed -i '/^\[policy default\]$/a owner-uid = 65534' "$tmp/b.conf"
+start esfB b
+pb=
+for i in $(seq 50); do
+	pb=$(ctl_b peer show in 2>&1 | grep 'class 1  current ')
+	[ -n "$pb" ] && break
+	sleep 0.1
+done
+out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
+ks=$(in_b "$ESFCTL" --json session show "$(field open "$pb")" 2>&1)
+detail="$pb / $out / $ks / $(grep -i 'adopt' "$tmp/b.log" | tail -n 4)" \
+	t "a restart after an owner-uid change deletes the recorded pairs and makes new ones" \
+	eval '[ $rc = 1 ] && grep -q "not adopted: .*owner-uid" "$tmp/b.log" && [ -n "$pb" ] &&
+	      ! grep -q "ori $ori3 " <<<"$pb" && [ "$(jq -r .owner_uid <<<"$ks")" = 65534 ]'
+open_b3=$(field open "$pb")
+
+# 36: a reload that changes a peer cancels its establishment under way:
+# begun under the old Kpsa, it must not go on to install keys.
+ctl_a establish ghost --timeout 8000 >"$tmp/ghost" 2>&1 &
+w=$!
+sleep 0.5
+sed -i 's/^kpsa-id = kpsa-in-mn4$/kpsa-id = kpsa-in-mn4b/' "$tmp/a.conf"
+t0=$SECONDS
+kill -HUP "$pid_a"
+wait $w; rc=$?
+dt=$((SECONDS - t0))
+detail="$(cat "$tmp/ghost") after ${dt}s / $(grep -i 'ghost\|mn-cse-4\|reload' "$tmp/a.log" | tail -n 4)" \
+	t "SIGHUP that changes a peer cancels its establishment under way" \
+	eval '[ $rc = 1 ] && grep -q "configuration reload" "$tmp/ghost" && [ $dt -lt 4 ] &&
+	      grep -q "current" <<<"$(ctl_a peer show gw)"'
+
+# 37: a reload with a broken file keeps the running configuration.
 cp "$tmp/b.conf" "$tmp/b.conf.good"
 echo "bogus line" >>"$tmp/b.conf"
 kill -HUP "$pid_b"
@@ -402,7 +487,7 @@ cp "$tmp/b.conf.good" "$tmp/b.conf"
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a broken file keeps the running configuration" \
 	eval '[ $rc = 0 ] && grep -q "keeping the running configuration" "$tmp/b.log" && grep -q current <<<"$out"'
 
-# 33: a reload that changes the peer's credential removes its sessions.
+# 38: a reload that changes the peer's credential removes its sessions.
 key >"$tmp/ab.key"
 kill -HUP "$pid_b"
 sleep 0.3
@@ -410,7 +495,7 @@ out=$(in_b "$ESFCTL" session show "$open_b3" 2>&1); rc=$?
 detail="$out / $(tail -n 3 "$tmp/b.log")" t "SIGHUP with a new Kpsa removes the sessions made from the old one" \
 	eval '[ $rc = 1 ]'
 
-# 34-35: SIGTERM removes the sessions esfd owns and its state file.
+# 39-40: SIGTERM removes the sessions esfd owns and its state file.
 kill -TERM "$pid_a"
 wait "$pid_a" 2>/dev/null
 out=$(in_a "$ESFCTL" --json session list 2>&1)

@@ -351,6 +351,11 @@ int esfctl_cmd_status(int argc, char **argv)
 			printf(" %s %lld", k, (long long)json_integer_value(r));
 		printf("\n");
 	}
+	v = json_object_get(st, "control");
+	if (json_is_object(v))
+		printf("control connections refused %lld (over a cap), closed idle %lld\n",
+		       (long long)json_integer_value(json_object_get(v, "refused")),
+		       (long long)json_integer_value(json_object_get(v, "idle_closed")));
 	{
 		json_t *pe;
 		size_t i;

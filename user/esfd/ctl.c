@@ -70,11 +70,67 @@ void esfd_ctl_close(struct esfd *d)
 	d->ctl = -1;
 }
 
+static bool uid_is_admin(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * May a connection from @uid take a slot? Root and esfd's uid may take any
+ * free slot; any other uid at most ESFD_CTL_PER_UID at once, and none of
+ * the last ESFD_CTL_ADMIN_SLOTS free ones. NULL, or why not.
+ */
+static const char *ctl_admit(const struct esfd *d, uid_t uid, size_t *slot)
+{
+	size_t i, used = 0, mine = 0;
+
+	*slot = ESFD_MAX_CLIENTS;
+	for (i = 0; i < ESFD_MAX_CLIENTS; i++) {
+		if (d->clients[i].fd < 0) {
+			if (*slot == ESFD_MAX_CLIENTS)
+				*slot = i;
+			continue;
+		}
+		used++;
+		if (d->clients[i].uid == uid)
+			mine++;
+	}
+	if (*slot == ESFD_MAX_CLIENTS)
+		return "all connections in use";
+	if (uid_is_admin(uid))
+		return NULL;
+	if (mine >= ESFD_CTL_PER_UID)
+		return "too many connections from this uid";
+	if (used >= ESFD_MAX_CLIENTS - ESFD_CTL_ADMIN_SLOTS)
+		return "the remaining connections are kept for root";
+	return NULL;
+}
+
+/* A user that opens connections in a loop must not fill the log: one line
+ * per 10 s, saying how many refusals it did not log.
+ */
+static void ctl_refusal_log(struct esfd *d, const struct ucred *cred, const char *why)
+{
+	int64_t now = esfd_now_ms(d);
+
+	d->ctl_refused++;
+	if (d->ctl_refused_logged && now - d->ctl_refused_logged < 10000) {
+		d->ctl_refused_unlogged++;
+		return;
+	}
+	log_warn("control socket: refusing uid %u pid %d: %s (%llu more refused unlogged)",
+		 (unsigned int)cred->uid, (int)cred->pid, why,
+		 (unsigned long long)d->ctl_refused_unlogged);
+	d->ctl_refused_logged = now;
+	d->ctl_refused_unlogged = 0;
+}
+
 void esfd_ctl_accept(struct esfd *d)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	size_t i;
+	const char *why;
+	size_t slot;
 	int fd = accept4(d->ctl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
@@ -83,14 +139,58 @@ void esfd_ctl_accept(struct esfd *d)
 		close(fd);
 		return;
 	}
+	why = ctl_admit(d, cred.uid, &slot);
+	if (why) {
+		ctl_refusal_log(d, &cred, why);
+		close(fd);
+		return;
+	}
+	d->clients[slot] = (struct esfd_client){ fd, cred.uid, cred.gid, cred.pid,
+						 esfd_now_ms(d) };
+}
+
+/* Is a control client waiting for an establishment (its reply pending)? */
+static bool ctl_waiting(const struct esfd *d, int fd)
+{
+	const struct esfd_exch *x;
+	size_t i;
+
+	for (x = d->exchs; x; x = x->next)
+		for (i = 0; i < ESFD_WAITERS_MAX; i++)
+			if (x->waiters[i].fd == fd)
+				return true;
+	return false;
+}
+
+static void ctl_drop(struct esfd *d, struct esfd_client *c)
+{
+	esfd_ctl_forget_fd(d, c->fd);
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* Close the connections that have been idle for ESFD_CTL_IDLE_MS: one that
+ * waits for an establishment is not idle (its wait ends by its timeout).
+ */
+void esfd_ctl_timer(struct esfd *d)
+{
+	int64_t now = esfd_now_ms(d);
+	size_t i;
+
 	for (i = 0; i < ESFD_MAX_CLIENTS; i++) {
-		if (d->clients[i].fd < 0) {
-			d->clients[i] = (struct esfd_client){ fd, cred.uid, cred.gid, cred.pid };
-			return;
+		struct esfd_client *c = &d->clients[i];
+
+		if (c->fd < 0)
+			continue;
+		if (ctl_waiting(d, c->fd)) {
+			c->last_ms = now;
+		} else if (now - c->last_ms >= ESFD_CTL_IDLE_MS) {
+			log_debug("control socket: closing the idle connection of uid %u pid %d",
+				  (unsigned int)c->uid, (int)c->pid);
+			d->ctl_idle++;
+			ctl_drop(d, c);
 		}
 	}
-	log_warn("control socket: too many clients; refusing pid %d", (int)cred.pid);
-	close(fd);
 }
 
 static void send_json(int fd, json_t *j)
@@ -116,7 +216,7 @@ static json_t *error_json(int err, int rsc, const char *msg)
 
 static bool is_admin(const struct esfd_client *c)
 {
-	return c->uid == 0 || c->uid == geteuid();
+	return uid_is_admin(c->uid);
 }
 
 /* Who may use a policy's sessions: root, or the policy's owner. */
@@ -227,8 +327,10 @@ static json_t *counters_json(struct esfd *d)
 		snprintf(code, sizeof(code), "%d", esfd_rsc_at(i));
 		json_object_set_new(refused, code, json_integer((json_int_t)d->refused[i]));
 	}
-	return json_pack("{s:o,s:o,s:o}", "dropped", drops, "refused", refused,
-			 "certke", certke_json(d));
+	return json_pack("{s:o,s:o,s:o,s:{s:I,s:I}}", "dropped", drops, "refused", refused,
+			 "certke", certke_json(d), "control",
+			 "refused", (json_int_t)d->ctl_refused,
+			 "idle_closed", (json_int_t)d->ctl_idle);
 }
 
 static json_t *status_json(struct esfd *d)
@@ -280,6 +382,7 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 	if (j) {
 		json_object_set_new(j, "credential", json_string(pe->cert ? "certificate" :
 								  "kpsa"));
+		json_object_set_new(j, "throttled", json_integer((json_int_t)rt->kdf_throttled));
 		if (pe->cert)
 			json_object_set_new(j, "certke", json_pack("{s:s?,s:s?,s:I,s:I}",
 				"kid", rt->ck.valid ? rt->ck.kid : NULL,
@@ -397,11 +500,10 @@ void esfd_ctl_input(struct esfd *d, struct esfd_client *c)
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		esfd_ctl_forget_fd(d, c->fd);
-		close(c->fd);
-		c->fd = -1;
+		ctl_drop(d, c);
 		return;
 	}
+	c->last_ms = esfd_now_ms(d);
 	req = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(req))
 		send_json(c->fd, error_json(-EINVAL, 0, "a request is one JSON object"));

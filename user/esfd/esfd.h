@@ -26,6 +26,16 @@
 #include "esf.h"
 
 #define ESFD_MAX_CLIENTS	64
+/* Control connections one uid other than root and esfd's own may hold at
+ * once, and the slots of ESFD_MAX_CLIENTS that only those two may take: a
+ * user cannot fill the socket, nor can a few users lock the operator out.
+ */
+#define ESFD_CTL_PER_UID	8
+#define ESFD_CTL_ADMIN_SLOTS	8
+/* A control connection with no request for this long, and no establishment
+ * it waits for, is closed (esfctl and libesf use one per request).
+ */
+#define ESFD_CTL_IDLE_MS	10000
 /* Answers kept per peer, so that a retransmitted request gets the same. */
 #define ESFD_REPLAY_SLOTS	64
 /* Receiver rand objects per peer issued and not used yet: the state an
@@ -36,6 +46,18 @@
  * within this many seconds, whatever its own (longer) expiry.
  */
 #define ESFD_ISSUED_TTL		120
+/* Key derivations that requests not yet authenticated may cost per peer
+ * (an ESPrim Object is only known to be genuine once it opens under the
+ * derived key; an ESCertKE flight costs public-key operations): a token
+ * bucket of ESFD_KDF_BURST, refilled at ESFD_KDF_RATE per second. Beyond
+ * it requests are refused ESFD_RSC_THROTTLED without deriving anything.
+ */
+#define ESFD_KDF_BURST		20
+#define ESFD_KDF_RATE		5
+/* oneM2M has no "too many requests": 5207 NOT_ACCEPTABLE says that the
+ * receiver will not process the request now.
+ */
+#define ESFD_RSC_THROTTLED	5207
 /* An old pair keeps opening this long after its successor is live. */
 #define ESFD_RETIRE_GRACE	30
 /* At most this many retiring pairs per peer and class. */
@@ -52,6 +74,18 @@
  * knows the rand object of (4113/4114, e.g. the receiver restarted).
  */
 #define ESFD_EXCH_RESTARTS	2
+/*
+ * The grace of a pair the receiver's new pair supersedes. The receiver
+ * installs its pair before it answers the ESPrim Object; if every copy of
+ * that answer is lost, the originator never installs its own and goes on
+ * sealing under the old pair, retransmitting its request (answered from
+ * the receiver's cache) until its establishment gives up, at most
+ * ESFD_EXCH_LIFETIME_MS after it began. So the old pair keeps opening at
+ * the receiver for that long, then the usual grace for records in flight.
+ */
+#define ESFD_RETIRE_GRACE_RECEIVER (ESFD_EXCH_LIFETIME_MS / 1000 + ESFD_RETIRE_GRACE)
+/* A Kpsa check value in hex: 8 bytes of a one-way function of the key. */
+#define ESFD_KCV_HEX		16
 
 enum esfd_log_level { LOG_ERR_ = 3, LOG_WARN_ = 4, LOG_INFO_ = 6, LOG_DEBUG_ = 7 };
 
@@ -74,7 +108,7 @@ enum esfd_drop {
 };
 
 /* Response status codes esfd refuses requests with, counted by code. */
-#define ESFD_RSC_KINDS		16
+#define ESFD_RSC_KINDS		17
 
 /**
  * struct esfd_pair - the two kernel sessions of one ESPrim key
@@ -95,6 +129,12 @@ enum esfd_drop {
  * @rekeying: its successor is being established
  * @soft_expired: the kernel reported a soft EXPIRE: it needs a successor
  * @rekey_after: earliest time of the next attempt after a failed one
+ * @await_use: superseded at the receiver: it retires sooner once the
+ *	originator is seen using the new pair (esfd_pairs_timer())
+ * @use_checked: when that was last looked at
+ * @kcv: the Kpsa check value of the key it was made from (esfd_kpsa_kcv();
+ *	empty for a certificate peer), so that a restarted esfd sees a Kpsa
+ *	changed under the same KpsaId
  */
 struct esfd_pair {
 	struct esfd_pair *next;
@@ -113,6 +153,9 @@ struct esfd_pair {
 	bool rekeying;
 	bool soft_expired;
 	int64_t rekey_after;
+	bool await_use;
+	int64_t use_checked;
+	char kcv[ESFD_KCV_HEX + 1];
 };
 
 /* A request we answered, kept to answer its retransmissions alike. */
@@ -164,6 +207,15 @@ struct esfd_peer_rt {
 	struct esfd_certke *ck_srv;
 	int64_t ck_srv_started;
 	uint64_t certke_ok;
+	/* The derivation token bucket, in thousandths of a token. */
+	int64_t kdf_tokens;
+	int64_t kdf_last_ms;
+	uint64_t kdf_throttled;
+	/* Classes (bit n: class n) whose recorded pair a restart did not
+	 * adopt because the configuration changed: esfd establishes them
+	 * again once the transport is open.
+	 */
+	uint8_t reestablish;
 };
 
 /* Someone waiting for an establishment: a control client. */
@@ -234,6 +286,7 @@ struct esfd_client {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	int64_t last_ms;	/* accepted, or last request or wait */
 };
 
 struct esfd {
@@ -258,6 +311,10 @@ struct esfd {
 	int ctl;
 	int sig;
 	struct esfd_client clients[ESFD_MAX_CLIENTS];
+	uint64_t ctl_refused;		/* connections over a cap */
+	uint64_t ctl_idle;		/* connections closed idle */
+	int64_t ctl_refused_logged;	/* when the last refusal was logged */
+	uint64_t ctl_refused_unlogged;
 
 	struct esfd_pair *pairs;
 	struct esfd_exch *exchs;
@@ -303,9 +360,11 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 void esfd_pair_promote(struct esfd *d, struct esfd_pair *p);
 void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why);
 struct esfd_pair *esfd_pair_current(struct esfd *d, const char *peer_id, uint8_t data_class);
-void esfd_pairs_remove_all(struct esfd *d);
+void esfd_kernel_shutdown(struct esfd *d);
 int esfd_state_save(struct esfd *d);
 int esfd_reconcile(struct esfd *d);
+void esfd_reestablish(struct esfd *d);
+void esfd_kpsa_kcv(const struct esfd_peer *peer, char out[ESFD_KCV_HEX + 1]);
 void esfd_kernel_events(struct esfd *d);
 void esfd_pairs_timer(struct esfd *d);
 
@@ -335,6 +394,7 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 		   int waiter_fd, int timeout_ms, uint32_t rekey_of);
 void esfd_exch_timer(struct esfd *d);
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc);
+void esfd_exch_cancel(struct esfd *d, struct esfd_exch *x, const char *why);
 void esfd_peer_rt_free(struct esfd_peer_rt *rt, size_t n);
 void esfd_certkey_drop(struct esfd_certkey *ck);
 void esfd_certke_recheck(struct esfd *d);
@@ -344,6 +404,7 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer);
 int esfd_ctl_open(struct esfd *d);
 void esfd_ctl_close(struct esfd *d);
 void esfd_ctl_accept(struct esfd *d);
+void esfd_ctl_timer(struct esfd *d);
 void esfd_ctl_input(struct esfd *d, struct esfd_client *c);
 void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int err,
 			 int rsc);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "esfd.h"
+#include "enc.h"
 #include "hmac.h"
 
 int esfd_kernel_open(struct esfd *d)
@@ -185,6 +186,8 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	snprintf(p->alg, sizeof(p->alg), "%s", k->alg);
 	snprintf(p->ori, sizeof(p->ori), "%s", ro_o->id);
 	snprintf(p->rri, sizeof(p->rri), "%s", ro_r->id);
+	if (!peer->cert)
+		esfd_kpsa_kcv(peer, p->kcv);
 	p->data_class = data_class;
 	p->originator = originator;
 	p->created = now;
@@ -200,19 +203,27 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	return 0;
 }
 
-/* Retire every other current pair of (peer, class): make-before-break. */
+/*
+ * Retire every other current pair of (peer, class): make-before-break.
+ * The originator installs its new pair last, after the receiver's answer,
+ * so the receiver cannot know that the originator has it: as the receiver
+ * the old pair keeps opening for ESFD_RETIRE_GRACE_RECEIVER, past the end
+ * of every retransmission of the originator's request.
+ */
 static void retire_others(struct esfd *d, struct esfd_pair *keep)
 {
+	int grace = keep->originator ? ESFD_RETIRE_GRACE : ESFD_RETIRE_GRACE_RECEIVER;
 	struct esfd_pair *p;
 
 	for (p = d->pairs; p; p = p->next) {
 		if (p == keep || p->retire_at || p->data_class != keep->data_class ||
 		    strcmp(p->peer_id, keep->peer_id))
 			continue;
-		p->retire_at = esfd_now(d) + ESFD_RETIRE_GRACE;
+		p->retire_at = esfd_now(d) + grace;
+		p->await_use = !keep->originator;
 		log_info("peer %s class %u: sessions seal %u open %u superseded by %u/%u; "
 			 "they keep opening for %ds", p->peer_id, p->data_class, p->seal_id,
-			 p->open_id, keep->seal_id, keep->open_id, ESFD_RETIRE_GRACE);
+			 p->open_id, keep->seal_id, keep->open_id, grace);
 	}
 }
 
@@ -239,25 +250,100 @@ static void unlink_pair(struct esfd *d, struct esfd_pair *p)
 	}
 }
 
-void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why)
+/* Delete both kernel sessions of @p: 0, or the first failure other than
+ * -ENOENT (a session already gone is what deleting it asks for).
+ */
+static int pair_delete(struct esfd *d, const struct esfd_pair *p)
 {
 	int e1 = esf_nl_session_del(d->nl, p->seal_id);
 	int e2 = esf_nl_session_del(d->nl, p->open_id);
 
-	log_info("peer %s class %u: sessions seal %u open %u removed (%s)%s", p->peer_id,
-		 p->data_class, p->seal_id, p->open_id, why,
-		 (e1 && e1 != -ENOENT) || (e2 && e2 != -ENOENT) ? "; deletion failed" : "");
+	if (e1 && e1 != -ENOENT)
+		return e1;
+	return e2 == -ENOENT ? 0 : e2;
+}
+
+void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why)
+{
+	int err = pair_delete(d, p);
+
+	log_info("peer %s class %u: sessions seal %u open %u removed (%s)%s%s", p->peer_id,
+		 p->data_class, p->seal_id, p->open_id, why, err ? "; deletion failed: " : "",
+		 err ? strerror(-err) : "");
 	unlink_pair(d, p);
 	free(p);
 }
 
-void esfd_pairs_remove_all(struct esfd *d)
+/*
+ * SIGTERM: delete every pair. A pair whose sessions the kernel would not
+ * delete stays listed (in memory and then in the state file), so that it
+ * is not forgotten while still in the kernel: the next esfd adopts it or
+ * deletes what is left of it (esfd_reconcile()). Return: how many stay.
+ */
+static size_t pairs_remove_all(struct esfd *d)
 {
-	while (d->pairs)
-		esfd_pair_remove(d, d->pairs, "esfd stopping");
+	struct esfd_pair *p, *nx;
+	size_t left = 0;
+	int err;
+
+	for (p = d->pairs; p; p = nx) {
+		nx = p->next;
+		err = pair_delete(d, p);
+		if (err) {
+			left++;
+			log_err("peer %s class %u: sessions seal %u open %u could not be deleted "
+				"(%s): kept in the state file for the next esfd", p->peer_id,
+				p->data_class, p->seal_id, p->open_id, strerror(-err));
+			continue;
+		}
+		log_info("peer %s class %u: sessions seal %u open %u removed (esfd stopping)",
+			 p->peer_id, p->data_class, p->seal_id, p->open_id);
+		unlink_pair(d, p);
+		free(p);
+	}
+	return left;
+}
+
+void esfd_kernel_shutdown(struct esfd *d)
+{
+	size_t left;
+
+	/* SIGUSR1: hand the sessions over to the next esfd (an upgrade). */
+	if (d->keep_sessions) {
+		esfd_state_save(d);
+		return;
+	}
+	left = pairs_remove_all(d);
+	if (!left) {
+		unlink(d->state_path);
+		return;
+	}
+	log_err("%zu pairs could not be deleted; the state file %s keeps them for the next "
+		"esfd", left, d->state_path);
+	esfd_state_save(d);
 }
 
 /* State file ------------------------------------------------------------ */
+
+/*
+ * The Kpsa check value the state file records with each pair: the first 8
+ * bytes of HMAC-SHA256(Kpsa, "esfd state Kpsa check value"), in hex. A
+ * restarted esfd compares it with its configuration's Kpsa: a pair made
+ * from a Kpsa that has since been replaced under the same KpsaId is not
+ * adopted. One-way, and 64 bits: it tells keys apart without revealing one.
+ */
+void esfd_kpsa_kcv(const struct esfd_peer *peer, char out[ESFD_KCV_HEX + 1])
+{
+	static const char label[] = "esfd state Kpsa check value";
+	struct esfd_buf in = { label, sizeof(label) - 1 };
+	uint8_t mac[32];
+
+	if (esfd_hmac(ESFD_SHA256, peer->kpsa, peer->kpsa_len, &in, 1, mac))
+		out[0] = '\0';
+	else
+		esfd_hex_encode(mac, ESFD_KCV_HEX / 2, out);
+	explicit_bzero(mac, sizeof(mac));
+}
 
 /* Written to a temporary file and renamed, so a crash leaves the old or
  * the new state, never half of one. It holds no key material.
@@ -273,8 +359,9 @@ int esfd_state_save(struct esfd *d)
 	if (!arr)
 		return -ENOMEM;
 	for (p = d->pairs; p; p = p->next)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:b,s:I,s:I,s:I}",
-			"peer", p->peer_id, "kid", p->kid, "alg", p->alg, "class", p->data_class,
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:s,s:b,s:I,s:I,s:I}",
+			"peer", p->peer_id, "kid", p->kid, "kcv", p->kcv, "alg", p->alg,
+			"class", p->data_class,
 			"seal", (json_int_t)p->seal_id, "open", (json_int_t)p->open_id,
 			"ori", p->ori, "rri", p->rri, "originator", p->originator,
 			"created", (json_int_t)p->created, "expires", (json_int_t)p->expires,
@@ -344,12 +431,116 @@ static bool kmatch(const struct esf_nl_session *s, const char *kid, const char *
 	       s->session_type == ESF_STYPE_SM;
 }
 
+/* A pair as the state file recorded it. */
+struct recorded {
+	const char *peer, *kid, *kcv, *alg, *ori, *rri;
+	json_int_t cls;
+	uint32_t seal, open;
+	int64_t expires;
+};
+
+static bool recorded_read(json_t *e, struct recorded *r)
+{
+	r->peer = json_string_value(json_object_get(e, "peer"));
+	r->kid = json_string_value(json_object_get(e, "kid"));
+	r->kcv = json_string_value(json_object_get(e, "kcv"));
+	r->alg = json_string_value(json_object_get(e, "alg"));
+	r->ori = json_string_value(json_object_get(e, "ori"));
+	r->rri = json_string_value(json_object_get(e, "rri"));
+	r->cls = json_integer_value(json_object_get(e, "class"));
+	r->seal = (uint32_t)json_integer_value(json_object_get(e, "seal"));
+	r->open = (uint32_t)json_integer_value(json_object_get(e, "open"));
+	r->expires = json_integer_value(json_object_get(e, "expires"));
+	return r->peer && r->kid && r->alg && r->ori && r->rri && r->cls >= 1 && r->cls <= 3 &&
+	       r->seal && r->open && strlen(r->alg) < sizeof(((struct esfd_pair *)0)->alg) &&
+	       strlen(r->ori) <= ESFD_RAND_ID_MAX && strlen(r->rri) <= ESFD_RAND_ID_MAX &&
+	       strlen(r->peer) <= ESFD_ID_MAX && strlen(r->kid) <= ESFD_KPSA_ID_MAX;
+}
+
+/*
+ * Why a recorded pair whose two kernel sessions still exist may not be
+ * adopted, or NULL when it may. The sessions were made under the
+ * configuration of the esfd that left them: if what they derive from (the
+ * Kpsa, its KpsaId, the credential kind) or who may use them (the policy's
+ * owner-uid and owner-gid, which the kernel enforces) has changed since,
+ * they must not keep serving. *@again says that the peer still wants a
+ * pair of this class, made under the new configuration.
+ */
+static const char *adopt_refusal(struct esfd *d, const struct recorded *r,
+				 const struct esf_nl_session *ks, const struct esf_nl_session *ko,
+				 const struct esfd_peer *cp, bool *again)
+{
+	const struct esfd_policy *pol;
+	char kcv[ESFD_KCV_HEX + 1];
+
+	*again = false;
+	if (!cp)
+		return "the peer is no longer configured";
+	pol = &d->cfg.policies[cp->policy];
+	if (!(pol->data_classes & (1u << r->cls)))
+		return "the policy no longer allows the class";
+	if (r->expires <= esfd_now(d) || ks->state == ESF_STATE_EXPIRED ||
+	    ko->state == ESF_STATE_EXPIRED)
+		return "expired";
+	*again = true;
+	/* A certificate peer's key id changes with every ESCertKE and its key
+	 * is not kept across restarts: its kernel sessions, checked by
+	 * kmatch(), are what is adopted.
+	 */
+	if (cp->cert != !(r->kcv && r->kcv[0]))
+		return cp->cert ? "the peer's credential is a certificate now" :
+		       "the state file does not say which Kpsa made the pair";
+	if (!cp->cert && strcmp(cp->kpsa_id, r->kid))
+		return "the peer's KpsaId changed";
+	if (!cp->cert) {
+		esfd_kpsa_kcv(cp, kcv);
+		if (strcmp(kcv, r->kcv))
+			return "the peer's Kpsa changed";
+	}
+	if (ks->owner_uid != pol->owner_uid || ko->owner_uid != pol->owner_uid ||
+	    ks->owner_gid != pol->owner_gid || ko->owner_gid != pol->owner_gid)
+		return "the policy's owner-uid or owner-gid changed";
+	*again = false;
+	return NULL;
+}
+
+static int adopt(struct esfd *d, const struct recorded *r, json_t *e,
+		 const struct esf_nl_session *ks, const struct esf_nl_session *ko)
+{
+	struct esfd_pair *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	snprintf(p->peer_id, sizeof(p->peer_id), "%s", r->peer);
+	snprintf(p->kid, sizeof(p->kid), "%s", r->kid);
+	snprintf(p->kcv, sizeof(p->kcv), "%s", r->kcv ? r->kcv : "");
+	snprintf(p->alg, sizeof(p->alg), "%s", r->alg);
+	snprintf(p->ori, sizeof(p->ori), "%s", r->ori);
+	snprintf(p->rri, sizeof(p->rri), "%s", r->rri);
+	p->data_class = (uint8_t)r->cls;
+	p->seal_id = r->seal;
+	p->open_id = r->open;
+	p->originator = json_is_true(json_object_get(e, "originator"));
+	p->created = json_integer_value(json_object_get(e, "created"));
+	p->expires = r->expires;
+	p->retire_at = json_integer_value(json_object_get(e, "retire_at"));
+	/* The timer rekeys it once the transport is up. */
+	p->soft_expired = ks->state == ESF_STATE_SOFT_EXPIRED ||
+			  ko->state == ESF_STATE_SOFT_EXPIRED;
+	p->next = d->pairs;
+	d->pairs = p;
+	log_info("adopted peer %s class %u: sessions seal %u open %u", r->peer,
+		 p->data_class, r->seal, r->open);
+	return 0;
+}
+
 /* On start: the sessions a previous esfd recorded and left in the kernel
  * (it was killed, or crashed) are adopted when they still match the state
- * file and the configuration (same peer, same KpsaId, not expired), so
- * applications keep working through a daemon restart; the others are
- * deleted. Kernel sessions the state file does not name are not ours and
- * are left alone.
+ * file and the configuration (adopt_refusal()), so applications keep
+ * working through a daemon restart; the others are deleted, and those the
+ * configuration still wants are established again (esfd_reestablish()).
+ * Kernel sessions the state file does not name are not ours and are left
+ * alone.
  */
 int esfd_reconcile(struct esfd *d)
 {
@@ -387,78 +578,71 @@ int esfd_reconcile(struct esfd *d)
 	}
 	arr = json_object_get(doc, "pairs");
 	json_array_foreach(arr, i, e) {
-		const char *peer = json_string_value(json_object_get(e, "peer"));
-		const char *kid = json_string_value(json_object_get(e, "kid"));
-		const char *alg = json_string_value(json_object_get(e, "alg"));
-		const char *ori = json_string_value(json_object_get(e, "ori"));
-		const char *rri = json_string_value(json_object_get(e, "rri"));
-		json_int_t cls = json_integer_value(json_object_get(e, "class"));
-		uint32_t seal = (uint32_t)json_integer_value(json_object_get(e, "seal"));
-		uint32_t open = (uint32_t)json_integer_value(json_object_get(e, "open"));
-		int64_t expires = json_integer_value(json_object_get(e, "expires"));
 		const struct esf_nl_session *ks, *ko;
 		const struct esfd_peer *cp;
-		struct esfd_pair *p;
+		struct recorded r;
+		const char *why;
+		bool again = false;
 
-		if (!peer || !kid || !alg || !ori || !rri || cls < 1 || cls > 3 || !seal || !open ||
-		    strlen(alg) >= sizeof(((struct esfd_pair *)0)->alg))
+		if (!recorded_read(e, &r))
 			continue;
-		ks = kfind(&k, seal);
-		ko = kfind(&k, open);
+		ks = kfind(&k, r.seal);
+		ko = kfind(&k, r.open);
 		/* Ids are per boot of the module: only sessions that still carry
 		 * the recorded key id, class and direction are the ones we made.
 		 */
-		if (!kmatch(ks, kid, alg, (unsigned int)cls, ESF_DIR_SEAL))
+		if (!kmatch(ks, r.kid, r.alg, (unsigned int)r.cls, ESF_DIR_SEAL))
 			ks = NULL;
-		if (!kmatch(ko, kid, alg, (unsigned int)cls, ESF_DIR_OPEN))
+		if (!kmatch(ko, r.kid, r.alg, (unsigned int)r.cls, ESF_DIR_OPEN))
 			ko = NULL;
-		cp = esfd_config_peer_by_id(&d->cfg, peer);
-		/* A certificate peer's key id changes with every ESCertKE and
-		 * its key is not kept across restarts: the kernel sessions,
-		 * checked above, are what is adopted.
-		 */
-		if (ks && ko && cp && (cp->cert || !strcmp(cp->kpsa_id, kid)) && expires > esfd_now(d) &&
-		    ks->state != ESF_STATE_EXPIRED && ko->state != ESF_STATE_EXPIRED &&
-		    (d->cfg.policies[cp->policy].data_classes & (1u << cls)) &&
-		    strlen(ori) <= ESFD_RAND_ID_MAX && strlen(rri) <= ESFD_RAND_ID_MAX) {
-			p = calloc(1, sizeof(*p));
-			if (p) {
-				snprintf(p->peer_id, sizeof(p->peer_id), "%s", peer);
-				snprintf(p->kid, sizeof(p->kid), "%s", kid);
-				snprintf(p->alg, sizeof(p->alg), "%s", alg);
-				snprintf(p->ori, sizeof(p->ori), "%s", ori);
-				snprintf(p->rri, sizeof(p->rri), "%s", rri);
-				p->data_class = (uint8_t)cls;
-				p->seal_id = seal;
-				p->open_id = open;
-				p->originator = json_is_true(json_object_get(e, "originator"));
-				p->created = json_integer_value(json_object_get(e, "created"));
-				p->expires = expires;
-				p->retire_at = json_integer_value(json_object_get(e, "retire_at"));
-				/* The timer rekeys it once the transport is up. */
-				p->soft_expired = ks->state == ESF_STATE_SOFT_EXPIRED ||
-						  ko->state == ESF_STATE_SOFT_EXPIRED;
-				p->next = d->pairs;
-				d->pairs = p;
-				adopted++;
-				log_info("adopted peer %s class %u: sessions seal %u open %u",
-					 peer, p->data_class, seal, open);
-				continue;
-			}
+		cp = esfd_config_peer_by_id(&d->cfg, r.peer);
+		why = ks && ko ? adopt_refusal(d, &r, ks, ko, cp, &again) :
+		      "its kernel sessions are gone";
+		if (!why && !adopt(d, &r, e, ks, ko)) {
+			adopted++;
+			continue;
 		}
 		if (ks)
-			esf_nl_session_del(d->nl, seal);
+			esf_nl_session_del(d->nl, r.seal);
 		if (ko)
-			esf_nl_session_del(d->nl, open);
+			esf_nl_session_del(d->nl, r.open);
 		if (ks || ko) {
 			removed++;
-			log_info("removed stale sessions %u/%u of peer %s", seal, open, peer);
+			log_info("not adopted: sessions %u/%u of peer %s class %u (%s): removed%s",
+				 r.seal, r.open, r.peer, (unsigned int)r.cls, why ? why : "out of memory",
+				 again ? "; establishing a new pair" : "");
 		}
+		if (again)
+			d->rt[cp - d->cfg.peers].reestablish |= (uint8_t)(1u << r.cls);
 	}
 	log_info("reconciled with the kernel: %zu pairs adopted, %zu removed", adopted, removed);
 	free(k.s);
 	json_decref(doc);
 	return esfd_state_save(d);
+}
+
+/* After the transport is open: new pairs for those esfd_reconcile() did not
+ * adopt because the configuration changed, so that the peer, which may
+ * still seal under the old pair, moves to one made under the new
+ * configuration instead of waiting for an application to ask.
+ */
+void esfd_reestablish(struct esfd *d)
+{
+	size_t i;
+	uint8_t cls;
+	int err;
+
+	for (i = 0; i < d->cfg.n_peers; i++) {
+		for (cls = 1; cls <= 3; cls++) {
+			if (!(d->rt[i].reestablish & (1u << cls)))
+				continue;
+			d->rt[i].reestablish &= (uint8_t)~(1u << cls);
+			err = esfd_establish(d, &d->cfg.peers[i], cls, -1, ESFD_TIMEOUT_MS, 0);
+			if (err != -EINPROGRESS && err != -EALREADY)
+				log_err("peer %s class %u: establishing a new pair after restart: %s",
+					d->cfg.peers[i].id, cls, strerror(-err));
+		}
+	}
 }
 
 /* Events ---------------------------------------------------------------- */
@@ -536,6 +720,32 @@ void esfd_kernel_events(struct esfd *d)
 		log_warn("kernel events: %s", strerror(-err));
 }
 
+/*
+ * A pair superseded at the receiver waits for the originator's last
+ * retransmission (ESFD_RETIRE_GRACE_RECEIVER), unless the originator shows
+ * sooner that it has the new pair: a record it sealed under the current
+ * pair opened in that pair's OPEN session (the kernel counts successful
+ * opens only). The usual grace is then all that is left. Looked at once a
+ * second. Return: whether @p's retirement moved.
+ */
+static bool successor_seen(struct esfd *d, struct esfd_pair *p, int64_t now)
+{
+	const struct esfd_pair *cur = esfd_pair_current(d, p->peer_id, p->data_class);
+	struct esf_nl_session s;
+
+	p->use_checked = now;
+	if (!cur || esf_nl_session_get(d->nl, cur->open_id, &s) || !s.stats[ESF_STATS_A_OPEN])
+		return false;
+	p->await_use = false;
+	if (p->retire_at <= now + ESFD_RETIRE_GRACE)
+		return false;
+	p->retire_at = now + ESFD_RETIRE_GRACE;
+	log_info("peer %s class %u: the originator uses sessions %u/%u; the superseded seal %u "
+		 "open %u keep opening for %ds", p->peer_id, p->data_class, cur->seal_id,
+		 cur->open_id, p->seal_id, p->open_id, ESFD_RETIRE_GRACE);
+	return true;
+}
+
 /* Retire pairs whose grace period is over, remove expired ones, retry
  * rekeys that have not happened yet.
  */
@@ -547,6 +757,9 @@ void esfd_pairs_timer(struct esfd *d)
 
 	for (p = d->pairs; p; p = nx) {
 		nx = p->next;
+		if (p->retire_at && p->await_use && now != p->use_checked &&
+		    successor_seen(d, p, now))
+			changed = true;
 		if (p->retire_at && now >= p->retire_at) {
 			esfd_pair_remove(d, p, "retired after rekey");
 			changed = true;

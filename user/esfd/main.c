@@ -234,10 +234,19 @@ static void reload(struct esfd *d)
 		if (!np || !op || peer_changed(&d->cfg, op, &n, np))
 			esfd_pair_remove(d, p, "peer removed or changed by reload");
 	}
+	/* An exchange under way holds keys of the old configuration (the
+	 * session key from the old Kpsa, the old policy's pair): left
+	 * running, it would install them after the reload. Its waiters are
+	 * told; the next request or rekey starts under the new configuration.
+	 */
 	for (x = d->exchs; x; x = xn) {
+		const struct esfd_peer *op = esfd_config_peer_by_id(&d->cfg, x->peer_id);
+		const struct esfd_peer *np = esfd_config_peer_by_id(&n, x->peer_id);
+
 		xn = x->next;
-		if (!esfd_config_peer_by_id(&n, x->peer_id))
-			esfd_exch_free(d, x, -ECANCELED, 0);
+		if (!np || !op || peer_changed(&d->cfg, op, &n, np))
+			esfd_exch_cancel(d, x, "cancelled: the peer was removed or changed by a "
+					 "configuration reload");
 	}
 	rt = calloc(n.n_peers ? n.n_peers : 1, sizeof(*rt));
 	if (!rt) {
@@ -346,6 +355,7 @@ static void run(struct esfd *d)
 				esfd_ctl_input(d, cl[i]);
 		esfd_exch_timer(d);
 		esfd_pairs_timer(d);
+		esfd_ctl_timer(d);
 	}
 }
 
@@ -463,6 +473,8 @@ int main(int argc, char **argv)
 		err = esfd_transport_open(d);
 	if (!err)
 		err = esfd_ctl_open(d);
+	if (!err)
+		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
 	} else {
@@ -476,12 +488,7 @@ int main(int argc, char **argv)
 		/* Clean shutdown: the sessions esfd owns go with it, unless
 		 * SIGUSR1 asked to hand them over to the next esfd (an upgrade).
 		 */
-		if (d->keep_sessions) {
-			esfd_state_save(d);
-		} else {
-			esfd_pairs_remove_all(d);
-			unlink(d->state_path);
-		}
+		esfd_kernel_shutdown(d);
 	}
 	while (d->exchs)
 		esfd_exch_free(d, d->exchs, -ECANCELED, 0);

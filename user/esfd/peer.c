@@ -64,6 +64,37 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer)
 	return d->rt[peer_index(d, peer)].ck.valid ? d->rt[peer_index(d, peer)].ck.kid : "";
 }
 
+/*
+ * May unauthenticated input from this peer cost a key derivation (or a
+ * handshake step) now? Anyone on the broker can send requests in a
+ * configured peer's name, each of which esfd can only judge after the
+ * derivation: the token bucket bounds that cost per peer (ESFD_KDF_BURST,
+ * ESFD_KDF_RATE per second) so that a flood costs a bounded CPU share and
+ * leaves the other peers' establishments alone.
+ */
+static bool kdf_allowed(struct esfd *d, struct esfd_peer_rt *rt)
+{
+	const int64_t cap = ESFD_KDF_BURST * 1000;
+	int64_t now = esfd_now_ms(d);
+
+	if (!rt->kdf_last_ms)
+		rt->kdf_tokens = cap;
+	else
+		rt->kdf_tokens += (now - rt->kdf_last_ms) * ESFD_KDF_RATE;
+	if (rt->kdf_tokens > cap)
+		rt->kdf_tokens = cap;
+	rt->kdf_last_ms = now;
+	if (rt->kdf_tokens < 1000) {
+		rt->kdf_throttled++;
+		return false;
+	}
+	rt->kdf_tokens -= 1000;
+	return true;
+}
+
+static const char kdf_why[] = "too many unauthenticated requests that cost a key "
+			      "derivation from this peer; try again later";
+
 /* ESCertKE: both ends ------------------------------------------------------- */
 
 /* Keep the key of a completed handshake, with the peer's certificate. */
@@ -131,6 +162,10 @@ static int certke_req(struct esfd *d, const struct esfd_peer *peer, const struct
 	if (!d->tls) {
 		*why = "no certificate credential";
 		return ESFD_RSC_INTERNAL_SERVER_ERROR;
+	}
+	if (!kdf_allowed(d, rt)) {
+		*why = kdf_why;
+		return ESFD_RSC_THROTTLED;
 	}
 	if (hello) {
 		esfd_certke_free(rt->ck_srv);
@@ -392,6 +427,11 @@ static int esprim_req(struct esfd *d, const struct esfd_peer *peer, const char *
 	} else {
 		rsc = esprim_header(d, peer, &in, why);
 	}
+	/* Only the header's cheap checks come before the derivation. */
+	if (!rsc && !kdf_allowed(d, &d->rt[peer_index(d, peer)])) {
+		*why = kdf_why;
+		rsc = ESFD_RSC_THROTTLED;
+	}
 	if (!rsc)
 		rsc = esprim_keys(d, peer, &in, why);
 	if (!rsc)
@@ -477,6 +517,11 @@ static void exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_p
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc)
 {
 	exch_finish(d, x, NULL, err, rsc, NULL);
+}
+
+void esfd_exch_cancel(struct esfd *d, struct esfd_exch *x, const char *why)
+{
+	exch_finish(d, x, NULL, -ECANCELED, 0, why);
 }
 
 /* Publish the current request; when the broker is down it goes out as soon

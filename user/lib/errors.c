@@ -137,6 +137,8 @@ const char *esf_onem2m_rsc_name(int rsc)
 		return "NOT_IMPLEMENTED";
 	case 5103:
 		return "TARGET_NOT_REACHABLE";
+	case 5207:
+		return "NOT_ACCEPTABLE";
 	case 5210:
 		return "ESPRIM_DECRYPTION_ERROR";
 	case 5211:

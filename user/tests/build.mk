@@ -15,3 +15,6 @@ HOST_TESTS += test_algs
 # Certificate credentials (core) and ESCertKE's handshake (the daemon's
 # certke.c, linked in by user/Makefile).
 HOST_TESTS += test_esfd_certke
+# esfd's kernel sessions and state file (the daemon's kernel.c, linked in by
+# user/Makefile) against a kernel faked in the test.
+HOST_TESTS += test_esfd_kernel
