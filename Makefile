@@ -19,7 +19,7 @@ DESTDIR ?=
 export VERSION
 
 .PHONY: all help module user selftests ksft-src deps check check-debug debug-kernel fuzz \
-	style demo bench \
+	style demo bench soak \
 	install modules_install user_install deb clean
 
 all: module user
@@ -39,6 +39,9 @@ help:
 	@echo '  debug-kernel    build (or find cached) the debug kernel under build/debug-kernel'
 	@echo '  style           checkpatch --strict and sparse on the module'
 	@echo '  bench           fast-path throughput in the VM (esf-bench, ratios)'
+	@echo '  soak            SOAK_MINUTES=<m> (default 30) KERNEL=<5.10|6.1|6.12|sid> (default 6.1):'
+	@echo '                  a compressed day in the VM: traffic, rekeys, esfd restarts and'
+	@echo '                  reloads, a module reload; failed opens, slab, fds, sessions left'
 	@echo '  install         modules_install + user_install (PREFIX=$(PREFIX))'
 	@echo '  deb             Debian packages esf-dkms, esf-tools, libesf0, libesf-dev'
 	@echo '                  into build/deb, checked with lintian'
@@ -97,6 +100,11 @@ demo:
 
 bench:
 	scripts/bench
+
+SOAK_MINUTES ?= 30
+KERNEL ?= 6.1
+soak:
+	scripts/soak -k $(KERNEL) -m $(SOAK_MINUTES)
 
 deb:
 	scripts/deb

@@ -105,6 +105,11 @@ void esf_nl_close(struct esf_nl *nl)
 	free(nl);
 }
 
+int esf_nl_family_id(const struct esf_nl *nl)
+{
+	return nl->family;
+}
+
 const char *esf_nl_errmsg(const struct esf_nl *nl)
 {
 	return nl->errmsg;
@@ -632,6 +637,24 @@ int esf_nl_events_subscribe(struct esf_nl *nl)
 	return 0;
 }
 
+/*
+ * The genetlink controller's "notify" group announces every family that is
+ * registered or unregistered, in every namespace for a family such as
+ * esf's that works in any: how a daemon learns that esf.ko was unloaded
+ * (its sessions are gone, its family id and events group with them) and
+ * loaded again (a new family id to resolve, the events group to join).
+ */
+int esf_nl_family_watch(struct esf_nl *nl)
+{
+	int grp = genl_ctrl_resolve_grp(nl->sk, "nlctrl", "notify");
+	int err;
+
+	if (grp < 0)
+		return -ENOENT;
+	err = nl_socket_add_membership(nl->sk, grp);
+	return err ? nlerr_to_errno(err) : 0;
+}
+
 int esf_nl_fd(const struct esf_nl *nl)
 {
 	return nl_socket_get_fd(nl->sk);
@@ -655,10 +678,28 @@ static int on_event(struct nl_msg *msg, void *arg)
 	struct event_ctx *ctx = arg;
 	struct nlattr *tb[ESF_A_MAX + 1];
 	struct esf_nl_event ev;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
+	memset(&ev, 0, sizeof(ev));
+	if (nlh->nlmsg_type == GENL_ID_CTRL) {
+		/* esf_nl_family_watch(): only esf's own family matters. */
+		struct nlattr *ct[CTRL_ATTR_MAX + 1];
+		uint8_t cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
+
+		if (genlmsg_parse(nlh, 0, ct, CTRL_ATTR_MAX, NULL) ||
+		    !ct[CTRL_ATTR_FAMILY_NAME] ||
+		    strcmp(nla_get_string(ct[CTRL_ATTR_FAMILY_NAME]), ESF_GENL_NAME) ||
+		    (cmd != CTRL_CMD_NEWFAMILY && cmd != CTRL_CMD_DELFAMILY))
+			return NL_SKIP;
+		ev.family_event = cmd == CTRL_CMD_NEWFAMILY ? ESF_NL_FAMILY_NEW :
+							      ESF_NL_FAMILY_DEL;
+		if (ct[CTRL_ATTR_FAMILY_ID])
+			ev.family_id = nla_get_u16(ct[CTRL_ATTR_FAMILY_ID]);
+		ctx->cb(&ev, ctx->arg);
+		return NL_OK;
+	}
 	if (parse_attrs(msg, tb))
 		return NL_SKIP;
-	memset(&ev, 0, sizeof(ev));
 	ev.cmd = ((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(msg)))->cmd;
 	if (ev.cmd == ESF_CMD_SESSION_NEW || ev.cmd == ESF_CMD_SESSION_DEL)
 		parse_session(tb, &ev.session);

@@ -119,9 +119,19 @@ struct esf_nl_new {
 	uint32_t group_epoch;
 };
 
+/* esf_nl_event.family_event: the controller's word on esf's family. */
+enum esf_nl_family_event {
+	ESF_NL_FAMILY_NEW = 1,	/* registered: esf.ko loaded */
+	ESF_NL_FAMILY_DEL = 2,	/* unregistered: esf.ko unloaded, sessions gone */
+};
+
 /* What the events group delivers. */
 struct esf_nl_event {
-	uint8_t cmd;		/* ESF_CMD_SESSION_NEW/DEL/FLUSH, ESF_CMD_EXPIRE */
+	uint8_t cmd;		/* ESF_CMD_SESSION_NEW/DEL/FLUSH, ESF_CMD_EXPIRE;
+				 * 0 for a family event */
+	uint8_t family_event;	/* 0, or enum esf_nl_family_event (only on a
+				 * socket given to esf_nl_family_watch()) */
+	uint16_t family_id;	/* with family_event: the family's id */
 	uint32_t session_id;
 	uint8_t expire_kind;	/* ESF_CMD_EXPIRE */
 	uint8_t expire_reason;	/* ESF_CMD_EXPIRE */
@@ -138,6 +148,8 @@ typedef void (*esf_nl_event_cb)(const struct esf_nl_event *ev, void *arg);
 int esf_nl_open(struct esf_nl **nlp);
 void esf_nl_close(struct esf_nl *nl);
 const char *esf_nl_errmsg(const struct esf_nl *nl);
+/* The id the family had when this handle resolved it. */
+int esf_nl_family_id(const struct esf_nl *nl);
 
 int esf_nl_session_new(struct esf_nl *nl, const struct esf_nl_new *req,
 		       struct esf_nl_session *out);
@@ -171,6 +183,10 @@ typedef int (*esf_nl_sender_cb)(uint16_t sender, uint64_t top, void *arg);
 int esf_nl_group_senders(struct esf_nl *nl, uint32_t id, esf_nl_sender_cb cb, void *arg);
 
 int esf_nl_events_subscribe(struct esf_nl *nl);
+/* Also deliver the controller's NEWFAMILY/DELFAMILY for esf's family
+ * (esf.ko loaded, unloaded) as events with family_event set.
+ */
+int esf_nl_family_watch(struct esf_nl *nl);
 int esf_nl_fd(const struct esf_nl *nl);
 /* Wait for events and deliver what one read brings (blocks unless the
  * caller made esf_nl_fd() non-blocking; then -EAGAIN when none are left).

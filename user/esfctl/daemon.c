@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "esf.h"
 #include "esfctl.h"
@@ -276,7 +277,10 @@ static void add_kernel_views(json_t *peers)
 	json_t *pe, *p;
 	size_t i, j;
 
-	if (esf_nl_open(&nl))
+	/* Resolving the family of a module that is not loaded would load it
+	 * (its genetlink alias): a status query must not undo an rmmod.
+	 */
+	if (access("/sys/module/esf", F_OK) || esf_nl_open(&nl))
 		nl = NULL;
 	json_array_foreach(peers, i, pe) {
 		json_array_foreach(json_object_get(pe, "pairs"), j, p) {

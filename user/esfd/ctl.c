@@ -353,6 +353,10 @@ static json_t *status_json(struct esfd *d)
 		      "mqtt", esfd_transport_status(d));
 	if (j)
 		json_object_update_new(j, counters_json(d));
+	if (j)
+		json_object_set_new(j, "kernel", json_pack("{s:b,s:I,s:I,s:I}",
+			"loaded", !d->kernel_down, "unloads", (json_int_t)d->kmod_unloads,
+			"loads", (json_int_t)d->kmod_loads, "restoring", (json_int_t)d->n_restore));
 	return j;
 }
 
@@ -467,6 +471,11 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	if (ck && (!force || !json_is_boolean(ck) || (json_is_true(ck) && !peer->cert))) {
 		send_json(c->fd, error_json(-EINVAL, 0, "certke: true is for rekey, with a "
 					    "peer whose credential is a certificate"));
+		return;
+	}
+	if (d->kernel_down) {
+		send_json(c->fd, error_json(-ENODEV, 0, "esf.ko is not loaded: esfd establishes "
+					    "its pairs again when it is back"));
 		return;
 	}
 	/* A new pairwise key first: the next establishment runs ESCertKE. */

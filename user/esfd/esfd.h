@@ -281,6 +281,17 @@ struct esfd_exch {
 	struct esfd_certke *ck;
 };
 
+/* A pair lost with esf.ko, to establish again when the module is back. */
+struct esfd_restore {
+	char peer_id[ESFD_ID_MAX + 1];
+	uint8_t data_class;
+	int64_t next_try;	/* esfd_now() of the next attempt */
+	int64_t until;		/* given up after this */
+};
+
+/* How long esfd keeps trying to establish again what esf.ko took away. */
+#define ESFD_RESTORE_SECONDS	600
+
 struct esfd_client {
 	int fd;
 	uid_t uid;
@@ -326,6 +337,17 @@ struct esfd {
 	uint64_t certke_refused[ESFD_CERT__N];	/* and failed, by reason */
 	bool stop;
 	bool keep_sessions;	/* SIGUSR1: leave them to the next esfd */
+	/* esf.ko unloaded under esfd (the controller's DELFAMILY): every
+	 * kernel session is gone and the family's id with them, until its
+	 * NEWFAMILY. kernel.c, "Module unload and reload".
+	 */
+	bool kernel_down;
+	uint8_t kmod_last;		/* the last family event read */
+	bool kmod_del_seen;		/* a DELFAMILY among the events read */
+	uint64_t kmod_unloads, kmod_loads;
+	int64_t kmod_checked;		/* esfd_now() of the last retry */
+	struct esfd_restore *restore;	/* pairs to establish again */
+	size_t n_restore;
 };
 
 /* main.c */
@@ -367,6 +389,7 @@ void esfd_reestablish(struct esfd *d);
 void esfd_kpsa_kcv(const struct esfd_peer *peer, char out[ESFD_KCV_HEX + 1]);
 void esfd_kernel_events(struct esfd *d);
 void esfd_pairs_timer(struct esfd *d);
+void esfd_kernel_free(struct esfd *d);
 
 /* transport.c */
 int esfd_transport_open(struct esfd *d);

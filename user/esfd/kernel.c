@@ -18,25 +18,38 @@
 #include "enc.h"
 #include "hmac.h"
 
-int esfd_kernel_open(struct esfd *d)
+/* A request handle and an event handle that also hears the controller
+ * say when esf's family comes and goes.
+ */
+static int kernel_handles(struct esf_nl **nl, struct esf_nl **ev)
 {
-	int err = esf_nl_open(&d->nl);
+	int err = esf_nl_open(nl);
 
+	*ev = NULL;
 	if (err) {
 		log_err("generic netlink family \"%s\": %s%s", ESF_GENL_NAME, strerror(-err),
 			err == -ENOENT ? " (is esf.ko loaded?)" : "");
 		return err;
 	}
-	err = esf_nl_open(&d->nl_ev);
+	err = esf_nl_open(ev);
 	if (!err)
-		err = esf_nl_events_subscribe(d->nl_ev);
+		err = esf_nl_events_subscribe(*ev);
+	if (!err)
+		err = esf_nl_family_watch(*ev);
+	if (!err && fcntl(esf_nl_fd(*ev), F_SETFL, O_NONBLOCK))
+		err = -errno;
 	if (err) {
 		log_err("kernel events: %s", strerror(-err));
-		return err;
+		esf_nl_close(*nl);
+		esf_nl_close(*ev);
+		*nl = *ev = NULL;
 	}
-	if (fcntl(esf_nl_fd(d->nl_ev), F_SETFL, O_NONBLOCK))
-		return -errno;
-	return 0;
+	return err;
+}
+
+int esfd_kernel_open(struct esfd *d)
+{
+	return kernel_handles(&d->nl, &d->nl_ev);
 }
 
 void esfd_kernel_close(struct esfd *d)
@@ -44,6 +57,13 @@ void esfd_kernel_close(struct esfd *d)
 	esf_nl_close(d->nl);
 	esf_nl_close(d->nl_ev);
 	d->nl = d->nl_ev = NULL;
+}
+
+void esfd_kernel_free(struct esfd *d)
+{
+	free(d->restore);
+	d->restore = NULL;
+	d->n_restore = 0;
 }
 
 /* The 4-byte nonce salt of each direction: distinct, so that the two ends
@@ -122,6 +142,11 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	struct esfd_pair *p;
 	int err;
 
+	if (d->kernel_down) {
+		log_err("peer %s class %u: esf.ko is not loaded: no session installed", peer->id,
+			data_class);
+		return -ENODEV;
+	}
 	if (exp <= now)
 		return -EKEYEXPIRED;
 	p = calloc(1, sizeof(*p));
@@ -683,8 +708,18 @@ static void rekey(struct esfd *d, struct esfd_pair *p, const char *why)
 static void on_event(const struct esf_nl_event *ev, void *arg)
 {
 	struct esfd *d = arg;
-	struct esfd_pair *p = pair_of(d, ev->session_id);
+	struct esfd_pair *p;
 
+	if (ev->family_event) {
+		/* Acted on once the batch is read (esfd_kernel_events()): the
+		 * handle these events come on is replaced then.
+		 */
+		d->kmod_last = ev->family_event;
+		if (ev->family_event == ESF_NL_FAMILY_DEL)
+			d->kmod_del_seen = true;
+		return;
+	}
+	p = pair_of(d, ev->session_id);
 	if (!p)
 		return;
 	switch (ev->cmd) {
@@ -709,15 +744,173 @@ static void on_event(const struct esf_nl_event *ev, void *arg)
 	}
 }
 
+/* Module unload and reload ----------------------------------------------
+ *
+ * Unloading esf.ko frees every session, in every namespace, and
+ * unregisters the genetlink family: its id and events group go with it,
+ * and the next load registers the family under a new id (the controller
+ * allocates them cyclically). A daemon that kept its handles would talk to
+ * a family that no longer exists and hear no more events; one that kept
+ * its pairs would hand applications session ids that are gone, or that
+ * the reloaded module gave to someone else's sessions. So esfd listens to
+ * the controller: on DELFAMILY it forgets every pair (there is nothing
+ * left to delete) and remembers those it had originated; on NEWFAMILY it
+ * opens new handles and establishes those pairs again (the peers'
+ * daemons lost theirs too), retrying every 5 s for ESFD_RESTORE_SECONDS.
+ * Pairs it did not originate come back from their originator, or on
+ * demand when an application asks.
+ */
+static void restore_add(struct esfd *d, const struct esfd_pair *p)
+{
+	struct esfd_restore *r;
+	size_t i;
+
+	for (i = 0; i < d->n_restore; i++)
+		if (d->restore[i].data_class == p->data_class &&
+		    !strcmp(d->restore[i].peer_id, p->peer_id))
+			return;
+	r = realloc(d->restore, (d->n_restore + 1) * sizeof(*r));
+	if (!r) {
+		log_err("peer %s class %u: out of memory: not established again after the "
+			"module reload", p->peer_id, p->data_class);
+		return;
+	}
+	d->restore = r;
+	r = &d->restore[d->n_restore++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->peer_id, sizeof(r->peer_id), "%s", p->peer_id);
+	r->data_class = p->data_class;
+	r->until = esfd_now(d) + ESFD_RESTORE_SECONDS;
+}
+
+static void kernel_lost(struct esfd *d)
+{
+	size_t n = 0, again;
+	struct esfd_pair *p;
+
+	while ((p = d->pairs)) {
+		if (p->originator && !p->retire_at)
+			restore_add(d, p);
+		d->pairs = p->next;
+		free(p);
+		n++;
+	}
+	again = d->n_restore;
+	d->kernel_down = true;
+	d->kmod_unloads++;
+	log_warn("esf.ko unloaded: its sessions are gone; %zu pairs forgotten, %zu to establish "
+		 "again when it is back", n, again);
+	esfd_state_save(d);
+}
+
+static void restore_run(struct esfd *d)
+{
+	int64_t now = esfd_now(d);
+	size_t i = 0;
+	int err;
+
+	while (i < d->n_restore) {
+		struct esfd_restore *r = &d->restore[i];
+		const struct esfd_peer *peer = esfd_config_peer_by_id(&d->cfg, r->peer_id);
+
+		if (!peer || esfd_pair_current(d, r->peer_id, r->data_class) || now > r->until) {
+			if (peer && now > r->until &&
+			    !esfd_pair_current(d, r->peer_id, r->data_class))
+				log_err("peer %s class %u: not established again after the module "
+					"reload: giving up", r->peer_id, r->data_class);
+			d->restore[i] = d->restore[--d->n_restore];
+			continue;
+		}
+		if (now >= r->next_try) {
+			r->next_try = now + 5;
+			err = esfd_establish(d, peer, r->data_class, -1, ESFD_TIMEOUT_MS * 2, 0);
+			if (err != -EINPROGRESS && err != -EALREADY)
+				log_err("peer %s class %u: establishing again after the module "
+					"reload: %s", r->peer_id, r->data_class, strerror(-err));
+		}
+		i++;
+	}
+}
+
+static void kernel_back(struct esfd *d)
+{
+	struct esf_nl *nl, *ev;
+
+	if (kernel_handles(&nl, &ev)) {
+		log_err("esf.ko is back but its family cannot be reached: trying again");
+		return;
+	}
+	esfd_kernel_close(d);
+	d->nl = nl;
+	d->nl_ev = ev;
+	d->kernel_down = false;
+	d->kmod_loads++;
+	log_info("esf.ko is loaded again (family id %d): establishing %zu pairs again",
+		 esf_nl_family_id(d->nl), d->n_restore);
+	restore_run(d);
+}
+
+/* esf.ko is loaded and initialised (not coming, not going): resolving its
+ * family then cannot make the kernel load it behind the operator's back
+ * (the family's module alias would).
+ */
+static bool module_live(void)
+{
+	char buf[16] = "";
+	FILE *f = fopen("/sys/module/esf/initstate", "re");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return !strncmp(buf, "live", 4);
+}
+
+/* Events lost (the socket's buffer overflowed): was the family among them? */
+static void kernel_verify(struct esfd *d)
+{
+	struct esf_nl *nl;
+
+	if (!module_live()) {
+		if (!d->kernel_down)
+			kernel_lost(d);
+		return;
+	}
+	if (esf_nl_open(&nl))
+		return;
+	if (d->kernel_down || esf_nl_family_id(nl) != esf_nl_family_id(d->nl)) {
+		if (!d->kernel_down)
+			kernel_lost(d);
+		kernel_back(d);
+	}
+	esf_nl_close(nl);
+}
+
 void esfd_kernel_events(struct esfd *d)
 {
 	int err, n = 0;
 
+	d->kmod_last = 0;
+	d->kmod_del_seen = false;
 	do {
 		err = esf_nl_events_read(d->nl_ev, on_event, d);
 	} while (!err && ++n < 64);
 	if (err && err != -EAGAIN)
 		log_warn("kernel events: %s", strerror(-err));
+	if (d->kmod_del_seen && !d->kernel_down)
+		kernel_lost(d);
+	if (d->kmod_last == ESF_NL_FAMILY_NEW) {
+		/* A NEWFAMILY without its DELFAMILY: the id changed all the same. */
+		if (!d->kernel_down)
+			kernel_lost(d);
+		kernel_back(d);
+	} else if (err == -ENOMEM) {
+		/* libnl says ENOMEM for the socket's ENOBUFS: events were
+		 * dropped, perhaps the controller's.
+		 */
+		kernel_verify(d);
+	}
 }
 
 /*
@@ -775,6 +968,18 @@ void esfd_pairs_timer(struct esfd *d)
 	}
 	if (changed)
 		esfd_state_save(d);
+	if (d->kernel_down) {
+		/* A NEWFAMILY whose handles could not be opened: again, once
+		 * a second, while the module is there.
+		 */
+		if (now != d->kmod_checked) {
+			d->kmod_checked = now;
+			if (d->kmod_loads < d->kmod_unloads && module_live())
+				kernel_back(d);
+		}
+	} else if (d->n_restore) {
+		restore_run(d);
+	}
 }
 
 /* A peer that rekeys in a loop must not fill the kernel with retiring

@@ -345,9 +345,13 @@ static void run(struct esfd *d)
 			signal_input(d);
 		if (d->stop)
 			break;
-		esfd_transport_service(d, pfd[1].fd >= 0 ? pfd[1].revents : 0);
+		/* The kernel's events first: after a module reload, the new
+		 * family's handles must be in place before a peer's request
+		 * that followed the reload is served.
+		 */
 		if (pfd[2].revents)
 			esfd_kernel_events(d);
+		esfd_transport_service(d, pfd[1].fd >= 0 ? pfd[1].revents : 0);
 		if (pfd[3].revents)
 			esfd_ctl_accept(d);
 		for (i = 0; i < nc; i++)
@@ -495,6 +499,7 @@ int main(int argc, char **argv)
 	esfd_ctl_close(d);
 	esfd_transport_close(d);
 	esfd_kernel_close(d);
+	esfd_kernel_free(d);
 	if (d->rt)
 		esfd_peer_rt_free(d->rt, d->cfg.n_peers);
 	free(d->rt);
