@@ -245,10 +245,15 @@ detail="$got / $est2 / $got2" \
 	      [ "$(field kid "$est2")" = "$kid_a" ]'
 cp "$out/wire.log" "$out/esfd-esfd.log"
 
-# 6-7: interoperability with OpenSSL's s_server and s_client.
-sleep 30 | in_ns openssl s_server -accept 127.0.0.1:4433 -naccept 1 -tls1_2 \
+# 6-7: interoperability with OpenSSL's s_server and s_client. s_server
+# ends its connection at the end of its standard input: a process
+# substitution keeps that open without making the wait below wait for it,
+# as a pipeline from sleep would. s_client finishes its handshake before
+# it reads its standard input, so /dev/null is enough for it. (s_server
+# runs without in_ns, a function, so that $! is s_server itself.)
+ip netns exec ck openssl s_server -accept 127.0.0.1:4433 -naccept 1 -tls1_2 \
 	-cipher ECDHE-ECDSA-AES128-SHA256 -cert srv.pem -key srv.key -CAfile root.pem -Verify 2 \
-	-keymatexport $label -keymatexportlen 48 >s_server.out 2>&1 &
+	-keymatexport $label -keymatexportlen 48 >s_server.out 2>&1 < <(sleep 60) &
 sserver=$!
 until_ok 50 eval 'grep -q ACCEPT s_server.out'
 in_ns "$MQ" tls-bridge -b 127.0.0.1:1883 --id /tls-srv --peer Cveh-01 --connect 127.0.0.1:4433 \
@@ -274,9 +279,9 @@ s_client() { # s_client NAME: openssl s_client with NAME's certificate, through 
 		-t 60000 2>"bridge-$1.log" &
 	bridge=$!
 	until_ok 50 eval "grep -q listening bridge-$1.log"
-	sleep 8 | in_ns openssl s_client -connect 127.0.0.1:4434 -tls1_2 -cert "$1.pem" \
+	in_ns openssl s_client -connect 127.0.0.1:4434 -tls1_2 -cert "$1.pem" \
 		-key "$1.key" -CAfile root.pem -keymatexport $label -keymatexportlen 48 \
-		>"s_client-$1.out" 2>&1
+		>"s_client-$1.out" 2>&1 </dev/null
 	wait $bridge
 }
 s_client cli
@@ -317,9 +322,9 @@ refused wrong wrong-id "wrong-id (names Cveh-99)"
 after=$(sessions)
 # 13: and esfd refuses a server whose certificate is not the peer's: an
 # s_server presenting Cveh-02's certificate for /tls-srv2.
-sleep 30 | in_ns openssl s_server -accept 127.0.0.1:4433 -naccept 1 -tls1_2 \
+ip netns exec ck openssl s_server -accept 127.0.0.1:4433 -naccept 1 -tls1_2 \
 	-cipher ECDHE-ECDSA-AES128-SHA256 -cert v2.pem -key v2.key -CAfile root.pem -Verify 2 \
-	>s_server2.out 2>&1 &
+	>s_server2.out 2>&1 < <(sleep 60) &
 sserver=$!
 until_ok 50 eval 'grep -q ACCEPT s_server2.out'
 in_ns "$MQ" tls-bridge -b 127.0.0.1:1883 --id /tls-srv2 --peer Cveh-01 --connect 127.0.0.1:4433 \
