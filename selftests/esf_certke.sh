@@ -33,6 +33,9 @@ label=EXPORTER-oneM2M-ESCertKE
 
 cleanup() {
 	stop_all "${pids[@]}" $broker
+	# and whatever was started through in_ns (a function: its $! is a
+	# subshell's), so that nothing outlives the test holding its output.
+	ip netns pids ck 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	ip netns del ck 2>/dev/null
 	rm -rf "$tmp"
 }

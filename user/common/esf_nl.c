@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 #include <netlink/attr.h>
 #include <netlink/genl/ctrl.h>
+#include <netlink/genl/family.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -108,6 +109,37 @@ void esf_nl_close(struct esf_nl *nl)
 int esf_nl_family_id(const struct esf_nl *nl)
 {
 	return nl->family;
+}
+
+/*
+ * A dump of the controller's families, unlike a lookup by name, never makes
+ * the kernel load the family's module: how to ask "is esf.ko loaded?"
+ * without loading it, and without depending on /sys/module (absent in some
+ * containers, hidden by some sysfs mounts).
+ */
+int esf_nl_family_present(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nl_cache *cache = NULL;
+	struct genl_family *fam;
+	int err, present;
+
+	if (!sk)
+		return -ENOMEM;
+	err = genl_connect(sk);
+	if (!err)
+		err = genl_ctrl_alloc_cache(sk, &cache);
+	if (err) {
+		nl_socket_free(sk);
+		return nlerr_to_errno(err);
+	}
+	fam = genl_ctrl_search_by_name(cache, ESF_GENL_NAME);
+	present = fam != NULL;
+	if (fam)
+		genl_family_put(fam);
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return present;
 }
 
 const char *esf_nl_errmsg(const struct esf_nl *nl)

@@ -150,6 +150,10 @@ void esf_nl_close(struct esf_nl *nl);
 const char *esf_nl_errmsg(const struct esf_nl *nl);
 /* The id the family had when this handle resolved it. */
 int esf_nl_family_id(const struct esf_nl *nl);
+/* 1 if esf's family is registered (esf.ko loaded), 0 if not, or -errno;
+ * never loads the module (a dump, not a lookup by name).
+ */
+int esf_nl_family_present(void);
 
 int esf_nl_session_new(struct esf_nl *nl, const struct esf_nl_new *req,
 		       struct esf_nl_session *out);

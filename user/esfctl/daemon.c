@@ -280,7 +280,7 @@ static void add_kernel_views(json_t *peers)
 	/* Resolving the family of a module that is not loaded would load it
 	 * (its genetlink alias): a status query must not undo an rmmod.
 	 */
-	if (access("/sys/module/esf", F_OK) || esf_nl_open(&nl))
+	if (esf_nl_family_present() != 1 || esf_nl_open(&nl))
 		nl = NULL;
 	json_array_foreach(peers, i, pe) {
 		json_array_foreach(json_object_get(pe, "pairs"), j, p) {

@@ -832,10 +832,33 @@ static void restore_run(struct esfd *d)
 	}
 }
 
+/* esf.ko is loaded: its family is registered. Asked by a dump of the
+ * controller's families, so that resolving the family afterwards cannot
+ * make the kernel load it behind the operator's back (the family's module
+ * alias would), and without /sys/module, which a container may not have.
+ * An error answers "loaded": forgetting every pair on a false "unloaded"
+ * would leave their sessions in the kernel with nobody to delete them.
+ */
+static bool module_live(void)
+{
+	int present = esf_nl_family_present();
+
+	if (present < 0)
+		log_warn("is esf.ko loaded? listing the genetlink families: %s",
+			 strerror(-present));
+	return present != 0;
+}
+
 static void kernel_back(struct esfd *d)
 {
 	struct esf_nl *nl, *ev;
+	size_t i;
 
+	/* Unloaded again since the NEWFAMILY just read: resolving the family
+	 * by name would load it.
+	 */
+	if (!module_live())
+		return;
 	if (kernel_handles(&nl, &ev)) {
 		log_err("esf.ko is back but its family cannot be reached: trying again");
 		return;
@@ -845,26 +868,12 @@ static void kernel_back(struct esfd *d)
 	d->nl_ev = ev;
 	d->kernel_down = false;
 	d->kmod_loads++;
+	/* The retry window starts now, however long the module was away. */
+	for (i = 0; i < d->n_restore; i++)
+		d->restore[i].until = esfd_now(d) + ESFD_RESTORE_SECONDS;
 	log_info("esf.ko is loaded again (family id %d): establishing %zu pairs again",
 		 esf_nl_family_id(d->nl), d->n_restore);
 	restore_run(d);
-}
-
-/* esf.ko is loaded and initialised (not coming, not going): resolving its
- * family then cannot make the kernel load it behind the operator's back
- * (the family's module alias would).
- */
-static bool module_live(void)
-{
-	char buf[16] = "";
-	FILE *f = fopen("/sys/module/esf/initstate", "re");
-
-	if (!f)
-		return false;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return !strncmp(buf, "live", 4);
 }
 
 /* Events lost (the socket's buffer overflowed): was the family among them? */

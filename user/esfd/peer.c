@@ -163,7 +163,10 @@ static int certke_req(struct esfd *d, const struct esfd_peer *peer, const struct
 		*why = "no certificate credential";
 		return ESFD_RSC_INTERNAL_SERVER_ERROR;
 	}
-	if (!kdf_allowed(d, rt)) {
+	/* The handshake's public-key work is paid for once, by its
+	 * ClientHello; a later flight only continues a handshake paid for.
+	 */
+	if (hello && !kdf_allowed(d, rt)) {
 		*why = kdf_why;
 		return ESFD_RSC_THROTTLED;
 	}
