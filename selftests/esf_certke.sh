@@ -249,14 +249,18 @@ detail="$got / $est2 / $got2" \
 cp "$out/wire.log" "$out/esfd-esfd.log"
 
 # 6-7: interoperability with OpenSSL's s_server and s_client. s_server
-# ends its connection at the end of its standard input: a process
-# substitution keeps that open without making the wait below wait for it,
-# as a pipeline from sleep would. s_client finishes its handshake before
-# it reads its standard input, so /dev/null is enough for it. (s_server
-# runs without in_ns, a function, so that $! is s_server itself.)
+# ends its connection at the end of its standard input: a FIFO held open
+# by a sleep keeps that open without making the wait below wait for the
+# sleep, as a pipeline from it would (and the guest has no /dev/fd for a
+# process substitution). s_client finishes its handshake before it reads
+# its standard input, so /dev/null is enough for it. (s_server runs
+# without in_ns, a function, so that $! is s_server itself.)
+mkfifo hold
+sleep 600 >hold &
+pids+=($!)
 ip netns exec ck openssl s_server -accept 127.0.0.1:4433 -naccept 1 -tls1_2 \
 	-cipher ECDHE-ECDSA-AES128-SHA256 -cert srv.pem -key srv.key -CAfile root.pem -Verify 2 \
-	-keymatexport $label -keymatexportlen 48 >s_server.out 2>&1 < <(sleep 60) &
+	-keymatexport $label -keymatexportlen 48 >s_server.out 2>&1 <hold &
 sserver=$!
 until_ok 50 eval 'grep -q ACCEPT s_server.out'
 in_ns "$MQ" tls-bridge -b 127.0.0.1:1883 --id /tls-srv --peer Cveh-01 --connect 127.0.0.1:4433 \
@@ -327,7 +331,7 @@ after=$(sessions)
 # s_server presenting Cveh-02's certificate for /tls-srv2.
 ip netns exec ck openssl s_server -accept 127.0.0.1:4433 -naccept 1 -tls1_2 \
 	-cipher ECDHE-ECDSA-AES128-SHA256 -cert v2.pem -key v2.key -CAfile root.pem -Verify 2 \
-	>s_server2.out 2>&1 < <(sleep 60) &
+	>s_server2.out 2>&1 <hold &
 sserver=$!
 until_ok 50 eval 'grep -q ACCEPT s_server2.out'
 in_ns "$MQ" tls-bridge -b 127.0.0.1:1883 --id /tls-srv2 --peer Cveh-01 --connect 127.0.0.1:4433 \
