@@ -464,9 +464,16 @@ open_b3=$(field open "$pb")
 
 # 36: a reload that changes a peer cancels its establishment under way:
 # begun under the old Kpsa, it must not go on to install keys.
-ctl_a establish ghost --timeout 8000 >"$tmp/ghost" 2>&1 &
+# The reload must come once the establishment is under way, however long
+# a loaded host takes to start it.
+n0=$(grep -c "/mn-cse-4 class 1: asking for a receiver rand object" "$tmp/a.log")
+ctl_a establish ghost --timeout 30000 >"$tmp/ghost" 2>&1 &
 w=$!
-sleep 0.5
+for i in $(seq 200); do
+	[ "$(grep -c "/mn-cse-4 class 1: asking for a receiver rand object" "$tmp/a.log")" -gt "$n0" ] &&
+		break
+	sleep 0.1
+done
 sed -i 's/^kpsa-id = kpsa-in-mn4$/kpsa-id = kpsa-in-mn4b/' "$tmp/a.conf"
 t0=$SECONDS
 kill -HUP "$pid_a"
