@@ -2244,13 +2244,21 @@ TEST_F_TIMEOUT(async, hw_seals_cpu_opens_under_backlog, 600)
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_SEAL));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->cpu, ESF_STATS_A_OPEN));
 	EXPECT_EQ(n, sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC));
-	EXPECT_LT(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG));
 	EXPECT_EQ(0, sess_stat(&self->nl, self->hw, ESF_STATS_A_ERRORS));
 	ksft_print_msg("virtio: %llu records in %d rounds, %llu asynchronous, %llu through the backlog\n",
 		       (unsigned long long)n, tries > DEEP_TRIES ? DEEP_TRIES : tries,
 		       (unsigned long long)sess_stat(&self->nl, self->hw, ESF_STATS_A_ASYNC),
 		       (unsigned long long)sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG));
 	fflush(stdout);
+	/*
+	 * The device kept up with every round (seen on 7.2 under a loaded
+	 * host: QEMU's thread drained the virtqueue as fast as six threads
+	 * filled it): every record sealed and opened, once, but the backlog
+	 * this test is about was not reached, and saying "ok" would claim it.
+	 */
+	if (_metadata->passed && !sess_stat(&self->nl, self->hw, ESF_STATS_A_BACKLOG))
+		SKIP(return, "virtio-crypto kept up: no record reached its backlog in %d rounds (%llu records, all correct)",
+		     DEEP_TRIES, (unsigned long long)n);
 }
 
 /*
