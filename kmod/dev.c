@@ -462,18 +462,33 @@ static void count_sg(const struct esf_session *s, struct rec *rc)
 				1u);
 }
 
-/* @len bytes of the region, or of the arena, as scatterlist entries. */
+/*
+ * @len bytes of the region, or of the arena, as scatterlist entries. The
+ * batch's entries were initialised once, when allocated (prepare()), and
+ * are reused: an entry may still end a list of an earlier batch.
+ */
 static unsigned int put_sg(struct page **pages, u32 off, u32 len, struct scatterlist *sg)
 {
-	return len ? esf_pages_sg(pages, off, len, sg) : 0;
+	unsigned int i, n;
+
+	if (!len)
+		return 0;
+	n = esf_sg_count(off, len);
+	for (i = 0; i < n; i++)
+		sg_unmark_end(&sg[i]);
+	if (n > 1)
+		return esf_pages_sg(pages, off, len, sg);
+	sg_set_page(sg, pages[off / PAGE_SIZE], len, offset_in_page(off));
+	return 1;
 }
 
 /*
  * A record's work area as the provider sees it: the associated data (the
  * caller's AAD in place, or what the kernel builds around it in the arena),
  * the text in place, authenc's padding; and where the output goes. An
- * empty list gets one byte of the arena, so that it is valid. The lists
- * are zeroed for the whole batch at once (prepare()).
+ * empty list gets one byte of the arena, so that it is valid. The entries
+ * are initialised when the batch's array is allocated (prepare()), not per
+ * batch: put_sg() rewrites each entry a record uses, and the end marks.
  */
 static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 		     struct scatterlist *src, struct scatterlist *dst)
@@ -568,11 +583,11 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 			return -ENOMEM;
 		atomic_sub((int)(db->sg_cap * sizeof(*sg)), &d->charged);
 		kvfree(db->sg);
+		/* Once per array: put_sg() keeps the entries valid from here. */
+		sg_init_table(sg, total);
 		db->sg = sg;
 		db->sg_cap = total;
 	}
-	/* sg_init_table() for every list at once: one memset, not one each. */
-	memset(db->sg, 0, total * sizeof(*db->sg));
 	for (i = 0, total = 0; i < db->count; i++) {
 		struct rec *rc = &db->recs[i];
 		struct esf_req *req = esf_batch_req(&db->b, i);
