@@ -467,19 +467,22 @@ static void count_sg(const struct esf_session *s, struct rec *rc)
  * batch's entries were initialised once, when allocated (prepare()), and
  * are reused: an entry may still end a list of an earlier batch.
  */
-static unsigned int put_sg(struct page **pages, u32 off, u32 len, struct scatterlist *sg)
+static __always_inline unsigned int put_sg(struct page **pages, u32 off, u32 len,
+					   struct scatterlist *sg)
 {
 	unsigned int i, n;
 
 	if (!len)
 		return 0;
+	if (offset_in_page(off) + len <= PAGE_SIZE) {
+		sg_unmark_end(sg);
+		sg_set_page(sg, pages[off / PAGE_SIZE], len, offset_in_page(off));
+		return 1;
+	}
 	n = esf_sg_count(off, len);
 	for (i = 0; i < n; i++)
 		sg_unmark_end(&sg[i]);
-	if (n > 1)
-		return esf_pages_sg(pages, off, len, sg);
-	sg_set_page(sg, pages[off / PAGE_SIZE], len, offset_in_page(off));
-	return 1;
+	return esf_pages_sg(pages, off, len, sg);
 }
 
 /*
