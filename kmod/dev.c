@@ -68,6 +68,8 @@ struct rec {
 	u32 aad_off, aad_len, in_off, in_len, out_off;
 	u32 scratch;			/* its arena bytes' offset, or U32_MAX */
 	u32 pad;			/* authenc SEAL: padding bytes, in the arena */
+	u32 read_off, read_len;		/* the input the provider reads */
+	u32 write_off, write_len;	/* and the output it writes */
 	unsigned int src_n, dst_n;	/* scatterlist entries */
 };
 
@@ -293,6 +295,20 @@ static void batch_idle(struct esf_dev *d, struct dev_batch *db)
 /* Completion ------------------------------------------------------------------ */
 
 /*
+ * A nonce or a tag: mostly 12 or 16 bytes, copied inline then, rather than
+ * by memcpy()'s byte loop (rep movsb).
+ */
+static __always_inline void copy_head(u8 *to, const u8 *from, u32 len)
+{
+	if (len == 12)
+		memcpy(to, from, 12);
+	else if (len == 16)
+		memcpy(to, from, 16);
+	else
+		memcpy(to, from, len);
+}
+
+/*
  * One record's result into its table entry, and its output slot made
  * whole: SEAL's nonce or SIGN's tag ahead of what the provider wrote, or,
  * for a record that failed, zeros over anything it may have written (an
@@ -311,7 +327,7 @@ static void write_result(struct dev_batch *db, unsigned int i)
 	};
 
 	if (!res.status && req->head_len)
-		memcpy(out, req->head, req->head_len);
+		copy_head(out, req->head, req->head_len);
 	if (rc->l.slot_len > res.out_len)
 		memset(out + res.out_len, 0, rc->l.slot_len - res.out_len);
 	memcpy(&table_entry(r, rc->idx)->res, &res, sizeof(res));
@@ -431,69 +447,79 @@ static u32 arena_need(const struct esf_alg *alg, const struct rec *rc)
 	return n + rc->pad + 1;
 }
 
-static unsigned int text_part(const struct rec *rc, u32 *off, u32 *len)
+/*
+ * Where the record's text and output lie, and how many scatterlist
+ * entries they take: the text after OPEN's nonce; the output after SEAL's
+ * nonce, all of OPEN's slot.
+ */
+static void count_sg(const struct esf_session *s, bool built, struct rec *rc)
 {
-	u32 skip = rc->op == ESF_OP_OPEN ? rc->l.nonce_in : 0;
-
-	*off = rc->in_off + skip;
-	*len = rc->in_len - skip;
-	return *len ? esf_sg_count(*off, *len) : 0;
-}
-
-/* The output the provider writes: after SEAL's nonce, all of OPEN's slot. */
-static u32 body_off(const struct esf_session *s, const struct rec *rc)
-{
-	return rc->out_off + (rc->op == ESF_OP_SEAL ? s->nonce_len : 0);
-}
-
-static void count_sg(const struct esf_session *s, struct rec *rc)
-{
-	u32 assoc = rc->l.text_off, off, len;
-	bool built = built_assoc(s->alg);
+	u32 assoc = rc->l.text_off, skip;
 	unsigned int a = assoc ? (built ? esf_sg_count(rc->scratch, assoc) :
 				  esf_sg_count(rc->aad_off, assoc)) : 0;
 
+	skip = rc->op == ESF_OP_OPEN ? rc->l.nonce_in : 0;
+	rc->read_off = rc->in_off + skip;
+	rc->read_len = rc->in_len - skip;
 	/* An empty list still takes one entry (build_sg()). */
-	rc->src_n = max(a + text_part(rc, &off, &len) + (rc->pad ? 2 : 0), 1u);
+	rc->src_n = max(a + (rc->read_len ? esf_sg_count(rc->read_off, rc->read_len) : 0) +
+			(rc->pad ? 2 : 0), 1u);
 	rc->dst_n = 0;
-	if (rc->op == ESF_OP_SEAL || rc->op == ESF_OP_OPEN)
-		rc->dst_n = max(a + esf_sg_count(body_off(s, rc),
-						 rc->l.slot_len - (body_off(s, rc) - rc->out_off)),
-				1u);
+	if (rc->op == ESF_OP_SEAL || rc->op == ESF_OP_OPEN) {
+		skip = rc->op == ESF_OP_SEAL ? s->nonce_len : 0;
+		rc->write_off = rc->out_off + skip;
+		rc->write_len = rc->l.slot_len - skip;
+		rc->dst_n = max(a + esf_sg_count(rc->write_off, rc->write_len), 1u);
+	}
 }
 
-/* @len bytes of the region, or of the arena, as scatterlist entries. */
-static unsigned int put_sg(struct page **pages, u32 off, u32 len, struct scatterlist *sg)
+/*
+ * @len bytes of the region, or of the arena, as scatterlist entries. The
+ * batch's entries were initialised once, when allocated (prepare()), and
+ * are reused: an entry may still end a list of an earlier batch.
+ */
+static __always_inline unsigned int put_sg(struct page **pages, u32 off, u32 len,
+					   struct scatterlist *sg)
 {
-	return len ? esf_pages_sg(pages, off, len, sg) : 0;
+	unsigned int i, n;
+
+	if (!len)
+		return 0;
+	if (offset_in_page(off) + len <= PAGE_SIZE) {
+		sg_unmark_end(sg);
+		sg_set_page(sg, pages[off / PAGE_SIZE], len, offset_in_page(off));
+		return 1;
+	}
+	n = esf_sg_count(off, len);
+	for (i = 0; i < n; i++)
+		sg_unmark_end(&sg[i]);
+	return esf_pages_sg(pages, off, len, sg);
 }
 
 /*
  * A record's work area as the provider sees it: the associated data (the
  * caller's AAD in place, or what the kernel builds around it in the arena),
  * the text in place, authenc's padding; and where the output goes. An
- * empty list gets one byte of the arena, so that it is valid. The lists
- * are zeroed for the whole batch at once (prepare()).
+ * empty list gets one byte of the arena, so that it is valid. The entries
+ * are initialised when the batch's array is allocated (prepare()), not per
+ * batch: put_sg() rewrites each entry a record uses, and the end marks.
  */
-static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
+static void build_sg(struct esf_dev *d, struct dev_batch *db, bool built, struct rec *rc,
 		     struct scatterlist *src, struct scatterlist *dst)
 {
-	const struct esf_session *s = d->s;
 	struct page **rp = d->r.pages, **ap = db->arena.pages;
-	u32 assoc = rc->l.text_off, off, len;
-	bool built = built_assoc(s->alg);
+	u32 assoc = rc->l.text_off;
 	unsigned int n = 0, m = 0;
 
 	if (built)
 		n = put_sg(ap, rc->scratch, assoc, src);
 	else
 		n = put_sg(rp, rc->aad_off, assoc, src);
-	text_part(rc, &off, &len);
-	n += put_sg(rp, off, len, src + n);
+	n += put_sg(rp, rc->read_off, rc->read_len, src + n);
 	if (rc->pad)
 		n += put_sg(ap, rc->scratch + (built ? assoc : 0), rc->pad, src + n);
 	if (!n)
-		n = put_sg(ap, rc->scratch + arena_need(s->alg, rc) - 1, 1, src);
+		n = put_sg(ap, rc->scratch + arena_need(d->s->alg, rc) - 1, 1, src);
 	sg_mark_end(&src[n - 1]);
 	if (!rc->dst_n)
 		return;
@@ -501,24 +527,23 @@ static void build_sg(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
 		m = put_sg(ap, rc->scratch, assoc, dst);
 	else
 		m = put_sg(rp, rc->aad_off, assoc, dst);
-	off = body_off(s, rc);
-	m += put_sg(rp, off, rc->l.slot_len - (off - rc->out_off), dst + m);
+	m += put_sg(rp, rc->write_off, rc->write_len, dst + m);
 	if (!m)
-		m = put_sg(ap, rc->scratch + arena_need(s->alg, rc) - 1, 1, dst);
+		m = put_sg(ap, rc->scratch + arena_need(d->s->alg, rc) - 1, 1, dst);
 	sg_mark_end(&dst[m - 1]);
 }
 
 /* The caller's AAD, and OPEN's nonce, where the kernel works with them. */
-static void take_bytes(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
+static void take_bytes(struct esf_dev *d, struct dev_batch *db, bool built, struct rec *rc,
 		       struct esf_req *req)
 {
 	const u8 *base = d->r.base;
 
-	if (built_assoc(d->s->alg) && rc->aad_len)
+	if (built && rc->aad_len)
 		esf_arena_write(&db->arena, rc->scratch + rc->l.aad_off, base + rc->aad_off,
 				rc->aad_len);
 	if (rc->op == ESF_OP_OPEN && rc->l.nonce_in)
-		memcpy(req->nonce, base + rc->in_off, rc->l.nonce_in);
+		copy_head(req->nonce, base + rc->in_off, rc->l.nonce_in);
 }
 
 static int grow_batch(struct dev_batch *db, u32 n)
@@ -540,6 +565,7 @@ static int grow_batch(struct dev_batch *db, u32 n)
 /* Everything for the batch's records, before any of them runs. */
 static int prepare(struct esf_dev *d, struct dev_batch *db)
 {
+	bool built = built_assoc(d->s->alg);
 	unsigned int i, total = 0;
 	struct scatterlist *sg;
 	int err;
@@ -556,7 +582,7 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 			return err;
 		rc->scratch = db->used;
 		db->used += arena_need(d->s->alg, rc);
-		count_sg(d->s, rc);
+		count_sg(d->s, built, rc);
 		total += rc->src_n + rc->dst_n;
 	}
 	err = esf_arena_fit(&db->arena, db->used);
@@ -568,24 +594,24 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 			return -ENOMEM;
 		atomic_sub((int)(db->sg_cap * sizeof(*sg)), &d->charged);
 		kvfree(db->sg);
+		/* Once per array: put_sg() keeps the entries valid from here. */
+		sg_init_table(sg, total);
 		db->sg = sg;
 		db->sg_cap = total;
 	}
-	/* sg_init_table() for every list at once: one memset, not one each. */
-	memset(db->sg, 0, total * sizeof(*db->sg));
 	for (i = 0, total = 0; i < db->count; i++) {
 		struct rec *rc = &db->recs[i];
 		struct esf_req *req = esf_batch_req(&db->b, i);
 		struct scatterlist *src = db->sg + total, *dst = src + rc->src_n;
 
 		total += rc->src_n + rc->dst_n;
-		build_sg(d, db, rc, src, dst);
+		build_sg(d, db, built, rc, src, dst);
 		esf_req_init(req, d->s, rc->op, rc->aad_len, rc->in_len, src);
 		req->data_class = d->data_class;
 		req->session_type = d->session_type;
 		req->dst = rc->dst_n ? dst : NULL;
 		req->zerocopy = true;
-		take_bytes(d, db, rc, req);
+		take_bytes(d, db, built, rc, req);
 	}
 	return 0;
 }

@@ -286,7 +286,6 @@ static int open_done(struct esf_req *req, int err)
 		}
 	}
 	esf_session_charge(s, req->in_len, false);
-	esf_session_stat_add(s, ESF_STAT_OPEN, 1);
 	req->body_off = text_off(req);
 	req->body_len = req->text_len;
 	return 0;
@@ -305,18 +304,22 @@ static int verify_done(struct esf_req *req, int err)
 		return -EBADMSG;
 	}
 	esf_session_charge(s, req->in_len, false);
-	esf_session_stat_add(s, ESF_STAT_VERIFY, 1);
 	return 0;
 }
 
+/*
+ * A record's end: its output, its status, and, when it succeeded, its
+ * operation's counter and its bytes, counted together.
+ */
 static void finish(struct esf_req *req, int err)
 {
 	struct esf_session *s = req->s;
+	enum esf_stat stat;
 
 	switch (req->op) {
 	case ESF_OP_SEAL:
+		stat = ESF_STAT_SEAL;
 		if (!err) {
-			esf_session_stat_add(s, ESF_STAT_SEAL, 1);
 			req->head = req->nonce;
 			req->head_len = s->nonce_len;
 			req->body_off = text_off(req);
@@ -324,16 +327,18 @@ static void finish(struct esf_req *req, int err)
 		}
 		break;
 	case ESF_OP_OPEN:
+		stat = ESF_STAT_OPEN;
 		err = open_done(req, err);
 		break;
 	case ESF_OP_SIGN:
+		stat = ESF_STAT_SIGN;
 		if (!err) {
-			esf_session_stat_add(s, ESF_STAT_SIGN, 1);
 			req->head = req->digest;
 			req->head_len = s->tag_len;
 		}
 		break;
-	case ESF_OP_VERIFY:
+	default:
+		stat = ESF_STAT_VERIFY;
 		err = verify_done(req, err);
 		break;
 	}
@@ -341,15 +346,17 @@ static void finish(struct esf_req *req, int err)
 		req->head_len = 0;
 		req->body_len = 0;
 	} else {
-		esf_session_stat_add(s, ESF_STAT_BYTES, req->in_len);
+		esf_session_stat_record(s, stat, req->in_len);
 	}
 	req->status = err;
 	if (req->cek) {
 		esf_cek_put(s, req->cek);
 		req->cek = NULL;
 	}
-	esf_gkey_put(req->gkey);
-	req->gkey = NULL;
+	if (req->gkey) {
+		esf_gkey_put(req->gkey);
+		req->gkey = NULL;
+	}
 }
 
 /* What the provider returned: a bad tag is the record's fault, anything

@@ -586,6 +586,19 @@ void esf_session_stat_add(struct esf_session *s, enum esf_stat stat, u64 n)
 	put_cpu_ptr(s->stats);
 }
 
+/* A record done: its operation's counter and its bytes, in one update. */
+void esf_session_stat_record(struct esf_session *s, enum esf_stat stat, u64 bytes)
+{
+	struct esf_stats *st = get_cpu_ptr(s->stats);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&st->syncp);
+	u64_stats_add(&st->v[stat], 1);
+	u64_stats_add(&st->v[ESF_STAT_BYTES], bytes);
+	u64_stats_update_end_irqrestore(&st->syncp, flags);
+	put_cpu_ptr(s->stats);
+}
+
 void esf_session_stats_sum(const struct esf_session *s, u64 out[ESF_STAT_NUM])
 {
 	u64 v[ESF_STAT_NUM];
@@ -729,7 +742,7 @@ int esf_session_reserve_seq(struct esf_session *s, u64 *seq)
 }
 
 /* Add @n to @v unless that passes @limit (0: none). */
-static bool add_within(atomic64_t *v, u64 n, u64 limit, u64 *total)
+static __always_inline bool add_within(atomic64_t *v, u64 n, u64 limit, u64 *total)
 {
 	s64 old;
 

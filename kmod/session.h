@@ -212,6 +212,7 @@ bool esf_session_may_use(const struct esf_session *s);
 int esf_session_usable(struct esf_session *s);
 
 void esf_session_stat_add(struct esf_session *s, enum esf_stat stat, u64 n);
+void esf_session_stat_record(struct esf_session *s, enum esf_stat stat, u64 bytes);
 void esf_session_stats_sum(const struct esf_session *s, u64 out[ESF_STAT_NUM]);
 void esf_session_expire(struct esf_session *s, enum esf_expire_kind kind,
 			enum esf_expire_reason reason);
