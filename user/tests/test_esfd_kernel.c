@@ -333,6 +333,21 @@ FIXTURE_TEARDOWN(restart)
 	unlink(self->state);
 }
 
+/* A restart under @kpsa_id, @key and @policy does not adopt the recorded
+ * pair: both its sessions are deleted, and one new pair is asked for.
+ */
+static void replaced(struct __test_metadata *_metadata, FIXTURE_DATA(restart) *self,
+		     const char *kpsa_id, const char *key, const char *policy)
+{
+	start(&self->d, self->state, kpsa_id, key, policy);
+	ASSERT_EQ(0, esfd_reconcile(&self->d));
+	EXPECT_EQ(0, count_pairs(&self->d));
+	EXPECT_FALSE(fake_has(self->seal) || fake_has(self->open));
+	esfd_reestablish(&self->d);
+	EXPECT_EQ(1, n_est);
+	vanish(&self->d);
+}
+
 /* Nothing changed: the next esfd adopts the pair and asks for nothing. */
 TEST_F(restart, same_configuration_adopts)
 {
@@ -364,13 +379,7 @@ TEST_F(restart, owner_uid_change_not_adopted)
 
 TEST_F(restart, owner_gid_change_not_adopted)
 {
-	start(&self->d, self->state, "kpsa-in-mn", KEY_A, "owner-uid = 1000\nowner-gid = 1002");
-	ASSERT_EQ(0, esfd_reconcile(&self->d));
-	EXPECT_EQ(0, count_pairs(&self->d));
-	EXPECT_FALSE(fake_has(self->seal) || fake_has(self->open));
-	esfd_reestablish(&self->d);
-	EXPECT_EQ(1, n_est);
-	vanish(&self->d);
+	replaced(_metadata, self, "kpsa-in-mn", KEY_A, "owner-uid = 1000\nowner-gid = 1002");
 }
 
 /* Another Kpsa under the same KpsaId: the key id in the kernel matches,
@@ -378,24 +387,12 @@ TEST_F(restart, owner_gid_change_not_adopted)
  */
 TEST_F(restart, kpsa_change_same_id_not_adopted)
 {
-	start(&self->d, self->state, "kpsa-in-mn", KEY_B, "owner-uid = 1000\nowner-gid = 1000");
-	ASSERT_EQ(0, esfd_reconcile(&self->d));
-	EXPECT_EQ(0, count_pairs(&self->d));
-	EXPECT_FALSE(fake_has(self->seal) || fake_has(self->open));
-	esfd_reestablish(&self->d);
-	EXPECT_EQ(1, n_est);
-	vanish(&self->d);
+	replaced(_metadata, self, "kpsa-in-mn", KEY_B, "owner-uid = 1000\nowner-gid = 1000");
 }
 
 TEST_F(restart, kpsa_id_change_not_adopted)
 {
-	start(&self->d, self->state, "kpsa-in-mn-2", KEY_A, "owner-uid = 1000\nowner-gid = 1000");
-	ASSERT_EQ(0, esfd_reconcile(&self->d));
-	EXPECT_EQ(0, count_pairs(&self->d));
-	EXPECT_FALSE(fake_has(self->seal) || fake_has(self->open));
-	esfd_reestablish(&self->d);
-	EXPECT_EQ(1, n_est);
-	vanish(&self->d);
+	replaced(_metadata, self, "kpsa-in-mn-2", KEY_A, "owner-uid = 1000\nowner-gid = 1000");
 }
 
 /* The state file never carries the Kpsa, only its check value. */
