@@ -172,6 +172,17 @@ static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa
 	       strcmp(a->id, b->id);
 }
 
+/* Must what was made for peer @id under @a go under @b: the peer is missing
+ * from either, or changed?
+ */
+static bool peer_stale(const struct esfd_config *a, const struct esfd_config *b, const char *id)
+{
+	const struct esfd_peer *pa = esfd_config_peer_by_id(a, id);
+	const struct esfd_peer *pb = esfd_config_peer_by_id(b, id);
+
+	return !pa || !pb || peer_changed(a, pa, b, pb);
+}
+
 /* ESCertKE's TLS context from the configuration's credentials, if any. */
 static int tls_setup(struct esfd *d, const struct esfd_config *cfg, SSL_CTX **out)
 {
@@ -227,11 +238,8 @@ static void reload(struct esfd *d)
 		log_warn("mqtt-* and control-socket changes take effect at restart");
 	esfd_crypto_select(n.crypto_backend);
 	for (p = d->pairs; p; p = nx) {
-		const struct esfd_peer *op = esfd_config_peer_by_id(&d->cfg, p->peer_id);
-		const struct esfd_peer *np = esfd_config_peer_by_id(&n, p->peer_id);
-
 		nx = p->next;
-		if (!np || !op || peer_changed(&d->cfg, op, &n, np))
+		if (peer_stale(&d->cfg, &n, p->peer_id))
 			esfd_pair_remove(d, p, "peer removed or changed by reload");
 	}
 	/* An exchange under way holds keys of the old configuration (the
@@ -240,11 +248,8 @@ static void reload(struct esfd *d)
 	 * told; the next request or rekey starts under the new configuration.
 	 */
 	for (x = d->exchs; x; x = xn) {
-		const struct esfd_peer *op = esfd_config_peer_by_id(&d->cfg, x->peer_id);
-		const struct esfd_peer *np = esfd_config_peer_by_id(&n, x->peer_id);
-
 		xn = x->next;
-		if (!np || !op || peer_changed(&d->cfg, op, &n, np))
+		if (peer_stale(&d->cfg, &n, x->peer_id))
 			esfd_exch_cancel(d, x, "cancelled: the peer was removed or changed by a "
 					 "configuration reload");
 	}

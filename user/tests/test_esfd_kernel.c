@@ -365,16 +365,10 @@ TEST_F(restart, same_configuration_adopts)
  */
 TEST_F(restart, owner_uid_change_not_adopted)
 {
-	start(&self->d, self->state, "kpsa-in-mn", KEY_A, "owner-uid = 1001\nowner-gid = 1000");
-	ASSERT_EQ(0, esfd_reconcile(&self->d));
-	EXPECT_EQ(0, count_pairs(&self->d));
-	EXPECT_FALSE(fake_has(self->seal));
-	EXPECT_FALSE(fake_has(self->open));
-	esfd_reestablish(&self->d);
+	replaced(_metadata, self, "kpsa-in-mn", KEY_A, "owner-uid = 1001\nowner-gid = 1000");
 	ASSERT_EQ(1, n_est);
 	EXPECT_STREQ("/in-cse", est_peer[0]);
 	EXPECT_EQ(1, est_class[0]);
-	vanish(&self->d);
 }
 
 TEST_F(restart, owner_gid_change_not_adopted)
