@@ -107,6 +107,7 @@ soak:
 	scripts/soak -k $(KERNEL) -m $(SOAK_MINUTES)
 
 deb:
+	scripts/deps
 	scripts/deb
 
 install: modules_install user_install

@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"; "$ESFCTL" session flush >/dev/null 2>&1' EXIT
 . "$(dirname "$0")/lib_tap.sh"
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..16"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 "$ESFCTL" session flush >/dev/null
@@ -74,7 +74,19 @@ out=$("$ESFCTL" group switch 31 2>&1); rc=$?
 [ $rc = 1 ] && grep -q 'no next epoch installed' <<<"$out" && ok "switch without a next key is refused" ||
 	not_ok "switch without a next key is refused" "rc=$rc $out"
 
-# 10-12: make-before-break on both members (key 2 from stdin, in hex).
+# 10-11: a key of the wrong length is refused before it reaches the
+# kernel, naming the length the session takes (a 2-byte key would
+# otherwise get the netlink policy's "binary attribute size out of range").
+head -c 2 /dev/urandom >"$tmp/k_short"
+head -c 32 /dev/urandom >"$tmp/k_long"
+for k in short:2 long:32; do
+	out=$("$ESFCTL" group epoch-new 31 --epoch 2 --key-file "$tmp/k_${k%%:*}" --salt 67720003 2>&1); rc=$?
+	name="epoch-new: a ${k#*:}-byte key for a 16-byte group session is refused with the sizes"
+	[ $rc = 2 ] && grep -q 'group session 31 (gcm(aes)) takes a 16-byte key.*got '"${k#*:}" <<<"$out" &&
+		ok "$name" || not_ok "$name" "rc=$rc $out"
+done
+
+# 12-14: make-before-break on both members (key 2 from stdin, in hex).
 printf '%s\n' "$key2hex" | "$ESFCTL" group epoch-new 31 --epoch 2 --key-file - --key-format hex \
 	--salt 67720002 >/dev/null &&
 	out=$("$ESFCTL" group epoch-new 30 --epoch 2 --key-file "$tmp/k2" --salt 67720002 2>&1)
@@ -88,7 +100,7 @@ out=$("$ESF" open --session 31 --format jwe-compact <"$tmp/c2" 2>&1)
 [ "$out" = "after the switch" ] && ok "the receiver opens the new epoch before switching" ||
 	not_ok "the receiver opens the new epoch before switching" "$out"
 
-# 13: retire; the key never shows.
+# 15-16: retire; the key never shows.
 "$ESFCTL" group switch 31 >/dev/null
 out=$("$ESFCTL" --json group retire 31 2>&1)
 grep -q '"epoch": 2' <<<"$out" && ! grep -q '"previous"' <<<"$out" &&

@@ -127,6 +127,24 @@ static int parse_args(int argc, char **argv, uint32_t *id, struct epoch_args *a)
 	return 0;
 }
 
+/*
+ * Every epoch's key has the length of the session's first key: say so with
+ * the sizes, rather than leave the user with the netlink policy's "binary
+ * attribute size out of range" or the kernel's bare refusal. A session
+ * that cannot be read is left to the kernel's own answer.
+ */
+static int check_key_len(struct esf_nl *nl, uint32_t id, size_t key_len)
+{
+	struct esf_nl_session cur;
+
+	if (esf_nl_session_get(nl, id, &cur) || !cur.group.is_group || !cur.key_len ||
+	    key_len == cur.key_len)
+		return 0;
+	fprintf(stderr, "esfctl: group epoch-new: group session %u (%s) takes a %u-byte key, "
+		"the length of its first key; got %zu\n", id, cur.alg, cur.key_len, key_len);
+	return 2;
+}
+
 static int cmd_epoch_new(int argc, char **argv)
 {
 	struct epoch_args a = { 0 };
@@ -152,8 +170,12 @@ static int cmd_epoch_new(int argc, char **argv)
 	}
 	err = esfctl_open(&nl, "group epoch-new");
 	if (!err) {
-		err = esf_nl_group_epoch_new(nl, id, a.epoch, key, key_len, a.salt, &s);
-		if (err)
+		err = check_key_len(nl, id, key_len);
+		if (!err)
+			err = esf_nl_group_epoch_new(nl, id, a.epoch, key, key_len, a.salt, &s);
+		if (err > 0)
+			;	/* check_key_len() said why */
+		else if (err)
 			err = esfctl_fail(nl, "group epoch-new", err);
 		else
 			show(&s);
