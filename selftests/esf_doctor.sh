@@ -32,7 +32,7 @@ algs=("gcm(aes)" "rfc4106(gcm(aes))" "ccm(aes)" "authenc(hmac(sha256),cbc(aes))"
 keylen=(16 16 16 48 16 32 48 64)
 
 echo "TAP version 13"
-echo "1..24"
+echo "1..27"
 
 # 1-2: with esf.ko not loaded, doctor says so, fails, and loads nothing.
 modprobe -r esf 2>/dev/null
@@ -250,4 +250,45 @@ out=$("$ESFCTL" session add --alg 'hmac(sha384)' --key-file "$tmp/k16" 2>&1); rc
 out=$("$ESFCTL" session add --alg 'ccm(aes)' --key-file "$tmp/k16" --tag-len 5 2>&1); rc=$?
 [ $rc = 2 ] && [ "$out" = "esfctl: session add: ccm(aes) takes a 4, 6, 8, 10, 12, 14 or 16-byte tag; got 5" ] &&
 	ok "tag size error names the sizes" || not_ok "tag size error names the sizes" "rc=$rc $out"
+
+# 25: whether esf.ko is signed, as the file's tail says (the signature
+# marker module signing appends), and whether signatures are enforced.
+"$ESFCTL" doctor --json >"$tmp/d.json"
+ko=$(modinfo -n esf)
+case $ko in
+*.ko) [ "$(tail -c 28 "$ko")" = "~Module signature appended~" ] && want=yes || want=no ;;
+*) want="unknown (compressed module)" ;;
+esac
+enf=$(cat /sys/module/module/parameters/sig_enforce 2>/dev/null)
+case $enf in Y) enf=true ;; N) enf=false ;; *) enf=null ;; esac
+detail="$(jq .module "$tmp/d.json") file $ko want $want, enforced $enf"
+t "esf.ko signed or not as its file says; enforcement as the kernel says" jqt --arg w "$want" \
+	--argjson e "$enf" '.module.file_signed == $w and .module.sig_enforce == $e' "$tmp/d.json"
+
+# 26-27: the device taken away (its driver unbound, so its algorithms are
+# unregistered): doctor must stop calling anything hardware, then the
+# device comes back for the programs that run after this one.
+"$ESFCTL" session flush >/dev/null
+drv=/sys/bus/virtio/drivers/virtio_crypto
+vdev=$(cd "$drv" 2>/dev/null && ls -d virtio* 2>/dev/null | head -n 1)
+if [ -n "$vdev" ]; then
+	echo "$vdev" >"$drv/unbind"
+	"$ESFCTL" doctor --json >"$tmp/n.json"
+	verdicts=$("$ESFCTL" doctor 2>&1 | grep -F ': ')
+	. "$here/vm_crypto.sh"
+	virtio_crypto_up sh -c "echo $vdev >$drv/bind"
+	hw=$(jq -r '[.algorithms[].providers[] | select(.hardware == true or (.driver | test("virtio")))] |
+		length' "$tmp/n.json")
+	[ "$hw" = 0 ] && ok "device unbound: no provider is hardware" ||
+		not_ok "device unbound: no provider is hardware" "$(jq '.algorithms' "$tmp/n.json")"
+	grep -q 'hardware when pinned' <<<"$verdicts" &&
+		not_ok "device unbound: no verdict offers hardware" "$verdicts" ||
+		ok "device unbound: no verdict offers hardware"
+	grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto ||
+		echo "# warning: virtio_crypto_aes_cbc did not come back after binding $vdev"
+else
+	echo "ok 26 # SKIP no virtio-crypto device to unbind (10-11 checked the no-device case)"
+	echo "ok 27 # SKIP no virtio-crypto device to unbind"
+	n=27
+fi
 exit $failed
