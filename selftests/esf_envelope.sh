@@ -84,33 +84,54 @@ open_rx() {
 
 # ---- helpers ---------------------------------------------------------------
 
-# base64url (RFC 7515 appendix C); results in REPLY, to spare subshells
-b64u() { # b64u <standard base64>
-	local s=${1//+/-}
-	s=${s//\//_}
-	REPLY=${s//=/}
+# base64url (RFC 7515 appendix C) in bash, without padding; results in
+# REPLY, to spare subshells and processes
+B64U=ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
+declare -A B64V
+for ((i = 0; i < 64; i++)); do B64V[${B64U:i:1}]=$i; done
+hex_of() { # hex_of <base64url>: the bytes in hex
+	local s=$1 h='' i v n=${#1}
+	for ((i = 0; i + 4 <= n; i += 4)); do
+		printf -v v '%06x' $((B64V[${s:i:1}] << 18 | B64V[${s:i+1:1}] << 12 |
+			B64V[${s:i+2:1}] << 6 | B64V[${s:i+3:1}]))
+		h+=$v
+	done
+	case $((n - i)) in
+	2) printf -v v '%02x' $((B64V[${s:i:1}] << 2 | B64V[${s:i+1:1}] >> 4)) ;;
+	3) printf -v v '%04x' $((B64V[${s:i:1}] << 10 | B64V[${s:i+1:1}] << 4 | B64V[${s:i+2:1}] >> 2)) ;;
+	*) v= ;;
+	esac
+	REPLY=$h$v
 }
-b64u_std() { # b64u_std <base64url>: standard base64 with padding
+b64_of_hex() { # b64_of_hex <hex>: those bytes in base64url
+	local h=$1 s='' i v n=${#1}
+	for ((i = 0; i + 6 <= n; i += 6)); do
+		v=$((16#${h:i:6}))
+		s+=${B64U:(v >> 18):1}${B64U:(v >> 12 & 63):1}${B64U:(v >> 6 & 63):1}${B64U:(v & 63):1}
+	done
+	case $((n - i)) in
+	2) v=$((16#${h:i:2})) s+=${B64U:(v >> 2):1}${B64U:((v & 3) << 4):1} ;;
+	4) v=$((16#${h:i:4})) s+=${B64U:(v >> 10):1}${B64U:(v >> 4 & 63):1}${B64U:((v & 15) << 2):1} ;;
+	esac
+	REPLY=$s
+}
+b64d() { # b64d <base64url>: the text it holds (text only; base64 -d is
+	# quicker here than bash)
 	local s=${1//-/+}
 	s=${s//_//}
 	case $((${#s} % 4)) in
 	2) s+="==" ;;
 	3) s+="=" ;;
 	esac
-	REPLY=$s
+	REPLY=$(base64 -d <<<"$s")
 }
-b64d() { b64u_std "$1"; REPLY=$(base64 -d <<<"$REPLY"); }	# text only
-b64e() { REPLY=$(printf '%s' "$1" | base64 -w0); b64u "$REPLY"; }
-hex_of() { # hex_of <base64url>
-	b64u_std "$1"
-	REPLY=$(base64 -d <<<"$REPLY" | od -An -v -tx1)
-	REPLY=${REPLY//[$' \n']/}
-}
-b64_of_hex() { # b64_of_hex <hex>
-	local f='' i
-	for ((i = 0; i < ${#1}; i += 2)); do f+="\\x${1:i:2}"; done
-	REPLY=$(printf "$f" | base64 -w0)
-	b64u "$REPLY"
+b64e() { # b64e <text>: its base64url
+	local LC_ALL=C s=$1 h='' c i
+	for ((i = 0; i < ${#s}; i++)); do
+		printf -v c '%02x' "'${s:i:1}"
+		h+=$c
+	done
+	b64_of_hex "$h"
 }
 # flip <b64url> <byte>: the same data with the low bit of byte <byte>
 # changed (negative: from the end)
@@ -147,7 +168,18 @@ addhdr() { setpart "$1" 0 "$(addx "$(part "$1" 0)")"; }
 jget() { local re="\"$2\":\"([^\"]*)\""; [[ $1 =~ $re ]] && printf '%s' "${BASH_REMATCH[1]}"; }
 jset() { local v; v=$(jget "$1" "$2"); printf '%s' "${1/\"$2\":\"$v\"/\"$2\":\"$3\"}"; }
 # readf <file>: REPLY = its text without the final newline
-readf() { IFS= read -r -d '' REPLY <"$1"; REPLY=${REPLY%$'\n'}; }
+readf() { REPLY=; IFS= read -r -d '' REPLY <"$1"; REPLY=${REPLY%$'\n'}; }
+# same_file <expected> <got>: byte for byte; bash compares text (read stops
+# at a NUL and then succeeds), cmp anything with a NUL in it
+same_file() {
+	local a b
+	if IFS= read -r -d '' a <"$1"; then
+		cmp -s "$1" "$2"
+		return
+	fi
+	IFS= read -r -d '' b <"$2" && return 1
+	[ "$a" = "$b" ]
+}
 # any_hdr <text>: REPLY = the protected header of any envelope: the
 # "protected" member, else the first base64url token that starts like a
 # JSON object
@@ -195,7 +227,7 @@ rt() {
 		not_ok "$d" "open: $(cat "$rxd/err")"
 		return
 	fi
-	if cmp -s "$in" "$rxd/out"; then
+	if same_file "$in" "$rxd/out"; then
 		ok "$d"
 	else
 		not_ok "$d" "payload differs: $(head -c 300 "$rxd/out")"
@@ -229,7 +261,7 @@ opens() {
 	local d=$1 rx=$2 text=$3 want=$4
 	shift 4
 	printf '%s\n' "$text" >"$tmp/t"
-	if open_rx "$tmp/t" "$rx" "$@" && cmp -s "$want" "$rxd/out"; then
+	if open_rx "$tmp/t" "$rx" "$@" && same_file "$want" "$rxd/out"; then
 		ok "$d"
 	else
 		not_ok "$d" "$(cat "$rxd/err")"
@@ -248,38 +280,54 @@ CLASS='another target data class.*\(oneM2M 4111 '
 
 # add <id> <args...>: one session, or bail out
 add() {
-	local id=$1 out
+	local id=$1
 	shift
-	out=$(esfctl session add --id "$id" "$@" 2>&1) ||
-		{ echo "Bail out! session $id: $out"; exit 1; }
+	esfctl session add --id "$id" "$@" >"$tmp/add" 2>&1 ||
+		{ echo "Bail out! session $id: $(cat "$tmp/add")"; exit 1; }
 }
-salt() { head -c 4 /dev/urandom | od -An -v -tx1 | tr -d " \n"; }
+# Keys and salts: one read of /dev/urandom, handed out by rand.
+pool=$(od -An -v -tx1 -N 320 /dev/urandom)
+pool=${pool//[$' \n']/}
+rand() { # rand <bytes>: REPLY = that many random bytes, in hex
+	REPLY=${pool:0:2*$1}
+	pool=${pool:2*$1}
+	[ ${#REPLY} = $((2 * $1)) ] || { echo "Bail out! out of random bytes"; exit 1; }
+}
+keyfile() { # keyfile <file> <bytes>: a random key, raw
+	local f='' i
+	rand "$2"
+	for ((i = 0; i < ${#REPLY}; i += 2)); do f+="\\x${REPLY:i:2}"; done
+	printf '%b' "$f" >"$1"
+}
 rx_owner=(--direction open --owner-uid "$RX_UID" --owner-gid "$RX_UID")
 
 # gcm(aes) 128/192/256: sealing session 1<i> (root), receiving twin 2<i>.
 bits=(128 192 256)
 for i in 0 1 2; do
-	head -c $((bits[i] / 8)) /dev/urandom >"$tmp/keys/k$i"
-	s=$(salt)
+	keyfile "$tmp/keys/k$i" $((bits[i] / 8))
+	rand 4
+	s=$REPLY
+	salts[i]=$s
 	add 1$i --alg 'gcm(aes)' --key-file "$tmp/keys/k$i" --salt "$s" --key-id "vm-gcm${bits[i]}"
 	add 2$i --alg 'gcm(aes)' --key-file "$tmp/keys/k$i" --salt "$s" --key-id "vm-gcm${bits[i]}" "${rx_owner[@]}"
 done
 # hmac(sha256/384/512): signing session 3<i>, verifying twin 4<i>.
 hashes=(256 384 512)
 for i in 0 1 2; do
-	head -c $((hashes[i] / 8)) /dev/urandom >"$tmp/keys/h$i"
+	keyfile "$tmp/keys/h$i" $((hashes[i] / 8))
 	add 3$i --alg "hmac(sha${hashes[i]})" --key-file "$tmp/keys/h$i" --key-id "vm-hs${hashes[i]}"
 	add 4$i --alg "hmac(sha${hashes[i]})" --key-file "$tmp/keys/h$i" --key-id "vm-hs${hashes[i]}" "${rx_owner[@]}"
 done
 # Receivers that must not open session 10's envelopes: same key and key id
 # but another salt (50); same salt and key id but another key (51).
-head -c 16 /dev/urandom >"$tmp/keys/kx"
-s10=$(esfctl session show 10 | sed -n 's/^ *salt *//p')
-add 50 --alg 'gcm(aes)' --key-file "$tmp/keys/k0" --salt "$(salt)" --key-id vm-gcm128 "${rx_owner[@]}"
-add 51 --alg 'gcm(aes)' --key-file "$tmp/keys/kx" --salt "$s10" --key-id vm-gcm128 "${rx_owner[@]}"
+keyfile "$tmp/keys/kx" 16
+rand 4
+add 50 --alg 'gcm(aes)' --key-file "$tmp/keys/k0" --salt "$REPLY" --key-id vm-gcm128 "${rx_owner[@]}"
+add 51 --alg 'gcm(aes)' --key-file "$tmp/keys/kx" --salt "${salts[0]}" --key-id vm-gcm128 "${rx_owner[@]}"
 # ESF Sm over DTLS 1.2 records, class 2: sealing session 60 (epoch 2), twin 61.
-head -c 16 /dev/urandom >"$tmp/keys/kd"
-s=$(salt)
+keyfile "$tmp/keys/kd" 16
+rand 4
+s=$REPLY
 add 60 --alg 'gcm(aes)' --framing dtls12 --key-file "$tmp/keys/kd" --salt "$s" \
 	--seq-start $((2 << 48)) --class 2 --type sm
 add 61 --alg 'gcm(aes)' --framing dtls12 --key-file "$tmp/keys/kd" --salt "$s" \
@@ -311,7 +359,7 @@ cmds=$sdir/commands.txt
 # run <command>: run it in the samples directory and record it
 run() {
 	printf '%s\n' "$1" >>"$cmds"
-	(cd "$sdir" && bash -c "$1")
+	(cd "$sdir" && eval "$1")
 }
 setup=(
 	"printf '%s' 000102030405060708090a0b0c0d0e0f >aes128.hex"
@@ -334,9 +382,15 @@ CIN_OPENED='{"m2m:cin":{"rn":"t-1","con":"21.5","cnf":"text/plain:0","or":"http:
 # sample <name> <payload> <seal args> <open args> <expected opened> [documented]
 sample() {
 	local name=$1 payload=$2 sargs=$3 oargs=$4 back=$5 doc=${6:-} got
-	got=$(run "printf '%s' '$payload' | esf seal $sargs >$name.txt" 2>&1 && cat "$sdir/$name.txt")
-	if [ $? != 0 ] || [ -z "$got" ]; then
-		not_ok "sample $name: sealed" "$got"
+	if ! run "printf '%s' '$payload' | esf seal $sargs >$name.txt" >"$tmp/run" 2>&1; then
+		readf "$tmp/run"
+		not_ok "sample $name: sealed" "$REPLY"
+		return
+	fi
+	readf "$sdir/$name.txt"
+	got=$REPLY
+	if [ -z "$got" ]; then
+		not_ok "sample $name: sealed" "an empty envelope"
 		return
 	fi
 	if [ -n "$doc" ] && [ "$got" != "$doc" ]; then
@@ -346,7 +400,9 @@ sample() {
 	fi
 	printf '%s' "$back" >"$tmp/back"
 	# The receiver's side, as recorded: root reads the file, uid $RX_UID opens.
-	got=$(run "setpriv --reuid=$RX_UID --regid=$RX_UID --clear-groups esf open $oargs <$name.txt" 2>&1)
+	run "setpriv --reuid=$RX_UID --regid=$RX_UID --clear-groups esf open $oargs <$name.txt" >"$tmp/run" 2>&1
+	readf "$tmp/run"
+	got=$REPLY
 	if [ "$got" = "$back" ]; then
 		ok "sample $name: ${doc:+the documented envelope, byte for byte; }the receiver opens it"
 	else
@@ -478,7 +534,8 @@ printf '%s' 'tamper with me, please' >"$tmp/p"
 
 # JWE compact: protected header . encrypted key . iv . ciphertext . tag
 seal "$tmp/e" 10 -f jwe-compact <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 H=$(hdr "$E")
 O=(-f jwe-compact)
 refused "jwe-compact: header member added" "$BAD_MAC" 20 "$(addhdr "$E")" "$E" "${O[@]}"
@@ -510,7 +567,8 @@ refused "jwe-compact: replay" "$REPLAY" 20 "$E" "" "${O[@]}"
 
 # JWE general and flattened JSON
 seal "$tmp/e" 10 -f jwe-json <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 O=(-f jwe-json)
 P=$(jget "$E" protected)
 refused "jwe-json: protected" "$BAD_MAC" 20 "$(jset "$E" protected "$(addx "$P")")" "$E" "${O[@]}"
@@ -526,14 +584,16 @@ refused "jwe-json: duplicate member" "$MALFORMED" 20 "${E%\}},\"iv\":\"$(jget "$
 opens "jwe-json: the original opens" 20 "$E" "$tmp/p" "${O[@]}"
 refused "jwe-json: replay" "$REPLAY" 20 "$E" "" "${O[@]}"
 seal "$tmp/e" 10 -f jwe-flat <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 refused "jwe-flat: protected" "$BAD_MAC" 20 "$(jset "$E" protected "$(addx "$(jget "$E" protected)")")" "$E" -f jwe-flat
 refused "jwe-flat: tag" "$BAD_MAC" 20 "$(jset "$E" tag "$(flip "$(jget "$E" tag)" 0)")" "$E" -f jwe-flat
 
 # JWS compact: protected header . payload . signature (no replay window:
 # a JWS over a MIC session carries no sequence number)
 seal "$tmp/e" 30 -f jws-compact <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 H=$(hdr "$E")
 O=(-f jws-compact)
 refused "jws-compact: header member added" "$BAD_MAC" 40 "$(addhdr "$E")" "$E" "${O[@]}"
@@ -548,20 +608,23 @@ refused "jws-compact: signature removed" "$BAD_MAC" 40 "$(setpart "$E" 2 '')" "$
 refused "jws-compact: HS256 object, HS384 session" "$UNSUPP" 41 "$E" "" "${O[@]}"
 opens "jws-compact: the original verifies" 40 "$E" "$tmp/p" "${O[@]}"
 seal "$tmp/e" 31 -f jws-json <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 O=(-f jws-json)
 refused "jws-json: payload" "$BAD_MAC" 41 "$(jset "$E" payload "$(flip "$(jget "$E" payload)" 5)")" "$E" "${O[@]}"
 refused "jws-json: protected" "$BAD_MAC" 41 "$(jset "$E" protected "$(addx "$(jget "$E" protected)")")" "$E" "${O[@]}"
 refused "jws-json: signature" "$BAD_MAC" 41 "$(jset "$E" signature "$(flip "$(jget "$E" signature)" 20)")" "$E" "${O[@]}"
 refused "jws-json: second signature" "$UNSUPP" 41 "$(sed 's/"signatures":\[\(.*\)\]}$/"signatures":[\1,\1]}/' <<<"$E")" "$E" "${O[@]}"
 seal "$tmp/e" 32 -f jws-flat <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 refused "jws-flat: payload" "$BAD_MAC" 42 "$(jset "$E" payload "$(flip "$(jget "$E" payload)" -1)")" "$E" -f jws-flat
 refused "jws-flat: signature" "$BAD_MAC" 42 "$(jset "$E" signature "$(flip "$(jget "$E" signature)" 63)")" "$E" -f jws-flat
 
 # ESPrim Object
 seal "$tmp/e" 10 -f esprim --ori o-1 --rri r-1 <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 H=$(hdr "$E")
 O=(-f esprim --ori o-1 --rri r-1)
 refused "esprim: ori in the header" "$BAD_MAC" 20 "$(sethdr "$E" "${H/o-1/o-2}")" "$E" -f esprim
@@ -576,7 +639,8 @@ refused "esprim: replay" "$REPLAY" 20 "$E" "" "${O[@]}"
 
 # Class 1: the outer NOTIFY carries the ESPrim Object
 seal "$tmp/e" 10 -f class1 --ori o-1 --rri r-1 <"$tmp/req"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 O=(-f class1 --ori o-1 --rri r-1)
 refused "class1: outer op" "$MALFORMED" 20 "${E/\"op\":5/\"op\":1}" "$E" "${O[@]}"
 refused "class1: sit" "$MALFORMED" 20 "${E/\"sit\":5/\"sit\":3}" "$E" "${O[@]}"
@@ -589,16 +653,19 @@ refused "class1: replay" "$REPLAY" 20 "$E" "" "${O[@]}"
 # A relabelled carrier: the object inside is authentic, so the kernel has
 # consumed its sequence number before libesf sees the mismatch.
 seal "$tmp/e" 10 -f class1 --ori o-1 --rri r-1 <"$tmp/req"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 refused "class1: outer fr (impersonation)" 'oneM2M 4116 ESPRIM_IMPERSONATION_ERROR' 20 "${E/\"fr\":\"Cae-1\"/\"fr\":\"Cae-2\"}" "$E" "${O[@]}"
 refused "class1: the relabelled object's original is then a replay" "$REPLAY" 20 "$E" "" "${O[@]}"
 seal "$tmp/e" 10 -f class1 --ori o-1 --rri r-1 <"$tmp/req"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 refused "class1: outer rqi (impersonation)" 'oneM2M 4116 ' 20 "${E/\"rqi\":\"req-1\"/\"rqi\":\"req-9\"}" "$E" "${O[@]}"
 
 # The ESF envelope element
 seal "$tmp/e" 10 -f envelope --class 2 <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 O=(-f envelope --class 2)
 refused "envelope: tdc relabelled" "$CLASS" 20 "${E/\"tdc\":2/\"tdc\":3}" "$E" -f envelope --class 3
 refused "envelope: sst relabelled" "$CLASS" 20 "${E/\"sst\":1/\"sst\":3}" "$E" "${O[@]}"
@@ -613,13 +680,15 @@ refused "envelope: header and element relabelled together" "$BAD_MAC" 20 \
 refused "envelope: inner tag" "$BAD_MAC" 20 "$(jset "$E" jwe "$(setpart "$J" 4 "$(flip "$(part "$J" 4)" 1)")")" "$E" "${O[@]}"
 opens "envelope: the original opens" 20 "$E" "$tmp/p" "${O[@]}"
 seal "$tmp/e" 30 -f envelope --class 1 --jose json <"$tmp/p"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 refused "envelope (jws json): tdc relabelled" "$CLASS" 40 "${E/\"tdc\":1/\"tdc\":2}" "$E" -f envelope --class 2
 refused "envelope (jws json): signature" "$BAD_MAC" 40 "$(jset "$E" signature "$(flip "$(jget "$E" signature)" 0)")" "$E" -f envelope --class 1
 
 # Class 2
 seal "$tmp/e" 10 -f class2 <"$tmp/creq"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 O=(-f class2)
 refused "class2: ty restored by hand" "$MALFORMED" 20 "${E/\"ty\":65535/\"ty\":4}" "$E" "${O[@]}"
 refused "class2: ty removed" "$MALFORMED" 20 "${E/\"ty\":65535,/}" "$E" "${O[@]}"
@@ -631,7 +700,8 @@ refused "class2: replay" "$REPLAY" 20 "$E" "" "${O[@]}"
 
 # Class 3
 seal "$tmp/e" 10 -f class3 <"$tmp/cin"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 O=(-f class3)
 CON=$(jget "$E" con)
 refused "class3: cnf :1 made :2" "$MALFORMED" 20 "${E/:0:1\"/:0:2\"}" "$E" "${O[@]}"
@@ -641,9 +711,10 @@ refused "class3: con iv" "$BAD_MAC" 20 "$(jset "$E" con "$(setpart "$CON" 2 "$(f
 refused "class3: con tag" "$BAD_MAC" 20 "$(jset "$E" con "$(setpart "$CON" 4 "$(flip "$(part "$CON" 4)" -1)")")" "$E" "${O[@]}"
 opens "class3: the original opens" 20 "$E" "$tmp/cin" "${O[@]}"
 seal "$tmp/e" 30 -f class3 --jose json <"$tmp/cin"
-E=$(cat "$tmp/e")
+readf "$tmp/e"
+E=$REPLY
 # "con" holds the JWS JSON serialization as a string
-esc() { grep -o "$1"'\\":\\"[A-Za-z0-9_-]*' <<<"$E" | head -n 1 | sed 's/.*"//'; }
+esc() { local re="$1"'\\":\\"([A-Za-z0-9_-]*)'; [[ $E =~ $re ]] && printf %s "${BASH_REMATCH[1]}"; }
 S=$(esc signature)
 refused "class3 (jws json): signature" "$BAD_MAC" 40 "${E/$S/$(flip "$S" 0)}" "$E" -f class3
 S=$(esc payload)

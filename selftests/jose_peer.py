@@ -4,10 +4,20 @@
 
 Debian's python3-jwcrypto (not esf's code) makes and checks every kind of
 object libesf makes, so that interoperability is shown against a library
-esf did not write. One JSON request on stdin, one JSON answer on stdout:
+esf did not write. One run does all the work (starting Python with
+jwcrypto is what costs, in the test VM): one JSON request on stdin,
 
-  {"op": "make",  "items": [ITEM...]}  -> [SERIALIZATION...]
-  {"op": "check", "items": [ITEM...]}  -> [{"ok": bool, "why": str}...]
+  {"dir": DIR, "check": [ITEM...], "make": [ITEM...]}
+
+and on stdout one line naming the library, then one line per item:
+
+  version python3-jwcrypto X over python3-cryptography Y
+  check I ok | check I bad WHY     (ITEM I of "check" opened or verified)
+  make I ok | make I bad WHY       (ITEM I of "make" written to DIR/made.I,
+                                    its serialization and a newline)
+
+WHY is one line. A check item's serialization is read from its "ser_file"
+(or given as "ser").
 
 ITEM members:
   kind     "jwe", "jws", "nested" (a JWS inside a JWE), "esprim" (JWE
@@ -23,7 +33,7 @@ ITEM members:
   form     "compact", "json" (general) or "flat" (flattened)
   kid      "kid" header member, optional
   payload  text: what to protect (make) or what must come out (check)
-  ser      check: the serialization to verify
+  ser      check: the serialization to verify (or ser_file, a file)
   ori, rri esprim/class1: rand object ids
   fr, rqi, to  class1: the primitive's originator, request id, target
 
@@ -187,19 +197,34 @@ def check(item):
     return None if got == want else "payload %r, want %r" % (got[:60], want[:60])
 
 
+def one_line(e):
+    return " ".join(("%s: %s" % (type(e).__name__, e)).split())
+
+
 def main():
+    import importlib.metadata as m
+
     req = json.load(sys.stdin)
-    out = []
-    for item in req["items"]:
-        if req["op"] == "make":
-            out.append(make(item))
-            continue
+    out = ["version python3-jwcrypto %s over python3-cryptography %s"
+           % (m.version("jwcrypto"), m.version("cryptography"))]
+    for i, item in enumerate(req.get("check", [])):
         try:
+            if "ser_file" in item:
+                with open(item["ser_file"]) as f:
+                    item["ser"] = f.read().rstrip("\n")
             why = check(item)
         except Exception as e:  # jwcrypto refuses with its own exceptions
-            why = "%s: %s" % (type(e).__name__, e)
-        out.append({"ok": why is None, "why": why or ""})
-    json.dump(out, sys.stdout)
+            why = one_line(e)
+        out.append("check %d %s" % (i, "ok" if why is None else "bad " + " ".join(why.split())))
+    for i, item in enumerate(req.get("make", [])):
+        try:
+            ser = make(item)
+            with open("%s/made.%d" % (req["dir"], i), "w") as f:
+                f.write(ser + "\n")
+            out.append("make %d ok" % i)
+        except Exception as e:
+            out.append("make %d bad %s" % (i, one_line(e)))
+    print("\n".join(out))
 
 
 if __name__ == "__main__":
