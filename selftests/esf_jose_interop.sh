@@ -329,8 +329,9 @@ fi
 	echo "[exit $?]"
 	echo "\$ esf open -s 2128 -f jwe-compact --info < random-iv.jwe    # nonce policy any"
 	esf open -s 2128 -f jwe-compact --info <"$jwe" 2>&1
-	echo
-	echo "[exit $?]"
+	rc=$?
+	echo # the plaintext has no newline of its own
+	echo "[exit $rc]"
 	echo "\$ esf open -s 2128 -f jwe-compact < random-iv.jwe    # the same again"
 	esf open -s 2128 -f jwe-compact <"$jwe" 2>&1
 	echo "[exit $?]"
