@@ -240,7 +240,7 @@ control-socket = $tmp/ctl.sock
 EOF
 "$ESFD" --foreground --config "$tmp/esfd.conf" --state "$tmp/esfd.state" >"$tmp/esfd.log" 2>&1 &
 pids+=($!)
-for i in $(seq 50); do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
+for i in {1..50}; do [ -S "$tmp/ctl.sock" ] && break; sleep 0.1; done
 out=$("$ESFCTL" doctor 2>&1)
 grep -q "^  esfd: running, pid ${pids[1]}, /doctor-cse" <<<"$out" &&
 	ok "esfd running: pid and id" || not_ok "esfd running: pid and id" "$out $(cat "$tmp/esfd.log")"
