@@ -88,6 +88,12 @@ chmod 644 "$tmp/mosquitto.conf"
 # Not through in_b: $! must be mosquitto itself ("ip netns exec" execs it).
 ip netns exec esfB mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 broker=$!
+# It logs "running" once it listens: wait for that with bash's reads (a
+# publish per try costs two execs), then make sure with a publish.
+for i in {1..100}; do
+	[[ $(<"$tmp/mosquitto.log") == *" running"* ]] && break
+	sleep 0.1
+done
 for i in {1..50}; do
 	in_a mosquitto_pub -h 10.77.0.2 -t /ready -m x 2>/dev/null && break
 	sleep 0.1

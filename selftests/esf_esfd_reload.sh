@@ -84,6 +84,12 @@ printf 'listener 1883 10.78.0.2\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
 chmod 644 "$tmp/mosquitto.conf"
 ip netns exec rlB mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 broker=$!
+# It logs "running" once it listens: wait for that with bash's reads (a
+# publish per try costs two execs), then make sure with a publish.
+for i in {1..100}; do
+	[[ $(<"$tmp/mosquitto.log") == *" running"* ]] && break
+	sleep 0.1
+done
 for i in {1..50}; do
 	in_a mosquitto_pub -h 10.78.0.2 -t /ready -m x 2>/dev/null && break
 	sleep 0.1
