@@ -322,7 +322,7 @@ detail=$out t "make-before-break: the superseded pair still opens during its gra
 # The receiver looks up the OPEN session of an ori it has not seen yet
 # (one peer show per pair, not per message); no fork or exec in the loop
 # but the ones under test (each costs under TCG).
-fails=0 seals=() lasto= ob= p1= g4=
+fails=0 seals=() lasto= ob= p1= g4= s= o= r=
 IFS= read -r -d '' p1 <"$tmp/p1"
 # 25 messages: 15 to the soft limit, then 10 while the rekey is made (as
 # the 40 with a soft limit of 30 this replaces, at 6 execs a message).
