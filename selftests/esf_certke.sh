@@ -44,25 +44,46 @@ trap cleanup EXIT
 . "$(dirname "$0")/lib_tap.sh"
 in_ns() { ip netns exec ck "$@"; }
 ctl() { local s=$1; shift; ESFD_CONTROL_SOCKET=$tmp/$s.sock in_ns "$ESFCTL" "$@"; }
+# jq costs a third of a second a start under TCG: one per query, however
+# many values it reads (on one line, for read).
 jpeer() { ctl "$1" --json peer show "$2" | jq -r ".[0]$3"; }
 jst() { ctl "$1" --json status | jq -r "$2"; }
-field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
+# field NAME TEXT: the word after " NAME " in TEXT (esfctl's lines), no process.
+field() {
+	local re=" $1 ([^[:space:]]*)"
+	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[1]}"
+	return 0
+}
+# A pause that is no process (every exec counts under TCG): a read with a
+# timeout from a FIFO that nobody writes.
+mkfifo "$tmp/nap" && exec {nap_fd}<>"$tmp/nap"
+nap() { read -r -t "$1" -u "$nap_fd"; }
 until_ok() {
 	local n=$1 i
 	shift
-	for i in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+	for ((i = 0; i < n; i++)); do "$@" && return 0; nap 0.1; done
 	return 1
 }
 # The key id (base64url) and key check value esfd would show for an
 # exporter output given in hex: the first 16 bytes, and the first 8 bytes
 # of HMAC-SHA256(last 32 bytes, "esfd ESCertKE key check value").
-kid_of() {
+# ids_of EKM: those two in $kid_of and $kcv_of.
+# shellcheck disable=SC2034
+ids_of() {
+	local e='' i
+	for ((i = 0; i < 32; i += 2)); do e+="\\x${1:i:2}"; done
 	# shellcheck disable=SC2059
-	printf "$(sed 's/../\\x&/g' <<<"${1:0:32}")" | openssl base64 -A | tr '+/' '-_' | tr -d '='
+	kid_of=$(printf "$e" | base64 -w0)
+	kid_of=${kid_of//+/-} kid_of=${kid_of//\//_} kid_of=${kid_of%%=*}
+	kcv_of=$(printf '%s' "esfd ESCertKE key check value" |
+		openssl dgst -sha256 -mac HMAC -macopt "hexkey:${1:32:64}")
+	kcv_of=${kcv_of##*= } kcv_of=${kcv_of:0:16}
 }
-kcv_of() {
-	printf '%s' "esfd ESCertKE key check value" |
-		openssl dgst -sha256 -mac HMAC -macopt "hexkey:${1:32:64}" | sed 's/.*= //' | cut -c1-16
+# ekm_of FILE: the exporter value openssl printed in FILE, in hex, in $ekm.
+ekm_of() {
+	local re="Keying material: ([0-9A-F]*)"
+	ekm=
+	[[ $(<"$1") =~ $re ]] && ekm=${BASH_REMATCH[1],,}
 }
 
 echo "TAP version 13"
@@ -79,8 +100,8 @@ mkca() { # mkca DIR NAME
 	: >"$1/index.txt"
 	echo 1000 >"$1/serial"
 	echo 1000 >"$1/crlnumber"
-	openssl ecparam -name prime256v1 -genkey -noout -out "$1/ca.key" 2>/dev/null
-	openssl req -x509 -new -key "$1/ca.key" -subj "/CN=$2" -days 3650 -out "$1/ca.pem" \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1/ca.key" \
+		-subj "/CN=$2" -days 3650 -out "$1/ca.pem" \
 		-addext basicConstraints=critical,CA:TRUE \
 		-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 	cat >"$1/ca.cnf" <<EOF
@@ -107,24 +128,36 @@ basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 EOF
 }
-mkcert() { # mkcert CA NAME ID [STARTDATE ENDDATE]
-	openssl ecparam -name prime256v1 -genkey -noout -out "$2.key" 2>/dev/null
-	openssl req -new -key "$2.key" -subj "/CN=$2" -addext "subjectAltName=URI:$3" \
-		-out "$2.csr" 2>/dev/null
+# Under TCG an openssl start costs half a second: a key and its request
+# come from one, and the certificates of the same CA and validity from one
+# "openssl ca" (each also in CA/new as <serial>.pem, the serials counting
+# up from 1000).
+mkcsr() { # mkcsr NAME ID
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" \
+		-subj "/CN=$1" -addext "subjectAltName=URI:$2" -out "$1.csr" 2>/dev/null
+}
+mkcert() { # mkcert CA NAME [STARTDATE ENDDATE]
 	openssl ca -batch -config "$1/ca.cnf" -extensions ext -in "$2.csr" -out "$2.pem" \
-		-notext ${4:+-startdate $4 -enddate $5} 2>/dev/null
+		-notext ${3:+-startdate $3 -enddate $4} 2>/dev/null
 }
 mkca ca "esf test root"
 mkca evil "a foreign root"
-mkcert ca v1 Cveh-01
-mkcert ca v2 Cveh-02
-mkcert ca srv /tls-srv
-mkcert ca cli /tls-cli
-mkcert ca old /tls-cli 20200101000000Z 20210101000000Z
-mkcert ca fut /tls-cli 20990101000000Z 20991231000000Z
-mkcert ca rev /tls-cli
-mkcert ca wrong Cveh-99
-mkcert evil foreign /tls-cli
+mkcsr v1 Cveh-01
+mkcsr v2 Cveh-02
+mkcsr srv /tls-srv
+mkcsr cli /tls-cli
+mkcsr rev /tls-cli
+mkcsr wrong Cveh-99
+mkcsr old /tls-cli
+mkcsr fut /tls-cli
+mkcsr foreign /tls-cli
+valid=(v1 v2 srv cli rev wrong)
+openssl ca -batch -config ca/ca.cnf -extensions ext -notext -out valid.pem \
+	-infiles "${valid[@]/%/.csr}" 2>/dev/null
+for ((i = 0; i < ${#valid[@]}; i++)); do mv "ca/new/$((1000 + i)).pem" "${valid[i]}.pem"; done
+mkcert ca old 20200101000000Z 20210101000000Z
+mkcert ca fut 20990101000000Z 20991231000000Z
+mkcert evil foreign
 openssl ca -batch -config ca/ca.cnf -gencrl -out empty.crl 2>/dev/null
 openssl ca -batch -config ca/ca.cnf -revoke rev.pem 2>/dev/null
 openssl ca -batch -config ca/ca.cnf -gencrl -out rev.crl 2>/dev/null
@@ -132,7 +165,7 @@ openssl ca -batch -config ca/ca.cnf -revoke v2.pem 2>/dev/null
 openssl ca -batch -config ca/ca.cnf -gencrl -out v2.crl 2>/dev/null
 cp ca/ca.pem root.pem
 chmod 644 ./*.pem ./*.crl
-[ -s v1.pem ] && [ -s old.pem ] && [ -s foreign.pem ] && [ -s v2.crl ] ||
+[ -s v1.pem ] && [ -s wrong.pem ] && [ -s old.pem ] && [ -s foreign.pem ] && [ -s v2.crl ] ||
 	{ echo "Bail out! openssl could not make the test PKI"; exit 1; }
 
 printf 'listener 1883 127.0.0.1\nallow_anonymous true\n' >mosquitto.conf
@@ -215,8 +248,8 @@ start a && start b
 # 3-5: two esfds that have never met: ESCertKE, then ESPrim, class 1 and 2.
 est=$(ctl a establish v2 --class 1 --timeout 60000 2>&1)
 rc=$?
-kid_a=$(jpeer a v2 .certke.kid) kcv_a=$(jpeer a v2 .certke.kcv)
-kid_b=$(jpeer b v1 .certke.kid) kcv_b=$(jpeer b v1 .certke.kcv)
+read -r kid_a kcv_a <<<"$(jpeer a v2 '.certke | "\(.kid) \(.kcv)"')"
+read -r kid_b kcv_b <<<"$(jpeer b v1 '.certke | "\(.kid) \(.kcv)"')"
 detail="$est / $kid_a $kcv_a / $kid_b $kcv_b / $(tail -n 5 a.log)" \
 	t "ESCertKE then ESPrim between two esfds: one key id and key check value at both ends, the pair's kid" \
 	eval '[ $rc = 0 ] && [ ${#kid_a} = 22 ] && [ ${#kcv_a} = 16 ] && [ "$kid_a" = "$kid_b" ] &&
@@ -243,8 +276,8 @@ got2=$(in_ns "$ESF" seal -s "$(field seal "$ps2_b")" -f class2 -t sm <<<"$msg" |
 	in_ns "$ESF" open -s "$(field open "$ps2_a")" -f class2 -t sm 2>&1)
 detail="$got / $est2 / $got2" \
 	t "the kernel fast path: a class 1 record sealed at Cveh-01 opens at Cveh-02, and class 2 (SUID 44) back" \
-	eval 'jq -e ".pc[\"m2m:cin\"].con == \"hello\"" <<<"$got" >/dev/null && [ $rc2 = 0 ] &&
-	      jq -e ".pc[\"m2m:cin\"].con == \"hello\"" <<<"$got2" >/dev/null &&
+	eval 'printf "%s\n%s\n" "$got" "$got2" |
+	      jq -se "length == 2 and all(.[]; .pc[\"m2m:cin\"].con == \"hello\")" >/dev/null && [ $rc2 = 0 ] &&
 	      [ "$(field kid "$est2")" = "$kid_a" ]'
 cp "$out/wire.log" "$out/esfd-esfd.log"
 
@@ -272,12 +305,12 @@ wait $bridge
 brc=$?
 kill $sserver 2>/dev/null
 wait $sserver 2>/dev/null
-ekm=$(sed -n 's/.*Keying material: \([0-9A-F]*\).*/\1/p' s_server.out | tr A-F a-f)
-kid_s=$(jpeer a tlssrv .certke.kid) kcv_s=$(jpeer a tlssrv .certke.kcv)
-detail="$est3 / $(cat bridge1.log) / ekm $ekm / $kid_s $kcv_s / $(kid_of "$ekm") $(kcv_of "$ekm") / $(grep -i "cipher\|error" s_server.out)" \
+ekm_of s_server.out
+ids_of "$ekm"
+read -r kid_s kcv_s <<<"$(jpeer a tlssrv '.certke | "\(.kid) \(.kcv)"')"
+detail="$est3 / $(cat bridge1.log) / ekm $ekm / $kid_s $kcv_s / $kid_of $kcv_of / $(grep -i "cipher\|error" s_server.out)" \
 	t "esfd as TLS client, openssl s_server as server: the exporter value is the same at both" \
-	eval '[ $brc = 0 ] && [ ${#ekm} = 96 ] && [ "$kid_s" = "$(kid_of "$ekm")" ] &&
-	      [ "$kcv_s" = "$(kcv_of "$ekm")" ] &&
+	eval '[ $brc = 0 ] && [ ${#ekm} = 96 ] && [ "$kid_s" = "$kid_of" ] && [ "$kcv_s" = "$kcv_of" ] &&
 	      grep -q "CIPHER is ECDHE-ECDSA-AES128-SHA256" s_server.out &&
 	      grep -q "5001 NOT_IMPLEMENTED" <<<"$est3"'
 { echo "$est3"; cat s_server.out bridge1.log; } >"$out/s_server.log"
@@ -293,33 +326,51 @@ s_client() { # s_client NAME: openssl s_client with NAME's certificate, through 
 }
 s_client cli
 brc=$?
-ekm=$(sed -n 's/.*Keying material: \([0-9A-F]*\).*/\1/p' s_client-cli.out | tr A-F a-f)
-kid_c=$(jpeer a tlscli .certke.kid) kcv_c=$(jpeer a tlscli .certke.kcv)
-detail="$(cat bridge-cli.log) / ekm $ekm / $kid_c $kcv_c / $(kid_of "$ekm") $(kcv_of "$ekm")" \
+ekm_of s_client-cli.out
+ids_of "$ekm"
+read -r kid_c kcv_c <<<"$(jpeer a tlscli '.certke | "\(.kid) \(.kcv)"')"
+detail="$(cat bridge-cli.log) / ekm $ekm / $kid_c $kcv_c / $kid_of $kcv_of" \
 	t "openssl s_client as TLS client, esfd as server: the exporter value is the same at both" \
-	eval '[ $brc = 0 ] && [ ${#ekm} = 96 ] && [ "$kid_c" = "$(kid_of "$ekm")" ] &&
-	      [ "$kcv_c" = "$(kcv_of "$ekm")" ] &&
+	eval '[ $brc = 0 ] && [ ${#ekm} = 96 ] && [ "$kid_c" = "$kid_of" ] && [ "$kcv_c" = "$kcv_of" ] &&
 	      grep -q "Cipher is ECDHE-ECDSA-AES128-SHA256" s_client-cli.out'
 { cat s_client-cli.out bridge-cli.log; } >"$out/s_client.log"
 
 # 8-12: refused certificates, each with its reason; nothing in the kernel.
 # Cveh-01 loads rev.crl (SIGHUP) for the revoked one.
 sessions() { in_ns "$ESFCTL" --json session list | jq length; }
+# hup_a: SIGHUP to Cveh-01, and wait until it has read its configuration.
+hup_a() {
+	local reloads
+	reloads=$(grep -c "configuration reloaded" a.log)
+	kill -HUP "$pid_a"
+	until_ok 50 eval '[ "$(grep -c "configuration reloaded" a.log)" -gt '"$reloads"' ]'
+}
+# counts: Cveh-01's ESCertKE refusals by reason in ${count[REASON]}, and
+# its key id for /tls-cli in $count_kid, from one status.
+declare -A count
+# shellcheck disable=SC2034
+counts() {
+	local k v
+	count=() count_kid=
+	while read -r k v; do
+		if [ "$k" = kid: ]; then count_kid=$v; else count[$k]=$v; fi
+	done <<<"$(jst a '(.certke.refused | to_entries[] | "\(.key) \(.value)"),
+		"kid: \(.peers[] | select(.name == "tlscli") | .certke.kid)"')"
+}
 before=$(sessions)
 sed -i 's/^crl-file = .*/crl-file = rev.crl/' a.conf
-kill -HUP "$pid_a"
-sleep 1
+hup_a
+counts
 refused() { # refused NAME REASON WHAT: s_client with NAME's certificate is refused for REASON
-	local was now
+	local was=${count[$2]:-0}
 	rname=$1 rreason=$2
-	was=$(jst a ".certke.refused[\"$rreason\"]")
 	s_client "$rname"
-	now=$(jst a ".certke.refused[\"$rreason\"]")
-	detail="$(cat "bridge-$rname.log") / $was -> $now / $(grep -i "keying material:" "s_client-$rname.out")" \
+	counts
+	detail="$(cat "bridge-$rname.log") / $was -> ${count[$2]:-} / $(grep -i "keying material:" "s_client-$rname.out")" \
 		t "s_client with a $3 certificate: refused ($rreason, 4103), counted, the key from test 7 kept" \
-		eval '[ "$now" = $((was + 1)) ] &&
+		eval '[ "${count[$rreason]:-}" = $((was + 1)) ] &&
 		      grep -q "refused the flight: 4103 .*($rreason)" "bridge-$rname.log" &&
-		      [ "$(jpeer a tlscli .certke.kid)" = "$kid_c" ]'
+		      [ "$count_kid" = "$kid_c" ]'
 }
 refused old expired expired
 refused fut not-yet-valid not-yet-valid
@@ -338,7 +389,7 @@ in_ns "$MQ" tls-bridge -b 127.0.0.1:1883 --id /tls-srv2 --peer Cveh-01 --connect
 	-t 20000 2>bridge2.log &
 bridge=$!
 sleep 0.5
-was=$(jst a '.certke.refused["wrong-id"]')
+was=${count[wrong-id]:-0}
 est4=$(ctl a establish tlssrv2 --class 1 --timeout 60000 2>&1)
 kill $sserver $bridge 2>/dev/null
 wait $sserver $bridge 2>/dev/null
@@ -347,25 +398,27 @@ detail="$est4 / $before $after / $(tail -n 3 a.log)" \
 	eval 'grep -q "does not name /tls-srv2" <<<"$est4" &&
 	      [ "$(jst a ".certke.refused[\"wrong-id\"]")" = $((was + 1)) ] && [ "$before" = "$after" ]'
 
-# 14: malformed, truncated, oversized and out-of-order sit 6 requests.
-req6() { # req6 RQI ECKM: a NOTIFY sit 6 from Cveh-02 to Cveh-01; prints the answer's rsc
-	in_ns mosquitto_sub -h 127.0.0.1 -C 1 -W 20 -t /oneM2M/resp/Cveh-02/Cveh-01/json >resp6 &
-	local s=$!
-	sleep 0.3
-	printf '{"op":5,"to":"Cveh-01","fr":"Cveh-02","rqi":"%s","rvi":"3","pc":{"m2m:seci":{"sit":6,"eckm":"%s"}}}' \
-		"$1" "$2" >req6.json
-	in_ns mosquitto_pub -h 127.0.0.1 -t /oneM2M/req/Cveh-02/Cveh-01/json -f req6.json
-	wait $s
-	jq -r .rsc resp6
+# 14: malformed, truncated, oversized and out-of-order sit 6 requests, as
+# NOTIFY sit 6 from Cveh-02 to Cveh-01; the answers are read back by rqi.
+in_ns mosquitto_sub -h 127.0.0.1 -C 4 -W 30 -t /oneM2M/resp/Cveh-02/Cveh-01/json >resp6 &
+sub=$!
+sleep 0.3
+req6() { # req6 RQI ECKM
+	printf '{"op":5,"to":"Cveh-01","fr":"Cveh-02","rqi":"%s","rvi":"3","pc":{"m2m:seci":{"sit":6,"eckm":"%s"}}}\n' \
+		"$1" "$2"
 }
-big=$(head -c 17000 /dev/zero | openssl base64 -A)
-r_trunc=$(req6 t1 "FgMDAAE=")
-r_order=$(req6 t2 "FAMDAAEB")
-r_big=$(req6 t3 "$big")
-r_b64=$(req6 t4 "FgMD!!==")
-detail="$r_trunc $r_order $r_big $r_b64" \
+{ req6 t1 "FgMDAAE="; req6 t2 "FAMDAAEB"; req6 t4 "FgMD!!=="; } |
+	in_ns mosquitto_pub -h 127.0.0.1 -t /oneM2M/req/Cveh-02/Cveh-01/json -l
+m=$(req6 t3 "$(head -c 17000 /dev/zero | base64 -w0)")
+printf '%s' "$m" >req6.json
+in_ns mosquitto_pub -h 127.0.0.1 -t /oneM2M/req/Cveh-02/Cveh-01/json -f req6.json
+wait $sub
+declare -A r6
+while read -r k v; do r6[$k]=$v; done <<<"$(jq -r '"\(.rqi) \(.rsc)"' resp6)"
+rsc6="${r6[t1]:-} ${r6[t2]:-} ${r6[t3]:-} ${r6[t4]:-}"
+detail="$rsc6 / $(cat resp6)" \
 	t "a truncated ClientHello, a flight with no handshake under way, 17000 bytes, bad base64: 4000 each" \
-	eval '[ "$r_trunc $r_order $r_big $r_b64" = "4000 4000 4000 4000" ]'
+	eval '[ "$rsc6" = "4000 4000 4000 4000" ]'
 
 # 15: a receiver that restarted lost its ESCertKE key: 4112, ESCertKE again.
 kill -TERM "$pid_b"
@@ -375,19 +428,22 @@ start b
 was=$(jst a .certke.established)
 est5=$(ctl a rekey v2 --class 1 --timeout 60000 2>&1)
 rc=$?
-kid_a2=$(jpeer a v2 .certke.kid) kid_b2=$(jpeer b v1 .certke.kid)
-detail="$est5 / $kid_a -> $kid_a2 / $kid_b2 / $(grep 4112 a.log | tail -n 2)" \
+read -r now kid_a2 <<<"$(jst a '"\(.certke.established) \(.peers[] | select(.name == "v2") | .certke.kid)"')"
+kid_b2=$(jpeer b v1 .certke.kid)
+detail="$est5 / $kid_a -> $kid_a2 / $kid_b2 / $was -> $now / $(grep 4112 a.log | tail -n 2)" \
 	t "after the receiver restarts, a rekey meets 4112 and runs ESCertKE again: a new key id at both ends" \
 	eval '[ $rc = 0 ] && [ "$kid_a2" = "$kid_b2" ] && [ "$kid_a2" != "$kid_a" ] &&
-	      [ "$(jst a .certke.established)" = $((was + 1)) ] && grep -q "ESCertKE again" a.log'
+	      [ "$now" = $((was + 1)) ] && grep -q "ESCertKE again" a.log'
 
 # 16: the rate: rekeys with a new ESCertKE each (--certke), and without.
+# Five of each: a key kept where a new one was asked for, or a new one
+# where none was, shows from the second rekey on.
 rate() { # rate N ARGS...: N rekeys; prints "ok-count kids seconds"
 	local n=$1 i t0 t1 good=0
 	shift
 	: >rk
 	t0=$EPOCHREALTIME
-	for i in $(seq "$n"); do
+	for ((i = 0; i < n; i++)); do
 		ctl a rekey v2 --class 1 --timeout 60000 "$@" >>rk 2>&1 && good=$((good + 1))
 	done
 	t1=$EPOCHREALTIME
@@ -395,27 +451,27 @@ rate() { # rate N ARGS...: N rekeys; prints "ok-count kids seconds"
 	sed -n 's/.* kid \([^ ]*\) .*/\1/p' rk >kids
 	echo "$good $(sort -u kids | wc -l) $(echo "$t1 $t0" | awk '{printf "%.2f", $1 - $2}')"
 }
-rc_ck=$(rate 10 --certke)
-rc_ep=$(rate 10)
+rc_ck=$(rate 5 --certke)
+rc_ep=$(rate 5)
 per_s() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.2f", n / s }'; }
 read -r ck_ok ck_kids ck_s <<<"$rc_ck"
 read -r ep_ok ep_kids ep_s <<<"$rc_ep"
 detail="$rc_ck / $rc_ep" \
-	t "10 rekeys each with a new ESCertKE (10 distinct key ids), 10 ESPrim-only rekeys (one key id)" \
-	eval '[ "$ck_ok $ck_kids $ep_ok $ep_kids" = "10 10 10 1" ]'
+	t "5 rekeys each with a new ESCertKE (5 distinct key ids), 5 ESPrim-only rekeys (one key id)" \
+	eval '[ "$ck_ok $ck_kids $ep_ok $ep_kids" = "5 5 5 1" ]'
 echo "# establishments between two esfds (this VM, this run): ESCertKE + ESPrim" \
-	"$(per_s 10 "$ck_s")/s, ESPrim alone $(per_s 10 "$ep_s")/s"
+	"$(per_s 5 "$ck_s")/s, ESPrim alone $(per_s 5 "$ep_s")/s"
 
 # 17: Cveh-02 is revoked: a CRL loaded by SIGHUP ends its key and pairs.
 pairs_before=$(jpeer a v2 '.pairs | length')
 sed -i 's/^crl-file = .*/crl-file = v2.crl/' a.conf
 kill -HUP "$pid_a"
-until_ok 50 eval '[ "$(jpeer a v2 ".pairs | length")" = 0 ]'
-kidgone=$(jpeer a v2 .certke.kid)
+until_ok 50 eval 'ctl a peer show v2 | grep -q ", pairs 0$"'
+read -r kidgone pairs_after <<<"$(jpeer a v2 ' | "\(.certke.kid) \(.pairs | length)"')"
 est6=$(ctl a establish v2 --class 1 --timeout 60000 2>&1)
-detail="$pairs_before / $kidgone / $est6 / $(grep -i "refused now" a.log)" \
+detail="$pairs_before / $pairs_after / $kidgone / $est6 / $(grep -i "refused now" a.log)" \
 	t "SIGHUP with a CRL revoking Cveh-02: its key and pairs go, a new ESCertKE is refused (revoked)" \
-	eval '[ "$pairs_before" -ge 1 ] && [ "$(jpeer a v2 ".pairs | length")" = 0 ] &&
+	eval '[ "$pairs_before" -ge 1 ] && [ "$pairs_after" = 0 ] &&
 	      [ "$kidgone" = null ] && grep -q "certificate revoked (revoked)" <<<"$est6"'
 
 # 18: no key material in the logs.
