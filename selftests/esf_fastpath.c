@@ -45,6 +45,21 @@
 			SKIP(return, "no /dev/esf: %s", strerror(errno)); \
 	} while (0)
 
+/*
+ * The kernel pins a device handle's whole region at ESF_DEV_REGISTER:
+ * esf_fp.h's 8 MiB of fresh memory faulted in, zeroed, pinned and mapped,
+ * then let go again at close, about a tenth of a second per handle under
+ * TCG. Tests that open many handles for small records give them less:
+ * VECTOR_REGION (the table, the ring and 64 KiB of records; the largest
+ * vector needs 3 KiB) for the Wycheproof vectors, a handle each, which was
+ * nine tenths of this program's time on the device; LOAD_REGION for the
+ * threads and children of the loads below, whose largest batch (1024
+ * records of 100 bytes, or their 156-byte records) needs under 400 KiB. A
+ * record that does not fit fails the batch with -EMSGSIZE.
+ */
+#define VECTOR_REGION (128u << 10)
+#define LOAD_REGION (1u << 20)
+
 FIXTURE(fp) {
 	struct esf_nl nl;
 	uint8_t key[32];
@@ -93,14 +108,6 @@ static int gcm_session(struct esf_nl *nl, const uint8_t *key, struct sess *o,
 }
 
 /* Wycheproof ---------------------------------------------------------------- */
-
-/*
- * A device handle per vector (each has a key of its own): with a region
- * of 128 KiB rather than 8 MiB, room for any vector's record after the
- * table, the kernel pins 32 pages per handle instead of 2048, which was
- * nine tenths of these tests' time on the device.
- */
-#define VECTOR_REGION (128u << 10)
 
 struct tally {
 	int passed, rejected, not_offered;
@@ -893,6 +900,7 @@ TEST_F_TIMEOUT(fp, nonces_unique_across_threads, 600)
 
 	ASSERT_NE(NULL, seqs);
 	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	esf_fp_region_len = LOAD_REGION;
 	for (i = 0; i < NONCE_THREADS; i++) {
 		jobs[i] = (struct nonce_job){ .fp = &fp, .seqs = seqs + i * NONCE_PER_THREAD };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, nonce_worker, &jobs[i]));
@@ -1063,6 +1071,7 @@ static void race_opens(struct __test_metadata *_metadata, const struct esf_fp *f
 	pthread_barrier_t bar;
 	int i, ok = 0, replay = 0, other = 0;
 
+	esf_fp_region_len = LOAD_REGION;
 	pthread_barrier_init(&bar, NULL, RACERS);
 	for (i = 0; i < RACERS; i++) {
 		r[i] = (struct racer){ .fp = fp, .recs = recs, .rec_len = rec_len, .bar = &bar };
@@ -1075,6 +1084,7 @@ static void race_opens(struct __test_metadata *_metadata, const struct esf_fp *f
 		other += r[i].other;
 	}
 	pthread_barrier_destroy(&bar);
+	esf_fp_region_len = ESF_FP_REGION;
 	EXPECT_EQ(RACE_RECS, ok);
 	EXPECT_EQ(RACE_RECS * (RACERS - 1), replay);
 	EXPECT_EQ(0, other);
@@ -2214,6 +2224,7 @@ static void deep_load(struct __test_metadata *_metadata, const struct esf_fp *se
 	pthread_t th[DEEP_THREADS];
 	int i;
 
+	esf_fp_region_len = LOAD_REGION;
 	for (i = 0; i < DEEP_THREADS; i++) {
 		jobs[i] = (struct deep_job){
 			.seal = seal, .open = open, .direct = direct,
@@ -2228,6 +2239,7 @@ static void deep_load(struct __test_metadata *_metadata, const struct esf_fp *se
 						  jobs[i].nbad, jobs[i].first);
 		free(jobs[i].recs);
 	}
+	esf_fp_region_len = ESF_FP_REGION;
 }
 
 /*
@@ -2373,6 +2385,7 @@ TEST_F_TIMEOUT(async, killed_callers_leave_the_inflight_limit_intact, 240)
 	for (k = 0; k < DEEP_BATCH; k++)
 		r[k] = (struct esf_fp_rec){ .op = ESF_OP_SEAL, .data = in + k * DEEP_LEN,
 					    .data_len = DEEP_LEN, .out = out + k * DEEP_REC };
+	esf_fp_region_len = LOAD_REGION;	/* the children's handles */
 	for (i = 0; i < 10; i++) {
 		pid_t pid = fork();
 
