@@ -58,8 +58,18 @@ static const char *const esf_fp_front_name[] __attribute__((unused)) = { "socket
 #define ESF_FP_CQ_OFF	(ESF_FP_TABLE * sizeof(struct esf_dev_rec))
 #define ESF_FP_DATA	(64u << 10)
 
+/*
+ * The region of the handles set up from now on: ESF_FP_REGION unless a
+ * test of many small records on many short-lived handles asks for less.
+ * The kernel pins every page of it at ESF_DEV_REGISTER: 8 MiB of fresh
+ * memory faulted in, zeroed, pinned and mapped again per handle is most
+ * of such a test's time under TCG.
+ */
+static size_t esf_fp_region_len __attribute__((unused)) = ESF_FP_REGION;
+
 struct esf_fp_dev {
 	uint8_t *base;
+	size_t len;		/* of the region */
 	struct esf_dev_rec *table;
 	struct esf_dev_cq *cq;
 	uint32_t n;		/* records gathered for the open batch */
@@ -81,14 +91,15 @@ static inline int esf_fp_dev_setup(int fd)
 {
 	struct esf_fp_dev *d = calloc(1, sizeof(*d));
 	struct esf_dev_region reg = {
-		.len = ESF_FP_REGION, .sq_off = 0, .sq_entries = ESF_FP_TABLE,
+		.len = esf_fp_region_len, .sq_off = 0, .sq_entries = ESF_FP_TABLE,
 		.cq_off = ESF_FP_CQ_OFF, .cq_entries = ESF_FP_CQ,
 	};
 	int err;
 
 	if (!d || fd >= 1024)
 		return -ENOMEM;
-	d->base = mmap(NULL, ESF_FP_REGION, PROT_READ | PROT_WRITE,
+	d->len = esf_fp_region_len;
+	d->base = mmap(NULL, d->len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (d->base == MAP_FAILED) {
 		free(d);
@@ -97,7 +108,7 @@ static inline int esf_fp_dev_setup(int fd)
 	reg.addr = (uintptr_t)d->base;
 	if (ioctl(fd, ESF_DEV_REGISTER, &reg)) {
 		err = -errno;
-		munmap(d->base, ESF_FP_REGION);
+		munmap(d->base, d->len);
 		free(d);
 		return err;
 	}
@@ -115,7 +126,7 @@ static inline void esf_fp_dev_forget(int fd)
 	if (!d)
 		return;
 	esf_fp_devs[fd] = NULL;
-	munmap(d->base, ESF_FP_REGION);
+	munmap(d->base, d->len);
 	free(d);
 }
 
@@ -269,7 +280,7 @@ static inline int esf_fp_dev_gather(struct esf_fp_dev *d, const struct esf_sessi
 		/* The handle was bound to one class and type for all its records. */
 		if (r[k].data_class || r[k].session_type)
 			return -EOPNOTSUPP;
-		if (d->n == ESF_FP_TABLE || off + need > ESF_FP_REGION)
+		if (d->n == ESF_FP_TABLE || off + need > d->len)
 			return -EMSGSIZE;
 		if (r[k].aad_len)
 			memcpy(at, r[k].aad, r[k].aad_len);
