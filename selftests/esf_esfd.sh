@@ -48,39 +48,14 @@ field() {
 # the exec (the checks below make about 40 of them).
 has() { local l; while IFS= read -r l; do [[ $l =~ $1 ]] && return 0; done <<<"$2"; return 1; }
 hasf() { [[ $2 == *"$1"* ]]; }
-# fieldv <var> <name> <text>: the same, into <var>, without a subshell.
-fieldv() {
-	local l re=".* $2 ([^ ]*)"
-	printf -v "$1" ''
-	while IFS= read -r l; do
-		[[ $l =~ $re ]] && { printf -v "$1" %s "${BASH_REMATCH[1]}"; return; }
-	done <<<"$3"
-}
+# fieldv <var> <name> <text> (lib_tap.sh): the same, into <var>, without a subshell.
 
 echo "TAP version 13"
 echo "1..40"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 command -v "$ESFD" >/dev/null || { echo "Bail out! esfd not found"; exit 1; }
-# (three ip runs, not one per step: each exec costs under TCG)
-ip -batch - <<EOF &&
-netns add esfA
-netns add esfB
-link add esfa type veth peer name esfb
-link set esfa netns esfA
-link set esfb netns esfB
-EOF
-	ip -n esfA -batch - <<EOF &&
-addr add 10.77.0.1/24 dev esfa
-link set esfa up
-link set lo up
-EOF
-	ip -n esfB -batch - <<EOF ||
-addr add 10.77.0.2/24 dev esfb
-link set esfb up
-link set lo up
-EOF
-	{ echo "Bail out! network namespaces"; exit 1; }
+netns_pair esfA esfB esfa esfb 10.77.0 || { echo "Bail out! network namespaces"; exit 1; }
 
 # The broker: the gateway's mosquitto, anonymous on the private link.
 printf 'listener 1883 10.77.0.2\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
@@ -88,16 +63,7 @@ chmod 644 "$tmp/mosquitto.conf"
 # Not through in_b: $! must be mosquitto itself ("ip netns exec" execs it).
 ip netns exec esfB mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 broker=$!
-# It logs "running" once it listens: wait for that with bash's reads (a
-# publish per try costs two execs), then make sure with a publish.
-for i in {1..100}; do
-	[[ $(<"$tmp/mosquitto.log") == *" running"* ]] && break
-	sleep 0.1
-done
-for i in {1..50}; do
-	in_a mosquitto_pub -h 10.77.0.2 -t /ready -m x 2>/dev/null && break
-	sleep 0.1
-done
+broker_wait "$tmp/mosquitto.log" esfA 10.77.0.2
 
 umask 077
 key() { local h; h=$(od -An -tx1 -N32 /dev/urandom); h=${h//[$' \n']/}; echo "$h"; }

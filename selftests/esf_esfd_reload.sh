@@ -31,17 +31,6 @@ in_a() { ip netns exec rlA "$@"; }
 in_b() { ip netns exec rlB "$@"; }
 ctl_a() { ESFD_CONTROL_SOCKET=$tmp/a.sock in_a "$ESFCTL" "$@"; }
 ctl_b() { ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" "$@"; }
-# fieldv <var> <name> <text>: into <var>, the word after " <name> " on the
-# first line that has one (the last such word on that line), as sed -n
-# 's/.* name \([^ ]*\).*/\1/p' | head -n 1 would print it, without a fork
-# or exec (each costs under TCG).
-fieldv() {
-	local l re=".* $2 ([^ ]*)"
-	printf -v "$1" ''
-	while IFS= read -r l; do
-		[[ $l =~ $re ]] && { printf -v "$1" %s "${BASH_REMATCH[1]}"; return; }
-	done <<<"$3"
-}
 field() { local v; fieldv v "$@"; echo "$v"; }
 jstatus() { ESFD_CONTROL_SOCKET=$tmp/$1.sock ip netns exec "rl${1^^}" "$ESFCTL" --json status; }
 # rekeys <name>: the rekeys its esfd counted, from the text status (no jq)
@@ -61,39 +50,12 @@ echo "TAP version 13"
 echo "1..9"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
-# (three ip runs, not one per step: each exec costs under TCG)
-ip -batch - <<EOF &&
-netns add rlA
-netns add rlB
-link add rla type veth peer name rlb
-link set rla netns rlA
-link set rlb netns rlB
-EOF
-	ip -n rlA -batch - <<EOF &&
-addr add 10.78.0.1/24 dev rla
-link set rla up
-link set lo up
-EOF
-	ip -n rlB -batch - <<EOF ||
-addr add 10.78.0.2/24 dev rlb
-link set rlb up
-link set lo up
-EOF
-	{ echo "Bail out! network namespaces"; exit 1; }
+netns_pair rlA rlB rla rlb 10.78.0 || { echo "Bail out! network namespaces"; exit 1; }
 printf 'listener 1883 10.78.0.2\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
 chmod 644 "$tmp/mosquitto.conf"
 ip netns exec rlB mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 broker=$!
-# It logs "running" once it listens: wait for that with bash's reads (a
-# publish per try costs two execs), then make sure with a publish.
-for i in {1..100}; do
-	[[ $(<"$tmp/mosquitto.log") == *" running"* ]] && break
-	sleep 0.1
-done
-for i in {1..50}; do
-	in_a mosquitto_pub -h 10.78.0.2 -t /ready -m x 2>/dev/null && break
-	sleep 0.1
-done
+broker_wait "$tmp/mosquitto.log" rlA 10.78.0.2
 
 umask 077
 h=$(od -An -tx1 -N32 /dev/urandom)

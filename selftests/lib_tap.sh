@@ -7,6 +7,12 @@
 #   t <description> <command...>   ok when the command succeeds, else not ok
 #                                  with $detail as its comment (then cleared)
 #   stop_all <pid...>              SIGTERM, a moment, then SIGKILL
+#   netns_pair <A> <B> <a> <b> <net>
+#                                  namespaces A and B joined by veth a|b,
+#                                  <net>.1/24 in A, <net>.2/24 in B
+#   broker_wait <log> <ns> <ip>    until the mosquitto logging to <log>
+#                                  listens on <ip>, as namespace <ns> sees it
+#   fieldv <var> <name> <text>     into <var>, the word after " <name> "
 # $n counts the tests so far; $failed is 1 once any test failed, so a
 # script ends with 'exit $failed'.
 
@@ -31,4 +37,52 @@ stop_all() {
 	for p in "$@"; do kill -TERM "$p" 2>/dev/null; done
 	sleep 0.3
 	for p in "$@"; do kill -KILL "$p" 2>/dev/null; done
+}
+
+# Three ip runs, not one per step: each exec costs under TCG.
+netns_pair() {
+	ip -batch - <<EOF &&
+netns add $1
+netns add $2
+link add $3 type veth peer name $4
+link set $3 netns $1
+link set $4 netns $2
+EOF
+		ip -n "$1" -batch - <<EOF &&
+addr add $5.1/24 dev $3
+link set $3 up
+link set lo up
+EOF
+		ip -n "$2" -batch - <<EOF
+addr add $5.2/24 dev $4
+link set $4 up
+link set lo up
+EOF
+}
+
+# mosquitto logs "running" once it listens: wait for that with bash's reads
+# (a publish per try costs two execs), then make sure with a publish.
+broker_wait() {
+	local i
+	for i in {1..100}; do
+		[[ $(<"$1") == *" running"* ]] && break
+		sleep 0.1
+	done
+	for i in {1..50}; do
+		ip netns exec "$2" mosquitto_pub -h "$3" -t /ready -m x 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# fieldv <var> <name> <text>: into <var>, the word after " <name> " on the
+# first line that has one (the last such word on that line), as sed -n
+# 's/.* name \([^ ]*\).*/\1/p' | head -n 1 would print it, without a fork
+# or exec (each costs under TCG).
+fieldv() {
+	local l re=".* $2 ([^ ]*)"
+	printf -v "$1" ''
+	while IFS= read -r l; do
+		[[ $l =~ $re ]] && { printf -v "$1" %s "${BASH_REMATCH[1]}"; return; }
+	done <<<"$3"
 }
