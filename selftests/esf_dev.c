@@ -389,7 +389,18 @@ TEST_F(dev, unregister_refused_while_batches_run)
 	for (tries = 0; tries < 20 && !busy; tries++) {
 		ASSERT_EQ(0, submit_ring(fd, RECS));
 		busy = ioctl(fd, ESF_DEV_UNREGISTER) && errno == EBUSY;
-		ASSERT_EQ(0, reap(fd, d));
+		if (busy) {
+			ASSERT_EQ(0, reap(fd, d));
+		} else {
+			/*
+			 * Unregistered, so the batch had ended: its completion
+			 * is in the ring already, which is still mapped here.
+			 * (poll() cannot say so: a handle without a region has
+			 * no ring to report on.)
+			 */
+			ASSERT_NE(d->cq->head, __atomic_load_n(&d->cq->tail, __ATOMIC_ACQUIRE));
+			d->cq->head++;
+		}
 		if (!busy) {
 			/* It ran to the end first: register again and retry. */
 			esf_fp_dev_forget(fd);
