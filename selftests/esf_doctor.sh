@@ -185,7 +185,8 @@ if grep -q '^driver *: virtio_crypto_aes_cbc' /proc/crypto; then
 			"$(jq '.algorithms[3]' "$tmp/d.json")"
 	# (after other programs, more than one authenc instance may sit on the
 	# device, one per hmac driver: the verdict names one of them)
-	re='authenc\(hmac\(sha256\),cbc\(aes\)\): CPU only .*; hardware when pinned: ([^ ]+)'
+	# (one line: [^ ] would match a newline too)
+	re='authenc\(hmac\(sha256\),cbc\(aes\)\): CPU only [^'$'\n'']*; hardware when pinned: ([^ '$'\n'']+)'
 	[[ $verdicts =~ $re ]] && [[ " $pinned " == *" ${BASH_REMATCH[1]} "* ]] &&
 		ok "virtio-crypto: the verdict names the hardware provider to pin" ||
 		not_ok "virtio-crypto: the verdict names the hardware provider to pin" "$verdicts"
