@@ -285,17 +285,11 @@ add() {
 	esfctl session add --id "$id" "$@" >"$tmp/add" 2>&1 ||
 		{ echo "Bail out! session $id: $(cat "$tmp/add")"; exit 1; }
 }
-# Keys and salts: one read of /dev/urandom, handed out by rand.
-pool=$(od -An -v -tx1 -N 320 /dev/urandom)
-pool=${pool//[$' \n']/}
-rand() { # rand <bytes>: REPLY = that many random bytes, in hex
-	REPLY=${pool:0:2*$1}
-	pool=${pool:2*$1}
-	[ ${#REPLY} = $((2 * $1)) ] || { echo "Bail out! out of random bytes"; exit 1; }
-}
+# Keys and salts: one read of /dev/urandom, handed out by rand_hex.
+rand_pool 320
 keyfile() { # keyfile <file> <bytes>: a random key, raw
 	local f='' i
-	rand "$2"
+	rand_hex "$2"
 	for ((i = 0; i < ${#REPLY}; i += 2)); do f+="\\x${REPLY:i:2}"; done
 	printf '%b' "$f" >"$1"
 }
@@ -305,7 +299,7 @@ rx_owner=(--direction open --owner-uid "$RX_UID" --owner-gid "$RX_UID")
 bits=(128 192 256)
 for i in 0 1 2; do
 	keyfile "$tmp/keys/k$i" $((bits[i] / 8))
-	rand 4
+	rand_hex 4
 	s=$REPLY
 	salts[i]=$s
 	add 1$i --alg 'gcm(aes)' --key-file "$tmp/keys/k$i" --salt "$s" --key-id "vm-gcm${bits[i]}"
@@ -321,12 +315,12 @@ done
 # Receivers that must not open session 10's envelopes: same key and key id
 # but another salt (50); same salt and key id but another key (51).
 keyfile "$tmp/keys/kx" 16
-rand 4
+rand_hex 4
 add 50 --alg 'gcm(aes)' --key-file "$tmp/keys/k0" --salt "$REPLY" --key-id vm-gcm128 "${rx_owner[@]}"
 add 51 --alg 'gcm(aes)' --key-file "$tmp/keys/kx" --salt "${salts[0]}" --key-id vm-gcm128 "${rx_owner[@]}"
 # ESF Sm over DTLS 1.2 records, class 2: sealing session 60 (epoch 2), twin 61.
 keyfile "$tmp/keys/kd" 16
-rand 4
+rand_hex 4
 s=$REPLY
 add 60 --alg 'gcm(aes)' --framing dtls12 --key-file "$tmp/keys/kd" --salt "$s" \
 	--seq-start $((2 << 48)) --class 2 --type sm

@@ -54,15 +54,9 @@ readf() { REPLY=; IFS= read -r -d '' REPLY <"$1"; return 0; }
 # jstr <text>: REPLY = it as a JSON string (no control characters in it)
 jstr() { local s=${1//\\/\\\\}; REPLY="\"${s//\"/\\\"}\""; }
 
-# Key material: one read of /dev/urandom, handed out by hexkey.
-pool=$(od -An -v -tx1 -N 512 /dev/urandom)
-pool=${pool//[$' \n']/}
-hexkey() { # hexkey <bytes>: REPLY = that many random bytes, in hex
-	REPLY=${pool:0:2*$1}
-	pool=${pool:2*$1}
-	[ ${#REPLY} = $((2 * $1)) ] || { echo "Bail out! out of random bytes"; exit 1; }
-}
-salt() { hexkey 4; SALT=$REPLY; }
+# Key material: one read of /dev/urandom, handed out by rand_hex.
+rand_pool 512
+salt() { rand_hex 4; SALT=$REPLY; }
 
 # ---- sessions ------------------------------------------------------------------
 
@@ -77,7 +71,7 @@ add() {
 
 declare -A KEY
 for b in 128 192 256; do
-	hexkey $((b / 8))
+	rand_hex $((b / 8))
 	KEY[gcm$b]=$REPLY
 	salt
 	# esf -> peer: an ordinary esf session; peer -> esf: an open-only twin
@@ -92,7 +86,7 @@ add 300 "${KEY[gcm128]}" --alg 'gcm(aes)' --salt "$SALT" --key-id gcm128 --direc
 # Key wrap: KEK and content key sizes crossed.
 declare -A KWCEK=([128]=16 [192]=32 [256]=24)
 for b in 128 192 256; do
-	hexkey $((b / 8))
+	rand_hex $((b / 8))
 	KEY[kw$b]=$REPLY
 	salt
 	add "4${b}" "${KEY[kw$b]}" --alg 'kw(aes)' --salt "$SALT" --key-id "kw$b" \
@@ -100,13 +94,13 @@ for b in 128 192 256; do
 done
 declare -A HSLEN=([256]=32 [384]=48 [512]=64)
 for b in 256 384 512; do
-	hexkey "${HSLEN[$b]}"
+	rand_hex "${HSLEN[$b]}"
 	KEY[hs$b]=$REPLY
 	add "5${b}" "${KEY[hs$b]}" --alg "hmac(sha$b)" --key-id "hs$b"
 done
 # Data-class bound sessions: class 1 (ESPrim), 2 and 3, each with an "any" twin.
 for c in 1 2 3; do
-	hexkey 32
+	rand_hex 32
 	KEY[c$c]=$REPLY
 	salt
 	add "6${c}0" "${KEY[c$c]}" --alg 'gcm(aes)' --salt "$SALT" --key-id "class$c" --class $c
@@ -114,9 +108,9 @@ for c in 1 2 3; do
 		--direction open --nonce-policy any
 done
 # Nested class 3: a MIC session signs, a key-wrap session encrypts.
-hexkey 32
+rand_hex 32
 KEY[nsig]=$REPLY
-hexkey 16
+rand_hex 16
 KEY[nkw]=$REPLY
 salt
 add 700 "${KEY[nsig]}" --alg 'hmac(sha256)' --key-id nsig --class 3

@@ -13,6 +13,8 @@
 #   broker_wait <log> <ns> <ip>    until the mosquitto logging to <log>
 #                                  listens on <ip>, as namespace <ns> sees it
 #   fieldv <var> <name> <text>     into <var>, the word after " <name> "
+#   rand_pool <bytes>              read that many random bytes at once
+#   rand_hex <bytes>               REPLY = the next that many, in hex
 # $n counts the tests so far; $failed is 1 once any test failed, so a
 # script ends with 'exit $failed'.
 
@@ -85,4 +87,17 @@ fieldv() {
 	while IFS= read -r l; do
 		[[ $l =~ $re ]] && { printf -v "$1" %s "${BASH_REMATCH[1]}"; return; }
 	done <<<"$3"
+}
+
+# Key material from one read of /dev/urandom (a read per key costs three
+# execs under TCG): rand_pool <bytes> reads it, rand_hex <bytes> hands out
+# the next bytes in hex in REPLY, and bails out when the pool runs dry.
+rand_pool() {
+	rand_bytes=$(od -An -v -tx1 -N "$1" /dev/urandom)
+	rand_bytes=${rand_bytes//[$' \n']/}
+}
+rand_hex() {
+	REPLY=${rand_bytes:0:2*$1}
+	rand_bytes=${rand_bytes:2*$1}
+	[ ${#REPLY} = $((2 * $1)) ] || { echo "Bail out! out of random bytes"; exit 1; }
 }
