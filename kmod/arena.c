@@ -86,6 +86,18 @@ void esf_arena_write(struct esf_arena *a, u32 off, const void *buf, u32 len)
 	}
 }
 
+/* Plaintext the kernel kept for itself (re-seal): gone before reuse. */
+void esf_arena_wipe(struct esf_arena *a, u32 off, u32 len)
+{
+	while (len) {
+		u32 n = esf_chunk(off, len);
+
+		memzero_explicit(esf_arena_ptr(a, off), n);
+		off += n;
+		len -= n;
+	}
+}
+
 void esf_arena_read(const struct esf_arena *a, u32 off, void *buf, u32 len)
 {
 	while (len) {

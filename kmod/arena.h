@@ -28,6 +28,7 @@ int esf_arena_fit(struct esf_arena *a, u32 end);
 void esf_arena_free(struct esf_arena *a);
 u8 *esf_arena_ptr(const struct esf_arena *a, u32 off);
 void esf_arena_write(struct esf_arena *a, u32 off, const void *buf, u32 len);
+void esf_arena_wipe(struct esf_arena *a, u32 off, u32 len);
 void esf_arena_read(const struct esf_arena *a, u32 off, void *buf, u32 len);
 int esf_arena_from_iter(struct esf_arena *a, u32 off, u32 len, struct iov_iter *from);
 int esf_arena_to_iter(const struct esf_arena *a, u32 off, u32 len, struct iov_iter *to);

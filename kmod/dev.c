@@ -20,6 +20,11 @@
  * batch's end is posted: to the caller waiting in ESF_DEV_SUBMIT_WAIT, as
  * an entry of the completion ring in the region, or as an io_uring CQE.
  *
+ * Re-seal (ESF_OP_RESEAL, for a handle with a second session): the
+ * record's OPEN writes its plaintext into the batch's arena, which the
+ * second session's SEAL reads, all in the engine (ops.c); the arena bytes
+ * are wiped as the batch ends.
+ *
  * A handle lives as long as its file or any batch it runs: closing it with
  * batches in flight lets them finish, and the last one lets the region go,
  * from a workqueue (unpinning and uncharging need process context).
@@ -71,10 +76,15 @@ struct rec {
 	u32 read_off, read_len;		/* the input the provider reads */
 	u32 write_off, write_len;	/* and the output it writes */
 	unsigned int src_n, dst_n;	/* scatterlist entries */
+	/* ESF_OP_RESEAL: the SEAL half's AAD and layout, its lists' entries */
+	u32 aad2_len;
+	struct esf_layout l2;
+	unsigned int src2_n, dst2_n;
 };
 
 struct dev_batch {
 	struct esf_batch b;
+	struct esf_batch b2;		/* the SEAL halves' requests (re-seal) */
 	struct esf_dev *d;
 	struct list_head node;		/* on d->idle while not running */
 	enum mode mode;
@@ -94,6 +104,8 @@ struct esf_dev {
 	struct mutex lock;		/* bind, register, submit */
 	struct esf_session *s;		/* bound, or NULL */
 	u8 data_class, session_type;
+	struct esf_session *s2;		/* ESF_DEV_BIND_RESEAL's, or NULL */
+	u8 data_class2, session_type2;
 	struct region r;
 	spinlock_t end_lock;		/* below: completions take it */
 	struct list_head idle;
@@ -106,6 +118,17 @@ struct esf_dev {
 	atomic_t charged;		/* memory of batches */
 	struct work_struct free_work;
 };
+
+/*
+ * A re-seal's arena bytes: the SEAL's associated data (what its algorithm
+ * builds around the caller's second AAD, copied in), the plaintext the
+ * OPEN writes and the SEAL reads, the SEAL's padding, a spare byte for an
+ * empty list.
+ */
+static u32 reseal_need(const struct rec *rc)
+{
+	return rc->l2.text_off + rc->l.slot_len + rc->pad + 1;
+}
 
 /*
  * Handles not freed yet. A handle outlives its file while its batches run,
@@ -233,6 +256,7 @@ static bool span_ok(const struct region *r, u32 off, u32 len)
 static void batch_free(struct dev_batch *db)
 {
 	esf_batch_free(&db->b);
+	esf_batch_free(&db->b2);
 	esf_arena_free(&db->arena);
 	kvfree(db->recs);
 	kvfree(db->sg);
@@ -248,6 +272,7 @@ static void dev_free_work(struct work_struct *work)
 		batch_free(db);
 	region_release(&d->r);
 	esf_session_put(d->s);
+	esf_session_put(d->s2);
 	kfree(d);
 	if (atomic_dec_and_test(&live))
 		wake_up(&gone_wq);
@@ -320,16 +345,24 @@ static void write_result(struct dev_batch *db, unsigned int i)
 	struct esf_req *req = esf_batch_req(&db->b, i);
 	struct rec *rc = &db->recs[i];
 	u8 *out = r->base + rc->out_off;
-	struct esf_res res = {
+	u32 slot_len = rc->l.slot_len;
+	struct esf_res res;
+
+	/* A re-seal's result is its SEAL's; its plaintext goes. */
+	if (rc->op == ESF_OP_RESEAL) {
+		req = req->next;
+		slot_len = rc->l2.slot_len;
+		esf_arena_wipe(&db->arena, rc->scratch, reseal_need(rc));
+	}
+	res = (struct esf_res){
 		.status = req->status,
 		.out_len = req->status ? 0 : req->head_len + req->body_len,
 		.seq = req->status ? 0 : req->seq,
 	};
-
 	if (!res.status && req->head_len)
 		copy_head(out, req->head, req->head_len);
-	if (rc->l.slot_len > res.out_len)
-		memset(out + res.out_len, 0, rc->l.slot_len - res.out_len);
+	if (slot_len > res.out_len)
+		memset(out + res.out_len, 0, slot_len - res.out_len);
 	memcpy(&table_entry(r, rc->idx)->res, &res, sizeof(res));
 }
 
@@ -397,6 +430,39 @@ static bool built_assoc(const struct esf_alg *alg)
 	return alg->prefix || alg->aad_suffix || alg->framing;
 }
 
+/* Re-seal ------------------------------------------------------------------- */
+
+/*
+ * A re-seal entry: the OPEN's layout under the first session, then the
+ * SEAL's under the second for the plaintext that OPEN makes, whose slot
+ * the output must hold.
+ */
+static int take_reseal(struct esf_dev *d, struct rec *rc, const struct esf_dev_rec *e)
+{
+	const struct esf_alg *alg2 = d->s2->alg;
+	u32 plain;
+	int err;
+
+	err = esf_req_layout(d->s, ESF_OP_OPEN, e->aad_len, e->in_len, &rc->l);
+	if (err)
+		return err;
+	plain = rc->l.slot_len;
+	if (plain > ESF_MAX_DATA)
+		return -EMSGSIZE;
+	err = esf_req_layout(d->s2, ESF_OP_SEAL, e->aad2_len, plain, &rc->l2);
+	if (err)
+		return err;
+	if (e->out_size < rc->l2.slot_len)
+		return -ENOBUFS;
+	if (!span_ok(&d->r, e->aad_off, e->aad_len + e->aad2_len) ||
+	    !span_ok(&d->r, e->in_off, e->in_len) || !span_ok(&d->r, e->out_off, rc->l2.slot_len))
+		return -ERANGE;
+	rc->aad2_len = e->aad2_len;
+	if (alg2->pad_block)
+		rc->pad = (plain / alg2->pad_block + 1) * alg2->pad_block - plain;
+	return 0;
+}
+
 /*
  * Read and check table entry @idx as record @i: everything a record needs
  * is in the region, and its output slot holds what the record makes.
@@ -410,21 +476,31 @@ static int take_entry(struct esf_dev *d, struct dev_batch *db, unsigned int i, u
 	int err;
 
 	memcpy(&e, table_entry(r, idx), sizeof(e));
-	if (e.op < ESF_OP_SEAL || e.op > ESF_OP_VERIFY || e.flags || e.reserved ||
-	    e.reserved2)
+	if (e.op < ESF_OP_SEAL || e.op > ESF_OP_RESEAL || e.flags || e.reserved ||
+	    (e.aad2_len && e.op != ESF_OP_RESEAL) || (e.op == ESF_OP_RESEAL && !d->s2))
 		return -EINVAL;
-	if (e.aad_len > ESF_MAX_AAD ||
+	if (e.aad_len > ESF_MAX_AAD || e.aad2_len > ESF_MAX_AAD ||
 	    e.in_len > (e.op == ESF_OP_SEAL || e.op == ESF_OP_SIGN ? ESF_MAX_DATA :
 			ESF_MAX_RECORD))
 		return -EMSGSIZE;
-	err = esf_req_layout(d->s, e.op, e.aad_len, e.in_len, &rc->l);
-	if (err)
-		return err;
-	if (e.out_size < rc->l.slot_len)
-		return -ENOBUFS;
-	if (!span_ok(r, e.aad_off, e.aad_len) || !span_ok(r, e.in_off, e.in_len) ||
-	    !span_ok(r, e.out_off, rc->l.slot_len))
-		return -ERANGE;
+	rc->pad = 0;
+	rc->aad2_len = 0;
+	if (e.op == ESF_OP_RESEAL) {
+		err = take_reseal(d, rc, &e);
+		if (err)
+			return err;
+	} else {
+		err = esf_req_layout(d->s, e.op, e.aad_len, e.in_len, &rc->l);
+		if (err)
+			return err;
+		if (e.out_size < rc->l.slot_len)
+			return -ENOBUFS;
+		if (!span_ok(r, e.aad_off, e.aad_len) || !span_ok(r, e.in_off, e.in_len) ||
+		    !span_ok(r, e.out_off, rc->l.slot_len))
+			return -ERANGE;
+		if (e.op == ESF_OP_SEAL && alg->pad_block)
+			rc->pad = (e.in_len / alg->pad_block + 1) * alg->pad_block - e.in_len;
+	}
 	rc->idx = idx;
 	rc->op = e.op;
 	rc->aad_off = e.aad_off;
@@ -433,9 +509,6 @@ static int take_entry(struct esf_dev *d, struct dev_batch *db, unsigned int i, u
 	rc->in_len = e.in_len;
 	rc->out_off = e.out_off;
 	rc->scratch = U32_MAX;
-	rc->pad = 0;
-	if (e.op == ESF_OP_SEAL && alg->pad_block)
-		rc->pad = (e.in_len / alg->pad_block + 1) * alg->pad_block - e.in_len;
 	return 0;
 }
 
@@ -546,6 +619,94 @@ static void take_bytes(struct esf_dev *d, struct dev_batch *db, bool built, stru
 		copy_head(req->nonce, base + rc->in_off, rc->l.nonce_in);
 }
 
+/* Entries of a list @len bytes from @off take, none for no bytes. */
+static unsigned int sg_n(u32 off, u32 len)
+{
+	return len ? esf_sg_count(off, len) : 0;
+}
+
+/*
+ * A re-seal's four lists (the first session's AAD and input in place; the
+ * plaintext, and the SEAL's associated data and padding, in the arena):
+ *
+ *   OPEN  src [AAD][input after the nonce]   dst [AAD][plaintext]
+ *   SEAL  src [assoc | plaintext | padding]  dst [assoc][slot after nonce]
+ */
+static void count_reseal(const struct esf_session *s2, struct rec *rc)
+{
+	u32 assoc2 = rc->l2.text_off, plain = rc->l.slot_len;
+	unsigned int a = sg_n(rc->aad_off, rc->aad_len);
+
+	rc->read_off = rc->in_off + rc->l.nonce_in;
+	rc->read_len = rc->in_len - rc->l.nonce_in;
+	rc->write_off = rc->out_off + s2->nonce_len;
+	rc->write_len = rc->l2.slot_len - s2->nonce_len;
+	rc->src_n = max(a + sg_n(rc->read_off, rc->read_len), 1u);
+	rc->dst_n = max(a + sg_n(rc->scratch + assoc2, plain), 1u);
+	rc->src2_n = max(sg_n(rc->scratch, assoc2 + plain + rc->pad), 1u);
+	rc->dst2_n = max(sg_n(rc->scratch, assoc2) + sg_n(rc->write_off, rc->write_len), 1u);
+}
+
+/* End a list of @n entries; an empty one gets the record's spare byte. */
+static void end_list(struct dev_batch *db, const struct rec *rc, struct scatterlist *sg,
+		     unsigned int n)
+{
+	if (!n)
+		n = put_sg(db->arena.pages, rc->scratch + reseal_need(rc) - 1, 1, sg);
+	sg_mark_end(&sg[n - 1]);
+}
+
+static void build_reseal(struct esf_dev *d, struct dev_batch *db, const struct rec *rc,
+			 struct scatterlist *sg)
+{
+	struct page **rp = d->r.pages, **ap = db->arena.pages;
+	u32 assoc2 = rc->l2.text_off, plain = rc->l.slot_len;
+	struct scatterlist *dst = sg + rc->src_n, *src2 = dst + rc->dst_n;
+	struct scatterlist *dst2 = src2 + rc->src2_n;
+	unsigned int n;
+
+	n = put_sg(rp, rc->aad_off, rc->aad_len, sg);
+	n += put_sg(rp, rc->read_off, rc->read_len, sg + n);
+	end_list(db, rc, sg, n);
+	n = put_sg(rp, rc->aad_off, rc->aad_len, dst);
+	n += put_sg(ap, rc->scratch + assoc2, plain, dst + n);
+	end_list(db, rc, dst, n);
+	n = put_sg(ap, rc->scratch, assoc2 + plain + rc->pad, src2);
+	end_list(db, rc, src2, n);
+	n = put_sg(ap, rc->scratch, assoc2, dst2);
+	n += put_sg(rp, rc->write_off, rc->write_len, dst2 + n);
+	end_list(db, rc, dst2, n);
+}
+
+/*
+ * The record's two requests: the OPEN under the handle's session, the
+ * SEAL under its second, chained (ops.c); the OPEN's nonce, and the
+ * SEAL's AAD, where the kernel works with them.
+ */
+static void prepare_reseal(struct esf_dev *d, struct dev_batch *db, unsigned int i,
+			   struct scatterlist *sg)
+{
+	struct esf_req *req = esf_batch_req(&db->b, i), *next = esf_batch_req(&db->b2, i);
+	const struct rec *rc = &db->recs[i];
+	const u8 *base = d->r.base;
+
+	build_reseal(d, db, rc, sg);
+	esf_req_init(req, d->s, ESF_OP_OPEN, rc->aad_len, rc->in_len, sg);
+	req->data_class = d->data_class;
+	req->session_type = d->session_type;
+	req->dst = sg + rc->src_n;
+	req->zerocopy = true;
+	copy_head(req->nonce, base + rc->in_off, rc->l.nonce_in);
+	sg += rc->src_n + rc->dst_n;
+	esf_req_init(next, d->s2, ESF_OP_SEAL, rc->aad2_len, rc->l.slot_len, sg);
+	next->data_class = d->data_class2;
+	next->session_type = d->session_type2;
+	next->dst = sg + rc->src2_n;
+	req->next = next;
+	esf_arena_write(&db->arena, rc->scratch + rc->l2.aad_off, base + rc->aad_off + rc->aad_len,
+			rc->aad2_len);
+}
+
 static int grow_batch(struct dev_batch *db, u32 n)
 {
 	void *p;
@@ -559,7 +720,12 @@ static int grow_batch(struct dev_batch *db, u32 n)
 		db->recs_cap = n;
 	}
 	err = esf_batch_reserve(&db->b, n);
-	return err;
+	if (err || !db->d->s2)
+		return err;
+	/* The SEAL halves of re-seal records, under the second session. */
+	if (!db->b2.s)
+		esf_batch_init(&db->b2, db->d->s2, ESF_STAT_DEVICE, &db->d->charged, NULL, db);
+	return esf_batch_reserve(&db->b2, n);
 }
 
 /* Everything for the batch's records, before any of them runs. */
@@ -581,6 +747,12 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 		if (err)
 			return err;
 		rc->scratch = db->used;
+		if (rc->op == ESF_OP_RESEAL) {
+			db->used += reseal_need(rc);
+			count_reseal(d->s2, rc);
+			total += rc->src_n + rc->dst_n + rc->src2_n + rc->dst2_n;
+			continue;
+		}
 		db->used += arena_need(d->s->alg, rc);
 		count_sg(d->s, built, rc);
 		total += rc->src_n + rc->dst_n;
@@ -605,6 +777,11 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 		struct scatterlist *src = db->sg + total, *dst = src + rc->src_n;
 
 		total += rc->src_n + rc->dst_n;
+		if (rc->op == ESF_OP_RESEAL) {
+			total += rc->src2_n + rc->dst2_n;
+			prepare_reseal(d, db, i, src);
+			continue;
+		}
 		build_sg(d, db, built, rc, src, dst);
 		esf_req_init(req, d->s, rc->op, rc->aad_len, rc->in_len, src);
 		req->data_class = d->data_class;
@@ -694,25 +871,76 @@ out:
 
 /* File operations ------------------------------------------------------------- */
 
-static int dev_bind(struct esf_dev *d, const struct esf_dev_bind *bind)
+/* The session ESF_DEV_BIND or ESF_DEV_BIND_RESEAL names, if the caller may use it. */
+static struct esf_session *bind_get(const struct esf_dev_bind *bind)
 {
 	struct esf_session *s;
 
 	if (bind->reserved || bind->data_class > 3 || bind->session_type > ESF_STYPE_SM ||
 	    !bind->session_id)
-		return -EINVAL;
-	if (d->s)
-		return -EBUSY;
+		return ERR_PTR(-EINVAL);
 	s = esf_session_get(current->nsproxy->net_ns, bind->session_id);
 	if (!s)
-		return -ENOENT;
+		return ERR_PTR(-ENOENT);
 	if (!esf_session_may_use(s)) {
 		esf_session_put(s);
-		return -EACCES;
+		return ERR_PTR(-EACCES);
 	}
+	return s;
+}
+
+static int dev_bind(struct esf_dev *d, const struct esf_dev_bind *bind)
+{
+	struct esf_session *s;
+
+	if (d->s)
+		return -EBUSY;
+	s = bind_get(bind);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	d->s = s;
 	d->data_class = bind->data_class;
 	d->session_type = bind->session_type;
+	return 0;
+}
+
+/*
+ * Whether @open's records can be sealed again under @seal in the kernel:
+ * the OPEN's plaintext length must follow from the record's (no padding,
+ * no associated data the kernel builds), which the SEAL is sized for
+ * before the OPEN runs.
+ */
+static int reseal_pair_ok(const struct esf_session *open, const struct esf_session *seal)
+{
+	if (!(open->direction & ESF_DIR_OPEN) || !(seal->direction & ESF_DIR_SEAL))
+		return -EPERM;
+	if (open->alg->kind == ESF_KIND_MIC || built_assoc(open->alg) || open->alg->pad_block)
+		return -EOPNOTSUPP;
+	if (seal->alg->kind != ESF_KIND_AEAD || seal->alg->framing)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+static int dev_bind_reseal(struct esf_dev *d, const struct esf_dev_bind *bind)
+{
+	struct esf_session *s;
+	int err;
+
+	if (!d->s)
+		return -EBADFD;
+	if (d->s2)
+		return -EBUSY;
+	s = bind_get(bind);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = reseal_pair_ok(d->s, s);
+	if (err) {
+		esf_session_put(s);
+		return err;
+	}
+	d->s2 = s;
+	d->data_class2 = bind->data_class;
+	d->session_type2 = bind->session_type;
 	return 0;
 }
 
@@ -752,10 +980,11 @@ static long esf_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		return submit(d, &sub, sub.flags & ESF_DEV_SUBMIT_WAIT ? MODE_WAIT : MODE_RING,
 			      NULL, timeo);
 	case ESF_DEV_BIND:
+	case ESF_DEV_BIND_RESEAL:
 		if (copy_from_user(&bind, uarg, sizeof(bind)))
 			return -EFAULT;
 		mutex_lock(&d->lock);
-		err = dev_bind(d, &bind);
+		err = cmd == ESF_DEV_BIND ? dev_bind(d, &bind) : dev_bind_reseal(d, &bind);
 		mutex_unlock(&d->lock);
 		return err;
 	case ESF_DEV_REGISTER:

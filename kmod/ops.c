@@ -113,6 +113,8 @@ void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
 	req->dst = NULL;
 	req->cek = NULL;
 	req->gkey = NULL;
+	req->next = NULL;
+	req->prev = NULL;
 	req->zerocopy = false;
 	req->status = 0;
 	req->seq = 0;
@@ -369,6 +371,8 @@ static void provider_done(struct esf_req *req, int err)
 	finish(req, err);
 }
 
+static int chain(struct esf_req *req, bool may_sleep);
+
 static void crypto_done(ESF_CB_ARG, int err)
 {
 	struct esf_req *req = esf_cb_data(arg);
@@ -377,6 +381,9 @@ static void crypto_done(ESF_CB_ARG, int err)
 	if (err == -EINPROGRESS)
 		return;
 	provider_done(req, err);
+	/* A re-seal's OPEN: its SEAL's completion ends the record. */
+	if (req->next && chain(req, false) == -EINPROGRESS)
+		return;
 	req->done(req);
 }
 
@@ -569,7 +576,12 @@ static void dtls_header(struct esf_req *req)
 	put_unaligned_be64(req->seq, h + ESF_DTLS_HEADER_LEN);
 }
 
-static int seal(struct esf_req *req)
+/*
+ * What a SEAL takes before it runs: its lifetime charge, its sequence
+ * number, its content or epoch key. On failure, finish() gives back the
+ * keys it holds.
+ */
+static int seal_reserve(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	int err;
@@ -579,23 +591,26 @@ static int seal(struct esf_req *req)
 		err = esf_session_reserve_seq(s, &req->seq);
 	if (err) {
 		esf_session_stat_add(s, ESF_STAT_EXPIRED, 1);
-		finish(req, err);
-		return 0;
+		return err;
 	}
 	if (s->alg->kind == ESF_KIND_KW) {
 		err = kw_seal_key(req);
-		if (err) {
-			finish(req, err);
-			return 0;
-		}
+		if (err)
+			return err;
 	}
 	if (s->group) {
 		req->gkey = esf_group_seal_key(s);
-		if (!req->gkey) {
-			finish(req, -ENOKEY);
-			return 0;
-		}
+		if (!req->gkey)
+			return -ENOKEY;
 	}
+	return 0;
+}
+
+/* A reserved SEAL: its nonce, its padding, then the provider. Any context. */
+static int seal_run(struct esf_req *req)
+{
+	struct esf_session *s = req->s;
+
 	if (s->alg->framing == ESF_FRAMING_DTLS12) {
 		dtls_header(req);
 	} else {
@@ -610,6 +625,17 @@ static int seal(struct esf_req *req)
 		pad(req);
 	}
 	return aead_start(req, req->text_len, true);
+}
+
+static int seal(struct esf_req *req)
+{
+	int err = seal_reserve(req);
+
+	if (err) {
+		finish(req, err);
+		return 0;
+	}
+	return seal_run(req);
 }
 
 /*
@@ -739,6 +765,88 @@ static int verify(struct esf_req *req)
 	return mic_start(req);
 }
 
+/* Re-seal ------------------------------------------------------------------ */
+
+/*
+ * ESF_OP_RESEAL: an OPEN under one session whose plaintext a SEAL under
+ * another takes, both in the kernel; the front end lays the plaintext in
+ * its own memory and wipes it. The SEAL is checked and reserved before the
+ * OPEN runs, so that a record that authenticates, and so spends its
+ * replay window entry, is always sealed again; a record that does not
+ * spends the sequence number it took, as a SEAL whose provider fails does.
+ */
+
+static void reseal_counted(struct esf_req *req)
+{
+	if (req->next->status)
+		return;
+	esf_session_stat_add(req->s, ESF_STAT_RESEAL, 1);
+	esf_session_stat_add(req->next->s, ESF_STAT_RESEAL, 1);
+}
+
+/* The SEAL half finished in its provider's completion: the record's end. */
+static void reseal_done(struct esf_req *next)
+{
+	struct esf_req *req = next->prev;
+
+	reseal_counted(req);
+	req->done(req);
+}
+
+static int reseal_reserve(struct esf_req *req)
+{
+	struct esf_req *next = req->next;
+	int err;
+
+	if (req->op != ESF_OP_OPEN || next->op != ESF_OP_SEAL)
+		return -EINVAL;
+	next->prev = req;
+	next->owner = req->owner;
+	next->done = reseal_done;
+	next->may_sleep = req->may_sleep;
+	err = check(next);
+	if (!err) {
+		err = seal_reserve(next);
+		if (err)
+			finish(next, err);
+	}
+	return err;
+}
+
+/*
+ * The OPEN half has finished: run the SEAL on its plaintext, or end the
+ * SEAL with the OPEN's error. From the OPEN's submission, or from its
+ * provider's completion, in any context.
+ *
+ * Return: 0 when the record is finished, -EINPROGRESS when the SEAL's
+ * provider will finish it.
+ */
+static int chain(struct esf_req *req, bool may_sleep)
+{
+	struct esf_req *next = req->next;
+	int err = req->status;
+
+	/* The front end sized the SEAL for the plaintext the OPEN makes. */
+	if (!err && req->body_len != next->in_len)
+		err = -EINVAL;
+	if (err) {
+		finish(next, err);
+		return 0;
+	}
+	next->may_sleep = may_sleep;
+	if (seal_run(next) == -EINPROGRESS)
+		return -EINPROGRESS;
+	reseal_counted(req);
+	return 0;
+}
+
+static int reseal(struct esf_req *req)
+{
+	if (open(req) == -EINPROGRESS)
+		return -EINPROGRESS;
+	return chain(req, req->may_sleep);
+}
+
 /**
  * esf_req_refuse() - end a record without running it
  * @req: the record
@@ -766,15 +874,19 @@ int esf_req_submit(struct esf_req *req)
 {
 	int err = check(req);
 
+	if (!err && req->next)
+		err = reseal_reserve(req);
 	if (err) {
 		esf_req_refuse(req, err);
+		if (req->next)
+			esf_req_refuse(req->next, err);
 		return 0;
 	}
 	switch (req->op) {
 	case ESF_OP_SEAL:
 		return seal(req);
 	case ESF_OP_OPEN:
-		return open(req);
+		return req->next ? reseal(req) : open(req);
 	case ESF_OP_SIGN:
 		return sign(req);
 	default:

@@ -68,6 +68,13 @@ struct esf_req {
 	struct esf_cek_tfm *cek;
 	/* Group sessions: the record's epoch key, held while it runs. */
 	struct esf_gkey *gkey;
+	/*
+	 * Re-seal (ESF_OP_RESEAL): on an OPEN, the SEAL that takes its
+	 * plaintext, which the front end points at the OPEN's output; on
+	 * that SEAL, the OPEN. The SEAL's status and output are the record's.
+	 */
+	struct esf_req *next;
+	struct esf_req *prev;
 	u8 nonce[ESF_NONCE_MAX];
 	u8 iv[16];
 	u8 digest[64];

@@ -51,6 +51,7 @@ static const struct {
 	{ ESF_STATS_A_REPLAY_EVICTED, "replay_evicted" },
 	{ ESF_STATS_A_SOCKET, "socket" },
 	{ ESF_STATS_A_DEVICE, "device" },
+	{ ESF_STATS_A_RESEAL, "reseal" },
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))

@@ -512,6 +512,9 @@ enum esf_lifetime_attr {
  *	of those records are no longer detected
  * @ESF_STATS_A_SOCKET: records submitted through the AF_ALG socket type
  * @ESF_STATS_A_DEVICE: records submitted through /dev/esf
+ * @ESF_STATS_A_RESEAL: records opened under this session and sealed again
+ *	under another in the kernel (%ESF_OP_RESEAL), or sealed here from
+ *	another session's plaintext: their plaintext never left the kernel
  */
 enum esf_stats_attr {
 	ESF_STATS_A_UNSPEC,
@@ -535,6 +538,7 @@ enum esf_stats_attr {
 	ESF_STATS_A_REPLAY_EVICTED,
 	ESF_STATS_A_SOCKET,
 	ESF_STATS_A_DEVICE,
+	ESF_STATS_A_RESEAL,
 	__ESF_STATS_A_MAX
 };
 
@@ -799,12 +803,16 @@ enum esf_group_attr {
  * @ESF_OP_OPEN: check, authenticate and decrypt (AEAD sessions)
  * @ESF_OP_SIGN: compute a MIC (MIC sessions)
  * @ESF_OP_VERIFY: check a MIC in constant time (MIC sessions)
+ * @ESF_OP_RESEAL: /dev/esf only: OPEN under the handle's session, then SEAL
+ *	the plaintext under its second session (ESF_DEV_BIND_RESEAL), in the
+ *	kernel; the plaintext never reaches user space (see /dev/esf below)
  */
 enum esf_opcode {
 	ESF_OP_SEAL = 1,
 	ESF_OP_OPEN = 2,
 	ESF_OP_SIGN = 3,
 	ESF_OP_VERIFY = 4,
+	ESF_OP_RESEAL = 5,
 };
 
 /* Nonce: salt (4) || big-endian sequence number (8) [|| CBC IV (16)] */
@@ -1012,6 +1020,34 @@ struct esf_session_info {
  * same way; the batch's end is the io_uring CQE (res:
  * the count, or a negative errno), not an entry in esf's ring. Kernels
  * without uring_cmd for files (before 5.19) fail it with -EOPNOTSUPP.
+ *
+ * Re-seal, for a gateway that forwards hop by hop without seeing the text:
+ * ESF_DEV_BIND_RESEAL (struct esf_dev_bind) names a second session, after
+ * ESF_DEV_BIND (-EBADFD before) and once per handle (-EBUSY), checked as
+ * ESF_DEV_BIND is (-ENOENT, -EACCES): the caller must be allowed on both
+ * sessions. The first must open (-EPERM otherwise) and be an AEAD session
+ * whose plaintext length follows from the record's (gcm(aes), ccm(aes),
+ * kw(aes), or a group session); the second must seal (-EPERM) and be an
+ * AEAD session other than kw(aes) and DTLS (-EOPNOTSUPP for either rule);
+ * its data_class and session_type apply to the SEAL half of each record.
+ * An ESF_OP_RESEAL entry names the first session's record as its input
+ * (nonce || ciphertext || tag) and that record's AAD at aad_off (aad_len
+ * bytes), directly followed by the AAD to seal with (aad2_len bytes). Its
+ * output slot gets the second session's record, as that session's SEAL
+ * slot for the plaintext's length. The plaintext lies only in the
+ * handle's kernel memory and is wiped when the batch ends.
+ *
+ * Each half keeps its session's rules. The SEAL's lifetime charge and
+ * sequence number are taken first: a record refused there is not opened,
+ * so its replay window entry stays unspent. The OPEN then checks the
+ * nonce, the replay window and the tag, and the SEAL runs. A record that
+ * fails to open spends the sequence number it took, as a SEAL whose
+ * provider fails does. esf_res is the SEAL's (status, out_len, seq), or
+ * carries the OPEN's error. Both sessions count the record in
+ * ESF_STATS_A_RESEAL when both halves succeeded. Under max_inflight a
+ * record counts against the first session's provider. A handle without a
+ * second session, and the socket, refuse ESF_OP_RESEAL as an unknown
+ * operation (-EINVAL).
  */
 
 #define ESF_DEV_NAME		"esf"
@@ -1065,6 +1101,8 @@ struct esf_dev_region {
  * @in_len: its length (as esf_rec.data_len)
  * @out_off: offset of the output slot
  * @out_size: bytes there; at least the record's slot
+ * @aad2_len: %ESF_OP_RESEAL: the sealing session's AAD, right after the
+ *	first at aad_off + aad_len; other operations: 0
  * @res: written by the kernel when the batch completes
  */
 struct esf_dev_rec {
@@ -1077,7 +1115,7 @@ struct esf_dev_rec {
 	__u32	in_len;
 	__u32	out_off;
 	__u32	out_size;
-	__u32	reserved2;
+	__u32	aad2_len;
 	struct esf_res res;
 };
 
@@ -1137,6 +1175,7 @@ struct esf_dev_cq {
 #define ESF_DEV_UNREGISTER	_IO(ESF_DEV_IOC_MAGIC, 3)
 #define ESF_DEV_SUBMIT		_IOW(ESF_DEV_IOC_MAGIC, 4, struct esf_dev_submit)
 #define ESF_DEV_INFO		_IOR(ESF_DEV_IOC_MAGIC, 5, struct esf_session_info)
+#define ESF_DEV_BIND_RESEAL	_IOW(ESF_DEV_IOC_MAGIC, 6, struct esf_dev_bind)
 /* io_uring uring_cmd cmd_op */
 #define ESF_DEV_URING_SUBMIT	ESF_DEV_SUBMIT
 
