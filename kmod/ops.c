@@ -853,13 +853,16 @@ static int reseal(struct esf_req *req)
  * @err: its result, a negative errno
  *
  * The record produces nothing (its output slot stays zero-filled) and
- * takes no sequence number.
+ * takes no sequence number; a re-seal's SEAL half, whose result is the
+ * record's, is refused with it.
  */
 void esf_req_refuse(struct esf_req *req, int err)
 {
-	req->status = err;
-	req->head_len = 0;
-	req->body_len = 0;
+	for (; req; req = req->next) {
+		req->status = err;
+		req->head_len = 0;
+		req->body_len = 0;
+	}
 }
 
 /**
@@ -878,8 +881,6 @@ int esf_req_submit(struct esf_req *req)
 		err = reseal_reserve(req);
 	if (err) {
 		esf_req_refuse(req, err);
-		if (req->next)
-			esf_req_refuse(req->next, err);
 		return 0;
 	}
 	switch (req->op) {
