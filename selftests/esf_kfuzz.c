@@ -851,7 +851,7 @@ static int dev_submit(struct dh *d, struct stats *st)
 			uint32_t data = len / 2;
 
 			t[k] = (struct esf_dev_rec){
-				.op = (uint8_t)(one_in(10) ? r64() : 1 + rn(4)),
+				.op = (uint8_t)(one_in(10) ? r64() : 1 + rn(5)),
 				.aad_off = data + rn(len / 4), .aad_len = rn(32),
 				.in_off = data + rn(len / 4), .in_len = rn(600),
 				.out_off = data + rn(len / 2), .out_size = rn(1200),
@@ -862,8 +862,11 @@ static int dev_submit(struct dh *d, struct stats *st)
 				t[k].in_len = rlen(4096, ESF_MAX_RECORD);
 			if (one_in(20))
 				t[k].flags = (uint8_t)r64();
-			if (one_in(20))
-				t[k].reserved2 = (uint32_t)r64();
+			/* RESEAL's second AAD; on other operations, refused. */
+			if (one_in(4))
+				t[k].aad2_len = rn(32);
+			else if (one_in(20))
+				t[k].aad2_len = (uint32_t)r64();
 			if (one_in(10))
 				t[k].out_off = d->cq_off;	/* over the ring */
 		}
@@ -916,7 +919,9 @@ static int device_one(struct stats *st)
 			b.session_type = (uint8_t)rn(5);
 		if (one_in(20))
 			b.reserved = 1;
-		rc = ioctl(d->fd, ESF_DEV_BIND, one_in(30) ? (void *)hole : (void *)&b);
+		/* The handle's session, or its second one (re-seal). */
+		rc = ioctl(d->fd, one_in(3) ? ESF_DEV_BIND_RESEAL : ESF_DEV_BIND,
+			   one_in(30) ? (void *)hole : (void *)&b);
 		count(st, rc ? -errno : 0);
 		return 0;
 	case 2: case 3:
