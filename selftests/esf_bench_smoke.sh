@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"; esfctl session flush >/dev/null 2>&1' EXIT
 . "$(dirname "$0")/lib_tap.sh"
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..16"
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 esfctl session flush >/dev/null
 head -c 32 /dev/urandom >"$tmp/k"
@@ -22,6 +22,7 @@ esfctl session add --id 70 --alg 'gcm(aes)' --key-file "$tmp/k" --replay-window 
 	--owner-uid 1000 >/dev/null
 esfctl session add --id 71 --alg 'gcm(aes)' --key-file "$tmp/k" >/dev/null
 esfctl session add --id 72 --alg 'hmac(sha256)' --key-file "$tmp/k" >/dev/null
+esfctl session add --id 73 --alg 'gcm(aes)' --key-file "$tmp/k" --direction seal >/dev/null
 
 # 1: all six paths, SEAL and OPEN (the kernel loop SEAL only), two sizes,
 # AES-256.
@@ -140,5 +141,25 @@ js=$(jq -r '[.[] | select(.path != "kernel") | .threads] | unique | @tsv' "$tmp/
 out=$("$BENCH" -s 70 -t 0.05 -o sign,verify 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "cannot SIGN or VERIFY.*-o seal,open" <<<"$out" &&
 	ok "gcm(aes) session: sign refused" || not_ok "gcm(aes) session: sign refused" "rc=$rc $out"
+
+# 15: --reseal-to: re-seal in the kernel and open-then-seal through user
+# space, on the ring paths only (8 rows: openssl has no re-seal), and the
+# kernel counted the re-sealed records on both sessions.
+r0=$(esfctl --json session show 73 | jq -r '.stats.reseal')
+out=$("$BENCH" -s 70 -r 73 -t 0.05 -z 64,4096 -b 16 -p ring,ring-batch,openssl \
+	-o reseal,open-seal --csv "$tmp/r.csv" 2>&1); rc=$?
+rows=$(awk -F, 'NR > 1 && $1 ~ /^ring/ && ($2 == "reseal" || $2 == "open-seal") && $5 > 0' \
+	"$tmp/r.csv" 2>/dev/null | wc -l)
+all=$(awk 'NR > 1' "$tmp/r.csv" 2>/dev/null | wc -l)
+r1=$(esfctl --json session show 73 | jq -r '.stats.reseal')
+a1=$(esfctl --json session show 70 | jq -r '.stats.reseal')
+[ $rc = 0 ] && [ "$rows" = 8 ] && [ "$all" = 8 ] && [ "$((r1 - r0))" -gt 16 ] &&
+	[ "$a1" -ge "$((r1 - r0))" ] && ok "--reseal-to: reseal and open-seal on the ring paths, $((r1 - r0)) re-sealed" ||
+	not_ok "--reseal-to: reseal and open-seal on the ring paths" "rc=$rc rows=$rows/$all reseal $r0 -> $r1, 70: $a1 $out"
+
+# 16: reseal without --reseal-to is refused, with the reason.
+out=$("$BENCH" -s 70 -t 0.05 -o reseal 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "need --reseal-to" <<<"$out" && ok "reseal without --reseal-to refused" ||
+	not_ok "reseal without --reseal-to refused" "rc=$rc $out"
 
 exit $failed

@@ -25,6 +25,12 @@
  *              (ESF_CMD_SESSION_BENCH, CAP_NET_ADMIN): the crypto API's
  *              limit, SEAL or SIGN only, one thread, fixed sizes only
  *
+ * With --reseal-to ID, the ring paths also measure a gateway's forwarding
+ * of the session's records to session ID: "reseal" opens each record and
+ * seals it again under ID in the kernel (ESF_OP_RESEAL), "open-seal" opens
+ * it into user space and seals the plaintext under ID with a second handle
+ * (what a gateway does without re-seal).
+ *
  * Sizes are payload bytes, or "imix", the classic simple IMIX: per cycle of
  * 12 records, 7 of 64 B, 4 of 576 B and 1 of 1500 B (mean 354.33 B, which
  * MB/s counts). Single-record paths take the 12 sizes in turn, call after
@@ -73,10 +79,11 @@ static const char *const path_names[P_NUM] = { "esf", "esf-batch", "ring", "ring
 					       "afalg", "openssl", "openssl-init",
 					       "kernel" };
 
-enum op { O_SEAL, O_OPEN, O_SIGN, O_VERIFY, O_NUM };
-static const char *const op_names[O_NUM] = { "seal", "open", "sign", "verify" };
+enum op { O_SEAL, O_OPEN, O_SIGN, O_VERIFY, O_RESEAL, O_OPEN_SEAL, O_NUM };
+static const char *const op_names[O_NUM] = { "seal", "open", "sign", "verify", "reseal",
+					     "open-seal" };
 static const uint8_t op_codes[O_NUM] = { ESF_OP_SEAL, ESF_OP_OPEN, ESF_OP_SIGN,
-					 ESF_OP_VERIFY };
+					 ESF_OP_VERIFY, ESF_OP_RESEAL, ESF_OP_OPEN };
 
 /* The MIC algorithms: the crypto API's name and OpenSSL's digest. */
 static const struct mic_alg {
@@ -99,6 +106,7 @@ struct mix {
 
 struct opts {
 	uint32_t session;
+	uint32_t reseal_to;	/* --reseal-to, or 0 */
 	bool paths[P_NUM];
 	bool ops[O_NUM];
 	struct mix sizes[MAX_SIZES];
@@ -138,6 +146,9 @@ struct work {
 	size_t rec_len[MAX_VAR];
 	struct esf_op *ops;
 	struct esf_session *region;	/* buffers in its region (ring paths) */
+	/* open-seal: the plaintexts, and the SEALs under the second session */
+	uint8_t *plain;
+	struct esf_op *ops2;
 };
 
 /* libkcapi: an "aead" or a "hash" handle. */
@@ -184,6 +195,7 @@ struct worker {
 	struct job *j;
 	pthread_t tid;
 	struct esf_session *s;
+	struct esf_session *s2;		/* open-seal: a handle on --reseal-to */
 	struct work w;
 	struct afalg a;
 	struct evp e;
@@ -283,6 +295,11 @@ static int esf_one(struct esf_session *s, struct work *w, unsigned int v, int op
 	case O_SIGN:
 		n = esf_sign(s, w->in, size, out, w->rec_max);
 		break;
+	case O_RESEAL:
+		/* The second AAD follows the first: one span for the kernel. */
+		n = esf_reseal(s, w->aad, w->aad_len, w->aad + w->aad_len, w->aad_len, w->rec[v],
+			       w->rec_len[v], out, w->rec_max, NULL);
+		break;
 	default:
 		n = esf_verify(s, w->in, size, w->rec[v], w->rec_len[v]);
 	}
@@ -291,8 +308,24 @@ static int esf_one(struct esf_session *s, struct work *w, unsigned int v, int op
 	return n < 0 ? (int)n : 0;
 }
 
+/* What a gateway does without re-seal: the plaintext through its memory. */
+static int open_seal_one(struct worker *k, unsigned int v)
+{
+	struct work *w = &k->w;
+	ssize_t n;
+
+	n = esf_open(k->s, w->aad, w->aad_len, w->rec[v], w->rec_len[v], w->plain, w->rec_max,
+		     NULL);
+	if (n >= 0)
+		n = esf_seal(k->s2, w->aad + w->aad_len, w->aad_len, w->plain, (size_t)n, w->out,
+			     w->rec_max, NULL);
+	return n < 0 ? (int)n : 0;
+}
+
 static int esf_step(struct worker *k, int op)
 {
+	if (op == O_OPEN_SEAL)
+		return open_seal_one(k, next_var(&k->w));
 	return esf_one(k->s, &k->w, next_var(&k->w), op, k->w.out, NULL);
 }
 
@@ -320,13 +353,19 @@ static void batch_fill(struct work *w, struct esf_op *op, unsigned int i, int o)
 		.op = op_codes[o], .in = w->in, .in_len = w->mix->size[v],
 		.out = w->out + (size_t)i * w->rec_max, .out_size = w->rec_max,
 	};
-	if (o == O_SEAL || o == O_OPEN) {
+	if (o == O_SEAL || o == O_OPEN || o == O_RESEAL || o == O_OPEN_SEAL) {
 		op->aad = w->aad;
 		op->aad_len = w->aad_len;
 	}
-	if (o == O_OPEN) {
+	if (o == O_OPEN || o == O_RESEAL || o == O_OPEN_SEAL) {
 		op->in = w->rec[v];
 		op->in_len = w->rec_len[v];
+	}
+	if (o == O_RESEAL) {
+		op->in2 = w->aad + w->aad_len;
+		op->in2_len = w->aad_len;
+	} else if (o == O_OPEN_SEAL) {
+		op->out = w->plain + (size_t)i * w->rec_max;
 	} else if (o == O_VERIFY) {
 		/* VERIFY takes data || tag. */
 		op->in2 = w->rec[v];
@@ -347,8 +386,31 @@ static int batch_run(struct esf_session *s, struct work *w, int o)
 	return err;
 }
 
+/* One batch of OPENs into user memory, then one of SEALs on the second handle. */
+static int open_seal_run(struct worker *k)
+{
+	struct work *w = &k->w;
+	unsigned int i;
+	int err;
+
+	err = batch_run(k->s, w, O_OPEN_SEAL);
+	for (i = 0; i < w->n; i++)
+		w->ops2[i] = (struct esf_op){
+			.op = ESF_OP_SEAL, .aad = w->aad + w->aad_len, .aad_len = w->aad_len,
+			.in = w->ops[i].out, .in_len = w->ops[i].out_len,
+			.out = w->out + (size_t)i * w->rec_max, .out_size = w->rec_max,
+		};
+	if (!err)
+		err = esf_batch(k->s2, w->ops2, w->n);
+	for (i = 0; !err && i < w->n; i++)
+		err = w->ops2[i].status;
+	return err;
+}
+
 static int batch_step(struct worker *k, int op)
 {
+	if (op == O_OPEN_SEAL)
+		return open_seal_run(k);
 	return batch_run(k->s, &k->w, op);
 }
 
@@ -591,14 +653,15 @@ static void work_init(struct work *w, const struct mix *mix, size_t aad_len, uns
 	*w = (struct work){ .mix = mix, .aad_len = aad_len, .n = n };
 	/* Room for a sealed record or a tag of the largest size. */
 	w->rec_max = mix_max(mix) + overhead + ESF_TAG_MAX;
-	w->aad = xmalloc(aad_len);
+	/* Twice: re-seal's second AAD follows the first. */
+	w->aad = xmalloc(2 * aad_len);
 	w->in = xmalloc(mix_max(mix));
 	for (v = 0; v < mix->nvar; v++)
 		w->rec[v] = xmalloc(w->rec_max);
 	/* Room for libkcapi's AAD || plaintext too. */
 	w->out = xmalloc((size_t)n * w->rec_max + aad_len);
 	w->ops = xmalloc(n * sizeof(*w->ops));
-	rnd(w->aad, aad_len);
+	rnd(w->aad, 2 * aad_len);
 	rnd(w->in, mix_max(mix));
 }
 
@@ -612,22 +675,25 @@ static void work_free(struct work *w)
 		for (v = 0; v < w->mix->nvar; v++)
 			esf_buf_free(w->region, w->rec[v]);
 		esf_buf_free(w->region, w->out);
+		esf_buf_free(w->region, w->plain);
 	} else {
 		free(w->aad);
 		free(w->in);
 		for (v = 0; v < MAX_VAR; v++)
 			free(w->rec[v]);
 		free(w->out);
+		free(w->plain);
 	}
 	free(w->ops);
+	free(w->ops2);
 }
 
 /* The buffers' bytes, page by page, as esf_buf_alloc() hands them out. */
 static size_t work_region_bytes(const struct work *w)
 {
-	size_t pages = (w->aad_len + 4095) / 4096 + (mix_max(w->mix) + 4095) / 4096 +
+	size_t pages = (2 * w->aad_len + 4095) / 4096 + (mix_max(w->mix) + 4095) / 4096 +
 		       w->mix->nvar * ((w->rec_max + 4095) / 4096) +
-		       ((size_t)w->n * w->rec_max + w->aad_len + 4095) / 4096;
+		       2 * (((size_t)w->n * w->rec_max + w->aad_len + 4095) / 4096);
 
 	return (pages + MAX_VAR + 4) * 4096;
 }
@@ -652,7 +718,7 @@ static int work_to_region(struct work *w, struct esf_session *s)
 	unsigned int v;
 	int err = 0;
 
-	w->aad = region_copy(s, w->aad, w->aad_len ? w->aad_len : 1, &err);
+	w->aad = region_copy(s, w->aad, w->aad_len ? 2 * w->aad_len : 1, &err);
 	if (!err)
 		w->in = region_copy(s, w->in, mix_max(w->mix), &err);
 	for (v = 0; v < w->mix->nvar && !err; v++)
@@ -662,6 +728,26 @@ static int work_to_region(struct work *w, struct esf_session *s)
 	if (!err)
 		w->region = s;
 	return err;
+}
+
+/*
+ * open-seal: a device handle on the second session, whose region holds the
+ * plaintexts (its SEALs read them in place; the OPENs write them there
+ * through the first handle's staging area).
+ */
+static int open_seal_setup(struct worker *k)
+{
+	struct work *w = &k->w;
+	size_t bytes = (size_t)w->n * w->rec_max;
+	int err;
+
+	err = esf_session_open_on(k->j->o->reseal_to, 0, 0, "device", bytes + (1u << 20),
+				  &k->s2);
+	if (err)
+		return err;
+	w->plain = esf_buf_alloc(k->s2, bytes);
+	w->ops2 = xmalloc(w->n * sizeof(*w->ops2));
+	return w->plain ? 0 : -ENOMEM;
 }
 
 /* A thread's own handles and buffers, and what OPEN and VERIFY check. */
@@ -685,8 +771,12 @@ static int worker_setup(struct worker *k)
 					  work_region_bytes(w), &k->s);
 		if (!err)
 			err = work_to_region(w, k->s);
-		if (!err && (j->op == O_OPEN || j->op == O_VERIFY))
-			err = esf_refs(k->s, w, j->op);
+		if (!err && j->op == O_RESEAL)
+			err = esf_session_reseal_to(k->s, j->o->reseal_to, 0, 0);
+		if (!err && j->op == O_OPEN_SEAL)
+			err = open_seal_setup(k);
+		if (!err && j->op != O_SEAL && j->op != O_SIGN)
+			err = esf_refs(k->s, w, j->op == O_VERIFY ? O_VERIFY : O_OPEN);
 		break;
 	case P_AFALG:
 		err = is_mic(j) ? afalg_md_setup(&k->a, w, j) : afalg_aead_setup(&k->a, w, j);
@@ -701,8 +791,13 @@ static int worker_setup(struct worker *k)
 static void worker_free(struct worker *k)
 {
 	/* The buffers may lie in the handle's region: free them first. */
+	if (k->w.plain && k->s2) {
+		esf_buf_free(k->s2, k->w.plain);
+		k->w.plain = NULL;
+	}
 	work_free(&k->w);
 	esf_session_close(k->s);
+	esf_session_close(k->s2);
 	afalg_free(&k->a, is_mic(k->j));
 	evp_free(&k->e);
 }
@@ -929,8 +1024,10 @@ static int run_size(const struct opts *o, struct esf_session *s, const struct mi
 
 	snprintf(afalg_drv, sizeof(afalg_drv), "%s via AF_ALG", alg);
 	for (p = 0; p < P_NUM && !err; p++) {
+		/* Room for the second session's records too, whatever it is. */
 		struct job j = { .o = o, .mix = mix, .key = key, .key_len = info->key_len,
-				 .overhead = esf_seal_overhead(s), .tag_len = info->tag_len,
+				 .overhead = esf_seal_overhead(s) + (o->reseal_to ? 64 : 0),
+				 .tag_len = info->tag_len,
 				 .path = p, .per = 1, .fn = path_step(p, o->mic) };
 
 		if (!o->paths[p])
@@ -951,6 +1048,9 @@ static int run_size(const struct opts *o, struct esf_session *s, const struct mi
 			};
 
 			if (!o->ops[k])
+				continue;
+			/* Re-seal is /dev/esf's. */
+			if ((k == O_RESEAL || k == O_OPEN_SEAL) && p != P_RING && p != P_RING_BATCH)
 				continue;
 			j.op = k;
 			err = measure(&j, &r);
@@ -988,7 +1088,12 @@ static const char usage[] =
 	"                       and skips imix with a note)\n"
 	"  -o, --ops LIST       seal,open for a gcm(aes) session, sign,verify for an\n"
 	"                       hmac session (default: both of the session's kind;\n"
-	"                       the other kind's are refused)\n"
+	"                       the other kind's are refused); with --reseal-to,\n"
+	"                       also reseal,open-seal (ring paths only)\n"
+	"  -r, --reseal-to ID   a second AEAD session that seals: reseal opens the\n"
+	"                       session's records and seals them again under ID in\n"
+	"                       the kernel, open-seal opens them into user space and\n"
+	"                       seals the plaintext under ID with a second handle\n"
 	"  -z, --sizes LIST     payload bytes, or imix (default: 64,1024,16384; at\n"
 	"                       most %d entries). imix is the simple IMIX: per cycle\n"
 	"                       of 12 records, 7 of 64 B, 4 of 576 B, 1 of 1500 B,\n"
@@ -1064,6 +1169,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "session", required_argument, NULL, 's' },
+		{ "reseal-to", required_argument, NULL, 'r' },
 		{ "paths", required_argument, NULL, 'p' },
 		{ "ops", required_argument, NULL, 'o' },
 		{ "sizes", required_argument, NULL, 'z' },
@@ -1084,7 +1190,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	mix_fixed(&o->sizes[0], 64);
 	mix_fixed(&o->sizes[1], 1024);
 	mix_fixed(&o->sizes[2], 16384);
-	while ((c = getopt_long(argc, argv, "s:p:o:z:a:b:t:T:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:p:o:z:a:b:t:T:h", lo, NULL)) != -1) {
 		bool ok = true;
 		char *end;
 
@@ -1092,6 +1198,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 's':
 			ok = parse_ulong(optarg, 1, UINT32_MAX, &v);
 			o->session = (uint32_t)v;
+			break;
+		case 'r':
+			ok = parse_ulong(optarg, 1, UINT32_MAX, &v);
+			o->reseal_to = (uint32_t)v;
 			break;
 		case 'p':
 			ok = o->paths_given = parse_list(optarg, path_names, P_NUM, o->paths);
@@ -1170,9 +1280,19 @@ static int check_session(struct opts *o, const struct esf_session_info *info)
 			o->session);
 		return -1;
 	}
+	if ((o->reseal_to || o->ops[O_RESEAL] || o->ops[O_OPEN_SEAL]) && !aead) {
+		fprintf(stderr, "esf-bench: session %u is a MIC session: it has no records to re-seal\n",
+			o->session);
+		return -1;
+	}
+	if (!o->reseal_to && (o->ops[O_RESEAL] || o->ops[O_OPEN_SEAL])) {
+		fprintf(stderr, "esf-bench: reseal and open-seal need --reseal-to\n");
+		return -1;
+	}
 	if (!o->ops_given) {
 		o->ops[aead ? O_SEAL : O_SIGN] = true;
 		o->ops[aead ? O_OPEN : O_VERIFY] = true;
+		o->ops[O_RESEAL] = o->ops[O_OPEN_SEAL] = o->reseal_to != 0;
 	} else if (aead && (o->ops[O_SIGN] || o->ops[O_VERIFY])) {
 		fprintf(stderr, "esf-bench: session %u is a gcm(aes) session: it cannot SIGN or VERIFY (they need an hmac session); use -o seal,open\n",
 			o->session);

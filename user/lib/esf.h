@@ -240,13 +240,15 @@ int esf_verify(struct esf_session *s, const void *in, size_t in_len,
  * @aad_len: bytes at @aad
  * @in: input (see the table in <linux/esf.h>)
  * @in_len: bytes at @in
- * @in2: more input, sent right after @in (for VERIFY: the tag), or NULL
+ * @in2: more input, sent right after @in (for VERIFY: the tag), or NULL;
+ *	for %ESF_OP_RESEAL, the AAD to seal with (see esf_reseal())
  * @in2_len: bytes at @in2
  * @out: output buffer (may be NULL for VERIFY)
  * @out_size: bytes available at @out
  * @status: result: 0 or a negative errno for this record
  * @out_len: result: bytes written to @out
- * @seq: result: sequence number used (SEAL) or verified (OPEN)
+ * @seq: result: sequence number used (SEAL, and RESEAL: the second
+ *	session's) or verified (OPEN)
  */
 struct esf_op {
 	uint8_t op;
@@ -290,6 +292,68 @@ struct esf_op {
  * bytes for the socket; -EINVAL; -ENOKEY; -EACCES).
  */
 int esf_batch(struct esf_session *s, struct esf_op *ops, size_t n);
+
+/**
+ * esf_session_reseal_to() - let a handle seal again, in the kernel, what
+ *	it opens
+ * @s: a device handle (esf_session_front() says "device") on a session
+ *	that opens
+ * @session_id: the session to seal with; the caller must be allowed on it
+ * @data_class: as esf_session_open(), for the sealing session
+ * @session_type: likewise
+ *
+ * From then on the handle takes %ESF_OP_RESEAL records (esf_reseal(), or
+ * esf_batch() with @in2 as the second AAD): each is opened under the
+ * handle's session and sealed again under @session_id by esf.ko, and its
+ * plaintext never reaches user space. Once per handle. The opening
+ * session must be gcm(aes), ccm(aes), kw(aes) or a group session (its
+ * plaintext length follows from the record's); the sealing one any AEAD
+ * session but kw(aes) and DTLS.
+ *
+ * Return: 0, or -EOPNOTSUPP (a socket handle, whose AF_ALG front end has
+ * no re-seal, or a pair of algorithms it cannot take), -EPERM (the first
+ * session does not open or the second does not seal), -EACCES, -ENOENT,
+ * -EBUSY (already done), another negative errno.
+ */
+int esf_session_reseal_to(struct esf_session *s, uint32_t session_id,
+			  unsigned int data_class, unsigned int session_type);
+
+/**
+ * esf_reseal_size() - the output slot of a re-seal
+ * @s: a handle set up with esf_session_reseal_to()
+ * @in_len: bytes of the record to open
+ *
+ * Return: the bytes the second session's record takes (its SEAL slot for
+ * the plaintext the record holds), or 0 when @s has no second session.
+ */
+size_t esf_reseal_size(const struct esf_session *s, size_t in_len);
+
+/**
+ * esf_reseal() - open a record and seal its plaintext again, in the kernel
+ * @s: a handle set up with esf_session_reseal_to()
+ * @aad: the record's AAD under the handle's session, or NULL
+ * @aad_len: bytes at @aad
+ * @aad2: the AAD to seal with under the second session, or NULL
+ * @aad2_len: bytes at @aad2
+ * @in: the record: nonce || ciphertext || tag
+ * @in_len: bytes at @in
+ * @out: receives the second session's record
+ * @out_size: bytes at @out, at least esf_reseal_size()
+ * @seq: receives the second session's sequence number, or NULL
+ *
+ * Each session keeps its own rules (replay window, lifetime, counters).
+ * The sealing side is checked and takes its sequence number first: a
+ * record it refuses (-EKEYEXPIRED) is not opened and can be opened later;
+ * a record that fails to open (-EBADMSG, -EALREADY, ...) spends one of
+ * its sequence numbers.
+ *
+ * Return: bytes written to @out, or a negative errno: the opening's
+ * (-EBADMSG, -EALREADY, -ESTALE, -ENOMSG), the sealing's (-EKEYEXPIRED),
+ * -ENOSPC (@out_size too small), -EINVAL (@s has no second session).
+ */
+ssize_t esf_reseal(struct esf_session *s, const void *aad, size_t aad_len,
+		   const void *aad2, size_t aad2_len, const void *in, size_t in_len,
+		   void *out, size_t out_size, uint64_t *seq);
 
 /**
  * esf_strerror() - describe an error returned by libesf

@@ -260,6 +260,11 @@ static int kernel_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 			op->status = slot > op->out_size ? -ENOSPC : -EINVAL;
 			continue;
 		}
+		/* Re-seal is /dev/esf's alone. */
+		if (op->op == ESF_OP_RESEAL) {
+			op->status = -EOPNOTSUPP;
+			continue;
+		}
 		op->status = 1;	/* sent, result pending */
 		recs[sent] = (struct esf_rec){
 			.op = op->op,
@@ -517,6 +522,20 @@ ssize_t esf_open(struct esf_session *s, const void *aad, size_t aad_len,
 	struct esf_op op = { .op = ESF_OP_OPEN, .aad = aad, .aad_len = aad_len,
 			     .in = in, .in_len = in_len, .out = out,
 			     .out_size = out_size };
+	ssize_t r = one(s, &op);
+
+	if (r >= 0 && seq)
+		*seq = op.seq;
+	return r;
+}
+
+ssize_t esf_reseal(struct esf_session *s, const void *aad, size_t aad_len,
+		   const void *aad2, size_t aad2_len, const void *in, size_t in_len,
+		   void *out, size_t out_size, uint64_t *seq)
+{
+	struct esf_op op = { .op = ESF_OP_RESEAL, .aad = aad, .aad_len = aad_len,
+			     .in = in, .in_len = in_len, .in2 = aad2, .in2_len = aad2_len,
+			     .out = out, .out_size = out_size };
 	ssize_t r = one(s, &op);
 
 	if (r >= 0 && seq)

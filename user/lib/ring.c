@@ -18,6 +18,10 @@
  *
  * The pool is handed out by esf_buf_alloc() in whole pages, first fit over
  * a bitmap: applications allocate their I/O buffers once and reuse them.
+ *
+ * A handle with a second session (esf_session_reseal_to()) also takes
+ * ESF_OP_RESEAL records: their two AADs, @aad then @in2, go to the kernel
+ * as one span; their input is @in alone.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +61,9 @@ struct ring {
 	/* The submission being gathered: each entry's plan and record. */
 	struct plan plans[ESF_MAX_BATCH];
 	size_t idx[ESF_MAX_BATCH];
+	/* esf_session_reseal_to()'s session, once there is one. */
+	int reseal;
+	struct esf_session_info info2;
 };
 
 static size_t env_size(const char *name, size_t dflt, size_t min)
@@ -89,15 +96,26 @@ static int spans_meet(uintptr_t a, size_t alen, uintptr_t b, size_t blen)
 	return alen && blen && a < b + blen && b < a + alen;
 }
 
+/* The kernel's AAD span and input span: a re-seal's @in2 is its second AAD. */
+static size_t aad_bytes(const struct esf_op *op)
+{
+	return op->aad_len + (op->op == ESF_OP_RESEAL ? op->in2_len : 0);
+}
+
+static size_t in_bytes(const struct esf_op *op)
+{
+	return op->in_len + (op->op == ESF_OP_RESEAL ? 0 : op->in2_len);
+}
+
 /* Bytes of staging a record needs for what is not in the region already. */
 static size_t stage_need(const struct plan *p, const struct esf_op *op)
 {
 	size_t n = 0;
 
 	if (p->stage_aad)
-		n += (op->aad_len + 7) & ~(size_t)7;
+		n += (aad_bytes(op) + 7) & ~(size_t)7;
 	if (p->stage_in)
-		n += (op->in_len + op->in2_len + 7) & ~(size_t)7;
+		n += (in_bytes(op) + 7) & ~(size_t)7;
 	if (p->stage_out)
 		n += (p->slot + 7) & ~(size_t)7;
 	return n;
@@ -110,13 +128,23 @@ static void plan_record(const struct ring *r, const struct esf_op *op, size_t sl
 
 	memset(p, 0, sizeof(*p));
 	p->slot = slot;
-	p->stage_aad = op->aad_len && !in_region(r, op->aad, op->aad_len, &p->aad_off);
-	/* The kernel reads in and in2 as one input: they must be adjacent. */
-	p->stage_in = (op->in_len || op->in2_len) &&
-		      (!in_region(r, op->in_len ? op->in : op->in2,
-				  op->in_len + op->in2_len, &p->in_off) ||
-		       (op->in_len && op->in2_len &&
-			(const uint8_t *)op->in + op->in_len != op->in2));
+	if (op->op == ESF_OP_RESEAL) {
+		/* The two AADs are one span: adjacent, or staged. */
+		p->stage_aad = aad_bytes(op) &&
+			       (!in_region(r, op->aad_len ? op->aad : op->in2, aad_bytes(op),
+					   &p->aad_off) ||
+				(op->aad_len && op->in2_len &&
+				 (const uint8_t *)op->aad + op->aad_len != op->in2));
+		p->stage_in = op->in_len && !in_region(r, op->in, op->in_len, &p->in_off);
+	} else {
+		p->stage_aad = op->aad_len && !in_region(r, op->aad, op->aad_len, &p->aad_off);
+		/* The kernel reads in and in2 as one input: they must be adjacent. */
+		p->stage_in = (op->in_len || op->in2_len) &&
+			      (!in_region(r, op->in_len ? op->in : op->in2,
+					  op->in_len + op->in2_len, &p->in_off) ||
+			       (op->in_len && op->in2_len &&
+				(const uint8_t *)op->in + op->in_len != op->in2));
+	}
 	/* In place, the output must not share bytes with what is read. */
 	p->stage_out = slot && (!in_region(r, op->out, slot, &p->out_off) ||
 				spans_meet(out, slot, (uintptr_t)op->aad, op->aad_len) ||
@@ -127,18 +155,23 @@ static void plan_record(const struct ring *r, const struct esf_op *op, size_t sl
 /* Copy the staged parts in; @at is the staging cursor. */
 static void stage_in(struct ring *r, const struct esf_op *op, struct plan *p, size_t *at)
 {
+	int reseal = op->op == ESF_OP_RESEAL;
+
 	if (p->stage_aad) {
 		p->aad_off = (uint32_t)*at;
-		memcpy(r->base + *at, op->aad, op->aad_len);
-		*at += (op->aad_len + 7) & ~(size_t)7;
+		if (op->aad_len)
+			memcpy(r->base + *at, op->aad, op->aad_len);
+		if (reseal && op->in2_len)
+			memcpy(r->base + *at + op->aad_len, op->in2, op->in2_len);
+		*at += (aad_bytes(op) + 7) & ~(size_t)7;
 	}
 	if (p->stage_in) {
 		p->in_off = (uint32_t)*at;
 		if (op->in_len)
 			memcpy(r->base + *at, op->in, op->in_len);
-		if (op->in2_len)
+		if (!reseal && op->in2_len)
 			memcpy(r->base + *at + op->in_len, op->in2, op->in2_len);
-		*at += (op->in_len + op->in2_len + 7) & ~(size_t)7;
+		*at += (in_bytes(op) + 7) & ~(size_t)7;
 	}
 	if (p->stage_out) {
 		p->out_off = (uint32_t)*at;
@@ -209,14 +242,17 @@ static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 		return -EMSGSIZE;
 	for (i = 0; i < n; i++) {
 		struct esf_op *op = &ops[i];
-		size_t slot = esf_slot_size(&s->info, op), need;
+		int reseal = op->op == ESF_OP_RESEAL;
+		size_t slot = reseal ? esf_reseal_size(s, op->in_len) : esf_slot_size(&s->info, op);
+		size_t need;
 		struct plan pl;
 
 		op->out_len = 0;
 		op->seq = 0;
 		/* A record whose result cannot land in place is not sent. */
-		if (slot > op->out_size || (slot && !op->out) ||
-		    op->aad_len > UINT32_MAX || op->in_len + op->in2_len > UINT32_MAX) {
+		if ((reseal && !r->reseal) || slot > op->out_size || (slot && !op->out) ||
+		    op->aad_len > UINT32_MAX || op->in2_len > UINT32_MAX ||
+		    op->in_len + op->in2_len > UINT32_MAX) {
 			op->status = slot > op->out_size ? -ENOSPC : -EINVAL;
 			continue;
 		}
@@ -240,8 +276,9 @@ static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 			.op = op->op,
 			.aad_off = pl.aad_off,
 			.aad_len = (uint32_t)op->aad_len,
+			.aad2_len = reseal ? (uint32_t)op->in2_len : 0,
 			.in_off = pl.in_off,
-			.in_len = (uint32_t)(op->in_len + op->in2_len),
+			.in_len = (uint32_t)in_bytes(op),
 			.out_off = pl.out_off,
 			.out_size = (uint32_t)pl.slot,
 		};
@@ -365,6 +402,49 @@ int esf_session_open_device(uint32_t session_id, unsigned int data_class,
 	s->fd = fd;
 	*sp = s;
 	return 0;
+}
+
+/* ---- re-seal ---- */
+
+int esf_session_reseal_to(struct esf_session *s, uint32_t session_id,
+			  unsigned int data_class, unsigned int session_type)
+{
+	struct esf_dev_bind b = { .session_id = session_id, .data_class = (uint8_t)data_class,
+				  .session_type = (uint8_t)session_type };
+	struct ring *r;
+	int fd, err = 0;
+
+	if (!esf_session_is_device(s))
+		return -EOPNOTSUPP;
+	if (data_class > 255 || session_type > 255)
+		return -EINVAL;
+	r = s->priv;
+	if (r->reseal)
+		return -EBUSY;
+	/* The sealing session's sizes, for the records' output slots, first. */
+	fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, ESF_DEV_BIND, &b) < 0 || ioctl(fd, ESF_DEV_INFO, &r->info2) < 0)
+		err = -errno;
+	close(fd);
+	if (!err && ioctl(s->fd, ESF_DEV_BIND_RESEAL, &b) < 0)
+		err = -errno;
+	if (!err)
+		r->reseal = 1;
+	return err;
+}
+
+size_t esf_reseal_size(const struct esf_session *s, size_t in_len)
+{
+	const struct ring *r = s->priv;
+	size_t over = (size_t)s->info.nonce_len + s->info.tag_len;
+	struct esf_op seal = { .op = ESF_OP_SEAL };
+
+	if (!esf_session_is_device(s) || !r->reseal)
+		return 0;
+	seal.in_len = in_len > over ? in_len - over : 0;
+	return esf_slot_size(&r->info2, &seal);
 }
 
 /* ---- the buffer pool ---- */
