@@ -10,6 +10,11 @@
 #    HS256/384/512, each compact, general JSON and flattened; an ESPrim
 #    Object and a class 1 primitive; class 2 and class 3 (":1" and ":2");
 #    nested ESData (a JWS inside a JWE, "dir" and A*KW).
+#  a gateway's kernel in between (esf reseal, ESF_OP_RESEAL): an ESPrim
+#    Object and a class 1 primitive esf sealed, forwarded to a second hop
+#    in the kernel, open under jwcrypto with the second hop's key; an
+#    ESPrim Object jwcrypto made is forwarded the same way and opens on
+#    the second hop, and forwarding it again is a replay.
 #  jwcrypto -> esf: jwcrypto makes the same kinds, with its own random IVs
 #    and content keys; esf opens each on sessions with the nonce policy
 #    "any" (kw(aes) sessions always take the sender's IV), and refuses each
@@ -24,7 +29,7 @@
 # One example (a jwcrypto JWE, esf opening it, the replay refused) goes to
 # $ESF_INTEROP_DIR (default /out/interop). Prints TAP.
 
-PLAN=98
+PLAN=102
 tmp=$(mktemp -d)
 pdir=
 out_dir=${ESF_INTEROP_DIR:-/out/interop}
@@ -107,6 +112,13 @@ for c in 1 2 3; do
 	add "6${c}1" "${KEY[c$c]}" --alg 'gcm(aes)' --key-id "class$c" --class $c \
 		--direction open --nonce-policy any
 done
+# A gateway's next hop for class 1 (esf reseal from 611, the open-only
+# twin of 610): a SEAL session and its open-only twin.
+rand_hex 16
+KEY[hop]=$REPLY
+salt
+add 640 "${KEY[hop]}" --alg 'gcm(aes)' --salt "$SALT" --key-id hop2 --class 1 --direction seal
+add 641 "${KEY[hop]}" --alg 'gcm(aes)' --key-id hop2 --class 1 --direction open --nonce-policy any
 # Nested class 3: a MIC session signs, a key-wrap session encrypts.
 rand_hex 32
 KEY[nsig]=$REPLY
@@ -177,6 +189,30 @@ seal_item "nested: JWS HS384 in JWE A256KW, JSON" "-s 4256 -f jwe-json --sign 53
 PAYLOAD=$CIN seal_item "nested class 3: JWS HS256 in JWE A128KW" "-s 701 -f class3 --sign 700" \
 	"{\"kind\":\"class3\",\"key\":\"${KEY[nkw]}\",\"sign_key\":\"${KEY[nsig]}\"}" 22.5
 
+# reseal_item <description> <format> <seal args> <JSON item> [payload]: esf
+# seals under 610, a gateway forwards it under 640 in its kernel (esf
+# reseal from 611: the payload never reaches it), jwcrypto opens it with
+# the second hop's key.
+reseal_item() {
+	local d=$1 p=${5:-hello, peer} f=$pdir/sealed.${#check_items[@]}
+	printf %s "$p" >"$tmp/payload"
+	if ! esf seal -s 610 -f "$2" $3 <"$tmp/payload" >"$tmp/hop1" 2>"$tmp/err" ||
+		! esf reseal -s 611 --to 640 -f "$2" --ori o-5 --rri r-5 <"$tmp/hop1" >"$f" \
+			2>"$tmp/err"; then
+		not_ok "esf -> jwcrypto: $d" "$(cat "$tmp/err")"
+		return
+	fi
+	jstr "$p"
+	check_items+=("${4%\}},\"ser_file\":\"$ppdir/${f##*/}\",\"payload\":$REPLY}")
+	check_names+=("$d")
+}
+reseal_item "ESPrim Object forwarded by a gateway's kernel (esf reseal)" esprim \
+	"--ori o-3 --rri r-3" \
+	"{\"kind\":\"esprim\",\"key\":\"${KEY[hop]}\",\"alg\":\"dir\",\"enc\":\"A128GCM\",\"ori\":\"o-5\",\"rri\":\"r-5\"}"
+reseal_item "class 1 primitive forwarded by a gateway's kernel (esf reseal)" class1 \
+	"--ori o-4 --rri r-4" \
+	"{\"kind\":\"class1\",\"key\":\"${KEY[hop]}\",\"alg\":\"dir\",\"enc\":\"A128GCM\",\"ori\":\"o-5\",\"rri\":\"r-5\"}" "$PRIM"
+
 # ---- jwcrypto -> esf: what jwcrypto is to make -------------------------------------
 
 # make_item <description> <esf open args> <replay: yes|no> <want> <JSON item>
@@ -227,8 +263,10 @@ make_item "nested: JWS HS512 in JWE A192KW, flattened" "-s 4192 -f jwe-flat --ve
 make_item "nested class 3 in JWE A128KW" "-s 701 -f class3 --verify 700" yes \
 	'{"m2m:cin":{"rn":"peer-cin","con":"22.5","cnf":"text/plain:0"}}' \
 	"{\"kind\":\"class3\",\"key\":\"${KEY[nkw]}\",\"alg\":\"A128KW\",\"enc\":\"A128GCM\",\"sign_key\":\"${KEY[nsig]}\",\"sign_alg\":\"HS256\",\"form\":\"compact\",\"payload\":\"22.5\"}"
-# Last, not a TAP line of its own in the loop below: the random-IV JWE for
-# the session under the policy "esf".
+# Not TAP lines of the loop below: an ESPrim Object for a gateway to
+# forward, and the random-IV JWE for the session under the policy "esf".
+hop=${#make_items[@]}
+make_items+=("{\"kind\":\"esprim\",\"key\":\"${KEY[c1]}\",\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":\"class1\",\"ori\":\"o-6\",\"rri\":\"r-6\",\"payload\":\"$P\"}")
 one=${#make_items[@]}
 make_items+=("{\"kind\":\"jwe\",\"key\":\"${KEY[gcm128]}\",\"alg\":\"dir\",\"enc\":\"A128GCM\",\"kid\":\"gcm128\",\"form\":\"compact\",\"payload\":\"a reading, 21.7 C\"}")
 
@@ -299,6 +337,29 @@ for i in "${!make_tests[@]}"; do
 		not_ok "jwcrypto -> esf: $d: replay refused" "$REPLY"
 	fi
 done
+
+# jwcrypto's ESPrim Object through a gateway: esf reseal (checking its
+# "ori") forwards it to the second hop in the kernel, where esf opens it;
+# forwarding the same object again is a replay, refused before any crypto
+# of the second hop.
+d="jwcrypto -> gateway kernel (esf reseal) -> next hop: the ESPrim Object opens there"
+if [ "${MADE[hop]:-}" = ok ] &&
+	esf reseal -s 611 --to 640 -f esprim --in-ori o-6 --ori o-7 --rri r-7 \
+		<"$pdir/made.$hop" >"$tmp/fwd" 2>"$tmp/err" &&
+	esf open -s 641 -f esprim --ori o-7 --rri r-7 <"$tmp/fwd" >"$tmp/got" 2>>"$tmp/err" &&
+	readf "$tmp/got" && [ "$REPLY" = "$P" ]; then
+	ok "$d"
+else
+	not_ok "$d" "${MADE[hop]:-no answer}: $(cat "$tmp/err")"
+fi
+d="jwcrypto -> gateway kernel: forwarding the same ESPrim Object again is a replay"
+if ! esf reseal -s 611 --to 640 -f esprim --ori o-7 --rri r-7 <"$pdir/made.$hop" \
+	>"$tmp/fwd" 2>"$tmp/err" && readf "$tmp/err" && [[ $REPLY == *'replayed record'* ]] &&
+	[ ! -s "$tmp/fwd" ]; then
+	ok "$d"
+else
+	not_ok "$d" "$(cat "$tmp/err")"
+fi
 
 # A random-IV JWE on a session under the policy "esf": a foreign nonce
 # (4111), not a forgery; then the same object on the "any" twin, once.

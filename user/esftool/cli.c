@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * esf command-line core: "esf seal" reads a payload on stdin and writes an
- * envelope on stdout; "esf open" does the reverse. Errors name libesf's
+ * envelope on stdout; "esf open" does the reverse; "esf reseal" forwards an
+ * ESPrim Object or a class 1 primitive to the next hop, opened and sealed
+ * again inside esf.ko. Errors name libesf's
  * reason and the oneM2M response status code a CSE would answer with, so
  * that scripts and interop tests can check both.
  */
@@ -38,7 +40,10 @@ static const struct format {
 
 struct opts {
 	bool seal;
+	bool reseal;		/* seal is false */
 	uint32_t session;
+	uint32_t to;		/* reseal: the outgoing hop's session */
+	const char *in_ori, *in_rri;	/* reseal: what the incoming object must name */
 	const struct format *format;
 	int jose;
 	int data_class;		/* -1: the format's default */
@@ -51,7 +56,9 @@ struct opts {
 static const char usage_text[] =
 "Usage: esf seal --session ID --format FORMAT [OPTIONS] < payload > envelope\n"
 "       esf open --session ID --format FORMAT [OPTIONS] < envelope > payload\n"
-"       esf help [seal|open]   esf --version\n"
+"       esf reseal --session ID --to ID --format esprim|class1 --ori ID --rri ID\n"
+"                  [OPTIONS] < object > object\n"
+"       esf help [seal|open|reseal]   esf --version\n"
 "Global options, anywhere before '--': -h/--help, --version.\n";
 
 static const char formats_text[] =
@@ -154,13 +161,43 @@ static const char open_text[] =
 "  -i, --info         print header fields and the sequence number on stderr\n"
 "  -h, --help         this text\n\n";
 
+static const char reseal_text[] =
+"NAME\n"
+"  esf reseal - forward an ESPrim Object to the next hop without seeing it\n\n"
+"SYNOPSIS\n"
+"  esf reseal --session ID --to ID --format esprim|class1 --ori ID --rri ID\n"
+"             [--in-ori ID] [--in-rri ID] [--oro JSON] [--rro JSON] [--cty TYPE]\n"
+"             [--class N] [--type s1|s2|sm] < object\n\n"
+"DESCRIPTION\n"
+"  Reads an ESPrim Object, or a class 1 primitive carrying one, sealed under\n"
+"  the incoming hop's session; writes it sealed again under the outgoing\n"
+"  hop's session, with a new header, and a newline. esf.ko opens and seals\n"
+"  again in one operation on /dev/esf (ESF_OP_RESEAL): the payload never\n"
+"  reaches this process. A class 1 carrier keeps its parameters. The caller\n"
+"  must be allowed on both sessions; the first must open, the second seal.\n\n"
+"OPTIONS\n"
+"  -s, --session ID   the incoming hop's session (opens)\n"
+"      --to ID        the outgoing hop's session (seals)\n"
+"  -f, --format FMT   esprim or class1\n"
+"      --ori ID       outgoing header: originator rand object id (required)\n"
+"      --rri ID       outgoing header: receiver rand object id (required)\n"
+"      --oro JSON     outgoing header: originator rand object, in band\n"
+"      --rro JSON     outgoing header: receiver rand object, in band\n"
+"      --cty TYPE     outgoing header: \"cty\" (esprim)\n"
+"      --in-ori ID    the incoming object's required \"ori\"\n"
+"      --in-rri ID    the incoming object's required \"rri\"\n"
+"  -c, --class N      data class both handles are opened for (default 1)\n"
+"  -t, --type T       session type (s1, s2, sm)\n"
+"  -h, --help         this text\n\n";
+
 static const char examples_text[] =
 "EXAMPLES\n"
 "  echo -n hello | esf seal -s 7 -f jwe-compact > msg.jwe\n"
 "  esf open -s 8 -f jwe-compact < msg.jwe\n"
 "  esf seal -s 9 -f class1 --ori o-rand-1 --rri r-rand-1 < request.json\n"
 "  esf seal -s 5 -f class3 -j json < cin.json\n"
-"  esf seal -s 5 -f class3 --sign 6 < cin.json   (esf open ... --verify 6)\n";
+"  esf seal -s 5 -f class3 --sign 6 < cin.json   (esf open ... --verify 6)\n"
+"  esf reseal -s 10 --to 11 -f class1 --ori o-rand-2 --rri r-rand-2 < in.json\n";
 
 static void print_help(FILE *f, const char *cmd)
 {
@@ -168,6 +205,8 @@ static void print_help(FILE *f, const char *cmd)
 		fputs(seal_text, f);
 	else if (cmd && !strcmp(cmd, "open"))
 		fputs(open_text, f);
+	else if (cmd && !strcmp(cmd, "reseal"))
+		fputs(reseal_text, f);
 	else
 		fputs(usage_text, f);
 	fputs(formats_text, f);
@@ -181,7 +220,7 @@ static int usage(const struct esf_cli_env *env, const char *msg, const char *arg
 {
 	fprintf(env->err, "esf: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
 	fputs(usage_text, env->err);
-	fputs("Try 'esf help seal' or 'esf help open'.\n", env->err);
+	fputs("Try 'esf help seal', 'esf help open' or 'esf help reseal'.\n", env->err);
 	return ESF_EXIT_USAGE;
 }
 
@@ -233,7 +272,7 @@ static bool parse_jose(const char *s, int *out)
 	return true;
 }
 
-enum { O_CTY = 256, O_ORI, O_RRI, O_ORO, O_RRO, O_SIGN, O_VERIFY };
+enum { O_CTY = 256, O_ORI, O_RRI, O_ORO, O_RRO, O_SIGN, O_VERIFY, O_TO, O_IN_ORI, O_IN_RRI };
 
 static const struct option longopts[] = {
 	{ "session", required_argument, NULL, 's' },
@@ -248,6 +287,9 @@ static const struct option longopts[] = {
 	{ "rro", required_argument, NULL, O_RRO },
 	{ "sign", required_argument, NULL, O_SIGN },
 	{ "verify", required_argument, NULL, O_VERIFY },
+	{ "to", required_argument, NULL, O_TO },
+	{ "in-ori", required_argument, NULL, O_IN_ORI },
+	{ "in-rri", required_argument, NULL, O_IN_RRI },
 	{ "info", no_argument, NULL, 'i' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -283,8 +325,22 @@ static int take_option(int c, const char *arg, struct opts *o,
 	case O_RRI: o->rri = arg; return 0;
 	case O_ORO: o->oro = arg; return 0;
 	case O_RRO: o->rro = arg; return 0;
+	case O_TO:
+	case O_IN_ORI:
+	case O_IN_RRI:
+		if (!o->reseal)
+			return usage(env, "--to, --in-ori and --in-rri are for reseal", NULL);
+		if (c == O_IN_ORI)
+			o->in_ori = arg;
+		else if (c == O_IN_RRI)
+			o->in_rri = arg;
+		else if (!parse_u32(arg, 1, UINT32_MAX, &o->to))
+			return usage(env, "bad session id", arg);
+		return 0;
 	case O_SIGN:
 	case O_VERIFY:
+		if (o->reseal)
+			return usage(env, "--sign and --verify are not for reseal", NULL);
 		if ((c == O_SIGN) != o->seal)
 			return usage(env, o->seal ? "--verify is for opening" : "--sign is for sealing",
 				     NULL);
@@ -293,7 +349,7 @@ static int take_option(int c, const char *arg, struct opts *o,
 		return 0;
 	case 'i': o->info = true; return 0;
 	case 'h':
-		print_help(env->out, o->seal ? "seal" : "open");
+		print_help(env->out, o->reseal ? "reseal" : o->seal ? "seal" : "open");
 		return -1;
 	default:
 		return usage(env, "unknown option", NULL);
@@ -315,11 +371,19 @@ static int check_opts(const struct opts *o, const struct esf_cli_env *env)
 	if (!o->format)
 		return usage(env, "--format is required", NULL);
 	f = o->format->fmt;
+	if (o->reseal && !is_esprim(o))
+		return usage(env, "reseal takes format esprim or class1", o->format->name);
+	if (o->reseal && !o->to)
+		return usage(env, "--to is required", NULL);
+	if (o->reseal && (!o->ori || !o->rri))
+		return usage(env, "--ori and --rri are required to reseal", NULL);
+	if (o->reseal && o->info)
+		return usage(env, "--info is for open", NULL);
 	if ((o->ori || o->rri || o->oro || o->rro) && !is_esprim(o))
 		return usage(env, "--ori/--rri/--oro/--rro need format esprim or class1", NULL);
 	if (o->seal && is_esprim(o) && (!o->ori || !o->rri))
 		return usage(env, "--ori and --rri are required to seal", o->format->name);
-	if (!o->seal && (o->oro || o->rro || o->cty))
+	if (!o->seal && !o->reseal && (o->oro || o->rro || o->cty))
 		return usage(env, "--oro, --rro and --cty are for sealing", NULL);
 	if (o->cty && (f == F_CLASS1 || f >= F_ENVELOPE))
 		return usage(env, "--cty is for jwe-*, jws-* and esprim", NULL);
@@ -341,6 +405,7 @@ static int parse_args(int argc, char **argv, struct opts *o,
 
 	memset(o, 0, sizeof(*o));
 	o->seal = !strcmp(argv[0], "seal");
+	o->reseal = !strcmp(argv[0], "reseal");
 	o->data_class = -1;
 	optind = 0;	/* reinitialize: the tests call in one process */
 	opterr = 0;
@@ -393,7 +458,8 @@ static int refused(const struct esf_cli_env *env, const struct opts *o, int err)
 {
 	int rsc = esf_onem2m_rsc(err, !o->seal);
 
-	fprintf(env->err, "esf: %s: %s (oneM2M %d %s)\n", o->seal ? "seal" : "open",
+	fprintf(env->err, "esf: %s: %s (oneM2M %d %s)\n",
+		o->reseal ? "reseal" : o->seal ? "seal" : "open",
 		esf_strerror(err), rsc, esf_onem2m_rsc_name(rsc));
 	return ESF_EXIT_REJECTED;
 }
@@ -542,6 +608,19 @@ static int do_open(struct esf_session *s, struct esf_session *verify, const stru
 	return r;
 }
 
+static int do_reseal(struct esf_session *s, const struct opts *o, const char *in, size_t len,
+		     char **out)
+{
+	const struct esf_esprim_hdr h = {
+		.ori = o->ori, .rri = o->rri, .oro = o->oro, .rro = o->rro,
+		.cty = o->cty,
+	};
+
+	if (o->format->fmt == F_ESPRIM)
+		return esf_esprim_reseal(s, in, len, o->in_ori, o->in_rri, &h, out);
+	return esf_class1_reseal(s, in, len, o->in_ori, o->in_rri, &h, out);
+}
+
 static int run(struct esf_session *s, struct esf_session *signer, const struct opts *o,
 	       char *in, size_t len, const struct esf_cli_env *env)
 {
@@ -549,7 +628,12 @@ static int run(struct esf_session *s, struct esf_session *signer, const struct o
 	size_t out_len = 0;
 	int r;
 
-	if (o->seal) {
+	if (o->reseal) {
+		while (len && (in[len - 1] == '\n' || in[len - 1] == '\r'))
+			in[--len] = '\0';
+		r = do_reseal(s, o, in, len, (char **)&out);
+		out_len = r ? 0 : strlen(out);
+	} else if (o->seal) {
 		r = do_seal(s, signer, o, in, len, (char **)&out);
 		out_len = r ? 0 : strlen(out);
 	} else {
@@ -560,7 +644,7 @@ static int run(struct esf_session *s, struct esf_session *signer, const struct o
 	if (r)
 		return refused(env, o, r);
 	r = fwrite(out, 1, out_len, env->out) == out_len ? 0 : -EIO;
-	if (!r && o->seal && fputc('\n', env->out) == EOF)
+	if (!r && (o->seal || o->reseal) && fputc('\n', env->out) == EOF)
 		r = -EIO;
 	if (!r && fflush(env->out))
 		r = -EIO;
@@ -584,7 +668,7 @@ static int command(int argc, char **argv, const struct esf_cli_env *env)
 	if (r) {
 		if (r == -EMSGSIZE)
 			fprintf(env->err, "esf: reading stdin: input too large: %s takes %s of "
-				"at most %d bytes\n", o.seal ? "seal" : "open",
+				"at most %d bytes\n", o.reseal ? "reseal" : o.seal ? "seal" : "open",
 				o.seal ? "a payload" : "an envelope",
 				o.seal ? ESF_MAX_DATA : ESF_ENVELOPE_MAX);
 		else
@@ -593,6 +677,20 @@ static int command(int argc, char **argv, const struct esf_cli_env *env)
 	}
 	r = env->open_session(o.session, o.data_class < 0 ? o.format->data_class :
 			      (unsigned int)o.data_class, o.session_type, &s);
+	/* Re-seal: the handle on /dev/esf, given the outgoing hop's session. */
+	if (!r && o.reseal) {
+		r = strcmp(esf_session_front(s), "device") ? -EOPNOTSUPP :
+		    esf_session_reseal_to(s, o.to, o.data_class < 0 ? o.format->data_class :
+					  (unsigned int)o.data_class, o.session_type);
+		if (r) {
+			fprintf(env->err, "esf: reseal into session %u: %s%s\n", o.to,
+				esf_strerror(r), r == -EOPNOTSUPP ?
+				" (it needs /dev/esf: ESF_FRONT=device, and both sessions AEAD)" : "");
+			esf_session_close(s);
+			free(in);
+			return ESF_EXIT_SESSION;
+		}
+	}
 	if (!r && o.signer) {
 		r = env->open_session(o.signer, o.data_class < 0 ? o.format->data_class :
 				      (unsigned int)o.data_class, o.session_type, &signer);
@@ -637,12 +735,13 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 	if (!cmd)
 		return usage(env, "no command", NULL);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-		if (argc > 3 || (argc == 3 && strcmp(argv[2], "seal") && strcmp(argv[2], "open")))
+		if (argc > 3 || (argc == 3 && strcmp(argv[2], "seal") && strcmp(argv[2], "open") &&
+				 strcmp(argv[2], "reseal")))
 			return usage(env, "help: unknown topic", argc > 2 ? argv[2] : NULL);
 		print_help(env->out, argc == 3 ? argv[2] : NULL);
 		return ESF_EXIT_OK;
 	}
-	if (strcmp(cmd, "seal") && strcmp(cmd, "open"))
+	if (strcmp(cmd, "seal") && strcmp(cmd, "open") && strcmp(cmd, "reseal"))
 		return usage(env, "unknown command", cmd);
 	return command(argc - 1, argv + 1, env);
 }

@@ -661,6 +661,31 @@ int esf_esprim_open(struct esf_session *s, const char *in, size_t in_len,
 		    void **out, size_t *out_len, struct esf_esprim_info *info);
 
 /**
+ * esf_esprim_reseal() - open an ESPrim Object and seal it again for the
+ *	next hop, in the kernel
+ * @s: a device handle on the incoming hop's session, given the outgoing
+ *	hop's session with esf_session_reseal_to()
+ * @in: the incoming ESPrim Object (JWE compact)
+ * @in_len: bytes at @in
+ * @want_ori: "ori" the incoming object must carry, or NULL
+ * @want_rri: "rri" likewise, or NULL
+ * @h: the outgoing object's header fields, as esf_esprim_seal()'s
+ * @out: receives the outgoing ESPrim Object, "kid" the second session's
+ *
+ * The payload (for target data class 1, the whole primitive) is opened and
+ * sealed again by esf.ko (ESF_OP_RESEAL): it never reaches the caller,
+ * which is what a gateway forwarding hop by hop wants. The incoming
+ * object's header is checked as esf_esprim_open() checks it.
+ *
+ * Return: 0, or an error of esf_esprim_open() or esf_reseal(), or
+ * -ESF_E_ALG_MISMATCH (a second session that cannot make an ESPrim
+ * Object), -EINVAL (@s has no second session).
+ */
+int esf_esprim_reseal(struct esf_session *s, const char *in, size_t in_len,
+		      const char *want_ori, const char *want_rri,
+		      const struct esf_esprim_hdr *h, char **out);
+
+/**
  * esf_esprim_info_free() - release what esf_esprim_open() put in @info
  * @info: filled by esf_esprim_open(), or zeroed, or NULL
  */
@@ -702,6 +727,29 @@ int esf_class1_wrap(struct esf_session *s, const struct esf_esprim_hdr *h,
 int esf_class1_unwrap(struct esf_session *s, const char *prim, size_t prim_len,
 		      const char *want_ori, const char *want_rri, char **out,
 		      struct esf_esprim_info *info);
+
+/**
+ * esf_class1_reseal() - forward a class 1 primitive to the next hop
+ *	without seeing it
+ * @s: as for esf_esprim_reseal()
+ * @prim: the outer primitive, as esf_class1_wrap() made it
+ * @prim_len: bytes at @prim
+ * @want_ori: as for esf_esprim_reseal()
+ * @want_rri: likewise
+ * @h: the outgoing ESPrim Object's header fields
+ * @out: receives the outer primitive as it came, its ESPrim Object sealed
+ *	again under the second session
+ *
+ * The carrier keeps its parameters ("fr", "rqi", ...): they must still
+ * match the inner primitive, which only the receiver sees
+ * (esf_class1_unwrap()).
+ *
+ * Return: 0, or -ESF_E_FORMAT (not a class 1 primitive), or an error of
+ * esf_esprim_reseal().
+ */
+int esf_class1_reseal(struct esf_session *s, const char *prim, size_t prim_len,
+		      const char *want_ori, const char *want_rri,
+		      const struct esf_esprim_hdr *h, char **out);
 
 /**
  * struct esf_envelope_info - what esf_envelope_open() found

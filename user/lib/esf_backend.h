@@ -49,6 +49,8 @@ int esf_session_open_device(uint32_t session_id, unsigned int data_class,
 			    struct esf_session **sp, int *missing);
 int esf_session_is_device(const struct esf_session *s);
 void *esf_ring_buf_alloc(struct esf_session *s, size_t size);
+/* The second session of a re-seal handle (esf_session_reseal_to()), or NULL. */
+const struct esf_session_info *esf_reseal_info(const struct esf_session *s);
 int esf_ring_buf_free(struct esf_session *s, void *buf);
 
 /* A buffer of a batch, for esf_outputs_overlap(). */

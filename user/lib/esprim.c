@@ -182,6 +182,116 @@ int esf_esprim_open(struct esf_session *s, const char *in, size_t in_len,
 	return 0;
 }
 
+/*
+ * The second session's ESPrim header. esprim_header() reads a handle's
+ * info only (algorithm, key size, key id): a handle-shaped copy of the
+ * second session's info serves.
+ */
+static int reseal_header(const struct esf_session *s, const struct esf_esprim_hdr *h,
+			 char **out)
+{
+	const struct esf_session_info *info2 = esf_reseal_info(s);
+	struct esf_session tmp = { 0 };
+
+	if (!info2)
+		return -EINVAL;
+	tmp.info = *info2;
+	if (!esprim_session(&tmp))
+		return -ESF_E_ALG_MISMATCH;
+	return esprim_header(&tmp, h, out);
+}
+
+/* nonce || ciphertext || tag of a "dir" JWE's parts. */
+static uint8_t *jwe_record(const struct jose_parts *p, size_t *len)
+{
+	uint8_t *rec;
+
+	*len = p->iv_len + p->ct_len + p->tag_len;
+	rec = malloc(*len ? *len : 1);
+	if (!rec)
+		return NULL;
+	memcpy(rec, p->iv, p->iv_len);
+	memcpy(rec + p->iv_len, p->ct, p->ct_len);
+	memcpy(rec + p->iv_len + p->ct_len, p->tag, p->tag_len);
+	return rec;
+}
+
+/* The second session's record as a compact JWE under header @prot2_b64. */
+static int reseal_compact(const char *prot2_b64, const uint8_t *rec, size_t rec_len,
+			  char **out)
+{
+	size_t ct = rec_len - ESF_NONCE_LEN - 16;
+	char *iv = esf_b64url_encode_alloc(rec, ESF_NONCE_LEN);
+	char *c = esf_b64url_encode_alloc(rec + ESF_NONCE_LEN, ct);
+	char *tag = esf_b64url_encode_alloc(rec + ESF_NONCE_LEN + ct, 16);
+	size_t n;
+	int err = -ENOMEM;
+
+	if (iv && c && tag) {
+		n = strlen(prot2_b64) + strlen(iv) + strlen(c) + strlen(tag) + 5;
+		*out = malloc(n);
+		if (*out) {
+			snprintf(*out, n, "%s..%s.%s.%s", prot2_b64, iv, c, tag);
+			err = 0;
+		}
+	}
+	free(iv);
+	free(c);
+	free(tag);
+	return err;
+}
+
+int esf_esprim_reseal(struct esf_session *s, const char *in, size_t in_len,
+		      const char *want_ori, const char *want_rri,
+		      const struct esf_esprim_hdr *h, char **out)
+{
+	char *header = NULL, *prot2 = NULL;
+	uint8_t *rec = NULL, *rec2 = NULL;
+	size_t rec_len = 0, rec2_size;
+	struct jose_parts p;
+	ssize_t r;
+	int err;
+
+	if (!s || !in || !h || !h->ori || !h->rri || !out)
+		return -EINVAL;
+	err = esf_jose_split(in, in_len, &p);
+	if (err)
+		return err;
+	if (p.form != ESF_JOSE_COMPACT || !p.jwe)
+		err = -ESF_E_FORMAT;
+	if (!err && !esprim_session(s))
+		err = -ESF_E_ALG_MISMATCH;
+	if (!err)
+		err = esf_jose_check(s, &p, &esprim_ext);
+	if (!err)
+		err = check_esprim_header(p.joint, want_ori, want_rri);
+	if (!err)
+		err = reseal_header(s, h, &header);
+	if (!err) {
+		prot2 = esf_b64url_encode_alloc(header, strlen(header));
+		rec = jwe_record(&p, &rec_len);
+		if (!prot2 || !rec)
+			err = -ENOMEM;
+	}
+	if (!err) {
+		/* The compact form's AAD is its encoded protected header. */
+		rec2_size = esf_reseal_size(s, rec_len);
+		rec2 = malloc(rec2_size);
+		r = !rec2 ? -ENOMEM :
+		    esf_reseal(s, p.prot_b64, strlen(p.prot_b64), prot2, strlen(prot2),
+			       rec, rec_len, rec2, rec2_size, NULL);
+		if (r >= 0 && (size_t)r != rec2_size)
+			r = -EIO;
+		err = r < 0 ? (int)r : reseal_compact(prot2, rec2, rec2_size, out);
+	}
+	esf_jose_parts_free(&p);
+	free(header);
+	free(prot2);
+	free(rec);
+	free(rec2);
+	return err;
+}
+
 void esf_esprim_info_free(struct esf_esprim_info *info)
 {
 	if (!info)
@@ -315,6 +425,37 @@ static int check_inner(const json_t *outer, int kind, const char *pt, size_t len
 		 (kind && !same_param(outer, inner, "fr")))
 		err = -ESF_E_IMPERSONATION;
 	json_decref(inner);
+	return err;
+}
+
+int esf_class1_reseal(struct esf_session *s, const char *prim, size_t prim_len,
+		      const char *want_ori, const char *want_rri,
+		      const struct esf_esprim_hdr *h, char **out)
+{
+	json_t *outer, *seci;
+	const char *epo;
+	char *epo2 = NULL;
+	int kind, err;
+
+	if (!s || !prim || !out)
+		return -EINVAL;
+	err = esf_json_parse_object(prim, prim_len, &outer);
+	if (err)
+		return err;
+	err = find_epo(outer, &kind, &epo);
+	if (!err)
+		err = esf_esprim_reseal(s, epo, strlen(epo), want_ori, want_rri, h, &epo2);
+	if (!err) {
+		/* The carrier as it came, with the new ESPrim Object. */
+		seci = json_object_get(json_object_get(outer, "pc"), "m2m:seci");
+		err = set_new(seci, "epo", json_string(epo2));
+	}
+	if (!err) {
+		*out = esf_json_dump(outer);
+		err = *out ? 0 : -ENOMEM;
+	}
+	free(epo2);
+	json_decref(outer);
 	return err;
 }
 

@@ -435,6 +435,13 @@ int esf_session_reseal_to(struct esf_session *s, uint32_t session_id,
 	return err;
 }
 
+const struct esf_session_info *esf_reseal_info(const struct esf_session *s)
+{
+	const struct ring *r = s->priv;
+
+	return esf_session_is_device(s) && r->reseal ? &r->info2 : NULL;
+}
+
 size_t esf_reseal_size(const struct esf_session *s, size_t in_len)
 {
 	const struct ring *r = s->priv;

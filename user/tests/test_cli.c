@@ -90,6 +90,11 @@ TEST(help_texts)
 	EXPECT_NE(NULL, strstr(r.out, "esf open - "));
 	EXPECT_NE(NULL, strstr(r.out, "--info"));
 	done(&r);
+	r = esf(NULL, 0, "help", "reseal", NULL);
+	EXPECT_EQ(ESF_EXIT_OK, r.code);
+	EXPECT_NE(NULL, strstr(r.out, "esf reseal - "));
+	EXPECT_NE(NULL, strstr(r.out, "--in-ori"));
+	done(&r);
 	r = esf(NULL, 0, "--version", NULL);
 	EXPECT_EQ(0, strncmp(r.out, "esf ", 4));
 	done(&r);
@@ -132,6 +137,12 @@ TEST(usage_errors)
 		{ "seal", "-s", "1", "-f", "jwe-compact", "--bogus", NULL },
 		{ "open", "-s", "2", "-f", "esprim", "--oro", "{}", NULL },
 		{ "open", "-s", "2", "-f", "jwe-compact", "--cty", "x", NULL },
+		{ "reseal", "-s", "2", "-f", "esprim", "--ori", "o", NULL },
+		{ "reseal", "-s", "2", "--to", "1", "-f", "jwe-compact", NULL },
+		{ "reseal", "-s", "2", "--to", "1", "-f", "class1", NULL },
+		{ "reseal", "-s", "2", "--to", "0", "-f", "class1", NULL },
+		{ "seal", "-s", "1", "-f", "esprim", "--to", "2", NULL },
+		{ "open", "-s", "2", "-f", "esprim", "--in-ori", "o", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -154,6 +165,13 @@ TEST(session_unavailable)
 
 	EXPECT_EQ(ESF_EXIT_SESSION, r.code);
 	EXPECT_NE(NULL, strstr(r.err, "session 99"));
+	EXPECT_EQ(0, r.out_len);
+	done(&r);
+	/* Re-seal is the kernel's, on /dev/esf: not on another backend. */
+	r = esf("x", 1, "reseal", "-s", "2", "--to", "1", "-f", "esprim", "--ori", "o", "--rri",
+		"r", NULL);
+	EXPECT_EQ(ESF_EXIT_SESSION, r.code);
+	EXPECT_NE(NULL, strstr(r.err, "it needs /dev/esf")) TH_LOG("%s", r.err);
 	EXPECT_EQ(0, r.out_len);
 	done(&r);
 	leak_check();
