@@ -105,6 +105,10 @@ struct ctx {
 	struct esf_fp fp;
 	uint8_t rec[256], out[256], data[64];
 	uint32_t rec_len;
+	/* Re-seal: the sealing session, and records sealed for each run. */
+	uint32_t id2;
+	uint8_t recs[4][128];
+	uint32_t recs_len[4];
 	struct sess o;
 	bool has_fp;
 };
@@ -457,6 +461,96 @@ static int direct_run(struct ctx *c)
 	return err;
 }
 
+/* Re-seal on /dev/esf ----------------------------------------------------- */
+
+#define RESEAL_N 4
+
+/*
+ * The opening session (c->id, through the socket) seals RESEAL_N fresh
+ * records before each run; a SEAL-only session c->id2 takes them.
+ */
+static int resealing(struct ctx *c)
+{
+	struct sess b = { .alg = "gcm(aes)", .key = c->key + 16, .key_len = 16,
+			  .direction = ESF_DIR_SEAL };
+	int k, err;
+
+	if (!region) {
+		region = mmap(NULL, ESF_FP_REGION, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (region == MAP_FAILED) {
+			region = NULL;
+			return -ENOMEM;
+		}
+	}
+	err = opened(c);
+	if (!err)
+		err = sess_add(&c->nl, &b, &c->id2);
+	for (k = 0; !err && k < RESEAL_N; k++)
+		err = esf_fp_one(c->fp.op, &c->fp.info, ESF_OP_SEAL, c->data, 8, c->data, 48,
+				 c->recs[k], &c->recs_len[k], NULL);
+	return err;
+}
+
+/* A handle opened, bound to both sessions, its region registered; a batch
+ * of RESEAL_N re-seals run; the first error.
+ */
+static int reseal_run(struct ctx *c)
+{
+	struct esf_dev_region reg = {
+		.addr = (uintptr_t)region, .len = ESF_FP_REGION, .sq_entries = ESF_FP_TABLE,
+		.cq_off = ESF_FP_CQ_OFF, .cq_entries = ESF_FP_CQ,
+	};
+	struct esf_dev_bind a = { .session_id = c->id }, b = { .session_id = c->id2 };
+	struct esf_dev_submit sub = { .count = RESEAL_N, .flags = ESF_DEV_SUBMIT_WAIT };
+	struct esf_dev_rec *t = (struct esf_dev_rec *)region;
+	int fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC), k, err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, ESF_DEV_BIND, &a) || ioctl(fd, ESF_DEV_BIND_RESEAL, &b) ||
+	    ioctl(fd, ESF_DEV_REGISTER, &reg))
+		err = -errno;
+	for (k = 0; !err && k < RESEAL_N; k++) {
+		uint32_t at = ESF_FP_DATA + (uint32_t)k * 512;
+
+		/* The opening AAD, then the sealing one: the same 8 bytes. */
+		memcpy(region + at, c->data, 8);
+		memcpy(region + at + 8, c->data, 8);
+		memcpy(region + at + 64, c->recs[k], c->recs_len[k]);
+		t[k] = (struct esf_dev_rec){
+			.op = ESF_OP_RESEAL, .aad_off = at, .aad_len = 8, .aad2_len = 8,
+			.in_off = at + 64, .in_len = c->recs_len[k], .out_off = at + 256,
+			.out_size = 256,
+		};
+	}
+	if (!err && ioctl(fd, ESF_DEV_SUBMIT, &sub))
+		err = -errno;
+	for (k = 0; !err && k < RESEAL_N; k++)
+		if (t[k].res.status)
+			err = t[k].res.status;
+		else if (t[k].res.out_len != ESF_NONCE_LEN + 48 + 16)
+			err = -EIO;
+	close(fd);
+	return err;
+}
+
+/*
+ * Whatever failed, the counters agree: both sessions count a record only
+ * when both halves succeeded, the sealing session seals only re-seals,
+ * and no record was re-sealed that was not opened.
+ */
+static int reseal_check(struct ctx *c, int rc)
+{
+	uint64_t a = sess_stat(&c->nl, c->id, ESF_STATS_A_RESEAL);
+	uint64_t b = sess_stat(&c->nl, c->id2, ESF_STATS_A_RESEAL);
+
+	if (a != b || sess_stat(&c->nl, c->id2, ESF_STATS_A_SEAL) != b ||
+	    sess_stat(&c->nl, c->id, ESF_STATS_A_OPEN) < a)
+		return -ERANGE;
+	return !rc && a != RESEAL_N ? -EIO : 0;
+}
+
 /* EXPIRE: SEALs crossing the soft and then the hard message limit. -------- */
 
 static struct esf_nl ev;
@@ -677,6 +771,14 @@ TEST_F_TIMEOUT(ctl, expire, 600)
 	ASSERT_EQ(0, esf_nl_subscribe(&ev));
 	sweep(_metadata, &self->c, &op);
 	esf_nl_close(&ev);
+}
+
+TEST_F_TIMEOUT(ctl, device_reseal, 600)
+{
+	const struct op op = { "device: open, bind both, register, RESEAL x4", resealing,
+			       reseal_run, reseal_check, flush_cleanup };
+
+	sweep(_metadata, &self->c, &op);
 }
 
 TEST_F_TIMEOUT(fp, fast_path, 900)
