@@ -72,22 +72,6 @@ FIXTURE_TEARDOWN(dev)
 	esf_nl_close(&self->nl);
 }
 
-/* A bound handle with its region: the fd, its state in *d. */
-static int handle(uint32_t id, struct esf_fp_dev **d)
-{
-	int fd = esf_fp_dev_bind(id), err;
-
-	if (fd < 0)
-		return fd;
-	err = esf_fp_dev_setup(fd);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	*d = esf_fp_dev_of(fd);
-	return fd;
-}
-
 /*
  * Table entries 0..n-1: SEAL records of LEN bytes from the data area, each
  * in a slot of LEN plus the largest overhead, its output in the next one.
@@ -196,7 +180,7 @@ static int uring_round(struct __test_metadata *_metadata, uint32_t id, unsigned 
 		io_uring_queue_exit(&ring);
 		return -EOPNOTSUPP;
 	}
-	fd = handle(id, &d);
+	fd = esf_fp_dev_handle(id, &d);
 	if (fd < 0) {
 		io_uring_queue_exit(&ring);
 		return fd;
@@ -381,7 +365,7 @@ TEST_F(dev, unregister_refused_while_batches_run)
 
 	if (!self->hw)
 		SKIP(return, "needs an asynchronous provider (virtio-crypto)");
-	fd = handle(self->hw, &d);
+	fd = esf_fp_dev_handle(self->hw, &d);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, ESF_DEV_INFO, &info));
 	fill_seals(d, &info, RECS);
@@ -429,7 +413,7 @@ static void abandon(struct __test_metadata *_metadata, struct esf_nl *nl, uint32
 	struct esf_fp_dev *d;
 	int fd, i;
 
-	fd = handle(id, &d);
+	fd = esf_fp_dev_handle(id, &d);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, ESF_DEV_INFO, &info));
 	fill_seals(d, &info, RECS);
@@ -465,7 +449,7 @@ TEST_F(dev, forked_child_may_not_submit)
 	int fd, status;
 	pid_t pid;
 
-	fd = handle(self->cpu, &d);
+	fd = esf_fp_dev_handle(self->cpu, &d);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, ESF_DEV_INFO, &info));
 	fill_seals(d, &info, 1);

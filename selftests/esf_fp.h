@@ -166,6 +166,23 @@ static inline int esf_fp_dev_bind(uint32_t id)
 	return fd;
 }
 
+/* A device handle bound to session @id with its region: the fd, its state in *@d. */
+static inline int esf_fp_dev_handle(uint32_t id, struct esf_fp_dev **d)
+{
+	int fd = esf_fp_dev_bind(id), err;
+
+	*d = NULL;
+	if (fd < 0)
+		return fd;
+	err = esf_fp_dev_setup(fd);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*d = esf_fp_dev_of(fd);
+	return fd;
+}
+
 /* A socket (or device handle) bound to session @id, or -errno. */
 static inline int esf_fp_bind(uint32_t id)
 {

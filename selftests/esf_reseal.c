@@ -87,22 +87,6 @@ FIXTURE_VARIANT_ADD(reseal, gcm_to_authenc_virtio) {
 	.seal_key = 48, .seal_hw = true,
 };
 
-/* A bound device handle with its region, or -errno. */
-static int handle(uint32_t id, struct esf_fp_dev **d)
-{
-	int fd = esf_fp_dev_bind(id), err;
-
-	if (fd < 0)
-		return fd;
-	err = esf_fp_dev_setup(fd);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	*d = esf_fp_dev_of(fd);
-	return fd;
-}
-
 static int bind_reseal(int fd, uint32_t id)
 {
 	struct esf_dev_bind b = { .session_id = id };
@@ -189,7 +173,7 @@ FIXTURE_SETUP(reseal)
 	info_of(_metadata, self->b_seal, &self->ib);
 
 	/* N plaintexts, empty to BIG bytes, sealed under A with their AAD. */
-	fd = handle(self->a_seal, &d);
+	fd = esf_fp_dev_handle(self->a_seal, &d);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < N; i++) {
 		uint32_t at = ESF_FP_DATA + i * STRIDE;
@@ -253,11 +237,23 @@ static void put_reseal(FIXTURE_DATA(reseal) *self, struct esf_fp_dev *d, unsigne
 static int reseal_handle(struct __test_metadata *_metadata, FIXTURE_DATA(reseal) *self,
 			 uint32_t b, struct esf_fp_dev **d)
 {
-	int fd = handle(self->a_open, d);
+	int fd = esf_fp_dev_handle(self->a_open, d);
 
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
 		EXPECT_EQ(0, bind_reseal(fd, b));
+	return fd;
+}
+
+/* A re-seal handle with table entries 0..N-1 re-sealing A's records 0..N-1. */
+static int all_records(struct __test_metadata *_metadata, FIXTURE_DATA(reseal) *self,
+		       struct esf_fp_dev **d)
+{
+	unsigned int i;
+	int fd = reseal_handle(_metadata, self, self->b_seal, d);
+
+	for (i = 0; fd >= 0 && i < N; i++)
+		put_reseal(self, *d, i, i);
 	return fd;
 }
 
@@ -269,7 +265,7 @@ static int open_b(FIXTURE_DATA(reseal) *self, const uint8_t *rec, uint32_t rec_l
 		  unsigned int i)
 {
 	struct esf_fp_dev *d;
-	int fd = handle(self->b_open, &d), status;
+	int fd = esf_fp_dev_handle(self->b_open, &d), status;
 
 	if (fd < 0)
 		return fd;
@@ -319,10 +315,8 @@ TEST_F(reseal, records_open_under_the_second_session)
 	int fd;
 
 	NEED_SETUP();
-	fd = reseal_handle(_metadata, self, self->b_seal, &d);
+	fd = all_records(_metadata, self, &d);
 	ASSERT_LE(0, fd);
-	for (i = 0; i < N; i++)
-		put_reseal(self, d, i, i);
 	ASSERT_EQ(0, run(fd, N));
 	for (i = 0; i < N; i++) {
 		const struct esf_res *res = &d->table[i].res;
@@ -355,10 +349,8 @@ TEST_F(reseal, plaintext_never_reaches_the_callers_memory)
 	int fd;
 
 	NEED_SETUP();
-	fd = reseal_handle(_metadata, self, self->b_seal, &d);
+	fd = all_records(_metadata, self, &d);
 	ASSERT_LE(0, fd);
-	for (i = 0; i < N; i++)
-		put_reseal(self, d, i, i);
 	/* One record's tag broken: its OPEN writes before it checks. */
 	d->base[d->table[N - 1].in_off + d->table[N - 1].in_len - 1] ^= 1;
 	ASSERT_EQ(0, run(fd, N));
@@ -440,7 +432,7 @@ TEST_F(reseal, refused_by_the_sealing_side_before_opening)
 	esf_fp_close_fd(fd);
 
 	/* Record 1 opens as it is, under A. */
-	ofd = handle(self->a_open, &od);
+	ofd = esf_fp_dev_handle(self->a_open, &od);
 	ASSERT_LE(0, ofd);
 	aad_of(od->base + ESF_FP_DATA, 1, 1, AAD1);
 	memcpy(od->base + ESF_FP_DATA + 64, self->sealed + STRIDE, self->sealed_len[1]);
@@ -470,7 +462,7 @@ TEST_F(reseal, binding_rules)
 	EXPECT_EQ(-EBADFD, bind_reseal(fd, self->b_seal));
 	close(fd);
 
-	fd = handle(self->a_open, &d);
+	fd = esf_fp_dev_handle(self->a_open, &d);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-ENOENT, bind_reseal(fd, 0x7ffffff0));
 	EXPECT_EQ(-EINVAL, bind_reseal(fd, 0));
@@ -493,14 +485,14 @@ TEST_F(reseal, binding_rules)
 	esf_fp_close_fd(fd);
 
 	/* The first session must open. */
-	fd = handle(self->a_seal, &d);
+	fd = esf_fp_dev_handle(self->a_seal, &d);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EPERM, bind_reseal(fd, self->b_seal));
 	esf_fp_close_fd(fd);
 
 	/* authenc's plaintext length is known only once its padding is off. */
 	ASSERT_EQ(0, sess_add(&self->nl, &cbc, &authenc)) TH_LOG("%s", self->nl.errmsg);
-	fd = handle(authenc, &d);
+	fd = esf_fp_dev_handle(authenc, &d);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EOPNOTSUPP, bind_reseal(fd, self->b_seal));
 	esf_fp_close_fd(fd);

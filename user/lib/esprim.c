@@ -145,6 +145,30 @@ static int fill_info(const json_t *h, uint64_t seq, struct esf_esprim_info *info
 	return err;
 }
 
+/*
+ * An incoming ESPrim Object split into @p and checked before the kernel
+ * sees it; on an error @p is released.
+ */
+static int esprim_parse(const struct esf_session *s, const char *in, size_t in_len,
+			const char *want_ori, const char *want_rri, struct jose_parts *p)
+{
+	int err = esf_jose_split(in, in_len, p);
+
+	if (err)
+		return err;
+	if (p->form != ESF_JOSE_COMPACT || !p->jwe)
+		err = -ESF_E_FORMAT;
+	if (!err && !esprim_session(s))
+		err = -ESF_E_ALG_MISMATCH;
+	if (!err)
+		err = esf_jose_check(s, p, &esprim_ext);
+	if (!err)
+		err = check_esprim_header(p->joint, want_ori, want_rri);
+	if (err)
+		esf_jose_parts_free(p);
+	return err;
+}
+
 int esf_esprim_open(struct esf_session *s, const char *in, size_t in_len,
 		    const char *want_ori, const char *want_rri,
 		    void **out, size_t *out_len, struct esf_esprim_info *info)
@@ -157,19 +181,10 @@ int esf_esprim_open(struct esf_session *s, const char *in, size_t in_len,
 
 	if (!s || !in || !out || !out_len)
 		return -EINVAL;
-	err = esf_jose_split(in, in_len, &p);
+	err = esprim_parse(s, in, in_len, want_ori, want_rri, &p);
 	if (err)
 		return err;
-	if (p.form != ESF_JOSE_COMPACT || !p.jwe)
-		err = -ESF_E_FORMAT;
-	if (!err && !esprim_session(s))
-		err = -ESF_E_ALG_MISMATCH;
-	if (!err)
-		err = esf_jose_check(s, &p, &esprim_ext);
-	if (!err)
-		err = check_esprim_header(p.joint, want_ori, want_rri);
-	if (!err)
-		err = esf_jose_unprotect(s, &p, &pt, &pt_len, &seq);
+	err = esf_jose_unprotect(s, &p, &pt, &pt_len, &seq);
 	if (!err && info)
 		err = fill_info(p.joint, seq, info);
 	esf_jose_parts_free(&p);
@@ -254,19 +269,10 @@ int esf_esprim_reseal(struct esf_session *s, const char *in, size_t in_len,
 
 	if (!s || !in || !h || !h->ori || !h->rri || !out)
 		return -EINVAL;
-	err = esf_jose_split(in, in_len, &p);
+	err = esprim_parse(s, in, in_len, want_ori, want_rri, &p);
 	if (err)
 		return err;
-	if (p.form != ESF_JOSE_COMPACT || !p.jwe)
-		err = -ESF_E_FORMAT;
-	if (!err && !esprim_session(s))
-		err = -ESF_E_ALG_MISMATCH;
-	if (!err)
-		err = esf_jose_check(s, &p, &esprim_ext);
-	if (!err)
-		err = check_esprim_header(p.joint, want_ori, want_rri);
-	if (!err)
-		err = reseal_header(s, h, &header);
+	err = reseal_header(s, h, &header);
 	if (!err) {
 		prot2 = esf_b64url_encode_alloc(header, strlen(header));
 		rec = jwe_record(&p, &rec_len);
@@ -428,6 +434,20 @@ static int check_inner(const json_t *outer, int kind, const char *pt, size_t len
 	return err;
 }
 
+/* A class 1 carrier parsed, and its ESPrim Object found; @outer is the caller's. */
+static int parse_carrier(const char *prim, size_t prim_len, json_t **outer, int *kind,
+			 const char **epo)
+{
+	int err = esf_json_parse_object(prim, prim_len, outer);
+
+	if (err)
+		return err;
+	err = find_epo(*outer, kind, epo);
+	if (err)
+		json_decref(*outer);
+	return err;
+}
+
 int esf_class1_reseal(struct esf_session *s, const char *prim, size_t prim_len,
 		      const char *want_ori, const char *want_rri,
 		      const struct esf_esprim_hdr *h, char **out)
@@ -439,12 +459,10 @@ int esf_class1_reseal(struct esf_session *s, const char *prim, size_t prim_len,
 
 	if (!s || !prim || !out)
 		return -EINVAL;
-	err = esf_json_parse_object(prim, prim_len, &outer);
+	err = parse_carrier(prim, prim_len, &outer, &kind, &epo);
 	if (err)
 		return err;
-	err = find_epo(outer, &kind, &epo);
-	if (!err)
-		err = esf_esprim_reseal(s, epo, strlen(epo), want_ori, want_rri, h, &epo2);
+	err = esf_esprim_reseal(s, epo, strlen(epo), want_ori, want_rri, h, &epo2);
 	if (!err) {
 		/* The carrier as it came, with the new ESPrim Object. */
 		seci = json_object_get(json_object_get(outer, "pc"), "m2m:seci");
@@ -472,13 +490,10 @@ int esf_class1_unwrap(struct esf_session *s, const char *prim, size_t prim_len,
 
 	if (!s || !prim || !out)
 		return -EINVAL;
-	err = esf_json_parse_object(prim, prim_len, &outer);
+	err = parse_carrier(prim, prim_len, &outer, &kind, &epo);
 	if (err)
 		return err;
-	err = find_epo(outer, &kind, &epo);
-	if (!err)
-		err = esf_esprim_open(s, epo, strlen(epo), want_ori, want_rri,
-				      &pt, &len, &tmp);
+	err = esf_esprim_open(s, epo, strlen(epo), want_ori, want_rri, &pt, &len, &tmp);
 	if (!err)
 		err = check_inner(outer, kind, pt, len);
 	json_decref(outer);
