@@ -151,7 +151,7 @@ static bool op_produces(u8 op)
 	return op == ESF_OP_SEAL || op == ESF_OP_SIGN;
 }
 
-static int check_use(struct esf_req *req)
+static __always_inline int check_use(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	u8 want = op_produces(req->op) ? ESF_DIR_SEAL : ESF_DIR_OPEN;
@@ -177,7 +177,7 @@ static int check_use(struct esf_req *req)
 }
 
 /* A record too short to hold what its operation needs cannot be authentic. */
-static int check_length(struct esf_req *req)
+static __always_inline int check_length(struct esf_req *req)
 {
 	const struct esf_alg *alg = req->s->alg;
 	u32 over = req->s->nonce_len + req->s->tag_len;
@@ -194,7 +194,15 @@ static int check_length(struct esf_req *req)
 	return 0;
 }
 
-static int check(struct esf_req *req)
+/*
+ * check(), check_use(), check_length(), seal_reserve(), seal_run(),
+ * check_nonce() and open() run for every record: they are inlined into
+ * esf_req_submit() (the re-seal chain has its own copies), as they were
+ * before re-seal gave them a second caller. Out of line, each call and
+ * return costs a return thunk on kernels built with retpolines: about 4%
+ * of a 16-byte record's time on /dev/esf (make bench, under -icount).
+ */
+static __always_inline int check(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	int err;
@@ -581,7 +589,7 @@ static void dtls_header(struct esf_req *req)
  * number, its content or epoch key. On failure, finish() gives back the
  * keys it holds.
  */
-static int seal_reserve(struct esf_req *req)
+static __always_inline int seal_reserve(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	int err;
@@ -607,7 +615,7 @@ static int seal_reserve(struct esf_req *req)
 }
 
 /* A reserved SEAL: its nonce, its padding, then the provider. Any context. */
-static int seal_run(struct esf_req *req)
+static __always_inline int seal_run(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 
@@ -689,7 +697,7 @@ static int check_group_nonce(struct esf_req *req)
  * not a replay? Under the policy "esf" the nonce is our salt and the
  * sender's sequence number; under "any" it is whatever the sender chose.
  */
-static int check_nonce(struct esf_req *req)
+static __always_inline int check_nonce(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 
@@ -717,7 +725,7 @@ static int check_nonce(struct esf_req *req)
 }
 
 /* The frontend has put the record's nonce in req->nonce. */
-static int open(struct esf_req *req)
+static __always_inline int open(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
 	int err;

@@ -345,6 +345,7 @@ static int esf_refs(struct esf_session *s, struct work *w, int op)
 
 /* esf, a batch per call -------------------------------------------------- */
 
+/* One record of a batch; the measured loop, so one switch per record. */
 static void batch_fill(struct work *w, struct esf_op *op, unsigned int i, int o)
 {
 	unsigned int v = next_var(w);
@@ -353,23 +354,31 @@ static void batch_fill(struct work *w, struct esf_op *op, unsigned int i, int o)
 		.op = op_codes[o], .in = w->in, .in_len = w->mix->size[v],
 		.out = w->out + (size_t)i * w->rec_max, .out_size = w->rec_max,
 	};
-	if (o == O_SEAL || o == O_OPEN || o == O_RESEAL || o == O_OPEN_SEAL) {
+	switch (o) {
+	case O_SEAL:
 		op->aad = w->aad;
 		op->aad_len = w->aad_len;
-	}
-	if (o == O_OPEN || o == O_RESEAL || o == O_OPEN_SEAL) {
+		break;
+	case O_OPEN:
+	case O_RESEAL:
+	case O_OPEN_SEAL:
+		op->aad = w->aad;
+		op->aad_len = w->aad_len;
 		op->in = w->rec[v];
 		op->in_len = w->rec_len[v];
-	}
-	if (o == O_RESEAL) {
-		op->in2 = w->aad + w->aad_len;
-		op->in2_len = w->aad_len;
-	} else if (o == O_OPEN_SEAL) {
-		op->out = w->plain + (size_t)i * w->rec_max;
-	} else if (o == O_VERIFY) {
+		if (o == O_RESEAL) {
+			/* The second AAD follows the first. */
+			op->in2 = w->aad + w->aad_len;
+			op->in2_len = w->aad_len;
+		} else if (o == O_OPEN_SEAL) {
+			op->out = w->plain + (size_t)i * w->rec_max;
+		}
+		break;
+	case O_VERIFY:
 		/* VERIFY takes data || tag. */
 		op->in2 = w->rec[v];
 		op->in2_len = w->rec_len[v];
+		break;
 	}
 }
 
