@@ -6,9 +6,10 @@
  * open under B's peer session (and, where B is gcm(aes), under OpenSSL
  * with B's key: not esf against itself only), nothing of the plaintext may
  * appear in the caller's memory, and each session keeps its own replay
- * window, lifetime and counters. Variants: the sealing side on each kind
- * of algorithm the operation takes, and authenc on virtio-crypto, an
- * asynchronous provider (SKIP without the device).
+ * window, lifetime and counters. Variants: the opening side gcm(aes),
+ * ccm(aes) or kw(aes); the sealing side on each kind of algorithm the
+ * operation takes, and authenc on virtio-crypto, an asynchronous provider
+ * (SKIP without the device).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,6 +71,11 @@ FIXTURE_VARIANT_ADD(reseal, gcm128_to_gcm256) {
 
 FIXTURE_VARIANT_ADD(reseal, ccm_to_gcm128) {
 	.open_alg = "ccm(aes)", .open_key = 16, .seal_alg = "gcm(aes)", .seal_key = 16,
+};
+
+/* A fresh content key per record, wrapped in its nonce part. */
+FIXTURE_VARIANT_ADD(reseal, kw_to_gcm128) {
+	.open_alg = "kw(aes)", .open_key = 16, .seal_alg = "gcm(aes)", .seal_key = 16,
 };
 
 FIXTURE_VARIANT_ADD(reseal, gcm_to_rfc4106) {

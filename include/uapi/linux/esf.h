@@ -1027,9 +1027,10 @@ struct esf_session_info {
  * ESF_DEV_BIND is (-ENOENT, -EACCES): the caller must be allowed on both
  * sessions. The first must open (-EPERM otherwise) and be an AEAD session
  * whose plaintext length follows from the record's (gcm(aes), ccm(aes),
- * kw(aes), or a group session); the second must seal (-EPERM) and be an
- * AEAD session other than kw(aes) and DTLS (-EOPNOTSUPP for either rule);
- * its data_class and session_type apply to the SEAL half of each record.
+ * kw(aes); a group session of gcm(aes) too); the second must seal
+ * (-EPERM) and be an AEAD session other than kw(aes) and DTLS
+ * (-EOPNOTSUPP for either rule); its data_class and session_type apply
+ * to the SEAL half of each record.
  * An ESF_OP_RESEAL entry names the first session's record as its input
  * (nonce || ciphertext || tag) and that record's AAD at aad_off (aad_len
  * bytes), directly followed by the AAD to seal with (aad2_len bytes). Its
