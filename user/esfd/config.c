@@ -37,6 +37,10 @@ struct key_def {
 struct policy_ref {
 	char name[ESFD_NAME_MAX + 1];
 	unsigned int line;
+	/* The peer's security profiles: "profile", and per class. */
+	const struct esfd_profile *all;
+	unsigned int all_line;
+	unsigned int class_line[4];
 };
 
 struct parser {
@@ -653,6 +657,28 @@ static int pol_set_gid(struct parser *p, const char *v)
 	return err;
 }
 
+/* A security profile's name, or a message listing them. */
+static const struct esfd_profile *take_profile(struct parser *p, const char *v)
+{
+	const struct esfd_profile *pr = esfd_profile_find(v);
+	char names[128] = "";
+	size_t i, n = 0;
+
+	if (pr)
+		return pr;
+	for (i = 0; esfd_profile_at(i); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+				      esfd_profile_at(i)->name);
+	fail(p, p->line, "unknown profile '%.40s' (%s)", v, names);
+	return NULL;
+}
+
+static int pol_set_profile(struct parser *p, const char *v)
+{
+	cur_policy(p)->profile = take_profile(p, v);
+	return cur_policy(p)->profile ? 0 : -EINVAL;
+}
+
 static const struct key_def policy_keys[] = {
 	{ "aead", pol_set_aead },
 	{ "key-size", pol_set_key_size },
@@ -671,6 +697,7 @@ static const struct key_def policy_keys[] = {
 	{ "esprim-rand-lifetime", pol_set_rand },
 	{ "owner-uid", pol_set_uid },
 	{ "owner-gid", pol_set_gid },
+	{ "profile", pol_set_profile },
 	{ NULL, NULL },
 };
 
@@ -752,6 +779,38 @@ static int peer_set_policy(struct parser *p, const char *v)
 	return 0;
 }
 
+/* "profile": for every class not given its own with "profile-classN". */
+static int peer_set_profile(struct parser *p, const char *v)
+{
+	struct policy_ref *r = &p->refs[p->cur];
+
+	r->all = take_profile(p, v);
+	r->all_line = p->line;
+	return r->all ? 0 : -EINVAL;
+}
+
+static int peer_class_profile(struct parser *p, const char *v, unsigned int cls)
+{
+	cur_peer(p)->profiles[cls] = take_profile(p, v);
+	p->refs[p->cur].class_line[cls] = p->line;
+	return cur_peer(p)->profiles[cls] ? 0 : -EINVAL;
+}
+
+static int peer_profile_1(struct parser *p, const char *v)
+{
+	return peer_class_profile(p, v, 1);
+}
+
+static int peer_profile_2(struct parser *p, const char *v)
+{
+	return peer_class_profile(p, v, 2);
+}
+
+static int peer_profile_3(struct parser *p, const char *v)
+{
+	return peer_class_profile(p, v, 3);
+}
+
 static const struct key_def peer_keys[] = {
 	{ "id", peer_set_id },
 	{ "role", peer_set_role },
@@ -761,6 +820,10 @@ static const struct key_def peer_keys[] = {
 	{ "kpsa-file", peer_set_kpsa_file },
 	{ "credential", peer_set_credential },
 	{ "policy", peer_set_policy },
+	{ "profile", peer_set_profile },
+	{ "profile-class1", peer_profile_1 },
+	{ "profile-class2", peer_profile_2 },
+	{ "profile-class3", peer_profile_3 },
 	{ NULL, NULL },
 };
 
@@ -836,15 +899,31 @@ static int end_policy(struct parser *p)
 		err = lifetime_pair(p, "bytes", &pol->soft.bytes, pol->hard.bytes);
 	if (!err)
 		err = lifetime_pair(p, "seconds", &pol->soft.seconds, pol->hard.seconds);
+	if (!err && pol->profile) {
+		char why[160];
+
+		if (esfd_profile_check(pol->profile, pol, why, sizeof(why)))
+			err = fail(p, blame(p, "profile"), "[policy %s] breaks profile %s: %s",
+				   pol->name, pol->profile->name, why);
+	}
 	return err;
 }
 
 static int end_peer(struct parser *p)
 {
 	struct esfd_peer *pe = cur_peer(p);
+	struct policy_ref *r = &p->refs[p->cur];
 	static const char *const required[] = { "id", "role", "kpsa-id" };
 	static const char *const psk_only[] = { "kpsa-id", "kpsa", "kpsa-file" };
 	size_t i;
+
+	/* "profile" covers the classes without a profile-classN of their own. */
+	for (i = 1; i <= 3 && r->all; i++) {
+		if (pe->profiles[i])
+			continue;
+		pe->profiles[i] = r->all;
+		r->class_line[i] = r->all_line;
+	}
 
 	if (pe->cert) {
 		for (i = 0; i < 2; i++)
@@ -1115,6 +1194,33 @@ static int resolve_policies(struct parser *p)
 	return 0;
 }
 
+/*
+ * Each peer's policy keeps to the profiles the peer names, for the classes
+ * the policy allows (a class it refuses is never protected under it).
+ */
+static int check_peer_profiles(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	char why[160];
+	size_t i;
+	unsigned int k;
+
+	for (i = 0; i < c->n_peers; i++) {
+		const struct esfd_peer *pe = &c->peers[i];
+		const struct esfd_policy *pol = &c->policies[pe->policy];
+
+		for (k = 1; k <= 3; k++) {
+			if (!pe->profiles[k] || !(pol->data_classes & (1u << k)))
+				continue;
+			if (esfd_profile_check(pe->profiles[k], pol, why, sizeof(why)))
+				return fail(p, p->refs[i].class_line[k], "[peer %s] class %u: "
+					    "[policy %s] breaks profile %s: %s", pe->name, k,
+					    pol->name, pe->profiles[k]->name, why);
+		}
+	}
+	return 0;
+}
+
 /* "/in-cse" and "in-cse" are one topic level: one entity to the broker. */
 static bool same_topic_id(const char *a, const char *b)
 {
@@ -1212,6 +1318,8 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		ret = fail(&p, 0, "no [esfd] section");
 	if (!ret)
 		ret = resolve_policies(&p);
+	if (!ret)
+		ret = check_peer_profiles(&p);
 	if (!ret)
 		ret = check_peer_ids(&p);
 	/* [esfd] may come after the peers: checked once everything is read. */

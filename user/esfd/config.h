@@ -76,6 +76,33 @@ struct esfd_lifetime {
 };
 
 /**
+ * struct esfd_profile - a named security profile (TR-0012 7.5): what a
+ *	policy may choose (profile.c has the table, docs/esfd.conf.md the
+ *	figures)
+ * @name: its name in the configuration
+ * @about: one line for people
+ * @aeads: bit per &enum esfd_aead allowed
+ * @key_bits: bit 0: 128, 1: 192, 2: 256 allowed
+ * @min_tag: shortest tag, bytes
+ * @max_hard_seconds: the hard lifetimes' caps; 0: none. A capped limit
+ *	must be set (a policy's 0, unlimited, breaks the cap)
+ * @max_hard_messages: likewise
+ * @max_hard_bytes: likewise
+ * @nonces: bit per &enum esf_nonce_policy allowed
+ */
+struct esfd_profile {
+	const char *name;
+	const char *about;
+	uint8_t aeads;
+	uint8_t key_bits;
+	unsigned int min_tag;
+	uint64_t max_hard_seconds;
+	uint64_t max_hard_messages;
+	uint64_t max_hard_bytes;
+	uint8_t nonces;
+};
+
+/**
  * struct esfd_policy - how sessions with a peer are protected
  * @name: the policy's name ("default" always exists)
  * @aead: algorithm
@@ -96,6 +123,7 @@ struct esfd_lifetime {
  * @owner_uid: user allowed to use the sessions (ESF_A_OWNER_UID) and to ask
  *	esfd for them over the control socket
  * @owner_gid: group likewise (ESF_A_OWNER_GID)
+ * @profile: the security profile it keeps to ("profile"), or NULL
  * @line: line of its [policy] header, 0 for the built-in default
  */
 struct esfd_policy {
@@ -113,6 +141,7 @@ struct esfd_policy {
 	uint32_t rand_lifetime;
 	uint32_t owner_uid;
 	uint32_t owner_gid;
+	const struct esfd_profile *profile;
 	unsigned int line;
 };
 
@@ -187,6 +216,9 @@ struct esfd_cert_conf {
  * @kpsa_len: its length, 16 .. 64 (0 until esfd_config_load_keys())
  * @kpsa_file: where the key is read from, or NULL when given inline
  * @policy: index into &esfd_config.policies
+ * @profiles: per target data class 1..3 (index 0 unused), the security
+ *	profile its policy must keep to for that class ("profile",
+ *	"profile-classN"), or NULL
  * @line: line of its [peer] header
  * @kpsa_line: line of its kpsa or kpsa-file key
  */
@@ -200,6 +232,7 @@ struct esfd_peer {
 	size_t kpsa_len;
 	char *kpsa_file;
 	size_t policy;
+	const struct esfd_profile *profiles[4];
 	unsigned int line;
 	unsigned int kpsa_line;
 };
@@ -393,5 +426,33 @@ size_t esfd_policy_key_len(const struct esfd_policy *p);
  * Return: "server", "gateway", "device", "peer" or "unknown".
  */
 const char *esfd_role_name(enum esfd_role r);
+
+/**
+ * esfd_profile_find() - a security profile by name
+ * @name: "baseline", "standard", "high" or "constrained"
+ *
+ * Return: the profile, or NULL.
+ */
+const struct esfd_profile *esfd_profile_find(const char *name);
+
+/**
+ * esfd_profile_at() - the security profiles, in order
+ * @i: 0, 1, ...
+ *
+ * Return: the @i-th profile, or NULL past the last.
+ */
+const struct esfd_profile *esfd_profile_at(size_t i);
+
+/**
+ * esfd_profile_check() - whether a policy keeps to a profile
+ * @pr: the profile
+ * @pol: the policy
+ * @why: receives what breaks it, for a message
+ * @n: bytes at @why
+ *
+ * Return: 0, or -1 with @why filled in.
+ */
+int esfd_profile_check(const struct esfd_profile *pr, const struct esfd_policy *pol,
+		       char *why, size_t n);
 
 #endif /* ESFD_CONFIG_H */

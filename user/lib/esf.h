@@ -306,7 +306,7 @@ int esf_batch(struct esf_session *s, struct esf_op *ops, size_t n);
  * esf_batch() with @in2 as the second AAD): each is opened under the
  * handle's session and sealed again under @session_id by esf.ko, and its
  * plaintext never reaches user space. Once per handle. The opening
- * session must be gcm(aes), ccm(aes), kw(aes) or a group session (its
+ * session must be gcm(aes), ccm(aes) or kw(aes), a group session too (its
  * plaintext length follows from the record's); the sealing one any AEAD
  * session but kw(aes) and DTLS.
  *

@@ -295,6 +295,25 @@ static const struct bad_conf bad[] = {
 	{ "[policy p]\nlifetime-soft-bytes = 2G\nlifetime-hard-bytes = 1G", 5,
 	  "must be below" },
 	{ "[policy p]\nkpsa = " KEY32, 5, "unknown key 'kpsa'" },
+	{ "[policy p]\nprofile = gold", 5,
+	  "unknown profile 'gold' (baseline, standard, high, constrained)" },
+	{ "[policy p]\nprofile = high", 5,
+	  "[policy p] breaks profile high: lifetime-hard-seconds 86400 is over the profile's 3600" },
+	{ "[policy p]\nprofile = high\nkey-size = 128", 5,
+	  "breaks profile high: key-size 128 is not one the profile allows" },
+	{ "[policy p]\nlifetime-hard-seconds = 1h\nnonce-policy = any\nprofile = high", 7,
+	  "breaks profile high: nonce-policy any is not one the profile allows" },
+	{ "[policy p]\nprofile = standard\nlifetime-hard-seconds = 0", 5,
+	  "lifetime-hard-seconds is unlimited; the profile allows at most 86400" },
+	{ "[policy p]\nprofile = standard\naead = authenc(hmac(sha256),cbc(aes))", 5,
+	  "aead authenc(hmac(sha256),cbc(aes)) is not one the profile allows" },
+	{ "[policy p]\nprofile = constrained\nkey-size = 128\ntag-length = 4", 5,
+	  "tag-length 4 is below the profile's 8" },
+	{ PEER "kpsa = " KEY32 "\nprofile-class2 = high", 9,
+	  "[peer p] class 2: [policy default] breaks profile high: lifetime-hard-seconds" },
+	{ PEER "kpsa = " KEY32 "\nprofile = high\nprofile-class2 = standard", 9,
+	  "[peer p] class 1: [policy default] breaks profile high" },
+	{ PEER "kpsa = " KEY32 "\nprofile = x", 9, "unknown profile 'x'" },
 	{ "[policy p]\n[policy p]", 5, "[policy p] already defined on line 4" },
 	{ "[policy default]\n[policy default]", 5, "already defined on line 4" },
 	{ PEER, 4, "needs kpsa or kpsa-file" },
@@ -375,6 +394,36 @@ TEST(malformed_table)
 }
 
 /* A certificate peer needs no kpsa, and the [esfd] credential may follow it. */
+/* Profiles: a policy that keeps to its own and to the peer's, per class. */
+TEST(security_profiles)
+{
+	static const char text[] =
+		"[esfd]\nid = /gw\nrole = gateway\n"
+		"[policy strong]\nprofile = high\nlifetime-hard-seconds = 1h\n"
+		"lifetime-hard-messages = 1000000\nlifetime-hard-bytes = 1G\n"
+		"[policy light]\nprofile = constrained\naead = ccm(aes)\nkey-size = 128\n"
+		"tag-length = 8\nlifetime-hard-seconds = 2d\ndata-classes = 1,3\n"
+		"[peer a]\nid = /in\nrole = server\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		"policy = strong\nprofile = standard\nprofile-class1 = high\n"
+		"[peer b]\nid = Cdev\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		"policy = light\nprofile-class2 = high\n";
+	struct esfd_config c;
+	struct esfd_config_error e;
+
+	ASSERT_EQ(0, parse(text, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	EXPECT_STREQ("high", c.policies[1].profile->name);
+	EXPECT_STREQ("constrained", c.policies[2].profile->name);
+	EXPECT_EQ(NULL, c.policies[0].profile);
+	EXPECT_STREQ("high", c.peers[0].profiles[1]->name);
+	EXPECT_STREQ("standard", c.peers[0].profiles[2]->name);
+	EXPECT_STREQ("standard", c.peers[0].profiles[3]->name);
+	/* Class 2 is not the policy's: its profile does not apply. */
+	EXPECT_STREQ("high", c.peers[1].profiles[2]->name);
+	EXPECT_EQ(NULL, c.peers[1].profiles[1]);
+	esfd_config_free(&c);
+	esfd_test_leaks();
+}
+
 TEST(certificate_peer)
 {
 	static const char text[] =
@@ -502,7 +551,10 @@ static bool optional_key(const char *l)
 
 /*
  * Delete or duplicate every line of the example: required keys and section
- * headers cannot go, no key can appear twice.
+ * headers cannot go, no key can appear twice. An optional key may go
+ * unless its default breaks a security profile the example names (the
+ * "constrained" policy without its key-size or tag-length), and then the
+ * message says which.
  */
 TEST(mutations_delete_duplicate)
 {
@@ -522,7 +574,10 @@ TEST(mutations_delete_duplicate)
 		t = rebuild(&ls, i, NULL, NULL);
 		r = parse(t, &c, &e);
 		if (is_key_line(l) && optional_key(l)) {
-			EXPECT_EQ(0, r) TH_LOG("deleting '%s': %s", l, e.msg);
+			if (r)
+				EXPECT_NE(NULL, strstr(e.msg, "breaks profile"))
+					TH_LOG("deleting '%s': %s", l, e.msg);
+			EXPECT_TRUE(!r || r == -EINVAL);
 		} else {
 			EXPECT_EQ(-EINVAL, r) TH_LOG("deleting '%s' accepted", l);
 		}
