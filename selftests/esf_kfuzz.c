@@ -760,8 +760,9 @@ static int socket_one(struct stats *st)
 
 struct dh {
 	int fd;
-	uint8_t *base;
+	uint8_t *base;		/* the registered region, as mapped here */
 	size_t len;
+	bool ro;		/* mapped read-only: never written from here */
 	uint32_t sq_entries, cq_off, cq_entries;
 };
 
@@ -781,10 +782,11 @@ static int dev_register(struct dh *d, struct stats *st)
 {
 	struct esf_dev_region r = { 0 };
 	size_t len = page * (1 + rn(64));
+	bool ro = one_in(10);
 	uint8_t *base;
 	int rc;
 
-	base = mmap(NULL, len, one_in(10) ? PROT_READ : PROT_READ | PROT_WRITE,
+	base = mmap(NULL, len, ro ? PROT_READ : PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
 		return 0;
@@ -821,10 +823,16 @@ static int dev_register(struct dh *d, struct stats *st)
 		munmap(base, len);
 		return 0;
 	}
+	/* The kernel pins for writing: a read-only mapping must not register. */
+	if (ro && r.addr == (uintptr_t)base) {
+		fprintf(stderr, "# a read-only region was registered\n");
+		exit(1);
+	}
 	if (d->base)
 		munmap(d->base, d->len);	/* the old region's pages: still pinned? */
 	d->base = base;
 	d->len = len;
+	d->ro = ro;
 	d->sq_entries = r.sq_entries;
 	d->cq_off = r.cq_off;
 	d->cq_entries = r.cq_entries;
@@ -841,7 +849,7 @@ static int dev_submit(struct dh *d, struct stats *st)
 	uint32_t k, n, room;
 	int rc;
 
-	if (d->base && d->sq_entries && d->sq_entries <= 4096 &&
+	if (d->base && !d->ro && d->sq_entries && d->sq_entries <= 4096 &&
 	    d->sq_entries * sizeof(struct esf_dev_rec) <= d->len) {
 		struct esf_dev_rec *t = (struct esf_dev_rec *)d->base;
 		uint32_t len = (uint32_t)d->len;
@@ -886,7 +894,8 @@ static int dev_submit(struct dh *d, struct stats *st)
 	watch(0);
 	count(st, rc);
 	/* Take what the ring holds, as a consumer would. */
-	if (d->base && d->cq_entries && d->cq_off + sizeof(struct esf_dev_cq) <= d->len) {
+	if (d->base && !d->ro && d->cq_entries &&
+	    d->cq_off + sizeof(struct esf_dev_cq) <= d->len) {
 		struct esf_dev_cq *cq = (struct esf_dev_cq *)(d->base + d->cq_off);
 
 		__atomic_store_n(&cq->head, __atomic_load_n(&cq->tail, __ATOMIC_ACQUIRE),
@@ -1268,7 +1277,13 @@ int main(void)
 	outbuf = mmap(NULL, 1u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ro_page == MAP_FAILED || hole == MAP_FAILED || outbuf == MAP_FAILED)
 		ksft_exit_fail_msg("mmap\n");
-	munmap(hole, page);	/* stays unmapped: nothing else maps small here */
+	/*
+	 * The hole stays mapped PROT_NONE: every access to it faults, and no
+	 * later mmap() can take its address. Unmapped, a device region of one
+	 * page landed there; a REGISTER aimed at the hole then pinned that
+	 * region, while the table was written through a read-only one
+	 * (make fuzz DURATION=1200 SEED=20261203: SIGSEGV in dev_submit()).
+	 */
 	for (i = 0; i < 8; i++)
 		tfms[i] = ops[i] = -1;
 
