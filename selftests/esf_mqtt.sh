@@ -175,7 +175,10 @@ detail="$queued / $est1 / $(tail -n 5 "$tmp/a.log")" \
 # 3: one establishment's primitives, as the broker carries them.
 ip netns exec mqB mosquitto_sub -h 10.78.0.2 -v -t '/oneM2M/#' >"$out/establishment.log" &
 sub=$!
-sleep 0.5
+# Subscribed once a probe published after it comes back (a fixed half
+# second was too short on a loaded host: the log stayed empty).
+until_ok 300 eval 'ip netns exec mqB mosquitto_pub -h 10.78.0.2 -t /oneM2M/probe -m x &&
+		   grep -q "^/oneM2M/probe x$" "$out/establishment.log"'
 ctl_b establish in --class 2 --timeout 30000 >/dev/null 2>&1
 # The last primitive reaches the device's esfd and mosquitto_sub together.
 until_ok 50 grep -q '"rsc":2000,.*"sit":5' "$out/establishment.log"
