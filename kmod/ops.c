@@ -809,7 +809,6 @@ static int reseal_reserve(struct esf_req *req)
 	if (req->op != ESF_OP_OPEN || next->op != ESF_OP_SEAL)
 		return -EINVAL;
 	next->prev = req;
-	next->owner = req->owner;
 	next->done = reseal_done;
 	next->may_sleep = req->may_sleep;
 	err = check(next);
