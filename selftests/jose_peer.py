@@ -37,6 +37,13 @@ ITEM members:
   ori, rri esprim/class1: rand object ids
   fr, rqi, to  class1: the primitive's originator, request id, target
 
+kind "es256" (a JWS ES256 with the signer's chain in "x5c", compact):
+  make: key_file (PEM private key, P-256), cert_files (PEM: the leaf
+        first, then intermediates), payload
+  check: ca_file (PEM root), signer (the subjectAltName URI the leaf must
+        name), payload; the chain is checked with python3-cryptography
+        (signatures up to the root, validity dates), the JWS with jwcrypto
+
 jwcrypto writes the flattened JSON form for one recipient or signature;
 the general form is the same members moved into "recipients" or
 "signatures" (RFC 7516 7.2.1, RFC 7515 7.2.1), which this script does
@@ -103,9 +110,56 @@ def make_jws(item, payload, key=None, alg=None):
     return obj
 
 
+def make_es256(item, payload):
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    with open(item["key_file"], "rb") as f:
+        key = jwk.JWK.from_pem(f.read())
+    chain = []
+    for name in item["cert_files"]:
+        with open(name, "rb") as f:
+            der = x509.load_pem_x509_certificate(f.read()).public_bytes(Encoding.DER)
+        chain.append(base64.b64encode(der).decode())
+    obj = jws.JWS(payload)
+    obj.add_signature(key, alg="ES256", protected=json_encode({"alg": "ES256", "x5c": chain}))
+    return obj.serialize(compact=True)
+
+
+def check_es256(item, ser):
+    """The payload, once the chain and the signature verify; else raises."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    obj = jws.JWS()
+    obj.deserialize(ser)
+    hdr = obj.jose_header
+    if hdr.get("alg") != "ES256":
+        raise ValueError("alg " + str(hdr.get("alg")))
+    certs = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in hdr["x5c"]]
+    with open(item["ca_file"], "rb") as f:
+        certs.append(x509.load_pem_x509_certificate(f.read()))
+    now = datetime.datetime.utcnow()
+    for cert, issuer in zip(certs, certs[1:]):
+        if cert.issuer != issuer.subject:
+            raise ValueError("issuer of %s is not %s" % (cert.subject, issuer.subject))
+        issuer.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                                   ec.ECDSA(cert.signature_hash_algorithm))
+        if not cert.not_valid_before <= now <= cert.not_valid_after:
+            raise ValueError("certificate not valid now: " + str(cert.subject))
+    san = certs[0].extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    if item["signer"] not in san.value.get_values_for_type(x509.UniformResourceIdentifier):
+        raise ValueError("the leaf does not name " + item["signer"])
+    pem = certs[0].public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    obj.verify(jwk.JWK.from_pem(pem))
+    return obj.payload
+
+
 def make(item):
     kind, form = item["kind"], item.get("form", "compact")
     payload = item["payload"].encode()
+    if kind == "es256":
+        return make_es256(item, payload)
     if kind == "jwe":
         return serialize(make_jwe(item, payload), form, general_jwe)
     if kind == "jws":
@@ -171,6 +225,8 @@ def check(item):
             return "ori/rri " + json.dumps(hdr)
     elif kind == "jws":
         got = verify_jws(ser, item["key"])
+    elif kind == "es256":
+        got = check_es256(item, ser)
     elif kind == "nested":
         inner, hdr = open_jwe(ser, item["key"])
         if hdr.get("cty") not in ("JOSE", "JOSE+JSON"):

@@ -5,7 +5,8 @@
 # esfd's securityInfo primitives and the broker connection. esf-mqtt links
 # it too.
 ESFD_CORE_SRCS += esfd/enc.c esfd/hmac.c esfd/kdf.c esfd/randobj.c \
-	esfd/config.c esfd/profile.c esfd/certs.c esfd/m2m.c esfd/prim.c esfd/mqtt.c
+	esfd/config.c esfd/profile.c esfd/certs.c esfd/sign.c esfd/m2m.c esfd/prim.c \
+	esfd/mqtt.c
 # libFuzzer targets for the config parser and the primitive decoders (the
 # generic fuzz rule in user/Makefile links FUZZ_SUPPORT_SRCS into each).
 FUZZ_TARGETS += fuzz_esfd_config fuzz_esfd_prim

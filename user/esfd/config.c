@@ -494,6 +494,26 @@ static int esfd_set_skew(struct parser *p, const char *v)
 	return err;
 }
 
+static int esfd_set_sign_uid(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
+
+	if (!err)
+		p->cfg->sign_uid = (uint32_t)x;
+	return err;
+}
+
+static int esfd_set_sign_gid(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
+
+	if (!err)
+		p->cfg->sign_gid = (uint32_t)x;
+	return err;
+}
+
 static const struct key_def esfd_keys[] = {
 	{ "id", esfd_set_id },
 	{ "role", esfd_set_role },
@@ -510,6 +530,8 @@ static const struct key_def esfd_keys[] = {
 	{ "cert-file", esfd_set_cert },
 	{ "key-file", esfd_set_key },
 	{ "crl-file", esfd_set_crl },
+	{ "sign-uid", esfd_set_sign_uid },
+	{ "sign-gid", esfd_set_sign_gid },
 	{ "mqtt-keepalive", esfd_set_keepalive },
 	{ "mqtt-retransmit", esfd_set_retransmit },
 	{ NULL, NULL },

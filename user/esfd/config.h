@@ -246,6 +246,9 @@ struct esfd_peer {
  * @control_socket: path of the local control socket
  * @crypto_backend: HMAC backend for esfd_crypto_select()
  * @clock_skew: largest accepted difference between a peer's clock and ours
+ * @sign_uid: besides root and esfd's own uid, the user whose applications
+ *	may have esfd sign with the certificate key (control "sign")
+ * @sign_gid: likewise, a primary group
  * @policies: the policies, "default" first
  * @n_policies: how many
  * @peers: the peers, in file order
@@ -259,6 +262,8 @@ struct esfd_config {
 	char control_socket[ESFD_SOCK_PATH_MAX + 1];
 	enum esfd_crypto_backend crypto_backend;
 	uint32_t clock_skew;
+	uint32_t sign_uid;
+	uint32_t sign_gid;
 	struct esfd_policy *policies;
 	size_t n_policies;
 	struct esfd_peer *peers;

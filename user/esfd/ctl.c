@@ -7,6 +7,7 @@
  *   status, peers            anyone (no secrets in them)
  *   session                  root, or the owner uid/gid of the peer's policy
  *   establish, rekey         root (or esfd's own uid)
+ *   sign                     root, esfd's uid, or [esfd] sign-uid/sign-gid
  */
 #include <errno.h>
 #include <jansson.h>
@@ -19,8 +20,12 @@
 #include <unistd.h>
 
 #include "esfd.h"
+#include "sign.h"
 
-#define CTL_MAX 4096
+/* One request: a "sign" request carries up to ESFD_SIGN_PAYLOAD_MAX bytes
+ * in base64url.
+ */
+#define CTL_MAX 65536
 
 int esfd_ctl_open(struct esfd *d)
 {
@@ -327,10 +332,12 @@ static json_t *counters_json(struct esfd *d)
 		snprintf(code, sizeof(code), "%d", esfd_rsc_at(i));
 		json_object_set_new(refused, code, json_integer((json_int_t)d->refused[i]));
 	}
-	return json_pack("{s:o,s:o,s:o,s:{s:I,s:I}}", "dropped", drops, "refused", refused,
-			 "certke", certke_json(d), "control",
+	return json_pack("{s:o,s:o,s:o,s:{s:I,s:I},s:{s:I,s:I}}", "dropped", drops,
+			 "refused", refused, "certke", certke_json(d), "control",
 			 "refused", (json_int_t)d->ctl_refused,
-			 "idle_closed", (json_int_t)d->ctl_idle);
+			 "idle_closed", (json_int_t)d->ctl_idle, "sign",
+			 "signed", (json_int_t)d->signed_ok,
+			 "refused", (json_int_t)d->sign_refused);
 }
 
 static json_t *status_json(struct esfd *d)
@@ -397,6 +404,63 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 	return j;
 }
 
+/* Who may have esfd sign: root, esfd's uid, [esfd] sign-uid or sign-gid. */
+static bool may_sign(const struct esfd *d, const struct esfd_client *c)
+{
+	return is_admin(c) || c->uid == d->cfg.sign_uid || c->gid == d->cfg.sign_gid;
+}
+
+static json_t *sign_refused(struct esfd *d, int err, const char *msg)
+{
+	d->sign_refused++;
+	return error_json(err, 0, msg);
+}
+
+/*
+ * "sign": {"payload": base64url, "cty": optional} -> {"jws": compact}. The
+ * caller chooses the payload and cty only; esfd makes the rest (sign.h).
+ */
+static json_t *ctl_sign(struct esfd *d, const struct esfd_client *c, json_t *req)
+{
+	const char *pb = json_string_value(json_object_get(req, "payload"));
+	json_t *cty = json_object_get(req, "cty"), *j;
+	static uint8_t buf[ESFD_SIGN_PAYLOAD_MAX];
+	char *jws = NULL;
+	size_t n = 0;
+	int err;
+
+	if (!may_sign(d, c)) {
+		log_warn("control: uid %u (pid %d) may not have esfd sign (sign-uid, sign-gid)",
+			 (unsigned int)c->uid, (int)c->pid);
+		return sign_refused(d, -EACCES, "not allowed to sign: root, esfd's user, or "
+				    "[esfd] sign-uid / sign-gid");
+	}
+	if (!d->cfg.certs.creds)
+		return sign_refused(d, -ENOKEY, "no certificate credential ([esfd] ca-file, "
+				    "cert-file, key-file)");
+	if (!pb || (cty && !json_is_string(cty)) ||
+	    json_object_size(req) != 2u + (cty ? 1u : 0u))
+		return sign_refused(d, -EINVAL, "sign takes \"payload\" (base64url) and an "
+				    "optional \"cty\" string");
+	err = esfd_b64_decode(pb, strlen(pb), true, buf, sizeof(buf), &n);
+	if (err)
+		return sign_refused(d, err == -ENOSPC ? -EMSGSIZE : -EINVAL, err == -ENOSPC ?
+				    "payload larger than 32768 bytes" :
+				    "payload is not base64url (no padding)");
+	err = esfd_sign_es256(d->cfg.certs.creds, buf, n, cty ? json_string_value(cty) : NULL,
+			      &jws);
+	explicit_bzero(buf, n);
+	if (err)
+		return sign_refused(d, err, err == -EINVAL ? "cty must be 1..127 printable "
+				    "ASCII characters without '\"' or '\\'" : NULL);
+	d->signed_ok++;
+	log_debug("control: signed %zu bytes for uid %u (pid %d)", n, (unsigned int)c->uid,
+		  (int)c->pid);
+	j = json_pack("{s:i,s:s}", "status", 0, "jws", jws);
+	free(jws);
+	return j;
+}
+
 static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -416,6 +480,10 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	}
 	if (!strcmp(cmd, "status")) {
 		send_json(c->fd, status_json(d));
+		return;
+	}
+	if (!strcmp(cmd, "sign")) {
+		send_json(c->fd, ctl_sign(d, c, req));
 		return;
 	}
 	if (!strcmp(cmd, "peers")) {
@@ -502,7 +570,7 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 
 void esfd_ctl_input(struct esfd *d, struct esfd_client *c)
 {
-	char buf[CTL_MAX];
+	static char buf[CTL_MAX];
 	json_t *req;
 	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
 

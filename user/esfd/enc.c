@@ -5,6 +5,7 @@
  * could pick between.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -101,6 +102,18 @@ int esfd_b64_encode(const uint8_t *in, size_t len, bool url, char *out,
 	}
 	out[o] = '\0';
 	return 0;
+}
+
+char *esfd_b64_alloc(const uint8_t *in, size_t len, bool url)
+{
+	size_t sz = esfd_b64_len(len, url) + 1;
+	char *s = malloc(sz);
+
+	if (s && esfd_b64_encode(in, len, url, s, sz)) {
+		free(s);
+		s = NULL;
+	}
+	return s;
 }
 
 static int b64_value(char c, bool url)

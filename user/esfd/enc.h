@@ -65,6 +65,16 @@ int esfd_b64_encode(const uint8_t *in, size_t len, bool url, char *out,
 		    size_t outsz);
 
 /**
+ * esfd_b64_alloc() - base64-encode bytes into a new string
+ * @in: input bytes
+ * @len: number of bytes
+ * @url: alphabet and padding, see esfd_b64_len()
+ *
+ * Return: the NUL-terminated encoding (free() it), or NULL without memory.
+ */
+char *esfd_b64_alloc(const uint8_t *in, size_t len, bool url);
+
+/**
  * esfd_b64_decode() - decode canonical base64
  * @in: input characters (need not be NUL-terminated)
  * @inlen: number of characters

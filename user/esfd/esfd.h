@@ -326,6 +326,8 @@ struct esfd {
 	uint64_t ctl_idle;		/* connections closed idle */
 	int64_t ctl_refused_logged;	/* when the last refusal was logged */
 	uint64_t ctl_refused_unlogged;
+	uint64_t signed_ok;		/* control "sign": JWS made */
+	uint64_t sign_refused;		/* and refused */
 
 	struct esfd_pair *pairs;
 	struct esfd_exch *exchs;

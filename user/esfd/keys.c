@@ -150,18 +150,6 @@ int esfd_confirm_key(const uint8_t skey[ESFD_KEY_LEN], bool from_originator,
 	return esfd_hmac(ESFD_SHA256, skey, ESFD_KEY_LEN, in, 2, kc);
 }
 
-static char *b64url(const uint8_t *p, size_t n)
-{
-	size_t sz = esfd_b64_len(n, true) + 1;
-	char *s = malloc(sz);
-
-	if (s && esfd_b64_encode(p, n, true, s, sz)) {
-		free(s);
-		s = NULL;
-	}
-	return s;
-}
-
 static int gcm(bool enc, const uint8_t key[32], const uint8_t *iv, const uint8_t *aad,
 	       size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
 {
@@ -205,7 +193,7 @@ int esfd_confirm_seal(const uint8_t kc[32], const char *kid, const char *ori,
 			goto out;
 	}
 	htext = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	hb = htext ? b64url((const uint8_t *)htext, strlen(htext)) : NULL;
+	hb = htext ? esfd_b64_alloc((const uint8_t *)htext, strlen(htext), true) : NULL;
 	n = snprintf(pt, sizeof(pt), "{\"dataClass\":%u,\"alg\":\"%s\",\"tagLength\":%u}",
 		     cls, pk->alg, pk->tag_len);
 	if (!hb || getrandom(iv, sizeof(iv), 0) != sizeof(iv)) {
@@ -216,9 +204,9 @@ int esfd_confirm_seal(const uint8_t kc[32], const char *kid, const char *ori,
 		  (size_t)n, ct, tag);
 	if (err)
 		goto out;
-	ivb = b64url(iv, sizeof(iv));
-	cb = b64url(ct, (size_t)n);
-	tb = b64url(tag, sizeof(tag));
+	ivb = esfd_b64_alloc(iv, sizeof(iv), true);
+	cb = esfd_b64_alloc(ct, (size_t)n, true);
+	tb = esfd_b64_alloc(tag, sizeof(tag), true);
 	err = -ENOMEM;
 	if (ivb && cb && tb && asprintf(out, "%s..%s.%s.%s", hb, ivb, cb, tb) > 0)
 		err = 0;

@@ -58,7 +58,9 @@ static const char usage_text[] =
 "       esf open --session ID --format FORMAT [OPTIONS] < envelope > payload\n"
 "       esf reseal --session ID --to ID --format esprim|class1 --ori ID --rri ID\n"
 "                  [OPTIONS] < object > object\n"
-"       esf help [seal|open|reseal]   esf --version\n"
+"       esf sign-es256 [--cty TYPE] [--socket PATH] < payload > jws\n"
+"       esf verify-es256 --ca-file FILE [OPTIONS] < jws > payload\n"
+"       esf help [seal|open|reseal|sign-es256|verify-es256]   esf --version\n"
 "Global options, anywhere before '--': -h/--help, --version.\n";
 
 static const char formats_text[] =
@@ -197,7 +199,9 @@ static const char examples_text[] =
 "  esf seal -s 9 -f class1 --ori o-rand-1 --rri r-rand-1 < request.json\n"
 "  esf seal -s 5 -f class3 -j json < cin.json\n"
 "  esf seal -s 5 -f class3 --sign 6 < cin.json   (esf open ... --verify 6)\n"
-"  esf reseal -s 10 --to 11 -f class1 --ori o-rand-2 --rri r-rand-2 < in.json\n";
+"  esf reseal -s 10 --to 11 -f class1 --ori o-rand-2 --rri r-rand-2 < in.json\n"
+"  esf sign-es256 --cty application/json < reading.json > reading.jws\n"
+"  esf verify-es256 --ca-file root.pem --signer /veh-07 < reading.jws\n";
 
 static void print_help(FILE *f, const char *cmd)
 {
@@ -207,6 +211,10 @@ static void print_help(FILE *f, const char *cmd)
 		fputs(open_text, f);
 	else if (cmd && !strcmp(cmd, "reseal"))
 		fputs(reseal_text, f);
+	else if (cmd && !strcmp(cmd, "sign-es256"))
+		fputs(esf_cli_sign_text, f);
+	else if (cmd && !strcmp(cmd, "verify-es256"))
+		fputs(esf_cli_verify_text, f);
 	else
 		fputs(usage_text, f);
 	fputs(formats_text, f);
@@ -220,7 +228,8 @@ static int usage(const struct esf_cli_env *env, const char *msg, const char *arg
 {
 	fprintf(env->err, "esf: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
 	fputs(usage_text, env->err);
-	fputs("Try 'esf help seal', 'esf help open' or 'esf help reseal'.\n", env->err);
+	fputs("Try 'esf help seal', 'esf help open', 'esf help reseal' or 'esf help "
+	      "sign-es256'.\n", env->err);
 	return ESF_EXIT_USAGE;
 }
 
@@ -420,7 +429,7 @@ static int parse_args(int argc, char **argv, struct opts *o,
 }
 
 /* Read all of @in, failing once more than @max bytes arrived. */
-static int read_all(FILE *in, size_t max, char **buf, size_t *len)
+int esf_cli_read_all(FILE *in, size_t max, char **buf, size_t *len)
 {
 	size_t cap = 0, n = 0, r;
 	char *b = NULL;
@@ -664,7 +673,7 @@ static int command(int argc, char **argv, const struct esf_cli_env *env)
 
 	if (r)
 		return r < 0 ? ESF_EXIT_OK : r;
-	r = read_all(env->in, o.seal ? ESF_MAX_DATA : ESF_ENVELOPE_MAX, &in, &len);
+	r = esf_cli_read_all(env->in, o.seal ? ESF_MAX_DATA : ESF_ENVELOPE_MAX, &in, &len);
 	if (r) {
 		if (r == -EMSGSIZE)
 			fprintf(env->err, "esf: reading stdin: input too large: %s takes %s of "
@@ -736,11 +745,14 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 		return usage(env, "no command", NULL);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		if (argc > 3 || (argc == 3 && strcmp(argv[2], "seal") && strcmp(argv[2], "open") &&
-				 strcmp(argv[2], "reseal")))
+				 strcmp(argv[2], "reseal") && strcmp(argv[2], "sign-es256") &&
+				 strcmp(argv[2], "verify-es256")))
 			return usage(env, "help: unknown topic", argc > 2 ? argv[2] : NULL);
 		print_help(env->out, argc == 3 ? argv[2] : NULL);
 		return ESF_EXIT_OK;
 	}
+	if (!strcmp(cmd, "sign-es256") || !strcmp(cmd, "verify-es256"))
+		return esf_cli_es256(argc - 1, argv + 1, env);
 	if (strcmp(cmd, "seal") && strcmp(cmd, "open") && strcmp(cmd, "reseal"))
 		return usage(env, "unknown command", cmd);
 	return command(argc - 1, argv + 1, env);

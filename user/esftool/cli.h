@@ -37,4 +37,12 @@ struct esf_cli_env {
 
 int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env);
 
+/* es256.c: "esf sign-es256" and "esf verify-es256" (no kernel session). */
+int esf_cli_es256(int argc, char **argv, const struct esf_cli_env *env);
+extern const char esf_cli_sign_text[];
+extern const char esf_cli_verify_text[];
+
+/* Read all of @in, failing with -EMSGSIZE once more than @max bytes arrived. */
+int esf_cli_read_all(FILE *in, size_t max, char **buf, size_t *len);
+
 #endif /* ESF_CLI_H */

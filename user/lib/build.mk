@@ -5,3 +5,5 @@ LIB_SRCS += lib/b64.c lib/json.c lib/jose_parse.c lib/jose.c lib/esprim.c \
 	lib/envelope.c lib/esdata.c lib/dtls.c
 # Client of esfd's control socket: sessions to peers on demand.
 LIB_SRCS += lib/peer.c
+# JWS ES256 with x5c, verified against CA roots (signing is esfd's).
+LIB_SRCS += lib/es256.c

@@ -398,6 +398,15 @@ const char *esf_strerror(int err);
  * @ESF_E_IMPERSONATION: the protected primitive names another originator
  *	or request than the primitive that carries it
  * @ESF_E_CLASS: envelope of another target data class or session type
+ * @ESF_E_CERT_EXPIRED: the signer's certificate (or one in its chain) is
+ *	past its notAfter
+ * @ESF_E_CERT_NOT_YET_VALID: ... before its notBefore
+ * @ESF_E_CERT_REVOKED: ... listed in the CRL
+ * @ESF_E_CERT_UNKNOWN_CA: ... does not chain to the given roots (another
+ *	CA, self-signed, a bad issuer signature)
+ * @ESF_E_CERT_WRONG_ID: valid, but does not name the expected oneM2M id
+ * @ESF_E_CERT_INVALID: any other verification failure (a CRL missing or
+ *	expired, a malformed certificate, a key that is not ECDSA P-256)
  */
 enum esf_errcode {
 	ESF_E_FORMAT = ESF_E_BASE + 1,
@@ -408,6 +417,12 @@ enum esf_errcode {
 	ESF_E_RECV_RAND,
 	ESF_E_IMPERSONATION,
 	ESF_E_CLASS,
+	ESF_E_CERT_EXPIRED,
+	ESF_E_CERT_NOT_YET_VALID,
+	ESF_E_CERT_REVOKED,
+	ESF_E_CERT_UNKNOWN_CA,
+	ESF_E_CERT_WRONG_ID,
+	ESF_E_CERT_INVALID,
 };
 
 /* Longest envelope text any *_open() function accepts. */
@@ -986,6 +1001,75 @@ struct esf_peer_session {
  */
 int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_class,
 		     unsigned int timeout_ms, struct esf_peer_session *out);
+
+/* Largest payload esf_es256_sign() takes (esfd's limit). */
+#define ESF_ES256_PAYLOAD_MAX	32768
+
+/**
+ * esf_es256_sign() - a JWS ES256 made by esfd with the entity's private key
+ * @ctl_path: as for esf_peer_session()
+ * @payload: the bytes to sign
+ * @len: their number, at most %ESF_ES256_PAYLOAD_MAX
+ * @cty: the "cty" header parameter, or NULL
+ * @jws: receives the JWS compact serialization, NUL-terminated; free() it
+ *
+ * The application never holds the key: esfd signs with the private key of
+ * its certificate credential ([esfd] key-file) and puts its certificate
+ * chain in the protected header ("x5c"), so that a receiver holding only
+ * the CA root can verify it offline (esf_es256_verify()). esfd builds the
+ * header itself: {"alg":"ES256","cty":@cty,"x5c":[...]}. Who may ask:
+ * root, esfd's user, and [esfd] sign-uid / sign-gid (esfd.conf(5)).
+ *
+ * Return: 0; -EACCES (not allowed to sign); -ENOKEY (esfd has no
+ * certificate credential); -EMSGSIZE; -EINVAL (bad @cty); -ECONNREFUSED or
+ * -ENOENT (esfd not running); -EPROTO (a reply that is not esfd's);
+ * another negative errno.
+ */
+int esf_es256_sign(const char *ctl_path, const void *payload, size_t len, const char *cty,
+		   char **jws);
+
+/**
+ * struct esf_es256_opts - how esf_es256_verify() checks the signer
+ * @ca_file: PEM file of the CA roots to trust (required)
+ * @crl_file: PEM CRL checked for the signer's certificate, or NULL
+ * @signer_id: the oneM2M id the signer's certificate must name (a
+ *	subjectAltName URI, byte for byte), or NULL to accept any and learn it
+ *	from @signer
+ * @at: the time to verify at, seconds since the epoch; 0: now
+ */
+struct esf_es256_opts {
+	const char *ca_file;
+	const char *crl_file;
+	const char *signer_id;
+	int64_t at;
+};
+
+/**
+ * esf_es256_verify() - verify a JWS ES256 that carries its signer's chain
+ * @jws: the JWS, compact or flattened JSON serialization
+ * @len: its length
+ * @opts: the roots, CRL, expected signer and time
+ * @payload: receives the payload (NUL-terminated one byte past @payload_len;
+ *	free() it)
+ * @payload_len: receives its length
+ * @signer: receives the signer's oneM2M id (its certificate's first
+ *	subjectAltName URI; free() it), or NULL
+ *
+ * Offline: the chain comes from the protected header's "x5c" (leaf first),
+ * is verified against @opts->ca_file (and the CRL), then the ECDSA P-256
+ * signature over the JWS signing input. Made by esf_es256_sign() or by any
+ * JOSE implementation that signs ES256 with "x5c" in the protected header.
+ *
+ * Return: 0; -EBADMSG (the signature does not verify); -ESF_E_CERT_EXPIRED,
+ * -ESF_E_CERT_NOT_YET_VALID, -ESF_E_CERT_REVOKED, -ESF_E_CERT_UNKNOWN_CA,
+ * -ESF_E_CERT_WRONG_ID, -ESF_E_CERT_INVALID; -ESF_E_FORMAT (not a JWS, no
+ * "x5c" in the protected header, a signature of the wrong length);
+ * -ESF_E_UNSUPPORTED (another "alg", a "crit" member); -EMSGSIZE; -EINVAL
+ * (no @opts->ca_file); -ENOENT or another errno reading the files;
+ * -ENOMEM.
+ */
+int esf_es256_verify(const char *jws, size_t len, const struct esf_es256_opts *opts,
+		     void **payload, size_t *payload_len, char **signer);
 
 /**
  * esf_ctl_request() - one raw request to esfd's control socket

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "esf.h"
+#include "esf_env.h"
 
 #define REPLY_MAX 65536
 
@@ -134,6 +135,65 @@ int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_c
 			err = -EPROTO;
 		out->seal_id = (uint32_t)seal;
 		out->open_id = (uint32_t)open;
+	}
+	json_decref(rep);
+	return err;
+}
+
+/* esfd's reply as an object with an integer "status": 0, its error, or -EPROTO. */
+static int reply_status(const char *reply, json_t **rep)
+{
+	json_int_t st;
+
+	*rep = json_loads(reply, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(*rep) || !json_is_integer(json_object_get(*rep, "status")))
+		return -EPROTO;
+	st = json_integer_value(json_object_get(*rep, "status"));
+	if (st)
+		return st < 0 && st > -4096 ? (int)st : -EPROTO;
+	return 0;
+}
+
+int esf_es256_sign(const char *ctl_path, const void *payload, size_t len, const char *cty,
+		   char **jws)
+{
+	char *b64, *text, *reply = NULL;
+	const char *v;
+	json_t *req, *rep = NULL, *c;
+	int err;
+
+	if ((!payload && len) || !jws)
+		return -EINVAL;
+	if (len > ESF_ES256_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	/* esfd refuses a bad cty with its reason; JSON cannot carry invalid UTF-8. */
+	c = cty ? json_string(cty) : NULL;
+	if (cty && !c)
+		return -EINVAL;
+	b64 = esf_b64url_encode_alloc(payload ? payload : "", len);
+	req = b64 ? json_pack("{s:s,s:s}", "cmd", "sign", "payload", b64) : NULL;
+	free(b64);
+	if (req && c && json_object_set(req, "cty", c)) {
+		json_decref(req);
+		req = NULL;
+	}
+	json_decref(c);
+	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!text)
+		return -ENOMEM;
+	err = ctl_call(ctl_path_or_default(ctl_path), text, 10000, &reply);
+	free(text);
+	if (err)
+		return err;
+	err = reply_status(reply, &rep);
+	free(reply);
+	v = json_string_value(json_object_get(rep, "jws"));
+	if (!err && !v)
+		err = -EPROTO;
+	if (!err) {
+		*jws = strdup(v);
+		err = *jws ? 0 : -ENOMEM;
 	}
 	json_decref(rep);
 	return err;

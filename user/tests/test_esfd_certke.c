@@ -15,72 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <openssl/ecdsa.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "kselftest_harness.h"
 #include "esfd_testutil.h"
+#include "pki.h"
 #include "../esfd/certke.h"
 #include "../esfd/config.h"
-
-static EVP_PKEY *p256(void)
-{
-	return EVP_EC_gen("P-256");
-}
-
-/* A certificate for @key, signed by @ca_key (self-signed when @ca is
- * NULL), naming @uri (none when NULL), valid from now + @from to now + @to
- * seconds.
- */
-static X509 *mkcert(EVP_PKEY *key, X509 *ca, EVP_PKEY *ca_key, const char *cn,
-		    const char *uri, long from, long to, long serial)
-{
-	X509 *x = X509_new();
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	char san[300];
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-	X509_gmtime_adj(X509_getm_notBefore(x), from);
-	X509_gmtime_adj(X509_getm_notAfter(x), to);
-	X509_set_pubkey(x, key);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : X509_get_subject_name(x));
-	X509V3_set_ctx(&ctx, ca ? ca : x, x, NULL, NULL, 0);
-	if (!ca) {
-		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-		X509_add_ext(x, ext, -1);
-		X509_EXTENSION_free(ext);
-	}
-	if (uri) {
-		snprintf(san, sizeof(san), "URI:%s", uri);
-		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
-		X509_add_ext(x, ext, -1);
-		X509_EXTENSION_free(ext);
-	}
-	X509_sign(x, ca_key, EVP_sha256());
-	return x;
-}
-
-static void write_cert(const char *path, X509 *x)
-{
-	FILE *f = fopen(path, "w");
-
-	PEM_write_X509(f, x);
-	fclose(f);
-	chmod(path, 0644);
-}
-
-static void write_key(const char *path, EVP_PKEY *k, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
-	fclose(f);
-	chmod(path, mode);
-}
+#include "../esfd/enc.h"
+#include "../esfd/sign.h"
 
 /* The PKI: a root, a foreign root, Cveh-01 and Cveh-02 under the root. */
 struct pki {
@@ -368,6 +314,98 @@ TEST(bad_flights)
 	for (int i = 0; i < 4; i++)
 		free(f[i].b);
 	ends_free(&e);
+	esfd_test_leaks();
+}
+
+/* esfd's JWS ES256 checked with OpenSSL directly: R || S over the input. */
+static int es256_ok(EVP_PKEY *pub, const char *jws)
+{
+	const char *dot = strrchr(jws, '.');
+	uint8_t sig[64];
+	size_t n = 0;
+	unsigned char *der = NULL;
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int len, ok;
+
+	if (!dot || esfd_b64_decode(dot + 1, strlen(dot + 1), true, sig, sizeof(sig), &n) ||
+	    n != 64)
+		return -1;
+	ECDSA_SIG_set0(es, BN_bin2bn(sig, 32, NULL), BN_bin2bn(sig + 32, 32, NULL));
+	len = i2d_ECDSA_SIG(es, &der);
+	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1 &&
+	     EVP_DigestVerify(md, der, (size_t)len, (const unsigned char *)jws,
+			      (size_t)(dot - jws)) == 1;
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -EBADMSG;
+}
+
+/* The protected header of a JWS, parsed. */
+static json_t *jws_header(const char *jws)
+{
+	uint8_t buf[4096];
+	size_t n = 0;
+
+	if (esfd_b64_decode(jws, (size_t)(strchr(jws, '.') - jws), true, buf, sizeof(buf), &n))
+		return NULL;
+	return json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+}
+
+TEST(sign_es256)
+{
+	static char big[ESFD_SIGN_PAYLOAD_MAX + 1];
+	struct esfd_config_error e;
+	struct esfd_creds *c = NULL;
+	unsigned char *der = NULL;
+	uint8_t x5c0[2048];
+	size_t n = 0;
+	struct pki p;
+	json_t *h;
+	char *jws = NULL;
+	int len;
+
+	pki_make(&p);
+	ASSERT_EQ(0, load(&p, "root.pem", "v1.pem", "v1.key", "Cveh-01", &c, &e));
+	ASSERT_EQ(0, esfd_sign_es256(c, "door 7: closed", 14, "text/plain", &jws));
+	EXPECT_EQ(0, es256_ok(p.k1, jws));
+	EXPECT_EQ(-EBADMSG, es256_ok(p.k2, jws));
+	/* The header esfd makes, and only that. */
+	h = jws_header(jws);
+	ASSERT_NE(NULL, h);
+	EXPECT_EQ(3, json_object_size(h));
+	EXPECT_STREQ("ES256", json_string_value(json_object_get(h, "alg")));
+	EXPECT_STREQ("text/plain", json_string_value(json_object_get(h, "cty")));
+	ASSERT_EQ(1, json_array_size(json_object_get(h, "x5c")));
+	const char *x = json_string_value(json_array_get(json_object_get(h, "x5c"), 0));
+
+	ASSERT_EQ(0, esfd_b64_decode(x, strlen(x), false, x5c0, sizeof(x5c0), &n));
+	len = i2d_X509(p.c1, &der);
+	EXPECT_EQ((size_t)len, n);
+	EXPECT_EQ(0, memcmp(der, x5c0, n));
+	OPENSSL_free(der);
+	json_decref(h);
+	/* The payload is base64url of the bytes given. */
+	EXPECT_NE(NULL, strstr(jws, ".ZG9vciA3OiBjbG9zZWQ."));
+	/* A changed payload no longer verifies. */
+	strstr(jws, ".ZG9vciA3")[3] = 'X';
+	EXPECT_EQ(-EBADMSG, es256_ok(p.k1, jws));
+	free(jws);
+	ASSERT_EQ(0, esfd_sign_es256(c, NULL, 0, NULL, &jws));
+	EXPECT_EQ(0, es256_ok(p.k1, jws));
+	h = jws_header(jws);
+	EXPECT_EQ(2, json_object_size(h));
+	json_decref(h);
+	free(jws);
+	EXPECT_EQ(0, esfd_sign_es256(c, big, sizeof(big) - 1, NULL, &jws));
+	free(jws);
+	EXPECT_EQ(-EMSGSIZE, esfd_sign_es256(c, big, sizeof(big), NULL, &jws));
+	EXPECT_EQ(-EINVAL, esfd_sign_es256(c, "x", 1, "a\"b", &jws));
+	EXPECT_EQ(-EINVAL, esfd_sign_es256(c, "x", 1, "", &jws));
+	EXPECT_EQ(-ENOKEY, esfd_sign_es256(NULL, "x", 1, NULL, &jws));
+	esfd_creds_free(c);
+	pki_free(&p);
 	esfd_test_leaks();
 }
 

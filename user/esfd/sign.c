@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * esfd: JWS ES256 with the entity's certificate key (sign.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "certs.h"
+#include "enc.h"
+#include "sign.h"
+
+/* One certificate as x5c wants it: DER in standard base64. */
+static int x5c_add(json_t *arr, X509 *x)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+	char *s;
+	int err;
+
+	if (n <= 0)
+		return -EIO;
+	s = esfd_b64_alloc(der, (size_t)n, false);
+	OPENSSL_free(der);
+	if (!s)
+		return -ENOMEM;
+	err = json_array_append_new(arr, json_string(s)) ? -ENOMEM : 0;
+	free(s);
+	return err;
+}
+
+static bool cty_ok(const char *cty)
+{
+	size_t i, n = strlen(cty);
+
+	if (!n || n > ESFD_SIGN_CTY_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (cty[i] < 0x20 || cty[i] > 0x7e || cty[i] == '"' || cty[i] == '\\')
+			return false;
+	return true;
+}
+
+/* The protected header, base64url of its compact JSON. */
+static int header(const struct esfd_creds *c, const char *cty, char **out)
+{
+	json_t *h = json_object(), *x5c = json_array();
+	char *text = NULL;
+	int err = -ENOMEM;
+	int i;
+
+	if (!h || !x5c || json_object_set_new(h, "alg", json_string("ES256")))
+		goto out;
+	if (cty && json_object_set_new(h, "cty", json_string(cty)))
+		goto out;
+	err = x5c_add(x5c, c->cert);
+	for (i = 0; !err && c->chain && i < sk_X509_num(c->chain); i++)
+		err = x5c_add(x5c, sk_X509_value(c->chain, i));
+	if (err)
+		goto out;
+	err = json_object_set(h, "x5c", x5c) ? -ENOMEM : 0;
+	text = err ? NULL : json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	*out = text ? esfd_b64_alloc((const uint8_t *)text, strlen(text), true) : NULL;
+	err = *out ? 0 : -ENOMEM;
+out:
+	free(text);
+	json_decref(x5c);
+	json_decref(h);
+	return err;
+}
+
+/* ECDSA over SHA-256 of @in, as R || S. */
+static int es256(EVP_PKEY *key, const char *in, size_t len, uint8_t sig[64])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char der[80];
+	const unsigned char *p = der;
+	size_t dlen = sizeof(der);
+	const BIGNUM *r, *s;
+	ECDSA_SIG *es = NULL;
+	int ok;
+
+	ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+	     EVP_DigestSign(md, der, &dlen, (const unsigned char *)in, len) == 1 &&
+	     (es = d2i_ECDSA_SIG(NULL, &p, (long)dlen));
+	if (ok) {
+		ECDSA_SIG_get0(es, &r, &s);
+		ok = BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(s, sig + 32, 32) == 32;
+	}
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -EIO;
+}
+
+int esfd_sign_es256(const struct esfd_creds *c, const void *payload, size_t len,
+		    const char *cty, char **out)
+{
+	char *hb = NULL, *pb = NULL, *input = NULL, *sb = NULL;
+	uint8_t sig[64];
+	int err;
+
+	*out = NULL;
+	if (!c || !c->key || !c->cert)
+		return -ENOKEY;
+	if (len > ESFD_SIGN_PAYLOAD_MAX)
+		return -EMSGSIZE;
+	if ((!payload && len) || (cty && !cty_ok(cty)))
+		return -EINVAL;
+	err = header(c, cty, &hb);
+	if (err)
+		return err;
+	pb = esfd_b64_alloc(payload ? payload : (const uint8_t *)"", len, true);
+	err = -ENOMEM;
+	if (!pb || asprintf(&input, "%s.%s", hb, pb) < 0) {
+		input = NULL;
+		goto out;
+	}
+	err = es256(c->key, input, strlen(input), sig);
+	if (err)
+		goto out;
+	sb = esfd_b64_alloc(sig, sizeof(sig), true);
+	err = -ENOMEM;
+	if (sb && asprintf(out, "%s.%s", input, sb) > 0)
+		err = 0;
+	else
+		*out = NULL;
+out:
+	free(hb);
+	free(pb);
+	free(input);
+	free(sb);
+	return err;
+}
