@@ -219,8 +219,11 @@ t "a payload over 32768 bytes: refused before esfd, nothing written" \
 # ---- 13-14: esfd's counters, and the old certificate -------------------------
 st=$("$ESFCTL" --json status)
 signed=$(jq -r '.sign.signed' <<<"$st") refused=$(jq -r '.sign.refused' <<<"$st")
+line=$("$ESFCTL" status | grep "signed for applications")
+detail=$line
 t "esfctl status counts what esfd signed and refused since its start ($signed, $refused)" \
-	test "$signed" = 2 -a "$refused" = 1
+	test "$signed" = 2 -a "$refused" = 1 -a \
+	"$line" = "signed for applications 2 (JWS ES256), refused 1"
 refuse "a certificate that expired in 2021 (jwcrypto signs with it): refused as expired" \
 	"has expired" <old.jws
 

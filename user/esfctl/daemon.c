@@ -354,6 +354,10 @@ int esfctl_cmd_status(int argc, char **argv)
 		json_object_foreach(json_object_get(v, "refused"), k, r)
 			printf(" %s %lld", k, (long long)json_integer_value(r));
 		printf("\n");
+		v = json_object_get(st, "sign");
+		printf("signed for applications %lld (JWS ES256), refused %lld\n",
+		       (long long)json_integer_value(json_object_get(v, "signed")),
+		       (long long)json_integer_value(json_object_get(v, "refused")));
 	}
 	v = json_object_get(st, "control");
 	if (json_is_object(v))
