@@ -89,12 +89,26 @@ static int copy_str(json_t *j, const char *k, char *dst, size_t max)
 	return 0;
 }
 
+/* esfd's reply as an object with an integer "status": 0, its error, or -EPROTO. */
+static int reply_status(const char *reply, json_t **rep)
+{
+	json_int_t st;
+
+	*rep = json_loads(reply, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(*rep) || !json_is_integer(json_object_get(*rep, "status")))
+		return -EPROTO;
+	st = json_integer_value(json_object_get(*rep, "status"));
+	if (st)
+		return st < 0 && st > -4096 ? (int)st : -EPROTO;
+	return 0;
+}
+
 int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_class,
 		     unsigned int timeout_ms, struct esf_peer_session *out)
 {
 	json_t *req, *rep;
 	char *text, *reply = NULL;
-	json_int_t st, seal, open;
+	json_int_t seal, open;
 	int err;
 
 	if (!peer || !out || data_class < 1 || data_class > 3 || timeout_ms > 60000)
@@ -112,14 +126,9 @@ int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_c
 	free(text);
 	if (err)
 		return err;
-	rep = json_loads(reply, JSON_REJECT_DUPLICATES, NULL);
+	err = reply_status(reply, &rep);
 	free(reply);
-	st = json_integer_value(json_object_get(rep, "status"));
-	if (!json_is_object(rep) || !json_is_integer(json_object_get(rep, "status"))) {
-		err = -EPROTO;
-	} else if (st) {
-		err = st < 0 && st > -4096 ? (int)st : -EPROTO;
-	} else {
+	if (!err) {
 		memset(out, 0, sizeof(*out));
 		seal = json_integer_value(json_object_get(rep, "seal"));
 		open = json_integer_value(json_object_get(rep, "open"));
@@ -138,20 +147,6 @@ int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_c
 	}
 	json_decref(rep);
 	return err;
-}
-
-/* esfd's reply as an object with an integer "status": 0, its error, or -EPROTO. */
-static int reply_status(const char *reply, json_t **rep)
-{
-	json_int_t st;
-
-	*rep = json_loads(reply, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(*rep) || !json_is_integer(json_object_get(*rep, "status")))
-		return -EPROTO;
-	st = json_integer_value(json_object_get(*rep, "status"));
-	if (st)
-		return st < 0 && st > -4096 ? (int)st : -EPROTO;
-	return 0;
 }
 
 int esf_es256_sign(const char *ctl_path, const void *payload, size_t len, const char *cty,
