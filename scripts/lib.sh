@@ -73,3 +73,26 @@ resolve_kernel() {
 	[ -n "$best" ] || die "no kernel $1 with image and headers (run scripts/deps)"
 	echo "$best"
 }
+
+# exits_tap <times> <kernel>: one TAP result per program, from the
+# "<program> <exit status> <seconds>" lines of the guest's esf-selftests or
+# esf-debug-suite. A program's own TAP does not always show that it failed:
+# one killed by the timeout before printing its plan, or one that crashed
+# after its last result, leaves a file that sums up clean. Its exit status
+# does not lie.
+exits_tap() {
+	awk -v rel="$2" '
+	{ n++; r[n] = $0 }
+	END {
+		print "TAP version 13"
+		print "1.." n
+		for (i = 1; i <= n; i++) {
+			split(r[i], f, " ")
+			d = "kernel " rel ": " f[1] " exited " f[2] " after " f[3] " s"
+			if (f[2] == 0) print "ok " i " " d
+			else if (f[2] == 4) print "ok " i " " d " # SKIP"
+			else if (f[2] == 124) print "not ok " i " " d " (killed by the selftest timeout)"
+			else print "not ok " i " " d
+		}
+	}' "$1"
+}
