@@ -12,12 +12,20 @@
 # jwcrypto signed. Refused, each with its own error: a changed payload or
 # signature, expired and not-yet-valid certificates, a revoked one (CRL),
 # one from a foreign CA, one that names another id. Only root, esfd's
-# user and esfd.conf's sign-uid / sign-gid may have esfd sign. Prints TAP.
+# user and esfd.conf's sign-uid / sign-gid may have esfd sign.
+#
+# A single message encrypted to a certificate: a JWE "ECDH-ES+A128KW" /
+# "A128GCM" ("esf seal-ecdh", "esf open-ecdh"; libesf's esf_ecdh_seal(),
+# esf_ecdh_open(); esfd's control command "ecdh"): esfd agrees the key,
+# esf.ko makes the content key and encrypts in a one-shot kw(aes) session.
+# jwcrypto opens what esf sealed to /veh-08 and esf opens what jwcrypto
+# sealed to /veh-07; tampering, another recipient's message and refused
+# recipient certificates fail, each with its own error. Prints TAP.
 
 ESFD=${ESFD:-esfd}
 ESFCTL=${ESFCTL:-esfctl}
 ESF=${ESF:-esf}
-PLAN=15
+PLAN=22
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pdir=
@@ -120,9 +128,22 @@ t "esf verify-es256: esfd's JWS verifies against the root, signer /veh-07, paylo
 jstr() { local s=${1//\\/\\\\}; REPLY="\"${s//\"/\\\"}\""; }
 jstr "$payload"
 pl=$REPLY
-printf '{"dir":"%s","check":[{"kind":"es256","ser_file":"%s/signed.jws","ca_file":"%s/root.pem","signer":"/veh-07","payload":%s}],"make":[{"kind":"es256","key_file":"%s/peer.key","cert_files":["%s/peer.pem"],"payload":%s}]}' \
-	"$ppdir" "$ppdir" "$ppdir" "$pl" "$ppdir" "$ppdir" "$pl" >request.json
+# esf seals one message to /veh-08 (tests 16-17), watching the kernel's
+# session events: jwcrypto opens it in the same run as the rest.
+"$ESFCTL" monitor --count 2 >events 2>monitor.err &
+mon=$!
+for ((i = 0; i < 50; i++)); do grep -q monitoring monitor.err && break; sleep 0.1; done
+printf '%s' "$payload" | "$ESF" seal-ecdh --to peer.pem --id /veh-08 --cty application/json \
+	>to-peer.jwe 2>seal-ecdh.err
+for ((i = 0; i < 50; i++)); do kill -0 $mon 2>/dev/null || break; sleep 0.1; done
+stop_all $mon
+cp to-peer.jwe "$pdir/to-peer.jwe" && chmod 644 "$pdir/to-peer.jwe"
+cp veh.pem "$pdir/" && chmod 644 "$pdir/veh.pem"
+printf '{"dir":"%s","check":[{"kind":"es256","ser_file":"%s/signed.jws","ca_file":"%s/root.pem","signer":"/veh-07","payload":%s},{"kind":"ecdh","ser_file":"%s/to-peer.jwe","key_file":"%s/peer.key","payload":%s}],"make":[{"kind":"es256","key_file":"%s/peer.key","cert_files":["%s/peer.pem"],"payload":%s},{"kind":"ecdh","cert_file":"%s/veh.pem","apu":"/veh-08","cty":"text/plain","payload":%s}]}' \
+	"$ppdir" "$ppdir" "$ppdir" "$pl" "$ppdir" "$ppdir" "$pl" "$ppdir" "$ppdir" "$pl" \
+	"$ppdir" "$pl" >request.json
 esf-host /usr/bin/python3 /tmp/jose_peer.py <request.json >answers 2>peer.err
+cp "$pdir/made.1" theirs-ecdh.jwe 2>/dev/null
 version=$(sed -n 's/^version //p' answers)
 [ -n "$version" ] || { echo "Bail out! jose_peer.py: $(cat answers peer.err)"; exit 1; }
 echo "# the other side: $version"
@@ -226,5 +247,67 @@ t "esfctl status counts what esfd signed and refused since its start ($signed, $
 	"$line" = "signed for applications 2 (JWS ES256), refused 1"
 refuse "a certificate that expired in 2021 (jwcrypto signs with it): refused as expired" \
 	"has expired" <old.jws
+
+# ---- 16-22: a single message encrypted to a certificate ---------------------
+b64u_enc() { base64 -w0 | tr '/+' '_-' | tr -d =; }
+x5t=$(openssl x509 -in peer.pem -outform DER | openssl dgst -sha256 -binary | b64u_enc)
+IFS=. read -r eh ek _ <to-peer.jwe
+hdr=$(b64u_dec "$eh" 2>/dev/null)
+detail="header: $hdr; $(cat seal-ecdh.err)"
+t "esf seal-ecdh: {alg ECDH-ES+A128KW, enc A128GCM, epk P-256, x5t#S256 of /veh-08's certificate, cty}, a 24-byte Encrypted Key" \
+	test "$(jq -r '[.alg, .enc, .epk.kty, .epk.crv, .["x5t#S256"], .cty] | join(" ")' \
+		<<<"$hdr" 2>/dev/null)" = "ECDH-ES+A128KW A128GCM EC P-256 $x5t application/json" \
+	-a "$(b64u_dec "$ek" | wc -c)" = 24
+detail=$(cat events monitor.err)
+t "the content was encrypted in esf.ko: a kw(aes) session was created for it and deleted after" \
+	grep -q '^new session [0-9]* kw(aes) driver ' events -a \
+	"$(grep -c '^del session [0-9]* kw(aes) driver ' events)" = 1
+detail=$(cat answers)
+t "jwcrypto opens esf's JWE with /veh-08's private key, payload intact" \
+	grep -qx "check 1 ok" answers
+"$ESF" open-ecdh --info <theirs-ecdh.jwe >got.out 2>got.err
+detail="$(cat answers got.err)"
+t "esf open-ecdh: jwcrypto's JWE to /veh-07 (epk unprotected, apu) opens through esfd and esf.ko" \
+	test "$(cat got.out)" = "$payload" -a "$(cat got.err)" = "cty: text/plain"
+# One character of the ciphertext changed; and the message for /veh-08.
+ct=$(jq -r .ciphertext theirs-ecdh.jwe)
+c=${ct:2:1}
+[ "$c" = A ] && c=B || c=A
+jq -c --arg ct "${ct:0:2}$c${ct:3}" '.ciphertext = $ct' theirs-ecdh.jwe |
+	"$ESF" open-ecdh >bad.out 2>bad.err
+r1=$?
+"$ESF" open-ecdh <to-peer.jwe >other.out 2>other.err
+r2=$?
+detail="$(cat bad.err other.err)"
+t "refused, nothing written: a changed ciphertext (does not open), a message for another certificate" \
+	test $r1 = 1 -a ! -s bad.out -a $r2 = 1 -a ! -s other.out -a \
+	"$(grep -c 'does not open' bad.err)" = 1 -a "$(grep -c 'not encrypted to this entity' other.err)" = 1
+seal_to() { printf x | "$ESF" seal-ecdh --to "$1" --id "$2" >refused.jwe 2>>refused.err; }
+: >refused.err
+seal_to old.pem /veh-08
+r=$?
+detail=$(cat refused.err)
+t "seal-ecdh to a certificate that expired in 2021: refused as expired, nothing written" \
+	test $r = 1 -a ! -s refused.jwe -a "$(grep -c 'has expired' refused.err)" = 1
+seal_to foreign.pem /veh-07
+r1=$?
+seal_to peer.pem /veh-09
+r2=$?
+printf x | setpriv --reuid 1000 --regid 1000 --clear-groups "$ESF" seal-ecdh --to peer.pem \
+	--id /veh-08 >other.jwe 2>>refused.err
+r3=$?
+st=$("$ESFCTL" --json status)
+line=$("$ESFCTL" status | grep "^single messages")
+left=$("$ESFCTL" --json session list | jq '[.sessions[] | select(.alg == "kw(aes)")] | length')
+detail="$(cat refused.err); $(jq -c .ecdh <<<"$st"); $line; kw(aes) sessions left: $left"
+# esfd restarted (tests 8-12) since esf sealed to /veh-08: it counts the
+# two opens and the five refusals since.
+t "refused: a foreign CA's, one naming another id, uid 1000 (EACCES); esfd counts 2 keyed to open, 5 refused; no kw(aes) session left" \
+	test $r1 = 1 -a $r2 = 1 -a $r3 = 1 -a ! -s other.jwe -a \
+	"$(grep -c 'does not chain to a trusted root' refused.err)" = 1 -a \
+	"$(grep -c 'names another id' refused.err)" = 1 -a \
+	"$(grep -c 'only root, esfd.s user' refused.err)" = 1 -a \
+	"$(jq -r '[.ecdh.opening, .ecdh.refused] | join(" ")' <<<"$st")" = "2 5" -a "$left" = 0 -a \
+	"$line" = "single messages (ECDH-ES+A128KW) keyed to seal 0, to open 2, refused 5"
 
 exit $failed

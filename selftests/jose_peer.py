@@ -44,6 +44,12 @@ kind "es256" (a JWS ES256 with the signer's chain in "x5c", compact):
         name), payload; the chain is checked with python3-cryptography
         (signatures up to the root, validity dates), the JWS with jwcrypto
 
+kind "ecdh" (a JWE "ECDH-ES+A128KW" / "A128GCM" to a certificate's key):
+  make: cert_file (PEM: the recipient's certificate), payload, apu
+        (optional, text), cty (optional); jwcrypto puts "epk" in the
+        recipient's unprotected header, so the result is flattened JSON
+  check: key_file (PEM: the recipient's private key), payload
+
 jwcrypto writes the flattened JSON form for one recipient or signature;
 the general form is the same members moved into "recipients" or
 "signatures" (RFC 7516 7.2.1, RFC 7515 7.2.1), which this script does
@@ -155,11 +161,38 @@ def check_es256(item, ser):
     return obj.payload
 
 
+def make_ecdh(item, payload):
+    with open(item["cert_file"], "rb") as f:
+        key = jwk.JWK.from_pem(f.read())
+    hdr = {"alg": "ECDH-ES+A128KW", "enc": "A128GCM"}
+    if item.get("apu"):
+        hdr["apu"] = b64u(item["apu"].encode())
+    if item.get("cty"):
+        hdr["cty"] = item["cty"]
+    obj = jwe.JWE(payload, protected=json_encode(hdr))
+    obj.add_recipient(key)
+    return obj.serialize()
+
+
+def check_ecdh(item, ser):
+    """The payload, once jwcrypto opened it with the recipient's key."""
+    with open(item["key_file"], "rb") as f:
+        key = jwk.JWK.from_pem(f.read())
+    obj = jwe.JWE()
+    obj.deserialize(ser, key)
+    hdr = obj.jose_header
+    if hdr.get("alg") != "ECDH-ES+A128KW" or hdr.get("enc") != "A128GCM":
+        raise ValueError("header " + json.dumps(hdr))
+    return obj.payload
+
+
 def make(item):
     kind, form = item["kind"], item.get("form", "compact")
     payload = item["payload"].encode()
     if kind == "es256":
         return make_es256(item, payload)
+    if kind == "ecdh":
+        return make_ecdh(item, payload)
     if kind == "jwe":
         return serialize(make_jwe(item, payload), form, general_jwe)
     if kind == "jws":
@@ -227,6 +260,8 @@ def check(item):
         got = verify_jws(ser, item["key"])
     elif kind == "es256":
         got = check_es256(item, ser)
+    elif kind == "ecdh":
+        got = check_ecdh(item, ser)
     elif kind == "nested":
         inner, hdr = open_jwe(ser, item["key"])
         if hdr.get("cty") not in ("JOSE", "JOSE+JSON"):

@@ -358,6 +358,12 @@ int esfctl_cmd_status(int argc, char **argv)
 		printf("signed for applications %lld (JWS ES256), refused %lld\n",
 		       (long long)json_integer_value(json_object_get(v, "signed")),
 		       (long long)json_integer_value(json_object_get(v, "refused")));
+		v = json_object_get(st, "ecdh");
+		printf("single messages (ECDH-ES+A128KW) keyed to seal %lld, to open %lld, "
+		       "refused %lld\n",
+		       (long long)json_integer_value(json_object_get(v, "sealing")),
+		       (long long)json_integer_value(json_object_get(v, "opening")),
+		       (long long)json_integer_value(json_object_get(v, "refused")));
 	}
 	v = json_object_get(st, "control");
 	if (json_is_object(v))

@@ -7,7 +7,8 @@
  *   status, peers            anyone (no secrets in them)
  *   session                  root, or the owner uid/gid of the peer's policy
  *   establish, rekey         root (or esfd's own uid)
- *   sign                     root, esfd's uid, or [esfd] sign-uid/sign-gid
+ *   sign, ecdh               root, esfd's uid, or [esfd] sign-uid/sign-gid
+ *                            ("ecdh" "release": the session's owner)
  */
 #include <errno.h>
 #include <jansson.h>
@@ -332,12 +333,15 @@ static json_t *counters_json(struct esfd *d)
 		snprintf(code, sizeof(code), "%d", esfd_rsc_at(i));
 		json_object_set_new(refused, code, json_integer((json_int_t)d->refused[i]));
 	}
-	return json_pack("{s:o,s:o,s:o,s:{s:I,s:I},s:{s:I,s:I}}", "dropped", drops,
-			 "refused", refused, "certke", certke_json(d), "control",
+	return json_pack("{s:o,s:o,s:o,s:{s:I,s:I},s:{s:I,s:I},s:{s:I,s:I,s:I}}", "dropped",
+			 drops, "refused", refused, "certke", certke_json(d), "control",
 			 "refused", (json_int_t)d->ctl_refused,
 			 "idle_closed", (json_int_t)d->ctl_idle, "sign",
 			 "signed", (json_int_t)d->signed_ok,
-			 "refused", (json_int_t)d->sign_refused);
+			 "refused", (json_int_t)d->sign_refused, "ecdh",
+			 "sealing", (json_int_t)d->ecdh_sealed,
+			 "opening", (json_int_t)d->ecdh_opened,
+			 "refused", (json_int_t)d->ecdh_refused);
 }
 
 static json_t *status_json(struct esfd *d)
@@ -404,8 +408,16 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 	return j;
 }
 
-/* Who may have esfd sign: root, esfd's uid, [esfd] sign-uid or sign-gid. */
-static bool may_sign(const struct esfd *d, const struct esfd_client *c)
+json_t *esfd_ctl_error(int err, const char *msg)
+{
+	return error_json(err, 0, msg);
+}
+
+/*
+ * Who may have esfd use its certificate's key (sign, ecdh): root, esfd's
+ * uid, [esfd] sign-uid or sign-gid.
+ */
+bool esfd_ctl_may_use_key(const struct esfd *d, const struct esfd_client *c)
 {
 	return is_admin(c) || c->uid == d->cfg.sign_uid || c->gid == d->cfg.sign_gid;
 }
@@ -429,7 +441,7 @@ static json_t *ctl_sign(struct esfd *d, const struct esfd_client *c, json_t *req
 	size_t n = 0;
 	int err;
 
-	if (!may_sign(d, c)) {
+	if (!esfd_ctl_may_use_key(d, c)) {
 		log_warn("control: uid %u (pid %d) may not have esfd sign (sign-uid, sign-gid)",
 			 (unsigned int)c->uid, (int)c->pid);
 		return sign_refused(d, -EACCES, "not allowed to sign: root, esfd's user, or "
@@ -484,6 +496,10 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	}
 	if (!strcmp(cmd, "sign")) {
 		send_json(c->fd, ctl_sign(d, c, req));
+		return;
+	}
+	if (!strcmp(cmd, "ecdh")) {
+		send_json(c->fd, esfd_oneshot_ctl(d, c, req));
 		return;
 	}
 	if (!strcmp(cmd, "peers")) {

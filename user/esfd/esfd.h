@@ -328,6 +328,9 @@ struct esfd {
 	uint64_t ctl_refused_unlogged;
 	uint64_t signed_ok;		/* control "sign": JWS made */
 	uint64_t sign_refused;		/* and refused */
+	struct esfd_oneshot *oneshots;	/* control "ecdh": kw(aes) sessions */
+	uint64_t ecdh_sealed, ecdh_opened;	/* ... installed to seal, to open */
+	uint64_t ecdh_refused;		/* ... and refused */
 
 	struct esfd_pair *pairs;
 	struct esfd_exch *exchs;
@@ -435,5 +438,13 @@ void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int 
 			 int rsc);
 void esfd_ctl_reply_error(struct esfd *d, int fd, int err, int rsc, const char *msg);
 void esfd_ctl_forget_fd(struct esfd *d, int fd);
+json_t *esfd_ctl_error(int err, const char *msg);
+bool esfd_ctl_may_use_key(const struct esfd *d, const struct esfd_client *c);
+
+/* oneshot.c: the "ecdh" command's single-message sessions */
+json_t *esfd_oneshot_ctl(struct esfd *d, const struct esfd_client *c, json_t *req);
+void esfd_oneshot_timer(struct esfd *d);
+/* Forget them all; @del: delete them from the kernel too. */
+void esfd_oneshot_flush(struct esfd *d, bool del);
 
 #endif /* ESFD_DAEMON_H */

@@ -796,6 +796,7 @@ static void kernel_lost(struct esfd *d)
 		n++;
 	}
 	again = d->n_restore;
+	esfd_oneshot_flush(d, false);
 	d->kernel_down = true;
 	d->kmod_unloads++;
 	log_warn("esf.ko unloaded: its sessions are gone; %zu pairs forgotten, %zu to establish "

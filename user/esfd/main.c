@@ -365,6 +365,7 @@ static void run(struct esfd *d)
 		esfd_exch_timer(d);
 		esfd_pairs_timer(d);
 		esfd_ctl_timer(d);
+		esfd_oneshot_timer(d);
 	}
 }
 
@@ -497,8 +498,10 @@ int main(int argc, char **argv)
 		/* Clean shutdown: the sessions esfd owns go with it, unless
 		 * SIGUSR1 asked to hand them over to the next esfd (an upgrade).
 		 */
+		esfd_oneshot_flush(d, true);
 		esfd_kernel_shutdown(d);
 	}
+	esfd_oneshot_flush(d, false);
 	while (d->exchs)
 		esfd_exch_free(d, d->exchs, -ECANCELED, 0);
 	esfd_ctl_close(d);

@@ -60,7 +60,10 @@ static const char usage_text[] =
 "                  [OPTIONS] < object > object\n"
 "       esf sign-es256 [--cty TYPE] [--socket PATH] < payload > jws\n"
 "       esf verify-es256 --ca-file FILE [OPTIONS] < jws > payload\n"
-"       esf help [seal|open|reseal|sign-es256|verify-es256]   esf --version\n"
+"       esf seal-ecdh --to CERT --id ID [--cty TYPE] < payload > jwe\n"
+"       esf open-ecdh [--info] < jwe > payload\n"
+"       esf help [seal|open|reseal|sign-es256|verify-es256|seal-ecdh|open-ecdh]\n"
+"       esf --version\n"
 "Global options, anywhere before '--': -h/--help, --version.\n";
 
 static const char formats_text[] =
@@ -201,7 +204,9 @@ static const char examples_text[] =
 "  esf seal -s 5 -f class3 --sign 6 < cin.json   (esf open ... --verify 6)\n"
 "  esf reseal -s 10 --to 11 -f class1 --ori o-rand-2 --rri r-rand-2 < in.json\n"
 "  esf sign-es256 --cty application/json < reading.json > reading.jws\n"
-"  esf verify-es256 --ca-file root.pem --signer /veh-07 < reading.jws\n";
+"  esf verify-es256 --ca-file root.pem --signer /veh-07 < reading.jws\n"
+"  esf seal-ecdh --to veh-08.pem --id /veh-08 < offer.json > offer.jwe\n"
+"  esf open-ecdh < offer.jwe   (on /veh-08)\n";
 
 static void print_help(FILE *f, const char *cmd)
 {
@@ -215,6 +220,10 @@ static void print_help(FILE *f, const char *cmd)
 		fputs(esf_cli_sign_text, f);
 	else if (cmd && !strcmp(cmd, "verify-es256"))
 		fputs(esf_cli_verify_text, f);
+	else if (cmd && !strcmp(cmd, "seal-ecdh"))
+		fputs(esf_cli_seal_ecdh_text, f);
+	else if (cmd && !strcmp(cmd, "open-ecdh"))
+		fputs(esf_cli_open_ecdh_text, f);
 	else
 		fputs(usage_text, f);
 	fputs(formats_text, f);
@@ -461,6 +470,29 @@ int esf_cli_read_all(FILE *in, size_t max, char **buf, size_t *len)
 	*buf = b;
 	*len = n;
 	return 0;
+}
+
+int esf_cli_write(const struct esf_cli_env *env, const void *p, size_t n, bool nl)
+{
+	if (fwrite(p, 1, n, env->out) != n || (nl && fputc('\n', env->out) == EOF) ||
+	    fflush(env->out)) {
+		fprintf(env->err, "esf: writing the output failed\n");
+		return ESF_EXIT_IO;
+	}
+	return ESF_EXIT_OK;
+}
+
+int esf_cli_read_stdin(const struct esf_cli_env *env, size_t max, char **in, size_t *len)
+{
+	int r = esf_cli_read_all(env->in, max, in, len);
+
+	if (!r)
+		return ESF_EXIT_OK;
+	if (r == -EMSGSIZE)
+		fprintf(env->err, "esf: reading stdin: input too large: at most %zu bytes\n", max);
+	else
+		fprintf(env->err, "esf: reading stdin: %s\n", esf_strerror(r));
+	return r == -EMSGSIZE ? ESF_EXIT_REJECTED : ESF_EXIT_IO;
 }
 
 static int refused(const struct esf_cli_env *env, const struct opts *o, int err)
@@ -746,13 +778,16 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		if (argc > 3 || (argc == 3 && strcmp(argv[2], "seal") && strcmp(argv[2], "open") &&
 				 strcmp(argv[2], "reseal") && strcmp(argv[2], "sign-es256") &&
-				 strcmp(argv[2], "verify-es256")))
+				 strcmp(argv[2], "verify-es256") && strcmp(argv[2], "seal-ecdh") &&
+				 strcmp(argv[2], "open-ecdh")))
 			return usage(env, "help: unknown topic", argc > 2 ? argv[2] : NULL);
 		print_help(env->out, argc == 3 ? argv[2] : NULL);
 		return ESF_EXIT_OK;
 	}
 	if (!strcmp(cmd, "sign-es256") || !strcmp(cmd, "verify-es256"))
 		return esf_cli_es256(argc - 1, argv + 1, env);
+	if (!strcmp(cmd, "seal-ecdh") || !strcmp(cmd, "open-ecdh"))
+		return esf_cli_ecdh(argc - 1, argv + 1, env);
 	if (strcmp(cmd, "seal") && strcmp(cmd, "open") && strcmp(cmd, "reseal"))
 		return usage(env, "unknown command", cmd);
 	return command(argc - 1, argv + 1, env);

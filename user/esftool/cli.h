@@ -6,6 +6,7 @@
 #ifndef ESF_CLI_H
 #define ESF_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -42,7 +43,16 @@ int esf_cli_es256(int argc, char **argv, const struct esf_cli_env *env);
 extern const char esf_cli_sign_text[];
 extern const char esf_cli_verify_text[];
 
+/* ecdh.c: "esf seal-ecdh" and "esf open-ecdh" (one-shot sessions of esfd). */
+int esf_cli_ecdh(int argc, char **argv, const struct esf_cli_env *env);
+extern const char esf_cli_seal_ecdh_text[];
+extern const char esf_cli_open_ecdh_text[];
+
 /* Read all of @in, failing with -EMSGSIZE once more than @max bytes arrived. */
 int esf_cli_read_all(FILE *in, size_t max, char **buf, size_t *len);
+/* The same from env->in, its failure said on env->err; an exit code. */
+int esf_cli_read_stdin(const struct esf_cli_env *env, size_t max, char **in, size_t *len);
+/* Write @n bytes (and a newline if @nl) to env->out; an exit code. */
+int esf_cli_write(const struct esf_cli_env *env, const void *p, size_t n, bool nl);
 
 #endif /* ESF_CLI_H */

@@ -141,16 +141,6 @@ static int parse(int argc, char **argv, struct es256_opts *o, const struct esf_c
 	return 0;
 }
 
-static int write_out(const struct esf_cli_env *env, const void *p, size_t n, bool nl)
-{
-	if (fwrite(p, 1, n, env->out) != n || (nl && fputc('\n', env->out) == EOF) ||
-	    fflush(env->out)) {
-		fprintf(env->err, "esf: writing the output failed\n");
-		return ESF_EXIT_IO;
-	}
-	return ESF_EXIT_OK;
-}
-
 static int run(const struct es256_opts *o, char *in, size_t len, const struct esf_cli_env *env)
 {
 	char *jws = NULL, *signer = NULL;
@@ -165,7 +155,7 @@ static int run(const struct es256_opts *o, char *in, size_t len, const struct es
 			return err == -ECONNREFUSED || err == -ENOENT ? ESF_EXIT_SESSION :
 			       ESF_EXIT_REJECTED;
 		}
-		r = write_out(env, jws, strlen(jws), true);
+		r = esf_cli_write(env, jws, strlen(jws), true);
 		free(jws);
 		return r;
 	}
@@ -180,7 +170,7 @@ static int run(const struct es256_opts *o, char *in, size_t len, const struct es
 	}
 	if (o->info)
 		fprintf(env->err, "signer: %s\n", signer);
-	r = write_out(env, payload, plen, false);
+	r = esf_cli_write(env, payload, plen, false);
 	free(payload);
 	free(signer);
 	return r;
@@ -196,15 +186,9 @@ int esf_cli_es256(int argc, char **argv, const struct esf_cli_env *env)
 	if (r)
 		return r < 0 ? ESF_EXIT_OK : r;
 	max = o.sign ? ESF_ES256_PAYLOAD_MAX : ESF_ENVELOPE_MAX;
-	r = esf_cli_read_all(env->in, max, &in, &len);
-	if (r) {
-		if (r == -EMSGSIZE)
-			fprintf(env->err, "esf: reading stdin: input too large: at most %zu bytes\n",
-				max);
-		else
-			fprintf(env->err, "esf: reading stdin: %s\n", esf_strerror(r));
-		return r == -EMSGSIZE ? ESF_EXIT_REJECTED : ESF_EXIT_IO;
-	}
+	r = esf_cli_read_stdin(env, max, &in, &len);
+	if (r)
+		return r;
 	r = run(&o, in, len, env);
 	free(in);
 	return r;

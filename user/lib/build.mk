@@ -7,3 +7,5 @@ LIB_SRCS += lib/b64.c lib/json.c lib/jose_parse.c lib/jose.c lib/esprim.c \
 LIB_SRCS += lib/peer.c
 # JWS ES256 with x5c, verified against CA roots (signing is esfd's).
 LIB_SRCS += lib/es256.c
+# JWE ECDH-ES+A128KW to and from certificates (the key agreement is esfd's).
+LIB_SRCS += lib/ecdh.c

@@ -22,7 +22,7 @@
 #define ENV_KEY "esf:env"
 
 static const char *const env_names[] = { "sst", "tdc", NULL };
-static const struct jose_ext env_ext = { env_names };
+static const struct jose_ext env_ext = { .names = env_names };
 
 /* Resolve and check a type or class against the handle's binding. */
 static int resolve(unsigned int want, unsigned int bound, unsigned int dflt,

@@ -61,17 +61,17 @@ const char *esf_strerror(int err)
 	case -ESF_E_CLASS:
 		return "envelope of another target data class or session type";
 	case -ESF_E_CERT_EXPIRED:
-		return "the signer's certificate has expired";
+		return "the certificate has expired";
 	case -ESF_E_CERT_NOT_YET_VALID:
-		return "the signer's certificate is not valid yet";
+		return "the certificate is not valid yet";
 	case -ESF_E_CERT_REVOKED:
-		return "the signer's certificate is revoked";
+		return "the certificate is revoked";
 	case -ESF_E_CERT_UNKNOWN_CA:
-		return "the signer's certificate does not chain to a trusted root";
+		return "the certificate does not chain to a trusted root";
 	case -ESF_E_CERT_WRONG_ID:
-		return "the signer's certificate names another id";
+		return "the certificate names another id";
 	case -ESF_E_CERT_INVALID:
-		return "the signer's certificate does not verify";
+		return "the certificate does not verify";
 	default:
 		return err < 0 ? strerror(-err) : "unknown error";
 	}

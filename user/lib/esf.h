@@ -398,8 +398,8 @@ const char *esf_strerror(int err);
  * @ESF_E_IMPERSONATION: the protected primitive names another originator
  *	or request than the primitive that carries it
  * @ESF_E_CLASS: envelope of another target data class or session type
- * @ESF_E_CERT_EXPIRED: the signer's certificate (or one in its chain) is
- *	past its notAfter
+ * @ESF_E_CERT_EXPIRED: a signer's or recipient's certificate (or one in its
+ *	chain) is past its notAfter
  * @ESF_E_CERT_NOT_YET_VALID: ... before its notBefore
  * @ESF_E_CERT_REVOKED: ... listed in the CRL
  * @ESF_E_CERT_UNKNOWN_CA: ... does not chain to the given roots (another
@@ -1070,6 +1070,74 @@ struct esf_es256_opts {
  */
 int esf_es256_verify(const char *jws, size_t len, const struct esf_es256_opts *opts,
 		     void **payload, size_t *payload_len, char **signer);
+
+/* Largest payload esf_ecdh_seal() takes: one kernel record. */
+#define ESF_ECDH_PAYLOAD_MAX	ESF_MAX_DATA
+
+/**
+ * esf_ecdh_seal() - a JWE encrypted to a peer's certificate,
+ *	"ECDH-ES+A128KW" with "A128GCM", the content encryption in the kernel
+ * @ctl_path: as for esf_peer_session()
+ * @cert_pem: the recipient's certificate, PEM (its intermediates may
+ *	follow), NUL-terminated
+ * @peer_id: the oneM2M id the certificate must name (a subjectAltName
+ *	URI, byte for byte)
+ * @payload: the bytes to encrypt
+ * @len: their number, at most %ESF_ECDH_PAYLOAD_MAX
+ * @cty: the "cty" header parameter, or NULL
+ * @jwe: receives the JWE compact serialization; free() it
+ *
+ * One message, no session with the peer: esfd verifies the certificate
+ * against its CA roots (and CRL) at the current time, makes an ephemeral
+ * P-256 key, agrees the key-encryption key with the certificate's key
+ * (RFC 7518 4.6, Concat KDF) and installs it as a one-shot kw(aes) session
+ * the caller owns; the kernel then makes a fresh content key, wraps it
+ * (the JWE Encrypted Key) and encrypts the payload under it. The caller
+ * never holds a key. The protected header is {"alg":"ECDH-ES+A128KW",
+ * "enc":"A128GCM","epk":{...},"x5t#S256":<the recipient certificate's
+ * thumbprint>} with "cty" when given; any JOSE implementation holding the
+ * recipient's private key opens it, esf_ecdh_open() on the recipient's
+ * esfd too. Who may ask: as for esf_es256_sign().
+ *
+ * Return: 0; -ESF_E_CERT_EXPIRED, -ESF_E_CERT_NOT_YET_VALID,
+ * -ESF_E_CERT_REVOKED, -ESF_E_CERT_UNKNOWN_CA, -ESF_E_CERT_WRONG_ID,
+ * -ESF_E_CERT_INVALID (the recipient's certificate is refused); -EACCES;
+ * -ENOKEY (esfd has no certificate credential, so no CA to check with);
+ * -EBUSY (the caller holds 64 single-message sessions not yet used);
+ * -ENODEV (esf.ko not loaded); -EMSGSIZE; -EINVAL; -ECONNREFUSED or
+ * -ENOENT (esfd not running); an error of esf_session_open() or
+ * esf_seal(); -EPROTO; another negative errno.
+ */
+int esf_ecdh_seal(const char *ctl_path, const char *cert_pem, const char *peer_id,
+		  const void *payload, size_t len, const char *cty, char **jwe);
+
+/**
+ * esf_ecdh_open() - open a JWE encrypted to this entity's certificate
+ * @ctl_path: as for esf_peer_session()
+ * @jwe: the JWE, compact or JSON serialization, "alg" "ECDH-ES+A128KW",
+ *	"enc" "A128GCM", from esf_ecdh_seal() or any JOSE implementation
+ * @len: its length
+ * @out: receives the payload (NUL-terminated one byte past @out_len;
+ *	free() it)
+ * @out_len: receives its length
+ * @info: receives the protected header and "cty", or NULL; release with
+ *	esf_jose_info_free()
+ *
+ * esfd agrees the key-encryption key from the header's "epk" (and "apu",
+ * "apv") with the private key of its certificate and installs it as a
+ * one-shot kw(aes) session the caller owns; the kernel unwraps the content
+ * key and decrypts. A JWE whose "x5t#S256" names another certificate is
+ * refused before any key is agreed. A single message has no sequence
+ * number: a copy of it opens again, so a receiver that must not act twice
+ * checks what the payload says (a oneM2M request's "rqi" and "rqet").
+ *
+ * Return: 0; -EBADMSG (forged or corrupted, or encrypted to another key);
+ * -ENOKEY (encrypted to another certificate, or no credential);
+ * -ESF_E_FORMAT; -ESF_E_UNSUPPORTED (another "alg" or "enc"); -EACCES;
+ * -EBUSY; -ENODEV; -EINVAL; -EMSGSIZE; -EPROTO; another negative errno.
+ */
+int esf_ecdh_open(const char *ctl_path, const char *jwe, size_t len, void **out,
+		  size_t *out_len, struct esf_jose_info *info);
 
 /**
  * esf_ctl_request() - one raw request to esfd's control socket

@@ -49,10 +49,19 @@ struct jose_parts {
 	size_t sig_len;
 };
 
-/* Header members an extension (ESPrim, ESF envelope) understands in "crit". */
+/*
+ * What an extension (ESPrim, ESF envelope) understands: header members in
+ * "crit" (@names); @ecdh: "alg" is "ECDH-ES+A128KW" with an "epk" (esfd
+ * agreed the kw(aes) session's key, ecdh.c), not "A128KW".
+ */
 struct jose_ext {
 	const char *const *names;
+	bool ecdh;
 };
+
+/* The one key agreement libesf takes, with its content encryption. */
+#define ESF_JWE_ECDH_ALG "ECDH-ES+A128KW"
+#define ESF_JWE_ECDH_ENC "A128GCM"
 
 void esf_jose_parts_free(struct jose_parts *p);
 int esf_jose_split(const char *in, size_t len, struct jose_parts *p);
@@ -72,6 +81,14 @@ int esf_jose_base_header(const struct esf_session *s, bool with_kid, json_t **ou
 int esf_jose_protect(struct esf_session *s, int form, const char *header,
 		     size_t header_len, const void *in, size_t in_len,
 		     const void *aad, size_t aad_len, char **out);
+
+/*
+ * One request to esfd's control socket (peer.c): @req is sent and
+ * released; *@rep is its reply (json_decref() it, set even on an error
+ * esfd reported, NULL otherwise). Return: 0, esfd's negative status,
+ * -EPROTO (a reply without one), or the error of the socket.
+ */
+int esf_ctl_json(const char *ctl_path, json_t *req, int timeout_ms, json_t **rep);
 
 /* oneM2M primitive (JSON, short names): 1 request, 0 response, or error. */
 int esf_primitive_kind(const json_t *prim);

@@ -17,7 +17,7 @@
 
 /* The oneM2M header members: understood if a sender lists them in "crit". */
 static const char *const esprim_names[] = { "ori", "rri", "oro", "rro", NULL };
-static const struct jose_ext esprim_ext = { esprim_names };
+static const struct jose_ext esprim_ext = { .names = esprim_names };
 
 static int set_new(json_t *obj, const char *key, json_t *v)
 {

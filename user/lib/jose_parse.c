@@ -377,19 +377,28 @@ static bool is_gcm(const struct esf_session_info *info)
 	return info->alg == ESF_ALG_GCM_AES || info->alg == ESF_ALG_RFC4106_GCM_AES;
 }
 
-static int check_jwe(const struct esf_session_info *info, const json_t *joint)
+static int check_jwe(const struct esf_session_info *info, const json_t *joint,
+		     const struct jose_ext *ext)
 {
 	const char *alg = json_string_value(json_object_get(joint, "alg"));
 	const char *enc = json_string_value(json_object_get(joint, "enc"));
-	bool kw = info->alg == ESF_ALG_KW_AES;
+	bool kw = info->alg == ESF_ALG_KW_AES, ecdh = ext && ext->ecdh;
 	const char *want_alg = kw ? esf_jwe_kw_alg(info->key_len) : "dir";
 	const char *want_enc = esf_jwe_gcm_enc(kw ? info->cek_len : info->key_len);
 
 	if (!enc)
 		return -ESF_E_FORMAT;
-	if (strcmp(alg, "dir") && strcmp(alg, "A128KW") && strcmp(alg, "A192KW") &&
-	    strcmp(alg, "A256KW"))
+	/* Key agreement needs esfd's private key: esf_ecdh_open() only. */
+	if (ecdh) {
+		if (!json_is_object(json_object_get(joint, "epk")))
+			return -ESF_E_FORMAT;
+		if (strcmp(alg, ESF_JWE_ECDH_ALG))
+			return -ESF_E_UNSUPPORTED;
+		want_alg = kw && info->key_len == 16 ? ESF_JWE_ECDH_ALG : NULL;
+	} else if (strcmp(alg, "dir") && strcmp(alg, "A128KW") && strcmp(alg, "A192KW") &&
+		   strcmp(alg, "A256KW")) {
 		return -ESF_E_UNSUPPORTED;
+	}
 	if (strcmp(enc, "A128GCM") && strcmp(enc, "A192GCM") && strcmp(enc, "A256GCM"))
 		return -ESF_E_UNSUPPORTED;
 	if (!(kw || is_gcm(info)) || !want_alg || !want_enc || strcmp(alg, want_alg) ||
@@ -451,7 +460,7 @@ int esf_jose_check_header(const struct esf_session *s, const json_t *prot,
 	if (!err && jwe != esf_session_is_aead(s))
 		err = -ESF_E_ALG_MISMATCH;
 	if (!err)
-		err = jwe ? check_jwe(&s->info, joint) : check_jws(&s->info, joint);
+		err = jwe ? check_jwe(&s->info, joint, ext) : check_jws(&s->info, joint);
 	if (!err)
 		err = check_kid(&s->info, joint);
 	return err;

@@ -103,6 +103,24 @@ static int reply_status(const char *reply, json_t **rep)
 	return 0;
 }
 
+int esf_ctl_json(const char *ctl_path, json_t *req, int timeout_ms, json_t **rep)
+{
+	char *text = req ? json_dumps(req, JSON_COMPACT) : NULL, *reply = NULL;
+	int err;
+
+	*rep = NULL;
+	json_decref(req);
+	if (!text)
+		return -ENOMEM;
+	err = ctl_call(ctl_path_or_default(ctl_path), text, timeout_ms, &reply);
+	free(text);
+	if (err)
+		return err;
+	err = reply_status(reply, rep);
+	free(reply);
+	return err;
+}
+
 int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_class,
 		     unsigned int timeout_ms, struct esf_peer_session *out)
 {
@@ -152,9 +170,9 @@ int esf_peer_session(const char *ctl_path, const char *peer, unsigned int data_c
 int esf_es256_sign(const char *ctl_path, const void *payload, size_t len, const char *cty,
 		   char **jws)
 {
-	char *b64, *text, *reply = NULL;
 	const char *v;
 	json_t *req, *rep = NULL, *c;
+	char *b64;
 	int err;
 
 	if ((!payload && len) || !jws)
@@ -173,16 +191,7 @@ int esf_es256_sign(const char *ctl_path, const void *payload, size_t len, const 
 		req = NULL;
 	}
 	json_decref(c);
-	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (!text)
-		return -ENOMEM;
-	err = ctl_call(ctl_path_or_default(ctl_path), text, 10000, &reply);
-	free(text);
-	if (err)
-		return err;
-	err = reply_status(reply, &rep);
-	free(reply);
+	err = esf_ctl_json(ctl_path, req, 10000, &rep);
 	v = json_string_value(json_object_get(rep, "jws"));
 	if (!err && !v)
 		err = -EPROTO;

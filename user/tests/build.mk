@@ -4,13 +4,13 @@ HOST_TESTS += test_b64 test_jose test_esprim test_esdata test_errors test_cli te
 	test_es256
 # Linked into every test: the software backend and shared helpers, and the
 # esf tool's command-line core so that its parsing runs on the host.
-TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c tests/pki.c esftool/cli.c \
+TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c tests/pki.c esftool/cli.c esftool/ecdh.c \
 	esftool/es256.c
 # esfd's core (key derivation, rand objects, configuration, peer messages);
 # test_esfd_* link esfd's core and tests/esfd_testutil.c, not libesf.
 HOST_TESTS += test_esfd_kdf test_esfd_randobj
 HOST_TESTS += test_esfd_prim
-HOST_TESTS += test_esfd_config
+HOST_TESTS += test_esfd_config test_esfd_ecdh
 HOST_TESTS += test_peer
 # esfctl's algorithm table (user/common/esf_algs.c, linked through COMMON_SRCS).
 HOST_TESTS += test_algs
@@ -18,5 +18,6 @@ HOST_TESTS += test_algs
 # certke.c, linked in by user/Makefile).
 HOST_TESTS += test_esfd_certke
 # esfd's kernel sessions and state file (the daemon's kernel.c, linked in by
-# user/Makefile) against a kernel faked in the test.
-HOST_TESTS += test_esfd_kernel
+# user/Makefile) against a kernel faked in the test; likewise the "ecdh"
+# command's single-message sessions (oneshot.c).
+HOST_TESTS += test_esfd_kernel test_esfd_oneshot

@@ -311,4 +311,43 @@ TEST_F(es256, headers_it_does_not_take)
 	free(j);
 }
 
+/*
+ * esf_ecdh_open() refuses what is not its JWE before asking esfd (here
+ * there is none: a request would fail -ENOENT); the round trip with esfd,
+ * the kernel and jwcrypto is selftests/esf_es256.sh.
+ */
+static int ecdh_open(const char *hdr)
+{
+	char *b = esf_b64url_encode_alloc(hdr, strlen(hdr)), jwe[512];
+	void *out = NULL;
+	size_t len = 0;
+	int err;
+
+	snprintf(jwe, sizeof(jwe), "%s.%s.%s.%s.%s", b, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		 "AAAAAAAAAAAAAAAA", "AAAA", "AAAAAAAAAAAAAAAAAAAAAA");
+	free(b);
+	err = esf_ecdh_open("/nonexistent/esfd.sock", jwe, strlen(jwe), &out, &len, NULL);
+	free(out);
+	return err;
+}
+
+TEST(ecdh_refuses_before_asking_esfd)
+{
+	char *jwe = NULL;
+
+	EXPECT_EQ(-ESF_E_UNSUPPORTED, ecdh_open("{\"alg\":\"A128KW\",\"enc\":\"A128GCM\"}"));
+	EXPECT_EQ(-ESF_E_UNSUPPORTED,
+		  ecdh_open("{\"alg\":\"ECDH-ES+A128KW\",\"enc\":\"A256GCM\",\"epk\":{}}"));
+	EXPECT_EQ(-ESF_E_FORMAT, ecdh_open("{\"alg\":\"ECDH-ES+A128KW\",\"enc\":\"A128GCM\"}"));
+	EXPECT_EQ(-ESF_E_FORMAT,
+		  ecdh_open("{\"alg\":\"ECDH-ES+A128KW\",\"enc\":\"A128GCM\",\"epk\":\"x\"}"));
+	/* Well formed: then esfd is asked, and there is none. */
+	EXPECT_EQ(-ENOENT,
+		  ecdh_open("{\"alg\":\"ECDH-ES+A128KW\",\"enc\":\"A128GCM\",\"epk\":{}}"));
+	EXPECT_EQ(-EINVAL, esf_ecdh_seal(NULL, "pem", NULL, "x", 1, NULL, &jwe));
+	EXPECT_EQ(-EMSGSIZE, esf_ecdh_seal(NULL, "pem", "/veh-08", "x", ESF_ECDH_PAYLOAD_MAX + 1,
+					   NULL, &jwe));
+	EXPECT_EQ(NULL, jwe);
+}
+
 TEST_HARNESS_MAIN

@@ -222,6 +222,19 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer)
 	return peer->kpsa_id;
 }
 
+/* oneshot.c's needs (its own test is test_esfd_oneshot). */
+json_t *esfd_ctl_error(int err, const char *msg)
+{
+	return json_pack("{s:i,s:s}", "status", err, "error", msg ? msg : "");
+}
+
+bool esfd_ctl_may_use_key(const struct esfd *d, const struct esfd_client *c)
+{
+	(void)d;
+	(void)c;
+	return false;
+}
+
 /* The daemon under test ------------------------------------------------------- */
 
 #define KEY_A "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
