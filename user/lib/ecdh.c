@@ -90,8 +90,14 @@ int esf_ecdh_seal(const char *ctl_path, const char *cert_pem, const char *peer_i
 		return -EINVAL;
 	if (len > ESF_ECDH_PAYLOAD_MAX)
 		return -EMSGSIZE;
-	if (cty && !json_string(cty))
-		return -EINVAL;
+	if (cty) {
+		/* JSON cannot carry it (not UTF-8): refuse before esfd works. */
+		json_t *c = json_string(cty);
+
+		if (!c)
+			return -EINVAL;
+		json_decref(c);
+	}
 	err = esf_ctl_json(ctl_path, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "ecdh", "op", "seal",
 					       "cert", cert_pem, "id", peer_id),
 			   ECDH_TIMEOUT_MS, &rep);
