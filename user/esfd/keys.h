@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "esfd.h"
+#include "jwe.h"
 
 /* The "cty" of esfd's key-confirmation ESPrim Objects. */
 #define ESFD_CONFIRM_CTY "application/vnd.esfd.establish+json"
@@ -89,23 +90,20 @@ int esfd_confirm_seal(const uint8_t kc[32], const char *kid, const char *ori,
 
 /**
  * struct esfd_confirm - a key-confirmation ESPrim Object, parsed
- * @hdr: its protected header (not authenticated until esfd_confirm_open())
+ * @j: the JWE; its protected header @j.hdr is not authenticated until
+ *	esfd_confirm_open()
  * @body: its plaintext, after esfd_confirm_open()
- * @parts: the five parts of the JWE compact serialization
- * @lens: their lengths
  */
 struct esfd_confirm {
-	json_t *hdr;
+	struct esfd_jwe j;
 	json_t *body;
-	const char *parts[5];
-	size_t lens[5];
 };
 
 /**
  * esfd_confirm_parse() - split and check the header of a confirmation
  * @jwe: the JWE compact serialization
- * @p: filled in; json_decref() @p->hdr and @p->body when done, also after
- *	a failure
+ * @p: filled in; json_decref() @p->j.hdr and @p->body when done, also
+ *	after a failure
  *
  * "kid", "ori" and "rri" are the caller's to check (esfd_confirm_hdr()).
  *
