@@ -13,6 +13,7 @@
 
 #include "enc.h"
 #include "jwe.h"
+#include "gkey.h"
 #include "keys.h"
 
 int esfd_esprim_prot(unsigned int key_bits)
@@ -221,3 +222,27 @@ bool esfd_confirm_same_pair(const struct esfd_confirm *p, const struct esfd_pair
 	       json_integer_value(json_object_get(p->body, "tagLength")) == pk->tag_len;
 }
 
+/* The key a member's group keys are wrapped under, at both ends: from the
+ * member's end-to-end key, the SUID 14 usage-constrained key of its Kpsa
+ * (the K that classes 2 and 3 start from), bound to the group id.
+ */
+int esfd_group_kek(struct esfd *d, const struct esfd_peer *peer, const char *grp,
+		   uint8_t kek[32])
+{
+	struct esfd_uc_key uc;
+	enum esfd_suid suid;
+	const uint8_t *sec;
+	size_t seclen;
+	int err;
+
+	err = peer_secret(d, peer, true, &sec, &seclen, &suid);
+	if (!err)
+		err = esfd_kdf_uc_key(sec, seclen, suid, esfd_config_uc_target(&d->cfg, peer),
+				      &uc);
+	if (!err)
+		err = esfd_uc_key_check(&uc, ESFD_FEAT_ESDATA_ENC);
+	if (!err)
+		err = esfd_gkey_kek(uc.key, grp, kek);
+	esfd_uc_key_wipe(&uc);
+	return err;
+}
