@@ -121,7 +121,8 @@ static int parse(int argc, char **argv, const char *usage, bool want_peer, bool 
 	}
 	if (want_peer) {
 		if (optind >= argc)
-			return esfctl_usage_error(usage, "%s", "missing PEER");
+			return esfctl_usage_error(usage, "%s", usage == groups_usage ?
+						  "missing GROUP" : "missing PEER");
 		a->peer = argv[optind++];
 	}
 	if (optind < argc)
@@ -419,10 +420,35 @@ static int peer_session(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * "list" or "show NAME" (argv[0]) of a control command @cmd naming the one
+ * to show in @member: the reply, or NULL with the exit status in @rc.
+ */
+static json_t *list_or_show(int argc, char **argv, const char *usage, const char *cmd,
+			    const char *member, int *rc)
+{
+	bool show = !strcmp(argv[0], "show");
+	char what[32];
+	struct ctl_args a;
+	json_t *req, *rep;
+	int r = parse(argc, argv, usage, show, false, &a);
+
+	if (r) {
+		*rc = r < 0 ? 0 : r;
+		return NULL;
+	}
+	req = json_pack("{s:s}", "cmd", cmd);
+	if (show)
+		json_object_set_new(req, member, json_string(a.peer));
+	snprintf(what, sizeof(what), "%s %s", member, argv[0]);
+	rep = call(&a, req, what);
+	*rc = 1;
+	return rep;
+}
+
 int esfctl_cmd_peer(int argc, char **argv)
 {
-	struct ctl_args a;
-	json_t *req, *rep, *pe;
+	json_t *rep, *pe;
 	size_t i;
 	bool show;
 	int r;
@@ -437,15 +463,9 @@ int esfctl_cmd_peer(int argc, char **argv)
 		return esfctl_usage_error(peer_usage, "%s", "peer: say list or show");
 	}
 	show = !strcmp(argv[1], "show");
-	r = parse(argc - 1, argv + 1, peer_usage, show, false, &a);
-	if (r)
-		return r < 0 ? 0 : r;
-	req = json_pack("{s:s}", "cmd", "peers");
-	if (show)
-		json_object_set_new(req, "peer", json_string(a.peer));
-	rep = call(&a, req, show ? "peer show" : "peer list");
+	rep = list_or_show(argc - 1, argv + 1, peer_usage, "peers", "peer", &r);
 	if (!rep)
-		return 1;
+		return r;
 	add_kernel_views(json_object_get(rep, "peers"));
 	if (opt_json) {
 		json_incref(json_object_get(rep, "peers"));
@@ -570,20 +590,13 @@ static void print_group(json_t *g, bool show)
 int esfctl_cmd_groups(int argc, char **argv)
 {
 	bool show = !strcmp(argv[0], "show");
-	struct ctl_args a;
-	json_t *req, *rep, *g;
+	json_t *rep, *g;
 	size_t i;
 	int r;
 
-	r = parse(argc, argv, groups_usage, show, false, &a);
-	if (r)
-		return r < 0 ? 0 : r;
-	req = json_pack("{s:s}", "cmd", "groups");
-	if (show)
-		json_object_set_new(req, "group", json_string(a.peer));
-	rep = call(&a, req, show ? "group show" : "group list");
+	rep = list_or_show(argc, argv, groups_usage, "groups", "group", &r);
 	if (!rep)
-		return 1;
+		return r;
 	if (opt_json) {
 		esfctl_json_print(json_incref(json_object_get(rep, "groups")));
 		json_decref(rep);
