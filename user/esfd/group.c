@@ -648,15 +648,53 @@ static void group_timer(struct esfd *d, const struct esfd_group_conf *g)
 	}
 }
 
+/*
+ * esf.ko went away (kernel.c, "Module unload and reload"): the members'
+ * sessions are gone with it, and their ids may name other sessions once
+ * it is back. Forget them; a member with no session and no pull asks
+ * again, from nothing held, so the server gives it a new epoch.
+ */
+static void sessions_lost(struct esfd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->cfg.n_groups; i++) {
+		const struct esfd_group_conf *g = &d->cfg.groups[i];
+		struct esfd_group_rt *r = &d->groups[i];
+		struct esfd_greq *q;
+
+		if (g->serve || !r->session)
+			continue;
+		log_warn("group %s: session %u went with esf.ko", g->name, r->session);
+		/* A pull in flight says what the lost session held: its answer
+		 * could be that very epoch, to seal under again from 0.
+		 */
+		q = greq_find(d, g->id, d->cfg.peers[g->server].id, false);
+		if (q)
+			greq_free(d, q);
+		r->session = 0;
+		r->epoch = r->next = r->prev = 0;
+		r->pulled = false;
+	}
+}
+
 void esfd_group_timer(struct esfd *d)
 {
 	size_t i;
 
-	if (d->kernel_down)
+	if (d->kernel_down) {
+		sessions_lost(d);
 		return;
+	}
 	greqs_timer(d);
-	for (i = 0; i < d->cfg.n_groups; i++)
-		group_timer(d, &d->cfg.groups[i]);
+	for (i = 0; i < d->cfg.n_groups; i++) {
+		const struct esfd_group_conf *g = &d->cfg.groups[i];
+
+		if (!g->serve && !d->groups[i].session &&
+		    !greq_find(d, g->id, d->cfg.peers[g->server].id, false))
+			pull(d, g);
+		group_timer(d, g);
+	}
 }
 
 /* Start, reload, stop ------------------------------------------------------------ */
