@@ -459,15 +459,18 @@ static void pull_answered(struct esfd *d, const struct esfd_group_conf *g,
 	int err;
 
 	if (rsp->rsc != ESFD_RSC_OK || esfd_gky_read(rsp->pc, &jwe)) {
-		log_warn("group %s: the server refused the pull (oneM2M %d%s%s); again in %ds",
+		log_warn("group %s: the server refused the pull (oneM2M %d%s); again in %ds",
 			 g->name, rsp->rsc, rsp->rsc == ESFD_RSC_OK ? ", no esf:gky" : "",
-			 "", ESFD_GROUP_RETRY_MS / 1000);
+			 ESFD_GROUP_RETRY_MS / 1000);
 		/* A fresh request later: this rqi's answer is in the server's cache. */
 		q->deadline_ms = esfd_now_ms(d) + ESFD_GROUP_RETRY_MS;
 		q->next_send_ms = INT64_MAX;
 		return;
 	}
 	err = take_key(d, g, jwe, q->nnc, &why, &local);
+	/* A push overtook the answer: we hold a newer epoch already. */
+	if (err == -ESTALE && r->session)
+		err = 0;
 	if (err) {
 		log_err("group %s: the answer to our pull: %s (%s)", g->name, why, strerror(-err));
 		q->deadline_ms = esfd_now_ms(d) + ESFD_GROUP_RETRY_MS;
