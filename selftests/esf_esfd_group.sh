@@ -270,11 +270,13 @@ in_s "$ESFCTL" session del 4242 >/dev/null 2>&1
 # sessions went with it; each pulls again from nothing and is given a new
 # epoch (the old one's sequence numbers were spent), and they talk again.
 ginfo m1; old=$G_epoch
+afresh=$(grep -c "a member asked afresh" "$tmp/s.log")
 for i in {1..100}; do rmmod esf 2>/dev/null && break; sleep 0.1; done
 modprobe esf
 back() {
 	has_session m1 && [ "$G_epoch" -gt "$old" ] && has_session m4 &&
-		seal m1 "after the reload" "$tmp/r7" && [ "$(open_as m4 "$tmp/r7")" = "after the reload" ]
+		seal m1 "after the reload" "$tmp/r7" && [ "$(open_as m4 "$tmp/r7")" = "after the reload" ] &&
+		[ "$(grep -c "a member asked afresh" "$tmp/s.log")" -gt "$afresh" ]
 }
 detail="$(tail -n 4 "$tmp/m1.log" "$tmp/s.log")" \
 	t "esf.ko reloaded: members pull a new epoch into new sessions" until_cond 75 back
