@@ -51,6 +51,20 @@ static const char establish_usage[] =
 	"  -S, --socket PATH  esfd's control socket (default $ESFD_CONTROL_SOCKET\n"
 	"                     or " ESF_CTL_DEFAULT ")\n";
 
+static const char groups_usage[] =
+	"usage: esfctl group list [--socket PATH]\n"
+	"       esfctl group show GROUP [--socket PATH]\n"
+	"\n"
+	"The groups of esfd's configuration ([group] sections) and where their\n"
+	"keys are. On the group's server: the current epoch, the next rotation\n"
+	"and each member (peer, sender id, the epoch it was given, the epoch it\n"
+	"confirmed, seconds since its last contact, a push pending). On a\n"
+	"member: its server, sender id, the epochs its kernel group session\n"
+	"holds (current, next until the switch, previous until it retires) and\n"
+	"the session id (shown to root and the owner of the group's policy: it\n"
+	"is what an application seals and opens with). GROUP is the section\n"
+	"name or the group id. No key is ever shown.\n";
+
 static const struct option ctl_opts[] = {
 	{ "socket", required_argument, NULL, 'S' },
 	{ "class", required_argument, NULL, 'c' },
@@ -107,7 +121,8 @@ static int parse(int argc, char **argv, const char *usage, bool want_peer, bool 
 	}
 	if (want_peer) {
 		if (optind >= argc)
-			return esfctl_usage_error(usage, "%s", "missing PEER");
+			return esfctl_usage_error(usage, "%s", usage == groups_usage ?
+						  "missing GROUP" : "missing PEER");
 		a->peer = argv[optind++];
 	}
 	if (optind < argc)
@@ -411,10 +426,35 @@ static int peer_session(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * "list" or "show NAME" (argv[0]) of a control command @cmd naming the one
+ * to show in @member: the reply, or NULL with the exit status in @rc.
+ */
+static json_t *list_or_show(int argc, char **argv, const char *usage, const char *cmd,
+			    const char *member, int *rc)
+{
+	bool show = !strcmp(argv[0], "show");
+	char what[32];
+	struct ctl_args a;
+	json_t *req, *rep;
+	int r = parse(argc, argv, usage, show, false, &a);
+
+	if (r) {
+		*rc = r < 0 ? 0 : r;
+		return NULL;
+	}
+	req = json_pack("{s:s}", "cmd", cmd);
+	if (show)
+		json_object_set_new(req, member, json_string(a.peer));
+	snprintf(what, sizeof(what), "%s %s", member, argv[0]);
+	rep = call(&a, req, what);
+	*rc = 1;
+	return rep;
+}
+
 int esfctl_cmd_peer(int argc, char **argv)
 {
-	struct ctl_args a;
-	json_t *req, *rep, *pe;
+	json_t *rep, *pe;
 	size_t i;
 	bool show;
 	int r;
@@ -429,15 +469,9 @@ int esfctl_cmd_peer(int argc, char **argv)
 		return esfctl_usage_error(peer_usage, "%s", "peer: say list or show");
 	}
 	show = !strcmp(argv[1], "show");
-	r = parse(argc - 1, argv + 1, peer_usage, show, false, &a);
-	if (r)
-		return r < 0 ? 0 : r;
-	req = json_pack("{s:s}", "cmd", "peers");
-	if (show)
-		json_object_set_new(req, "peer", json_string(a.peer));
-	rep = call(&a, req, show ? "peer show" : "peer list");
+	rep = list_or_show(argc - 1, argv + 1, peer_usage, "peers", "peer", &r);
 	if (!rep)
-		return 1;
+		return r;
 	add_kernel_views(json_object_get(rep, "peers"));
 	if (opt_json) {
 		json_incref(json_object_get(rep, "peers"));
@@ -505,4 +539,77 @@ int esfctl_cmd_establish(int argc, char **argv)
 int esfctl_cmd_rekey(int argc, char **argv)
 {
 	return establish(argc, argv, "rekey");
+}
+
+static void print_group(json_t *g, bool show)
+{
+	bool server = !strcmp(json_string_value(json_object_get(g, "role")) ?: "", "server");
+	json_t *m;
+	size_t i;
+
+	printf("%-16s %-24s %-6s epoch %lld", json_string_value(json_object_get(g, "name")),
+	       json_string_value(json_object_get(g, "id")), server ? "server" : "member",
+	       jint(g, "epoch"));
+	if (server) {
+		printf(" members %zu rotations %lld next rotation in %llds\n",
+		       json_array_size(json_object_get(g, "members")), jint(g, "rotations"),
+		       jint(g, "next_rotation_in"));
+	} else {
+		printf(" %s sender %lld of %lld server %s", json_string_value(json_object_get(g, "state")),
+		       jint(g, "sender"), jint(g, "senders"),
+		       json_string_value(json_object_get(g, "server")));
+		if (json_object_get(g, "session"))
+			printf(" session %lld", jint(g, "session"));
+		else
+			printf(" session -");
+		putchar('\n');
+	}
+	if (!show)
+		return;
+	printf("  alg %s policy %s\n", json_string_value(json_object_get(g, "alg")),
+	       json_string_value(json_object_get(g, "policy")));
+	if (!server) {
+		printf("  next %lld (switch in %llds) previous %lld keys %lld\n", jint(g, "next"),
+		       jint(g, "switch_in"), jint(g, "previous"), jint(g, "keys"));
+		return;
+	}
+	printf("  senders %lld rotate %llds switch-delay %llds\n", jint(g, "senders"),
+	       jint(g, "rotate"), jint(g, "switch_delay"));
+	json_array_foreach(json_object_get(g, "members"), i, m) {
+		long long lc = jint(m, "last_contact");
+
+		printf("  member %-16s %-24s sender %-4lld epoch %lld acked %lld",
+		       json_string_value(json_object_get(m, "peer")),
+		       json_string_value(json_object_get(m, "id")), jint(m, "sender"),
+		       jint(m, "epoch"), jint(m, "acked"));
+		if (lc >= 0)
+			printf(" seen %llds ago", lc);
+		else
+			printf(" never seen");
+		printf("%s\n", json_is_true(json_object_get(m, "push_pending")) ? " push pending" : "");
+	}
+}
+
+/* esfctl group list|show: esfd's groups (the kernel's own group commands
+ * are in group.c).
+ */
+int esfctl_cmd_groups(int argc, char **argv)
+{
+	bool show = !strcmp(argv[0], "show");
+	json_t *rep, *g;
+	size_t i;
+	int r;
+
+	rep = list_or_show(argc, argv, groups_usage, "groups", "group", &r);
+	if (!rep)
+		return r;
+	if (opt_json) {
+		esfctl_json_print(json_incref(json_object_get(rep, "groups")));
+		json_decref(rep);
+		return 0;
+	}
+	json_array_foreach(json_object_get(rep, "groups"), i, g)
+		print_group(g, show);
+	json_decref(rep);
+	return 0;
 }

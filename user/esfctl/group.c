@@ -3,6 +3,7 @@
  * esfctl group epoch-new|switch|retire|senders: a group session's key
  * epochs and its per-sender replay state. Group sessions themselves are
  * made by 'esfctl session add --group-senders N --group-sender I'.
+ * 'esfctl group list|show' asks esfd about the groups it runs (daemon.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 
 static const char group_usage[] =
 	"usage: esfctl [--json] group <epoch-new|switch|retire|senders> ID [<args>]\n"
+	"       esfctl [--json] group <list|show GROUP> [--socket PATH]\n"
 	"\n"
 	"A group session (esfctl session add --group-senders N --group-sender I)\n"
 	"holds one key for a group whose members all seal, each under its own\n"
@@ -35,8 +37,14 @@ static const char group_usage[] =
 	"For a group: every member runs epoch-new, then each switches, then each\n"
 	"retires once late records have drained. A member left out of epoch-new\n"
 	"(revoked) cannot open what is sealed after the switch. 'esfctl session\n"
-	"show ID' shows the epochs held. Exit status: 0 success, 1 the kernel\n"
-	"refused (its reason is printed), 2 usage error.\n";
+	"show ID' shows the epochs held.\n"
+	"\n"
+	"  list         the groups esfd runs: role, epoch, members or session\n"
+	"  show GROUP   one of them in full ('esfctl group list --help')\n"
+	"\n"
+	"esfd distributes group keys itself ([group] in esfd.conf); these\n"
+	"commands are for groups made by hand. Exit status: 0 success, 1 the\n"
+	"kernel or esfd refused (its reason is printed), 2 usage error.\n";
 
 static int parse_id(const char *s, uint32_t *id)
 {
@@ -286,6 +294,8 @@ int esfctl_cmd_group(int argc, char **argv)
 		fputs(group_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (!strcmp(argv[1], "list") || !strcmp(argv[1], "show"))
+		return esfctl_cmd_groups(argc - 1, argv + 1);
 	for (i = 0; i < sizeof(sub) / sizeof(sub[0]); i++)
 		if (!strcmp(argv[1], sub[i].name)) {
 			if (esfctl_is_help(argc - 1, argv + 1)) {

@@ -22,7 +22,7 @@
 #include "config.h"
 #include "m2m.h"
 
-enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER };
+enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP };
 
 struct parser;
 
@@ -43,6 +43,16 @@ struct policy_ref {
 	unsigned int class_line[4];
 };
 
+/* A group's references to policies and peers, resolved once all are known. */
+struct group_ref {
+	char policy[ESFD_NAME_MAX + 1];
+	unsigned int policy_line;
+	char *members;			/* the "members" text, parsed at the end */
+	unsigned int members_line;
+	char server[ESFD_NAME_MAX + 1];
+	unsigned int server_line;
+};
+
 struct parser {
 	struct esfd_config *cfg;
 	struct esfd_config_error *err;
@@ -55,6 +65,7 @@ struct parser {
 	unsigned int esfd_line;
 	struct policy_ref *refs;
 	size_t peer_cap;
+	struct group_ref grefs[ESFD_MAX_GROUPS];
 	unsigned int need_certs;	/* line of a certificate peer */
 };
 
@@ -80,6 +91,11 @@ static struct esfd_policy *cur_policy(struct parser *p)
 static struct esfd_peer *cur_peer(struct parser *p)
 {
 	return &p->cfg->peers[p->cur];
+}
+
+static struct esfd_group_conf *cur_group(struct parser *p)
+{
+	return &p->cfg->groups[p->cur];
 }
 
 /* Line a key of the current section was set on, 0 if not set. */
@@ -849,6 +865,79 @@ static const struct key_def peer_keys[] = {
 	{ NULL, NULL },
 };
 
+/* ---- [group NAME] ---- */
+
+static int group_set_id(struct parser *p, const char *v)
+{
+	return set_id(p, v, cur_group(p)->id);
+}
+
+static int group_set_policy(struct parser *p, const char *v)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a policy name", v);
+	strcpy(p->grefs[p->cur].policy, v);
+	p->grefs[p->cur].policy_line = p->line;
+	return 0;
+}
+
+static int group_set_members(struct parser *p, const char *v)
+{
+	struct group_ref *r = &p->grefs[p->cur];
+
+	r->members = strdup(v);
+	r->members_line = p->line;
+	cur_group(p)->serve = true;
+	return r->members ? 0 : -ENOMEM;
+}
+
+static int group_set_server(struct parser *p, const char *v)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a peer name", v);
+	strcpy(p->grefs[p->cur].server, v);
+	p->grefs[p->cur].server_line = p->line;
+	return 0;
+}
+
+static int group_set_senders(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 2, ESF_GROUP_SENDERS_MAX, &x);
+
+	cur_group(p)->senders = (uint16_t)x;
+	return err;
+}
+
+static int group_set_rotate(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 1, 365 * 86400, &x);
+
+	cur_group(p)->rotate = (uint32_t)x;
+	return err;
+}
+
+static int group_set_switch(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 0, 86400, &x);
+
+	cur_group(p)->switch_delay = (uint32_t)x;
+	return err;
+}
+
+static const struct key_def group_keys[] = {
+	{ "id", group_set_id },
+	{ "policy", group_set_policy },
+	{ "members", group_set_members },
+	{ "server", group_set_server },
+	{ "senders", group_set_senders },
+	{ "rotate", group_set_rotate },
+	{ "switch-delay", group_set_switch },
+	{ NULL, NULL },
+};
+
 /* ---- section validation ---- */
 
 static void policy_defaults(struct esfd_policy *pol, const char *name)
@@ -974,6 +1063,31 @@ static int end_peer(struct parser *p)
 	return 0;
 }
 
+static int end_group(struct parser *p)
+{
+	static const char *const server_only[] = { "senders", "rotate", "switch-delay" };
+	struct esfd_group_conf *g = cur_group(p);
+	size_t i;
+
+	if (!seen_line(p, "id"))
+		return fail(p, p->sec_line, "[group %s] needs 'id'", g->name);
+	if (seen_line(p, "members") && seen_line(p, "server"))
+		return fail(p, seen_line(p, "server"), "[group %s] has both members (this esfd "
+			    "serves the group) and server (it is a member)", g->name);
+	if (!seen_line(p, "members") && !seen_line(p, "server"))
+		return fail(p, p->sec_line, "[group %s] needs members (on the group's server) "
+			    "or server (on a member)", g->name);
+	for (i = 0; !g->serve && i < 3; i++)
+		if (seen_line(p, server_only[i]))
+			return fail(p, seen_line(p, server_only[i]), "[group %s]: %s is the "
+				    "server's to set (a member learns it with the key)", g->name,
+				    server_only[i]);
+	if (g->serve && g->switch_delay >= g->rotate)
+		return fail(p, blame(p, "switch-delay"), "[group %s]: switch-delay (%us) must be "
+			    "shorter than rotate (%us)", g->name, g->switch_delay, g->rotate);
+	return 0;
+}
+
 static int end_esfd(struct parser *p)
 {
 	static const char *const cert_keys[] = { "ca-file", "cert-file", "key-file" };
@@ -1004,6 +1118,8 @@ static int end_section(struct parser *p)
 		return end_policy(p);
 	case SEC_PEER:
 		return end_peer(p);
+	case SEC_GROUP:
+		return end_group(p);
 	case SEC_NONE:
 		break;
 	}
@@ -1093,6 +1209,33 @@ static int begin_peer(struct parser *p, const char *name)
 	return 0;
 }
 
+static int begin_group(struct parser *p, const char *name)
+{
+	struct esfd_config *c = p->cfg;
+	struct esfd_group_conf *g;
+	size_t i;
+
+	for (i = 0; i < c->n_groups; i++)
+		if (!strcmp(c->groups[i].name, name))
+			return fail(p, p->line, "[group %s] already defined on line %u",
+				    name, c->groups[i].line);
+	if (c->n_groups >= ESFD_MAX_GROUPS)
+		return fail(p, p->line, "more than %d groups", ESFD_MAX_GROUPS);
+	if (!c->groups) {
+		c->groups = calloc(ESFD_MAX_GROUPS, sizeof(*c->groups));
+		if (!c->groups)
+			return -ENOMEM;
+	}
+	p->cur = c->n_groups++;
+	g = &c->groups[p->cur];
+	strcpy(g->name, name);
+	g->line = p->line;
+	g->senders = ESFD_GROUP_SENDERS_DEF;
+	g->rotate = ESFD_GROUP_ROTATE_DEF;
+	g->switch_delay = ESFD_GROUP_SWITCH_DEF;
+	return 0;
+}
+
 static int begin_section(struct parser *p, enum section sec, const char *name)
 {
 	int err = end_section(p);
@@ -1116,13 +1259,16 @@ static int begin_section(struct parser *p, enum section sec, const char *name)
 	case SEC_PEER:
 		p->keys = peer_keys;
 		return begin_peer(p, name);
+	case SEC_GROUP:
+		p->keys = group_keys;
+		return begin_group(p, name);
 	case SEC_NONE:
 		break;
 	}
 	return -EINVAL;
 }
 
-/* "[esfd]", "[policy NAME]" or "[peer NAME]". */
+/* "[esfd]", "[policy NAME]", "[peer NAME]" or "[group NAME]". */
 static int parse_header(struct parser *p, char *s)
 {
 	size_t n = strlen(s);
@@ -1138,13 +1284,14 @@ static int parse_header(struct parser *p, char *s)
 	if (!strcmp(name, "esfd"))
 		return arg ? fail(p, p->line, "[esfd] takes no name") :
 			     begin_section(p, SEC_ESFD, NULL);
-	if (strcmp(name, "policy") && strcmp(name, "peer"))
+	if (strcmp(name, "policy") && strcmp(name, "peer") && strcmp(name, "group"))
 		return fail(p, p->line, "unknown section '[%.40s]' (esfd, policy "
-			    "NAME, peer NAME)", name);
+			    "NAME, peer NAME, group NAME)", name);
 	if (!arg || name_check(arg))
 		return fail(p, p->line, "[%s NAME] needs a name of 1..%d "
 			    "characters A-Z a-z 0-9 . _ -", name, ESFD_NAME_MAX);
-	return begin_section(p, name[1] == 'o' ? SEC_POLICY : SEC_PEER, arg);
+	return begin_section(p, name[0] == 'g' ? SEC_GROUP :
+			     name[1] == 'o' ? SEC_POLICY : SEC_PEER, arg);
 }
 
 static int parse_kv(struct parser *p, char *s)
@@ -1243,6 +1390,133 @@ static int check_peer_profiles(struct parser *p)
 	return 0;
 }
 
+/* ---- groups, once every policy and peer is known ---- */
+
+static int peer_by_name(const struct esfd_config *c, const char *name, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_peers; i++) {
+		if (!strcmp(c->peers[i].name, name)) {
+			*idx = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* A member or server must be a Kpsa peer: the group key is wrapped under a
+ * key derived from its Kpsa (docs/esfd.md, "Groups").
+ */
+static int group_peer(struct parser *p, const struct esfd_group_conf *g, const char *name,
+		      unsigned int line, size_t *idx)
+{
+	if (peer_by_name(p->cfg, name, idx))
+		return fail(p, line, "[group %s]: no [peer %s]", g->name, name);
+	if (p->cfg->peers[*idx].cert)
+		return fail(p, line, "[group %s]: [peer %s] has credential = certificate; "
+			    "group keys are wrapped under a Kpsa's keys only", g->name, name);
+	return 0;
+}
+
+/* One "PEER:SENDER" of a members list. */
+static int member_parse(struct parser *p, struct esfd_group_conf *g, char *tok,
+			unsigned int line)
+{
+	char *colon = strchr(tok, ':');
+	struct esfd_group_member *m = &g->members[g->n_members];
+	uint64_t sender;
+	size_t i;
+	int err;
+
+	if (!colon || parse_u64(colon + 1, strlen(colon + 1), &sender))
+		return fail(p, line, "[group %s]: '%.40s' is not PEER:SENDER (a peer's name "
+			    "and its sender id)", g->name, tok);
+	*colon = '\0';
+	err = group_peer(p, g, tok, line, &m->peer);
+	if (err)
+		return err;
+	if (sender < 1 || sender >= g->senders)
+		return fail(p, line, "[group %s]: %s's sender id %llu is outside 1..%u (senders "
+			    "= %u; 0 is the server's)", g->name, tok, (unsigned long long)sender,
+			    g->senders - 1u, g->senders);
+	m->sender = (uint16_t)sender;
+	for (i = 0; i < g->n_members; i++) {
+		if (g->members[i].peer == m->peer)
+			return fail(p, line, "[group %s]: %s is listed twice", g->name, tok);
+		if (g->members[i].sender == m->sender)
+			return fail(p, line, "[group %s]: sender id %u is both %s's and %s's: "
+				    "two members must never seal with the same nonces", g->name,
+				    m->sender, p->cfg->peers[g->members[i].peer].name, tok);
+	}
+	g->n_members++;
+	return 0;
+}
+
+static int group_members(struct parser *p, struct esfd_group_conf *g, struct group_ref *r)
+{
+	char *save = NULL, *tok;
+	int err = 0;
+
+	g->members = calloc(g->senders, sizeof(*g->members));
+	if (!g->members)
+		return -ENOMEM;
+	for (tok = strtok_r(r->members, " \t,", &save); tok && !err;
+	     tok = strtok_r(NULL, " \t,", &save)) {
+		if (g->n_members + 1 >= g->senders)
+			return fail(p, r->members_line, "[group %s]: more members than sender "
+				    "ids (senders = %u)", g->name, g->senders);
+		err = member_parse(p, g, tok, r->members_line);
+	}
+	return err;
+}
+
+static int group_policy(struct parser *p, struct esfd_group_conf *g, const struct group_ref *r)
+{
+	const struct esfd_policy *pol;
+	size_t k;
+
+	for (k = 0; r->policy_line && k < p->cfg->n_policies; k++)
+		if (!strcmp(p->cfg->policies[k].name, r->policy))
+			break;
+	if (r->policy_line && k == p->cfg->n_policies)
+		return fail(p, r->policy_line, "no [policy %s]", r->policy);
+	g->policy = r->policy_line ? k : 0;
+	pol = &p->cfg->policies[g->policy];
+	if (pol->aead == ESFD_AEAD_RFC4106)
+		return fail(p, r->policy_line ? r->policy_line : g->line, "[group %s]: [policy %s] "
+			    "has aead rfc4106(gcm(aes)); group sessions take gcm(aes), ccm(aes) "
+			    "or authenc(hmac(sha256),cbc(aes))", g->name, pol->name);
+	if (g->serve && (uint64_t)g->senders * pol->replay_window > ESF_GROUP_REPLAY_BITS_MAX)
+		return fail(p, g->line, "[group %s]: senders x replay-window of [policy %s] is "
+			    "above the kernel's %u window bits per group session", g->name,
+			    pol->name, ESF_GROUP_REPLAY_BITS_MAX);
+	return 0;
+}
+
+static int resolve_groups(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	size_t i, k;
+	int err = 0;
+
+	for (i = 0; !err && i < c->n_groups; i++) {
+		struct esfd_group_conf *g = &c->groups[i];
+		struct group_ref *r = &p->grefs[i];
+
+		for (k = 0; k < i; k++)
+			if (!strcmp(c->groups[k].id, g->id))
+				return fail(p, g->line, "[group %s] has the id of [group %s]",
+					    g->name, c->groups[k].name);
+		err = group_policy(p, g, r);
+		if (!err && g->serve)
+			err = group_members(p, g, r);
+		else if (!err)
+			err = group_peer(p, g, r->server, r->server_line, &g->server);
+	}
+	return err;
+}
+
 /* "/in-cse" and "in-cse" are one topic level: one entity to the broker. */
 static bool same_topic_id(const char *a, const char *b)
 {
@@ -1322,6 +1596,7 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		      struct esfd_config_error *err)
 {
 	struct parser p = { .cfg = cfg, .err = err };
+	size_t i;
 	int ret;
 
 	memset(err, 0, sizeof(*err));
@@ -1344,11 +1619,15 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		ret = check_peer_profiles(&p);
 	if (!ret)
 		ret = check_peer_ids(&p);
+	if (!ret)
+		ret = resolve_groups(&p);
 	/* [esfd] may come after the peers: checked once everything is read. */
 	if (!ret && p.need_certs && !cfg->certs.ca_file)
 		ret = fail(&p, p.need_certs, "a peer with credential = certificate needs "
 			   "[esfd] ca-file, cert-file and key-file");
 	free(p.refs);
+	for (i = 0; i < ESFD_MAX_GROUPS; i++)
+		free(p.grefs[i].members);
 	return ret;
 }
 
@@ -1680,6 +1959,9 @@ void esfd_config_free(struct esfd_config *cfg)
 		explicit_bzero(&cfg->peers[i], sizeof(cfg->peers[i]));
 	}
 	free(cfg->peers);
+	for (i = 0; i < cfg->n_groups; i++)
+		free(cfg->groups[i].members);
+	free(cfg->groups);
 	free(cfg->policies);
 	free(cfg->mqtt.password_file);
 	free(cfg->mqtt.ca_file);
@@ -1690,6 +1972,17 @@ void esfd_config_free(struct esfd_config *cfg)
 	esfd_creds_free(cfg->certs.creds);
 	explicit_bzero(cfg->mqtt.password, sizeof(cfg->mqtt.password));
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+const struct esfd_group_conf *esfd_config_group_by_id(const struct esfd_config *cfg,
+						      const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_groups; i++)
+		if (!strcmp(cfg->groups[i].id, id))
+			return &cfg->groups[i];
+	return NULL;
 }
 
 const struct esfd_peer *esfd_config_peer_by_id(const struct esfd_config *cfg,

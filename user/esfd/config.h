@@ -237,6 +237,53 @@ struct esfd_peer {
 	unsigned int kpsa_line;
 };
 
+/* Groups: at most this many, each with at most ESF_GROUP_SENDERS_MAX senders. */
+#define ESFD_MAX_GROUPS		64
+#define ESFD_GROUP_SENDERS_DEF	64
+#define ESFD_GROUP_ROTATE_DEF	86400
+#define ESFD_GROUP_SWITCH_DEF	5
+
+/**
+ * struct esfd_group_member - a member of a group this esfd serves
+ * @peer: index into &esfd_config.peers
+ * @sender: its sender id, 1 .. senders - 1, stable across key epochs
+ */
+struct esfd_group_member {
+	size_t peer;
+	uint16_t sender;
+};
+
+/**
+ * struct esfd_group_conf - a [group NAME] section (docs/esfd.conf.md)
+ * @name: the section name
+ * @id: the group's oneM2M-style id: what the wire names it by ("grp")
+ * @policy: index into &esfd_config.policies: the algorithm, key size and tag
+ *	length of the group key (server), the owner and replay window of the
+ *	kernel session (member)
+ * @serve: this esfd is the group's server ("members"), else a member
+ * @members: the server's members, in file order
+ * @n_members: how many
+ * @senders: the group's size: sender ids are 0 .. @senders - 1
+ * @rotate: seconds between periodic key rotations (server)
+ * @switch_delay: seconds between a new key's delivery and the members'
+ *	switch to sealing under it (server)
+ * @server: a member's server: index into &esfd_config.peers
+ * @line: line of its header
+ */
+struct esfd_group_conf {
+	char name[ESFD_NAME_MAX + 1];
+	char id[ESFD_ID_MAX + 1];
+	size_t policy;
+	bool serve;
+	struct esfd_group_member *members;
+	size_t n_members;
+	uint16_t senders;
+	uint32_t rotate;
+	uint32_t switch_delay;
+	size_t server;
+	unsigned int line;
+};
+
 /**
  * struct esfd_config - a parsed configuration
  * @id: this daemon's oneM2M id
@@ -253,6 +300,8 @@ struct esfd_peer {
  * @n_policies: how many
  * @peers: the peers, in file order
  * @n_peers: how many
+ * @groups: the [group] sections, in file order
+ * @n_groups: how many
  */
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
@@ -268,6 +317,8 @@ struct esfd_config {
 	size_t n_policies;
 	struct esfd_peer *peers;
 	size_t n_peers;
+	struct esfd_group_conf *groups;
+	size_t n_groups;
 };
 
 /**
@@ -389,6 +440,16 @@ void esfd_config_free(struct esfd_config *cfg);
  */
 const struct esfd_peer *esfd_config_peer_by_id(const struct esfd_config *cfg,
 					       const char *id);
+
+/**
+ * esfd_config_group_by_id() - find a group by its id
+ * @cfg: the configuration
+ * @id: the group id
+ *
+ * Return: the group, or NULL.
+ */
+const struct esfd_group_conf *esfd_config_group_by_id(const struct esfd_config *cfg,
+						      const char *id);
 
 /**
  * esfd_config_uc_target() - target id for this peer's usage-constrained keys

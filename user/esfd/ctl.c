@@ -226,7 +226,7 @@ static bool is_admin(const struct esfd_client *c)
 }
 
 /* Who may use a policy's sessions: root, or the policy's owner. */
-static bool may_use(const struct esfd_client *c, const struct esfd_policy *pol)
+bool esfd_ctl_may_use(const struct esfd_client *c, const struct esfd_policy *pol)
 {
 	return is_admin(c) || c->uid == pol->owner_uid || c->gid == pol->owner_gid;
 }
@@ -382,7 +382,7 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 
 	for (p = d->pairs; p; p = p->next)
 		if (!strcmp(p->peer_id, pe->id))
-			json_array_append_new(pairs, pair_json(d, p, may_use(c, pol)));
+			json_array_append_new(pairs, pair_json(d, p, esfd_ctl_may_use(c, pol)));
 	if (esfd_m2m_topic_id(pe->id, topic, sizeof(topic)))
 		snprintf(topic, sizeof(topic), "-");
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:o}",
@@ -502,6 +502,10 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		send_json(c->fd, esfd_oneshot_ctl(d, c, req));
 		return;
 	}
+	if (!strcmp(cmd, "groups")) {
+		send_json(c->fd, esfd_group_ctl(d, c, req));
+		return;
+	}
 	if (!strcmp(cmd, "peers")) {
 		arr = json_array();
 		for (i = 0; i < d->cfg.n_peers; i++)
@@ -537,7 +541,7 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	}
 	pol = &d->cfg.policies[peer->policy];
 	if (!strcmp(cmd, "session")) {
-		if (!may_use(c, pol)) {
+		if (!esfd_ctl_may_use(c, pol)) {
 			log_warn("control: uid %u (pid %d) may not use the sessions of peer %s",
 				 (unsigned int)c->uid, (int)c->pid, peer->id);
 			send_json(c->fd, error_json(-EACCES, 0, "not the owner of this peer's "

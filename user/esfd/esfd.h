@@ -292,6 +292,103 @@ struct esfd_restore {
 /* How long esfd keeps trying to establish again what esf.ko took away. */
 #define ESFD_RESTORE_SECONDS	600
 
+/* Groups (group.c, docs/esfd.md "Groups"). */
+
+/* A member's previous key keeps opening this long after the switch. */
+#define ESFD_GROUP_RETIRE	30
+/* A push or a pull is given up (a pull: made again) after this long. */
+#define ESFD_GROUP_REQ_MS	60000
+/* A member refused by its server asks again after this long. */
+#define ESFD_GROUP_RETRY_MS	5000
+
+/**
+ * struct esfd_greq - a group request in flight: a member's pull or a
+ *	server's push, retransmitted until answered
+ * @next: list link
+ * @grp: the group's id
+ * @peer_id: to whom
+ * @push: a push (else a pull)
+ * @epoch: a push's epoch
+ * @held_before: a push: what the server believed the member held before
+ * @nnc: a pull's nonce
+ * @rqi: its request identifier
+ * @msg: the request primitive
+ * @next_send_ms: when to publish it (again)
+ * @interval_ms: the retransmission interval (doubles)
+ * @mid: MQTT message id of the last copy
+ * @acked: the broker acknowledged the last copy
+ * @sends: copies published
+ * @deadline_ms: when it is given up
+ */
+struct esfd_greq {
+	struct esfd_greq *next;
+	char grp[ESFD_ID_MAX + 1];
+	char peer_id[ESFD_ID_MAX + 1];
+	bool push;
+	uint32_t epoch;
+	uint32_t held_before;
+	char nnc[32];
+	char rqi[ESFD_M2M_RQI_MAX + 1];
+	char *msg;
+	int64_t next_send_ms;
+	int interval_ms;
+	int mid;
+	bool acked;
+	unsigned int sends;
+	int64_t deadline_ms;
+};
+
+/* The server's view of one member. */
+struct esfd_gmember {
+	uint32_t held;		/* the highest epoch it may hold, this run */
+	uint32_t acked;		/* the highest it confirmed */
+	int64_t last_contact;	/* its last pull or answer; 0: none */
+};
+
+/**
+ * struct esfd_group_rt - a group's run-time state, parallel to cfg.groups
+ * @epoch: the current epoch (server: the newest made; member: SEAL's)
+ * @key: server: the current key (wiped when replaced and at exit)
+ * @key_len: its length
+ * @salt: server: the current epoch's salt
+ * @old_salt: server: the previous epoch's
+ * @switch_at: server: the current epoch's switch time; member: the
+ *	pending switch to @next (0: none)
+ * @next_rotate: server: when the key rotates next
+ * @rotations: server: rotations so far
+ * @members: server: per configured member
+ * @session: member: the kernel group session (0: none yet)
+ * @sender: member: its sender id
+ * @senders: member: the group's size
+ * @next: member: the epoch installed, not switched to (0: none)
+ * @prev: member: the epoch still opening after a switch (0: none)
+ * @retire_at: member: when @prev goes
+ * @pulled: member: it pulled a key in this run (pushes are taken after)
+ * @keys: member: keys received
+ * @dirty: server: rotate as soon as esfd_group_start() runs (the
+ *	membership or the key's policy changed by a reload)
+ */
+struct esfd_group_rt {
+	uint32_t epoch;
+	uint8_t key[64];
+	size_t key_len;
+	uint8_t salt[4];
+	uint8_t old_salt[4];
+	int64_t switch_at;
+	int64_t next_rotate;
+	uint64_t rotations;
+	struct esfd_gmember *members;
+	uint32_t session;
+	uint16_t sender;
+	uint16_t senders;
+	uint32_t next;
+	uint32_t prev;
+	int64_t retire_at;
+	bool pulled;
+	uint64_t keys;
+	bool dirty;
+};
+
 struct esfd_client {
 	int fd;
 	uid_t uid;
@@ -353,6 +450,8 @@ struct esfd {
 	int64_t kmod_checked;		/* esfd_now() of the last retry */
 	struct esfd_restore *restore;	/* pairs to establish again */
 	size_t n_restore;
+	struct esfd_group_rt *groups;	/* cfg.n_groups entries */
+	struct esfd_greq *greqs;	/* group requests in flight */
 };
 
 /* main.c */
@@ -428,7 +527,22 @@ void esfd_certkey_drop(struct esfd_certkey *ck);
 void esfd_certke_recheck(struct esfd *d);
 const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer);
 
+/* group.c */
+int esfd_group_start(struct esfd *d);
+void esfd_group_timer(struct esfd *d);
+int esfd_group_request(struct esfd *d, const struct esfd_peer *peer,
+		       const struct esfd_m2m_req *req, json_t **pc, const char **why);
+bool esfd_group_response(struct esfd *d, const struct esfd_peer *peer,
+			 const struct esfd_m2m_rsp *rsp);
+void esfd_group_broker_up(struct esfd *d);
+void esfd_group_published(struct esfd *d, int mid);
+int esfd_group_reload(struct esfd *d, const struct esfd_config *n,
+		      struct esfd_group_rt **out);
+void esfd_group_shutdown(struct esfd *d);
+json_t *esfd_group_ctl(struct esfd *d, const struct esfd_client *c, const json_t *req);
+
 /* ctl.c */
+bool esfd_ctl_may_use(const struct esfd_client *c, const struct esfd_policy *pol);
 int esfd_ctl_open(struct esfd *d);
 void esfd_ctl_close(struct esfd *d);
 void esfd_ctl_accept(struct esfd *d);

@@ -7,17 +7,14 @@
  */
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "enc.h"
+#include "jwe.h"
+#include "gkey.h"
 #include "keys.h"
-
-#define GCM_IV_LEN 12
-#define GCM_TAG_LEN 16
 
 int esfd_esprim_prot(unsigned int key_bits)
 {
@@ -150,26 +147,6 @@ int esfd_confirm_key(const uint8_t skey[ESFD_KEY_LEN], bool from_originator,
 	return esfd_hmac(ESFD_SHA256, skey, ESFD_KEY_LEN, in, 2, kc);
 }
 
-static int gcm(bool enc, const uint8_t key[32], const uint8_t *iv, const uint8_t *aad,
-	       size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
-{
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int ok, n = 0, fin = 0;
-
-	if (!c)
-		return -ENOMEM;
-	ok = EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv, enc) == 1 &&
-	     EVP_CipherUpdate(c, NULL, &n, aad, (int)aadlen) == 1 &&
-	     (!len || EVP_CipherUpdate(c, out, &n, in, (int)len) == 1) &&
-	     (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, GCM_TAG_LEN, tag) == 1) &&
-	     EVP_CipherFinal_ex(c, out + (len ? n : 0), &fin) == 1 &&
-	     (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, tag) == 1);
-	EVP_CIPHER_CTX_free(c);
-	if (!ok && !enc)
-		explicit_bzero(out, len);
-	return ok ? 0 : -EBADMSG;
-}
-
 /* Seal {"dataClass":N,"alg":A,"tagLength":T} (what the pair will be) with
  * the header fields of an ESPrim Object.
  */
@@ -179,10 +156,8 @@ int esfd_confirm_seal(const uint8_t kc[32], const char *kid, const char *ori,
 {
 	json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "alg", "dir", "enc", "A256GCM",
 			      "kid", kid, "ori", ori, "rri", rri, "cty", ESFD_CONFIRM_CTY);
-	char *htext = NULL, *hb = NULL, *ivb = NULL, *cb = NULL, *tb = NULL;
-	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[128];
-	char pt[128];
 	json_t *o = NULL;
+	char pt[128];
 	int err = -ENOMEM, n;
 
 	if (!h)
@@ -192,64 +167,23 @@ int esfd_confirm_seal(const uint8_t kc[32], const char *kid, const char *ori,
 		if (err || json_object_set_new(h, "oro", o))
 			goto out;
 	}
-	htext = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	hb = htext ? esfd_b64_alloc((const uint8_t *)htext, strlen(htext), true) : NULL;
 	n = snprintf(pt, sizeof(pt), "{\"dataClass\":%u,\"alg\":\"%s\",\"tagLength\":%u}",
 		     cls, pk->alg, pk->tag_len);
-	if (!hb || getrandom(iv, sizeof(iv), 0) != sizeof(iv)) {
-		err = hb ? -EIO : -ENOMEM;
-		goto out;
-	}
-	err = gcm(true, kc, iv, (const uint8_t *)hb, strlen(hb), (const uint8_t *)pt,
-		  (size_t)n, ct, tag);
-	if (err)
-		goto out;
-	ivb = esfd_b64_alloc(iv, sizeof(iv), true);
-	cb = esfd_b64_alloc(ct, (size_t)n, true);
-	tb = esfd_b64_alloc(tag, sizeof(tag), true);
-	err = -ENOMEM;
-	if (ivb && cb && tb && asprintf(out, "%s..%s.%s.%s", hb, ivb, cb, tb) > 0)
-		err = 0;
+	err = esfd_jwe_seal(kc, h, pt, (size_t)n, out);
 out:
 	json_decref(h);
-	free(htext);
-	free(hb);
-	free(ivb);
-	free(cb);
-	free(tb);
 	return err;
 }
 
 int esfd_confirm_parse(const char *jwe, struct esfd_confirm *p)
 {
-	uint8_t buf[4096];
-	size_t i, n;
-	const char *s = jwe, *dot;
-
-	memset(p, 0, sizeof(*p));
-	for (i = 0; i < 5; i++) {
-		dot = strchr(s, '.');
-		if ((i < 4) != !!dot)
-			return -EPROTO;
-		p->parts[i] = s;
-		p->lens[i] = dot ? (size_t)(dot - s) : strlen(s);
-		s = dot ? dot + 1 : s;
-	}
-	if (p->lens[1] || esfd_b64_decode(p->parts[0], p->lens[0], true, buf, sizeof(buf), &n))
-		return -EPROTO;
-	p->hdr = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(p->hdr))
-		return -EPROTO;
-	if (strcmp(esfd_confirm_hdr(p, "alg"), "dir") ||
-	    strcmp(esfd_confirm_hdr(p, "enc"), "A256GCM") ||
-	    strcmp(esfd_confirm_hdr(p, "cty"), ESFD_CONFIRM_CTY))
-		return -EOPNOTSUPP;
-	return 0;
+	p->body = NULL;
+	return esfd_jwe_parse(jwe, ESFD_CONFIRM_CTY, &p->j);
 }
 
 const char *esfd_confirm_hdr(const struct esfd_confirm *p, const char *k)
 {
-	return json_string_value(json_object_get(p->hdr, k)) ?: "";
+	return esfd_jwe_hdr(&p->j, k);
 }
 
 /* Check the tag, return the data class inside and check that the pair the
@@ -257,18 +191,12 @@ const char *esfd_confirm_hdr(const struct esfd_confirm *p, const char *k)
  */
 int esfd_confirm_open(struct esfd_confirm *p, const uint8_t kc[32], uint8_t *cls)
 {
-	uint8_t iv[GCM_IV_LEN], tag[GCM_TAG_LEN], ct[128], pt[128];
-	size_t ivn, tn, cn;
+	uint8_t pt[128];
+	size_t cn;
 	json_t *j, *v;
 	int err;
 
-	if (esfd_b64_decode(p->parts[2], p->lens[2], true, iv, sizeof(iv), &ivn) ||
-	    ivn != GCM_IV_LEN ||
-	    esfd_b64_decode(p->parts[3], p->lens[3], true, ct, sizeof(ct), &cn) || !cn ||
-	    esfd_b64_decode(p->parts[4], p->lens[4], true, tag, sizeof(tag), &tn) ||
-	    tn != GCM_TAG_LEN)
-		return -EPROTO;
-	err = gcm(false, kc, iv, (const uint8_t *)p->parts[0], p->lens[0], ct, cn, pt, tag);
+	err = esfd_jwe_open(&p->j, kc, pt, sizeof(pt), &cn);
 	if (err)
 		return err;
 	j = json_loadb((const char *)pt, cn, JSON_REJECT_DUPLICATES, NULL);
@@ -292,4 +220,29 @@ bool esfd_confirm_same_pair(const struct esfd_confirm *p, const struct esfd_pair
 
 	return alg && !strcmp(alg, pk->alg) &&
 	       json_integer_value(json_object_get(p->body, "tagLength")) == pk->tag_len;
+}
+
+/* The key a member's group keys are wrapped under, at both ends: from the
+ * member's end-to-end key, the SUID 14 usage-constrained key of its Kpsa
+ * (the K that classes 2 and 3 start from), bound to the group id.
+ */
+int esfd_group_kek(struct esfd *d, const struct esfd_peer *peer, const char *grp,
+		   uint8_t kek[32])
+{
+	struct esfd_uc_key uc;
+	enum esfd_suid suid;
+	const uint8_t *sec;
+	size_t seclen;
+	int err;
+
+	err = peer_secret(d, peer, true, &sec, &seclen, &suid);
+	if (!err)
+		err = esfd_kdf_uc_key(sec, seclen, suid, esfd_config_uc_target(&d->cfg, peer),
+				      &uc);
+	if (!err)
+		err = esfd_uc_key_check(&uc, ESFD_FEAT_ESDATA_ENC);
+	if (!err)
+		err = esfd_gkey_kek(uc.key, grp, kek);
+	esfd_uc_key_wipe(&uc);
+	return err;
 }

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "esfd.h"
+#include "jwe.h"
 
 /* The "cty" of esfd's key-confirmation ESPrim Objects. */
 #define ESFD_CONFIRM_CTY "application/vnd.esfd.establish+json"
@@ -89,23 +90,20 @@ int esfd_confirm_seal(const uint8_t kc[32], const char *kid, const char *ori,
 
 /**
  * struct esfd_confirm - a key-confirmation ESPrim Object, parsed
- * @hdr: its protected header (not authenticated until esfd_confirm_open())
+ * @j: the JWE; its protected header @j.hdr is not authenticated until
+ *	esfd_confirm_open()
  * @body: its plaintext, after esfd_confirm_open()
- * @parts: the five parts of the JWE compact serialization
- * @lens: their lengths
  */
 struct esfd_confirm {
-	json_t *hdr;
+	struct esfd_jwe j;
 	json_t *body;
-	const char *parts[5];
-	size_t lens[5];
 };
 
 /**
  * esfd_confirm_parse() - split and check the header of a confirmation
  * @jwe: the JWE compact serialization
- * @p: filled in; json_decref() @p->hdr and @p->body when done, also after
- *	a failure
+ * @p: filled in; json_decref() @p->j.hdr and @p->body when done, also
+ *	after a failure
  *
  * "kid", "ori" and "rri" are the caller's to check (esfd_confirm_hdr()).
  *
@@ -141,5 +139,19 @@ int esfd_confirm_open(struct esfd_confirm *p, const uint8_t kc[32], uint8_t *cls
  * Return: true when the algorithm and the tag length agree.
  */
 bool esfd_confirm_same_pair(const struct esfd_confirm *p, const struct esfd_pair_keys *pk);
+
+/**
+ * esfd_group_kek() - the key a member's group keys are wrapped under
+ * @d: the daemon
+ * @peer: the member (at the server) or the server (at a member)
+ * @grp: the group id
+ * @kek: esfd_gkey_kek() of the SUID 14 usage-constrained key of the
+ *	peer's Kpsa (target id: esfd_config_uc_target())
+ *
+ * Return: 0, -ENOKEY (a certificate peer without an ESCertKE key), or a
+ * derivation error.
+ */
+int esfd_group_kek(struct esfd *d, const struct esfd_peer *peer, const char *grp,
+		   uint8_t kek[32]);
 
 #endif /* ESFD_KEYS_H */

@@ -218,6 +218,7 @@ static bool mqtt_changed(const struct esfd_mqtt_conf *a, const struct esfd_mqtt_
 static void reload(struct esfd *d)
 {
 	struct esfd_config n = { 0 };
+	struct esfd_group_rt *groups;
 	struct esfd_peer_rt *rt;
 	SSL_CTX *tls;
 	struct esfd_pair *p, *nx;
@@ -254,8 +255,9 @@ static void reload(struct esfd *d)
 					 "configuration reload");
 	}
 	rt = calloc(n.n_peers ? n.n_peers : 1, sizeof(*rt));
-	if (!rt) {
+	if (!rt || esfd_group_reload(d, &n, &groups)) {
 		log_err("reload: out of memory; keeping the running configuration");
+		free(rt);
 		SSL_CTX_free(tls);
 		esfd_config_free(&n);
 		return;
@@ -274,11 +276,16 @@ static void reload(struct esfd *d)
 	esfd_config_free(&d->cfg);
 	d->cfg = n;
 	d->rt = rt;
+	d->groups = groups;
 	SSL_CTX_free(d->tls);
 	d->tls = tls;
 	esfd_certke_recheck(d);
 	esfd_state_save(d);
-	log_info("configuration reloaded: %zu peers, %zu policies", n.n_peers, n.n_policies);
+	log_info("configuration reloaded: %zu peers, %zu policies, %zu groups", n.n_peers,
+		 n.n_policies, n.n_groups);
+	/* A group whose membership changed gets a new key now (revoke, join). */
+	if (esfd_group_start(d))
+		log_err("reload: groups: out of memory");
 }
 
 static int setup_signals(struct esfd *d)
@@ -364,6 +371,7 @@ static void run(struct esfd *d)
 				esfd_ctl_input(d, cl[i]);
 		esfd_exch_timer(d);
 		esfd_pairs_timer(d);
+		esfd_group_timer(d);
 		esfd_ctl_timer(d);
 		esfd_oneshot_timer(d);
 	}
@@ -451,9 +459,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: OK: %s (%s), %zu peers, %zu policies, MQTT broker %s port %u%s\n",
-		       d->config_path, d->cfg.id, esfd_role_name(d->cfg.role), d->cfg.n_peers,
-		       d->cfg.n_policies, d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port,
+		printf("%s: OK: %s (%s), %zu peers, %zu policies, %zu groups, MQTT broker %s "
+		       "port %u%s\n", d->config_path, d->cfg.id, esfd_role_name(d->cfg.role),
+		       d->cfg.n_peers, d->cfg.n_policies, d->cfg.n_groups, d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port,
 		       d->cfg.mqtt.ca_file ? " (TLS)" : "");
 		if (d->cfg.certs.creds)
 			check_certs(d);
@@ -484,6 +492,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_ctl_open(d);
 	if (!err)
+		err = esfd_group_start(d);
+	if (!err)
 		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
@@ -501,6 +511,7 @@ int main(int argc, char **argv)
 		esfd_oneshot_flush(d, true);
 		esfd_kernel_shutdown(d);
 	}
+	esfd_group_shutdown(d);
 	esfd_oneshot_flush(d, false);
 	while (d->exchs)
 		esfd_exch_free(d, d->exchs, -ECANCELED, 0);

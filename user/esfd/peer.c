@@ -331,7 +331,7 @@ static int esprim_header(struct esfd *d, const struct esfd_peer *peer, struct es
 		*why = "our receiver rand object has expired";
 		return 4114;
 	}
-	err = esfd_randobj_from_json(json_object_get(in->p.hdr, "oro"), esfd_now(d),
+	err = esfd_randobj_from_json(json_object_get(in->p.j.hdr, "oro"), esfd_now(d),
 				     rand_max_lifetime(d), &in->ro_o);
 	if (err) {
 		*why = err == -EKEYEXPIRED ? "originator rand object expired" :
@@ -439,7 +439,7 @@ static int esprim_req(struct esfd *d, const struct esfd_peer *peer, const char *
 		rsc = esprim_keys(d, peer, &in, why);
 	if (!rsc)
 		rsc = esprim_accept(d, peer, &in, pc, why);
-	json_decref(in.p.hdr);
+	json_decref(in.p.j.hdr);
 	json_decref(in.p.body);
 	explicit_bzero(&in, sizeof(in));
 	return rsc;
@@ -724,14 +724,14 @@ static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 	if (!err && (strcmp(esfd_confirm_hdr(&p, "kid"), esfd_peer_kid(d, peer)) ||
 		     strcmp(esfd_confirm_hdr(&p, "ori"), x->ro_o.id) ||
 		     strcmp(esfd_confirm_hdr(&p, "rri"), x->ro_r.id) ||
-		     json_object_get(p.hdr, "oro")))
+		     json_object_get(p.j.hdr, "oro")))
 		err = -EPROTO;
 	if (!err)
 		err = esfd_confirm_key(x->skey, false, kc);
 	if (!err)
 		err = esfd_confirm_open(&p, kc, &cls);
 	explicit_bzero(kc, sizeof(kc));
-	json_decref(p.hdr);
+	json_decref(p.j.hdr);
 	if (!err && cls != x->data_class)
 		err = -EPROTO;
 	if (err) {

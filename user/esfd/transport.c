@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "esfd.h"
+#include "gkey.h"
 
 /* Log lines about dropped or refused primitives per window: a flood is
  * counted exactly but cannot flood the log.
@@ -297,6 +298,12 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	}
 	if (peer)
 		d->rt[peer_index(d, peer)].rx++;
+	/* Group keys (group.c) travel in esfd's own Content, not a securityInfo. */
+	if (!rsc && esfd_gmsg_kind(req->pc) != ESFD_GMSG_NONE) {
+		rsc = esfd_group_request(d, peer, req, &pc, &why);
+		respond(d, t->originator, req, peer, rsc, pc, why);
+		return;
+	}
 	if (!rsc)
 		rsc = seci_rsc(esfd_seci_read(req->pc, false, esfd_now(d),
 					      30 * 86400 + d->cfg.clock_skew, &s), &why);
@@ -361,7 +368,8 @@ static void response_input(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 		esfd_drop(d, DROP_MALFORMED, peer->id, "fr or to does not match the topic");
 	} else {
 		d->rt[peer_index(d, peer)].rx++;
-		esfd_peer_response(d, peer, &rsp);
+		if (!esfd_group_response(d, peer, &rsp))
+			esfd_peer_response(d, peer, &rsp);
 	}
 	json_decref(j);
 }
@@ -396,11 +404,13 @@ static void on_up(void *arg)
 		 "%s and %s", d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port, d->client_id,
 		 (unsigned long long)st->connects, d->sub_req, d->sub_resp);
 	esfd_peer_broker_up(d);
+	esfd_group_broker_up(d);
 }
 
 static void on_published(void *arg, int mid)
 {
 	esfd_peer_published(arg, mid);
+	esfd_group_published(arg, mid);
 }
 
 int esfd_transport_open(struct esfd *d)

@@ -9,12 +9,16 @@
  *      for sit 5 the ESPrim Object's header and tag under a fixed key)
  *   1  a rand object's JSON text
  *   2  an ESPrim Object, parsed and opened under the fixed key
+ *   3  a group key JWE (gkey.h), parsed and opened under the fixed key,
+ *      as a pull's answer and as a push
+ * Group Contents in primitives (esf:gkp, esf:gky) are read on path 0.
  * Whatever reads must build again and read back the same.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../esfd/gkey.h"
 #include "../esfd/hmac.h"
 #include "../esfd/keys.h"
 #include "../esfd/m2m.h"
@@ -51,7 +55,7 @@ static void confirm(const char *epo)
 		esfd_confirm_hdr(&p, "kid");
 		esfd_confirm_open(&p, kc, &cls);
 	}
-	json_decref(p.hdr);
+	json_decref(p.j.hdr);
 	json_decref(p.body);
 }
 
@@ -71,10 +75,51 @@ static void seci_round_trip(const struct esfd_seci *s, bool response)
 	json_decref(pc);
 }
 
+/* A group key JWE under the fixed key: what opens wraps again and opens. */
+static void group_key(const char *jwe)
+{
+	struct esfd_gkey k, back;
+	const char *nnc = "AAECAwQFBgcICQoLDA0ODw";
+	char *again = NULL;
+
+	if (esfd_gkey_unwrap(kc, jwe, "/in-cse/g", nnc, 0, &k) &&
+	    esfd_gkey_unwrap(kc, jwe, "/in-cse/g", NULL, 0, &k))
+		return;
+	if (esfd_gkey_wrap(kc, &k, nnc, &again) ||
+	    esfd_gkey_unwrap(kc, again, "/in-cse/g", nnc, k.epoch, &back) ||
+	    back.epoch != k.epoch || back.key_len != k.key_len ||
+	    memcmp(back.key, k.key, k.key_len))
+		abort();
+	free(again);
+}
+
+/* esfd's group Contents: a pull reads back the same; a key is opened. */
+static void group_content(const json_t *pc)
+{
+	const char *grp, *nnc, *jwe;
+	const char *g2, *n2;
+	uint32_t have, h2;
+	json_t *back;
+
+	if (!esfd_gkp_read(pc, &grp, &nnc, &have)) {
+		back = esfd_gkp_content(grp, nnc, have);
+		if (!back || esfd_gkp_read(back, &g2, &n2, &h2) || strcmp(g2, grp) ||
+		    strcmp(n2, nnc) || h2 != have)
+			abort();
+		json_decref(back);
+	}
+	if (!esfd_gky_read(pc, &jwe))
+		group_key(jwe);
+}
+
 static void content(json_t *pc, bool response)
 {
 	struct esfd_seci s;
 
+	if (esfd_gmsg_kind(pc) != ESFD_GMSG_NONE) {
+		group_content(pc);
+		return;
+	}
 	if (esfd_seci_read(pc, response, NOW, 0, &s))
 		return;
 	seci_round_trip(&s, response);
@@ -135,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1 || size > ESFD_M2M_MSG_MAX + 300)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		message(data + 1, size - 1);
 		break;
@@ -146,6 +191,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s = strndup((const char *)data + 1, size - 1);
 		if (s)
 			confirm(s);
+		free(s);
+		break;
+	case 3:
+		s = strndup((const char *)data + 1, size - 1);
+		if (s)
+			group_key(s);
 		free(s);
 		break;
 	}

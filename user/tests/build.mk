@@ -11,6 +11,8 @@ TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c tests/pki.c esftool/cli.c
 HOST_TESTS += test_esfd_kdf test_esfd_randobj
 HOST_TESTS += test_esfd_prim
 HOST_TESTS += test_esfd_config test_esfd_ecdh
+# Group keys on the wire and [group] sections (esfd/gkey.c, config.c).
+HOST_TESTS += test_esfd_group
 HOST_TESTS += test_peer
 # esfctl's algorithm table (user/common/esf_algs.c, linked through COMMON_SRCS).
 HOST_TESTS += test_algs
