@@ -6,6 +6,10 @@
 # the gateway's mosquitto in namespace gkW, the only way between them. The
 # members' esfds pull their keys and install kernel group sessions; their
 # applications (the esf tool) seal in one member and open in the others.
+# m1 is also the group's agent: its broadcasts, signed by its esfd with its
+# certificate and sealed by its kernel, open at the others with the issuer
+# named, and a member that seals one again as its own, or has its esfd
+# sign one without a certificate, is refused.
 # A capture of everything the broker carried holds no key or salt in any
 # form, yet an independent reading (gkey_peer.py: Python's hmac and
 # AES-GCM, one member's Kpsa, the derivation as docs/esfd.md writes it)
@@ -43,7 +47,7 @@ ctl() { local n=$1; shift; ESFD_CONTROL_SOCKET=$tmp/$n.sock in_s "$ESFCTL" "$@";
 GRP=/in-cse/grp-test
 
 echo "TAP version 13"
-echo "1..13"
+echo "1..15"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 netns_pair gkS gkW gks gkw 10.79.0 || { echo "Bail out! network namespaces"; exit 1; }
@@ -80,13 +84,17 @@ EOF
 	printf '[group test]\nid = %s\nmembers = %s\nsenders = 16\nrotate = 15s\n' "$GRP" "$1"
 	printf 'switch-delay = 1s\n'
 }
-member() { # member <n>
+member() { # member <n>; m1 is also the group's agent, with a certificate
 	cat <<EOF
 [esfd]
 id = Cm$1
 role = device
 mqtt-broker = 10.79.0.2:1883
 control-socket = $tmp/m$1.sock
+EOF
+	[ "$1" = 1 ] && printf 'ca-file = %s\ncert-file = %s\nkey-file = %s\n' \
+		"$tmp/ca/ca.pem" "$tmp/m1c.pem" "$tmp/m1c.key"
+	cat <<EOF
 
 [peer srv]
 id = /in-cse
@@ -99,6 +107,10 @@ id = $GRP
 server = srv
 EOF
 }
+# m1 signs the group's broadcasts (tests 4-5): a CA and m1's certificate.
+. "$(dirname "$0")/lib_pki.sh"
+(cd "$tmp" && mkca ca "esf test root" && mkcsr m1c Cm1 && mkcert ca m1c) ||
+	{ echo "Bail out! openssl could not make the test PKI"; exit 1; }
 server "m1:1 m2:2 m3:3" >"$tmp/s.conf"
 for m in 1 2 3 4; do member $m >"$tmp/m$m.conf"; done
 
@@ -172,7 +184,46 @@ o2=$(open_as m2 "$tmp/r1") o3=$(open_as m3 "$tmp/r1")
 detail="$o2 / $o3" t "m1 seals with its group session, m2 and m3 open" \
 	eval '[ "$o2" = "close the valve" ] && [ "$o3" = "close the valve" ]'
 
-# 4: revoke m3: the others get a new epoch, m3 does not.
+# 4-5: m1, as the group's agent (a gateway's role, TR-0012 5.4), sends a
+# command the members read and none can forge, though all hold the key:
+# signed by m1's esfd with its certificate, sealed by m1's kernel.
+bcast() { # bcast <file>: m1 broadcasts a command
+	ginfo m1
+	printf '{"cmd":"close fire doors"}' | ESFD_CONTROL_SOCKET=$tmp/m1.sock in_s "$ESF" \
+		broadcast-seal --session "$G_session" --sender 1 >"$1" 2>"$tmp/bseal.err"
+}
+bopen() { # bopen <member> <file> [<signer>]: the command and the issuer, or the error
+	ginfo "$1"
+	in_s "$ESF" broadcast-open --session "$G_session" --ca-file "$tmp/ca/ca.pem" \
+		--signer "${3:-Cm1}" --info <"$2" 2>&1
+}
+bcast "$tmp/b1"
+b2=$(bopen m2 "$tmp/b1") b3=$(bopen m3 "$tmp/b1")
+want=$'signer: Cm1\n{"cmd":"close fire doors"}'
+detail="$(<"$tmp/bseal.err") / $b2 / $b3" \
+	t "m1 broadcasts a command signed by its esfd; m2 and m3 open it and name the issuer" \
+	eval '[ "$b2" = "$want" ] && [ "$b3" = "$want" ]'
+# m2 opens a second broadcast as a plain group record, seals the signed
+# statement inside again under its own sender id and passes it to m3; m2
+# asks its own esfd to sign one (it has no certificate); m3 expects
+# another issuer.
+bcast "$tmp/b2"
+ginfo m2
+in_s "$ESF" open --session "$G_session" --format jwe-compact <"$tmp/b2" >"$tmp/inner" 2>&1
+in_s "$ESF" seal --session "$G_session" --format jwe-compact --cty JOSE <"$tmp/inner" \
+	>"$tmp/forged" 2>&1
+f3=$(bopen m3 "$tmp/forged")
+ESFD_CONTROL_SOCKET=$tmp/m2.sock in_s "$ESF" broadcast-seal --session "$G_session" --sender 2 \
+	<<<'{"cmd":"open fire doors"}' >"$tmp/own" 2>"$tmp/own.err"
+r=$?
+w3=$(bopen m3 "$tmp/b2" Cm2)
+detail="$f3 / $(<"$tmp/own.err") / $w3" \
+	t "a member cannot pass off the agent's command: resealed (another sender), self-signed (no credential), another issuer" \
+	eval '[[ $f3 == *"another sender than the one that sealed it"* ]] && [ $r = 1 ] &&
+	      [ ! -s "$tmp/own" ] && [[ $(<"$tmp/own.err") == *"no certificate credential"* ]] &&
+	      [[ $w3 == *"names another id"* ]]'
+
+# 6: revoke m3: the others get a new epoch, m3 does not.
 server "m1:1 m2:2" >"$tmp/s.conf"
 kill -HUP "$pid_s"
 ok=0
@@ -182,13 +233,13 @@ ginfo m3; e3b=$G_epoch
 detail="$(tail -n 8 "$tmp/s.log" "$tmp/m3.log")" t "revoke: m1 and m2 switch to a new epoch, m3 keeps the old" \
 	eval '[ $ok = 0 ] && [ "$e3b" = "$e1" ]'
 
-# 5: after the switch m3 cannot open m1's records; m2 can.
+# 7: after the switch m3 cannot open m1's records; m2 can.
 seal m1 "revoked members see nothing" "$tmp/r2"
 o2=$(open_as m2 "$tmp/r2") o3=$(open_as m3 "$tmp/r2")
 detail="$o2 / $o3" t "after the switch the revoked member cannot open (-ENOMSG), the others can" \
 	eval '[ "$o2" = "revoked members see nothing" ] && [[ $o3 == *"not an esf nonce of this session"* ]]'
 
-# 6: join m4: it cannot open what was sealed before it joined, and opens
+# 8: join m4: it cannot open what was sealed before it joined, and opens
 # what m1 seals once m1 switched to the epoch m4 was given.
 seal m1 "before m4 joined" "$tmp/r3"
 ginfo m1; before=$G_epoch
@@ -205,7 +256,7 @@ joined() { seal m1 "after m4 joined" "$tmp/r4" && [ "$(open_as m4 "$tmp/r4")" = 
 detail="$(ctl m1 group show test 2>&1) / $(ctl m4 group show test 2>&1)" \
 	t "join: the newcomer opens what is sealed after the switch" until_cond 30 joined
 
-# 8: restart m2: it pulls with nothing held, the server makes a new epoch
+# 10: restart m2: it pulls with nothing held, the server makes a new epoch
 # first, so m2 never seals from sequence 0 again under a key it used.
 ginfo m2; old=$G_epoch
 afresh=$(grep -c "a member asked afresh" "$tmp/s.log")
@@ -222,12 +273,12 @@ restarted() { seal m2 "m2 is back" "$tmp/r5" && [ "$(open_as m1 "$tmp/r5")" = "m
 detail="$(ctl m1 group show test 2>&1) / $(ctl m2 group show test 2>&1)" \
 	t "the restarted member's records open at the others" until_cond 30 restarted
 
-# 10: the period: rotate = 15s rotates without any change.
+# 12: the period: rotate = 15s rotates without any change.
 periodic() { [[ $(<"$tmp/s.log") == *"(periodic)"* ]]; }
 detail="$(grep 'group test: epoch' "$tmp/s.log")" t "the key rotates on its own (rotate = 15s)" \
 	until_cond 100 periodic
 
-# 11-12: the capture: no key or salt in any form; one member's Kpsa opens
+# 13-14: the capture: no key or salt in any form; one member's Kpsa opens
 # its own keys (and they are the real ones: a session made by hand from
 # one opens m1's record), never another member's. The record is sealed
 # under an epoch m1 had (and the capture with it) before the capture ends.
@@ -266,7 +317,7 @@ detail="$(<"$tmp/add") / $oh / epoch $le" t "the key read from the capture with 
 	eval '[ "$oh" = "read by hand" ]'
 in_s "$ESFCTL" session del 4242 >/dev/null 2>&1
 
-# 13: esf.ko unloaded and loaded again under the daemons: the members'
+# 15: esf.ko unloaded and loaded again under the daemons: the members'
 # sessions went with it; each pulls again from nothing and is given a new
 # epoch (the old one's sequence numbers were spent), and they talk again.
 ginfo m1; old=$G_epoch

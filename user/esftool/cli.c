@@ -62,7 +62,10 @@ static const char usage_text[] =
 "       esf verify-es256 --ca-file FILE [OPTIONS] < jws > payload\n"
 "       esf seal-ecdh --to CERT --id ID [--cty TYPE] < payload > jwe\n"
 "       esf open-ecdh [--info] < jwe > payload\n"
-"       esf help [seal|open|reseal|sign-es256|verify-es256|seal-ecdh|open-ecdh]\n"
+"       esf broadcast-seal --session ID --sender N < command > jwe\n"
+"       esf broadcast-open --session ID --ca-file FILE --signer ID < jwe > command\n"
+"       esf help [seal|open|reseal|sign-es256|verify-es256|seal-ecdh|open-ecdh|\n"
+"                 broadcast-seal|broadcast-open]\n"
 "       esf --version\n"
 "Global options, anywhere before '--': -h/--help, --version.\n";
 
@@ -206,7 +209,9 @@ static const char examples_text[] =
 "  esf sign-es256 --cty application/json < reading.json > reading.jws\n"
 "  esf verify-es256 --ca-file root.pem --signer /veh-07 < reading.jws\n"
 "  esf seal-ecdh --to veh-08.pem --id /veh-08 < offer.json > offer.jwe\n"
-"  esf open-ecdh < offer.jwe   (on /veh-08)\n";
+"  esf open-ecdh < offer.jwe   (on /veh-08)\n"
+"  esf broadcast-seal -s 40 --sender 1 < close-doors.json > cmd.jwe\n"
+"  esf broadcast-open -s 41 --ca-file root.pem --signer /gw-01 < cmd.jwe\n";
 
 static void print_help(FILE *f, const char *cmd)
 {
@@ -224,6 +229,10 @@ static void print_help(FILE *f, const char *cmd)
 		fputs(esf_cli_seal_ecdh_text, f);
 	else if (cmd && !strcmp(cmd, "open-ecdh"))
 		fputs(esf_cli_open_ecdh_text, f);
+	else if (cmd && !strcmp(cmd, "broadcast-seal"))
+		fputs(esf_cli_bseal_text, f);
+	else if (cmd && !strcmp(cmd, "broadcast-open"))
+		fputs(esf_cli_bopen_text, f);
 	else
 		fputs(usage_text, f);
 	fputs(formats_text, f);
@@ -779,7 +788,8 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 		if (argc > 3 || (argc == 3 && strcmp(argv[2], "seal") && strcmp(argv[2], "open") &&
 				 strcmp(argv[2], "reseal") && strcmp(argv[2], "sign-es256") &&
 				 strcmp(argv[2], "verify-es256") && strcmp(argv[2], "seal-ecdh") &&
-				 strcmp(argv[2], "open-ecdh")))
+				 strcmp(argv[2], "open-ecdh") && strcmp(argv[2], "broadcast-seal") &&
+				 strcmp(argv[2], "broadcast-open")))
 			return usage(env, "help: unknown topic", argc > 2 ? argv[2] : NULL);
 		print_help(env->out, argc == 3 ? argv[2] : NULL);
 		return ESF_EXIT_OK;
@@ -788,6 +798,8 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 		return esf_cli_es256(argc - 1, argv + 1, env);
 	if (!strcmp(cmd, "seal-ecdh") || !strcmp(cmd, "open-ecdh"))
 		return esf_cli_ecdh(argc - 1, argv + 1, env);
+	if (!strcmp(cmd, "broadcast-seal") || !strcmp(cmd, "broadcast-open"))
+		return esf_cli_broadcast(argc - 1, argv + 1, env);
 	if (strcmp(cmd, "seal") && strcmp(cmd, "open") && strcmp(cmd, "reseal"))
 		return usage(env, "unknown command", cmd);
 	return command(argc - 1, argv + 1, env);

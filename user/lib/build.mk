@@ -9,3 +9,5 @@ LIB_SRCS += lib/peer.c
 LIB_SRCS += lib/es256.c
 # JWE ECDH-ES+A128KW to and from certificates (the key agreement is esfd's).
 LIB_SRCS += lib/ecdh.c
+# Group broadcasts signed by their issuer (esfd signs, the kernel seals).
+LIB_SRCS += lib/broadcast.c

@@ -1139,6 +1139,69 @@ int esf_ecdh_seal(const char *ctl_path, const char *cert_pem, const char *peer_i
 int esf_ecdh_open(const char *ctl_path, const char *jwe, size_t len, void **out,
 		  size_t *out_len, struct esf_jose_info *info);
 
+/* "cty" of a broadcast's signed statement; the largest command it takes. */
+#define ESF_BROADCAST_CTY	"application/vnd.esf.broadcast+json"
+#define ESF_BROADCAST_MAX	16384
+
+/**
+ * esf_broadcast_seal() - a command for a group, signed by this entity and
+ *	encrypted under its group session
+ * @ctl_path: esfd's control socket, as for esf_es256_sign(): esfd signs
+ * @s: handle on the group session (its key id is the group's id, as esfd
+ *	installs group sessions)
+ * @sender: this member's sender id in the group (esfctl group show)
+ * @cmd: the command
+ * @len: its length, at most %ESF_BROADCAST_MAX
+ * @out: receives the JWE compact serialization; free() it
+ *
+ * A group agent (a gateway) tells a group something that every member
+ * can read and none can forge, although all hold the group key: esfd
+ * signs the statement {"grp":GROUP,"snd":@sender,"cmd":BASE64URL(@cmd)}
+ * as a JWS ES256 with its certificate chain ("x5c", "cty"
+ * %ESF_BROADCAST_CTY), and the kernel seals that JWS under the group
+ * session ("dir", "cty" "JOSE"), stamping the record with this member's
+ * sender id. A receiver (esf_broadcast_open()) checks the signer's
+ * certificate against the CA root and both bindings, so a member cannot
+ * seal a broadcast it opened again as if it were the issuer's, nor carry
+ * it into another group. Who may ask esfd to sign: as for
+ * esf_es256_sign().
+ *
+ * Return: 0, -EINVAL, -EMSGSIZE, -ESF_E_KEY_ID (the session has no group
+ * id), an error of esf_es256_sign() (-EACCES, -ENOKEY: esfd has no
+ * certificate credential) or of esf_jose_seal().
+ */
+int esf_broadcast_seal(const char *ctl_path, struct esf_session *s, unsigned int sender,
+		       const void *cmd, size_t len, char **out);
+
+/**
+ * esf_broadcast_open() - open a group broadcast and check who issued it
+ * @s: handle on the group session
+ * @in: the JWE
+ * @in_len: its length
+ * @opts: the CA root (and CRL) and, required, @opts->signer_id: the
+ *	issuer the broadcast must come from (its certificate's id)
+ * @cmd: receives the command (NUL-terminated one byte past @cmd_len;
+ *	free() it)
+ * @cmd_len: receives its length
+ * @signer: receives the issuer's id (free() it), or NULL
+ *
+ * The kernel opens the record (group key, the sender's replay window),
+ * then the JWS inside is verified as esf_es256_verify() does, then the
+ * statement must name this session's group and the sender id the kernel
+ * read from the record.
+ *
+ * Return: 0; an error of esf_jose_open() (-EBADMSG, -EALREADY, -ENOMSG:
+ * another group's or an old epoch's record); of esf_es256_verify()
+ * (-EBADMSG: the signature does not verify; -ESF_E_CERT_*:
+ * -ESF_E_CERT_WRONG_ID for a signer other than @opts->signer_id);
+ * -ESF_E_FORMAT (not a signed broadcast); -ESF_E_IMPERSONATION (signed
+ * for another group, or sealed by a member other than the one the issuer
+ * signed for); -EINVAL (no @opts->signer_id).
+ */
+int esf_broadcast_open(struct esf_session *s, const char *in, size_t in_len,
+		       const struct esf_es256_opts *opts, void **cmd, size_t *cmd_len,
+		       char **signer);
+
 /**
  * esf_ctl_request() - one raw request to esfd's control socket
  * @ctl_path: as for esf_peer_session()
