@@ -19,7 +19,7 @@ DESTDIR ?=
 export VERSION
 
 .PHONY: all help module user selftests ksft-src deps check check-debug debug-kernel fuzz \
-	style demo bench soak \
+	style demo demo-groups bench soak \
 	install modules_install user_install deb clean
 
 all: module user
@@ -32,6 +32,8 @@ help:
 	@echo '  selftests       the kselftest programs (into build/selftests)'
 	@echo '  deps            install missing Debian packages, fetch the 5.10 and sid kernels'
 	@echo '  demo            the main job: build, boot the test VM, run the demo'
+	@echo '  demo-groups     the fire-safety scene: group keys end to end, signed'
+	@echo '                  broadcasts, revoke and join (KERNEL=5.10|6.1|6.12|sid)'
 	@echo '  check           every test: host units, style, DKMS, VM on 5.10, 6.1, 6.12, sid'
 	@echo '  check-debug     the VM suite on the debug kernel (KASAN, lockdep, kmemleak,'
 	@echo '                  fault injection): selftests, kmemleak after each, dbg_faults'
@@ -97,6 +99,9 @@ style:
 
 demo:
 	scripts/demo
+
+demo-groups:
+	scripts/demo-groups $(KERNEL)
 
 bench:
 	scripts/bench
