@@ -15,13 +15,17 @@
 #include "esfctl.h"
 
 static const char status_usage[] =
-	"usage: esfctl status [--socket PATH]\n"
+	"usage: esfctl status [--brief] [--socket PATH]\n"
 	"\n"
 	"What esfd is doing: identity, uptime, its MQTT broker connection (state,\n"
 	"reconnections, establishments waiting for the broker, retransmissions),\n"
 	"primitives in and out, requests refused (by oneM2M status code) and\n"
-	"primitives dropped, and each session pair it owns with the kernel's view\n"
-	"of it (driver, hardware or CPU, state, operations).\n";
+	"primitives dropped, static group authentication per [gauth] section, and\n"
+	"each session pair it owns with the kernel's view of it (driver, hardware\n"
+	"or CPU, state, operations).\n"
+	"\n"
+	"  --brief   the daemon's own lines only: no peers, no pairs, no kernel\n"
+	"            queries (a gateway with thousands of peers answers at once)\n";
 
 static const char peer_usage[] =
 	"usage: esfctl peer list [--socket PATH]\n"
@@ -70,6 +74,7 @@ static const struct option ctl_opts[] = {
 	{ "class", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "certke", no_argument, NULL, 'K' },
+	{ "brief", no_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -80,6 +85,7 @@ struct ctl_args {
 	unsigned int timeout;
 	const char *peer;
 	bool certke;
+	bool brief;
 };
 
 static int parse(int argc, char **argv, const char *usage, bool want_peer, bool cls_ok,
@@ -97,6 +103,11 @@ static int parse(int argc, char **argv, const char *usage, bool want_peer, bool 
 			if (usage != establish_usage)
 				return esfctl_usage_error(usage, "%s", "--certke is for rekey");
 			a->certke = true;
+			break;
+		case 'B':
+			if (usage != status_usage)
+				return esfctl_usage_error(usage, "%s", "--brief is for status");
+			a->brief = true;
 			break;
 		case 'S':
 			a->socket = optarg;
@@ -133,7 +144,7 @@ static int parse(int argc, char **argv, const char *usage, bool want_peer, bool 
 /* Send @req (consumed); the reply when its status is 0, else NULL and the
  * error printed.
  */
-static json_t *call(const struct ctl_args *a, json_t *req, const char *what)
+static json_t *call_once(const struct ctl_args *a, json_t *req, const char *what)
 {
 	char *text = json_dumps(req, JSON_COMPACT), *reply = NULL;
 	json_t *rep;
@@ -172,6 +183,42 @@ static json_t *call(const struct ctl_args *a, json_t *req, const char *what)
 		return NULL;
 	}
 	return rep;
+}
+
+/*
+ * As call_once(); a reply that says where to go on ("next": esfd pages
+ * long lists, such as thousands of peers) is followed to its end, the
+ * pages' "peers" joined into the first reply.
+ */
+static json_t *call(const struct ctl_args *a, json_t *req, const char *what)
+{
+	json_t *first, *rep, *next;
+
+	json_incref(req);
+	first = call_once(a, req, what);
+	rep = first;
+	while (rep && json_is_integer(next = json_object_get(rep, "next"))) {
+		json_object_set(req, "from", next);
+		json_incref(req);
+		if (rep != first) {
+			json_array_extend(json_object_get(first, "peers"),
+					  json_object_get(rep, "peers"));
+			json_decref(rep);
+		}
+		rep = call_once(a, req, what);
+		if (!rep) {
+			json_decref(first);
+			first = NULL;
+		}
+	}
+	if (rep && rep != first) {
+		json_array_extend(json_object_get(first, "peers"), json_object_get(rep, "peers"));
+		json_decref(rep);
+	}
+	if (first)
+		json_object_del(first, "next");
+	json_decref(req);
+	return first;
 }
 
 /* The kernel's view of one session of a pair, added to @p as @key. */
@@ -313,6 +360,7 @@ int esfctl_cmd_status(int argc, char **argv)
 {
 	struct ctl_args a;
 	json_t *st, *peers, *drops, *v;
+	size_t gi;
 	const char *k;
 	int r = parse(argc, argv, status_usage, false, false, &a);
 
@@ -321,14 +369,17 @@ int esfctl_cmd_status(int argc, char **argv)
 	st = call(&a, json_pack("{s:s}", "cmd", "status"), "status");
 	if (!st)
 		return 1;
-	peers = call(&a, json_pack("{s:s}", "cmd", "peers"), "status");
+	/* --brief: "peers" stays the daemon's count; no pairs are printed. */
+	peers = a.brief ? json_pack("{s:[]}", "peers") :
+		call(&a, json_pack("{s:s}", "cmd", "peers"), "status");
 	if (!peers) {
 		json_decref(st);
 		return 1;
 	}
 	add_kernel_views(json_object_get(peers, "peers"));
 	if (opt_json) {
-		json_object_set(st, "peers", json_object_get(peers, "peers"));
+		if (!a.brief)
+			json_object_set(st, "peers", json_object_get(peers, "peers"));
 		json_decref(peers);
 		esfctl_json_print(st);
 		return 0;
@@ -379,6 +430,21 @@ int esfctl_cmd_status(int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(v, "sealing")),
 		       (long long)json_integer_value(json_object_get(v, "opening")),
 		       (long long)json_integer_value(json_object_get(v, "refused")));
+	}
+	json_array_foreach(json_object_get(st, "gauth"), gi, v) {
+		const char *state = json_string_value(json_object_get(v, "state"));
+
+		printf("group authentication %s (%s) as %s: messages in %lld, out %lld; "
+		       "devices %lld; refused %lld; last round %lld ms%s%s\n",
+		       json_string_value(json_object_get(v, "name")),
+		       json_string_value(json_object_get(v, "id")),
+		       json_string_value(json_object_get(v, "role")),
+		       (long long)json_integer_value(json_object_get(v, "messages_in")),
+		       (long long)json_integer_value(json_object_get(v, "messages_out")),
+		       (long long)json_integer_value(json_object_get(v, "devices")),
+		       (long long)json_integer_value(json_object_get(v, "refused")),
+		       (long long)json_integer_value(json_object_get(v, "last_round_ms")),
+		       state ? "; " : "", state ? state : "");
 	}
 	v = json_object_get(st, "control");
 	if (json_is_object(v))

@@ -22,7 +22,7 @@
 #include "config.h"
 #include "m2m.h"
 
-enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP };
+enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP, SEC_GAUTH };
 
 struct parser;
 
@@ -53,6 +53,16 @@ struct group_ref {
 	unsigned int server_line;
 };
 
+/* A [gauth] section's peer names, resolved once all peers are known. */
+struct gauth_ref {
+	char agent[ESFD_NAME_MAX + 1];
+	unsigned int agent_line;
+	char server[ESFD_NAME_MAX + 1];
+	unsigned int server_line;
+	char *members;
+	unsigned int members_line;
+};
+
 struct parser {
 	struct esfd_config *cfg;
 	struct esfd_config_error *err;
@@ -66,6 +76,7 @@ struct parser {
 	struct policy_ref *refs;
 	size_t peer_cap;
 	struct group_ref grefs[ESFD_MAX_GROUPS];
+	struct gauth_ref arefs[ESFD_MAX_GAUTHS];
 	unsigned int need_certs;	/* line of a certificate peer */
 };
 
@@ -96,6 +107,11 @@ static struct esfd_peer *cur_peer(struct parser *p)
 static struct esfd_group_conf *cur_group(struct parser *p)
 {
 	return &p->cfg->groups[p->cur];
+}
+
+static struct esfd_gauth_conf *cur_gauth(struct parser *p)
+{
+	return &p->cfg->gauths[p->cur];
 }
 
 /* Line a key of the current section was set on, 0 if not set. */
@@ -927,6 +943,80 @@ static int group_set_switch(struct parser *p, const char *v)
 	return err;
 }
 
+/* ---- [gauth NAME] ---- */
+
+static int gauth_set_id(struct parser *p, const char *v)
+{
+	return set_id(p, v, cur_gauth(p)->id);
+}
+
+static int gauth_peer_name(struct parser *p, const char *v, char *name, unsigned int *line)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a peer name", v);
+	strcpy(name, v);
+	*line = p->line;
+	return 0;
+}
+
+static int gauth_set_agent(struct parser *p, const char *v)
+{
+	struct gauth_ref *r = &p->arefs[p->cur];
+
+	return gauth_peer_name(p, v, r->agent, &r->agent_line);
+}
+
+static int gauth_set_server(struct parser *p, const char *v)
+{
+	struct gauth_ref *r = &p->arefs[p->cur];
+
+	return gauth_peer_name(p, v, r->server, &r->server_line);
+}
+
+static int gauth_set_members(struct parser *p, const char *v)
+{
+	struct gauth_ref *r = &p->arefs[p->cur];
+	size_t have = r->members ? strlen(r->members) : 0;
+	char *m = realloc(r->members, have + strlen(v) + 2);
+
+	if (!m)
+		return -ENOMEM;
+	m[have] = ' ';
+	strcpy(m + (have ? have + 1 : 0), v);
+	r->members = m;
+	if (!r->members_line)
+		r->members_line = p->line;
+	return 0;
+}
+
+static int gauth_set_class(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 2, 3, &x);
+
+	cur_gauth(p)->data_class = (uint8_t)x;
+	return err;
+}
+
+static int gauth_set_collect(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, 10000, &x);
+
+	cur_gauth(p)->collect_ms = (uint32_t)x;
+	return err;
+}
+
+static const struct key_def gauth_keys[] = {
+	{ "id", gauth_set_id },
+	{ "agent", gauth_set_agent },
+	{ "server", gauth_set_server },
+	{ "members", gauth_set_members },
+	{ "class", gauth_set_class },
+	{ "collect-ms", gauth_set_collect },
+	{ NULL, NULL },
+};
+
 static const struct key_def group_keys[] = {
 	{ "id", group_set_id },
 	{ "policy", group_set_policy },
@@ -1088,6 +1178,29 @@ static int end_group(struct parser *p)
 	return 0;
 }
 
+/* The role follows from which two of agent, server and members are set. */
+static int end_gauth(struct parser *p)
+{
+	struct esfd_gauth_conf *a = cur_gauth(p);
+	bool ag = seen_line(p, "agent"), sv = seen_line(p, "server");
+	bool mb = seen_line(p, "members");
+
+	if (!seen_line(p, "id"))
+		return fail(p, p->sec_line, "[gauth %s] needs 'id'", a->name);
+	if (ag + sv + mb != 2)
+		return fail(p, p->sec_line, "[gauth %s] needs exactly two of agent, server and "
+			    "members: agent and members on the server, server and members on "
+			    "the gateway agent, agent and server on a device", a->name);
+	a->role = !sv ? ESFD_GAUTH_SERVER : !ag ? ESFD_GAUTH_AGENT : ESFD_GAUTH_DEVICE;
+	if (a->role == ESFD_GAUTH_AGENT && seen_line(p, "class"))
+		return fail(p, seen_line(p, "class"), "[gauth %s]: class is for the server and "
+			    "the devices (the agent never holds their keys)", a->name);
+	if (a->role != ESFD_GAUTH_AGENT && seen_line(p, "collect-ms"))
+		return fail(p, seen_line(p, "collect-ms"), "[gauth %s]: collect-ms is the gateway "
+			    "agent's (server and members set)", a->name);
+	return 0;
+}
+
 static int end_esfd(struct parser *p)
 {
 	static const char *const cert_keys[] = { "ca-file", "cert-file", "key-file" };
@@ -1120,6 +1233,8 @@ static int end_section(struct parser *p)
 		return end_peer(p);
 	case SEC_GROUP:
 		return end_group(p);
+	case SEC_GAUTH:
+		return end_gauth(p);
 	case SEC_NONE:
 		break;
 	}
@@ -1236,6 +1351,32 @@ static int begin_group(struct parser *p, const char *name)
 	return 0;
 }
 
+static int begin_gauth(struct parser *p, const char *name)
+{
+	struct esfd_config *c = p->cfg;
+	struct esfd_gauth_conf *a;
+	size_t i;
+
+	for (i = 0; i < c->n_gauths; i++)
+		if (!strcmp(c->gauths[i].name, name))
+			return fail(p, p->line, "[gauth %s] already defined on line %u",
+				    name, c->gauths[i].line);
+	if (c->n_gauths >= ESFD_MAX_GAUTHS)
+		return fail(p, p->line, "more than %d [gauth] sections", ESFD_MAX_GAUTHS);
+	if (!c->gauths) {
+		c->gauths = calloc(ESFD_MAX_GAUTHS, sizeof(*c->gauths));
+		if (!c->gauths)
+			return -ENOMEM;
+	}
+	p->cur = c->n_gauths++;
+	a = &c->gauths[p->cur];
+	strcpy(a->name, name);
+	a->line = p->line;
+	a->data_class = 2;
+	a->collect_ms = ESFD_GAUTH_COLLECT_DEF;
+	return 0;
+}
+
 static int begin_section(struct parser *p, enum section sec, const char *name)
 {
 	int err = end_section(p);
@@ -1262,13 +1403,16 @@ static int begin_section(struct parser *p, enum section sec, const char *name)
 	case SEC_GROUP:
 		p->keys = group_keys;
 		return begin_group(p, name);
+	case SEC_GAUTH:
+		p->keys = gauth_keys;
+		return begin_gauth(p, name);
 	case SEC_NONE:
 		break;
 	}
 	return -EINVAL;
 }
 
-/* "[esfd]", "[policy NAME]", "[peer NAME]" or "[group NAME]". */
+/* "[esfd]", "[policy NAME]", "[peer NAME]", "[group NAME]" or "[gauth NAME]". */
 static int parse_header(struct parser *p, char *s)
 {
 	size_t n = strlen(s);
@@ -1284,13 +1428,15 @@ static int parse_header(struct parser *p, char *s)
 	if (!strcmp(name, "esfd"))
 		return arg ? fail(p, p->line, "[esfd] takes no name") :
 			     begin_section(p, SEC_ESFD, NULL);
-	if (strcmp(name, "policy") && strcmp(name, "peer") && strcmp(name, "group"))
+	if (strcmp(name, "policy") && strcmp(name, "peer") && strcmp(name, "group") &&
+	    strcmp(name, "gauth"))
 		return fail(p, p->line, "unknown section '[%.40s]' (esfd, policy "
-			    "NAME, peer NAME, group NAME)", name);
+			    "NAME, peer NAME, group NAME, gauth NAME)", name);
 	if (!arg || name_check(arg))
 		return fail(p, p->line, "[%s NAME] needs a name of 1..%d "
 			    "characters A-Z a-z 0-9 . _ -", name, ESFD_NAME_MAX);
-	return begin_section(p, name[0] == 'g' ? SEC_GROUP :
+	return begin_section(p, !strcmp(name, "gauth") ? SEC_GAUTH :
+			     name[0] == 'g' ? SEC_GROUP :
 			     name[1] == 'o' ? SEC_POLICY : SEC_PEER, arg);
 }
 
@@ -1314,7 +1460,8 @@ static int parse_kv(struct parser *p, char *s)
 			break;
 	if (!p->keys[i].name)
 		return fail(p, p->line, "unknown key '%.40s' in this section", s);
-	if (p->seen[i])
+	/* A [gauth]'s members may take several lines: they add up. */
+	if (p->seen[i] && !(p->sec == SEC_GAUTH && !strcmp(s, "members")))
 		return fail(p, p->line, "'%s' already set on line %u", s, p->seen[i]);
 	if (!*v)
 		return fail(p, p->line, "'%s' needs a value", s);
@@ -1517,6 +1664,77 @@ static int resolve_groups(struct parser *p)
 	return err;
 }
 
+/* ---- [gauth] sections, once every peer is known ---- */
+
+/* Every peer of static group authentication is a Kpsa peer: its keys
+ * derive from the Kpsa (Ks_x from Kpsa_xi itself, as TR-0012 7.2.1 has it).
+ */
+static int gauth_peer(struct parser *p, const struct esfd_gauth_conf *a, const char *name,
+		      unsigned int line, size_t *idx)
+{
+	if (peer_by_name(p->cfg, name, idx))
+		return fail(p, line, "[gauth %s]: no [peer %s]", a->name, name);
+	if (p->cfg->peers[*idx].cert)
+		return fail(p, line, "[gauth %s]: [peer %s] has credential = certificate; "
+			    "static group authentication derives from Kpsas only", a->name, name);
+	return 0;
+}
+
+static int gauth_members(struct parser *p, struct esfd_gauth_conf *a, struct gauth_ref *r)
+{
+	char *save = NULL, *tok;
+	size_t i, idx;
+	int err = 0;
+
+	a->members = calloc(p->cfg->n_peers + 1, sizeof(*a->members));
+	if (!a->members)
+		return -ENOMEM;
+	for (tok = strtok_r(r->members, " \t,", &save); tok && !err;
+	     tok = strtok_r(NULL, " \t,", &save)) {
+		err = gauth_peer(p, a, tok, r->members_line, &idx);
+		for (i = 0; !err && i < a->n_members; i++)
+			if (a->members[i] == idx)
+				err = fail(p, r->members_line, "[gauth %s]: %s is listed twice",
+					   a->name, tok);
+		if (!err && ((a->role == ESFD_GAUTH_SERVER && idx == a->agent) ||
+			     (a->role == ESFD_GAUTH_AGENT && idx == a->server)))
+			err = fail(p, r->members_line, "[gauth %s]: %s is a member and the %s",
+				   a->name, tok, a->role == ESFD_GAUTH_SERVER ? "agent" : "server");
+		if (!err)
+			a->members[a->n_members++] = idx;
+	}
+	if (!err && !a->n_members)
+		err = fail(p, r->members_line, "[gauth %s]: members names no peer", a->name);
+	return err;
+}
+
+static int resolve_gauths(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	size_t i, k;
+	int err = 0;
+
+	for (i = 0; !err && i < c->n_gauths; i++) {
+		struct esfd_gauth_conf *a = &c->gauths[i];
+		struct gauth_ref *r = &p->arefs[i];
+
+		for (k = 0; k < i; k++)
+			if (!strcmp(c->gauths[k].id, a->id))
+				return fail(p, a->line, "[gauth %s] has the id of [gauth %s]",
+					    a->name, c->gauths[k].name);
+		if (a->role != ESFD_GAUTH_AGENT)
+			err = gauth_peer(p, a, r->agent, r->agent_line, &a->agent);
+		if (!err && a->role != ESFD_GAUTH_SERVER)
+			err = gauth_peer(p, a, r->server, r->server_line, &a->server);
+		if (!err && a->role == ESFD_GAUTH_DEVICE && a->agent == a->server)
+			err = fail(p, r->server_line, "[gauth %s]: agent and server are one peer",
+				   a->name);
+		if (!err && a->role != ESFD_GAUTH_DEVICE)
+			err = gauth_members(p, a, r);
+	}
+	return err;
+}
+
 /* "/in-cse" and "in-cse" are one topic level: one entity to the broker. */
 static bool same_topic_id(const char *a, const char *b)
 {
@@ -1621,6 +1839,8 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		ret = check_peer_ids(&p);
 	if (!ret)
 		ret = resolve_groups(&p);
+	if (!ret)
+		ret = resolve_gauths(&p);
 	/* [esfd] may come after the peers: checked once everything is read. */
 	if (!ret && p.need_certs && !cfg->certs.ca_file)
 		ret = fail(&p, p.need_certs, "a peer with credential = certificate needs "
@@ -1628,6 +1848,8 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 	free(p.refs);
 	for (i = 0; i < ESFD_MAX_GROUPS; i++)
 		free(p.grefs[i].members);
+	for (i = 0; i < ESFD_MAX_GAUTHS; i++)
+		free(p.arefs[i].members);
 	return ret;
 }
 
@@ -1962,6 +2184,9 @@ void esfd_config_free(struct esfd_config *cfg)
 	for (i = 0; i < cfg->n_groups; i++)
 		free(cfg->groups[i].members);
 	free(cfg->groups);
+	for (i = 0; i < cfg->n_gauths; i++)
+		free(cfg->gauths[i].members);
+	free(cfg->gauths);
 	free(cfg->policies);
 	free(cfg->mqtt.password_file);
 	free(cfg->mqtt.ca_file);
@@ -1982,6 +2207,17 @@ const struct esfd_group_conf *esfd_config_group_by_id(const struct esfd_config *
 	for (i = 0; i < cfg->n_groups; i++)
 		if (!strcmp(cfg->groups[i].id, id))
 			return &cfg->groups[i];
+	return NULL;
+}
+
+const struct esfd_gauth_conf *esfd_config_gauth_by_id(const struct esfd_config *cfg,
+						      const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_gauths; i++)
+		if (!strcmp(cfg->gauths[i].id, id))
+			return &cfg->gauths[i];
 	return NULL;
 }
 

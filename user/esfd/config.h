@@ -284,6 +284,46 @@ struct esfd_group_conf {
 	unsigned int line;
 };
 
+/* Static group authentication (docs/esfd.md, "Static group authentication"). */
+#define ESFD_MAX_GAUTHS		16
+#define ESFD_GAUTH_COLLECT_DEF	1000	/* ms */
+
+/**
+ * enum esfd_gauth_role - what a [gauth NAME] section makes this esfd
+ * @ESFD_GAUTH_SERVER: the server (IN): "agent" and "members"
+ * @ESFD_GAUTH_AGENT: the gateway agent (MN): "server" and "members"
+ * @ESFD_GAUTH_DEVICE: a device: "agent" and "server"
+ */
+enum esfd_gauth_role { ESFD_GAUTH_SERVER, ESFD_GAUTH_AGENT, ESFD_GAUTH_DEVICE };
+
+/**
+ * struct esfd_gauth_conf - a [gauth NAME] section (docs/esfd.conf.md)
+ * @name: the section name
+ * @id: the authentication group's id: what the wire names it by ("grp")
+ * @role: this esfd's part in it
+ * @agent: server, device: the gateway agent (index into &esfd_config.peers)
+ * @server: agent, device: the server
+ * @members: server, agent: the devices (indexes into &esfd_config.peers)
+ * @n_members: how many
+ * @data_class: server, device: the class (2 or 3) of the pair of kernel
+ *	sessions keyed from Ks_x
+ * @collect_ms: agent: how long device requests are gathered before the one
+ *	request to the server
+ * @line: line of its header
+ */
+struct esfd_gauth_conf {
+	char name[ESFD_NAME_MAX + 1];
+	char id[ESFD_ID_MAX + 1];
+	enum esfd_gauth_role role;
+	size_t agent;
+	size_t server;
+	size_t *members;
+	size_t n_members;
+	uint8_t data_class;
+	uint32_t collect_ms;
+	unsigned int line;
+};
+
 /**
  * struct esfd_config - a parsed configuration
  * @id: this daemon's oneM2M id
@@ -302,6 +342,8 @@ struct esfd_group_conf {
  * @n_peers: how many
  * @groups: the [group] sections, in file order
  * @n_groups: how many
+ * @gauths: the [gauth] sections, in file order
+ * @n_gauths: how many
  */
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
@@ -319,6 +361,8 @@ struct esfd_config {
 	size_t n_peers;
 	struct esfd_group_conf *groups;
 	size_t n_groups;
+	struct esfd_gauth_conf *gauths;
+	size_t n_gauths;
 };
 
 /**
@@ -440,6 +484,16 @@ void esfd_config_free(struct esfd_config *cfg);
  */
 const struct esfd_peer *esfd_config_peer_by_id(const struct esfd_config *cfg,
 					       const char *id);
+
+/**
+ * esfd_config_gauth_by_id() - find a [gauth] section by its group id
+ * @cfg: the configuration
+ * @id: the authentication group's id
+ *
+ * Return: the section, or NULL.
+ */
+const struct esfd_gauth_conf *esfd_config_gauth_by_id(const struct esfd_config *cfg,
+						      const char *id);
 
 /**
  * esfd_config_group_by_id() - find a group by its id

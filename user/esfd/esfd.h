@@ -18,6 +18,7 @@
 #include "certke.h"
 #include "config.h"
 #include "esf_nl.h"
+#include "gamsg.h"
 #include "kdf.h"
 #include "m2m.h"
 #include "mqtt.h"
@@ -303,8 +304,10 @@ struct esfd_restore {
 
 /**
  * struct esfd_greq - a group request in flight: a member's pull or a
- *	server's push, retransmitted until answered
+ *	server's push, or a request of static group authentication (gauth.c),
+ *	retransmitted until answered
  * @next: list link
+ * @ga: static group authentication: the request's kind (else ESFD_GA_NONE)
  * @grp: the group's id
  * @peer_id: to whom
  * @push: a push (else a pull)
@@ -322,6 +325,7 @@ struct esfd_restore {
  */
 struct esfd_greq {
 	struct esfd_greq *next;
+	enum esfd_ga_kind ga;
 	char grp[ESFD_ID_MAX + 1];
 	char peer_id[ESFD_ID_MAX + 1];
 	bool push;
@@ -389,6 +393,76 @@ struct esfd_group_rt {
 	bool dirty;
 };
 
+/* Static group authentication (gauth.c, docs/esfd.md). */
+
+/* The server answers a confirmation for this long after its Rand. */
+#define ESFD_GA_RUN_SECONDS	120
+/* Rands a server keeps per section (older ones are forgotten). */
+#define ESFD_GA_RUNS		8
+/* The pair keyed from Ks_x lives at most this long (a rand object's life). */
+#define ESFD_GA_PAIR_SECONDS	3600
+/* An agent forgets a device's request it could not answer after this. */
+#define ESFD_GA_WAIT_MS		60000
+/* What esfd_gauth_request() returns to have the transport answer later. */
+#define ESFD_RSC_DEFERRED	1
+
+/* An agent: a device's request, held until the server's Rand is in. */
+struct esfd_ga_wait {
+	size_t peer;
+	char rqi[ESFD_M2M_RQI_MAX + 1];
+	char rvi[8];
+	uint8_t nnc[ESFD_GA_NONCE_LEN];
+	int64_t since_ms;
+	bool batched;		/* named in the request in flight to the server */
+};
+
+/* A server: one Rand and who may confirm under it. */
+struct esfd_ga_run {
+	uint8_t rnd[ESFD_GA_RAND_LEN];
+	int64_t expires;
+	uint8_t *state;		/* per member: 0 not taken, 1 taken, 2 confirmed */
+};
+
+enum esfd_ga_state { ESFD_GA_IDLE, ESFD_GA_ASKING, ESFD_GA_CONFIRMING, ESFD_GA_DONE };
+
+/**
+ * struct esfd_gauth_rt - a [gauth] section's run-time state, parallel to
+ *	cfg.gauths
+ * @waits: agent: device requests held (one per member at most)
+ * @n_waits: how many
+ * @flush_at_ms: agent: when the held requests go to the server (0: none)
+ * @in_flight: agent: a request to the server is in flight
+ * @nnc: agent: its nonce; device: the nonce of its request to the agent
+ * @runs: server: the last Rands, a ring
+ * @next_run: server: the ring's next slot
+ * @state: device: where it stands
+ * @rnd: device: the Rand it confirms
+ * @retry_at_ms: device: when to ask again after a failure
+ * @msgs_in: this section's messages received, requests and responses
+ * @msgs_out: and sent (retransmitted copies are not counted again)
+ * @devices: server: devices confirmed; agent: devices answered with a
+ *	Rand; device: authentications completed
+ * @refused: messages of this section refused or failed
+ * @last_ms: agent, server: duration of the last round, first device
+ *	request held to last answer (agent), Rand to last confirmation (server)
+ * @round_start_ms: the current round's start
+ */
+struct esfd_gauth_rt {
+	struct esfd_ga_wait *waits;
+	size_t n_waits;
+	int64_t flush_at_ms;
+	bool in_flight;
+	uint8_t nnc[ESFD_GA_NONCE_LEN];
+	struct esfd_ga_run runs[ESFD_GA_RUNS];
+	size_t next_run;
+	enum esfd_ga_state state;
+	uint8_t rnd[ESFD_GA_RAND_LEN];
+	int64_t retry_at_ms;
+	uint64_t msgs_in, msgs_out;
+	uint64_t devices, refused;
+	int64_t last_ms, round_start_ms;
+};
+
 struct esfd_client {
 	int fd;
 	uid_t uid;
@@ -444,6 +518,7 @@ struct esfd {
 	 * NEWFAMILY. kernel.c, "Module unload and reload".
 	 */
 	bool kernel_down;
+	bool state_dirty;	/* pairs changed since the state file was written */
 	uint8_t kmod_last;		/* the last family event read */
 	bool kmod_del_seen;		/* a DELFAMILY among the events read */
 	uint64_t kmod_unloads, kmod_loads;
@@ -452,6 +527,7 @@ struct esfd {
 	size_t n_restore;
 	struct esfd_group_rt *groups;	/* cfg.n_groups entries */
 	struct esfd_greq *greqs;	/* group requests in flight */
+	struct esfd_gauth_rt *gauths;	/* cfg.n_gauths entries */
 };
 
 /* main.c */
@@ -488,6 +564,7 @@ void esfd_pair_remove(struct esfd *d, struct esfd_pair *p, const char *why);
 struct esfd_pair *esfd_pair_current(struct esfd *d, const char *peer_id, uint8_t data_class);
 void esfd_kernel_shutdown(struct esfd *d);
 int esfd_state_save(struct esfd *d);
+void esfd_state_flush(struct esfd *d);
 int esfd_reconcile(struct esfd *d);
 void esfd_reestablish(struct esfd *d);
 void esfd_kpsa_kcv(const struct esfd_peer *peer, char out[ESFD_KCV_HEX + 1]);
@@ -500,6 +577,9 @@ int esfd_transport_open(struct esfd *d);
 void esfd_transport_close(struct esfd *d);
 void esfd_transport_pollfd(struct esfd *d, struct pollfd *p);
 void esfd_transport_service(struct esfd *d, short revents);
+/* Answer a request whose answer was deferred (gauth.c); consumes @pc. */
+int esfd_transport_answer(struct esfd *d, const struct esfd_peer *peer, const char *rqi,
+			  const char *rvi, int rsc, json_t *pc, const char *why);
 int esfd_transport_request(struct esfd *d, const struct esfd_peer *peer, const char *msg,
 			   int *mid);
 bool esfd_transport_up(const struct esfd *d);
@@ -539,6 +619,21 @@ void esfd_group_published(struct esfd *d, int mid);
 int esfd_group_reload(struct esfd *d, const struct esfd_config *n,
 		      struct esfd_group_rt **out);
 void esfd_group_shutdown(struct esfd *d);
+struct esfd_greq *esfd_greq_new(struct esfd *d, const char *grp, const struct esfd_peer *peer,
+				bool push, json_t *pc);
+void esfd_greq_free(struct esfd *d, struct esfd_greq *q);
+
+/* gauth.c */
+int esfd_gauth_start(struct esfd *d);
+void esfd_gauth_timer(struct esfd *d);
+int esfd_gauth_request(struct esfd *d, const struct esfd_peer *peer,
+		       const struct esfd_m2m_req *req, json_t **pc, const char **why);
+void esfd_gauth_response(struct esfd *d, const struct esfd_peer *peer, struct esfd_greq *q,
+			 const struct esfd_m2m_rsp *rsp);
+void esfd_gauth_expired(struct esfd *d, struct esfd_greq *q);
+bool esfd_gauth_keeps(const struct esfd *d, const struct esfd_greq *q);
+void esfd_gauth_shutdown(struct esfd *d);
+json_t *esfd_gauth_ctl(struct esfd *d);
 json_t *esfd_group_ctl(struct esfd *d, const struct esfd_client *c, const json_t *req);
 
 /* ctl.c */

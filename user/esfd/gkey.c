@@ -17,13 +17,7 @@
 
 int esfd_gkey_kek(const uint8_t k14[32], const char *grp, uint8_t kek[32])
 {
-	static const char label[] = "esfd group key wrapping";
-	/* The label's NUL separates it from the id. */
-	struct esfd_buf in[2] = { { label, sizeof(label) }, { grp, strlen(grp) } };
-
-	if (esfd_id_check(grp, strlen(grp)))
-		return -EINVAL;
-	return esfd_hmac(ESFD_SHA256, k14, 32, in, 2, kek);
+	return esfd_hmac_label(k14, "esfd group key wrapping", grp, kek);
 }
 
 /* The lengths the kernel takes for a group session's key. */

@@ -52,7 +52,7 @@ static int member_index(const struct esfd *d, const struct esfd_group_conf *g,
 
 /* Requests in flight ------------------------------------------------------- */
 
-static void greq_free(struct esfd *d, struct esfd_greq *q)
+void esfd_greq_free(struct esfd *d, struct esfd_greq *q)
 {
 	struct esfd_greq **pp;
 
@@ -93,8 +93,8 @@ static void greq_send(struct esfd *d, struct esfd_greq *q)
 }
 
 /* A new request carrying @pc (consumed) to @peer, sent at once. */
-static struct esfd_greq *greq_new(struct esfd *d, const char *grp,
-				  const struct esfd_peer *peer, bool push, json_t *pc)
+struct esfd_greq *esfd_greq_new(struct esfd *d, const char *grp, const struct esfd_peer *peer,
+				bool push, json_t *pc)
 {
 	struct esfd_greq *q = calloc(1, sizeof(*q));
 	uint64_t id;
@@ -171,9 +171,9 @@ static void push(struct esfd *d, const struct esfd_group_conf *g, size_t m)
 	int err;
 
 	if (q)
-		greq_free(d, q);	/* superseded: the newer epoch is what counts */
+		esfd_greq_free(d, q);	/* superseded: the newer epoch is what counts */
 	err = wrap_for(d, g, m, NULL, &jwe);
-	q = err ? NULL : greq_new(d, g->id, peer, true, esfd_gky_content(jwe));
+	q = err ? NULL : esfd_greq_new(d, g->id, peer, true, esfd_gky_content(jwe));
 	free(jwe);
 	if (!q) {
 		log_err("group %s: cannot push epoch %u to %s: %s", g->name, r->epoch, peer->id,
@@ -442,10 +442,10 @@ static void pull(struct esfd *d, const struct esfd_group_conf *g)
 	char nnc[ESFD_GKEY_NONCE_B64 + 1];
 
 	if (q)
-		greq_free(d, q);
+		esfd_greq_free(d, q);
 	if (esfd_gkey_nonce(nnc))
 		return;
-	q = greq_new(d, g->id, server, false, esfd_gkp_content(g->id, nnc, held_max(r)));
+	q = esfd_greq_new(d, g->id, server, false, esfd_gkp_content(g->id, nnc, held_max(r)));
 	if (q)
 		snprintf(q->nnc, sizeof(q->nnc), "%s", nnc);
 }
@@ -478,7 +478,7 @@ static void pull_answered(struct esfd *d, const struct esfd_group_conf *g,
 		return;
 	}
 	r->pulled = true;
-	greq_free(d, q);
+	esfd_greq_free(d, q);
 }
 
 /* Member: a push from our server. */
@@ -554,12 +554,16 @@ bool esfd_group_response(struct esfd *d, const struct esfd_peer *peer,
 		esfd_drop(d, DROP_UNMATCHED, peer->id, "a group response to no request in flight");
 		return true;
 	}
+	if (q->ga) {
+		esfd_gauth_response(d, peer, q, rsp);
+		return true;
+	}
 	g = esfd_config_group_by_id(&d->cfg, q->grp);
 	if (!g) {
-		greq_free(d, q);
+		esfd_greq_free(d, q);
 	} else if (q->push) {
 		push_answered(d, g, peer, q, rsp);
-		greq_free(d, q);
+		esfd_greq_free(d, q);
 	} else {
 		pull_answered(d, g, q, rsp);
 	}
@@ -607,6 +611,11 @@ static void greqs_timer(struct esfd *d)
 
 	for (q = d->greqs; q; q = nx) {
 		nx = q->next;
+		if (now >= q->deadline_ms && q->ga) {
+			esfd_gauth_expired(d, q);
+			nx = d->greqs;	/* it may have made another */
+			continue;
+		}
 		if (now >= q->deadline_ms) {
 			bool was_pull = !q->push;
 
@@ -614,7 +623,7 @@ static void greqs_timer(struct esfd *d)
 			if (q->push)
 				log_warn("group %s: %s did not answer the push of epoch %u", q->grp,
 					 q->peer_id, q->epoch);
-			greq_free(d, q);
+			esfd_greq_free(d, q);
 			/* A member keeps asking: it needs its key. */
 			if (g && !g->serve && was_pull) {
 				pull(d, g);
@@ -674,7 +683,7 @@ static void sessions_lost(struct esfd *d)
 		 */
 		q = greq_find(d, g->id, d->cfg.peers[g->server].id, false);
 		if (q)
-			greq_free(d, q);
+			esfd_greq_free(d, q);
 		r->session = 0;
 		r->epoch = r->next = r->prev = 0;
 		r->pulled = false;
@@ -712,9 +721,14 @@ static void greqs_prune(struct esfd *d)
 		const struct esfd_peer *p = esfd_config_peer_by_id(&d->cfg, q->peer_id);
 
 		nx = q->next;
+		if (q->ga) {
+			if (!esfd_gauth_keeps(d, q))
+				esfd_greq_free(d, q);
+			continue;
+		}
 		if (!g || !p || g->serve != q->push || (g->serve && member_index(d, g, p) < 0) ||
 		    (!g->serve && &d->cfg.peers[g->server] != p))
-			greq_free(d, q);
+			esfd_greq_free(d, q);
 	}
 }
 
@@ -879,7 +893,7 @@ void esfd_group_shutdown(struct esfd *d)
 	size_t i;
 
 	while (d->greqs)
-		greq_free(d, d->greqs);
+		esfd_greq_free(d, d->greqs);
 	for (i = 0; d->groups && i < d->cfg.n_groups; i++) {
 		/* Never adopted by the next esfd: it pulls a new epoch anyway. */
 		if (!d->cfg.groups[i].serve && !d->kernel_down)

@@ -256,3 +256,14 @@ int esfd_hmac_verify(enum esfd_hash h, const uint8_t *key, size_t keylen,
 	explicit_bzero(mac, sizeof(mac));
 	return err;
 }
+
+int esfd_hmac_label(const uint8_t key[32], const char *label, const char *id,
+		    uint8_t out[32])
+{
+	/* The label's NUL separates it from the id. */
+	struct esfd_buf in[2] = { { label, strlen(label) + 1 }, { id, strlen(id) } };
+
+	if (esfd_id_check(id, strlen(id)))
+		return -EINVAL;
+	return esfd_hmac(ESFD_SHA256, key, 32, in, 2, out);
+}

@@ -124,4 +124,16 @@ int esfd_hmac_verify(enum esfd_hash h, const uint8_t *key, size_t keylen,
 		     const struct esfd_buf *msg, size_t nmsg,
 		     const uint8_t *tag, size_t taglen);
 
+/**
+ * esfd_hmac_label() - a key bound to one purpose and one id
+ * @key: the key derived from, 32 bytes
+ * @label: the purpose, a NUL-terminated string
+ * @id: the id bound, NUL-terminated, a well-formed id (esfd_id_check())
+ * @out: HMAC-SHA-256(@key, @label || 0x00 || @id)
+ *
+ * Return: 0; -EINVAL for an ill-formed @id; or the error of esfd_hmac().
+ */
+int esfd_hmac_label(const uint8_t key[32], const char *label, const char *id,
+		    uint8_t out[32]);
+
 #endif /* ESFD_HMAC_H */

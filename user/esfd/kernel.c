@@ -375,6 +375,7 @@ void esfd_kpsa_kcv(const struct esfd_peer *peer, char out[ESFD_KCV_HEX + 1])
  */
 int esfd_state_save(struct esfd *d)
 {
+	d->state_dirty = false;
 	json_t *arr = json_array(), *doc;
 	struct esfd_pair *p;
 	char tmp[4200];
@@ -1022,5 +1023,15 @@ void esfd_pair_promote(struct esfd *d, struct esfd_pair *p)
 {
 	retire_others(d, p);
 	retiring_cap(d, p);
-	esfd_state_save(d);
+	/* Written once this pass of the event loop is done: a server that
+	 * installs a thousand pairs in one pass (static group authentication)
+	 * would otherwise write the whole state a thousand times.
+	 */
+	d->state_dirty = true;
+}
+
+void esfd_state_flush(struct esfd *d)
+{
+	if (d->state_dirty)
+		esfd_state_save(d);
 }

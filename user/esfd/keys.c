@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "enc.h"
 #include "jwe.h"
 #include "gkey.h"
@@ -222,12 +224,12 @@ bool esfd_confirm_same_pair(const struct esfd_confirm *p, const struct esfd_pair
 	       json_integer_value(json_object_get(p->body, "tagLength")) == pk->tag_len;
 }
 
-/* The key a member's group keys are wrapped under, at both ends: from the
- * member's end-to-end key, the SUID 14 usage-constrained key of its Kpsa
- * (the K that classes 2 and 3 start from), bound to the group id.
+/* A peer's end-to-end key: the SUID 14 usage-constrained key of its Kpsa
+ * (the K that classes 2 and 3 start from). Group keys are wrapped, and
+ * static group authentication's messages authenticated, under keys bound
+ * to one group that derive from it.
  */
-int esfd_group_kek(struct esfd *d, const struct esfd_peer *peer, const char *grp,
-		   uint8_t kek[32])
+int esfd_peer_k14(struct esfd *d, const struct esfd_peer *peer, uint8_t k14[32])
 {
 	struct esfd_uc_key uc;
 	enum esfd_suid suid;
@@ -242,7 +244,19 @@ int esfd_group_kek(struct esfd *d, const struct esfd_peer *peer, const char *grp
 	if (!err)
 		err = esfd_uc_key_check(&uc, ESFD_FEAT_ESDATA_ENC);
 	if (!err)
-		err = esfd_gkey_kek(uc.key, grp, kek);
+		memcpy(k14, uc.key, 32);
 	esfd_uc_key_wipe(&uc);
+	return err;
+}
+
+int esfd_group_kek(struct esfd *d, const struct esfd_peer *peer, const char *grp,
+		   uint8_t kek[32])
+{
+	uint8_t k14[32];
+	int err = esfd_peer_k14(d, peer, k14);
+
+	if (!err)
+		err = esfd_gkey_kek(k14, grp, kek);
+	OPENSSL_cleanse(k14, sizeof(k14));
 	return err;
 }

@@ -141,6 +141,18 @@ int esfd_confirm_open(struct esfd_confirm *p, const uint8_t kc[32], uint8_t *cls
 bool esfd_confirm_same_pair(const struct esfd_confirm *p, const struct esfd_pair_keys *pk);
 
 /**
+ * esfd_peer_k14() - a peer's end-to-end key
+ * @d: the daemon
+ * @peer: the peer
+ * @k14: the SUID 14 usage-constrained key of the peer's Kpsa (target id:
+ *	esfd_config_uc_target()); wipe it after use
+ *
+ * Return: 0, -ENOKEY (a certificate peer without an ESCertKE key), or a
+ * derivation error.
+ */
+int esfd_peer_k14(struct esfd *d, const struct esfd_peer *peer, uint8_t k14[32]);
+
+/**
  * esfd_group_kek() - the key a member's group keys are wrapped under
  * @d: the daemon
  * @peer: the member (at the server) or the server (at a member)

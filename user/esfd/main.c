@@ -273,6 +273,7 @@ static void reload(struct esfd *d)
 	}
 	esfd_peer_rt_free(d->rt, d->cfg.n_peers);
 	free(d->rt);
+	esfd_gauth_shutdown(d);
 	esfd_config_free(&d->cfg);
 	d->cfg = n;
 	d->rt = rt;
@@ -284,7 +285,7 @@ static void reload(struct esfd *d)
 	log_info("configuration reloaded: %zu peers, %zu policies, %zu groups", n.n_peers,
 		 n.n_policies, n.n_groups);
 	/* A group whose membership changed gets a new key now (revoke, join). */
-	if (esfd_group_start(d))
+	if (esfd_group_start(d) || esfd_gauth_start(d))
 		log_err("reload: groups: out of memory");
 }
 
@@ -372,8 +373,10 @@ static void run(struct esfd *d)
 		esfd_exch_timer(d);
 		esfd_pairs_timer(d);
 		esfd_group_timer(d);
+		esfd_gauth_timer(d);
 		esfd_ctl_timer(d);
 		esfd_oneshot_timer(d);
+		esfd_state_flush(d);
 	}
 }
 
@@ -459,9 +462,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: OK: %s (%s), %zu peers, %zu policies, %zu groups, MQTT broker %s "
-		       "port %u%s\n", d->config_path, d->cfg.id, esfd_role_name(d->cfg.role),
-		       d->cfg.n_peers, d->cfg.n_policies, d->cfg.n_groups, d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port,
+		printf("%s: OK: %s (%s), %zu peers, %zu policies, %zu groups, %zu gauth, "
+		       "MQTT broker %s port %u%s\n", d->config_path, d->cfg.id,
+		       esfd_role_name(d->cfg.role), d->cfg.n_peers, d->cfg.n_policies,
+		       d->cfg.n_groups, d->cfg.n_gauths, d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port,
 		       d->cfg.mqtt.ca_file ? " (TLS)" : "");
 		if (d->cfg.certs.creds)
 			check_certs(d);
@@ -494,6 +498,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_group_start(d);
 	if (!err)
+		err = esfd_gauth_start(d);
+	if (!err)
 		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
@@ -505,12 +511,14 @@ int main(int argc, char **argv)
 			 d->cfg.mqtt.broker.host, d->cfg.mqtt.broker.port, d->sub_req,
 			 d->sub_resp, d->cfg.control_socket);
 		run(d);
+		esfd_state_flush(d);
 		/* Clean shutdown: the sessions esfd owns go with it, unless
 		 * SIGUSR1 asked to hand them over to the next esfd (an upgrade).
 		 */
 		esfd_oneshot_flush(d, true);
 		esfd_kernel_shutdown(d);
 	}
+	esfd_gauth_shutdown(d);
 	esfd_group_shutdown(d);
 	esfd_oneshot_flush(d, false);
 	while (d->exchs)

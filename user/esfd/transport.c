@@ -221,6 +221,20 @@ static void respond(struct esfd *d, const char *level, const struct esfd_m2m_req
 	free(text);
 }
 
+int esfd_transport_answer(struct esfd *d, const struct esfd_peer *peer, const char *rqi,
+			  const char *rvi, int rsc, json_t *pc, const char *why)
+{
+	struct esfd_m2m_req req = { .fr = peer->id, .rqi = rqi, .rvi = rvi };
+	char level[ESFD_ID_MAX + 1];
+
+	if (esfd_m2m_topic_id(peer->id, level, sizeof(level))) {
+		json_decref(pc);
+		return -EINVAL;
+	}
+	respond(d, level, &req, peer, rsc, pc, why);
+	return 0;
+}
+
 /* Requests -------------------------------------------------------------------- */
 
 /* Is the request for us, from whom its topic says, and one esfd serves? */
@@ -302,6 +316,15 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	if (!rsc && esfd_gmsg_kind(req->pc) != ESFD_GMSG_NONE) {
 		rsc = esfd_group_request(d, peer, req, &pc, &why);
 		respond(d, t->originator, req, peer, rsc, pc, why);
+		return;
+	}
+	/* Static group authentication (gauth.c): an agent answers a device's
+	 * request once the server's Rand is in.
+	 */
+	if (!rsc && esfd_ga_kind_of(req->pc) != ESFD_GA_NONE) {
+		rsc = esfd_gauth_request(d, peer, req, &pc, &why);
+		if (rsc != ESFD_RSC_DEFERRED)
+			respond(d, t->originator, req, peer, rsc, pc, why);
 		return;
 	}
 	if (!rsc)

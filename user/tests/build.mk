@@ -13,6 +13,8 @@ HOST_TESTS += test_esfd_prim
 HOST_TESTS += test_esfd_config test_esfd_ecdh
 # Group keys on the wire and [group] sections (esfd/gkey.c, config.c).
 HOST_TESTS += test_esfd_group
+# Static group authentication on the wire and [gauth] sections (esfd/gamsg.c).
+HOST_TESTS += test_esfd_gauth
 HOST_TESTS += test_peer
 # esfctl's algorithm table (user/common/esf_algs.c, linked through COMMON_SRCS).
 HOST_TESTS += test_algs

@@ -299,6 +299,7 @@ static struct esfd_pair *install_as(struct esfd *d, bool originator)
 	if (esfd_pair_install(d, &d->cfg.peers[0], 1, &k, &r, &o, originator, &p))
 		return NULL;
 	esfd_pair_promote(d, p);
+	esfd_state_flush(d);	/* as the event loop does after each pass */
 	return p;
 }
 
