@@ -11,13 +11,15 @@
  *   2  an ESPrim Object, parsed and opened under the fixed key
  *   3  a group key JWE (gkey.h), parsed and opened under the fixed key,
  *      as a pull's answer and as a push
- * Group Contents in primitives (esf:gkp, esf:gky) are read on path 0.
+ * Group Contents in primitives (esf:gkp, esf:gky) and static group
+ * authentication's (esf:gaq ... esf:gcr) are read on path 0.
  * Whatever reads must build again and read back the same.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../esfd/gamsg.h"
 #include "../esfd/gkey.h"
 #include "../esfd/hmac.h"
 #include "../esfd/keys.h"
@@ -112,10 +114,38 @@ static void group_content(const json_t *pc)
 		group_key(jwe);
 }
 
+/* Static group authentication: what reads builds again, reads the same, and
+ * its MAC is computed.
+ */
+static void gauth_content(const json_t *pc)
+{
+	static const uint8_t k[32] = { 7 };
+	enum esfd_ga_kind kind = esfd_ga_kind_of(pc);
+	struct esfd_gamsg m, back;
+	uint8_t mac[32];
+	json_t *again;
+
+	if (esfd_ga_read(pc, kind, &m))
+		return;
+	again = esfd_ga_build(&m);
+	if (!again || esfd_ga_read(again, kind, &back) || strcmp(back.grp, m.grp) ||
+	    memcmp(back.nnc, m.nnc, sizeof(m.nnc)) || memcmp(back.rnd, m.rnd, sizeof(m.rnd)) ||
+	    memcmp(back.mac, m.mac, sizeof(m.mac)) ||
+	    json_array_size(back.ids) != json_array_size(m.ids))
+		abort();
+	if (esfd_ga_mac(k, &m, "/mn-gw", "/in-cse", m.nnc, m.rnd, mac))
+		abort();
+	json_decref(again);
+}
+
 static void content(json_t *pc, bool response)
 {
 	struct esfd_seci s;
 
+	if (esfd_ga_kind_of(pc) != ESFD_GA_NONE) {
+		gauth_content(pc);
+		return;
+	}
 	if (esfd_gmsg_kind(pc) != ESFD_GMSG_NONE) {
 		group_content(pc);
 		return;
