@@ -112,25 +112,7 @@ for d in 1 2; do
 	} >"$tmp/d$d.conf"
 done
 
-start() { # start <name>; not through a function: $! must be esfd
-	ip netns exec gaS "$ESFD" -f ${GA_DEBUG:+-d} -c "$tmp/$1.conf" -s "$tmp/$1.state" \
-		2>>"$tmp/$1.log" &
-	pids+=($!)
-	for i in {1..100}; do
-		[ -S "$tmp/$1.sock" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-until_cond() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
+start() { esfd_start gaS "$1" "${GA_DEBUG:-}"; }
 # gcount <name>: its section's counters into GA_in, GA_out, GA_dev, GA_ref, GA_state.
 gcount() {
 	local j

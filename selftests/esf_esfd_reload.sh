@@ -82,15 +82,7 @@ EOF
 }
 conf a /in-cse server /mn-cse gateway >"$tmp/a.conf"
 conf b /mn-cse gateway /in-cse server >"$tmp/b.conf"
-start() { # start <ns> <name>; not through a function: $! must be esfd
-	ip netns exec "$1" "$ESFD" -f -c "$tmp/$2.conf" -s "$tmp/$2.state" 2>>"$tmp/$2.log" &
-	pids+=($!)
-	for i in {1..50}; do
-		[ -S "$tmp/$2.sock" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+start() { esfd_start "$1" "$2"; }	# start <ns> <name>
 echo '{"m2m:cin":{"con":"reload"}}' >"$tmp/p"
 # roundtrip: seal at A with its current pair, open at B with the pair of that ori.
 # B's OPEN session is looked up once per ori (rt_ori, rt_ob), as a

@@ -101,3 +101,31 @@ rand_hex() {
 	rand_bytes=${rand_bytes:2*$1}
 	[ ${#REPLY} = $((2 * $1)) ] || { echo "Bail out! out of random bytes"; exit 1; }
 }
+
+# esfd_start <netns> <name> [debug]: esfd with $tmp/<name>.conf, .state and
+# .log, its control socket $tmp/<name>.sock waited for (10 s). The job is
+# started here, not by running this function in the background, so $!
+# (ESFD_PID, appended to pids) is esfd itself, which a test signals.
+esfd_start() {
+	local i
+	ip netns exec "$1" "$ESFD" -f ${3:+-d} -c "$tmp/$2.conf" -s "$tmp/$2.state" \
+		2>>"$tmp/$2.log" &
+	ESFD_PID=$!
+	pids+=("$ESFD_PID")
+	for i in {1..100}; do
+		[ -S "$tmp/$2.sock" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# until_cond <tries> <command...>: every 0.2 s until it succeeds.
+until_cond() {
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}

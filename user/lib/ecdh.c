@@ -60,7 +60,7 @@ static int session_of(const json_t *rep, uint32_t *id)
 }
 
 /* {"alg","enc","epk","x5t#S256"[,"cty"]}, as compact JSON text. */
-static char *seal_header(json_t *rep, const char *cty)
+static char *seal_header(json_t *rep, json_t *cty)
 {
 	json_t *epk = json_object_get(rep, "epk");
 	const char *x5t = json_string_value(json_object_get(rep, "x5t#S256"));
@@ -71,7 +71,7 @@ static char *seal_header(json_t *rep, const char *cty)
 		return NULL;
 	h = json_pack("{s:s,s:s,s:O,s:s}", "alg", ESF_JWE_ECDH_ALG, "enc", ESF_JWE_ECDH_ENC,
 		      "epk", epk, "x5t#S256", x5t);
-	if (h && (!cty || !json_object_set_new(h, "cty", json_string(cty))))
+	if (h && (!cty || !json_object_set(h, "cty", cty)))
 		text = esf_json_dump(h);
 	json_decref(h);
 	return text;
@@ -81,7 +81,7 @@ int esf_ecdh_seal(const char *ctl_path, const char *cert_pem, const char *peer_i
 		  const void *payload, size_t len, const char *cty, char **jwe)
 {
 	struct esf_session *s = NULL;
-	json_t *rep = NULL;
+	json_t *rep = NULL, *cty_j = NULL;
 	char *header = NULL;
 	uint32_t id = 0;
 	int err;
@@ -90,14 +90,9 @@ int esf_ecdh_seal(const char *ctl_path, const char *cert_pem, const char *peer_i
 		return -EINVAL;
 	if (len > ESF_ECDH_PAYLOAD_MAX)
 		return -EMSGSIZE;
-	if (cty) {
-		/* JSON cannot carry it (not UTF-8): refuse before esfd works. */
-		json_t *c = json_string(cty);
-
-		if (!c)
-			return -EINVAL;
-		json_decref(c);
-	}
+	/* JSON cannot carry a cty that is not UTF-8: refuse before esfd works. */
+	if (cty && !(cty_j = json_string(cty)))
+		return -EINVAL;
 	err = esf_ctl_json(ctl_path, json_pack("{s:s,s:s,s:s,s:s}", "cmd", "ecdh", "op", "seal",
 					       "cert", cert_pem, "id", peer_id),
 			   ECDH_TIMEOUT_MS, &rep);
@@ -107,7 +102,7 @@ int esf_ecdh_seal(const char *ctl_path, const char *cert_pem, const char *peer_i
 	}
 	err = session_of(rep, &id);
 	if (!err) {
-		header = seal_header(rep, cty);
+		header = seal_header(rep, cty_j);
 		err = header ? esf_session_open(id, 0, 0, &s) : -EPROTO;
 	}
 	if (!err)
@@ -119,6 +114,7 @@ int esf_ecdh_seal(const char *ctl_path, const char *cert_pem, const char *peer_i
 out:
 	free(header);
 	json_decref(rep);
+	json_decref(cty_j);
 	return err;
 }
 
