@@ -144,7 +144,7 @@ static int parse(int argc, char **argv, const char *usage, bool want_peer, bool 
 /* Send @req (consumed); the reply when its status is 0, else NULL and the
  * error printed.
  */
-static json_t *call_once(const struct ctl_args *a, json_t *req, const char *what)
+static json_t *call(const struct ctl_args *a, json_t *req, const char *what)
 {
 	char *text = json_dumps(req, JSON_COMPACT), *reply = NULL;
 	json_t *rep;
@@ -185,41 +185,6 @@ static json_t *call_once(const struct ctl_args *a, json_t *req, const char *what
 	return rep;
 }
 
-/*
- * As call_once(); a reply that says where to go on ("next": esfd pages
- * long lists, such as thousands of peers) is followed to its end, the
- * pages' "peers" joined into the first reply.
- */
-static json_t *call(const struct ctl_args *a, json_t *req, const char *what)
-{
-	json_t *first, *rep, *next;
-
-	json_incref(req);
-	first = call_once(a, req, what);
-	rep = first;
-	while (rep && json_is_integer(next = json_object_get(rep, "next"))) {
-		json_object_set(req, "from", next);
-		json_incref(req);
-		if (rep != first) {
-			json_array_extend(json_object_get(first, "peers"),
-					  json_object_get(rep, "peers"));
-			json_decref(rep);
-		}
-		rep = call_once(a, req, what);
-		if (!rep) {
-			json_decref(first);
-			first = NULL;
-		}
-	}
-	if (rep && rep != first) {
-		json_array_extend(json_object_get(first, "peers"), json_object_get(rep, "peers"));
-		json_decref(rep);
-	}
-	if (first)
-		json_object_del(first, "next");
-	json_decref(req);
-	return first;
-}
 
 /* The kernel's view of one session of a pair, added to @p as @key. */
 static void kernel_view(struct esf_nl *nl, json_t *p, const char *idkey, const char *key)

@@ -211,15 +211,6 @@ static void send_json(int fd, json_t *j)
 	json_decref(j);
 }
 
-static size_t json_size(const json_t *j)
-{
-	char *text = json_dumps(j, JSON_COMPACT);
-	size_t n = text ? strlen(text) : 0;
-
-	free(text);
-	return n;
-}
-
 static json_t *error_json(int err, int rsc, const char *msg)
 {
 	json_t *j = json_pack("{s:i,s:s}", "status", err, "error", msg ? msg : strerror(-err));
@@ -351,48 +342,6 @@ static json_t *counters_json(struct esfd *d)
 			 "sealing", (json_int_t)d->ecdh_sealed,
 			 "opening", (json_int_t)d->ecdh_opened,
 			 "refused", (json_int_t)d->ecdh_refused);
-}
-
-/*
- * The peers, a page at a time: a reply is one datagram of at most CTL_MAX
- * bytes, and thousands of peers do not fit one. A reply that stops short
- * says where to go on ("next"); the request says where to start ("from").
- */
-#define PEERS_PAGE_BYTES	(CTL_MAX / 2)
-
-static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i);
-
-static json_t *peers_json(struct esfd *d, const struct esfd_client *c, const json_t *req,
-			  const char *pname)
-{
-	json_int_t from = json_integer_value(json_object_get(req, "from"));
-	json_t *arr = json_array(), *j;
-	size_t i, bytes = 0;
-
-	if (from < 0 || (size_t)from > d->cfg.n_peers) {
-		json_decref(arr);
-		return error_json(-EINVAL, 0, "from is out of range");
-	}
-	for (i = (size_t)from; arr && i < d->cfg.n_peers; i++) {
-		if (pname && strcmp(pname, d->cfg.peers[i].id) &&
-		    strcmp(pname, d->cfg.peers[i].name))
-			continue;
-		j = peer_json(d, c, i);
-		bytes += j ? json_size(j) : 0;
-		if (json_array_size(arr) && bytes > PEERS_PAGE_BYTES) {
-			json_decref(j);
-			break;
-		}
-		json_array_append_new(arr, j);
-	}
-	if (pname && !json_array_size(arr)) {
-		json_decref(arr);
-		return error_json(-ENOENT, 0, "no such peer");
-	}
-	j = json_pack("{s:i,s:o}", "status", 0, "peers", arr);
-	if (j && i < d->cfg.n_peers)
-		json_object_set_new(j, "next", json_integer((json_int_t)i));
-	return j;
 }
 
 static json_t *status_json(struct esfd *d)
@@ -534,7 +483,9 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	const struct esfd_peer *peer;
 	const struct esfd_policy *pol;
 	struct esfd_pair *p;
+	json_t *arr;
 	bool force;
+	size_t i;
 	int err;
 
 	if (!cmd) {
@@ -558,7 +509,17 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		return;
 	}
 	if (!strcmp(cmd, "peers")) {
-		send_json(c->fd, peers_json(d, c, req, pname));
+		arr = json_array();
+		for (i = 0; i < d->cfg.n_peers; i++)
+			if (!pname || !strcmp(pname, d->cfg.peers[i].id) ||
+			    !strcmp(pname, d->cfg.peers[i].name))
+				json_array_append_new(arr, peer_json(d, c, i));
+		if (pname && !json_array_size(arr)) {
+			json_decref(arr);
+			send_json(c->fd, error_json(-ENOENT, 0, "no such peer"));
+			return;
+		}
+		send_json(c->fd, json_pack("{s:i,s:o}", "status", 0, "peers", arr));
 		return;
 	}
 	if (strcmp(cmd, "session") && strcmp(cmd, "establish") && strcmp(cmd, "rekey")) {
