@@ -54,7 +54,7 @@ ROUNDS="1 10 100"
 [ "$SIMS" -gt 100 ] && ROUNDS+=" $SIMS"
 
 echo "TAP version 13"
-echo "1..$((8 + $(wc -w <<<"$ROUNDS")))"
+echo "1..$((9 + $(wc -w <<<"$ROUNDS")))"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 [ -x /host/usr/bin/python3 ] && [ -d /host/usr/lib/python3/dist-packages/paho ] ||
@@ -127,7 +127,7 @@ authenticated() { gcount d1; [ "$GA_state" = authenticated ] || return 1
 
 # 1: the daemons come up; the configuration is checked.
 out=$("$ESFD" -t -c "$tmp/g.conf" 2>&1)
-start s && start g && start d1 && start d2
+start s && start g && gpid=$ESFD_PID && start d1 && start d2
 rc=$?
 detail="$out $(cat "$tmp"/*.log)" t "four esfds start; --check counts the [gauth] section" \
 	eval '[ $rc = 0 ] && [[ $out == *"1 gauth"* ]]'
@@ -235,12 +235,22 @@ detail="$(tail -n 5 "$tmp/d3.log" "$tmp/g.log")" \
 	t "a device the server does not take is refused 4103 by the gateway, nothing installed" \
 	eval '[ $rc = 0 ] && ! ctl d3 peer show in 2>&1 | grep -q "class 2 "'
 
-# 11: esfctl status shows each role's section.
+# 11: a reload of the gateway while it holds d3's request answers it (5000,
+# ask again) and goes on.
+held() { [ "$(ctl g --json status --brief 2>/dev/null | jq -r '.gauth[0].held')" = 1 ]; }
+until_cond 100 held && kill -HUP "$gpid"
+again() { grep -q "gauth field: the agent refused (oneM2M 5000)" "$tmp/d3.log"; }
+until_cond 100 again
+rc=$?
+detail="$(tail -n 4 "$tmp/d3.log" "$tmp/g.log")" t "a gateway reloaded while it holds a request answers it and carries on" \
+	eval '[ $rc = 0 ] && grep -q "configuration reloaded" "$tmp/g.log" && kill -0 $gpid'
+
+# 12: esfctl status shows each role's section.
 st=$(ctl g status 2>&1)
 detail=$st t "esfctl status: the agent's group authentication line" \
 	eval '[[ $st == *"group authentication field (/in-cse/ga-field) as agent"* ]]'
 
-# 12: no daemon died.
+# 13: no daemon died.
 alive=0
 for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
 detail="$alive of ${#pids[@]}" t "every esfd is still running" eval '[ $alive = ${#pids[@]} ]'

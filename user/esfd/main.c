@@ -262,6 +262,10 @@ static void reload(struct esfd *d)
 		esfd_config_free(&n);
 		return;
 	}
+	/* Held requests are answered while the old peers' state is in place
+	 * (their answers are kept for retransmissions, and move with it).
+	 */
+	esfd_gauth_shutdown(d);
 	for (i = 0; i < n.n_peers; i++) {
 		for (j = 0; j < d->cfg.n_peers; j++) {
 			if (!strcmp(n.peers[i].id, d->cfg.peers[j].id) &&
@@ -273,7 +277,6 @@ static void reload(struct esfd *d)
 	}
 	esfd_peer_rt_free(d->rt, d->cfg.n_peers);
 	free(d->rt);
-	esfd_gauth_shutdown(d);
 	esfd_config_free(&d->cfg);
 	d->cfg = n;
 	d->rt = rt;
