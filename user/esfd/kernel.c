@@ -375,13 +375,13 @@ void esfd_kpsa_kcv(const struct esfd_peer *peer, char out[ESFD_KCV_HEX + 1])
  */
 int esfd_state_save(struct esfd *d)
 {
-	d->state_dirty = false;
 	json_t *arr = json_array(), *doc;
 	struct esfd_pair *p;
 	char tmp[4200];
 	int err = 0, fd;
 	FILE *f;
 
+	d->state_dirty = false;
 	if (!arr)
 		return -ENOMEM;
 	for (p = d->pairs; p; p = p->next)
