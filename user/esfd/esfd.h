@@ -401,6 +401,8 @@ struct esfd_group_rt {
 #define ESFD_GA_RUNS		8
 /* The pair keyed from Ks_x lives at most this long (a rand object's life). */
 #define ESFD_GA_PAIR_SECONDS	3600
+/* A device that failed asks again after 5 s, doubling up to this. */
+#define ESFD_GA_RETRY_MAX_MS	300000
 /* An agent forgets a device's request it could not answer after this. */
 #define ESFD_GA_WAIT_MS		60000
 /* What esfd_gauth_request() returns to have the transport answer later. */
@@ -438,6 +440,8 @@ enum esfd_ga_state { ESFD_GA_IDLE, ESFD_GA_ASKING, ESFD_GA_CONFIRMING, ESFD_GA_D
  * @state: device: where it stands
  * @rnd: device: the Rand it confirms
  * @retry_at_ms: device: when to ask again after a failure
+ * @retry_ms: device: the interval that gave it (0: no failure since the last
+ *	success)
  * @msgs_in: this section's messages received, requests and responses
  * @msgs_out: and sent (retransmitted copies are not counted again)
  * @devices: server: devices confirmed; agent: devices answered with a
@@ -458,6 +462,7 @@ struct esfd_gauth_rt {
 	enum esfd_ga_state state;
 	uint8_t rnd[ESFD_GA_RAND_LEN];
 	int64_t retry_at_ms;
+	int64_t retry_ms;
 	uint64_t msgs_in, msgs_out;
 	uint64_t devices, refused;
 	int64_t last_ms, round_start_ms;

@@ -145,14 +145,21 @@ static int install(struct esfd *d, const struct esfd_gauth_conf *a,
 
 /* Device ------------------------------------------------------------------------ */
 
+/* Asking again after 5 s, then twice as long each time up to 5 minutes:
+ * a device the server does not take must not keep its gateway busy.
+ */
 static void device_fail(struct esfd *d, const struct esfd_gauth_conf *a, const char *what)
 {
 	struct esfd_gauth_rt *r = rt_of(d, a);
 
-	log_err("gauth %s: %s; asking again in %ds", a->name, what, ESFD_GROUP_RETRY_MS / 1000);
+	r->retry_ms = !r->retry_ms ? ESFD_GROUP_RETRY_MS :
+		      r->retry_ms >= ESFD_GA_RETRY_MAX_MS / 2 ? ESFD_GA_RETRY_MAX_MS :
+		      r->retry_ms * 2;
+	log_err("gauth %s: %s; asking again in %llds", a->name, what,
+		(long long)r->retry_ms / 1000);
 	r->refused++;
 	r->state = ESFD_GA_IDLE;
-	r->retry_at_ms = esfd_now_ms(d) + ESFD_GROUP_RETRY_MS;
+	r->retry_at_ms = esfd_now_ms(d) + r->retry_ms;
 }
 
 static struct esfd_greq *send_req(struct esfd *d, const struct esfd_gauth_conf *a,
@@ -257,6 +264,7 @@ static void device_done(struct esfd *d, const struct esfd_gauth_conf *a,
 		return;
 	}
 	r->state = ESFD_GA_DONE;
+	r->retry_ms = 0;
 	r->devices++;
 	log_info("gauth %s: authenticated to %s through %s; class %u sessions keyed from Ks_x",
 		 a->name, server->id, peer_at(d, a->agent)->id, a->data_class);
