@@ -77,11 +77,10 @@ struct bc_opts {
 	struct esf_es256_opts v;
 };
 
-static int bc_usage(const struct esf_cli_env *env, bool seal, const char *msg, const char *arg)
+static int bc_usage(const struct esf_cli_env *env, bool seal, const char *msg,
+		    const char *arg)
 {
-	fprintf(env->err, "esf: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fprintf(env->err, "Try 'esf help %s'.\n", seal ? "broadcast-seal" : "broadcast-open");
-	return ESF_EXIT_USAGE;
+	return esf_cli_sub_usage(env, seal ? "broadcast-seal" : "broadcast-open", msg, arg);
 }
 
 static long number(const char *arg, long max)

@@ -804,3 +804,11 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 		return usage(env, "unknown command", cmd);
 	return command(argc - 1, argv + 1, env);
 }
+
+int esf_cli_sub_usage(const struct esf_cli_env *env, const char *cmd, const char *msg,
+		      const char *arg)
+{
+	fprintf(env->err, "esf: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+	fprintf(env->err, "Try 'esf help %s'.\n", cmd);
+	return ESF_EXIT_USAGE;
+}

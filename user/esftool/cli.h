@@ -59,5 +59,8 @@ int esf_cli_read_all(FILE *in, size_t max, char **buf, size_t *len);
 int esf_cli_read_stdin(const struct esf_cli_env *env, size_t max, char **in, size_t *len);
 /* Write @n bytes (and a newline if @nl) to env->out; an exit code. */
 int esf_cli_write(const struct esf_cli_env *env, const void *p, size_t n, bool nl);
+/* "esf: MSG[: ARG]" and "Try 'esf help CMD'." on stderr; ESF_EXIT_USAGE. */
+int esf_cli_sub_usage(const struct esf_cli_env *env, const char *cmd, const char *msg,
+		      const char *arg);
 
 #endif /* ESF_CLI_H */

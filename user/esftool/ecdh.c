@@ -79,9 +79,7 @@ struct ecdh_opts {
 static int ecdh_usage(const struct esf_cli_env *env, bool seal, const char *msg,
 		      const char *arg)
 {
-	fprintf(env->err, "esf: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fprintf(env->err, "Try 'esf help %s'.\n", seal ? "seal-ecdh" : "open-ecdh");
-	return ESF_EXIT_USAGE;
+	return esf_cli_sub_usage(env, seal ? "seal-ecdh" : "open-ecdh", msg, arg);
 }
 
 static int take(int c, const char *arg, struct ecdh_opts *o, const struct esf_cli_env *env)

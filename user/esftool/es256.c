@@ -75,9 +75,7 @@ struct es256_opts {
 static int es256_usage(const struct esf_cli_env *env, bool sign, const char *msg,
 		       const char *arg)
 {
-	fprintf(env->err, "esf: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-	fprintf(env->err, "Try 'esf help %s'.\n", sign ? "sign-es256" : "verify-es256");
-	return ESF_EXIT_USAGE;
+	return esf_cli_sub_usage(env, sign ? "sign-es256" : "verify-es256", msg, arg);
 }
 
 static int take(int c, const char *arg, struct es256_opts *o, const struct esf_cli_env *env)
