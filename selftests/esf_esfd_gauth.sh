@@ -17,6 +17,8 @@
 # holds no Ks_x. Refusals: a device the server does not know, a forged
 # request, a replayed confirmation. Prints TAP.
 # GA_DEBUG=1: the daemons log at debug level; logs and capture go to /out.
+# GA_SIMS=N: the largest round (default 1000 on 6.1, else 100);
+# GA_COLLECT_MS=MS: the gateway's collect-ms (default 3000).
 
 ESFD=${ESFD:-esfd}
 ESFCTL=${ESFCTL:-esfctl}
@@ -100,8 +102,8 @@ peer() { # peer <name> <id> <role> <keyfile>
 	peer d2 Cd2 device d2g
 	peer d3 Cd3 device d2g
 	cat "$htmp/agent.peers"
-	printf '[gauth field]\nid = %s\nserver = in\nmembers = d1 d2 d3\n%s\ncollect-ms = 3000\n' \
-		"$GRP" "$(<"$htmp/members")"
+	printf '[gauth field]\nid = %s\nserver = in\nmembers = d1 d2 d3\n%s\ncollect-ms = %s\n' \
+		"$GRP" "$(<"$htmp/members")" "${GA_COLLECT_MS:-3000}"
 } >"$tmp/g.conf"
 for d in 1 2; do
 	{
@@ -153,7 +155,8 @@ detail="$pd / $ps / $(<"$tmp/c1") / $o1 / $o2" t "the pair keyed from Ks_x: what
 	eval '[[ $o1 == *"alarm 3"* ]] && [[ $o2 == *"alarm 3"* ]] && ! grep -q "alarm" "$tmp/c1"'
 
 # 4-6 (-7): n simulated devices at once; the messages each role handled.
-# The gateway sends what it holds after collect-ms (3 s): requests that
+# The gateway sends what it holds after collect-ms (3 s; GA_COLLECT_MS
+# overrides, up to 10000): requests that
 # arrive later go in a further request to the server, b in all. Each role
 # then handles n + b messages each way (the table says how many b were).
 declare -A SIN SOUT GIN GOUT B
