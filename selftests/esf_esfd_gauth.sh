@@ -245,6 +245,8 @@ until_cond 100 held && kill -HUP "$gpid"
 again() { grep -q "gauth field: the agent refused (oneM2M 5000)" "$tmp/d3.log"; }
 until_cond 100 again
 rc=$?
+# The answer goes out during the reload, before its last log line.
+until_cond 50 grep -q "configuration reloaded" "$tmp/g.log"
 detail="$(tail -n 4 "$tmp/d3.log" "$tmp/g.log")" t "a gateway reloaded while it holds a request answers it and carries on" \
 	eval '[ $rc = 0 ] && grep -q "configuration reloaded" "$tmp/g.log" && kill -0 $gpid'
 
