@@ -335,6 +335,7 @@ struct esfd_greq {
 	int mid;
 	bool acked;
 	unsigned int sends;
+	int64_t first_ms;		/* sent first */
 	int64_t deadline_ms;
 };
 
@@ -452,6 +453,7 @@ struct esfd {
 	size_t n_restore;
 	struct esfd_group_rt *groups;	/* cfg.n_groups entries */
 	struct esfd_greq *greqs;	/* group requests in flight */
+	int64_t greq_answer_ms;		/* when the last answer to one came */
 };
 
 /* main.c */
