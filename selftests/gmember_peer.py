@@ -266,7 +266,7 @@ def run(host, port, server_id, grp, keys_path, senders):
                 raise ValueError("an older epoch")
         except Exception as e:
             stats["bad"] += 1
-            say("bad", mem.id, "push:", e)
+            say("bad", mem.id, "push:", repr(e))
             answer(mem, req, 4000, {"m2m:dbg": "refused"})
             return
         if body["epoch"] > mem.held:
@@ -289,7 +289,7 @@ def run(host, port, server_id, grp, keys_path, senders):
                 raise ValueError("sender %d of %d" % (body["sender"], body["senders"]))
         except Exception as e:
             stats["bad"] += 1
-            say("bad", mem.id, "pull:", e)
+            say("bad", mem.id, "pull:", repr(e))
             return
         mem.pulled = True
         if body["epoch"] > mem.held:
