@@ -332,6 +332,7 @@ struct esfd_greq {
 	char *msg;
 	int64_t next_send_ms;
 	int interval_ms;
+	int wait_ms;			/* for an answer to the last copy */
 	int mid;
 	bool acked;
 	unsigned int sends;

@@ -93,6 +93,7 @@ static void greq_send(struct esfd *d, struct esfd_greq *q)
 	else
 		q->first_ms = esfd_now_ms(d);
 	q->acked = false;
+	q->wait_ms = q->interval_ms;
 	q->next_send_ms = esfd_now_ms(d) + q->interval_ms;
 	q->interval_ms = q->interval_ms * 2 > max ? max : q->interval_ms * 2;
 }
@@ -611,9 +612,17 @@ void esfd_group_published(struct esfd *d, int mid)
 {
 	struct esfd_greq *q;
 
-	for (q = d->greqs; q; q = q->next)
-		if (q->sends && q->mid == mid)
+	/* The interval runs from when the broker took the copy: a rekey of a
+	 * large group publishes every push at once, and libmosquitto lets a
+	 * few through at a time, so a push may leave seconds after it was
+	 * published.
+	 */
+	for (q = d->greqs; q; q = q->next) {
+		if (q->sends && q->mid == mid && !q->acked) {
 			q->acked = true;
+			q->next_send_ms = esfd_now_ms(d) + q->wait_ms;
+		}
+	}
 }
 
 /* Timers ------------------------------------------------------------------------ */
