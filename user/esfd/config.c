@@ -47,8 +47,14 @@ struct policy_ref {
 struct group_ref {
 	char policy[ESFD_NAME_MAX + 1];
 	unsigned int policy_line;
-	char *members;			/* the "members" text, parsed at the end */
-	unsigned int members_line;
+	/* The "members" lines, parsed at the end: a group of many members
+	 * takes several (a line holds ESFD_CONFIG_LINE_MAX characters), their
+	 * texts joined by '\n', the line each came from in members_lines.
+	 */
+	char *members;
+	unsigned int members_line;	/* the first */
+	unsigned int *members_lines;
+	size_t n_members_lines;
 	char server[ESFD_NAME_MAX + 1];
 	unsigned int server_line;
 };
@@ -897,14 +903,30 @@ static int group_set_policy(struct parser *p, const char *v)
 	return 0;
 }
 
+/* "members" may be given on several lines; they add up. */
 static int group_set_members(struct parser *p, const char *v)
 {
 	struct group_ref *r = &p->grefs[p->cur];
+	size_t old = r->members ? strlen(r->members) : 0, n = strlen(v);
+	unsigned int *lines;
+	char *text;
 
-	r->members = strdup(v);
-	r->members_line = p->line;
+	text = realloc(r->members, old + n + 2);
+	if (!text)
+		return -ENOMEM;
+	r->members = text;
+	if (old)
+		text[old++] = '\n';
+	memcpy(text + old, v, n + 1);
+	lines = realloc(r->members_lines, (r->n_members_lines + 1) * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	r->members_lines = lines;
+	lines[r->n_members_lines++] = p->line;
+	if (!r->members_line)
+		r->members_line = p->line;
 	cur_group(p)->serve = true;
-	return r->members ? 0 : -ENOMEM;
+	return 0;
 }
 
 static int group_set_server(struct parser *p, const char *v)
@@ -1460,12 +1482,16 @@ static int parse_kv(struct parser *p, char *s)
 			break;
 	if (!p->keys[i].name)
 		return fail(p, p->line, "unknown key '%.40s' in this section", s);
-	/* A [gauth]'s members may take several lines: they add up. */
-	if (p->seen[i] && !(p->sec == SEC_GAUTH && !strcmp(s, "members")))
+	/* A group's or a [gauth]'s members may take several lines; any other
+	 * key is set once.
+	 */
+	if (p->seen[i] && p->keys[i].set != group_set_members &&
+	    p->keys[i].set != gauth_set_members)
 		return fail(p, p->line, "'%s' already set on line %u", s, p->seen[i]);
 	if (!*v)
 		return fail(p, p->line, "'%s' needs a value", s);
-	p->seen[i] = p->line;
+	if (!p->seen[i])
+		p->seen[i] = p->line;
 	return p->keys[i].set(p, v);
 }
 
@@ -1602,18 +1628,26 @@ static int member_parse(struct parser *p, struct esfd_group_conf *g, char *tok,
 
 static int group_members(struct parser *p, struct esfd_group_conf *g, struct group_ref *r)
 {
-	char *save = NULL, *tok;
+	char *lsave = NULL, *save, *text, *tok;
+	size_t l = 0;
 	int err = 0;
 
 	g->members = calloc(g->senders, sizeof(*g->members));
 	if (!g->members)
 		return -ENOMEM;
-	for (tok = strtok_r(r->members, " \t,", &save); tok && !err;
-	     tok = strtok_r(NULL, " \t,", &save)) {
-		if (g->n_members + 1 >= g->senders)
-			return fail(p, r->members_line, "[group %s]: more members than sender "
-				    "ids (senders = %u)", g->name, g->senders);
-		err = member_parse(p, g, tok, r->members_line);
+	for (text = strtok_r(r->members, "\n", &lsave); text && !err;
+	     text = strtok_r(NULL, "\n", &lsave), l++) {
+		unsigned int line = l < r->n_members_lines ? r->members_lines[l] :
+				    r->members_line;
+
+		save = NULL;
+		for (tok = strtok_r(text, " \t,", &save); tok && !err;
+		     tok = strtok_r(NULL, " \t,", &save)) {
+			if (g->n_members + 1 >= g->senders)
+				return fail(p, line, "[group %s]: more members than sender "
+					    "ids (senders = %u)", g->name, g->senders);
+			err = member_parse(p, g, tok, line);
+		}
 	}
 	return err;
 }
@@ -1735,13 +1769,28 @@ static int resolve_gauths(struct parser *p)
 	return err;
 }
 
-/* "/in-cse" and "in-cse" are one topic level: one entity to the broker. */
+/*
+ * "/in-cse" and "in-cse" are one topic level: one entity to the broker.
+ * As esfd_m2m_topic_id() of both, compared, but in place: every pair of
+ * peers is compared (1000 peers: half a million pairs, at every start and
+ * reload), and most differ in their first characters.
+ */
 static bool same_topic_id(const char *a, const char *b)
 {
-	char x[ESFD_ID_MAX + 1], y[ESFD_ID_MAX + 1];
+	const char *x = a, *y = b;
 
-	return !strcmp(a, b) || (!esfd_m2m_topic_id(a, x, sizeof(x)) &&
-				 !esfd_m2m_topic_id(b, y, sizeof(y)) && !strcmp(x, y));
+	if (!strcmp(a, b))
+		return true;
+	while (*x == '/')
+		x++;
+	while (*y == '/')
+		y++;
+	if (!*x || !*y)
+		return false;
+	for (; *x && *y; x++, y++)
+		if ((*x == '/' ? ':' : *x) != (*y == '/' ? ':' : *y))
+			return false;
+	return !*x && !*y && esfd_m2m_id_ok(a) && esfd_m2m_id_ok(b);
 }
 
 static int check_peer_ids(struct parser *p)
@@ -1846,8 +1895,10 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		ret = fail(&p, p.need_certs, "a peer with credential = certificate needs "
 			   "[esfd] ca-file, cert-file and key-file");
 	free(p.refs);
-	for (i = 0; i < ESFD_MAX_GROUPS; i++)
+	for (i = 0; i < ESFD_MAX_GROUPS; i++) {
 		free(p.grefs[i].members);
+		free(p.grefs[i].members_lines);
+	}
 	for (i = 0; i < ESFD_MAX_GAUTHS; i++)
 		free(p.arefs[i].members);
 	return ret;

@@ -11,6 +11,7 @@
  *                            ("ecdh" "release": the session's owner)
  */
 #include <errno.h>
+#include <limits.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,13 +200,26 @@ void esfd_ctl_timer(struct esfd *d)
 	}
 }
 
+/*
+ * One reply, one packet. Replies grow with the configuration (status lists
+ * every peer, a group's server every member: about 130 KiB for 1000), past
+ * what the default send buffer takes in one packet (EMSGSIZE): the
+ * connection's buffer is made large enough for it and it is sent again.
+ */
 static void send_json(int fd, json_t *j)
 {
 	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	size_t len = text ? strlen(text) : 0;
+	int r, want = len + 65536 > INT_MAX / 2 ? INT_MAX / 2 : (int)len + 65536;
 
 	if (text) {
-		if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0)
-			log_debug("control reply: %s", strerror(errno));
+		r = send(fd, text, len, MSG_NOSIGNAL);
+		if (r < 0 && (errno == EMSGSIZE || errno == EAGAIN || errno == ENOBUFS) &&
+		    (!setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) ||
+		     !setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want))))
+			r = send(fd, text, len, MSG_NOSIGNAL);
+		if (r < 0)
+			log_warn("control reply of %zu bytes: %s", len, strerror(errno));
 		free(text);
 	}
 	json_decref(j);

@@ -336,9 +336,11 @@ struct esfd_greq {
 	char *msg;
 	int64_t next_send_ms;
 	int interval_ms;
+	int wait_ms;			/* for an answer to the last copy */
 	int mid;
 	bool acked;
 	unsigned int sends;
+	int64_t first_ms;		/* sent first */
 	int64_t deadline_ms;
 };
 
@@ -532,6 +534,7 @@ struct esfd {
 	size_t n_restore;
 	struct esfd_group_rt *groups;	/* cfg.n_groups entries */
 	struct esfd_greq *greqs;	/* group requests in flight */
+	int64_t greq_answer_ms;		/* when the last answer to one came */
 	struct esfd_gauth_rt *gauths;	/* cfg.n_gauths entries */
 };
 

@@ -71,8 +71,11 @@ static struct esfd_greq *greq_find(struct esfd *d, const char *grp, const char *
 {
 	struct esfd_greq *q;
 
+	/* The peer id first: in a large group it differs in a few characters,
+	 * while the group id is the same all along.
+	 */
 	for (q = d->greqs; q; q = q->next)
-		if (q->push == push && !strcmp(q->grp, grp) && !strcmp(q->peer_id, peer_id))
+		if (q->push == push && !strcmp(q->peer_id, peer_id) && !strcmp(q->grp, grp))
 			return q;
 	return NULL;
 }
@@ -87,7 +90,10 @@ static void greq_send(struct esfd *d, struct esfd_greq *q)
 		return;
 	if (q->sends++)
 		d->retransmits++;
+	else
+		q->first_ms = esfd_now_ms(d);
 	q->acked = false;
+	q->wait_ms = q->interval_ms;
 	q->next_send_ms = esfd_now_ms(d) + q->interval_ms;
 	q->interval_ms = q->interval_ms * 2 > max ? max : q->interval_ms * 2;
 }
@@ -162,11 +168,14 @@ static int wrap_for(struct esfd *d, const struct esfd_group_conf *g, size_t m,
 	return err;
 }
 
-static void push(struct esfd *d, const struct esfd_group_conf *g, size_t m)
+/* Push the current epoch to member @m; @find: a push to it may be in
+ * flight (rotate() drops them all first, in one pass over the list).
+ */
+static void push(struct esfd *d, const struct esfd_group_conf *g, size_t m, bool find)
 {
 	const struct esfd_peer *peer = &d->cfg.peers[g->members[m].peer];
 	struct esfd_group_rt *r = rt_of(d, g);
-	struct esfd_greq *q = greq_find(d, g->id, peer->id, true);
+	struct esfd_greq *q = find ? greq_find(d, g->id, peer->id, true) : NULL;
 	char *jwe = NULL;
 	int err;
 
@@ -206,6 +215,7 @@ static int rotate(struct esfd *d, const struct esfd_group_conf *g, int except, c
 	struct esfd_group_rt *r = rt_of(d, g);
 	int64_t now = esfd_now(d);
 	uint32_t epoch = (int64_t)r->epoch + 1 > now ? r->epoch + 1 : (uint32_t)now;
+	struct esfd_greq *q, *nx;
 	uint8_t salt[4];
 	size_t i, len = esfd_policy_key_len(policy_of(d, g));
 
@@ -223,9 +233,18 @@ static int rotate(struct esfd *d, const struct esfd_group_conf *g, int except, c
 	r->dirty = false;
 	log_info("group %s: epoch %u (%s); members switch to it in %us", g->name, epoch, why,
 		 g->switch_delay);
+	/* The pushes of earlier epochs are superseded. Dropped here in one
+	 * pass: looked up member by member, a rekey of n members would walk
+	 * the list of n pushes n times.
+	 */
+	for (q = d->greqs; q; q = nx) {
+		nx = q->next;
+		if (q->push && !strcmp(q->grp, g->id))
+			esfd_greq_free(d, q);
+	}
 	for (i = 0; i < g->n_members; i++)
 		if ((int)i != except)
-			push(d, g, i);
+			push(d, g, i, false);
 	return 0;
 }
 
@@ -554,6 +573,7 @@ bool esfd_group_response(struct esfd *d, const struct esfd_peer *peer,
 		esfd_drop(d, DROP_UNMATCHED, peer->id, "a group response to no request in flight");
 		return true;
 	}
+	d->greq_answer_ms = esfd_now_ms(d);
 	if (q->ga) {
 		esfd_gauth_response(d, peer, q, rsp);
 		return true;
@@ -596,9 +616,17 @@ void esfd_group_published(struct esfd *d, int mid)
 {
 	struct esfd_greq *q;
 
-	for (q = d->greqs; q; q = q->next)
-		if (q->sends && q->mid == mid)
+	/* The interval runs from when the broker took the copy: a rekey of a
+	 * large group publishes every push at once, and libmosquitto lets a
+	 * few through at a time, so a push may leave seconds after it was
+	 * published.
+	 */
+	for (q = d->greqs; q; q = q->next) {
+		if (q->sends && q->mid == mid && !q->acked) {
 			q->acked = true;
+			q->next_send_ms = esfd_now_ms(d) + q->wait_ms;
+		}
+	}
 }
 
 /* Timers ------------------------------------------------------------------------ */
@@ -631,7 +659,21 @@ static void greqs_timer(struct esfd *d)
 			}
 			continue;
 		}
-		if (q->acked && now >= q->next_send_ms)
+		if (!q->acked || now < q->next_send_ms)
+			continue;
+		/* While answers keep coming, this one's may be among those
+		 * still on their way or not read yet: a rekey of a large group
+		 * sends a push to every member at once, and the answers take
+		 * longer than a retransmission interval to come back and be
+		 * read, so retransmitting each on its timer would send most
+		 * pushes twice or three times. Retransmit once answers stop
+		 * coming for an interval, or once this request has waited as
+		 * long as the longest interval.
+		 */
+		if (q->sends && now - d->greq_answer_ms < (int64_t)d->cfg.mqtt.retransmit_ms &&
+		    now - q->first_ms < (int64_t)d->cfg.mqtt.retransmit_ms * ESFD_RETRANSMIT_BACKOFF)
+			q->next_send_ms = d->greq_answer_ms + d->cfg.mqtt.retransmit_ms;
+		else
 			greq_send(d, q);
 	}
 }

@@ -17,7 +17,10 @@
 #include "esf.h"
 #include "esf_env.h"
 
-#define REPLY_MAX 65536
+/* esfd's replies grow with its configuration: status lists every peer, a
+ * group's server every member (a 1000-member group's is about 130 KiB).
+ */
+#define REPLY_MAX (16 << 20)
 
 static const char *ctl_path_or_default(const char *p)
 {
@@ -56,12 +59,21 @@ static int ctl_call(const char *path, const char *req, int timeout_ms, char **re
 		close(fd);
 		return n ? -errno : -ETIMEDOUT;
 	}
-	buf = malloc(REPLY_MAX + 1);
+	/* The reply's length first (MSG_TRUNC: the whole packet's), then the
+	 * reply, in one buffer of that size.
+	 */
+	n = recv(fd, &pfd, 1, MSG_PEEK | MSG_TRUNC);
+	if (n <= 0 || n > REPLY_MAX) {
+		err = n < 0 ? -errno : n ? -EMSGSIZE : -ECONNRESET;
+		close(fd);
+		return err;
+	}
+	buf = malloc((size_t)n + 1);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
-	n = recv(fd, buf, REPLY_MAX, 0);
+	n = recv(fd, buf, (size_t)n, 0);
 	err = n < 0 ? -errno : n == 0 ? -ECONNRESET : 0;
 	close(fd);
 	if (err) {

@@ -314,6 +314,10 @@ static const struct {
 	  "already defined" },
 	{ "[group g]\nid = /g\nserver = a\nfoo = 1", 22, "unknown key" },
 	{ "[group]\nid = /g", 19, "needs a name" },
+	/* members on several lines: the line to blame is the token's. */
+	{ "[group g]\nid = /g\nmembers = a:1\nmembers = a:2", 22, "listed twice" },
+	{ "[group g]\nid = /g\nmembers = a:1\nsenders = 8\nmembers = b:9", 23,
+	  "outside 1..7" },
 };
 
 TEST(config_group_errors)
@@ -334,6 +338,50 @@ TEST(config_group_errors)
 			TH_LOG("case %zu: '%s' lacks '%s'", i, e.msg, bad[i].msg);
 		esfd_config_free(&c);
 	}
+	esfd_test_leaks();
+}
+
+/*
+ * A group of 1000 members: its members list is longer than a line may be
+ * (ESFD_CONFIG_LINE_MAX), so it takes several "members" lines, which add up.
+ */
+TEST(config_group_1000_members)
+{
+	size_t cap = 1u << 20, n = 0, i;
+	char *text = malloc(cap);
+	struct esfd_config c;
+	struct esfd_config_error e;
+	const struct esfd_group_conf *g;
+
+	ASSERT_NE(NULL, text);
+	n += snprintf(text + n, cap - n, "[esfd]\nid = /in-cse\nrole = server\n");
+	for (i = 1; i <= 1000; i++)
+		n += snprintf(text + n, cap - n, "[peer p%zu]\nid = Cs%04zu\nrole = device\n"
+			      "kpsa-id = k%zu\nkpsa = %032zx\n", i, i, i, i);
+	n += snprintf(text + n, cap - n, "[group big]\nid = /in-cse/big\nsenders = 1024\n");
+	for (i = 1; i <= 1000; i++)
+		n += snprintf(text + n, cap - n, "%sp%zu:%zu%s", i % 100 == 1 ? "members = " : "",
+			      i, i, i % 100 ? " " : "\n");
+	ASSERT_LT(n, cap);
+	ASSERT_EQ(0, esfd_config_parse(text, n, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	ASSERT_EQ(1, c.n_groups);
+	g = &c.groups[0];
+	EXPECT_TRUE(g->serve);
+	ASSERT_EQ(1000, g->n_members);
+	for (i = 0; i < 1000; i++) {
+		EXPECT_EQ(i + 1, g->members[i].sender);
+		EXPECT_EQ(i, g->members[i].peer);
+	}
+	esfd_config_free(&c);
+	/* One line of them all is too long. */
+	n = snprintf(text, cap, "[esfd]\nid = /in-cse\nrole = server\n[group big]\n"
+		     "id = /g\nsenders = 1024\nmembers =");
+	for (i = 1; i <= 1000; i++)
+		n += snprintf(text + n, cap - n, " p%zu:%zu", i, i);
+	EXPECT_EQ(-EINVAL, esfd_config_parse(text, n, &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "line longer than"));
+	esfd_config_free(&c);
+	free(text);
 	esfd_test_leaks();
 }
 

@@ -177,4 +177,27 @@ TEST(raw_request)
 	free(reply);
 }
 
+/* A reply larger than 64 KiB (a 1000-member group's server answers
+ * "groups" with about 130 KiB) arrives whole.
+ */
+TEST(large_reply)
+{
+	size_t len = 150 * 1024, i;
+	char *big = malloc(len + 1), *reply = NULL;
+	struct fake f;
+
+	ASSERT_NE(NULL, big);
+	i = (size_t)snprintf(big, len + 1, "{\"status\":0,\"pad\":\"");
+	memset(big + i, 'x', len - i - 2);
+	strcpy(big + len - 2, "\"}");
+	fake_start(&f, big);
+	ASSERT_EQ(0, esf_ctl_request(f.path, "{\"cmd\":\"groups\"}", &reply));
+	fake_stop(&f);
+	ASSERT_NE(NULL, reply);
+	EXPECT_EQ(len, strlen(reply));
+	EXPECT_EQ(0, strcmp(big, reply));
+	free(reply);
+	free(big);
+}
+
 TEST_HARNESS_MAIN
