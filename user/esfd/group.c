@@ -75,7 +75,8 @@ static struct esfd_greq *greq_find(struct esfd *d, const char *grp, const char *
 	 * while the group id is the same all along.
 	 */
 	for (q = d->greqs; q; q = q->next)
-		if (q->push == push && !strcmp(q->peer_id, peer_id) && !strcmp(q->grp, grp))
+		if (!q->ga && q->push == push && !strcmp(q->peer_id, peer_id) &&
+		    !strcmp(q->grp, grp))
 			return q;
 	return NULL;
 }
@@ -239,7 +240,7 @@ static int rotate(struct esfd *d, const struct esfd_group_conf *g, int except, c
 	 */
 	for (q = d->greqs; q; q = nx) {
 		nx = q->next;
-		if (q->push && !strcmp(q->grp, g->id))
+		if (!q->ga && q->push && !strcmp(q->grp, g->id))
 			esfd_greq_free(d, q);
 	}
 	for (i = 0; i < g->n_members; i++)
