@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "esfd_clock.h"
 #include "esfd_testutil.h"
 #include "../esfd/esfd.h"
 
@@ -181,26 +182,6 @@ int esf_nl_events_read(struct esf_nl *nl, esf_nl_event_cb cb, void *arg)
 }
 
 /* The rest of the daemon that kernel.c calls ---------------------------------- */
-
-/* The tests move esfd's clock forward by this much. */
-static int64_t clock_ahead;
-
-int64_t esfd_now(const struct esfd *d)
-{
-	(void)d;
-	return (int64_t)time(NULL) + clock_ahead;
-}
-
-void esfd_log(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "# esfd %d: ", level);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_class,
 		   int waiter_fd, int timeout_ms, uint32_t rekey_of)
@@ -426,7 +407,7 @@ FIXTURE(retire) {
 FIXTURE_SETUP(retire)
 {
 	n_fake = 0;
-	clock_ahead = 0;
+	esfd_test_clock_ahead = 0;
 	memset(del_fails_id, 0, sizeof(del_fails_id));
 	snprintf(self->state, sizeof(self->state), "/tmp/esfd-kernel-test.%d.state",
 		 (int)getpid());
@@ -435,7 +416,7 @@ FIXTURE_SETUP(retire)
 
 FIXTURE_TEARDOWN(retire)
 {
-	clock_ahead = 0;
+	esfd_test_clock_ahead = 0;
 	vanish(&self->d);
 	unlink(self->state);
 }
@@ -455,14 +436,14 @@ TEST_F(retire, receiver_keeps_old_pair_past_originator_retransmissions)
 	old_open = old->open_id;
 	cur = install_as(&self->d, false);
 	ASSERT_NE(NULL, cur);
-	clock_ahead = ESFD_EXCH_LIFETIME_MS / 1000 + 1;
+	esfd_test_clock_ahead = ESFD_EXCH_LIFETIME_MS / 1000 + 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_TRUE(fake_has(old_open));
 	EXPECT_EQ(2, count_pairs(&self->d));
 	/* ... and not for ever: after the originator's last retransmission
 	 * and the usual grace it goes.
 	 */
-	clock_ahead = ESFD_EXCH_LIFETIME_MS / 1000 + ESFD_RETIRE_GRACE + 1;
+	esfd_test_clock_ahead = ESFD_EXCH_LIFETIME_MS / 1000 + ESFD_RETIRE_GRACE + 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_FALSE(fake_has(old_open));
 	EXPECT_EQ(1, count_pairs(&self->d));
@@ -481,18 +462,18 @@ TEST_F(retire, receiver_retires_sooner_once_originator_uses_new_pair)
 	old_open = old->open_id;
 	cur = install_as(&self->d, false);
 	ASSERT_NE(NULL, cur);
-	clock_ahead = 1;
+	esfd_test_clock_ahead = 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_TRUE(fake_has(old_open));
 	s = fake_find(cur->open_id);
 	ASSERT_NE(NULL, s);
 	s->stats[ESF_STATS_A_OPEN] = 1;
-	clock_ahead = 2;
+	esfd_test_clock_ahead = 2;
 	esfd_pairs_timer(&self->d);
-	clock_ahead = 2 + ESFD_RETIRE_GRACE - 1;
+	esfd_test_clock_ahead = 2 + ESFD_RETIRE_GRACE - 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_TRUE(fake_has(old_open));
-	clock_ahead = 2 + ESFD_RETIRE_GRACE + 1;
+	esfd_test_clock_ahead = 2 + ESFD_RETIRE_GRACE + 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_FALSE(fake_has(old_open));
 	EXPECT_EQ(1, count_pairs(&self->d));
@@ -507,10 +488,10 @@ TEST_F(retire, originator_retires_after_grace)
 	ASSERT_NE(NULL, old);
 	old_open = old->open_id;
 	ASSERT_NE(NULL, install_as(&self->d, true));
-	clock_ahead = ESFD_RETIRE_GRACE - 1;
+	esfd_test_clock_ahead = ESFD_RETIRE_GRACE - 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_TRUE(fake_has(old_open));
-	clock_ahead = ESFD_RETIRE_GRACE + 1;
+	esfd_test_clock_ahead = ESFD_RETIRE_GRACE + 1;
 	esfd_pairs_timer(&self->d);
 	EXPECT_FALSE(fake_has(old_open));
 }

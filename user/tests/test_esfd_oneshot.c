@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "kselftest_harness.h"
+#include "esfd_clock.h"
 #include "pki.h"
 #include "../esfd/ecdh.h"
 #include "../esfd/esfd.h"
@@ -91,27 +92,6 @@ static struct fake *fake_find(uint32_t id)
 
 /* What oneshot.c takes from the rest of esfd ----------------------------------- */
 
-static int64_t clock_ahead;
-
-int64_t esfd_now(const struct esfd *d)
-{
-	(void)d;
-	return (int64_t)time(NULL) + clock_ahead;
-}
-
-void esfd_log(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level >= 7)	/* debug: one line per session */
-		return;
-	va_start(ap, fmt);
-	fprintf(stderr, "# esfd %d: ", level);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 json_t *esfd_ctl_error(int err, const char *msg)
 {
 	return json_pack("{s:i,s:s}", "status", err, "error", msg ? msg : strerror(-err));
@@ -183,7 +163,7 @@ FIXTURE_SETUP(oneshot)
 	self->d.nl = (struct esf_nl *)&self->d;
 	self->c = (struct esfd_client){ .fd = -1, .uid = SIGN_UID, .gid = 100, .pid = 7 };
 	n_fake = 0;
-	clock_ahead = 0;
+	esfd_test_clock_ahead = 0;
 }
 
 FIXTURE_TEARDOWN(oneshot)
@@ -380,7 +360,7 @@ TEST_F(oneshot, cap_release_and_expiry)
 	/* A minute later esfd deletes every one left. */
 	esfd_oneshot_timer(&self->d);
 	EXPECT_EQ(65, n_fake);
-	clock_ahead = 61;
+	esfd_test_clock_ahead = 61;
 	esfd_oneshot_timer(&self->d);
 	EXPECT_EQ(0, n_fake);
 	EXPECT_EQ(NULL, self->d.oneshots);
