@@ -535,6 +535,7 @@ struct esfd {
 	struct esfd_group_rt *groups;	/* cfg.n_groups entries */
 	struct esfd_greq *greqs;	/* group requests in flight */
 	int64_t greq_answer_ms;		/* when the last answer to one came */
+	int64_t greq_srtt_ms;		/* how long answers take, smoothed */
 	struct esfd_gauth_rt *gauths;	/* cfg.n_gauths entries */
 };
 

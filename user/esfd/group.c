@@ -575,6 +575,14 @@ bool esfd_group_response(struct esfd *d, const struct esfd_peer *peer,
 		return true;
 	}
 	d->greq_answer_ms = esfd_now_ms(d);
+	/* How long answers take, from requests answered on their first copy
+	 * only (an answer to a retransmitted one could be to either copy).
+	 */
+	if (q->sends == 1) {
+		int64_t rtt = d->greq_answer_ms - q->first_ms;
+
+		d->greq_srtt_ms = d->greq_srtt_ms ? (7 * d->greq_srtt_ms + rtt) / 8 : rtt;
+	}
 	if (q->ga) {
 		esfd_gauth_response(d, peer, q, rsp);
 		return true;
@@ -635,9 +643,15 @@ void esfd_group_published(struct esfd *d, int mid)
 static void greqs_timer(struct esfd *d)
 {
 	int64_t now = esfd_now_ms(d);
+	int64_t longest = (int64_t)d->cfg.mqtt.retransmit_ms * ESFD_RETRANSMIT_BACKOFF;
 	struct esfd_greq *q, *nx;
 	const struct esfd_group_conf *g;
 
+	if (2 * d->greq_srtt_ms > longest)
+		longest = 2 * d->greq_srtt_ms;
+	/* Half a request's life at most: a lost one still goes again. */
+	if (longest > ESFD_GROUP_REQ_MS / 2)
+		longest = ESFD_GROUP_REQ_MS / 2;
 	for (q = d->greqs; q; q = nx) {
 		nx = q->next;
 		if (now >= q->deadline_ms && q->ga) {
@@ -669,10 +683,12 @@ static void greqs_timer(struct esfd *d)
 		 * read, so retransmitting each on its timer would send most
 		 * pushes twice or three times. Retransmit once answers stop
 		 * coming for an interval, or once this request has waited as
-		 * long as the longest interval.
+		 * long as the longest interval, or twice as long as answers
+		 * have been taking if that is longer (a loaded server or
+		 * network: 999 answers may take longer than 8 s to come).
 		 */
 		if (q->sends && now - d->greq_answer_ms < (int64_t)d->cfg.mqtt.retransmit_ms &&
-		    now - q->first_ms < (int64_t)d->cfg.mqtt.retransmit_ms * ESFD_RETRANSMIT_BACKOFF)
+		    now - q->first_ms < longest)
 			q->next_send_ms = d->greq_answer_ms + d->cfg.mqtt.retransmit_ms;
 		else
 			greq_send(d, q);
