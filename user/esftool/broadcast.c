@@ -93,8 +93,9 @@ static long number(const char *arg, long max)
 	return errno || *end || end == arg || v < 0 || v > max ? -1 : v;
 }
 
-static int take(int c, const char *arg, struct bc_opts *o, const struct esf_cli_env *env)
+static int take(int c, const char *arg, void *opts, const struct esf_cli_env *env)
 {
+	struct bc_opts *o = opts;
 	bool seal_only = c == O_SENDER || c == O_SOCKET;
 	bool open_only = c == O_CA || c == O_CRL || c == O_SIGNER || c == 'i';
 
@@ -137,20 +138,14 @@ static int take(int c, const char *arg, struct bc_opts *o, const struct esf_cli_
 
 static int parse(int argc, char **argv, struct bc_opts *o, const struct esf_cli_env *env)
 {
-	int c, r;
+	int r;
 
 	memset(o, 0, sizeof(*o));
 	o->seal = !strcmp(argv[0], "broadcast-seal");
 	o->sender = -1;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+s:ih", longopts, NULL)) != -1) {
-		r = take(c, optarg, o, env);
-		if (r)
-			return r;
-	}
-	if (optind < argc)
-		return bc_usage(env, o->seal, "unexpected argument", argv[optind]);
+	r = esf_cli_sub_options(argc, argv, "+s:ih", longopts, take, o, argv[0], env);
+	if (r)
+		return r;
 	if (!o->session)
 		return bc_usage(env, o->seal, "--session is required", NULL);
 	if (o->seal && o->sender < 0)

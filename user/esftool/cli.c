@@ -213,28 +213,29 @@ static const char examples_text[] =
 "  esf broadcast-seal -s 40 --sender 1 < close-doors.json > cmd.jwe\n"
 "  esf broadcast-open -s 41 --ca-file root.pem --signer /gw-01 < cmd.jwe\n";
 
+/* The help text of each command, for 'esf help CMD'; NULL: no such command. */
+static const char *help_topic(const char *cmd)
+{
+	static const struct { const char *cmd, *text; } topics[] = {
+		{ "seal", seal_text }, { "open", open_text }, { "reseal", reseal_text },
+		{ "sign-es256", esf_cli_sign_text }, { "verify-es256", esf_cli_verify_text },
+		{ "seal-ecdh", esf_cli_seal_ecdh_text }, { "open-ecdh", esf_cli_open_ecdh_text },
+		{ "broadcast-seal", esf_cli_bseal_text },
+		{ "broadcast-open", esf_cli_bopen_text },
+	};
+	size_t i;
+
+	for (i = 0; cmd && i < sizeof(topics) / sizeof(topics[0]); i++)
+		if (!strcmp(cmd, topics[i].cmd))
+			return topics[i].text;
+	return NULL;
+}
+
 static void print_help(FILE *f, const char *cmd)
 {
-	if (cmd && !strcmp(cmd, "seal"))
-		fputs(seal_text, f);
-	else if (cmd && !strcmp(cmd, "open"))
-		fputs(open_text, f);
-	else if (cmd && !strcmp(cmd, "reseal"))
-		fputs(reseal_text, f);
-	else if (cmd && !strcmp(cmd, "sign-es256"))
-		fputs(esf_cli_sign_text, f);
-	else if (cmd && !strcmp(cmd, "verify-es256"))
-		fputs(esf_cli_verify_text, f);
-	else if (cmd && !strcmp(cmd, "seal-ecdh"))
-		fputs(esf_cli_seal_ecdh_text, f);
-	else if (cmd && !strcmp(cmd, "open-ecdh"))
-		fputs(esf_cli_open_ecdh_text, f);
-	else if (cmd && !strcmp(cmd, "broadcast-seal"))
-		fputs(esf_cli_bseal_text, f);
-	else if (cmd && !strcmp(cmd, "broadcast-open"))
-		fputs(esf_cli_bopen_text, f);
-	else
-		fputs(usage_text, f);
+	const char *text = help_topic(cmd);
+
+	fputs(text ? text : usage_text, f);
 	fputs(formats_text, f);
 	fputc('\n', f);
 	fputs(exit_text, f);
@@ -785,11 +786,7 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 	if (!cmd)
 		return usage(env, "no command", NULL);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-		if (argc > 3 || (argc == 3 && strcmp(argv[2], "seal") && strcmp(argv[2], "open") &&
-				 strcmp(argv[2], "reseal") && strcmp(argv[2], "sign-es256") &&
-				 strcmp(argv[2], "verify-es256") && strcmp(argv[2], "seal-ecdh") &&
-				 strcmp(argv[2], "open-ecdh") && strcmp(argv[2], "broadcast-seal") &&
-				 strcmp(argv[2], "broadcast-open")))
+		if (argc > 3 || (argc == 3 && !help_topic(argv[2])))
 			return usage(env, "help: unknown topic", argc > 2 ? argv[2] : NULL);
 		print_help(env->out, argc == 3 ? argv[2] : NULL);
 		return ESF_EXIT_OK;
@@ -811,4 +808,22 @@ int esf_cli_sub_usage(const struct esf_cli_env *env, const char *cmd, const char
 	fprintf(env->err, "esf: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
 	fprintf(env->err, "Try 'esf help %s'.\n", cmd);
 	return ESF_EXIT_USAGE;
+}
+
+int esf_cli_sub_options(int argc, char **argv, const char *shortopts,
+			const struct option *longopts, esf_cli_take_fn take, void *opts,
+			const char *cmd, const struct esf_cli_env *env)
+{
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		r = take(c, optarg, opts, env);
+		if (r)
+			return r;
+	}
+	if (optind < argc)
+		return esf_cli_sub_usage(env, cmd, "unexpected argument", argv[optind]);
+	return 0;
 }

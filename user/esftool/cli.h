@@ -6,6 +6,7 @@
 #ifndef ESF_CLI_H
 #define ESF_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +60,18 @@ int esf_cli_read_all(FILE *in, size_t max, char **buf, size_t *len);
 int esf_cli_read_stdin(const struct esf_cli_env *env, size_t max, char **in, size_t *len);
 /* Write @n bytes (and a newline if @nl) to env->out; an exit code. */
 int esf_cli_write(const struct esf_cli_env *env, const void *p, size_t n, bool nl);
+/* One option of a sub-command: @c as getopt_long() returns it, @arg its
+ * argument; 0, -1 after --help, or an exit code.
+ */
+typedef int (*esf_cli_take_fn)(int c, const char *arg, void *opts,
+			       const struct esf_cli_env *env);
+/* getopt_long() over @argv (argv[0] the sub-command @cmd), each option to
+ * @take with @opts; an argument left over is a usage error. Returns 0, -1
+ * after --help, or an exit code.
+ */
+int esf_cli_sub_options(int argc, char **argv, const char *shortopts,
+			const struct option *longopts, esf_cli_take_fn take, void *opts,
+			const char *cmd, const struct esf_cli_env *env);
 /* "esf: MSG[: ARG]" and "Try 'esf help CMD'." on stderr; ESF_EXIT_USAGE. */
 int esf_cli_sub_usage(const struct esf_cli_env *env, const char *cmd, const char *msg,
 		      const char *arg);

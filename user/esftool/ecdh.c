@@ -82,8 +82,10 @@ static int ecdh_usage(const struct esf_cli_env *env, bool seal, const char *msg,
 	return esf_cli_sub_usage(env, seal ? "seal-ecdh" : "open-ecdh", msg, arg);
 }
 
-static int take(int c, const char *arg, struct ecdh_opts *o, const struct esf_cli_env *env)
+static int take(int c, const char *arg, void *opts, const struct esf_cli_env *env)
 {
+	struct ecdh_opts *o = opts;
+
 	if (c == 'h') {
 		fputs(o->seal ? esf_cli_seal_ecdh_text : esf_cli_open_ecdh_text, env->out);
 		return -1;
@@ -115,19 +117,13 @@ static int take(int c, const char *arg, struct ecdh_opts *o, const struct esf_cl
 
 static int parse(int argc, char **argv, struct ecdh_opts *o, const struct esf_cli_env *env)
 {
-	int c, r;
+	int r;
 
 	memset(o, 0, sizeof(*o));
 	o->seal = !strcmp(argv[0], "seal-ecdh");
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ih", longopts, NULL)) != -1) {
-		r = take(c, optarg, o, env);
-		if (r)
-			return r;
-	}
-	if (optind < argc)
-		return ecdh_usage(env, o->seal, "unexpected argument", argv[optind]);
+	r = esf_cli_sub_options(argc, argv, "+ih", longopts, take, o, argv[0], env);
+	if (r)
+		return r;
 	if (o->seal && (!o->to || !o->id))
 		return ecdh_usage(env, true, "--to and --id are required", NULL);
 	return 0;

@@ -78,8 +78,9 @@ static int es256_usage(const struct esf_cli_env *env, bool sign, const char *msg
 	return esf_cli_sub_usage(env, sign ? "sign-es256" : "verify-es256", msg, arg);
 }
 
-static int take(int c, const char *arg, struct es256_opts *o, const struct esf_cli_env *env)
+static int take(int c, const char *arg, void *opts, const struct esf_cli_env *env)
 {
+	struct es256_opts *o = opts;
 	char *end;
 
 	if (c == 'h') {
@@ -121,19 +122,13 @@ static int take(int c, const char *arg, struct es256_opts *o, const struct esf_c
 
 static int parse(int argc, char **argv, struct es256_opts *o, const struct esf_cli_env *env)
 {
-	int c, r;
+	int r;
 
 	memset(o, 0, sizeof(*o));
 	o->sign = !strcmp(argv[0], "sign-es256");
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ih", longopts, NULL)) != -1) {
-		r = take(c, optarg, o, env);
-		if (r)
-			return r;
-	}
-	if (optind < argc)
-		return es256_usage(env, o->sign, "unexpected argument", argv[optind]);
+	r = esf_cli_sub_options(argc, argv, "+ih", longopts, take, o, argv[0], env);
+	if (r)
+		return r;
 	if (!o->sign && !o->v.ca_file)
 		return es256_usage(env, false, "--ca-file is required", NULL);
 	return 0;
