@@ -63,15 +63,7 @@ modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 	{ echo "Bail out! the host's python3-paho-mqtt is needed (scripts/deps installs it)"; exit 1; }
 mkdir -p "$htmp" && cp "$(dirname "$0")/gauth_peer.py" "$htmp/" ||
 	{ echo "Bail out! $htmp"; exit 1; }
-netns_pair gaS gaW gas gaw 10.81.0 || { echo "Bail out! network namespaces"; exit 1; }
-printf 'listener 1883 10.81.0.2\nallow_anonymous true\nmax_queued_messages 10000\n' \
-	>"$tmp/mosquitto.conf"
-chmod 644 "$tmp/mosquitto.conf"
-ip netns exec gaW mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
-broker=$!
-broker_wait "$tmp/mosquitto.log" gaS 10.81.0.2 || { echo "Bail out! no broker"; exit 1; }
-ip netns exec gaW mosquitto_sub -h 10.81.0.2 -v -t '#' >"$tmp/capture" 2>/dev/null &
-sub=$!
+broker_up gaS gaW 10.81.0 $'max_queued_messages 10000\n'
 
 umask 077
 rand_pool 192

@@ -50,15 +50,9 @@ echo "TAP version 13"
 echo "1..15"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
-netns_pair gkS gkW gks gkw 10.79.0 || { echo "Bail out! network namespaces"; exit 1; }
-printf 'listener 1883 10.79.0.2\nallow_anonymous true\n' >"$tmp/mosquitto.conf"
-chmod 644 "$tmp/mosquitto.conf"
-ip netns exec gkW mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
-broker=$!
-broker_wait "$tmp/mosquitto.log" gkS 10.79.0.2 || { echo "Bail out! no broker"; exit 1; }
-# Everything the gateway forwards, from the first primitive on.
-ip netns exec gkW mosquitto_sub -h 10.79.0.2 -v -t '#' >"$tmp/capture" 2>/dev/null &
-sub=$!
+# The broker, with a capture of everything the gateway forwards from the
+# first primitive on.
+broker_up gkS gkW 10.79.0
 
 umask 077
 rand_pool 128

@@ -56,19 +56,11 @@ echo "1..6"
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 [ -x /host/usr/bin/python3 ] || { echo "Bail out! the host's /usr is not shared (esf-host)"; exit 1; }
 step namespaces and broker
-netns_pair gsS gsW gss gsw 10.80.0 || { echo "Bail out! network namespaces"; exit 1; }
 # The capture subscribes to everything: past mosquitto's default queue of
 # 1000 messages per client a burst of 999 pushes and their answers could
 # lose some of it (the test would then count what the broker dropped for
 # the capture, not what esfd sent).
-printf 'listener 1883 10.80.0.2\nallow_anonymous true\nmax_queued_messages 0\n' \
-	>"$tmp/mosquitto.conf"
-chmod 644 "$tmp/mosquitto.conf"
-ip netns exec gsW mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
-broker=$!
-broker_wait "$tmp/mosquitto.log" gsS 10.80.0.2 || { echo "Bail out! no broker"; exit 1; }
-ip netns exec gsW mosquitto_sub -h 10.80.0.2 -v -t '#' >"$tmp/capture" 2>/dev/null &
-sub=$!
+broker_up gsS gsW 10.80.0 $'max_queued_messages 0\n'
 
 # 1000 Kpsas, one read; the server's configuration holds them inline (a
 # file each would be 1000 files), the simulator's key list the same. One

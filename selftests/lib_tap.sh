@@ -129,3 +129,20 @@ until_cond() {
 	done
 	return 1
 }
+
+# broker_up <client netns> <broker netns> <subnet> [mosquitto.conf lines]:
+# the two namespaces joined by a veth pair (netns_pair; <subnet>.1 in the
+# first, .2 in the second), mosquitto listening on <subnet>.2:1883 in the
+# second (its pid in broker), and a capture of everything it carries,
+# mosquitto_sub -v, in $tmp/capture (its pid in sub). Bails out on failure.
+broker_up() {
+	netns_pair "$1" "$2" "${1,,}" "${2,,}" "$3" ||
+		{ echo "Bail out! network namespaces"; exit 1; }
+	printf 'listener 1883 %s.2\nallow_anonymous true\n%s' "$3" "${4:-}" >"$tmp/mosquitto.conf"
+	chmod 644 "$tmp/mosquitto.conf"
+	ip netns exec "$2" mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
+	broker=$!
+	broker_wait "$tmp/mosquitto.log" "$1" "$3.2" || { echo "Bail out! no broker"; exit 1; }
+	ip netns exec "$2" mosquitto_sub -h "$3.2" -v -t '#' >"$tmp/capture" 2>/dev/null &
+	sub=$!
+}
