@@ -1769,28 +1769,11 @@ static int resolve_gauths(struct parser *p)
 	return err;
 }
 
-/*
- * "/in-cse" and "in-cse" are one topic level: one entity to the broker.
- * As esfd_m2m_topic_id() of both, compared, but in place: every pair of
- * peers is compared (1000 peers: half a million pairs, at every start and
- * reload), and most differ in their first characters.
- */
+/* "/in-cse" and "in-cse" are one topic level: one entity to the broker. */
 static bool same_topic_id(const char *a, const char *b)
 {
-	const char *x = a, *y = b;
-
-	if (!strcmp(a, b))
-		return true;
-	while (*x == '/')
-		x++;
-	while (*y == '/')
-		y++;
-	if (!*x || !*y)
-		return false;
-	for (; *x && *y; x++, y++)
-		if ((*x == '/' ? ':' : *x) != (*y == '/' ? ':' : *y))
-			return false;
-	return !*x && !*y && esfd_m2m_id_ok(a) && esfd_m2m_id_ok(b);
+	return !strcmp(a, b) || (esfd_m2m_same_level(a, b) && esfd_m2m_id_ok(a) &&
+				 esfd_m2m_id_ok(b));
 }
 
 static int check_peer_ids(struct parser *p)

@@ -269,6 +269,20 @@ char *esfd_m2m_dump(const json_t *j)
 	return s;
 }
 
+bool esfd_m2m_same_level(const char *a, const char *b)
+{
+	while (*a == '/')
+		a++;
+	while (*b == '/')
+		b++;
+	if (!*a || !*b)
+		return false;
+	for (; *a && *b; a++, b++)
+		if ((*a == '/' ? ':' : *a) != (*b == '/' ? ':' : *b))
+			return false;
+	return !*a && !*b;
+}
+
 int esfd_m2m_topic_id(const char *id, char *out, size_t outmax)
 {
 	size_t n, i;

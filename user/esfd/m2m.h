@@ -193,6 +193,20 @@ char *esfd_m2m_dump(const json_t *j);
 bool esfd_m2m_id_ok(const char *id);
 
 /**
+ * esfd_m2m_same_level() - do two ids name the same topic level?
+ * @a: an id, or a topic level
+ * @b: another
+ *
+ * As esfd_m2m_topic_id() of both, compared, but in place: leading '/'
+ * skipped, every other '/' read as ':'. It runs for every peer on every
+ * primitive and for every pair of peers at start, and most ids differ in
+ * their first characters. The ids' validity is the caller's to check.
+ *
+ * Return: true when they name the same, non-empty level.
+ */
+bool esfd_m2m_same_level(const char *a, const char *b);
+
+/**
  * esfd_m2m_topic_id() - an id as a topic level (TS-0010)
  * @id: a oneM2M id (esfd_m2m_id_ok())
  * @out: receives the level

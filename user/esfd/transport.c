@@ -107,29 +107,14 @@ static size_t peer_index(const struct esfd *d, const struct esfd_peer *p)
 	return (size_t)(p - d->cfg.peers);
 }
 
-/* Is @level the topic level of @id (esfd_m2m_topic_id(): no leading '/',
- * '/' as ':')? Compared in place: this runs for every peer on every
- * primitive, and most differ in their first characters.
- */
-static bool level_is(const char *id, const char *level)
-{
-	const char *start = id, *s;
-
-	while (*start == '/')
-		start++;
-	for (s = start; *s && *level; s++, level++)
-		if ((*s == '/' ? ':' : *s) != *level)
-			return false;
-	return !*s && !*level && s > start && esfd_m2m_id_ok(id);
-}
-
 /* The configured peer a topic level names, or NULL. */
 static const struct esfd_peer *peer_by_level(const struct esfd *d, const char *level)
 {
 	size_t i;
 
 	for (i = 0; i < d->cfg.n_peers; i++)
-		if (level_is(d->cfg.peers[i].id, level))
+		if (esfd_m2m_same_level(d->cfg.peers[i].id, level) &&
+		    esfd_m2m_id_ok(d->cfg.peers[i].id))
 			return &d->cfg.peers[i];
 	return NULL;
 }

@@ -71,6 +71,14 @@ TEST(topics)
 	EXPECT_STREQ("/oneM2M/resp/mn-cse/sp.example:in-cse/json", t);
 	ASSERT_EQ(0, esfd_m2m_topic_id("/in-cse/Cae-1", l, sizeof(l)));
 	EXPECT_STREQ("in-cse:Cae-1", l);
+	/* The same comparison in place: an id against its level, two ids. */
+	EXPECT_TRUE(esfd_m2m_same_level("/in-cse/Cae-1", l));
+	EXPECT_TRUE(esfd_m2m_same_level("/in-cse", "in-cse"));
+	EXPECT_TRUE(esfd_m2m_same_level("//sp.example/in-cse", "sp.example/in-cse"));
+	EXPECT_FALSE(esfd_m2m_same_level("/in-cse", "in-cse2"));
+	EXPECT_FALSE(esfd_m2m_same_level("/in-cse/Cae", "in-cse:Cae-1"));
+	EXPECT_FALSE(esfd_m2m_same_level("//", "/"));
+	EXPECT_FALSE(esfd_m2m_same_level("", ""));
 	/* Ids that cannot be a topic level, or would read back as another. */
 	EXPECT_EQ(-EINVAL, esfd_m2m_topic_id("a+b", l, sizeof(l)));
 	EXPECT_EQ(-EINVAL, esfd_m2m_topic_id("a#", l, sizeof(l)));
