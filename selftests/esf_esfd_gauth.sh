@@ -170,7 +170,7 @@ round() { # round <devices>
 	SIM_OUT=$out
 	echo "# n=$k: server ${SIN[$k]} in / ${SOUT[$k]} out, gateway ${GIN[$k]} in / ${GOUT[$k]} out, ${B[$k]} request(s) to the server, ${secs}s"
 	detail="$out $(tail -n 5 "$tmp"/g.log "$tmp"/s.log)"
-	[[ $out == *"answered $k"$'\n'"confirmed $k"* ]] && [[ $out != *bad* ]] &&
+	[[ $out == *"answered $k"$'\n'"confirmed $k"* ]] && [[ $'\n'$out != *$'\n'"bad "* ]] &&
 		[ "${B[$k]}" -ge 1 ] && [ "${SIN[$k]}" = $((k + B[$k])) ] &&
 		[ "${SOUT[$k]}" = $((k + B[$k])) ] && [ "${GIN[$k]}" = $((k + B[$k])) ] &&
 		[ "${GOUT[$k]}" = $((k + B[$k])) ]
