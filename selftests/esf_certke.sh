@@ -293,7 +293,7 @@ detail="$(cat bridge-cli.log) / ekm $ekm / $kid_c $kcv_c / $kid_of $kcv_of" \
 
 # 8-12: refused certificates, each with its reason; nothing in the kernel.
 # Cveh-01 loads rev.crl (SIGHUP) for the revoked one.
-sessions() { in_ns "$ESFCTL" --json session list | jq length; }
+sessions() { in_ns "$ESFCTL" --json session list | jq ".sessions | length"; }
 # hup_a: SIGHUP to Cveh-01, and wait until it has read its configuration.
 hup_a() {
 	local reloads

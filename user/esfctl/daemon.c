@@ -20,7 +20,9 @@ static const char status_usage[] =
 	"What esfd is doing: identity, uptime, its MQTT broker connection (state,\n"
 	"reconnections, establishments waiting for the broker, retransmissions),\n"
 	"primitives in and out, requests refused (by oneM2M status code) and\n"
-	"primitives dropped, static group authentication per [gauth] section, and\n"
+	"primitives dropped, static group authentication per [gauth] section,\n"
+	"peer-to-peer agreement ([p2p]: dynamic peers, agreements, bytes per\n"
+	"agreement, refusals by reason, the certificate cache), and\n"
 	"each session pair it owns with the kernel's view of it (driver, hardware\n"
 	"or CPU, state, operations).\n"
 	"\n"
@@ -37,6 +39,38 @@ static const char peer_usage[] =
 	"esf_peer_session(): the current pair for class N (default 1),\n"
 	"established on demand; allowed to root and to the owner uid/gid of the\n"
 	"peer's policy. PEER is a oneM2M id or the peer's name in esfd.conf.\n";
+
+static long long num(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* The [p2p] lines: dynamic peers, agreements and their bytes, refusals. */
+static void print_p2p(const json_t *p)
+{
+	const json_t *c = json_object_get(p, "cache"), *v;
+	const char *k;
+	int any = 0;
+
+	if (!json_is_object(p))
+		return;
+	printf("p2p: dynamic peers %lld of %lld (evicted %lld); agreements %lld (ours: first "
+	       "contact %lld, %lld bytes; cached certificate %lld, %lld bytes; certificate sent "
+	       "again %lld); throttled %lld\n", num(p, "peers"), num(p, "peers_max"),
+	       num(p, "evicted"), num(p, "established"), num(p, "first_contact"),
+	       num(p, "bytes_first"), num(p, "cached"), num(p, "bytes_cached"), num(p, "resent"),
+	       num(p, "throttled"));
+	printf("p2p: certificate cache %lld of %lld, hits %lld, misses %lld, evictions %lld; "
+	       "refused:", num(c, "entries"), num(c, "bound"), num(c, "hits"), num(c, "misses"),
+	       num(c, "evictions"));
+	json_object_foreach((json_t *)json_object_get(p, "refused"), k, v) {
+		if (!json_integer_value(v))
+			continue;
+		printf(" %s %lld", k, (long long)json_integer_value(v));
+		any = 1;
+	}
+	printf("%s\n", any ? "" : " none");
+}
 
 static const char establish_usage[] =
 	"usage: esfctl establish PEER [--class N] [--timeout MS] [--socket PATH]\n"
@@ -411,6 +445,7 @@ int esfctl_cmd_status(int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(v, "last_round_ms")),
 		       state ? "; " : "", state ? state : "");
 	}
+	print_p2p(json_object_get(st, "p2p"));
 	v = json_object_get(st, "control");
 	if (json_is_object(v))
 		printf("control connections refused %lld (over a cap), closed idle %lld\n",
