@@ -1043,7 +1043,7 @@ static const struct key_def gauth_keys[] = {
 
 /* ---- [p2p] ---- */
 
-static int p2p_set_policy(struct parser *p, const char *v)
+static int dyn_set_policy(struct parser *p, const char *v)
 {
 	if (name_check(v))
 		return fail(p, p->line, "'%.40s' is not a policy name", v);
@@ -1052,7 +1052,7 @@ static int p2p_set_policy(struct parser *p, const char *v)
 	return 0;
 }
 
-static int p2p_set_peers(struct parser *p, const char *v)
+static int dyn_set_peers(struct parser *p, const char *v)
 {
 	uint64_t x;
 	int err = number(p, v, no_units, 1, ESFD_P2P_PEERS_MAX, &x);
@@ -1062,7 +1062,7 @@ static int p2p_set_peers(struct parser *p, const char *v)
 	return err;
 }
 
-static int p2p_set_cache(struct parser *p, const char *v)
+static int dyn_set_cache(struct parser *p, const char *v)
 {
 	uint64_t x;
 	int err = number(p, v, no_units, 1, ESFD_P2P_CACHE_MAX, &x);
@@ -1072,7 +1072,7 @@ static int p2p_set_cache(struct parser *p, const char *v)
 	return err;
 }
 
-static int p2p_set_window(struct parser *p, const char *v)
+static int dyn_set_window(struct parser *p, const char *v)
 {
 	uint64_t x;
 	int err = number(p, v, time_units, 1, 3600, &x);
@@ -1083,10 +1083,10 @@ static int p2p_set_window(struct parser *p, const char *v)
 }
 
 static const struct key_def p2p_keys[] = {
-	{ "policy", p2p_set_policy },
-	{ "peers", p2p_set_peers },
-	{ "cert-cache", p2p_set_cache },
-	{ "window", p2p_set_window },
+	{ "policy", dyn_set_policy },
+	{ "peers", dyn_set_peers },
+	{ "cert-cache", dyn_set_cache },
+	{ "window", dyn_set_window },
 	{ NULL, NULL },
 };
 
