@@ -714,6 +714,10 @@ int esfd_p2p_request(struct esfd *d, const struct esfd_m2m_req *req,
 		*why = "p2p: this esfd takes no peer-to-peer agreement (no [p2p] section)";
 		return ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
 	}
+	if (esfd_m2m_same_level(req->fr, d->cfg.id)) {
+		*why = "p2p: a request in this entity's own name";
+		return ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+	}
 	err = request_check(d, req, &m, req_hash, &v, &rsc);
 	if (!err && !(pol->data_classes & (1u << m.cls))) {
 		snprintf(v.why, sizeof(v.why), "p2p: data class %u is not allowed by the [p2p] "
