@@ -53,7 +53,7 @@ until_ok() {
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 ip netns add p2 && in_ns ip link set lo up || { echo "Bail out! network namespace"; exit 1; }
@@ -170,7 +170,18 @@ detail="$(cat replay.rsp) / $before $(sessions)" \
 	eval 'jq -e ".rsc == 4103 and (.pc[\"m2m:dbg\"] | startswith(\"p2p replay\"))" replay.rsp >/dev/null &&
 	      [ "$(jst 2 .p2p.refused.replay)" = 1 ] && [ "$before" = "$(sessions)" ]'
 
-# 4: after first contact only the digests travel, both ways.
+# and ESPrim from a dynamic peer (which has no Kpsa) is refused, not
+# answered with a rand object.
+in_ns mosquitto_sub -h 127.0.0.1 -C 1 -W 20 -t /oneM2M/resp/Cveh-01/Cveh-02/json >sit3.rsp &
+sub=$!
+nap 0.3
+pub /oneM2M/req/Cveh-01/Cveh-02/json '{"op":5,"to":"Cveh-02","fr":"Cveh-01","rqi":"e1","rvi":"3","pc":{"m2m:seci":{"sit":3}}}'
+wait $sub
+detail="$(cat sit3.rsp)" \
+	t "a rand object request (sit 3) from a dynamic peer: 4103, no rand object" \
+	eval 'jq -e ".rsc == 4103 and (.pc | has(\"m2m:seci\") | not)" sit3.rsp >/dev/null'
+
+# 5: after first contact only the digests travel, both ways.
 bf=$(jst 1 .p2p.bytes_first)
 est2=$(ctl 1 rekey Cveh-02 --class 2 --timeout 30000 2>&1)
 rc2=$?

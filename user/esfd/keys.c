@@ -37,6 +37,8 @@ static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata
 {
 	const struct esfd_certkey *ck = &esfd_peer_rt(d, peer)->ck;
 
+	if (peer->dynamic)
+		return -ENOKEY;
 	if (!peer->cert) {
 		*k = peer->kpsa;
 		*klen = peer->kpsa_len;

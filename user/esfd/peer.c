@@ -444,6 +444,11 @@ int esfd_peer_request(struct esfd *d, const struct esfd_peer *peer,
 		      const struct esfd_m2m_req *req, const struct esfd_seci *s,
 		      json_t **pc, const char **why)
 {
+	/* A dynamic peer has no pairwise key to run ESPrim or ESCertKE on. */
+	if (peer->dynamic) {
+		*why = "a peer met by peer-to-peer agreement: esf:p2q only";
+		return ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+	}
 	if (s->sit == ESFD_SIT_RAND_REQ)
 		return rand_req(d, peer, req, pc, why);
 	if (s->sit == ESFD_SIT_ESPRIM)
