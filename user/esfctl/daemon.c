@@ -239,6 +239,8 @@ static void print_pair(json_t *p)
 		printf("      kernel: session not visible (esf.ko not loaded, or not ours)\n");
 }
 
+static long long jint(json_t *o, const char *k);
+
 static void print_peer(json_t *pe)
 {
 	json_t *pairs = json_object_get(pe, "pairs"), *p;
@@ -252,7 +254,8 @@ static void print_peer(json_t *pe)
 	       json_string_value(json_object_get(pe, "id")),
 	       json_string_value(json_object_get(pe, "role")),
 	       json_string_value(json_object_get(pe, "topic")),
-	       ck ? "credential certificate" : "kpsa-id ",
+	       ck ? "credential certificate" : json_object_get(pe, "facilitator") ?
+	       "credential facilitator, kpsa-id " : "kpsa-id ",
 	       ck ? "" : json_string_value(json_object_get(pe, "kpsa_id")),
 	       json_string_value(json_object_get(pe, "policy")),
 	       (long long)json_integer_value(json_object_get(pe, "key_bits")));
@@ -262,6 +265,24 @@ static void print_peer(json_t *pe)
 		       kid ? "pairwise key id " : "no pairwise key", kid ? kid : "",
 		       kid ? " (key check value " : "",
 		       kid ? json_string_value(json_object_get(ck, "kcv")) : "", kid ? ")" : "");
+	ck = json_object_get(pe, "facilitator");
+	kid = json_string_value(json_object_get(ck, "kid"));
+	if (ck) {
+		long long last = jint(ck, "last_refusal");
+
+		printf("  facilitator %s: the key is %s by this end; ",
+		       json_string_value(json_object_get(ck, "facilitator")),
+		       json_string_value(json_object_get(ck, "origin")));
+		if (kid)
+			printf("key id %s, expires in %llds", kid, jint(ck, "expires_in"));
+		else
+			printf("no key yet");
+		printf("; registered %lld, retrieved %lld, refused %lld", jint(ck, "registered"),
+		       jint(ck, "retrieved"), jint(ck, "refused"));
+		if (last)
+			printf(" (last %lld %s)", last, esf_onem2m_rsc_name((int)last));
+		printf("\n");
+	}
 	printf("  primitives in %lld out %lld, established %lld, refused %lld, pairs %zu\n",
 	       (long long)json_integer_value(json_object_get(pe, "rx")),
 	       (long long)json_integer_value(json_object_get(pe, "tx")),
@@ -410,6 +431,16 @@ int esfctl_cmd_status(int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(v, "refused")),
 		       (long long)json_integer_value(json_object_get(v, "last_round_ms")),
 		       state ? "; " : "", state ? state : "");
+	}
+	v = json_object_get(st, "facilitator");
+	if (json_is_object(v)) {
+		json_t *r;
+
+		printf("facilitator: keys held %lld, registered %lld, retrieved %lld; refused:",
+		       jint(v, "keys"), jint(v, "registered"), jint(v, "retrieved"));
+		json_object_foreach(json_object_get(v, "refused"), k, r)
+			printf(" %s %lld", k, (long long)json_integer_value(r));
+		printf("; store %s\n", json_string_value(json_object_get(v, "store")));
 	}
 	v = json_object_get(st, "control");
 	if (json_is_object(v))

@@ -381,6 +381,8 @@ static json_t *status_json(struct esfd *d)
 	if (j)
 		json_object_set_new(j, "gauth", esfd_gauth_ctl(d));
 	if (j)
+		json_object_set_new(j, "facilitator", esfd_fac_ctl(d));
+	if (j)
 		json_object_set_new(j, "kernel", json_pack("{s:b,s:I,s:I,s:I}",
 			"loaded", !d->kernel_down, "unloads", (json_int_t)d->kmod_unloads,
 			"loads", (json_int_t)d->kmod_loads, "restoring", (json_int_t)d->n_restore));
@@ -412,7 +414,12 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 		certke_kcv(&rt->ck, kcv);
 	if (j) {
 		json_object_set_new(j, "credential", json_string(pe->cert ? "certificate" :
-								  "kpsa"));
+								  pe->fac ? "facilitator" : "kpsa"));
+		if (pe->fac) {
+			json_object_set_new(j, "kpsa_id", json_string(rt->ck.valid ? rt->ck.kid :
+								       ""));
+			json_object_set_new(j, "facilitator", esfd_fac_peer_ctl(d, pe));
+		}
 		json_object_set_new(j, "throttled", json_integer((json_int_t)rt->kdf_throttled));
 		if (pe->cert)
 			json_object_set_new(j, "certke", json_pack("{s:s?,s:s?,s:I,s:I}",

@@ -37,7 +37,7 @@ static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata
 {
 	const struct esfd_certkey *ck = &d->rt[peer - d->cfg.peers].ck;
 
-	if (!peer->cert) {
+	if (!esfd_peer_dynamic(peer)) {
 		*k = peer->kpsa;
 		*klen = peer->kpsa_len;
 		*suid = esdata ? ESFD_SUID_PSK_ESDATA_ENC : ESFD_SUID_PSK_ESPRIM;
@@ -47,7 +47,11 @@ static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata
 		return -ENOKEY;
 	*k = ck->key;
 	*klen = sizeof(ck->key);
-	*suid = esdata ? ESFD_SUID_CERT_ESDATA_ENC : ESFD_SUID_CERT_ESPRIM;
+	/* A facilitator's key is a Kpsa the two got from a third party. */
+	if (peer->fac)
+		*suid = esdata ? ESFD_SUID_PSK_ESDATA_ENC : ESFD_SUID_PSK_ESPRIM;
+	else
+		*suid = esdata ? ESFD_SUID_CERT_ESDATA_ENC : ESFD_SUID_CERT_ESPRIM;
 	return 0;
 }
 
