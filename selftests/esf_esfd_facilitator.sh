@@ -153,6 +153,7 @@ detail="$store: $mode" t "the facilitator's store is $tmp/esfd-facilitator.keys,
 
 # 7: the facilitator is killed and started again: it holds both keys.
 kill -KILL "$fpid"
+wait "$fpid" 2>/dev/null
 sleep 0.5
 rm -f "$tmp/f.sock"
 start f

@@ -668,7 +668,8 @@ json_t *esfd_group_ctl(struct esfd *d, const struct esfd_client *c, const json_t
 /* fac.c: the facilitator, and its clients */
 #define ESFD_FAC_KEYS_MAX	4096	/* keys a facilitator holds */
 #define ESFD_FAC_PER_PAIR	2	/* of one owner for one reader: newest, previous */
-#define ESFD_FAC_RETRY_MS	5000	/* a client refused asks again after this */
+#define ESFD_FAC_RETRY_MS	5000	/* a client asks again at most this often */
+#define ESFD_FAC_REFUSED_MS	60000	/* ... and after a refusal, this late */
 
 enum esfd_fac_refusal {
 	FAC_REFUSED_ACL,		/* 4103: outside the access-control list */

@@ -488,6 +488,10 @@ void esfd_fac_response(struct esfd *d, const struct esfd_peer *fpeer, struct esf
 
 		rt->fac_refused++;
 		rt->fac_last_rsc = rsp->rsc;
+		/* Refused: not again for a minute (an owner outside the ACL
+		 * would otherwise register every few seconds for ever).
+		 */
+		rt->fac_next_ms = esfd_now_ms(d) + ESFD_FAC_REFUSED_MS;
 		OPENSSL_cleanse(rt->fac_key, sizeof(rt->fac_key));
 		snprintf(msg, sizeof(msg), "the facilitator refused to %s the key: oneM2M %d %s",
 			 q->fac == ESFD_FAC_REG_REQ ? "register" : "give", rsp->rsc,
