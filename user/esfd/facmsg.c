@@ -18,6 +18,7 @@
 #include "facmsg.h"
 #include "hmac.h"
 #include "jwe.h"
+#include "m2m.h"
 
 static const char *const names[ESFD_FAC__N] = {
 	[ESFD_FAC_REG_REQ] = "esf:fkr",
@@ -48,29 +49,7 @@ const char *esfd_fac_name(enum esfd_fac_kind k)
 
 enum esfd_fac_kind esfd_fac_kind_of(const json_t *pc)
 {
-	int k;
-
-	if (!json_is_object(pc) || json_object_size(pc) != 1)
-		return ESFD_FAC_NONE;
-	for (k = ESFD_FAC_REG_REQ; k < ESFD_FAC__N; k++)
-		if (json_object_get(pc, names[k]))
-			return (enum esfd_fac_kind)k;
-	return ESFD_FAC_NONE;
-}
-
-static int bytes_field(const json_t *o, const char *name, uint8_t *out, size_t len)
-{
-	const char *s = json_string_value(json_object_get(o, name));
-	uint8_t buf[64];
-	size_t n;
-
-	if (!s || esfd_b64_decode(s, strlen(s), true, buf, sizeof(buf), &n) || n != len) {
-		OPENSSL_cleanse(buf, sizeof(buf));
-		return -EPROTO;
-	}
-	memcpy(out, buf, len);
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return 0;
+	return (enum esfd_fac_kind)esfd_m2m_content_kind(pc, names, ESFD_FAC__N);
 }
 
 static int number_field(const json_t *o, const char *name, int64_t max, int64_t *out)
@@ -89,7 +68,7 @@ static int kid_field(const json_t *o, char kid[ESFD_FAC_KID_B64 + 1])
 	const char *s = json_string_value(json_object_get(o, "kid"));
 	uint8_t raw[ESFD_FAC_KID_LEN];
 
-	if (!s || strlen(s) != ESFD_FAC_KID_B64 || bytes_field(o, "kid", raw, sizeof(raw)))
+	if (!s || strlen(s) != ESFD_FAC_KID_B64 || esfd_m2m_get_b64(o, "kid", raw, sizeof(raw)))
 		return -EPROTO;
 	memcpy(kid, s, ESFD_FAC_KID_B64 + 1);
 	return 0;
@@ -106,32 +85,23 @@ int esfd_fac_read(const json_t *pc, enum esfd_fac_kind want, struct esfd_facmsg 
 	m->kind = want;
 	m->who = json_string_value(json_object_get(o, is_reg(want) ? "rdr" : "own"));
 	if (!m->who || esfd_id_check(m->who, strlen(m->who)) ||
-	    bytes_field(o, "iv", m->iv, sizeof(m->iv)) ||
-	    bytes_field(o, "tag", m->tag, sizeof(m->tag)))
+	    esfd_m2m_get_b64(o, "iv", m->iv, sizeof(m->iv)) ||
+	    esfd_m2m_get_b64(o, "tag", m->tag, sizeof(m->tag)))
 		return -EPROTO;
 	/* A retrieval may leave the key id out: the owner's newest key. */
 	if (want == ESFD_FAC_GET_REQ && !json_object_get(o, "kid"))
 		n--;
 	else if (kid_field(o, m->kid))
 		return -EPROTO;
-	if (is_req(want) && (n++, bytes_field(o, "nnc", m->nnc, sizeof(m->nnc))))
+	if (is_req(want) && (n++, esfd_m2m_get_b64(o, "nnc", m->nnc, sizeof(m->nnc))))
 		return -EPROTO;
 	if (want == ESFD_FAC_REG_REQ && (n++, number_field(o, "lft", ESFD_FAC_LFT_MAX, &m->lft)))
 		return -EPROTO;
 	if (!is_req(want) && (n++, number_field(o, "exp", ESFD_FAC_EXP_MAX, &m->exp)))
 		return -EPROTO;
-	if (esfd_fac_has_key(want) && (n++, bytes_field(o, "ck", m->key, sizeof(m->key))))
+	if (esfd_fac_has_key(want) && (n++, esfd_m2m_get_b64(o, "ck", m->key, sizeof(m->key))))
 		return -EPROTO;
 	return json_object_size(o) == n ? 0 : -EPROTO;
-}
-
-static int set_b64(json_t *o, const char *name, const uint8_t *p, size_t len)
-{
-	char s[128];
-
-	if (esfd_b64_encode(p, len, true, s, sizeof(s)))
-		return -ENOSPC;
-	return json_object_set_new(o, name, json_string(s)) ? -ENOMEM : 0;
 }
 
 static int set_str(json_t *o, const char *name, const char *s)
@@ -158,13 +128,13 @@ json_t *esfd_fac_build(const struct esfd_facmsg *m)
 	if (!err && !is_req(m->kind))
 		err = set_int(o, "exp", m->exp);
 	if (!err && is_req(m->kind))
-		err = set_b64(o, "nnc", m->nnc, sizeof(m->nnc));
+		err = esfd_m2m_set_b64(o, "nnc", m->nnc, sizeof(m->nnc));
 	if (!err)
-		err = set_b64(o, "iv", m->iv, sizeof(m->iv));
+		err = esfd_m2m_set_b64(o, "iv", m->iv, sizeof(m->iv));
 	if (!err && esfd_fac_has_key(m->kind))
-		err = set_b64(o, "ck", m->key, sizeof(m->key));
+		err = esfd_m2m_set_b64(o, "ck", m->key, sizeof(m->key));
 	if (!err)
-		err = set_b64(o, "tag", m->tag, sizeof(m->tag));
+		err = esfd_m2m_set_b64(o, "tag", m->tag, sizeof(m->tag));
 	if (err) {
 		json_decref(o);
 		return NULL;
