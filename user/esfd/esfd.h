@@ -695,7 +695,7 @@ int esfd_fac_request(struct esfd *d, const struct esfd_peer *peer,
 void esfd_fac_response(struct esfd *d, const struct esfd_peer *peer, struct esfd_greq *q,
 		       const struct esfd_m2m_rsp *rsp);
 void esfd_fac_expired(struct esfd *d, struct esfd_greq *q);
-void esfd_fac_need(struct esfd *d, const struct esfd_peer *peer, const char *kid);
+int esfd_fac_need(struct esfd *d, const struct esfd_peer *peer, const char *kid);
 json_t *esfd_fac_ctl(struct esfd *d);
 json_t *esfd_fac_peer_ctl(struct esfd *d, const struct esfd_peer *peer);
 

@@ -405,22 +405,21 @@ static int fac_retrieve(struct esfd *d, const struct esfd_peer *peer, const char
 	return fac_send(d, peer, &m);
 }
 
-void esfd_fac_need(struct esfd *d, const struct esfd_peer *peer, const char *kid)
+int esfd_fac_need(struct esfd *d, const struct esfd_peer *peer, const char *kid)
 {
 	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
 	int err;
 
 	if (!peer->fac || fac_req_find(d, peer) || (kid && peer->fac_register))
-		return;
+		return 0;
 	/* A request that refers to a key we do not hold: not more often than this. */
 	if (kid && esfd_now_ms(d) < rt->fac_next_ms)
-		return;
+		return 0;
 	rt->fac_next_ms = esfd_now_ms(d) + ESFD_FAC_RETRY_MS;
 	err = peer->fac_register ? fac_register(d, peer) : fac_retrieve(d, peer, kid);
-	if (err) {
+	if (err)
 		log_warn("peer %s: asking the facilitator: %s", peer->id, strerror(-err));
-		esfd_peer_fac_ready(d, peer, err, 0, "cannot ask the facilitator");
-	}
+	return err;
 }
 
 /* The facilitator's answer, checked: the key is now this peer's. */

@@ -609,8 +609,7 @@ static int exch_fac_wait(struct esfd *d, const struct esfd_peer *peer, struct es
 	x->msg = NULL;
 	x->acked = false;
 	x->next_send_ms = INT64_MAX;
-	esfd_fac_need(d, peer, NULL);
-	return 0;
+	return esfd_fac_need(d, peer, NULL);
 }
 
 static int exch_rand_request(struct esfd *d, struct esfd_exch *x)
@@ -854,8 +853,8 @@ static void on_refusal(struct esfd *d, struct esfd_exch *x, int rsc)
 		log_warn("peer %s class %u: the peer does not know our key id (4112); "
 			 "retrieving its key again", x->peer_id, x->data_class);
 		esfd_certkey_drop(&d->rt[peer_index(d, peer)].ck);
-		exch_fac_wait(d, peer, x);
-		return;
+		if (!exch_fac_wait(d, peer, x))
+			return;
 	}
 
 	if (x->state == EXCH_WAIT_CONFIRM && (rsc == 4113 || rsc == 4114) &&
