@@ -106,8 +106,8 @@ int esfd_fac_start(struct esfd *d)
 		fac_free(d);
 		return err;
 	}
-	log_info("facilitator: %zu keys from %s; %zu owners in the access-control list",
-		 d->fac->n, d->fac->path, d->cfg.fac->n_allow);
+	log_info("facilitator: %zu keys from %s; the access-control list has %zu owner%s",
+		 d->fac->n, d->fac->path, d->cfg.fac->n_allow, d->cfg.fac->n_allow == 1 ? "" : "s");
 	return 0;
 }
 

@@ -684,8 +684,8 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 	log_info("peer %s class %u: %s (request %s)%s", peer->id, data_class,
 		 x->state == EXCH_WAIT_CERTKE1 ? "ESCertKE first, sent our ClientHello" :
 		 x->state == EXCH_WAIT_FAC ? "the pairwise key from the facilitator first" :
-		 "asking for a receiver rand object", x->rqi, esfd_transport_up(d) ? "" :
-		 "; the MQTT broker is down: sent when it is back");
+		 "asking for a receiver rand object", x->rqi[0] ? x->rqi : "none yet",
+		 esfd_transport_up(d) ? "" : "; the MQTT broker is down: sent when it is back");
 	return -EINPROGRESS;
 }
 
