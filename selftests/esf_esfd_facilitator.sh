@@ -10,14 +10,21 @@
 # application then uses in both directions; Cx is refused (4103) and gets
 # nothing; the facilitator is killed and started again, and /mn-r2, which
 # had not retrieved its key yet, retrieves the one registered before the
-# restart from the store (mode 0600). No key appears in a log (the daemons
-# log at debug level, every message in full) or in the broker's capture.
+# restart from the store (mode 0600). An independent implementation
+# (fac_peer.py: Python's hmac and the cryptography package's AES-GCM, the
+# messages as docs/esfd.md writes them) opens the device's registrations
+# and the server's retrieval in the capture with their Kpsas and finds the
+# keys of the store. No key appears in a log (the daemons log at debug
+# level, every message in full) or in the broker's capture.
 # Prints TAP. FA_DEBUG=1: logs and capture go to /out.
 
 ESFD=${ESFD:-esfd}
 ESFCTL=${ESFCTL:-esfctl}
 ESF=${ESF:-esf}
 tmp=$(mktemp -d)
+# fac_peer.py's files: /host/tmp is the host's /tmp in esf-host's chroot.
+htmp=/host/tmp/fa.$$
+sim=/tmp/fa.$$
 pids=()
 broker=
 sub=
@@ -27,7 +34,7 @@ cleanup() {
 	stop_all "${pids[@]}" $broker $sub
 	ip netns del faS 2>/dev/null
 	ip netns del faW 2>/dev/null
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$htmp"
 }
 trap cleanup EXIT
 
@@ -38,9 +45,11 @@ js() { ctl "$1" --json status 2>/dev/null | jq -r "$2" 2>/dev/null; }
 hasf() { [[ $2 == *"$1"* ]]; }
 
 echo "TAP version 13"
-echo "1..12"
+echo "1..13"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
+[ -x /host/usr/bin/python3 ] && [ -d /host/usr/lib/python3/dist-packages/cryptography ] ||
+	{ echo "Bail out! the host's python3-cryptography is needed (scripts/deps)"; exit 1; }
 broker_up faS faW 10.82.0
 
 umask 077
@@ -202,5 +211,23 @@ done
 detail="$leak" t "the two keys are in the store" eval '[ $(wc -w <<<"$keys") = 2 ]'
 detail="$leak" t "no key in the daemons' debug logs or in the broker's capture" \
 	eval '[ -z "$leak" ] && grep -q "esf:fkg" "$tmp/capture"'
+
+# 13: an independent reading of the capture: the device's two
+# registrations and the server's retrieval open under keys derived from
+# their Kpsas as the documentation says, and carry the store's keys.
+mkdir -p "$htmp" && cp "$(dirname "$0")/fac_peer.py" "$tmp/capture" "$htmp/"
+py1=$(esf-host /usr/bin/python3 "$sim/fac_peer.py" "$sim/capture" Cdev "$(<"$tmp/fd.key")" \
+	/fac-cse 2>&1)
+py2=$(esf-host /usr/bin/python3 "$sim/fac_peer.py" "$sim/capture" /in-cse "$(<"$tmp/fs.key")" \
+	/in-cse 2>&1)
+k1=$(awk -v k="$dkid" '$3 == k { print $6 }' "$store")
+k2=$(awk -v k="$d2kid" '$3 == k { print $6 }' "$store")
+detail="$py1 / $py2 / $k1 $k2" \
+	t "fac_peer.py opens the registrations and the retrieval from the capture: the store's keys" \
+	eval '[ ${#k1} = 64 ] && [ ${#k2} = 64 ] &&
+	      grep -qx "register $dkid /in-cse $k1" <<<"$py1" &&
+	      grep -qx "register $d2kid /mn-r2 $k2" <<<"$py1" &&
+	      grep -qx "retrieve $dkid Cdev $k1" <<<"$py2" &&
+	      grep -qx "refused 0" <<<"$py1" && grep -qx "refused 0" <<<"$py2"'
 
 exit $failed
