@@ -273,6 +273,13 @@ int esfd_fac_request(struct esfd *d, const struct esfd_peer *peer,
 		*why = "this entity is no facilitator";
 		return ESFD_RSC_OPERATION_NOT_ALLOWED;
 	}
+	/* Clients share a Kpsa with the facilitator; a peer whose own key
+	 * comes from elsewhere is none.
+	 */
+	if (esfd_peer_dynamic(peer))
+		return refuse(d, FAC_REFUSED_ACL, ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE, why,
+			      "outside the access-control list: not a credential = kpsa peer "
+			      "of the facilitator");
 	fac_expire(d);
 	if ((kind != ESFD_FAC_REG_REQ && kind != ESFD_FAC_GET_REQ) ||
 	    esfd_fac_read(req->pc, kind, &m))
