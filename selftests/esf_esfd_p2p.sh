@@ -20,6 +20,7 @@
 ESFD=${ESFD:-esfd}
 ESFCTL=${ESFCTL:-esfctl}
 ESF=${ESF:-esf}
+here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 # p2p_peer.py's files: /host/tmp is the host's /tmp in esf-host's chroot.
@@ -330,7 +331,7 @@ refused 4 revoked "a certificate revoked mid-scene (its digest from the cache)"
 # cryptography package, as Cveh-10: it initiates with Cveh-02, then
 # answers Cveh-01's establishment. The key id is the last 16 bytes of
 # the HKDF output the key is the first 32 of: equal key ids, equal keys.
-mkdir -p "$htmp" && cp "$(dirname "$0")/p2p_peer.py" root.pem v10.pem v10.key "$htmp/"
+mkdir -p "$htmp" && cp "$here/p2p_peer.py" root.pem v10.pem v10.key "$htmp/"
 py() { in_ns esf-host /usr/bin/python3 "$sim/p2p_peer.py" "$@"; }
 got=$(py initiate 127.0.0.1 1883 Cveh-10 Cveh-02 "$sim/v10.pem" "$sim/v10.key" "$sim/root.pem" 2>&1)
 kid=$(ctl 2 --json peer show Cveh-10 2>&1 | jq -r '.[0].kpsa_id')

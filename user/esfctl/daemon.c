@@ -54,12 +54,12 @@ static void print_p2p(const json_t *p)
 
 	if (!json_is_object(p))
 		return;
-	printf("p2p: dynamic peers %lld of %lld (evicted %lld); agreements %lld (ours: first "
-	       "contact %lld, %lld bytes; cached certificate %lld, %lld bytes; certificate sent "
-	       "again %lld); throttled %lld\n", jint(p, "peers"), jint(p, "peers_max"),
-	       jint(p, "evicted"), jint(p, "established"), jint(p, "first_contact"),
-	       jint(p, "bytes_first"), jint(p, "cached"), jint(p, "bytes_cached"), jint(p, "resent"),
-	       jint(p, "throttled"));
+	printf("p2p: dynamic peers %lld of %lld (evicted %lld, dropped on reload %lld); "
+	       "agreements %lld (ours: first contact %lld, %lld bytes; cached certificate %lld, "
+	       "%lld bytes; certificate sent again %lld); throttled %lld\n", jint(p, "peers"),
+	       jint(p, "peers_max"), jint(p, "evicted"), jint(p, "dropped"),
+	       jint(p, "established"), jint(p, "first_contact"), jint(p, "bytes_first"),
+	       jint(p, "cached"), jint(p, "bytes_cached"), jint(p, "resent"), jint(p, "throttled"));
 	printf("p2p: certificate cache %lld of %lld, hits %lld, misses %lld, evictions %lld; "
 	       "refused:", jint(c, "entries"), jint(c, "bound"), jint(c, "hits"), jint(c, "misses"),
 	       jint(c, "evictions"));

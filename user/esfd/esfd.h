@@ -559,6 +559,7 @@ struct esfd_p2p_seen {
  * @rt: their run-time state, parallel
  * @n: peers in use
  * @cap: cfg.p2p.peers when allocated
+ * @forgetting: a peer is being forgotten (its establishments cancelled)
  * @cache: the certificate cache, @cache_cap entries
  * @n_cache: entries in use
  * @cache_cap: cfg.p2p.cert_cache when allocated
@@ -572,6 +573,8 @@ struct esfd_p2p_seen {
  * @resent: requests sent again with the certificate after the responder
  *	had lost it (unknown-digest)
  * @evicted: dynamic peers evicted to make room
+ * @dropped: dynamic peers dropped on reload, their certificate refused now
+ *	(revoked, say): not counted in @refused, which counts messages
  * @throttled: requests refused by the token bucket or a full nonce ring
  * @refused: what this esfd refused, by reason, either side
  * @hits: certificates found in the cache by digest or id
@@ -584,12 +587,13 @@ struct esfd_p2p {
 	struct esfd_peer *peers;
 	struct esfd_peer_rt *rt;
 	size_t n, cap;
+	bool forgetting;
 	struct esfd_p2p_cert *cache;
 	size_t n_cache, cache_cap;
 	struct esfd_p2p_seen seen[ESFD_P2P_SEEN];
 	size_t seen_next;
 	int64_t tokens, last_ms;
-	uint64_t established, first_contact, cached, resent, evicted, throttled;
+	uint64_t established, first_contact, cached, resent, evicted, dropped, throttled;
 	uint64_t refused[P2P_R__N];
 	uint64_t hits, misses, evictions;
 	uint64_t bytes_first, bytes_cached;
@@ -803,6 +807,7 @@ int esfd_p2p_start(struct esfd *d);
 void esfd_p2p_reload(struct esfd *d, const struct esfd_config *n);
 void esfd_p2p_free(struct esfd *d);
 void esfd_p2p_recheck(struct esfd *d);
+void esfd_p2p_forget_unused(struct esfd *d, const char *id);
 const struct esfd_peer *esfd_p2p_peer(struct esfd *d, const char *id, bool create);
 const struct esfd_peer *esfd_p2p_find(const struct esfd *d, const char *id);
 int esfd_p2p_initiate(struct esfd *d, const struct esfd_peer *peer, struct esfd_exch *x);

@@ -118,6 +118,8 @@ static void peer_forget(struct esfd *d, size_t i, const char *why)
 	struct esfd_pair *pair, *np;
 	struct esfd_exch *x, *nx;
 
+	/* Cancelling its establishments must not forget it a second time. */
+	p->forgetting = true;
 	for (pair = d->pairs; pair; pair = np) {
 		np = pair->next;
 		if (!strcmp(pair->peer_id, peer->id))
@@ -128,6 +130,7 @@ static void peer_forget(struct esfd *d, size_t i, const char *why)
 		if (!strcmp(x->peer_id, peer->id))
 			esfd_exch_cancel(d, x, why);
 	}
+	p->forgetting = false;
 	peer_rt_reset(&p->rt[i]);
 	/* The last one moves into the slot: ids, not pointers, name peers
 	 * between passes of the event loop.
@@ -139,6 +142,34 @@ static void peer_forget(struct esfd *d, size_t i, const char *why)
 	p->n--;
 	explicit_bzero(&p->peers[p->n], sizeof(p->peers[p->n]));
 	memset(&p->rt[p->n], 0, sizeof(p->rt[p->n]));
+}
+
+/*
+ * After an agreement of ours failed: a dynamic peer with no pair and no
+ * establishment left is forgotten, so that a refused meeting takes no
+ * slot of the table (nor keeps a stranger's id around).
+ */
+void esfd_p2p_forget_unused(struct esfd *d, const char *id)
+{
+	struct esfd_p2p *p = d->p2p;
+	struct esfd_pair *pair;
+	struct esfd_exch *x;
+	size_t i;
+
+	if (!p || p->forgetting)
+		return;
+	for (i = 0; i < p->n && strcmp(p->peers[i].id, id); i++)
+		;
+	if (i == p->n)
+		return;
+	for (pair = d->pairs; pair; pair = pair->next)
+		if (!strcmp(pair->peer_id, id))
+			return;
+	for (x = d->exchs; x; x = x->next)
+		if (!strcmp(x->peer_id, id))
+			return;
+	log_debug("p2p: %s forgotten (no pair, no agreement under way)", id);
+	peer_forget(d, i, "no pair");
 }
 
 /* The least recently used peer with no establishment under way. */
@@ -864,7 +895,7 @@ void esfd_p2p_recheck(struct esfd *d)
 		snprintf(why, sizeof(why), "its certificate is refused now (%s)",
 			 esfd_cert_reason_name(r));
 		log_warn("p2p: %s: %s: it goes, with its pairs", p->peers[i].id, why);
-		p->refused[of_cert(r)]++;
+		p->dropped++;
 		peer_forget(d, i, why);
 	}
 }
@@ -888,8 +919,9 @@ json_t *esfd_p2p_status(const struct esfd *d)
 				key[k] = '_';
 		json_object_set_new(r, key, json_integer((json_int_t)p->refused[i]));
 	}
-	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I}}",
+	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I}}",
 		      "peers", (json_int_t)p->n, "peers_max", (json_int_t)p->cap,
+		      "dropped", (json_int_t)p->dropped,
 		      "established", (json_int_t)p->established,
 		      "first_contact", (json_int_t)p->first_contact,
 		      "cached", (json_int_t)p->cached, "resent", (json_int_t)p->resent,

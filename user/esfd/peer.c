@@ -489,6 +489,7 @@ static void waiter_reply(struct esfd *d, struct esfd_waiter *w, const struct esf
 void esfd_exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_pair *pair,
 		      int err, int rsc, const char *msg)
 {
+	char p2p_id[ESFD_ID_MAX + 1] = "";
 	struct esfd_exch **pp;
 	struct esfd_pair *old;
 	size_t i;
@@ -516,9 +517,14 @@ void esfd_exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_pai
 	}
 	free(x->msg);
 	esfd_certke_free(x->ck);
+	if (err && esfd_p2p_find(d, x->peer_id))
+		snprintf(p2p_id, sizeof(p2p_id), "%s", x->peer_id);
 	esfd_p2p_x_free(x->p2p);
 	explicit_bzero(x, sizeof(*x));
 	free(x);
+	/* A dynamic peer whose first agreement failed leaves no trace. */
+	if (p2p_id[0])
+		esfd_p2p_forget_unused(d, p2p_id);
 }
 
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc)
