@@ -236,6 +236,12 @@ detail="$got / $est2 / $got2" \
 	      jq -se "length == 2 and all(.[]; .pc[\"m2m:cin\"].con == \"hello\")" >/dev/null && [ $rc2 = 0 ] &&
 	      [ "$(field kid "$est2")" = "$kid_a" ]'
 cp "$out/wire.log" "$out/esfd-esfd.log"
+# The bytes of that first establishment (ESCertKE's two round trips, then
+# ESPrim's two), primitives only, as docs/esfd.md compares them with
+# peer-to-peer agreement's.
+ck_bytes=$(grep -E '"sit":[3-6]' <<<"$wire" | head -n 8 |
+	awk '{ sub(/^[^ ]* /, ""); n += length($0) } END { print n }')
+echo "# bytes on the wire of one ESCertKE + ESPrim establishment (4 requests, 4 responses): $ck_bytes"
 
 # 6-7: interoperability with OpenSSL's s_server and s_client. s_server
 # ends its connection at the end of its standard input: a FIFO held open
@@ -293,7 +299,7 @@ detail="$(cat bridge-cli.log) / ekm $ekm / $kid_c $kcv_c / $kid_of $kcv_of" \
 
 # 8-12: refused certificates, each with its reason; nothing in the kernel.
 # Cveh-01 loads rev.crl (SIGHUP) for the revoked one.
-sessions() { in_ns "$ESFCTL" --json session list | jq length; }
+sessions() { in_ns "$ESFCTL" --json session list | jq ".sessions | length"; }
 # hup_a: SIGHUP to Cveh-01, and wait until it has read its configuration.
 hup_a() {
 	local reloads

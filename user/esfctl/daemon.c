@@ -20,7 +20,9 @@ static const char status_usage[] =
 	"What esfd is doing: identity, uptime, its MQTT broker connection (state,\n"
 	"reconnections, establishments waiting for the broker, retransmissions),\n"
 	"primitives in and out, requests refused (by oneM2M status code) and\n"
-	"primitives dropped, static group authentication per [gauth] section, and\n"
+	"primitives dropped, static group authentication per [gauth] section,\n"
+	"peer-to-peer agreement ([p2p]: dynamic peers, agreements, bytes per\n"
+	"agreement, refusals by reason, the certificate cache), and\n"
 	"each session pair it owns with the kernel's view of it (driver, hardware\n"
 	"or CPU, state, operations).\n"
 	"\n"
@@ -38,6 +40,38 @@ static const char peer_usage[] =
 	"established on demand; allowed to root and to the owner uid/gid of the\n"
 	"peer's policy. PEER is a oneM2M id or the peer's name in esfd.conf.\n";
 
+static long long num(const json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+/* The [p2p] lines: dynamic peers, agreements and their bytes, refusals. */
+static void print_p2p(const json_t *p)
+{
+	const json_t *c = json_object_get(p, "cache"), *v;
+	const char *k;
+	int any = 0;
+
+	if (!json_is_object(p))
+		return;
+	printf("p2p: dynamic peers %lld of %lld (evicted %lld); agreements %lld (ours: first "
+	       "contact %lld, %lld bytes; cached certificate %lld, %lld bytes; certificate sent "
+	       "again %lld); throttled %lld\n", num(p, "peers"), num(p, "peers_max"),
+	       num(p, "evicted"), num(p, "established"), num(p, "first_contact"),
+	       num(p, "bytes_first"), num(p, "cached"), num(p, "bytes_cached"), num(p, "resent"),
+	       num(p, "throttled"));
+	printf("p2p: certificate cache %lld of %lld, hits %lld, misses %lld, evictions %lld; "
+	       "refused:", num(c, "entries"), num(c, "bound"), num(c, "hits"), num(c, "misses"),
+	       num(c, "evictions"));
+	json_object_foreach((json_t *)json_object_get(p, "refused"), k, v) {
+		if (!json_integer_value(v))
+			continue;
+		printf(" %s %lld", k, (long long)json_integer_value(v));
+		any = 1;
+	}
+	printf("%s\n", any ? "" : " none");
+}
+
 static const char establish_usage[] =
 	"usage: esfctl establish PEER [--class N] [--timeout MS] [--socket PATH]\n"
 	"       esfctl rekey PEER [--class N] [--timeout MS] [--certke] [--socket PATH]\n"
@@ -47,6 +81,10 @@ static const char establish_usage[] =
 	"establish a new pair now (the old one keeps opening for a while).\n"
 	"With --certke (a peer whose credential is a certificate), the rekey runs\n"
 	"ESCertKE first, for a new pairwise key (after a certificate renewal).\n"
+	"PEER may also be an id that no [peer] section names, when esfd has a\n"
+	"[p2p] section: esfd then meets it by peer-to-peer agreement (its\n"
+	"certificate, one round trip, a new key each time); a refusal names its\n"
+	"reason (expired, revoked, unknown-ca, wrong-id, bad-signature, ...).\n"
 	"Prints the pair: seal and open session ids, kid, ori, rri. Needs root.\n"
 	"\n"
 	"options:\n"
@@ -411,6 +449,7 @@ int esfctl_cmd_status(int argc, char **argv)
 		       (long long)json_integer_value(json_object_get(v, "last_round_ms")),
 		       state ? "; " : "", state ? state : "");
 	}
+	print_p2p(json_object_get(st, "p2p"));
 	v = json_object_get(st, "control");
 	if (json_is_object(v))
 		printf("control connections refused %lld (over a cap), closed idle %lld\n",

@@ -22,7 +22,7 @@
 #include "config.h"
 #include "m2m.h"
 
-enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP, SEC_GAUTH };
+enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP, SEC_GAUTH, SEC_P2P };
 
 struct parser;
 
@@ -84,6 +84,8 @@ struct parser {
 	struct group_ref grefs[ESFD_MAX_GROUPS];
 	struct gauth_ref arefs[ESFD_MAX_GAUTHS];
 	unsigned int need_certs;	/* line of a certificate peer */
+	char p2p_policy[ESFD_NAME_MAX + 1];	/* [p2p] policy, resolved at the end */
+	unsigned int p2p_policy_line;
 };
 
 static int fail(struct parser *p, unsigned int line, const char *fmt, ...)
@@ -1039,6 +1041,55 @@ static const struct key_def gauth_keys[] = {
 	{ NULL, NULL },
 };
 
+/* ---- [p2p] ---- */
+
+static int dyn_set_policy(struct parser *p, const char *v)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a policy name", v);
+	strcpy(p->p2p_policy, v);
+	p->p2p_policy_line = p->line;
+	return 0;
+}
+
+static int dyn_set_peers(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 1, ESFD_P2P_PEERS_MAX, &x);
+
+	if (!err)
+		p->cfg->p2p.peers = (uint32_t)x;
+	return err;
+}
+
+static int dyn_set_cache(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 1, ESFD_P2P_CACHE_MAX, &x);
+
+	if (!err)
+		p->cfg->p2p.cert_cache = (uint32_t)x;
+	return err;
+}
+
+static int dyn_set_window(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 1, 3600, &x);
+
+	if (!err)
+		p->cfg->p2p.window = (uint32_t)x;
+	return err;
+}
+
+static const struct key_def p2p_keys[] = {
+	{ "policy", dyn_set_policy },
+	{ "peers", dyn_set_peers },
+	{ "cert-cache", dyn_set_cache },
+	{ "window", dyn_set_window },
+	{ NULL, NULL },
+};
+
 static const struct key_def group_keys[] = {
 	{ "id", group_set_id },
 	{ "policy", group_set_policy },
@@ -1257,6 +1308,11 @@ static int end_section(struct parser *p)
 		return end_group(p);
 	case SEC_GAUTH:
 		return end_gauth(p);
+	case SEC_P2P:
+		if (!p->p2p_policy_line)
+			return fail(p, p->sec_line, "[p2p] needs 'policy' (the sessions with "
+				    "the peers it meets)");
+		break;
 	case SEC_NONE:
 		break;
 	}
@@ -1428,13 +1484,22 @@ static int begin_section(struct parser *p, enum section sec, const char *name)
 	case SEC_GAUTH:
 		p->keys = gauth_keys;
 		return begin_gauth(p, name);
+	case SEC_P2P:
+		if (p->cfg->p2p.line)
+			return fail(p, p->line, "[p2p] already defined on line %u",
+				    p->cfg->p2p.line);
+		p->cfg->p2p.line = p->line;
+		p->keys = p2p_keys;
+		return 0;
 	case SEC_NONE:
 		break;
 	}
 	return -EINVAL;
 }
 
-/* "[esfd]", "[policy NAME]", "[peer NAME]", "[group NAME]" or "[gauth NAME]". */
+/* "[esfd]", "[p2p]", "[policy NAME]", "[peer NAME]", "[group NAME]" or
+ * "[gauth NAME]".
+ */
 static int parse_header(struct parser *p, char *s)
 {
 	size_t n = strlen(s);
@@ -1450,9 +1515,12 @@ static int parse_header(struct parser *p, char *s)
 	if (!strcmp(name, "esfd"))
 		return arg ? fail(p, p->line, "[esfd] takes no name") :
 			     begin_section(p, SEC_ESFD, NULL);
+	if (!strcmp(name, "p2p"))
+		return arg ? fail(p, p->line, "[p2p] takes no name") :
+			     begin_section(p, SEC_P2P, NULL);
 	if (strcmp(name, "policy") && strcmp(name, "peer") && strcmp(name, "group") &&
 	    strcmp(name, "gauth"))
-		return fail(p, p->line, "unknown section '[%.40s]' (esfd, policy "
+		return fail(p, p->line, "unknown section '[%.40s]' (esfd, p2p, policy "
 			    "NAME, peer NAME, group NAME, gauth NAME)", name);
 	if (!arg || name_check(arg))
 		return fail(p, p->line, "[%s NAME] needs a name of 1..%d "
@@ -1796,6 +1864,24 @@ static int check_peer_ids(struct parser *p)
 	return 0;
 }
 
+/* Dynamic peers are known by their certificates alone. */
+static int resolve_p2p(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	size_t k;
+
+	if (!c->certs.ca_file)
+		return fail(p, c->p2p.line, "[p2p] needs [esfd] ca-file, cert-file and key-file: "
+			    "the peers it meets are known by their certificates");
+	for (k = 0; k < c->n_policies; k++)
+		if (!strcmp(c->policies[k].name, p->p2p_policy))
+			break;
+	if (k == c->n_policies)
+		return fail(p, p->p2p_policy_line, "no [policy %s]", p->p2p_policy);
+	c->p2p.policy = k;
+	return 0;
+}
+
 static int config_defaults(struct esfd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -1806,6 +1892,9 @@ static int config_defaults(struct esfd_config *cfg)
 	strcpy(cfg->control_socket, "/run/esfd/control.sock");
 	cfg->crypto_backend = ESFD_BACKEND_AUTO;
 	cfg->clock_skew = 120;
+	cfg->p2p.peers = ESFD_P2P_PEERS_DEF;
+	cfg->p2p.cert_cache = ESFD_P2P_CACHE_DEF;
+	cfg->p2p.window = ESFD_P2P_WINDOW_DEF;
 	cfg->policies = calloc(1, sizeof(*cfg->policies));
 	if (!cfg->policies)
 		return -ENOMEM;
@@ -1877,6 +1966,8 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 	if (!ret && p.need_certs && !cfg->certs.ca_file)
 		ret = fail(&p, p.need_certs, "a peer with credential = certificate needs "
 			   "[esfd] ca-file, cert-file and key-file");
+	if (!ret && cfg->p2p.line)
+		ret = resolve_p2p(&p);
 	free(p.refs);
 	for (i = 0; i < ESFD_MAX_GROUPS; i++) {
 		free(p.grefs[i].members);

@@ -211,6 +211,9 @@ struct esfd_cert_conf {
  * @role: its role
  * @cert: its credential is a certificate (credential = certificate): the
  *	pairwise key comes from ESCertKE, @kpsa_id and @kpsa are empty
+ * @dynamic: not from the file: a peer met through peer-to-peer agreement
+ *	([p2p]); @name is "p2p", @kpsa_id the key id of the last agreement,
+ *	@kpsa empty (p2p.c)
  * @kpsa_id: KpsaId: names the pairwise key (JWE "kid", message key id)
  * @kpsa: the pre-provisioned symmetric key; never logged
  * @kpsa_len: its length, 16 .. 64 (0 until esfd_config_load_keys())
@@ -227,6 +230,7 @@ struct esfd_peer {
 	char id[ESFD_ID_MAX + 1];
 	enum esfd_role role;
 	bool cert;
+	bool dynamic;
 	char kpsa_id[ESFD_KPSA_ID_MAX + 1];
 	uint8_t kpsa[ESFD_KPSA_MAX];
 	size_t kpsa_len;
@@ -324,6 +328,33 @@ struct esfd_gauth_conf {
 	unsigned int line;
 };
 
+/* Peer-to-peer agreement with dynamic peers (docs/esfd.md, "Peer-to-peer
+ * agreement"): the [p2p] section's bounds and defaults.
+ */
+#define ESFD_P2P_PEERS_DEF	64
+#define ESFD_P2P_PEERS_MAX	4096
+#define ESFD_P2P_CACHE_DEF	64
+#define ESFD_P2P_CACHE_MAX	4096
+#define ESFD_P2P_WINDOW_DEF	30
+
+/**
+ * struct esfd_p2p_conf - the [p2p] section: agreement with peers that are
+ *	in no [peer] section, authenticated by their certificates alone
+ * @line: line of its header; 0: no [p2p] section, dynamic peers refused
+ * @policy: index into &esfd_config.policies: the sessions with dynamic peers
+ * @peers: most dynamic peers kept at once (least recently used evicted)
+ * @cert_cache: most peer certificates remembered by digest
+ * @window: seconds a message's time may differ from ours (freshness), and
+ *	how long its nonce is remembered against replay
+ */
+struct esfd_p2p_conf {
+	unsigned int line;
+	size_t policy;
+	uint32_t peers;
+	uint32_t cert_cache;
+	uint32_t window;
+};
+
 /**
  * struct esfd_config - a parsed configuration
  * @id: this daemon's oneM2M id
@@ -344,6 +375,7 @@ struct esfd_gauth_conf {
  * @n_groups: how many
  * @gauths: the [gauth] sections, in file order
  * @n_gauths: how many
+ * @p2p: the [p2p] section (struct esfd_p2p_conf)
  */
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
@@ -363,6 +395,7 @@ struct esfd_config {
 	size_t n_groups;
 	struct esfd_gauth_conf *gauths;
 	size_t n_gauths;
+	struct esfd_p2p_conf p2p;
 };
 
 /**

@@ -381,17 +381,19 @@ static json_t *status_json(struct esfd *d)
 	if (j)
 		json_object_set_new(j, "gauth", esfd_gauth_ctl(d));
 	if (j)
+		json_object_set_new(j, "p2p", esfd_p2p_status(d));
+	if (j)
 		json_object_set_new(j, "kernel", json_pack("{s:b,s:I,s:I,s:I}",
 			"loaded", !d->kernel_down, "unloads", (json_int_t)d->kmod_unloads,
 			"loads", (json_int_t)d->kmod_loads, "restoring", (json_int_t)d->n_restore));
 	return j;
 }
 
-static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
+static json_t *peer_json(struct esfd *d, const struct esfd_client *c,
+			 const struct esfd_peer *pe)
 {
-	const struct esfd_peer *pe = &d->cfg.peers[i];
 	const struct esfd_policy *pol = &d->cfg.policies[pe->policy];
-	const struct esfd_peer_rt *rt = &d->rt[i];
+	const struct esfd_peer_rt *rt = esfd_peer_rt(d, pe);
 	json_t *pairs = json_array(), *j;
 	struct esfd_pair *p;
 	char topic[ESFD_ID_MAX + 1], kcv[17];
@@ -411,7 +413,8 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c, size_t i)
 	if (j && pe->cert && rt->ck.valid)
 		certke_kcv(&rt->ck, kcv);
 	if (j) {
-		json_object_set_new(j, "credential", json_string(pe->cert ? "certificate" :
+		json_object_set_new(j, "credential", json_string(pe->dynamic ? "p2p" :
+								  pe->cert ? "certificate" :
 								  "kpsa"));
 		json_object_set_new(j, "throttled", json_integer((json_int_t)rt->kdf_throttled));
 		if (pe->cert)
@@ -527,7 +530,10 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		for (i = 0; i < d->cfg.n_peers; i++)
 			if (!pname || !strcmp(pname, d->cfg.peers[i].id) ||
 			    !strcmp(pname, d->cfg.peers[i].name))
-				json_array_append_new(arr, peer_json(d, c, i));
+				json_array_append_new(arr, peer_json(d, c, &d->cfg.peers[i]));
+		for (i = 0; d->p2p && i < d->p2p->n; i++)
+			if (!pname || !strcmp(pname, d->p2p->peers[i].id))
+				json_array_append_new(arr, peer_json(d, c, &d->p2p->peers[i]));
 		if (pname && !json_array_size(arr)) {
 			json_decref(arr);
 			send_json(c->fd, error_json(-ENOENT, 0, "no such peer"));
@@ -541,8 +547,15 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		return;
 	}
 	peer = pname ? esfd_peer_find(d, pname, NULL) : NULL;
+	/* An id in no [peer] section: a dynamic peer, met by peer-to-peer
+	 * agreement (p2p.c), if root asks and [p2p] allows.
+	 */
+	if (!peer && pname && d->p2p && strcmp(cmd, "session") && is_admin(c))
+		peer = esfd_p2p_peer(d, pname, true);
 	if (!peer) {
-		send_json(c->fd, error_json(-ENOENT, 0, "no such peer"));
+		send_json(c->fd, error_json(-ENOENT, 0, d->p2p && strcmp(cmd, "session") ?
+					    "no such peer, and not an id peer-to-peer "
+					    "agreement can meet (root only)" : "no such peer"));
 		return;
 	}
 	if (cls && (!json_is_integer(cls) || json_integer_value(cls) < 1 ||
@@ -584,7 +597,7 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	}
 	/* A new pairwise key first: the next establishment runs ESCertKE. */
 	if (json_is_true(ck))
-		esfd_certkey_drop(&d->rt[peer - d->cfg.peers].ck);
+		esfd_certkey_drop(&esfd_peer_rt(d, peer)->ck);
 	p = esfd_pair_current(d, peer->id, cls ? (uint8_t)json_integer_value(cls) : 1);
 	if (p && !force && p->expires > esfd_now(d)) {
 		esfd_ctl_reply_pair(d, c->fd, p, 0, 0);

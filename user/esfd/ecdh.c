@@ -66,31 +66,45 @@ static int concat_kdf(const uint8_t *z, size_t z_len, const uint8_t *info, size_
 	return ok ? 0 : -EIO;
 }
 
+int esfd_ecdh_z(EVP_PKEY *priv, EVP_PKEY *pub, uint8_t z[ESFD_ECDH_Z_LEN])
+{
+	EVP_PKEY_CTX *ctx;
+	size_t z_len = ESFD_ECDH_Z_LEN;
+	int err = -EIO;
+
+	if (!is_p256(priv) || !is_p256(pub))
+		return -EINVAL;
+	ctx = EVP_PKEY_CTX_new(priv, NULL);
+	if (ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, pub) == 1 &&
+	    EVP_PKEY_derive(ctx, z, &z_len) == 1 && z_len == ESFD_ECDH_Z_LEN)
+		err = 0;
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	if (err)
+		OPENSSL_cleanse(z, ESFD_ECDH_Z_LEN);
+	return err;
+}
+
 int esfd_ecdh_kek(const char *alg_id, EVP_PKEY *priv, EVP_PKEY *pub, const uint8_t *apu,
 		  size_t apu_len, const uint8_t *apv, size_t apv_len,
 		  uint8_t kek[ESFD_ECDH_KEK_LEN])
 {
 	uint8_t z[COORD], info[3 * 4 + ESFD_ECDH_ALG_ID_MAX + 2 * ESFD_ECDH_PARTY_MAX + 4];
-	size_t z_len = sizeof(z);
-	EVP_PKEY_CTX *ctx;
-	int err = -EIO;
 	uint8_t *at;
+	int err;
 
-	if (!is_p256(priv) || !is_p256(pub) || strlen(alg_id) > ESFD_ECDH_ALG_ID_MAX ||
-	    apu_len > ESFD_ECDH_PARTY_MAX || apv_len > ESFD_ECDH_PARTY_MAX)
+	if (strlen(alg_id) > ESFD_ECDH_ALG_ID_MAX || apu_len > ESFD_ECDH_PARTY_MAX ||
+	    apv_len > ESFD_ECDH_PARTY_MAX)
 		return -EINVAL;
-	ctx = EVP_PKEY_CTX_new(priv, NULL);
-	if (ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, pub) == 1 &&
-	    EVP_PKEY_derive(ctx, z, &z_len) == 1 && z_len == sizeof(z)) {
-		at = put_field(info, alg_id, strlen(alg_id));
-		at = put_field(at, apu, apu_len);
-		at = put_field(at, apv, apv_len);
-		at = put32(at, ESFD_ECDH_KEK_LEN * 8);
-		err = concat_kdf(z, z_len, info, (size_t)(at - info), kek);
-	}
+	err = esfd_ecdh_z(priv, pub, z);
+	if (err)
+		return err == -EINVAL ? err : -EIO;
+	at = put_field(info, alg_id, strlen(alg_id));
+	at = put_field(at, apu, apu_len);
+	at = put_field(at, apv, apv_len);
+	at = put32(at, ESFD_ECDH_KEK_LEN * 8);
+	err = concat_kdf(z, COORD, info, (size_t)(at - info), kek);
 	OPENSSL_cleanse(z, sizeof(z));
-	EVP_PKEY_CTX_free(ctx);
-	ERR_clear_error();
 	return err;
 }
 
@@ -110,20 +124,28 @@ static int set_coord(json_t *o, const char *name, const uint8_t *v)
 	return json_object_set_new(o, name, json_string(b64)) ? -ENOMEM : 0;
 }
 
-int esfd_ecdh_epk_json(EVP_PKEY *key, json_t **out)
+int esfd_ecdh_point(EVP_PKEY *key, uint8_t pt[ESFD_ECDH_POINT_LEN])
 {
-	uint8_t pt[POINT];
 	size_t len = 0;
-	json_t *o;
-	int err;
 
-	*out = NULL;
 	if (!is_p256(key) ||
-	    EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt),
+	    EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, POINT,
 					    &len) != 1 || len != POINT || pt[0] != 4) {
 		ERR_clear_error();
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int esfd_ecdh_epk_json(EVP_PKEY *key, json_t **out)
+{
+	uint8_t pt[POINT];
+	json_t *o;
+	int err;
+
+	*out = NULL;
+	if (esfd_ecdh_point(key, pt))
+		return -EINVAL;
 	o = json_pack("{s:s,s:s}", "kty", "EC", "crv", "P-256");
 	err = o ? set_coord(o, "x", pt + 1) : -ENOMEM;
 	if (!err)
@@ -145,8 +167,7 @@ static int coord(const json_t *jwk, const char *name, uint8_t *v)
 	return 0;
 }
 
-/* A key from the uncompressed point, then OpenSSL's full public check. */
-static int from_point(const uint8_t pt[POINT], EVP_PKEY **out)
+int esfd_ecdh_point_key(const uint8_t pt[ESFD_ECDH_POINT_LEN], EVP_PKEY **out)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL), *chk = NULL;
 	OSSL_PARAM p[3];
@@ -188,7 +209,7 @@ int esfd_ecdh_epk_parse(const json_t *jwk, EVP_PKEY **out)
 	pt[0] = 4;
 	if (coord(jwk, "x", pt + 1) || coord(jwk, "y", pt + 1 + COORD))
 		return -EINVAL;
-	return from_point(pt, out);
+	return esfd_ecdh_point_key(pt, out);
 }
 
 int esfd_x5t_s256(X509 *x, char out[ESFD_X5T_LEN + 1])

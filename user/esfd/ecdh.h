@@ -26,6 +26,11 @@
 /* Longest "apu" / "apv" esfd takes, decoded; and the longest AlgorithmID. */
 #define ESFD_ECDH_PARTY_MAX	256
 #define ESFD_ECDH_ALG_ID_MAX	32
+/* A P-256 public key as an uncompressed point (0x04 || x || y), and the
+ * shared secret Z (the x coordinate).
+ */
+#define ESFD_ECDH_POINT_LEN	65
+#define ESFD_ECDH_Z_LEN		32
 /* "x5t#S256": base64url of a SHA-256, 43 characters. */
 #define ESFD_X5T_LEN		43
 
@@ -56,6 +61,37 @@
  */
 int esfd_ecdh_kek(const char *alg_id, EVP_PKEY *priv, EVP_PKEY *pub, const uint8_t *apu, size_t apu_len,
 		  const uint8_t *apv, size_t apv_len, uint8_t kek[ESFD_ECDH_KEK_LEN]);
+
+/**
+ * esfd_ecdh_z() - the ECDH shared secret of two P-256 keys
+ * @priv: our private key
+ * @pub: the other side's public key
+ * @z: receives Z, the x coordinate of the shared point (wiped on failure)
+ *
+ * Return: 0, -EINVAL (a key that is not P-256), -EIO.
+ */
+int esfd_ecdh_z(EVP_PKEY *priv, EVP_PKEY *pub, uint8_t z[ESFD_ECDH_Z_LEN]);
+
+/**
+ * esfd_ecdh_point() - the public half of a P-256 key as an uncompressed point
+ * @key: the key
+ * @pt: receives 0x04 || x || y
+ *
+ * Return: 0 or -EINVAL (not a P-256 key).
+ */
+int esfd_ecdh_point(EVP_PKEY *key, uint8_t pt[ESFD_ECDH_POINT_LEN]);
+
+/**
+ * esfd_ecdh_point_key() - a P-256 public key from an uncompressed point
+ * @pt: 0x04 || x || y
+ * @out: set to the key (EVP_PKEY_free())
+ *
+ * OpenSSL's full public key check is made: the point must be on the curve
+ * (a point off it would leak the private key a little with each message).
+ *
+ * Return: 0 or -EINVAL.
+ */
+int esfd_ecdh_point_key(const uint8_t pt[ESFD_ECDH_POINT_LEN], EVP_PKEY **out);
 
 /**
  * esfd_ecdh_ephemeral() - a fresh P-256 key pair

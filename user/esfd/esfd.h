@@ -22,6 +22,7 @@
 #include "kdf.h"
 #include "m2m.h"
 #include "mqtt.h"
+#include "p2pmsg.h"
 #include "prim.h"
 #include "randobj.h"
 #include "esf.h"
@@ -217,6 +218,12 @@ struct esfd_peer_rt {
 	 * again once the transport is open.
 	 */
 	uint8_t reestablish;
+	/* Dynamic peers (p2p.c): it has verified our certificate of this
+	 * digest, so our requests carry only the digest; its last use.
+	 */
+	bool p2p_knows;
+	uint8_t p2p_known[32];
+	int64_t p2p_used_ms;
 };
 
 /* Someone waiting for an establishment: a control client. */
@@ -227,11 +234,14 @@ struct esfd_waiter {
 	int64_t deadline_ms;
 };
 
+struct esfd_p2p_x;
+
 enum esfd_exch_state {
 	EXCH_WAIT_RAND = 1,	/* sit 4 */
 	EXCH_WAIT_CONFIRM = 2,	/* sit 5 */
 	EXCH_WAIT_CERTKE1 = 3,	/* sit 6: ServerHello .. ServerHelloDone */
 	EXCH_WAIT_CERTKE2 = 4,	/* sit 6: ChangeCipherSpec, Finished */
+	EXCH_WAIT_P2P = 5,	/* esf:p2r (p2p.c) */
 };
 
 /**
@@ -257,6 +267,7 @@ enum esfd_exch_state {
  * @waiters: control clients to answer
  * @rekey_of: seal id of the pair it replaces (0: none)
  * @ck: ESCertKE handshake (certificate peers without a key), or NULL
+ * @p2p: peer-to-peer agreement with a dynamic peer (p2p.c), or NULL
  */
 struct esfd_exch {
 	struct esfd_exch *next;
@@ -280,6 +291,7 @@ struct esfd_exch {
 	struct esfd_waiter waiters[ESFD_WAITERS_MAX];
 	uint32_t rekey_of;
 	struct esfd_certke *ck;
+	struct esfd_p2p_x *p2p;
 };
 
 /* A pair lost with esf.ko, to establish again when the module is back. */
@@ -470,6 +482,103 @@ struct esfd_gauth_rt {
 	int64_t last_ms, round_start_ms;
 };
 
+/* Peer-to-peer agreement (p2p.c; docs/esfd.md, "Peer-to-peer agreement"). */
+
+/* Requests that are not yet authenticated may cost public-key operations:
+ * a token bucket of this burst, refilled at this rate per second, shared
+ * by every peer (the peers are not known before they are verified).
+ */
+#define ESFD_P2P_BURST		200
+#define ESFD_P2P_RATE		100
+/* Request nonces remembered against replay, each for two windows. */
+#define ESFD_P2P_SEEN		4096
+
+/**
+ * enum esfd_p2p_reason - why an agreement was refused (counters, errors)
+ * @P2P_R_EXPIRED: the certificate (or an issuer's) is past its notAfter
+ * @P2P_R_NOT_YET_VALID: before its notBefore
+ * @P2P_R_REVOKED: listed in our CRL
+ * @P2P_R_UNKNOWN_CA: does not chain to our roots
+ * @P2P_R_WRONG_ID: valid, but does not name the sender's id
+ * @P2P_R_INVALID: any other certificate problem
+ * @P2P_R_BAD_SIGNATURE: the signature over the transcript does not verify
+ * @P2P_R_STALE: the message's time is outside the freshness window
+ * @P2P_R_REPLAY: a request nonce seen before
+ * @P2P_R_UNKNOWN_DIGEST: a certificate digest we have no certificate for
+ * @P2P_R_MALFORMED: not a well-formed message, or a bad ephemeral key
+ * @P2P_R__N: how many
+ */
+enum esfd_p2p_reason {
+	P2P_R_EXPIRED,
+	P2P_R_NOT_YET_VALID,
+	P2P_R_REVOKED,
+	P2P_R_UNKNOWN_CA,
+	P2P_R_WRONG_ID,
+	P2P_R_INVALID,
+	P2P_R_BAD_SIGNATURE,
+	P2P_R_STALE,
+	P2P_R_REPLAY,
+	P2P_R_UNKNOWN_DIGEST,
+	P2P_R_MALFORMED,
+	P2P_R__N
+};
+
+/* A peer certificate remembered by its digest, and the id it named. */
+struct esfd_p2p_cert {
+	uint8_t digest[32];
+	char id[ESFD_ID_MAX + 1];
+	X509 *leaf;
+	STACK_OF(X509) *chain;
+	int64_t used_ms;
+};
+
+struct esfd_p2p_seen {
+	uint8_t nnc[16];
+	int64_t until_ms;
+};
+
+/**
+ * struct esfd_p2p - dynamic peers and what agreement with them keeps
+ * @peers: the dynamic peers (struct esfd_peer, @dynamic set); @cap slots
+ * @rt: their run-time state, parallel
+ * @n: peers in use
+ * @cap: cfg.p2p.peers when allocated
+ * @cache: the certificate cache, @cache_cap entries
+ * @n_cache: entries in use
+ * @cache_cap: cfg.p2p.cert_cache when allocated
+ * @seen: request nonces accepted, a ring of ESFD_P2P_SEEN
+ * @seen_next: the ring's next slot
+ * @tokens: the token bucket, thousandths of a token
+ * @last_ms: its last refill
+ * @established: agreements completed, either side
+ * @first_contact: ours (as initiator) whose request carried our certificate
+ * @cached: ours whose request carried only its digest
+ * @resent: requests sent again with the certificate after the responder
+ *	had lost it (unknown-digest)
+ * @evicted: dynamic peers evicted to make room
+ * @throttled: requests refused by the token bucket or a full nonce ring
+ * @refused: what this esfd refused, by reason, either side
+ * @hits: certificates found in the cache by digest or id
+ * @misses: digests not found
+ * @evictions: certificates evicted from the cache
+ * @bytes_first: request plus response bytes of our last first contact
+ * @bytes_cached: and of our last agreement with a cached certificate
+ */
+struct esfd_p2p {
+	struct esfd_peer *peers;
+	struct esfd_peer_rt *rt;
+	size_t n, cap;
+	struct esfd_p2p_cert *cache;
+	size_t n_cache, cache_cap;
+	struct esfd_p2p_seen seen[ESFD_P2P_SEEN];
+	size_t seen_next;
+	int64_t tokens, last_ms;
+	uint64_t established, first_contact, cached, resent, evicted, throttled;
+	uint64_t refused[P2P_R__N];
+	uint64_t hits, misses, evictions;
+	uint64_t bytes_first, bytes_cached;
+};
+
 struct esfd_client {
 	int fd;
 	uid_t uid;
@@ -537,13 +646,31 @@ struct esfd {
 	int64_t greq_answer_ms;		/* when the last answer to one came */
 	int64_t greq_srtt_ms;		/* how long answers take, smoothed */
 	struct esfd_gauth_rt *gauths;	/* cfg.n_gauths entries */
+	struct esfd_p2p *p2p;		/* with a [p2p] section, else NULL */
 };
 
 /* main.c */
 int64_t esfd_now(const struct esfd *d);
 int64_t esfd_now_ms(const struct esfd *d);
+/* The wall clock in ms since the epoch (what messages carry), with the
+ * test offset esfd_now() has.
+ */
+int64_t esfd_wall_ms(const struct esfd *d);
 const struct esfd_peer *esfd_peer_find(const struct esfd *d, const char *id_or_name,
 				       size_t *idx);
+/* A configured or dynamic peer by id, or NULL. */
+const struct esfd_peer *esfd_peer_by_id(const struct esfd *d, const char *id);
+
+/* A peer's run-time state: configured peers' parallel cfg.peers, dynamic
+ * peers' their own table (p2p.c).
+ */
+static inline struct esfd_peer_rt *esfd_peer_rt(const struct esfd *d,
+						const struct esfd_peer *peer)
+{
+	if (peer->dynamic)
+		return &d->p2p->rt[peer - d->p2p->peers];
+	return &d->rt[peer - d->cfg.peers];
+}
 
 /* kernel.c */
 int esfd_kernel_open(struct esfd *d);
@@ -610,6 +737,12 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 		   int waiter_fd, int timeout_ms, uint32_t rekey_of);
 void esfd_exch_timer(struct esfd *d);
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc);
+void esfd_exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_pair *pair,
+		      int err, int rsc, const char *msg);
+/* Make the NOTIFY carrying @pc (consumed), with a fresh rqi, the request
+ * in flight.
+ */
+int esfd_exch_request_pc(struct esfd *d, struct esfd_exch *x, json_t *pc);
 void esfd_exch_cancel(struct esfd *d, struct esfd_exch *x, const char *why);
 void esfd_peer_rt_free(struct esfd_peer_rt *rt, size_t n);
 void esfd_certkey_drop(struct esfd_certkey *ck);
@@ -644,6 +777,22 @@ bool esfd_gauth_keeps(const struct esfd *d, const struct esfd_greq *q);
 void esfd_gauth_shutdown(struct esfd *d);
 json_t *esfd_gauth_ctl(struct esfd *d);
 json_t *esfd_group_ctl(struct esfd *d, const struct esfd_client *c, const json_t *req);
+
+/* p2p.c */
+int esfd_p2p_start(struct esfd *d);
+void esfd_p2p_reload(struct esfd *d, const struct esfd_config *n);
+void esfd_p2p_free(struct esfd *d);
+void esfd_p2p_recheck(struct esfd *d);
+const struct esfd_peer *esfd_p2p_peer(struct esfd *d, const char *id, bool create);
+const struct esfd_peer *esfd_p2p_find(const struct esfd *d, const char *id);
+int esfd_p2p_initiate(struct esfd *d, const struct esfd_peer *peer, struct esfd_exch *x);
+void esfd_p2p_response(struct esfd *d, const struct esfd_peer *peer, struct esfd_exch *x,
+		       const struct esfd_m2m_rsp *rsp);
+int esfd_p2p_request(struct esfd *d, const struct esfd_m2m_req *req,
+		     const struct esfd_peer **peer, json_t **pc, const char **why);
+void esfd_p2p_x_free(struct esfd_p2p_x *x);
+const char *esfd_p2p_reason_name(enum esfd_p2p_reason r);
+json_t *esfd_p2p_status(const struct esfd *d);
 
 /* ctl.c */
 bool esfd_ctl_may_use(const struct esfd_client *c, const struct esfd_policy *pol);

@@ -211,7 +211,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	snprintf(p->alg, sizeof(p->alg), "%s", k->alg);
 	snprintf(p->ori, sizeof(p->ori), "%s", ro_o->id);
 	snprintf(p->rri, sizeof(p->rri), "%s", ro_r->id);
-	if (!peer->cert)
+	if (!peer->cert && !peer->dynamic)
 		esfd_kpsa_kcv(peer, p->kcv);
 	p->data_class = data_class;
 	p->originator = originator;

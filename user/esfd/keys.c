@@ -35,8 +35,10 @@ int esfd_esprim_prot(unsigned int key_bits)
 static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata,
 		       const uint8_t **k, size_t *klen, enum esfd_suid *suid)
 {
-	const struct esfd_certkey *ck = &d->rt[peer - d->cfg.peers].ck;
+	const struct esfd_certkey *ck = &esfd_peer_rt(d, peer)->ck;
 
+	if (peer->dynamic)
+		return -ENOKEY;
 	if (!peer->cert) {
 		*k = peer->kpsa;
 		*klen = peer->kpsa_len;

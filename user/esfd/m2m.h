@@ -79,6 +79,7 @@ struct esfd_m2m_req {
  * @to: To (the request's originator), or NULL
  * @fr: From (the responder), or NULL
  * @pc: Content, or NULL
+ * @bytes: the primitive's length on the wire (set by the transport)
  */
 struct esfd_m2m_rsp {
 	int rsc;
@@ -86,6 +87,7 @@ struct esfd_m2m_rsp {
 	const char *to;
 	const char *fr;
 	json_t *pc;
+	size_t bytes;
 };
 
 /**

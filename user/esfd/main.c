@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,14 @@ int64_t esfd_now(const struct esfd *d)
 	return (int64_t)time(NULL) + d->clock_offset;
 }
 
+int64_t esfd_wall_ms(const struct esfd *d)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec + d->clock_offset) * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t esfd_now_ms(const struct esfd *d)
 {
 	struct timespec ts;
@@ -119,7 +128,17 @@ const struct esfd_peer *esfd_peer_find(const struct esfd *d, const char *id_or_n
 			return &d->cfg.peers[i];
 		}
 	}
-	return NULL;
+	/* A dynamic peer (p2p.c) by its id; it has no index in cfg.peers. */
+	if (idx)
+		*idx = SIZE_MAX;
+	return esfd_p2p_find(d, id_or_name);
+}
+
+const struct esfd_peer *esfd_peer_by_id(const struct esfd *d, const char *id)
+{
+	const struct esfd_peer *p = esfd_config_peer_by_id(&d->cfg, id);
+
+	return p ? p : esfd_p2p_find(d, id);
 }
 
 /* --check: what the certificate credential is, never the key. */
@@ -238,9 +257,10 @@ static void reload(struct esfd *d)
 	if (strcmp(n.control_socket, d->cfg.control_socket) || mqtt_changed(&n.mqtt, &d->cfg.mqtt))
 		log_warn("mqtt-* and control-socket changes take effect at restart");
 	esfd_crypto_select(n.crypto_backend);
+	esfd_p2p_reload(d, &n);
 	for (p = d->pairs; p; p = nx) {
 		nx = p->next;
-		if (peer_stale(&d->cfg, &n, p->peer_id))
+		if (!esfd_p2p_find(d, p->peer_id) && peer_stale(&d->cfg, &n, p->peer_id))
 			esfd_pair_remove(d, p, "peer removed or changed by reload");
 	}
 	/* An exchange under way holds keys of the old configuration (the
@@ -250,7 +270,7 @@ static void reload(struct esfd *d)
 	 */
 	for (x = d->exchs; x; x = xn) {
 		xn = x->next;
-		if (peer_stale(&d->cfg, &n, x->peer_id))
+		if (!esfd_p2p_find(d, x->peer_id) && peer_stale(&d->cfg, &n, x->peer_id))
 			esfd_exch_cancel(d, x, "cancelled: the peer was removed or changed by a "
 					 "configuration reload");
 	}
@@ -284,12 +304,15 @@ static void reload(struct esfd *d)
 	SSL_CTX_free(d->tls);
 	d->tls = tls;
 	esfd_certke_recheck(d);
+	esfd_p2p_recheck(d);
 	esfd_state_save(d);
 	log_info("configuration reloaded: %zu peers, %zu policies, %zu groups", n.n_peers,
 		 n.n_policies, n.n_groups);
 	/* A group whose membership changed gets a new key now (revoke, join). */
 	if (esfd_group_start(d) || esfd_gauth_start(d))
 		log_err("reload: groups: out of memory");
+	if (!d->p2p && esfd_p2p_start(d))
+		log_err("reload: [p2p]: out of memory: no peer-to-peer agreement");
 }
 
 static int setup_signals(struct esfd *d)
@@ -493,6 +516,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_kernel_open(d);
 	if (!err)
+		err = esfd_p2p_start(d);
+	if (!err)
 		err = esfd_reconcile(d);
 	if (!err)
 		err = esfd_transport_open(d);
@@ -530,6 +555,7 @@ int main(int argc, char **argv)
 	esfd_transport_close(d);
 	esfd_kernel_close(d);
 	esfd_kernel_free(d);
+	esfd_p2p_free(d);
 	if (d->rt)
 		esfd_peer_rt_free(d->rt, d->cfg.n_peers);
 	free(d->rt);

@@ -32,11 +32,6 @@
 #include "esfd.h"
 #include "keys.h"
 
-static size_t peer_index(const struct esfd *d, const struct esfd_peer *p)
-{
-	return (size_t)(p - d->cfg.peers);
-}
-
 void esfd_peer_rt_free(struct esfd_peer_rt *rt, size_t n)
 {
 	size_t i, j;
@@ -61,7 +56,7 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer)
 {
 	if (!peer->cert)
 		return peer->kpsa_id;
-	return d->rt[peer_index(d, peer)].ck.valid ? d->rt[peer_index(d, peer)].ck.kid : "";
+	return esfd_peer_rt(d, peer)->ck.valid ? esfd_peer_rt(d, peer)->ck.kid : "";
 }
 
 /*
@@ -100,7 +95,7 @@ static const char kdf_why[] = "too many unauthenticated requests that cost a key
 /* Keep the key of a completed handshake, with the peer's certificate. */
 static int certkey_keep(struct esfd *d, const struct esfd_peer *peer, struct esfd_certke *k)
 {
-	struct esfd_certkey *ck = &d->rt[peer_index(d, peer)].ck;
+	struct esfd_certkey *ck = &esfd_peer_rt(d, peer)->ck;
 	uint8_t kid[ESFD_CERTKE_KID_LEN];
 	STACK_OF(X509) *chain;
 	int err;
@@ -118,7 +113,7 @@ static int certkey_keep(struct esfd *d, const struct esfd_peer *peer, struct esf
 	ck->chain = chain ? X509_chain_up_ref(chain) : NULL;
 	ck->time = esfd_now(d);
 	ck->valid = true;
-	d->rt[peer_index(d, peer)].certke_ok++;
+	esfd_peer_rt(d, peer)->certke_ok++;
 	d->certke_ok++;
 	log_info("peer %s: ESCertKE complete as the %s (TLS 1.2 %s): pairwise key id %s",
 		 peer->id, k->client ? "originator (TLS client)" : "receiver (TLS server)",
@@ -149,7 +144,7 @@ static bool certke_srv_stale(const struct esfd *d, const struct esfd_peer_rt *rt
 static int certke_req(struct esfd *d, const struct esfd_peer *peer, const struct esfd_seci *in,
 		      json_t **pc, const char **why)
 {
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	struct esfd_seci s = { .sit = ESFD_SIT_CERTKE };
 	bool hello = in->certke_len > 5 && in->certke[0] == 22 && in->certke[5] == 1;
 	static char msg[200];
@@ -256,7 +251,7 @@ static int rand_req(struct esfd *d, const struct esfd_peer *peer,
 		    const struct esfd_m2m_req *req, json_t **pc, const char **why)
 {
 	const struct esfd_policy *pol = &d->cfg.policies[peer->policy];
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	uint8_t kg = ESFD_KEYGEN_HMAC_SHA256, pr = (uint8_t)esfd_esprim_prot(pol->key_bits);
 	/* The ring evicts the oldest unused object: what an unauthenticated
 	 * flood of requests can make esfd keep is bounded per peer.
@@ -308,7 +303,7 @@ struct esprim_in {
 static int esprim_header(struct esfd *d, const struct esfd_peer *peer, struct esprim_in *in,
 			 const char **why)
 {
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	const char *kid = esfd_confirm_hdr(&in->p, "kid");
 	const struct esfd_peer *owner;
 	int err;
@@ -387,7 +382,7 @@ static int esprim_keys(struct esfd *d, const struct esfd_peer *peer, struct espr
 static int esprim_accept(struct esfd *d, const struct esfd_peer *peer, struct esprim_in *in,
 			 json_t **pc, const char **why)
 {
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	struct esfd_seci s = { .sit = ESFD_SIT_ESPRIM };
 	struct esfd_pair *pair;
 	int err;
@@ -431,7 +426,7 @@ static int esprim_req(struct esfd *d, const struct esfd_peer *peer, const char *
 		rsc = esprim_header(d, peer, &in, why);
 	}
 	/* Only the header's cheap checks come before the derivation. */
-	if (!rsc && !kdf_allowed(d, &d->rt[peer_index(d, peer)])) {
+	if (!rsc && !kdf_allowed(d, esfd_peer_rt(d, peer))) {
 		*why = kdf_why;
 		rsc = ESFD_RSC_THROTTLED;
 	}
@@ -449,6 +444,11 @@ int esfd_peer_request(struct esfd *d, const struct esfd_peer *peer,
 		      const struct esfd_m2m_req *req, const struct esfd_seci *s,
 		      json_t **pc, const char **why)
 {
+	/* A dynamic peer has no pairwise key to run ESPrim or ESCertKE on. */
+	if (peer->dynamic) {
+		*why = "a peer met by peer-to-peer agreement: esf:p2q only";
+		return ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
+	}
 	if (s->sit == ESFD_SIT_RAND_REQ)
 		return rand_req(d, peer, req, pc, why);
 	if (s->sit == ESFD_SIT_ESPRIM)
@@ -483,8 +483,8 @@ static void waiter_reply(struct esfd *d, struct esfd_waiter *w, const struct esf
 	w->fd = -1;
 }
 
-static void exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_pair *pair,
-			int err, int rsc, const char *msg)
+void esfd_exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_pair *pair,
+		      int err, int rsc, const char *msg)
 {
 	struct esfd_exch **pp;
 	struct esfd_pair *old;
@@ -513,18 +513,19 @@ static void exch_finish(struct esfd *d, struct esfd_exch *x, const struct esfd_p
 	}
 	free(x->msg);
 	esfd_certke_free(x->ck);
+	esfd_p2p_x_free(x->p2p);
 	explicit_bzero(x, sizeof(*x));
 	free(x);
 }
 
 void esfd_exch_free(struct esfd *d, struct esfd_exch *x, int err, int rsc)
 {
-	exch_finish(d, x, NULL, err, rsc, NULL);
+	esfd_exch_finish(d, x, NULL, err, rsc, NULL);
 }
 
 void esfd_exch_cancel(struct esfd *d, struct esfd_exch *x, const char *why)
 {
-	exch_finish(d, x, NULL, -ECANCELED, 0, why);
+	esfd_exch_finish(d, x, NULL, -ECANCELED, 0, why);
 }
 
 /* Publish the current request; when the broker is down it goes out as soon
@@ -532,7 +533,7 @@ void esfd_exch_cancel(struct esfd *d, struct esfd_exch *x, const char *why)
  */
 static void exch_send(struct esfd *d, struct esfd_exch *x)
 {
-	const struct esfd_peer *peer = esfd_config_peer_by_id(&d->cfg, x->peer_id);
+	const struct esfd_peer *peer = esfd_peer_by_id(d, x->peer_id);
 	int64_t now = esfd_now_ms(d);
 	int max = (int)d->cfg.mqtt.retransmit_ms * ESFD_RETRANSMIT_BACKOFF;
 
@@ -545,17 +546,12 @@ static void exch_send(struct esfd *d, struct esfd_exch *x)
 	x->interval_ms = x->interval_ms * 2 > max ? max : x->interval_ms * 2;
 }
 
-/* Make the NOTIFY carrying @s, with a fresh rqi, the request in flight. */
-static int exch_request(struct esfd *d, struct esfd_exch *x, const struct esfd_seci *s)
+int esfd_exch_request_pc(struct esfd *d, struct esfd_exch *x, json_t *pc)
 {
 	int64_t left = (x->deadline_ms - esfd_now_ms(d)) / 1000 + 1;
-	json_t *pc = NULL, *req;
-	int err;
+	json_t *req;
 
 	snprintf(x->rqi, sizeof(x->rqi), "esfd-%016" PRIx64 "-%u", x->id, ++x->step);
-	err = esfd_seci_content(s, &pc);
-	if (err)
-		return err;
 	req = esfd_m2m_request(ESFD_M2M_NOTIFY, x->peer_id, d->cfg.id, x->rqi,
 			       esfd_now(d) + left, pc);
 	free(x->msg);
@@ -569,6 +565,15 @@ static int exch_request(struct esfd *d, struct esfd_exch *x, const struct esfd_s
 	x->next_send_ms = 0;
 	exch_send(d, x);
 	return 0;
+}
+
+/* Make the NOTIFY carrying @s, with a fresh rqi, the request in flight. */
+static int exch_request(struct esfd *d, struct esfd_exch *x, const struct esfd_seci *s)
+{
+	json_t *pc = NULL;
+	int err = esfd_seci_content(s, &pc);
+
+	return err ? err : esfd_exch_request_pc(d, x, pc);
 }
 
 /* A certificate peer with no pairwise key yet: ESCertKE first, our
@@ -653,17 +658,20 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 	}
 	x->next = d->exchs;
 	d->exchs = x;
-	if (peer->cert && !d->rt[peer_index(d, peer)].ck.valid)
+	if (peer->dynamic)
+		err = esfd_p2p_initiate(d, peer, x);
+	else if (peer->cert && !esfd_peer_rt(d, peer)->ck.valid)
 		err = exch_certke_start(d, peer, x);
 	else
 		err = exch_rand_request(d, x);
 	if (err) {
 		x->waiters[0].fd = -1;
-		exch_finish(d, x, NULL, err, 0, NULL);
+		esfd_exch_finish(d, x, NULL, err, 0, NULL);
 		return err;
 	}
 	log_info("peer %s class %u: %s (request %s)%s", peer->id, data_class,
 		 x->state == EXCH_WAIT_CERTKE1 ? "ESCertKE first, sent our ClientHello" :
+		 x->state == EXCH_WAIT_P2P ? "peer-to-peer agreement, sent our request" :
 		 "asking for a receiver rand object", x->rqi, esfd_transport_up(d) ? "" :
 		 "; the MQTT broker is down: sent when it is back");
 	return -EINPROGRESS;
@@ -703,7 +711,7 @@ static void on_rand_resp(struct esfd *d, const struct esfd_peer *peer, struct es
 	if (err) {
 		log_warn("peer %s: receiver rand object %s: %s", peer->id, x->ro_r.id,
 			 strerror(-err));
-		exch_finish(d, x, NULL, err, err == -EOPNOTSUPP ? 4111 : 0, NULL);
+		esfd_exch_finish(d, x, NULL, err, err == -EOPNOTSUPP ? 4111 : 0, NULL);
 		return;
 	}
 	log_debug("peer %s: got receiver rand object %s; sent ESPrim Object with oro %s (%s)",
@@ -713,7 +721,7 @@ static void on_rand_resp(struct esfd *d, const struct esfd_peer *peer, struct es
 static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct esfd_exch *x,
 			   const char *epo)
 {
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	struct esfd_pair_keys pk;
 	struct esfd_confirm p;
 	struct esfd_pair *pair;
@@ -752,7 +760,7 @@ static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 		err = esfd_pair_install(d, peer, cls, &pk, &x->ro_r, &x->ro_o, true, &pair);
 	explicit_bzero(&pk, sizeof(pk));
 	if (err) {
-		exch_finish(d, x, NULL, err, 0, NULL);
+		esfd_exch_finish(d, x, NULL, err, 0, NULL);
 		return;
 	}
 	if (x->rekey_of)
@@ -760,7 +768,7 @@ static void on_esprim_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 	esfd_pair_promote(d, pair);
 	rt->established++;
 	d->established++;
-	exch_finish(d, x, pair, 0, 0, NULL);
+	esfd_exch_finish(d, x, pair, 0, 0, NULL);
 }
 
 /* The server's flight: our next one, or, after its Finished, the key and
@@ -787,7 +795,7 @@ static void on_certke_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 		snprintf(msg, sizeof(msg), "ESCertKE: %.200s (%s)", x->ck->why,
 			 esfd_cert_reason_name(x->ck->reason == ESFD_CERT_OK ?
 					       ESFD_CERT_HANDSHAKE : x->ck->reason));
-		exch_finish(d, x, NULL, err == -EKEYREJECTED ? -EKEYREJECTED : -EPROTO, 0, msg);
+		esfd_exch_finish(d, x, NULL, err == -EKEYREJECTED ? -EKEYREJECTED : -EPROTO, 0, msg);
 		return;
 	}
 	if (x->state == EXCH_WAIT_CERTKE1) {
@@ -795,7 +803,7 @@ static void on_certke_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 		err = exch_request(d, x, &s);
 		free(s.certke);
 		if (err)
-			exch_finish(d, x, NULL, err, 0, NULL);
+			esfd_exch_finish(d, x, NULL, err, 0, NULL);
 		return;
 	}
 	err = certkey_keep(d, peer, x->ck);
@@ -804,7 +812,7 @@ static void on_certke_resp(struct esfd *d, const struct esfd_peer *peer, struct 
 	if (!err)
 		err = exch_rand_request(d, x);
 	if (err)
-		exch_finish(d, x, NULL, err, 0, NULL);
+		esfd_exch_finish(d, x, NULL, err, 0, NULL);
 }
 
 /* A refusal: the end, or a new start when the receiver lost our rand
@@ -813,7 +821,7 @@ static void on_certke_resp(struct esfd *d, const struct esfd_peer *peer, struct 
  */
 static void on_refusal(struct esfd *d, struct esfd_exch *x, int rsc)
 {
-	const struct esfd_peer *peer = esfd_config_peer_by_id(&d->cfg, x->peer_id);
+	const struct esfd_peer *peer = esfd_peer_by_id(d, x->peer_id);
 	char msg[160];
 
 	if (peer && peer->cert && x->state == EXCH_WAIT_CONFIRM && rsc == 4112 &&
@@ -821,7 +829,7 @@ static void on_refusal(struct esfd *d, struct esfd_exch *x, int rsc)
 		x->restarts++;
 		log_warn("peer %s class %u: the receiver does not know our ESCertKE key id "
 			 "(4112); ESCertKE again", x->peer_id, x->data_class);
-		esfd_certkey_drop(&d->rt[peer_index(d, peer)].ck);
+		esfd_certkey_drop(&esfd_peer_rt(d, peer)->ck);
 		if (!exch_certke_start(d, peer, x))
 			return;
 	}
@@ -837,7 +845,7 @@ static void on_refusal(struct esfd *d, struct esfd_exch *x, int rsc)
 	}
 	snprintf(msg, sizeof(msg), "refused by the peer: oneM2M %d %s", rsc,
 		 esf_onem2m_rsc_name(rsc));
-	exch_finish(d, x, NULL, -ECONNREFUSED, rsc, msg);
+	esfd_exch_finish(d, x, NULL, -ECONNREFUSED, rsc, msg);
 }
 
 void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
@@ -852,6 +860,10 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 			  "(a late duplicate?)");
 		return;
 	}
+	if (x->state == EXCH_WAIT_P2P) {
+		esfd_p2p_response(d, peer, x, rsp);
+		return;
+	}
 	if (rsp->rsc != ESFD_RSC_OK) {
 		on_refusal(d, x, rsp->rsc);
 		return;
@@ -861,7 +873,7 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 			      x->state == EXCH_WAIT_CONFIRM ? ESFD_SIT_ESPRIM : ESFD_SIT_CERTKE))
 		err = -EPROTO;
 	if (err == -EKEYEXPIRED || err == -EOPNOTSUPP) {
-		exch_finish(d, x, NULL, err, err == -EOPNOTSUPP ? 4111 : 0,
+		esfd_exch_finish(d, x, NULL, err, err == -EOPNOTSUPP ? 4111 : 0,
 			    err == -EKEYEXPIRED ? "the receiver rand object has expired "
 			    "(clocks apart?)" : "the receiver offers no supported algorithm");
 	} else if (err) {
@@ -930,7 +942,7 @@ static void exch_tick(struct esfd *d, struct esfd_exch *x, int64_t now)
 	}
 	if (now >= x->deadline_ms) {
 		timeout_reason(d, x, msg, sizeof(msg));
-		exch_finish(d, x, NULL, -ETIMEDOUT, 0, msg);
+		esfd_exch_finish(d, x, NULL, -ETIMEDOUT, 0, msg);
 	} else if (now >= x->next_send_ms && x->acked) {
 		/* A copy the broker has not acknowledged yet is not repeated: a
 		 * slow broker gets one copy at a time.

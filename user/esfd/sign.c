@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <openssl/ecdsa.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -48,20 +49,33 @@ static bool cty_ok(const char *cty)
 }
 
 /* The protected header, base64url of its compact JSON. */
-static int header(const struct esfd_creds *c, const char *cty, char **out)
+int esfd_x5c_array(X509 *leaf, STACK_OF(X509) *chain, json_t **out)
 {
-	json_t *h = json_object(), *x5c = json_array();
-	char *text = NULL;
-	int err = -ENOMEM;
+	json_t *x5c = json_array();
+	int err = x5c ? x5c_add(x5c, leaf) : -ENOMEM;
 	int i;
 
-	if (!h || !x5c || json_object_set_new(h, "alg", json_string("ES256")))
+	for (i = 0; !err && chain && i < sk_X509_num(chain); i++)
+		err = x5c_add(x5c, sk_X509_value(chain, i));
+	if (err) {
+		json_decref(x5c);
+		x5c = NULL;
+	}
+	*out = x5c;
+	return err;
+}
+
+static int header(const struct esfd_creds *c, const char *cty, char **out)
+{
+	json_t *h = json_object(), *x5c = NULL;
+	char *text = NULL;
+	int err = -ENOMEM;
+
+	if (!h || json_object_set_new(h, "alg", json_string("ES256")))
 		goto out;
 	if (cty && json_object_set_new(h, "cty", json_string(cty)))
 		goto out;
-	err = x5c_add(x5c, c->cert);
-	for (i = 0; !err && c->chain && i < sk_X509_num(c->chain); i++)
-		err = x5c_add(x5c, sk_X509_value(c->chain, i));
+	err = esfd_x5c_array(c->cert, c->chain, &x5c);
 	if (err)
 		goto out;
 	err = json_object_set(h, "x5c", x5c) ? -ENOMEM : 0;
@@ -75,8 +89,7 @@ out:
 	return err;
 }
 
-/* ECDSA over SHA-256 of @in, as R || S. */
-static int es256(EVP_PKEY *key, const char *in, size_t len, uint8_t sig[64])
+int esfd_es256_raw(EVP_PKEY *key, const void *in, size_t len, uint8_t sig[ESFD_ES256_SIG_LEN])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char der[80];
@@ -86,6 +99,8 @@ static int es256(EVP_PKEY *key, const char *in, size_t len, uint8_t sig[64])
 	ECDSA_SIG *es = NULL;
 	int ok;
 
+	if (!key)
+		return -ENOKEY;
 	ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
 	     EVP_DigestSign(md, der, &dlen, (const unsigned char *)in, len) == 1 &&
 	     (es = d2i_ECDSA_SIG(NULL, &p, (long)dlen));
@@ -96,6 +111,30 @@ static int es256(EVP_PKEY *key, const char *in, size_t len, uint8_t sig[64])
 	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(md);
 	return ok ? 0 : -EIO;
+}
+
+int esfd_es256_verify(EVP_PKEY *pub, const void *in, size_t len,
+		      const uint8_t sig[ESFD_ES256_SIG_LEN])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+	unsigned char *der = NULL;
+	int dlen = -1, ok = 0;
+
+	if (es && r && s && ECDSA_SIG_set0(es, r, s) == 1) {
+		r = s = NULL;	/* es owns them */
+		dlen = i2d_ECDSA_SIG(es, &der);
+	}
+	if (md && dlen > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1)
+		ok = EVP_DigestVerify(md, der, (size_t)dlen, in, len) == 1;
+	OPENSSL_free(der);
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(md);
+	ERR_clear_error();
+	return ok ? 0 : -EBADMSG;
 }
 
 int esfd_sign_es256(const struct esfd_creds *c, const void *payload, size_t len,
@@ -121,7 +160,7 @@ int esfd_sign_es256(const struct esfd_creds *c, const void *payload, size_t len,
 		input = NULL;
 		goto out;
 	}
-	err = es256(c->key, input, strlen(input), sig);
+	err = esfd_es256_raw(c->key, input, strlen(input), sig);
 	if (err)
 		goto out;
 	sb = esfd_b64_alloc(sig, sizeof(sig), true);

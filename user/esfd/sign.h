@@ -13,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 struct esfd_creds;
 
 /* Largest payload esfd signs: the request and the JWS both fit a 64 KiB
@@ -21,6 +25,42 @@ struct esfd_creds;
 #define ESFD_SIGN_PAYLOAD_MAX	32768
 /* Longest "cty" a caller may set. */
 #define ESFD_SIGN_CTY_MAX	127
+
+/* An ES256 signature: R || S, 32 bytes each (RFC 7518 3.4). */
+#define ESFD_ES256_SIG_LEN	64
+
+/**
+ * esfd_es256_raw() - ECDSA P-256 over SHA-256 of some bytes
+ * @key: the private key
+ * @in: the bytes
+ * @len: how many
+ * @sig: receives R || S
+ *
+ * Return: 0, -ENOKEY (no key), -EIO.
+ */
+int esfd_es256_raw(EVP_PKEY *key, const void *in, size_t len, uint8_t sig[ESFD_ES256_SIG_LEN]);
+
+/**
+ * esfd_x5c_array() - a JOSE "x5c": certificates in standard base64 DER
+ * @leaf: the first certificate
+ * @chain: the ones after it, or NULL
+ * @out: set to the array
+ *
+ * Return: 0, -ENOMEM, -EIO.
+ */
+int esfd_x5c_array(X509 *leaf, STACK_OF(X509) *chain, json_t **out);
+
+/**
+ * esfd_es256_verify() - check an ES256 signature
+ * @pub: a key holding the P-256 public key (a certificate's)
+ * @in: the signed bytes
+ * @len: how many
+ * @sig: R || S
+ *
+ * Return: 0, or -EBADMSG when it does not verify.
+ */
+int esfd_es256_verify(EVP_PKEY *pub, const void *in, size_t len,
+		      const uint8_t sig[ESFD_ES256_SIG_LEN]);
 
 /**
  * esfd_sign_es256() - a JWS compact serialization, ES256, with "x5c"

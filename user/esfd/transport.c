@@ -102,12 +102,7 @@ void esfd_drop(struct esfd *d, enum esfd_drop why, const char *who, const char *
 		    who, detail, (unsigned long long)d->drops[why]);
 }
 
-static size_t peer_index(const struct esfd *d, const struct esfd_peer *p)
-{
-	return (size_t)(p - d->cfg.peers);
-}
-
-/* The configured peer a topic level names, or NULL. */
+/* The configured or dynamic peer a topic level names, or NULL. */
 static const struct esfd_peer *peer_by_level(const struct esfd *d, const char *level)
 {
 	size_t i;
@@ -116,6 +111,9 @@ static const struct esfd_peer *peer_by_level(const struct esfd *d, const char *l
 		if (esfd_m2m_same_level(d->cfg.peers[i].id, level) &&
 		    esfd_m2m_id_ok(d->cfg.peers[i].id))
 			return &d->cfg.peers[i];
+	for (i = 0; d->p2p && i < d->p2p->n; i++)
+		if (esfd_m2m_same_level(d->p2p->peers[i].id, level))
+			return &d->p2p->peers[i];
 	return NULL;
 }
 
@@ -169,7 +167,7 @@ int esfd_transport_request(struct esfd *d, const struct esfd_peer *peer, const c
 	if (!err)
 		err = publish(d, topic, msg, mid);
 	if (!err)
-		d->rt[peer_index(d, peer)].tx++;
+		esfd_peer_rt(d, peer)->tx++;
 	return err;
 }
 
@@ -200,7 +198,7 @@ static void respond(struct esfd *d, const char *level, const struct esfd_m2m_req
 		if (i >= 0)
 			d->refused[i]++;
 		if (peer)
-			d->rt[peer_index(d, peer)].refused++;
+			esfd_peer_rt(d, peer)->refused++;
 		ratelimited(d, "refused request %s from %s: %s (oneM2M %d)",
 			    req->rqi ? req->rqi : "-", level, why, rsc);
 	}
@@ -215,9 +213,9 @@ static void respond(struct esfd *d, const char *level, const struct esfd_m2m_req
 		return;
 	}
 	if (peer && req->rqi)
-		seen_add(d, &d->rt[peer_index(d, peer)], req->rqi, text);
+		seen_add(d, esfd_peer_rt(d, peer), req->rqi, text);
 	if (!publish(d, topic, text, NULL) && peer)
-		d->rt[peer_index(d, peer)].tx++;
+		esfd_peer_rt(d, peer)->tx++;
 	free(text);
 }
 
@@ -248,7 +246,8 @@ static int check_request(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 		*why = "fr is not the originator the topic names";
 		return ESFD_RSC_BAD_REQUEST;
 	}
-	if (!peer) {
+	/* Whom esfd has never met may ask for peer-to-peer agreement. */
+	if (!peer && !(d->p2p && esfd_p2p_kind_of(req->pc) == ESFD_P2P_REQ)) {
 		*why = "not a peer of this esfd (no pre-provisioned credential)";
 		return ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
 	}
@@ -300,7 +299,7 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	int rsc;
 
 	rsc = check_request(d, t, peer, req, &why);
-	if (!rsc && (seen = seen_find(d, &d->rt[peer_index(d, peer)], req->rqi))) {
+	if (!rsc && peer && (seen = seen_find(d, esfd_peer_rt(d, peer), req->rqi))) {
 		char topic[ESFD_M2M_TOPIC_MAX + 1];
 
 		d->duplicates++;
@@ -311,7 +310,13 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 		return;
 	}
 	if (peer)
-		d->rt[peer_index(d, peer)].rx++;
+		esfd_peer_rt(d, peer)->rx++;
+	/* Peer-to-peer agreement (p2p.c): the peer is known once verified. */
+	if (!rsc && esfd_p2p_kind_of(req->pc) == ESFD_P2P_REQ) {
+		rsc = esfd_p2p_request(d, req, &peer, &pc, &why);
+		respond(d, t->originator, req, peer, rsc, pc, why);
+		return;
+	}
 	/* Group keys (group.c) travel in esfd's own Content, not a securityInfo. */
 	if (!rsc && esfd_gmsg_kind(req->pc) != ESFD_GMSG_NONE) {
 		rsc = esfd_group_request(d, peer, req, &pc, &why);
@@ -372,6 +377,7 @@ static void response_input(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 
 	if (!err)
 		err = esfd_m2m_rsp_read(j, &rsp);
+	rsp.bytes = len;
 	/* The node's applications may share esfd's id, hence its response
 	 * topic: what answers requests esfd never makes ("rqi" not esfd's)
 	 * is theirs, neither esfd's business nor noise in its counters.
@@ -390,7 +396,7 @@ static void response_input(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 		   (rsp.to && strcmp(rsp.to, d->cfg.id))) {
 		esfd_drop(d, DROP_MALFORMED, peer->id, "fr or to does not match the topic");
 	} else {
-		d->rt[peer_index(d, peer)].rx++;
+		esfd_peer_rt(d, peer)->rx++;
 		if (!esfd_group_response(d, peer, &rsp))
 			esfd_peer_response(d, peer, &rsp);
 	}

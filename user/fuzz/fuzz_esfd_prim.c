@@ -11,8 +11,9 @@
  *   2  an ESPrim Object, parsed and opened under the fixed key
  *   3  a group key JWE (gkey.h), parsed and opened under the fixed key,
  *      as a pull's answer and as a push
- * Group Contents in primitives (esf:gkp, esf:gky) and static group
- * authentication's (esf:gaq ... esf:gcr) are read on path 0.
+ * Group Contents in primitives (esf:gkp, esf:gky), static group
+ * authentication's (esf:gaq ... esf:gcr) and peer-to-peer agreement's
+ * (esf:p2q, esf:p2r, with their certificates) are read on path 0.
  * Whatever reads must build again and read back the same.
  */
 #include <errno.h>
@@ -24,6 +25,7 @@
 #include "../esfd/hmac.h"
 #include "../esfd/keys.h"
 #include "../esfd/m2m.h"
+#include "../esfd/p2pmsg.h"
 #include "../esfd/prim.h"
 
 #define NOW 1767225600LL
@@ -138,10 +140,43 @@ static void gauth_content(const json_t *pc)
 	json_decref(again);
 }
 
+/* Peer-to-peer agreement: what reads builds again and reads the same, and
+ * its signed input is made.
+ */
+static void p2p_content(const json_t *pc)
+{
+	enum esfd_p2p_kind kind = esfd_p2p_kind_of(pc);
+	uint8_t tbs[ESFD_P2P_TBS_MAX], h[ESFD_P2P_DIGEST_LEN] = { 0 };
+	struct esfd_p2pmsg m, back;
+	json_t *again = NULL;
+	size_t len;
+
+	if (esfd_p2p_read(pc, kind, &m)) {
+		esfd_p2p_msg_free(&m);
+		return;
+	}
+	if (esfd_p2p_build(&m, m.leaf, m.chain, &again) || esfd_p2p_read(again, kind, &back) ||
+	    back.full != m.full || back.t != m.t || back.cls != m.cls ||
+	    memcmp(back.digest, m.digest, sizeof(m.digest)) ||
+	    memcmp(back.epk, m.epk, sizeof(m.epk)) || memcmp(back.sig, m.sig, sizeof(m.sig)) ||
+	    back.has_pkd != m.has_pkd)
+		abort();
+	if (kind == ESFD_P2P_REQ ? esfd_p2p_req_tbs("Cveh-01", "Cveh-02", &m, tbs, &len) :
+	    esfd_p2p_rsp_tbs(h, "Cveh-02", &m, tbs, &len))
+		abort();
+	esfd_p2p_msg_free(&back);
+	esfd_p2p_msg_free(&m);
+	json_decref(again);
+}
+
 static void content(json_t *pc, bool response)
 {
 	struct esfd_seci s;
 
+	if (esfd_p2p_kind_of(pc) != ESFD_P2P_NONE) {
+		p2p_content(pc);
+		return;
+	}
 	if (esfd_ga_kind_of(pc) != ESFD_GA_NONE) {
 		gauth_content(pc);
 		return;

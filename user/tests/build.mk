@@ -15,6 +15,8 @@ HOST_TESTS += test_esfd_config test_esfd_ecdh
 HOST_TESTS += test_esfd_group
 # Static group authentication on the wire and [gauth] sections (esfd/gamsg.c).
 HOST_TESTS += test_esfd_gauth
+# Peer-to-peer agreement on the wire and the [p2p] section (esfd/p2pmsg.c).
+HOST_TESTS += test_esfd_p2p
 HOST_TESTS += test_peer
 # esfctl's algorithm table (user/common/esf_algs.c, linked through COMMON_SRCS).
 HOST_TESTS += test_algs
