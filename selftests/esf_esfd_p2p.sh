@@ -12,13 +12,19 @@
 # counter and nothing in the kernel; a revocation by SIGHUP removes the
 # revoked peer's pairs; the certificate cache and the dynamic peer table
 # keep their bounds (a responder that evicted a certificate gets it again);
-# the rate of agreements is printed. Prints TAP.
+# the rate of agreements is printed. An independent implementation written
+# from docs/esfd.md (p2p_peer.py: Python's cryptography package) agrees
+# with esfd as initiator and as responder, both ends deriving one key id.
+# Prints TAP.
 
 ESFD=${ESFD:-esfd}
 ESFCTL=${ESFCTL:-esfctl}
 ESF=${ESF:-esf}
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
+# p2p_peer.py's files: /host/tmp is the host's /tmp in esf-host's chroot.
+htmp=/host/tmp/p2p.$$
+sim=/tmp/p2p.$$
 out=/out/p2p
 [ -d /out ] && [ -w /out ] || out=$tmp/out
 mkdir -p "$out"
@@ -29,7 +35,7 @@ cleanup() {
 	stop_all "${pids[@]}" $broker
 	ip netns pids p2 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 	ip netns del p2 2>/dev/null
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$htmp"
 }
 trap cleanup EXIT
 
@@ -53,7 +59,7 @@ until_ok() {
 }
 
 echo "TAP version 13"
-echo "1..18"
+echo "1..20"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 ip netns add p2 && in_ns ip link set lo up || { echo "Bail out! network namespace"; exit 1; }
@@ -65,7 +71,8 @@ cd "$tmp" || exit 1
 mkca ca "esf test root"
 mkca evil "a foreign root"
 for i in 1 2 3 4 5 6 7 8; do mkcsr "v$i" "Cveh-0$i"; done
-valid=(v1 v2 v3 v4 v7)
+mkcsr v10 Cveh-10
+valid=(v1 v2 v3 v4 v7 v10)
 openssl ca -batch -config ca/ca.cnf -extensions ext -notext -out valid.pem \
 	-infiles "${valid[@]/%/.csr}" 2>/dev/null
 for ((i = 0; i < ${#valid[@]}; i++)); do mv "ca/new/$((1000 + i)).pem" "${valid[i]}.pem"; done
@@ -319,7 +326,28 @@ detail="$had / $(tail -n 4 v2.log)" \
 	eval '[ "$had" -ge 1 ] && ! ctl 2 peer show Cveh-04 >/dev/null 2>&1'
 refused 4 revoked "a certificate revoked mid-scene (its digest from the cache)"
 
-# 15: both ends keep no private key in their logs, and no session key left.
+# Interoperability: p2p_peer.py, written from docs/esfd.md with Python's
+# cryptography package, as Cveh-10: it initiates with Cveh-02, then
+# answers Cveh-01's establishment. The key id is the last 16 bytes of
+# the HKDF output the key is the first 32 of: equal key ids, equal keys.
+mkdir -p "$htmp" && cp "$(dirname "$0")/p2p_peer.py" root.pem v10.pem v10.key "$htmp/"
+py() { in_ns esf-host /usr/bin/python3 "$sim/p2p_peer.py" "$@"; }
+got=$(py initiate 127.0.0.1 1883 Cveh-10 Cveh-02 "$sim/v10.pem" "$sim/v10.key" "$sim/root.pem" 2>&1)
+kid=$(ctl 2 --json peer show Cveh-10 2>&1 | jq -r '.[0].kpsa_id')
+detail="$got / $kid" \
+	t "an independent implementation (Python, from docs/esfd.md) initiates: esfd answers, one key id at both ends" \
+	eval '[ "$got" = "kid $kid" ] && [ ${#kid} = 22 ]'
+py respond 127.0.0.1 1883 Cveh-10 "$sim/v10.pem" "$sim/v10.key" "$sim/root.pem" >py.out 2>&1 &
+pypid=$!
+nap 2
+est=$(ctl 1 establish Cveh-10 --class 2 --timeout 30000 2>&1)
+rc=$?
+wait $pypid
+detail="$est / $(cat py.out)" \
+	t "esfd initiates, the independent implementation answers: one key id at both ends" \
+	eval '[ $rc = 0 ] && [ "$(cat py.out)" = "kid $(field kid "$est")" ]'
+
+# both ends keep no private key in their logs, and no session key left.
 detail="$(grep -l "PRIVATE" ./*.log)" \
 	t "no key material in the daemons' logs" \
 	eval '! grep -q "PRIVATE KEY" ./*.log'

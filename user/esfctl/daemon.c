@@ -40,9 +40,9 @@ static const char peer_usage[] =
 	"established on demand; allowed to root and to the owner uid/gid of the\n"
 	"peer's policy. PEER is a oneM2M id or the peer's name in esfd.conf.\n";
 
-static long long num(const json_t *o, const char *key)
+static long long jint(const json_t *o, const char *k)
 {
-	return (long long)json_integer_value(json_object_get(o, key));
+	return (long long)json_integer_value(json_object_get(o, k));
 }
 
 /* The [p2p] lines: dynamic peers, agreements and their bytes, refusals. */
@@ -56,13 +56,13 @@ static void print_p2p(const json_t *p)
 		return;
 	printf("p2p: dynamic peers %lld of %lld (evicted %lld); agreements %lld (ours: first "
 	       "contact %lld, %lld bytes; cached certificate %lld, %lld bytes; certificate sent "
-	       "again %lld); throttled %lld\n", num(p, "peers"), num(p, "peers_max"),
-	       num(p, "evicted"), num(p, "established"), num(p, "first_contact"),
-	       num(p, "bytes_first"), num(p, "cached"), num(p, "bytes_cached"), num(p, "resent"),
-	       num(p, "throttled"));
+	       "again %lld); throttled %lld\n", jint(p, "peers"), jint(p, "peers_max"),
+	       jint(p, "evicted"), jint(p, "established"), jint(p, "first_contact"),
+	       jint(p, "bytes_first"), jint(p, "cached"), jint(p, "bytes_cached"), jint(p, "resent"),
+	       jint(p, "throttled"));
 	printf("p2p: certificate cache %lld of %lld, hits %lld, misses %lld, evictions %lld; "
-	       "refused:", num(c, "entries"), num(c, "bound"), num(c, "hits"), num(c, "misses"),
-	       num(c, "evictions"));
+	       "refused:", jint(c, "entries"), jint(c, "bound"), jint(c, "hits"), jint(c, "misses"),
+	       jint(c, "evictions"));
 	json_object_foreach((json_t *)json_object_get(p, "refused"), k, v) {
 		if (!json_integer_value(v))
 			continue;
@@ -290,7 +290,8 @@ static void print_peer(json_t *pe)
 	       json_string_value(json_object_get(pe, "id")),
 	       json_string_value(json_object_get(pe, "role")),
 	       json_string_value(json_object_get(pe, "topic")),
-	       ck ? "credential certificate" : "kpsa-id ",
+	       ck ? "credential certificate" : json_object_get(pe, "facilitator") ?
+	       "credential facilitator, kpsa-id " : "kpsa-id ",
 	       ck ? "" : json_string_value(json_object_get(pe, "kpsa_id")),
 	       json_string_value(json_object_get(pe, "policy")),
 	       (long long)json_integer_value(json_object_get(pe, "key_bits")));
@@ -300,6 +301,24 @@ static void print_peer(json_t *pe)
 		       kid ? "pairwise key id " : "no pairwise key", kid ? kid : "",
 		       kid ? " (key check value " : "",
 		       kid ? json_string_value(json_object_get(ck, "kcv")) : "", kid ? ")" : "");
+	ck = json_object_get(pe, "facilitator");
+	kid = json_string_value(json_object_get(ck, "kid"));
+	if (ck) {
+		long long last = jint(ck, "last_refusal");
+
+		printf("  facilitator %s: the key is %s by this end; ",
+		       json_string_value(json_object_get(ck, "facilitator")),
+		       json_string_value(json_object_get(ck, "origin")));
+		if (kid)
+			printf("key id %s, expires in %llds", kid, jint(ck, "expires_in"));
+		else
+			printf("no key yet");
+		printf("; registered %lld, retrieved %lld, refused %lld", jint(ck, "registered"),
+		       jint(ck, "retrieved"), jint(ck, "refused"));
+		if (last)
+			printf(" (last %lld %s)", last, esf_onem2m_rsc_name((int)last));
+		printf("\n");
+	}
 	printf("  primitives in %lld out %lld, established %lld, refused %lld, pairs %zu\n",
 	       (long long)json_integer_value(json_object_get(pe, "rx")),
 	       (long long)json_integer_value(json_object_get(pe, "tx")),
@@ -308,11 +327,6 @@ static void print_peer(json_t *pe)
 	       json_array_size(pairs));
 	json_array_foreach(pairs, i, p)
 		print_pair(p);
-}
-
-static long long jint(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
 }
 
 /* The broker connection: where, how it is, what waits for it. */
@@ -450,6 +464,16 @@ int esfctl_cmd_status(int argc, char **argv)
 		       state ? "; " : "", state ? state : "");
 	}
 	print_p2p(json_object_get(st, "p2p"));
+	v = json_object_get(st, "facilitator");
+	if (json_is_object(v)) {
+		json_t *r;
+
+		printf("facilitator: keys held %lld, registered %lld, retrieved %lld; refused:",
+		       jint(v, "keys"), jint(v, "registered"), jint(v, "retrieved"));
+		json_object_foreach(json_object_get(v, "refused"), k, r)
+			printf(" %s %lld", k, (long long)json_integer_value(r));
+		printf("; store %s\n", json_string_value(json_object_get(v, "store")));
+	}
 	v = json_object_get(st, "control");
 	if (json_is_object(v))
 		printf("control connections refused %lld (over a cap), closed idle %lld\n",

@@ -22,7 +22,8 @@
 #include "config.h"
 #include "m2m.h"
 
-enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP, SEC_GAUTH, SEC_P2P };
+enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP, SEC_GAUTH, SEC_P2P,
+	       SEC_FAC };
 
 struct parser;
 
@@ -41,6 +42,18 @@ struct policy_ref {
 	const struct esfd_profile *all;
 	unsigned int all_line;
 	unsigned int class_line[4];
+	/* "facilitator = NAME" of a credential = facilitator peer. */
+	char fac[ESFD_NAME_MAX + 1];
+	unsigned int fac_line;
+};
+
+/* The [facilitator] section's "allow" lines, resolved once all peers are
+ * known.
+ */
+struct fac_ref {
+	char **allow;
+	unsigned int *lines;
+	size_t n;
 };
 
 /* A group's references to policies and peers, resolved once all are known. */
@@ -86,6 +99,7 @@ struct parser {
 	unsigned int need_certs;	/* line of a certificate peer */
 	char p2p_policy[ESFD_NAME_MAX + 1];	/* [p2p] policy, resolved at the end */
 	unsigned int p2p_policy_line;
+	struct fac_ref fref;
 };
 
 static int fail(struct parser *p, unsigned int line, const char *fmt, ...)
@@ -823,12 +837,29 @@ static int peer_set_kpsa_file(struct parser *p, const char *v)
 
 static int peer_set_credential(struct parser *p, const char *v)
 {
-	if (!strcmp(v, "certificate"))
-		cur_peer(p)->cert = true;
-	else if (!strcmp(v, "kpsa"))
-		cur_peer(p)->cert = false;
-	else
-		return fail(p, p->line, "credential must be kpsa or certificate, not '%.40s'", v);
+	cur_peer(p)->cert = !strcmp(v, "certificate");
+	cur_peer(p)->fac = !strcmp(v, "facilitator");
+	if (!cur_peer(p)->cert && !cur_peer(p)->fac && strcmp(v, "kpsa"))
+		return fail(p, p->line, "credential must be kpsa, certificate or facilitator, "
+			    "not '%.40s'", v);
+	return 0;
+}
+
+static int peer_set_facilitator(struct parser *p, const char *v)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a peer name", v);
+	strcpy(p->refs[p->cur].fac, v);
+	p->refs[p->cur].fac_line = p->line;
+	return 0;
+}
+
+static int peer_set_fac_role(struct parser *p, const char *v)
+{
+	if (strcmp(v, "register") && strcmp(v, "retrieve"))
+		return fail(p, p->line, "facilitator-role must be register or retrieve, "
+			    "not '%.40s'", v);
+	cur_peer(p)->fac_register = !strcmp(v, "register");
 	return 0;
 }
 
@@ -881,6 +912,8 @@ static const struct key_def peer_keys[] = {
 	{ "kpsa", peer_set_kpsa },
 	{ "kpsa-file", peer_set_kpsa_file },
 	{ "credential", peer_set_credential },
+	{ "facilitator", peer_set_facilitator },
+	{ "facilitator-role", peer_set_fac_role },
 	{ "policy", peer_set_policy },
 	{ "profile", peer_set_profile },
 	{ "profile-class1", peer_profile_1 },
@@ -1090,6 +1123,55 @@ static const struct key_def p2p_keys[] = {
 	{ NULL, NULL },
 };
 
+/* ---- [facilitator] ---- */
+
+/* "allow = OWNER READER...": one line per owner; the lines add up. */
+static int fac_set_allow(struct parser *p, const char *v)
+{
+	struct fac_ref *r = &p->fref;
+	unsigned int *lines;
+	char **allow;
+
+	allow = realloc(r->allow, (r->n + 1) * sizeof(*allow));
+	if (!allow)
+		return -ENOMEM;
+	r->allow = allow;
+	lines = realloc(r->lines, (r->n + 1) * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	r->lines = lines;
+	allow[r->n] = strdup(v);
+	if (!allow[r->n])
+		return -ENOMEM;
+	lines[r->n++] = p->line;
+	return 0;
+}
+
+static int fac_set_lifetime(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 60, 366 * 86400, &x);
+
+	p->cfg->fac->key_lifetime = (uint32_t)x;
+	return err;
+}
+
+static int fac_set_store(struct parser *p, const char *v)
+{
+	if (strlen(v) >= 4096)
+		return fail(p, p->line, "store path too long");
+	free(p->cfg->fac->store);
+	p->cfg->fac->store = strdup(v);
+	return p->cfg->fac->store ? 0 : -ENOMEM;
+}
+
+static const struct key_def fac_keys[] = {
+	{ "allow", fac_set_allow },
+	{ "key-lifetime", fac_set_lifetime },
+	{ "store", fac_set_store },
+	{ NULL, NULL },
+};
+
 static const struct key_def group_keys[] = {
 	{ "id", group_set_id },
 	{ "policy", group_set_policy },
@@ -1189,6 +1271,7 @@ static int end_peer(struct parser *p)
 	struct policy_ref *r = &p->refs[p->cur];
 	static const char *const required[] = { "id", "role", "kpsa-id" };
 	static const char *const psk_only[] = { "kpsa-id", "kpsa", "kpsa-file" };
+	static const char *const fac_only[] = { "facilitator", "facilitator-role" };
 	size_t i;
 
 	/* "profile" covers the classes without a profile-classN of their own. */
@@ -1199,7 +1282,11 @@ static int end_peer(struct parser *p)
 		r->class_line[i] = r->all_line;
 	}
 
-	if (pe->cert) {
+	for (i = 0; !pe->fac && i < 2; i++)
+		if (seen_line(p, fac_only[i]))
+			return fail(p, seen_line(p, fac_only[i]), "[peer %s]: %s is for "
+				    "credential = facilitator", pe->name, fac_only[i]);
+	if (pe->cert || pe->fac) {
 		for (i = 0; i < 2; i++)
 			if (!seen_line(p, required[i]))
 				return fail(p, p->sec_line, "[peer %s] needs '%s'",
@@ -1207,8 +1294,15 @@ static int end_peer(struct parser *p)
 		for (i = 0; i < 3; i++)
 			if (seen_line(p, psk_only[i]))
 				return fail(p, seen_line(p, psk_only[i]), "[peer %s]: %s is for "
-					    "credential = kpsa; a certificate peer's key comes "
-					    "from ESCertKE", pe->name, psk_only[i]);
+					    "credential = kpsa; the key of a %s peer comes from %s",
+					    pe->name, psk_only[i], pe->cert ? "certificate" :
+					    "facilitator", pe->cert ? "ESCertKE" : "the facilitator");
+		for (i = 0; pe->fac && i < 2; i++)
+			if (!seen_line(p, fac_only[i]))
+				return fail(p, p->sec_line, "[peer %s] needs '%s' (credential = "
+					    "facilitator)", pe->name, fac_only[i]);
+		if (pe->fac)
+			return 0;
 		if (!p->cfg->certs.ca_file)
 			p->need_certs = p->sec_line;
 		return 0;
@@ -1313,6 +1407,11 @@ static int end_section(struct parser *p)
 			return fail(p, p->sec_line, "[p2p] needs 'policy' (the sessions with "
 				    "the peers it meets)");
 		break;
+	case SEC_FAC:
+		if (!p->fref.n)
+			return fail(p, p->sec_line, "[facilitator] needs at least one 'allow = "
+				    "OWNER READER...'");
+		return 0;
 	case SEC_NONE:
 		break;
 	}
@@ -1491,6 +1590,17 @@ static int begin_section(struct parser *p, enum section sec, const char *name)
 		p->cfg->p2p.line = p->line;
 		p->keys = p2p_keys;
 		return 0;
+	case SEC_FAC:
+		if (p->cfg->fac)
+			return fail(p, p->line, "[facilitator] already defined on line %u",
+				    p->cfg->fac->line);
+		p->cfg->fac = calloc(1, sizeof(*p->cfg->fac));
+		if (!p->cfg->fac)
+			return -ENOMEM;
+		p->cfg->fac->line = p->line;
+		p->cfg->fac->key_lifetime = ESFD_FAC_LIFETIME_DEF;
+		p->keys = fac_keys;
+		return 0;
 	case SEC_NONE:
 		break;
 	}
@@ -1518,10 +1628,13 @@ static int parse_header(struct parser *p, char *s)
 	if (!strcmp(name, "p2p"))
 		return arg ? fail(p, p->line, "[p2p] takes no name") :
 			     begin_section(p, SEC_P2P, NULL);
+	if (!strcmp(name, "facilitator"))
+		return arg ? fail(p, p->line, "[facilitator] takes no name") :
+			     begin_section(p, SEC_FAC, NULL);
 	if (strcmp(name, "policy") && strcmp(name, "peer") && strcmp(name, "group") &&
 	    strcmp(name, "gauth"))
-		return fail(p, p->line, "unknown section '[%.40s]' (esfd, p2p, policy "
-			    "NAME, peer NAME, group NAME, gauth NAME)", name);
+		return fail(p, p->line, "unknown section '[%.40s]' (esfd, p2p, facilitator, "
+			    "policy NAME, peer NAME, group NAME, gauth NAME)", name);
 	if (!arg || name_check(arg))
 		return fail(p, p->line, "[%s NAME] needs a name of 1..%d "
 			    "characters A-Z a-z 0-9 . _ -", name, ESFD_NAME_MAX);
@@ -1554,7 +1667,7 @@ static int parse_kv(struct parser *p, char *s)
 	 * key is set once.
 	 */
 	if (p->seen[i] && p->keys[i].set != group_set_members &&
-	    p->keys[i].set != gauth_set_members)
+	    p->keys[i].set != gauth_set_members && p->keys[i].set != fac_set_allow)
 		return fail(p, p->line, "'%s' already set on line %u", s, p->seen[i]);
 	if (!*v)
 		return fail(p, p->line, "'%s' needs a value", s);
@@ -1654,9 +1767,10 @@ static int group_peer(struct parser *p, const struct esfd_group_conf *g, const c
 {
 	if (peer_by_name(p->cfg, name, idx))
 		return fail(p, line, "[group %s]: no [peer %s]", g->name, name);
-	if (p->cfg->peers[*idx].cert)
-		return fail(p, line, "[group %s]: [peer %s] has credential = certificate; "
-			    "group keys are wrapped under a Kpsa's keys only", g->name, name);
+	if (esfd_peer_runtime_key(&p->cfg->peers[*idx]))
+		return fail(p, line, "[group %s]: [peer %s] has credential = %s; "
+			    "group keys are wrapped under a Kpsa's keys only", g->name, name,
+			    p->cfg->peers[*idx].cert ? "certificate" : "facilitator");
 	return 0;
 }
 
@@ -1776,9 +1890,10 @@ static int gauth_peer(struct parser *p, const struct esfd_gauth_conf *a, const c
 {
 	if (peer_by_name(p->cfg, name, idx))
 		return fail(p, line, "[gauth %s]: no [peer %s]", a->name, name);
-	if (p->cfg->peers[*idx].cert)
-		return fail(p, line, "[gauth %s]: [peer %s] has credential = certificate; "
-			    "static group authentication derives from Kpsas only", a->name, name);
+	if (esfd_peer_runtime_key(&p->cfg->peers[*idx]))
+		return fail(p, line, "[gauth %s]: [peer %s] has credential = %s; "
+			    "static group authentication derives from Kpsas only", a->name, name,
+			    p->cfg->peers[*idx].cert ? "certificate" : "facilitator");
 	return 0;
 }
 
@@ -1835,6 +1950,97 @@ static int resolve_gauths(struct parser *p)
 			err = gauth_members(p, a, r);
 	}
 	return err;
+}
+
+/* ---- the facilitator and its clients, once every peer is known ---- */
+
+/* The facilitator's clients reach it with a pre-provisioned Kpsa. */
+static int fac_kpsa_peer(struct parser *p, const char *what, const char *name,
+			 unsigned int line, size_t *idx)
+{
+	if (peer_by_name(p->cfg, name, idx))
+		return fail(p, line, "%s: no [peer %s]", what, name);
+	if (esfd_peer_runtime_key(&p->cfg->peers[*idx]))
+		return fail(p, line, "%s: [peer %s] must be a credential = kpsa peer (the "
+			    "facilitator and its clients share a Kpsa)", what, name);
+	return 0;
+}
+
+static int fac_allow_line(struct parser *p, struct esfd_fac_allow *a, char *text)
+{
+	struct esfd_fac_conf *f = p->cfg->fac;
+	char *save = NULL, *tok = strtok_r(text, " \t,", &save);
+	size_t i, idx;
+	int err;
+
+	if (!tok)
+		return fail(p, a->line, "[facilitator]: allow names no owner");
+	err = fac_kpsa_peer(p, "[facilitator] allow", tok, a->line, &a->owner);
+
+	for (i = 0; !err && f->allow + i < a; i++)
+		if (f->allow[i].owner == a->owner)
+			return fail(p, a->line, "[facilitator]: %s already has its readers on "
+				    "line %u", tok, f->allow[i].line);
+	a->readers = calloc(p->cfg->n_peers + 1, sizeof(*a->readers));
+	if (!err && !a->readers)
+		return -ENOMEM;
+	while (!err && (tok = strtok_r(NULL, " \t,", &save))) {
+		err = fac_kpsa_peer(p, "[facilitator] allow", tok, a->line, &idx);
+		if (!err && idx == a->owner)
+			err = fail(p, a->line, "[facilitator]: %s is the owner and one of its "
+				   "readers", tok);
+		for (i = 0; !err && i < a->n_readers; i++)
+			if (a->readers[i] == idx)
+				err = fail(p, a->line, "[facilitator]: reader %s is listed twice",
+					   tok);
+		if (!err)
+			a->readers[a->n_readers++] = idx;
+	}
+	if (!err && !a->n_readers)
+		err = fail(p, a->line, "[facilitator]: allow names an owner and no reader");
+	return err;
+}
+
+static int resolve_facilitator(struct parser *p)
+{
+	struct esfd_config *c = p->cfg;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < c->n_peers; i++) {
+		struct esfd_peer *pe = &c->peers[i];
+		char what[64];
+
+		if (!pe->fac)
+			continue;
+		snprintf(what, sizeof(what), "[peer %s] facilitator", pe->name);
+		err = fac_kpsa_peer(p, what, p->refs[i].fac, p->refs[i].fac_line, &pe->fac_peer);
+	}
+	if (err || !c->fac)
+		return err;
+	c->fac->allow = calloc(p->fref.n, sizeof(*c->fac->allow));
+	if (!c->fac->allow)
+		return -ENOMEM;
+	for (i = 0; !err && i < p->fref.n; i++) {
+		c->fac->allow[i].line = p->fref.lines[i];
+		c->fac->n_allow++;
+		err = fac_allow_line(p, &c->fac->allow[i], p->fref.allow[i]);
+	}
+	return err;
+}
+
+bool esfd_fac_allowed(const struct esfd_config *cfg, size_t owner, size_t reader)
+{
+	size_t i, k;
+
+	for (i = 0; cfg->fac && i < cfg->fac->n_allow; i++) {
+		if (cfg->fac->allow[i].owner != owner)
+			continue;
+		for (k = 0; k < cfg->fac->allow[i].n_readers; k++)
+			if (cfg->fac->allow[i].readers[k] == reader)
+				return true;
+	}
+	return false;
 }
 
 /* "/in-cse" and "in-cse" are one topic level: one entity to the broker. */
@@ -1962,6 +2168,8 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		ret = resolve_groups(&p);
 	if (!ret)
 		ret = resolve_gauths(&p);
+	if (!ret)
+		ret = resolve_facilitator(&p);
 	/* [esfd] may come after the peers: checked once everything is read. */
 	if (!ret && p.need_certs && !cfg->certs.ca_file)
 		ret = fail(&p, p.need_certs, "a peer with credential = certificate needs "
@@ -1975,6 +2183,10 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 	}
 	for (i = 0; i < ESFD_MAX_GAUTHS; i++)
 		free(p.arefs[i].members);
+	for (i = 0; i < p.fref.n; i++)
+		free(p.fref.allow[i]);
+	free(p.fref.allow);
+	free(p.fref.lines);
 	return ret;
 }
 
@@ -2200,7 +2412,7 @@ static bool has_inline_keys(const struct esfd_config *cfg)
 	size_t i;
 
 	for (i = 0; i < cfg->n_peers; i++)
-		if (!cfg->peers[i].kpsa_file && !cfg->peers[i].cert)
+		if (!cfg->peers[i].kpsa_file && !esfd_peer_runtime_key(&cfg->peers[i]))
 			return true;
 	return false;
 }
@@ -2312,6 +2524,13 @@ void esfd_config_free(struct esfd_config *cfg)
 	for (i = 0; i < cfg->n_gauths; i++)
 		free(cfg->gauths[i].members);
 	free(cfg->gauths);
+	if (cfg->fac) {
+		for (i = 0; i < cfg->fac->n_allow; i++)
+			free(cfg->fac->allow[i].readers);
+		free(cfg->fac->allow);
+		free(cfg->fac->store);
+		free(cfg->fac);
+	}
 	free(cfg->policies);
 	free(cfg->mqtt.password_file);
 	free(cfg->mqtt.ca_file);

@@ -224,6 +224,11 @@ struct esfd_cert_conf {
  *	"profile-classN"), or NULL
  * @line: line of its [peer] header
  * @kpsa_line: line of its kpsa or kpsa-file key
+ * @fac: its credential is a key from the facilitator (credential =
+ *	facilitator): registered or retrieved there, @kpsa_id and @kpsa empty
+ * @fac_peer: then the facilitator: index into &esfd_config.peers
+ * @fac_register: then this esfd makes the key and registers it (else it
+ *	retrieves the key the peer registered)
  */
 struct esfd_peer {
 	char name[ESFD_NAME_MAX + 1];
@@ -239,6 +244,55 @@ struct esfd_peer {
 	const struct esfd_profile *profiles[4];
 	unsigned int line;
 	unsigned int kpsa_line;
+	bool fac;
+	size_t fac_peer;
+	bool fac_register;
+};
+
+/**
+ * esfd_peer_runtime_key() - is a peer's pairwise key made at run time
+ *	(ESCertKE, the facilitator), not pre-provisioned?
+ * @p: the peer
+ */
+static inline bool esfd_peer_runtime_key(const struct esfd_peer *p)
+{
+	return p->cert || p->fac;
+}
+
+/* The facilitator (docs/esfd.conf.md, "[facilitator]"). */
+#define ESFD_FAC_LIFETIME_DEF	86400
+#define ESFD_FAC_STORE_DEF	"esfd-facilitator.keys"
+
+/**
+ * struct esfd_fac_allow - one "allow" line of [facilitator]
+ * @owner: the peer whose keys it is about (index into &esfd_config.peers)
+ * @readers: the peers that may retrieve them
+ * @n_readers: how many
+ * @line: its line
+ */
+struct esfd_fac_allow {
+	size_t owner;
+	size_t *readers;
+	size_t n_readers;
+	unsigned int line;
+};
+
+/**
+ * struct esfd_fac_conf - the [facilitator] section: this esfd keeps keys
+ *	for its peers
+ * @allow: the access-control list, one entry per owner
+ * @n_allow: how many
+ * @key_lifetime: the longest a registered key is kept, seconds
+ * @store: where the keys are kept across restarts; relative to the state
+ *	file's directory unless absolute
+ * @line: line of its header
+ */
+struct esfd_fac_conf {
+	struct esfd_fac_allow *allow;
+	size_t n_allow;
+	uint32_t key_lifetime;
+	char *store;
+	unsigned int line;
 };
 
 /* Groups: at most this many, each with at most ESF_GROUP_SENDERS_MAX senders. */
@@ -376,6 +430,7 @@ struct esfd_p2p_conf {
  * @gauths: the [gauth] sections, in file order
  * @n_gauths: how many
  * @p2p: the [p2p] section (struct esfd_p2p_conf)
+ * @fac: the [facilitator] section, or NULL when this esfd is none
  */
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
@@ -396,6 +451,7 @@ struct esfd_config {
 	struct esfd_gauth_conf *gauths;
 	size_t n_gauths;
 	struct esfd_p2p_conf p2p;
+	struct esfd_fac_conf *fac;
 };
 
 /**
@@ -507,6 +563,14 @@ int esfd_config_load(const char *path, struct esfd_config *cfg,
  * @cfg: the configuration; zeroed afterwards
  */
 void esfd_config_free(struct esfd_config *cfg);
+
+/**
+ * esfd_fac_allowed() - may @reader retrieve the keys @owner registers?
+ * @cfg: a facilitator's configuration
+ * @owner: index of the owner's [peer]
+ * @reader: index of the reader's [peer]
+ */
+bool esfd_fac_allowed(const struct esfd_config *cfg, size_t owner, size_t reader);
 
 /**
  * esfd_config_peer_by_id() - find a peer by its oneM2M id

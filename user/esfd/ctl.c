@@ -383,6 +383,8 @@ static json_t *status_json(struct esfd *d)
 	if (j)
 		json_object_set_new(j, "p2p", esfd_p2p_status(d));
 	if (j)
+		json_object_set_new(j, "facilitator", esfd_fac_ctl(d));
+	if (j)
 		json_object_set_new(j, "kernel", json_pack("{s:b,s:I,s:I,s:I}",
 			"loaded", !d->kernel_down, "unloads", (json_int_t)d->kmod_unloads,
 			"loads", (json_int_t)d->kmod_loads, "restoring", (json_int_t)d->n_restore));
@@ -415,7 +417,12 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c,
 	if (j) {
 		json_object_set_new(j, "credential", json_string(pe->dynamic ? "p2p" :
 								  pe->cert ? "certificate" :
-								  "kpsa"));
+								  pe->fac ? "facilitator" : "kpsa"));
+		if (pe->fac) {
+			json_object_set_new(j, "kpsa_id", json_string(rt->ck.valid ? rt->ck.kid :
+								       ""));
+			json_object_set_new(j, "facilitator", esfd_fac_peer_ctl(d, pe));
+		}
 		json_object_set_new(j, "throttled", json_integer((json_int_t)rt->kdf_throttled));
 		if (pe->cert)
 			json_object_set_new(j, "certke", json_pack("{s:s?,s:s?,s:I,s:I}",

@@ -18,6 +18,7 @@
 #include "certke.h"
 #include "config.h"
 #include "esf_nl.h"
+#include "facmsg.h"
 #include "gamsg.h"
 #include "kdf.h"
 #include "m2m.h"
@@ -191,6 +192,7 @@ struct esfd_certkey {
 	uint8_t key[ESFD_CERTKE_KEY_LEN];
 	char kid[ESFD_CERTKE_KID_B64 + 1];
 	int64_t time;
+	int64_t expires;	/* a facilitator key: when it is dropped */
 	X509 *cert;
 	STACK_OF(X509) *chain;
 };
@@ -224,6 +226,15 @@ struct esfd_peer_rt {
 	bool p2p_knows;
 	uint8_t p2p_known[32];
 	int64_t p2p_used_ms;
+	/* A credential = facilitator peer (fac.c): the key being registered
+	 * (the owner's, until the facilitator has taken it), when to ask the
+	 * facilitator again, and what it answered.
+	 */
+	uint8_t fac_key[ESFD_FAC_KEY_LEN];
+	char fac_kid[ESFD_FAC_KID_B64 + 1];
+	int64_t fac_next_ms;
+	uint64_t fac_registered, fac_retrieved, fac_refused;
+	int fac_last_rsc;
 };
 
 /* Someone waiting for an establishment: a control client. */
@@ -241,7 +252,8 @@ enum esfd_exch_state {
 	EXCH_WAIT_CONFIRM = 2,	/* sit 5 */
 	EXCH_WAIT_CERTKE1 = 3,	/* sit 6: ServerHello .. ServerHelloDone */
 	EXCH_WAIT_CERTKE2 = 4,	/* sit 6: ChangeCipherSpec, Finished */
-	EXCH_WAIT_P2P = 5,	/* esf:p2r (p2p.c) */
+	EXCH_WAIT_FAC = 5,	/* the pairwise key, from the facilitator */
+	EXCH_WAIT_P2P = 6,	/* esf:p2r (p2p.c) */
 };
 
 /**
@@ -320,6 +332,9 @@ struct esfd_restore {
  *	retransmitted until answered
  * @next: list link
  * @ga: static group authentication: the request's kind (else ESFD_GA_NONE)
+ * @fac: a request to the facilitator: its kind (else ESFD_FAC_NONE); @grp
+ *	is then the id of the peer whose key it is about, @nnc the request's
+ *	nonce in base64url
  * @grp: the group's id
  * @peer_id: to whom
  * @push: a push (else a pull)
@@ -338,6 +353,7 @@ struct esfd_restore {
 struct esfd_greq {
 	struct esfd_greq *next;
 	enum esfd_ga_kind ga;
+	enum esfd_fac_kind fac;		/* a request to the facilitator (fac.c) */
 	char grp[ESFD_ID_MAX + 1];
 	char peer_id[ESFD_ID_MAX + 1];
 	bool push;
@@ -647,6 +663,7 @@ struct esfd {
 	int64_t greq_srtt_ms;		/* how long answers take, smoothed */
 	struct esfd_gauth_rt *gauths;	/* cfg.n_gauths entries */
 	struct esfd_p2p *p2p;		/* with a [p2p] section, else NULL */
+	struct esfd_fac_rt *fac;	/* this esfd is a facilitator */
 };
 
 /* main.c */
@@ -733,6 +750,8 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 			const struct esfd_m2m_rsp *rsp);
 void esfd_peer_broker_up(struct esfd *d);
 void esfd_peer_published(struct esfd *d, int mid);
+void esfd_peer_fac_ready(struct esfd *d, const struct esfd_peer *peer, int err, int rsc,
+			 const char *msg);
 int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_class,
 		   int waiter_fd, int timeout_ms, uint32_t rekey_of);
 void esfd_exch_timer(struct esfd *d);
@@ -762,7 +781,8 @@ int esfd_group_reload(struct esfd *d, const struct esfd_config *n,
 		      struct esfd_group_rt **out);
 void esfd_group_shutdown(struct esfd *d);
 struct esfd_greq *esfd_greq_new(struct esfd *d, const char *grp, const struct esfd_peer *peer,
-				bool push, json_t *pc);
+				bool push, json_t *pc, const char *rqi);
+void esfd_greq_rqi(char rqi[ESFD_M2M_RQI_MAX + 1]);
 void esfd_greq_free(struct esfd *d, struct esfd_greq *q);
 
 /* gauth.c */
@@ -793,6 +813,40 @@ int esfd_p2p_request(struct esfd *d, const struct esfd_m2m_req *req,
 void esfd_p2p_x_free(struct esfd_p2p_x *x);
 const char *esfd_p2p_reason_name(enum esfd_p2p_reason r);
 json_t *esfd_p2p_status(const struct esfd *d);
+
+/* fac.c: the facilitator, and its clients */
+#define ESFD_FAC_KEYS_MAX	4096	/* keys a facilitator holds */
+#define ESFD_FAC_PER_PAIR	2	/* of one owner for one reader: newest, previous */
+#define ESFD_FAC_RETRY_MS	5000	/* a client asks again at most this often */
+#define ESFD_FAC_REFUSED_MS	60000	/* ... and after a refusal, this late */
+
+enum esfd_fac_refusal {
+	FAC_REFUSED_ACL,		/* 4103: outside the access-control list */
+	FAC_REFUSED_NO_KEY,		/* 4004: no such key */
+	FAC_REFUSED_UNAUTH,		/* 4000: does not open under the link key */
+	FAC_REFUSED_MALFORMED,		/* 4000: not a facilitator request */
+	FAC_REFUSED_FULL,		/* 5207: no room, or the store cannot be written */
+	FAC_REFUSED__N
+};
+
+struct esfd_fac_rt {
+	struct esfd_fac_key *keys;	/* ESFD_FAC_KEYS_MAX of them */
+	size_t n;
+	char path[4096];
+	uint64_t registered, retrieved, refused[FAC_REFUSED__N];
+};
+
+int esfd_fac_start(struct esfd *d);
+void esfd_fac_shutdown(struct esfd *d);
+void esfd_fac_timer(struct esfd *d);
+int esfd_fac_request(struct esfd *d, const struct esfd_peer *peer,
+		     const struct esfd_m2m_req *req, json_t **pc, const char **why);
+void esfd_fac_response(struct esfd *d, const struct esfd_peer *peer, struct esfd_greq *q,
+		       const struct esfd_m2m_rsp *rsp);
+void esfd_fac_expired(struct esfd *d, struct esfd_greq *q);
+int esfd_fac_need(struct esfd *d, const struct esfd_peer *peer, const char *kid);
+json_t *esfd_fac_ctl(struct esfd *d);
+json_t *esfd_fac_peer_ctl(struct esfd *d, const struct esfd_peer *peer);
 
 /* ctl.c */
 bool esfd_ctl_may_use(const struct esfd_client *c, const struct esfd_policy *pol);

@@ -9,6 +9,7 @@
 #include "enc.h"
 #include "gamsg.h"
 #include "hmac.h"
+#include "m2m.h"
 
 static const char *const names[ESFD_GA__N] = {
 	[ESFD_GA_DEV_REQ] = "esf:gaq",
@@ -42,26 +43,7 @@ const char *esfd_ga_name(enum esfd_ga_kind k)
 
 enum esfd_ga_kind esfd_ga_kind_of(const json_t *pc)
 {
-	int k;
-
-	if (!json_is_object(pc) || json_object_size(pc) != 1)
-		return ESFD_GA_NONE;
-	for (k = ESFD_GA_DEV_REQ; k < ESFD_GA__N; k++)
-		if (json_object_get(pc, names[k]))
-			return (enum esfd_ga_kind)k;
-	return ESFD_GA_NONE;
-}
-
-static int bytes_field(const json_t *o, const char *name, uint8_t *out, size_t len)
-{
-	const char *s = json_string_value(json_object_get(o, name));
-	uint8_t buf[64];
-	size_t n;
-
-	if (!s || esfd_b64_decode(s, strlen(s), true, buf, sizeof(buf), &n) || n != len)
-		return -EPROTO;
-	memcpy(out, buf, len);
-	return 0;
+	return (enum esfd_ga_kind)esfd_m2m_content_kind(pc, names, ESFD_GA__N);
 }
 
 /* 1..ESFD_GA_IDS_MAX well-formed ids, none twice. */
@@ -95,11 +77,11 @@ int esfd_ga_read(const json_t *pc, enum esfd_ga_kind want, struct esfd_gamsg *m)
 	m->kind = want;
 	m->grp = json_string_value(json_object_get(o, "grp"));
 	if (!m->grp || esfd_id_check(m->grp, strlen(m->grp)) ||
-	    bytes_field(o, "mac", m->mac, sizeof(m->mac)))
+	    esfd_m2m_get_b64(o, "mac", m->mac, sizeof(m->mac)))
 		return -EPROTO;
-	if (has_nnc(want) && (n++, bytes_field(o, "nnc", m->nnc, sizeof(m->nnc))))
+	if (has_nnc(want) && (n++, esfd_m2m_get_b64(o, "nnc", m->nnc, sizeof(m->nnc))))
 		return -EPROTO;
-	if (has_rnd(want) && (n++, bytes_field(o, "rnd", m->rnd, sizeof(m->rnd))))
+	if (has_rnd(want) && (n++, esfd_m2m_get_b64(o, "rnd", m->rnd, sizeof(m->rnd))))
 		return -EPROTO;
 	if (has_ids(want)) {
 		n++;
@@ -111,15 +93,6 @@ int esfd_ga_read(const json_t *pc, enum esfd_ga_kind want, struct esfd_gamsg *m)
 	return json_object_size(o) == n ? 0 : -EPROTO;
 }
 
-static int set_b64(json_t *o, const char *name, const uint8_t *p, size_t len)
-{
-	char s[128];
-
-	if (esfd_b64_encode(p, len, true, s, sizeof(s)))
-		return -ENOSPC;
-	return json_object_set_new(o, name, json_string(s)) ? -ENOMEM : 0;
-}
-
 json_t *esfd_ga_build(const struct esfd_gamsg *m)
 {
 	json_t *o = json_object();
@@ -128,13 +101,13 @@ json_t *esfd_ga_build(const struct esfd_gamsg *m)
 	if (!err)
 		err = json_object_set_new(o, "grp", json_string(m->grp)) ? -ENOMEM : 0;
 	if (!err && has_nnc(m->kind))
-		err = set_b64(o, "nnc", m->nnc, sizeof(m->nnc));
+		err = esfd_m2m_set_b64(o, "nnc", m->nnc, sizeof(m->nnc));
 	if (!err && has_rnd(m->kind))
-		err = set_b64(o, "rnd", m->rnd, sizeof(m->rnd));
+		err = esfd_m2m_set_b64(o, "rnd", m->rnd, sizeof(m->rnd));
 	if (!err && has_ids(m->kind))
 		err = json_object_set(o, "ids", (json_t *)m->ids) ? -ENOMEM : 0;
 	if (!err)
-		err = set_b64(o, "mac", m->mac, sizeof(m->mac));
+		err = esfd_m2m_set_b64(o, "mac", m->mac, sizeof(m->mac));
 	if (err) {
 		json_decref(o);
 		return NULL;

@@ -166,7 +166,7 @@ static struct esfd_greq *send_req(struct esfd *d, const struct esfd_gauth_conf *
 				  const struct esfd_peer *to, struct esfd_gamsg *m)
 {
 	json_t *pc = esfd_ga_build(m);
-	struct esfd_greq *q = pc ? esfd_greq_new(d, a->id, to, false, pc) : NULL;
+	struct esfd_greq *q = pc ? esfd_greq_new(d, a->id, to, false, pc, NULL) : NULL;
 
 	if (q) {
 		q->ga = m->kind;

@@ -75,7 +75,7 @@ static struct esfd_greq *greq_find(struct esfd *d, const char *grp, const char *
 	 * while the group id is the same all along.
 	 */
 	for (q = d->greqs; q; q = q->next)
-		if (!q->ga && q->push == push && !strcmp(q->peer_id, peer_id) &&
+		if (!q->ga && !q->fac && q->push == push && !strcmp(q->peer_id, peer_id) &&
 		    !strcmp(q->grp, grp))
 			return q;
 	return NULL;
@@ -99,22 +99,35 @@ static void greq_send(struct esfd *d, struct esfd_greq *q)
 	q->interval_ms = q->interval_ms * 2 > max ? max : q->interval_ms * 2;
 }
 
-/* A new request carrying @pc (consumed) to @peer, sent at once. */
+/* A request identifier of the group requests' kind ("esfd-g..."). */
+void esfd_greq_rqi(char rqi[ESFD_M2M_RQI_MAX + 1])
+{
+	uint64_t id = 0;
+
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = (uint64_t)(uintptr_t)rqi;	/* unique while in flight */
+	snprintf(rqi, ESFD_M2M_RQI_MAX + 1, "esfd-g%016" PRIx64 "-1", id);
+}
+
+/* A new request carrying @pc (consumed) to @peer, sent at once; @rqi is
+ * its request identifier (from esfd_greq_rqi()), or NULL for a new one.
+ */
 struct esfd_greq *esfd_greq_new(struct esfd *d, const char *grp, const struct esfd_peer *peer,
-				bool push, json_t *pc)
+				bool push, json_t *pc, const char *rqi)
 {
 	struct esfd_greq *q = calloc(1, sizeof(*q));
-	uint64_t id;
 	json_t *req;
 
-	if (!q || getrandom(&id, sizeof(id), 0) != sizeof(id)) {
-		free(q);
+	if (!q) {
 		json_decref(pc);
 		return NULL;
 	}
 	snprintf(q->grp, sizeof(q->grp), "%s", grp);
 	snprintf(q->peer_id, sizeof(q->peer_id), "%s", peer->id);
-	snprintf(q->rqi, sizeof(q->rqi), "esfd-g%016" PRIx64 "-1", id);
+	if (rqi)
+		snprintf(q->rqi, sizeof(q->rqi), "%s", rqi);
+	else
+		esfd_greq_rqi(q->rqi);
 	q->push = push;
 	q->deadline_ms = esfd_now_ms(d) + ESFD_GROUP_REQ_MS;
 	q->interval_ms = (int)d->cfg.mqtt.retransmit_ms;
@@ -183,7 +196,7 @@ static void push(struct esfd *d, const struct esfd_group_conf *g, size_t m, bool
 	if (q)
 		esfd_greq_free(d, q);	/* superseded: the newer epoch is what counts */
 	err = wrap_for(d, g, m, NULL, &jwe);
-	q = err ? NULL : esfd_greq_new(d, g->id, peer, true, esfd_gky_content(jwe));
+	q = err ? NULL : esfd_greq_new(d, g->id, peer, true, esfd_gky_content(jwe), NULL);
 	free(jwe);
 	if (!q) {
 		log_err("group %s: cannot push epoch %u to %s: %s", g->name, r->epoch, peer->id,
@@ -465,7 +478,8 @@ static void pull(struct esfd *d, const struct esfd_group_conf *g)
 		esfd_greq_free(d, q);
 	if (esfd_gkey_nonce(nnc))
 		return;
-	q = esfd_greq_new(d, g->id, server, false, esfd_gkp_content(g->id, nnc, held_max(r)));
+	q = esfd_greq_new(d, g->id, server, false, esfd_gkp_content(g->id, nnc, held_max(r)),
+			  NULL);
 	if (q)
 		snprintf(q->nnc, sizeof(q->nnc), "%s", nnc);
 }
@@ -587,6 +601,10 @@ bool esfd_group_response(struct esfd *d, const struct esfd_peer *peer,
 		esfd_gauth_response(d, peer, q, rsp);
 		return true;
 	}
+	if (q->fac) {
+		esfd_fac_response(d, peer, q, rsp);
+		return true;
+	}
 	g = esfd_config_group_by_id(&d->cfg, q->grp);
 	if (!g) {
 		esfd_greq_free(d, q);
@@ -657,6 +675,11 @@ static void greqs_timer(struct esfd *d)
 		if (now >= q->deadline_ms && q->ga) {
 			esfd_gauth_expired(d, q);
 			nx = d->greqs;	/* it may have made another */
+			continue;
+		}
+		if (now >= q->deadline_ms && q->fac) {
+			esfd_fac_expired(d, q);
+			nx = d->greqs;
 			continue;
 		}
 		if (now >= q->deadline_ms) {
@@ -782,6 +805,12 @@ static void greqs_prune(struct esfd *d)
 		nx = q->next;
 		if (q->ga) {
 			if (!esfd_gauth_keeps(d, q))
+				esfd_greq_free(d, q);
+			continue;
+		}
+		/* The facilitator's requests go on while it is a peer. */
+		if (q->fac) {
+			if (!p)
 				esfd_greq_free(d, q);
 			continue;
 		}

@@ -16,7 +16,7 @@
 #define GCM_IV_LEN 12
 #define GCM_TAG_LEN 16
 
-static int gcm(bool enc, const uint8_t key[32], const uint8_t *iv, const uint8_t *aad,
+int esfd_aes256gcm(bool enc, const uint8_t key[32], const uint8_t *iv, const uint8_t *aad,
 	       size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
@@ -54,7 +54,7 @@ int esfd_jwe_seal(const uint8_t key[32], const json_t *hdr, const void *pt, size
 	err = -EIO;
 	if (getrandom(iv, sizeof(iv), 0) != sizeof(iv))
 		goto out;
-	err = gcm(true, key, iv, (const uint8_t *)hb, strlen(hb), pt, len, ct, tag);
+	err = esfd_aes256gcm(true, key, iv, (const uint8_t *)hb, strlen(hb), pt, len, ct, tag);
 	if (err)
 		goto out;
 	ivb = esfd_b64_alloc(iv, sizeof(iv), true);
@@ -117,7 +117,8 @@ int esfd_jwe_open(const struct esfd_jwe *p, const uint8_t key[32], uint8_t *pt, 
 	    esfd_b64_decode(p->parts[4], p->lens[4], true, tag, sizeof(tag), &tn) ||
 	    tn != GCM_TAG_LEN)
 		return -EPROTO;
-	err = gcm(false, key, iv, (const uint8_t *)p->parts[0], p->lens[0], ct, cn, pt, tag);
+	err = esfd_aes256gcm(false, key, iv, (const uint8_t *)p->parts[0], p->lens[0], ct, cn, pt,
+			     tag);
 	if (!err)
 		*len = cn;
 	return err;

@@ -10,6 +10,7 @@
 #ifndef ESFD_JWE_H
 #define ESFD_JWE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,23 @@ const char *esfd_jwe_hdr(const struct esfd_jwe *p, const char *k);
  */
 int esfd_jwe_open(const struct esfd_jwe *p, const uint8_t key[32], uint8_t *pt, size_t max,
 		  size_t *len);
+
+/**
+ * esfd_aes256gcm() - AES-256-GCM with a 12-byte IV and a 16-byte tag
+ * @enc: encrypt (else decrypt)
+ * @key: the key
+ * @iv: the IV
+ * @aad: the additional authenticated data
+ * @aadlen: its length
+ * @in: the input
+ * @len: its length (0 for a tag over @aad alone)
+ * @out: @len bytes of output (may be @in); wiped when decryption fails
+ * @tag: encrypt: receives the tag; decrypt: the tag to verify
+ *
+ * Return: 0, -ENOMEM, -EIO (encryption), -EBADMSG (the tag does not verify).
+ */
+int esfd_aes256gcm(bool enc, const uint8_t key[32], const uint8_t *iv, const uint8_t *aad,
+		   size_t aadlen, const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag);
 
 /**
  * esfd_jwe_free() - release the parsed header

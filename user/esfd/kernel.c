@@ -211,7 +211,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	snprintf(p->alg, sizeof(p->alg), "%s", k->alg);
 	snprintf(p->ori, sizeof(p->ori), "%s", ro_o->id);
 	snprintf(p->rri, sizeof(p->rri), "%s", ro_r->id);
-	if (!peer->cert && !peer->dynamic)
+	if (!esfd_peer_runtime_key(peer) && !peer->dynamic)
 		esfd_kpsa_kcv(peer, p->kcv);
 	p->data_class = data_class;
 	p->originator = originator;
@@ -513,12 +513,12 @@ static const char *adopt_refusal(struct esfd *d, const struct recorded *r,
 	 * is not kept across restarts: its kernel sessions, checked by
 	 * kmatch(), are what is adopted.
 	 */
-	if (cp->cert != !(r->kcv && r->kcv[0]))
-		return cp->cert ? "the peer's credential is a certificate now" :
+	if (esfd_peer_runtime_key(cp) != !(r->kcv && r->kcv[0]))
+		return esfd_peer_runtime_key(cp) ? "the peer's key is made at run time now" :
 		       "the state file does not say which Kpsa made the pair";
-	if (!cp->cert && strcmp(cp->kpsa_id, r->kid))
+	if (!esfd_peer_runtime_key(cp) && strcmp(cp->kpsa_id, r->kid))
 		return "the peer's KpsaId changed";
-	if (!cp->cert) {
+	if (!esfd_peer_runtime_key(cp)) {
 		esfd_kpsa_kcv(cp, kcv);
 		if (strcmp(kcv, r->kcv))
 			return "the peer's Kpsa changed";

@@ -39,7 +39,7 @@ static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata
 
 	if (peer->dynamic)
 		return -ENOKEY;
-	if (!peer->cert) {
+	if (!esfd_peer_runtime_key(peer)) {
 		*k = peer->kpsa;
 		*klen = peer->kpsa_len;
 		*suid = esdata ? ESFD_SUID_PSK_ESDATA_ENC : ESFD_SUID_PSK_ESPRIM;
@@ -49,7 +49,11 @@ static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata
 		return -ENOKEY;
 	*k = ck->key;
 	*klen = sizeof(ck->key);
-	*suid = esdata ? ESFD_SUID_CERT_ESDATA_ENC : ESFD_SUID_CERT_ESPRIM;
+	/* A facilitator's key is a Kpsa the two got from a third party. */
+	if (peer->fac)
+		*suid = esdata ? ESFD_SUID_PSK_ESDATA_ENC : ESFD_SUID_PSK_ESPRIM;
+	else
+		*suid = esdata ? ESFD_SUID_CERT_ESDATA_ENC : ESFD_SUID_CERT_ESPRIM;
 	return 0;
 }
 

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "enc.h"
 #include "m2m.h"
 
 int esfd_m2m_parse(const void *buf, size_t len, json_t **out)
@@ -342,4 +345,41 @@ int esfd_m2m_topic_parse(const char *topic, struct esfd_m2m_topic_parts *t)
 	if (s)
 		s = level(s, t->receiver);
 	return s && !strcmp(s, "json") ? 0 : -EPROTO;
+}
+
+int esfd_m2m_content_kind(const json_t *pc, const char *const *names, int n)
+{
+	int k;
+
+	if (!json_is_object(pc) || json_object_size(pc) != 1)
+		return 0;
+	for (k = 1; k < n; k++)
+		if (json_object_get(pc, names[k]))
+			return k;
+	return 0;
+}
+
+int esfd_m2m_get_b64(const json_t *o, const char *name, uint8_t *out, size_t len)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+	uint8_t buf[64];
+	size_t n;
+	int err = 0;
+
+	if (!s || esfd_b64_decode(s, strlen(s), true, buf, sizeof(buf), &n) || n != len)
+		err = -EPROTO;
+	else
+		memcpy(out, buf, len);
+	/* It may be a key's ciphertext, or a key. */
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return err;
+}
+
+int esfd_m2m_set_b64(json_t *o, const char *name, const uint8_t *p, size_t len)
+{
+	char s[128];
+
+	if (esfd_b64_encode(p, len, true, s, sizeof(s)))
+		return -ENOSPC;
+	return json_object_set_new(o, name, json_string(s)) ? -ENOMEM : 0;
 }

@@ -261,4 +261,36 @@ struct esfd_m2m_topic_parts {
  */
 int esfd_m2m_topic_parse(const char *topic, struct esfd_m2m_topic_parts *t);
 
+/**
+ * esfd_m2m_content_kind() - which of esfd's own Contents is this?
+ * @pc: the Content, or NULL
+ * @names: the member names of the kinds, by kind; [0] unused
+ * @n: how many kinds, with the unused [0]
+ *
+ * Return: the kind: an object whose only member is one of @names; else 0.
+ */
+int esfd_m2m_content_kind(const json_t *pc, const char *const *names, int n);
+
+/**
+ * esfd_m2m_get_b64() - a base64url (unpadded) member of exactly @len bytes
+ * @o: the object
+ * @name: the member
+ * @out: receives the bytes
+ * @len: their number, at most 64
+ *
+ * Return: 0, or -EPROTO (missing, not a string, not base64url, another length).
+ */
+int esfd_m2m_get_b64(const json_t *o, const char *name, uint8_t *out, size_t len);
+
+/**
+ * esfd_m2m_set_b64() - set a member to the base64url (unpadded) of @len bytes
+ * @o: the object
+ * @name: the member
+ * @p: the bytes
+ * @len: their number, at most 64
+ *
+ * Return: 0, -ENOSPC, -ENOMEM.
+ */
+int esfd_m2m_set_b64(json_t *o, const char *name, const uint8_t *p, size_t len);
+
 #endif /* ESFD_M2M_H */

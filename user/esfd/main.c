@@ -179,7 +179,9 @@ static bool peer_changed(const struct esfd_config *a, const struct esfd_peer *pa
 	const struct esfd_policy *x = &a->policies[pa->policy];
 	const struct esfd_policy *y = &b->policies[pb->policy];
 
-	return pa->cert != pb->cert ||
+	return pa->cert != pb->cert || pa->fac != pb->fac ||
+	       pa->fac_register != pb->fac_register ||
+	       (pa->fac && strcmp(a->peers[pa->fac_peer].id, b->peers[pb->fac_peer].id)) ||
 	       strcmp(pa->kpsa_id, pb->kpsa_id) || pa->kpsa_len != pb->kpsa_len ||
 	       !esfd_ct_equal(pa->kpsa, pb->kpsa, pa->kpsa_len) || pa->role != pb->role ||
 	       x->key_bits != y->key_bits || x->replay_window != y->replay_window ||
@@ -286,6 +288,9 @@ static void reload(struct esfd *d)
 	 * (their answers are kept for retransmissions, and move with it).
 	 */
 	esfd_gauth_shutdown(d);
+	/* The keys the facilitator holds stay; a new store path waits for a
+	 * restart (and one no longer a facilitator wipes them).
+	 */
 	for (i = 0; i < n.n_peers; i++) {
 		for (j = 0; j < d->cfg.n_peers; j++) {
 			if (!strcmp(n.peers[i].id, d->cfg.peers[j].id) &&
@@ -313,6 +318,9 @@ static void reload(struct esfd *d)
 		log_err("reload: groups: out of memory");
 	if (!d->p2p && esfd_p2p_start(d))
 		log_err("reload: [p2p]: out of memory: no peer-to-peer agreement");
+	if (esfd_fac_start(d))
+		log_err("reload: the facilitator's key store cannot be read: this esfd "
+			"serves no keys until it can");
 }
 
 static int setup_signals(struct esfd *d)
@@ -400,6 +408,7 @@ static void run(struct esfd *d)
 		esfd_pairs_timer(d);
 		esfd_group_timer(d);
 		esfd_gauth_timer(d);
+		esfd_fac_timer(d);
 		esfd_ctl_timer(d);
 		esfd_oneshot_timer(d);
 		esfd_state_flush(d);
@@ -528,6 +537,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_gauth_start(d);
 	if (!err)
+		err = esfd_fac_start(d);
+	if (!err)
 		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
@@ -547,6 +558,7 @@ int main(int argc, char **argv)
 		esfd_kernel_shutdown(d);
 	}
 	esfd_gauth_shutdown(d);
+	esfd_fac_shutdown(d);
 	esfd_group_shutdown(d);
 	esfd_oneshot_flush(d, false);
 	while (d->exchs)

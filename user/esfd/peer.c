@@ -54,7 +54,7 @@ void esfd_certkey_drop(struct esfd_certkey *ck)
 
 const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer)
 {
-	if (!peer->cert)
+	if (!esfd_peer_runtime_key(peer))
 		return peer->kpsa_id;
 	return esfd_peer_rt(d, peer)->ck.valid ? esfd_peer_rt(d, peer)->ck.kid : "";
 }
@@ -314,6 +314,9 @@ static int esprim_header(struct esfd *d, const struct esfd_peer *peer, struct es
 			if (!strcmp(esfd_peer_kid(d, &d->cfg.peers[i]), kid))
 				owner = &d->cfg.peers[i];
 		*why = owner ? "the kid is another peer's credential" : "unknown key id";
+		/* A reader of a facilitator's key: the owner has a new one. */
+		if (!owner && kid[0])
+			esfd_fac_need(d, peer, kid);
 		return owner ? 4116 : 4112;
 	}
 	in->is = issued_find(rt, esfd_confirm_hdr(&in->p, "rri"));
@@ -537,7 +540,8 @@ static void exch_send(struct esfd *d, struct esfd_exch *x)
 	int64_t now = esfd_now_ms(d);
 	int max = (int)d->cfg.mqtt.retransmit_ms * ESFD_RETRANSMIT_BACKOFF;
 
-	if (!peer || !esfd_transport_up(d) || esfd_transport_request(d, peer, x->msg, &x->mid))
+	if (!x->msg || !peer || !esfd_transport_up(d) ||
+	    esfd_transport_request(d, peer, x->msg, &x->mid))
 		return;
 	if (x->sends++)
 		d->retransmits++;
@@ -598,6 +602,19 @@ static int exch_certke_start(struct esfd *d, const struct esfd_peer *peer,
 	}
 	free(s.certke);
 	return err;
+}
+
+/* A facilitator peer without its key: ask the facilitator, and wait for
+ * esfd_peer_fac_ready(); nothing to send to the peer meanwhile.
+ */
+static int exch_fac_wait(struct esfd *d, const struct esfd_peer *peer, struct esfd_exch *x)
+{
+	x->state = EXCH_WAIT_FAC;
+	free(x->msg);
+	x->msg = NULL;
+	x->acked = false;
+	x->next_send_ms = INT64_MAX;
+	return esfd_fac_need(d, peer, NULL);
 }
 
 static int exch_rand_request(struct esfd *d, struct esfd_exch *x)
@@ -662,6 +679,8 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 		err = esfd_p2p_initiate(d, peer, x);
 	else if (peer->cert && !esfd_peer_rt(d, peer)->ck.valid)
 		err = exch_certke_start(d, peer, x);
+	else if (peer->fac && !esfd_peer_rt(d, peer)->ck.valid)
+		err = exch_fac_wait(d, peer, x);
 	else
 		err = exch_rand_request(d, x);
 	if (err) {
@@ -672,8 +691,9 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 	log_info("peer %s class %u: %s (request %s)%s", peer->id, data_class,
 		 x->state == EXCH_WAIT_CERTKE1 ? "ESCertKE first, sent our ClientHello" :
 		 x->state == EXCH_WAIT_P2P ? "peer-to-peer agreement, sent our request" :
-		 "asking for a receiver rand object", x->rqi, esfd_transport_up(d) ? "" :
-		 "; the MQTT broker is down: sent when it is back");
+		 x->state == EXCH_WAIT_FAC ? "the pairwise key from the facilitator first" :
+		 "asking for a receiver rand object", x->rqi[0] ? x->rqi : "none yet",
+		 esfd_transport_up(d) ? "" : "; the MQTT broker is down: sent when it is back");
 	return -EINPROGRESS;
 }
 
@@ -834,6 +854,17 @@ static void on_refusal(struct esfd *d, struct esfd_exch *x, int rsc)
 			return;
 	}
 
+	/* A reader of a facilitator's key: the owner registered a new one. */
+	if (peer && peer->fac && !peer->fac_register && x->state == EXCH_WAIT_CONFIRM &&
+	    rsc == 4112 && x->restarts < ESFD_EXCH_RESTARTS) {
+		x->restarts++;
+		log_warn("peer %s class %u: the peer does not know our key id (4112); "
+			 "retrieving its key again", x->peer_id, x->data_class);
+		esfd_certkey_drop(&esfd_peer_rt(d, peer)->ck);
+		if (!exch_fac_wait(d, peer, x))
+			return;
+	}
+
 	if (x->state == EXCH_WAIT_CONFIRM && (rsc == 4113 || rsc == 4114) &&
 	    x->restarts < ESFD_EXCH_RESTARTS) {
 		x->restarts++;
@@ -855,7 +886,7 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 	struct esfd_seci s;
 	int err;
 
-	if (!x) {
+	if (!x || x->state == EXCH_WAIT_FAC) {
 		esfd_drop(d, DROP_UNMATCHED, peer->id, "a response to no pending request "
 			  "(a late duplicate?)");
 		return;
@@ -887,6 +918,24 @@ void esfd_peer_response(struct esfd *d, const struct esfd_peer *peer,
 		on_esprim_resp(d, peer, x, s.esprim);
 	}
 	esfd_seci_free(&s);
+}
+
+void esfd_peer_fac_ready(struct esfd *d, const struct esfd_peer *peer, int err, int rsc,
+			 const char *msg)
+{
+	struct esfd_exch *x;
+	int e;
+
+again:
+	for (x = d->exchs; x; x = x->next) {
+		if (x->state != EXCH_WAIT_FAC || strcmp(x->peer_id, peer->id))
+			continue;
+		e = err ? err : exch_rand_request(d, x);
+		if (e) {
+			esfd_exch_finish(d, x, NULL, e, rsc, err ? msg : NULL);
+			goto again;	/* the list changed */
+		}
+	}
 }
 
 /* Broker and timers ---------------------------------------------------------- */

@@ -332,6 +332,12 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 			respond(d, t->originator, req, peer, rsc, pc, why);
 		return;
 	}
+	/* The facilitator (fac.c): keys registered and retrieved. */
+	if (!rsc && esfd_fac_kind_of(req->pc) != ESFD_FAC_NONE) {
+		rsc = esfd_fac_request(d, peer, req, &pc, &why);
+		respond(d, t->originator, req, peer, rsc, pc, why);
+		return;
+	}
 	if (!rsc)
 		rsc = seci_rsc(esfd_seci_read(req->pc, false, esfd_now(d),
 					      30 * 86400 + d->cfg.clock_skew, &s), &why);

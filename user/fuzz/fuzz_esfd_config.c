@@ -35,9 +35,27 @@ static void check_ok(const struct esfd_config *c)
 
 		if (p->policy >= c->n_policies ||
 		    esfd_id_check(p->id, strlen(p->id)) || !strcmp(p->id, c->id) ||
-		    (!p->kpsa_file && (p->kpsa_len < ESFD_KPSA_MIN ||
-				       p->kpsa_len > ESFD_KPSA_MAX)))
+		    (!esfd_peer_runtime_key(p) && !p->kpsa_file && (p->kpsa_len < ESFD_KPSA_MIN ||
+								 p->kpsa_len > ESFD_KPSA_MAX)) ||
+		    (esfd_peer_runtime_key(p) && p->kpsa_len) ||
+		    (p->fac && (p->fac_peer >= c->n_peers ||
+				esfd_peer_runtime_key(&c->peers[p->fac_peer]))))
 			abort();
+	}
+	/* The facilitator's access-control list names Kpsa peers, never an
+	 * owner as its own reader.
+	 */
+	for (i = 0; c->fac && i < c->fac->n_allow; i++) {
+		const struct esfd_fac_allow *a = &c->fac->allow[i];
+		size_t k;
+
+		if (!a->n_readers || a->owner >= c->n_peers ||
+		    esfd_peer_runtime_key(&c->peers[a->owner]))
+			abort();
+		for (k = 0; k < a->n_readers; k++)
+			if (a->readers[k] >= c->n_peers || a->readers[k] == a->owner ||
+			    esfd_peer_runtime_key(&c->peers[a->readers[k]]))
+				abort();
 	}
 	for (i = 0; i < c->n_policies; i++) {
 		const struct esfd_policy *p = &c->policies[i];

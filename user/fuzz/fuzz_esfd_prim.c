@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../esfd/facmsg.h"
 #include "../esfd/gamsg.h"
 #include "../esfd/gkey.h"
 #include "../esfd/hmac.h"
@@ -169,12 +170,42 @@ static void p2p_content(const json_t *pc)
 	json_decref(again);
 }
 
+/* The facilitator's messages: what reads builds again and reads the same;
+ * opening it under a key no sender used fails and wipes the key.
+ */
+static void fac_content(const json_t *pc)
+{
+	static const uint8_t k[32] = { 9 };
+	enum esfd_fac_kind kind = esfd_fac_kind_of(pc);
+	struct esfd_facmsg m, back;
+	json_t *again;
+
+	if (esfd_fac_read(pc, kind, &m))
+		return;
+	again = esfd_fac_build(&m);
+	if (!again || esfd_fac_read(again, kind, &back) || strcmp(back.who, m.who) ||
+	    strcmp(back.kid, m.kid) || back.lft != m.lft || back.exp != m.exp ||
+	    memcmp(back.nnc, m.nnc, sizeof(m.nnc)) || memcmp(back.iv, m.iv, sizeof(m.iv)) ||
+	    memcmp(back.key, m.key, sizeof(m.key)) || memcmp(back.tag, m.tag, sizeof(m.tag)))
+		abort();
+	json_decref(again);
+	if (!esfd_fac_open(k, &back, "Cdev", "/fac-cse", "esfd-g0-1", m.nnc))
+		return;
+	for (size_t i = 0; i < sizeof(back.key); i++)
+		if (back.key[i])
+			abort();
+}
+
 static void content(json_t *pc, bool response)
 {
 	struct esfd_seci s;
 
 	if (esfd_p2p_kind_of(pc) != ESFD_P2P_NONE) {
 		p2p_content(pc);
+		return;
+	}
+	if (esfd_fac_kind_of(pc) != ESFD_FAC_NONE) {
+		fac_content(pc);
 		return;
 	}
 	if (esfd_ga_kind_of(pc) != ESFD_GA_NONE) {

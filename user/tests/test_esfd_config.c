@@ -324,7 +324,7 @@ static const struct bad_conf bad[] = {
 	{ "[peer c]\nid = /c\nrole = peer\ncredential = certificate\nkpsa = " KEY32, 8,
 	  "kpsa is for credential = kpsa" },
 	{ "[peer c]\nid = /c\nrole = peer\ncredential = x509", 7,
-	  "credential must be kpsa or certificate" },
+	  "credential must be kpsa, certificate or facilitator" },
 	{ "ca-file = r.pem\nkey-file = k.pem", 4,
 	  "needs ca-file, cert-file and key-file (cert-file is missing)" },
 	{ "crl-file = r.crl", 4, "(ca-file is missing)" },
