@@ -19,7 +19,7 @@ DESTDIR ?=
 export VERSION
 
 .PHONY: all help module user selftests ksft-src deps check check-debug debug-kernel fuzz \
-	style demo demo-groups bench soak \
+	style demo demo-groups demo-p2p bench soak \
 	install modules_install user_install deb clean
 
 all: module user
@@ -34,6 +34,8 @@ help:
 	@echo '  demo            the main job: build, boot the test VM, run the demo'
 	@echo '  demo-groups     the fire-safety scene: group keys end to end, signed'
 	@echo '                  broadcasts, revoke and join (KERNEL=5.10|6.1|6.12|sid)'
+	@echo '  demo-p2p        the vehicular scene: peer-to-peer keys from certificates,'
+	@echo '                  refusals, a single signed and encrypted message (KERNEL=...)'
 	@echo '  check           every test: host units, style, DKMS, VM on 5.10, 6.1, 6.12, sid'
 	@echo '  check-debug     the VM suite on the debug kernel (KASAN, lockdep, kmemleak,'
 	@echo '                  fault injection): selftests, kmemleak after each, dbg_faults'
@@ -102,6 +104,9 @@ demo:
 
 demo-groups:
 	scripts/demo-groups $(KERNEL)
+
+demo-p2p:
+	scripts/demo-p2p $(KERNEL)
 
 bench:
 	scripts/bench
