@@ -13,6 +13,7 @@
 #
 # Output: "kid KID" (base64url), or "refused RSC DBG", or "error WHAT".
 import base64
+import datetime
 import json
 import os
 import sys
@@ -76,8 +77,8 @@ class Me:
         c = x509.load_der_x509_certificate(der)
         self.root.public_key().verify(c.signature, c.tbs_certificate_bytes,
                                       ec.ECDSA(c.signature_hash_algorithm))
-        now = time.time()
-        if not c.not_valid_before_utc.timestamp() <= now <= c.not_valid_after_utc.timestamp():
+        now = datetime.datetime.now(datetime.timezone.utc)
+        if not utc(c, "before") <= now <= utc(c, "after"):
             raise ValueError("certificate not valid now")
         uris = c.extensions.get_extension_for_class(
             x509.SubjectAlternativeName).value.get_values_for_type(
@@ -87,6 +88,14 @@ class Me:
         h = hashes.Hash(hashes.SHA256())
         h.update(der)
         return c, h.finalize()
+
+
+def utc(c, which):
+    """notBefore or notAfter, aware (cryptography < 42 has naive UTC only)."""
+    t = getattr(c, "not_valid_%s_utc" % which, None)
+    if t is None:
+        t = getattr(c, "not_valid_" + which).replace(tzinfo=datetime.timezone.utc)
+    return t
 
 
 def verify(cert, tbs, sig):
