@@ -49,22 +49,6 @@ ctl() { local s=$1; shift; ESFD_CONTROL_SOCKET=$tmp/$s.sock in_ns "$ESFCTL" "$@"
 # many values it reads (on one line, for read).
 jpeer() { ctl "$1" --json peer show "$2" | jq -r ".[0]$3"; }
 jst() { ctl "$1" --json status | jq -r "$2"; }
-# field NAME TEXT: the word after " NAME " in TEXT (esfctl's lines), no process.
-field() {
-	local re=" $1 ([^[:space:]]*)"
-	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[1]}"
-	return 0
-}
-# A pause that is no process (every exec counts under TCG): a read with a
-# timeout from a FIFO that nobody writes.
-mkfifo "$tmp/nap" && exec {nap_fd}<>"$tmp/nap"
-nap() { read -r -t "$1" -u "$nap_fd"; }
-until_ok() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; nap 0.1; done
-	return 1
-}
 # The key id (base64url) and key check value esfd would show for an
 # exporter output given in hex: the first 16 bytes, and the first 8 bytes
 # of HMAC-SHA256(last 32 bytes, "esfd ESCertKE key check value").

@@ -45,19 +45,6 @@ trap cleanup EXIT
 in_ns() { ip netns exec p2 "$@"; }
 ctl() { local s=$1; shift; ESFD_CONTROL_SOCKET=$tmp/v$s.sock in_ns "$ESFCTL" "$@"; }
 jst() { ctl "$1" --json status | jq -r "$2"; }
-field() {
-	local re=" $1 ([^[:space:]]*)"
-	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[1]}"
-	return 0
-}
-mkfifo "$tmp/nap" && exec {nap_fd}<>"$tmp/nap"
-nap() { read -r -t "$1" -u "$nap_fd"; }
-until_ok() {
-	local k=$1 i
-	shift
-	for ((i = 0; i < k; i++)); do "$@" && return 0; nap 0.1; done
-	return 1
-}
 
 echo "TAP version 13"
 echo "1..20"

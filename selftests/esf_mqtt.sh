@@ -48,24 +48,7 @@ jst() { ESFD_CONTROL_SOCKET=$tmp/$1.sock ip netns exec "mq${1^^}" "$ESFCTL" --js
 # jab EXPR: EXPR on [a's status, b's status], one jq.
 jab() { { ESFD_CONTROL_SOCKET=$tmp/a.sock in_a "$ESFCTL" --json status
 	  ESFD_CONTROL_SOCKET=$tmp/b.sock in_b "$ESFCTL" --json status; } | jq -rs "$1"; }
-# field NAME TEXT: the word after " NAME " in TEXT (esfctl's lines), no process.
-field() {
-	local re=" $1 ([^[:space:]]*)"
-	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[1]}"
-	return 0
-}
 tc_off() { in_a tc qdisc del dev mqa root 2>/dev/null; in_b tc qdisc del dev mqb root 2>/dev/null; }
-# A pause that is no process (every exec counts under TCG): a read with a
-# timeout from a FIFO that nobody writes.
-mkfifo "$tmp/nap" && exec {nap_fd}<>"$tmp/nap"
-nap() { read -r -t "$1" -u "$nap_fd"; }
-# Wait up to $1 tenths of a second for a command to succeed.
-until_ok() {
-	local n=$1 i
-	shift
-	for ((i = 0; i < n; i++)); do "$@" && return 0; nap 0.1; done
-	return 1
-}
 # lines FILE: the number of lines in FILE, in $lines.
 # shellcheck disable=SC2034
 lines() { local l; mapfile -t l <"$1"; lines=${#l[@]}; }

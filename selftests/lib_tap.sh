@@ -13,6 +13,9 @@
 #   broker_wait <log> <ns> <ip>    until the mosquitto logging to <log>
 #                                  listens on <ip>, as namespace <ns> sees it
 #   fieldv <var> <name> <text>     into <var>, the word after " <name> "
+#   field <name> <text>            the same, printed
+#   nap <seconds>                  a pause that is no process
+#   until_ok <tenths> <command...> the command until it succeeds, 0.1 s apart
 #   rand_pool <bytes>              read that many random bytes at once
 #   rand_hex <bytes>               REPLY = the next that many, in hex
 # $n counts the tests so far; $failed is 1 once any test failed, so a
@@ -87,6 +90,31 @@ fieldv() {
 	while IFS= read -r l; do
 		[[ $l =~ $re ]] && { printf -v "$1" %s "${BASH_REMATCH[1]}"; return; }
 	done <<<"$3"
+}
+
+# field NAME TEXT: the word after " NAME " in TEXT (esfctl's lines), no process.
+field() {
+	local re=" $1 ([^[:space:]]*)"
+	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[1]}"
+	return 0
+}
+
+# A pause that is no process (every exec counts under TCG): a read with a
+# timeout from a FIFO that nobody writes, made in the test's $tmp at first.
+nap() {
+	if [ -z "${nap_fd:-}" ]; then
+		[ -p "$tmp/.nap" ] || mkfifo "$tmp/.nap"
+		exec {nap_fd}<>"$tmp/.nap"
+	fi
+	read -r -t "$1" -u "$nap_fd"
+}
+
+# Wait up to $1 tenths of a second for a command to succeed.
+until_ok() {
+	local k=$1 i
+	shift
+	for ((i = 0; i < k; i++)); do "$@" && return 0; nap 0.1; done
+	return 1
 }
 
 # Key material from one read of /dev/urandom (a read per key costs three

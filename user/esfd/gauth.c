@@ -108,7 +108,6 @@ static int install(struct esfd *d, const struct esfd_gauth_conf *a,
 		   const uint8_t rnd[ESFD_GA_RAND_LEN], bool originator)
 {
 	const struct esfd_policy *pol = &d->cfg.policies[peer->policy];
-	size_t aes = pol->key_bits / 8;
 	struct esfd_randobj ro = { 0 };
 	struct esfd_pair_keys k = { 0 };
 	struct esfd_key_pair kp;
@@ -119,18 +118,7 @@ static int install(struct esfd *d, const struct esfd_gauth_conf *a,
 	err = esfd_kdf_e2e_keys(ESFD_SHA256, rnd, ESFD_GA_RAND_LEN, ks, 32, &kp);
 	if (err)
 		return err;
-	k.alg = esfd_aead_name(pol->aead);
-	k.tag_len = (uint8_t)pol->tag_len;
-	if (pol->aead == ESFD_AEAD_AUTHENC) {
-		memcpy(k.key, kp.auth, 32);
-		memcpy(k.key + 32, kp.conf, aes);
-		k.key_len = 32 + aes;
-	} else {
-		memcpy(k.key, kp.conf, aes);
-		k.key_len = aes;
-	}
-	memcpy(k.salt_base, kp.conf, ESFD_KEY_LEN);
-	esfd_key_pair_wipe(&kp);
+	esfd_pair_keys_of(pol, &kp, &k);
 	/* The pair's ids and life: the Rand stands for both rand objects. */
 	esfd_b64_encode(rnd, ESFD_GA_RAND_LEN, true, b64, sizeof(b64));
 	snprintf(ro.id, sizeof(ro.id), "ga-%s", b64);

@@ -127,19 +127,27 @@ int esfd_pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 	esfd_uc_key_wipe(&uc);
 	if (err)
 		return err;
+	esfd_pair_keys_of(pol, &kp, k);
+	return 0;
+}
+
+void esfd_pair_keys_of(const struct esfd_policy *pol, struct esfd_key_pair *kp,
+		       struct esfd_pair_keys *k)
+{
+	size_t aes = pol->key_bits / 8;
+
 	k->alg = esfd_aead_name(pol->aead);
 	k->tag_len = (uint8_t)pol->tag_len;
 	if (pol->aead == ESFD_AEAD_AUTHENC) {
-		memcpy(k->key, kp.auth, 32);
-		memcpy(k->key + 32, kp.conf, aes);
+		memcpy(k->key, kp->auth, 32);
+		memcpy(k->key + 32, kp->conf, aes);
 		k->key_len = 32 + aes;
 	} else {
-		memcpy(k->key, kp.conf, aes);
+		memcpy(k->key, kp->conf, aes);
 		k->key_len = aes;
 	}
-	memcpy(k->salt_base, kp.conf, ESFD_KEY_LEN);
-	esfd_key_pair_wipe(&kp);
-	return 0;
+	memcpy(k->salt_base, kp->conf, ESFD_KEY_LEN);
+	esfd_key_pair_wipe(kp);
 }
 
 /* The key that seals the establishment's ESPrim Objects, one per

@@ -61,6 +61,21 @@ int esfd_pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 		   const struct esfd_randobj *o, struct esfd_pair_keys *k);
 
 /**
+ * esfd_pair_keys_of() - a class 2 or 3 pair's keys from TR-0012 7.4.1's
+ *	end-to-end keys, under a policy
+ * @pol: the policy (algorithm, AES key size, tag length)
+ * @kp: the end-to-end keys (esfd_kdf_e2e_keys()); wiped here
+ * @k: filled in: the AES key from the confidentiality key (for authenc
+ *	after the 32-byte authentication key), the salt base from the
+ *	confidentiality key
+ *
+ * ESPrim establishment, static group authentication and peer-to-peer
+ * agreement all key their pairs this way.
+ */
+void esfd_pair_keys_of(const struct esfd_policy *pol, struct esfd_key_pair *kp,
+		       struct esfd_pair_keys *k);
+
+/**
  * esfd_confirm_key() - the key of the establishment's ESPrim Objects
  * @skey: sessionESPrimKey
  * @from_originator: the originator's direction (else the receiver's)

@@ -38,6 +38,7 @@
 #include "certs.h"
 #include "esfd.h"
 #include "kdf.h"
+#include "keys.h"
 
 /* An initiator's agreement under way (esfd_exch.p2p). */
 struct esfd_p2p_x {
@@ -393,7 +394,6 @@ static int install(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 	const struct esfd_p2pmsg *other = originator ? rsp : req;
 	uint8_t z[ESFD_ECDH_Z_LEN], kp[ESFD_P2P_KEY_LEN], kid[ESFD_P2P_KID_LEN];
 	uint8_t salt[2 * ESFD_P2P_NONCE_LEN];
-	size_t aes = pol->key_bits / 8;
 	struct esfd_randobj ro = { 0 };
 	struct esfd_pair_keys k = { 0 };
 	struct esfd_key_pair sk;
@@ -414,18 +414,7 @@ static int install(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 	OPENSSL_cleanse(kp, sizeof(kp));
 	if (err)
 		return err;
-	k.alg = esfd_aead_name(pol->aead);
-	k.tag_len = (uint8_t)pol->tag_len;
-	if (pol->aead == ESFD_AEAD_AUTHENC) {
-		memcpy(k.key, sk.auth, 32);
-		memcpy(k.key + 32, sk.conf, aes);
-		k.key_len = 32 + aes;
-	} else {
-		memcpy(k.key, sk.conf, aes);
-		k.key_len = aes;
-	}
-	memcpy(k.salt_base, sk.conf, ESFD_KEY_LEN);
-	esfd_key_pair_wipe(&sk);
+	esfd_pair_keys_of(pol, &sk, &k);
 	/* The key id names the pair; the peer's kid is its latest. */
 	esfd_b64_encode(kid, sizeof(kid), true, ((struct esfd_peer *)peer)->kpsa_id,
 			sizeof(peer->kpsa_id));
