@@ -767,6 +767,9 @@ static int grow_batch(struct dev_batch *db, u32 n)
 static int prepare(struct esf_dev *d, struct dev_batch *db)
 {
 	bool built = built_assoc(d->s->alg);
+	/* In locals: the byte stores of each record would reload them. */
+	u8 data_class = d->data_class, session_type = d->session_type;
+	struct esf_session *s = d->s;
 	unsigned int i, total = 0;
 	struct scatterlist *sg;
 	int err;
@@ -788,8 +791,8 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 			total += rc->src_n + rc->dst_n + rc->src2_n + rc->dst2_n;
 			continue;
 		}
-		db->used += arena_need(d->s->alg, rc);
-		count_sg(d->s, built, rc);
+		db->used += arena_need(s->alg, rc);
+		count_sg(s, built, rc);
 		total += rc->src_n + rc->dst_n;
 	}
 	err = esf_arena_fit(&db->arena, db->used);
@@ -818,10 +821,10 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 			continue;
 		}
 		build_sg(d, db, built, rc, src, dst);
-		esf_req_init(req, d->s, rc->op, rc->aad_len, rc->in_len, src);
-		req->data_class = d->data_class;
-		req->session_type = d->session_type;
+		esf_req_init(req, s, rc->op, rc->aad_len, rc->in_len, src);
 		req->dst = rc->dst_n ? dst : NULL;
+		req->data_class = data_class;
+		req->session_type = session_type;
 		req->zerocopy = true;
 		take_bytes(d, db, built, rc, req);
 	}

@@ -102,29 +102,6 @@ int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len
 	return -EINVAL;
 }
 
-void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
-		  u32 aad_len, u32 in_len, struct scatterlist *sg)
-{
-	req->s = s;
-	req->op = op;
-	req->aad_len = aad_len;
-	req->in_len = in_len;
-	req->sg = sg;
-	req->dst = NULL;
-	req->cek = NULL;
-	req->gkey = NULL;
-	req->next = NULL;
-	req->prev = NULL;
-	req->zerocopy = false;
-	req->status = 0;
-	req->seq = 0;
-	req->text_len = 0;
-	req->head = NULL;
-	req->head_len = 0;
-	req->body_off = 0;
-	req->body_len = 0;
-}
-
 static u32 text_off(const struct esf_req *req)
 {
 	const struct esf_alg *alg = req->s->alg;
