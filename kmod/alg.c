@@ -150,7 +150,7 @@ static const struct esf_alg esf_algs[] = {
 		.name = "gcm(aes)", .id = ESF_ALG_GCM_AES,
 		.kind = ESF_KIND_AEAD, .nonce_len = ESF_NONCE_LEN,
 		.default_tag = 16, .key_ok = aes_key_ok,
-		.tag_ok = gcm_tag_ok, .aad_ok = any_aad_ok,
+		.tag_ok = gcm_tag_ok, .aad_ok = any_aad_ok, .any_aad = true,
 		.setkey = aead_setkey, .aead_key = gcm_key,
 	},
 	{
@@ -164,7 +164,7 @@ static const struct esf_alg esf_algs[] = {
 		.name = "ccm(aes)", .id = ESF_ALG_CCM_AES,
 		.kind = ESF_KIND_AEAD, .nonce_len = ESF_NONCE_LEN,
 		.default_tag = 16, .key_ok = aes_key_ok,
-		.tag_ok = ccm_tag_ok, .aad_ok = any_aad_ok,
+		.tag_ok = ccm_tag_ok, .aad_ok = any_aad_ok, .any_aad = true,
 		.setkey = aead_setkey, .aead_key = gcm_key,
 	},
 	{
@@ -173,7 +173,7 @@ static const struct esf_alg esf_algs[] = {
 		.kind = ESF_KIND_AEAD, .nonce_len = ESF_NONCE_LEN_AUTHENC,
 		.prefix = ESF_NONCE_LEN_AUTHENC, .pad_block = 16,
 		.default_tag = 16, .digest_len = 32, .key_ok = authenc_key_ok,
-		.tag_ok = mac_tag_ok, .aad_ok = any_aad_ok,
+		.tag_ok = mac_tag_ok, .aad_ok = any_aad_ok, .any_aad = true,
 		.setkey = aead_setkey, .aead_key = authenc_key,
 	},
 	{
@@ -193,7 +193,7 @@ static const struct esf_alg esf_algs[] = {
 		/* nonce_len: the session's, wrapped key and IV (session.c) */
 		.name = "kw(aes)", .id = ESF_ALG_KW_AES,
 		.kind = ESF_KIND_KW, .default_tag = 16, .key_ok = aes_key_ok,
-		.tag_ok = jwe_tag_ok, .aad_ok = any_aad_ok,
+		.tag_ok = jwe_tag_ok, .aad_ok = any_aad_ok, .any_aad = true,
 		.setkey = kw_setkey,
 	},
 	{

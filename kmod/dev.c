@@ -75,6 +75,7 @@ struct rec {
 	u32 pad;			/* authenc SEAL: padding bytes, in the arena */
 	u32 read_off, read_len;		/* the input the provider reads */
 	u32 write_off, write_len;	/* and the output it writes */
+	u32 read_tag, write_tag;	/* tag bytes at their end, in an entry of their own */
 	unsigned int src_n, dst_n;	/* scatterlist entries */
 	/* ESF_OP_RESEAL: the SEAL half's AAD and layout, its lists' entries */
 	u32 aad2_len;
@@ -489,6 +490,16 @@ static int take_entry(struct esf_dev *d, struct dev_batch *db, unsigned int i, u
 		err = take_reseal(d, rc, &e);
 		if (err)
 			return err;
+	} else if (i && rc[-1].op == e.op && rc[-1].aad_len == e.aad_len &&
+		   rc[-1].in_len == e.in_len) {
+		/* The shape of the record before: the same layout, looked up once. */
+		rc->l = rc[-1].l;
+		if (e.out_size < rc->l.slot_len)
+			return -ENOBUFS;
+		if (!span_ok(r, e.aad_off, e.aad_len) || !span_ok(r, e.in_off, e.in_len) ||
+		    !span_ok(r, e.out_off, rc->l.slot_len))
+			return -ERANGE;
+		rc->pad = rc[-1].pad;
 	} else {
 		err = esf_req_layout(d->s, e.op, e.aad_len, e.in_len, &rc->l);
 		if (err)
@@ -510,6 +521,12 @@ static int take_entry(struct esf_dev *d, struct dev_batch *db, unsigned int i, u
 	rc->out_off = e.out_off;
 	rc->scratch = U32_MAX;
 	return 0;
+}
+
+/* Entries of a span of @len > @tag bytes whose last @tag take their own. */
+static unsigned int split_n(u32 off, u32 len, u32 tag)
+{
+	return esf_sg_count(off, len - tag) + (tag ? esf_sg_count(off + len - tag, tag) : 0);
 }
 
 /* Arena bytes a record takes: built associated data, padding, or a byte. */
@@ -534,15 +551,26 @@ static void count_sg(const struct esf_session *s, bool built, struct rec *rc)
 	skip = rc->op == ESF_OP_OPEN ? rc->l.nonce_in : 0;
 	rc->read_off = rc->in_off + skip;
 	rc->read_len = rc->in_len - skip;
+	/*
+	 * OPEN's tag, which the provider reads apart from the text, and
+	 * SEAL's, which it writes apart, as entries of their own: the crypto
+	 * API finds them by fast-forwarding the list (scatterwalk_ffwd()),
+	 * which builds a two-entry list of its own when the tag starts inside
+	 * an entry, and returns the entry itself when the tag starts one.
+	 */
+	rc->read_tag = rc->op == ESF_OP_OPEN && rc->read_len > s->tag_len ? s->tag_len : 0;
 	/* An empty list still takes one entry (build_sg()). */
-	rc->src_n = max(a + (rc->read_len ? esf_sg_count(rc->read_off, rc->read_len) : 0) +
+	rc->src_n = max(a + (rc->read_len ? split_n(rc->read_off, rc->read_len, rc->read_tag) : 0) +
 			(rc->pad ? 2 : 0), 1u);
 	rc->dst_n = 0;
+	rc->write_tag = 0;
 	if (rc->op == ESF_OP_SEAL || rc->op == ESF_OP_OPEN) {
 		skip = rc->op == ESF_OP_SEAL ? s->nonce_len : 0;
 		rc->write_off = rc->out_off + skip;
 		rc->write_len = rc->l.slot_len - skip;
-		rc->dst_n = max(a + esf_sg_count(rc->write_off, rc->write_len), 1u);
+		if (rc->op == ESF_OP_SEAL && rc->write_len > s->tag_len)
+			rc->write_tag = s->tag_len;
+		rc->dst_n = max(a + split_n(rc->write_off, rc->write_len, rc->write_tag), 1u);
 	}
 }
 
@@ -559,8 +587,13 @@ static __always_inline unsigned int put_sg(struct page **pages, u32 off, u32 len
 	if (!len)
 		return 0;
 	if (offset_in_page(off) + len <= PAGE_SIZE) {
-		sg_unmark_end(sg);
-		sg_set_page(sg, pages[off / PAGE_SIZE], len, offset_in_page(off));
+		/*
+		 * sg_set_page() and sg_unmark_end() in three stores: the
+		 * batch's entries are never chain links, and the end mark goes.
+		 */
+		sg->page_link = (unsigned long)pages[off / PAGE_SIZE];
+		sg->offset = offset_in_page(off);
+		sg->length = len;
 		return 1;
 	}
 	n = esf_sg_count(off, len);
@@ -588,7 +621,8 @@ static void build_sg(struct esf_dev *d, struct dev_batch *db, bool built, struct
 		n = put_sg(ap, rc->scratch, assoc, src);
 	else
 		n = put_sg(rp, rc->aad_off, assoc, src);
-	n += put_sg(rp, rc->read_off, rc->read_len, src + n);
+	n += put_sg(rp, rc->read_off, rc->read_len - rc->read_tag, src + n);
+	n += put_sg(rp, rc->read_off + rc->read_len - rc->read_tag, rc->read_tag, src + n);
 	if (rc->pad)
 		n += put_sg(ap, rc->scratch + (built ? assoc : 0), rc->pad, src + n);
 	if (!n)
@@ -600,7 +634,8 @@ static void build_sg(struct esf_dev *d, struct dev_batch *db, bool built, struct
 		m = put_sg(ap, rc->scratch, assoc, dst);
 	else
 		m = put_sg(rp, rc->aad_off, assoc, dst);
-	m += put_sg(rp, rc->write_off, rc->write_len, dst + m);
+	m += put_sg(rp, rc->write_off, rc->write_len - rc->write_tag, dst + m);
+	m += put_sg(rp, rc->write_off + rc->write_len - rc->write_tag, rc->write_tag, dst + m);
 	if (!m)
 		m = put_sg(ap, rc->scratch + arena_need(d->s->alg, rc) - 1, 1, dst);
 	sg_mark_end(&dst[m - 1]);
@@ -732,6 +767,9 @@ static int grow_batch(struct dev_batch *db, u32 n)
 static int prepare(struct esf_dev *d, struct dev_batch *db)
 {
 	bool built = built_assoc(d->s->alg);
+	/* In locals: the byte stores of each record would reload them. */
+	u8 data_class = d->data_class, session_type = d->session_type;
+	struct esf_session *s = d->s;
 	unsigned int i, total = 0;
 	struct scatterlist *sg;
 	int err;
@@ -753,8 +791,8 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 			total += rc->src_n + rc->dst_n + rc->src2_n + rc->dst2_n;
 			continue;
 		}
-		db->used += arena_need(d->s->alg, rc);
-		count_sg(d->s, built, rc);
+		db->used += arena_need(s->alg, rc);
+		count_sg(s, built, rc);
 		total += rc->src_n + rc->dst_n;
 	}
 	err = esf_arena_fit(&db->arena, db->used);
@@ -783,10 +821,10 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 			continue;
 		}
 		build_sg(d, db, built, rc, src, dst);
-		esf_req_init(req, d->s, rc->op, rc->aad_len, rc->in_len, src);
-		req->data_class = d->data_class;
-		req->session_type = d->session_type;
+		esf_req_init(req, s, rc->op, rc->aad_len, rc->in_len, src);
 		req->dst = rc->dst_n ? dst : NULL;
+		req->data_class = data_class;
+		req->session_type = session_type;
 		req->zerocopy = true;
 		take_bytes(d, db, built, rc, req);
 	}

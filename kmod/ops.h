@@ -85,8 +85,30 @@ struct esf_req {
 unsigned int esf_req_size(const struct esf_session *s);
 int esf_req_layout(const struct esf_session *s, u8 op, u32 aad_len, u32 data_len,
 		   struct esf_layout *l);
-void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
-		  u32 aad_len, u32 in_len, struct scatterlist *sg);
+/* A record's request, before its front end fills in the rest; per record, inline. */
+static inline void esf_req_init(struct esf_req *req, struct esf_session *s, u8 op,
+				u32 aad_len, u32 in_len, struct scatterlist *sg)
+{
+	req->s = s;
+	req->aad_len = aad_len;
+	req->in_len = in_len;
+	req->sg = sg;
+	req->dst = NULL;
+	req->cek = NULL;
+	req->gkey = NULL;
+	req->next = NULL;
+	req->prev = NULL;
+	req->zerocopy = false;
+	req->status = 0;
+	req->seq = 0;
+	req->text_len = 0;
+	req->head = NULL;
+	req->head_len = 0;
+	req->body_off = 0;
+	req->body_len = 0;
+	req->op = op;
+}
+
 int esf_req_submit(struct esf_req *req);
 void esf_req_refuse(struct esf_req *req, int err);
 

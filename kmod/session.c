@@ -252,6 +252,7 @@ static void copy_params(struct esf_session *s, const struct esf_session_params *
 		s->seq_end = ((u64)p->group->sender + 1) << ESF_GROUP_SEQ_BITS;
 	s->soft = p->soft;
 	s->hard = p->hard;
+	s->counted = p->soft.messages || p->soft.bytes || p->hard.messages || p->hard.bytes;
 	s->created = get_jiffies_64();
 	s->soft_deadline = deadline(s->created, p->soft.seconds);
 	s->hard_deadline = deadline(s->created, p->hard.seconds);
@@ -586,19 +587,6 @@ void esf_session_stat_add(struct esf_session *s, enum esf_stat stat, u64 n)
 	put_cpu_ptr(s->stats);
 }
 
-/* A record done: its operation's counter and its bytes, in one update. */
-void esf_session_stat_record(struct esf_session *s, enum esf_stat stat, u64 bytes)
-{
-	struct esf_stats *st = get_cpu_ptr(s->stats);
-	unsigned long flags;
-
-	flags = u64_stats_update_begin_irqsave(&st->syncp);
-	u64_stats_add(&st->v[stat], 1);
-	u64_stats_add(&st->v[ESF_STAT_BYTES], bytes);
-	u64_stats_update_end_irqrestore(&st->syncp, flags);
-	put_cpu_ptr(s->stats);
-}
-
 void esf_session_stats_sum(const struct esf_session *s, u64 out[ESF_STAT_NUM])
 {
 	u64 v[ESF_STAT_NUM];
@@ -672,13 +660,8 @@ static void check_time(struct esf_session *s)
 		esf_session_expire(s, ESF_EXPIRE_HARD, ESF_EXPIRE_SECONDS);
 }
 
-/**
- * esf_session_usable() - may the session do another operation?
- * @s: session
- *
- * Return: 0, -ENOKEY (deleted) or -EKEYEXPIRED.
- */
-int esf_session_usable(struct esf_session *s)
+/* esf_session_usable() for a session dead, expired or with deadlines. */
+int esf_session_usable_slow(struct esf_session *s)
 {
 	if (esf_session_dead(s))
 		return -ENOKEY;
@@ -715,17 +698,8 @@ static void session_timer(struct timer_list *t)
 	arm_timer(s);
 }
 
-/**
- * esf_session_reserve_seq() - take the next SEAL sequence number
- * @s: session
- * @seq: receives it
- *
- * Unique across CPUs. The counter stops at U64_MAX, which is never used:
- * taking the last number left expires the session instead of wrapping.
- *
- * Return: 0 or -EKEYEXPIRED.
- */
-int esf_session_reserve_seq(struct esf_session *s, u64 *seq)
+/* esf_session_reserve_seq() near the end of the counter: it expires there. */
+int esf_session_reserve_seq_slow(struct esf_session *s, u64 *seq)
 {
 	s64 old = atomic64_read(&s->seq);
 
@@ -771,16 +745,8 @@ static void check_usage(struct esf_session *s, u64 msgs, u64 bytes)
 		esf_session_expire(s, ESF_EXPIRE_HARD, ESF_EXPIRE_BYTES);
 }
 
-/**
- * esf_session_charge() - count one record against the lifetimes
- * @s: session
- * @bytes: its input length
- * @reserve: true for SEAL/SIGN, charged before the work and refused if it
- *	would pass a hard limit; false for OPEN/VERIFY, charged after success
- *
- * Return: 0, or -EKEYEXPIRED when @reserve and a hard limit would be passed.
- */
-int esf_session_charge(struct esf_session *s, u64 bytes, bool reserve)
+/* esf_session_charge() for a session with a message or byte limit. */
+int esf_session_charge_slow(struct esf_session *s, u64 bytes, bool reserve)
 {
 	u64 msgs, total;
 

@@ -53,6 +53,7 @@ struct esf_alg {
 	bool (*key_ok)(const struct esf_alg *alg, unsigned int len);
 	bool (*tag_ok)(const struct esf_alg *alg, unsigned int len);
 	bool (*aad_ok)(unsigned int len);
+	bool any_aad;			/* aad_ok() takes any length up to ESF_MAX_AAD */
 	int (*setkey)(struct esf_session *s, const u8 *key, unsigned int len);
 	/* AEAD: key a transform (the session's, or a group epoch's). */
 	int (*aead_key)(struct crypto_aead *tfm, const u8 *salt, const u8 *key,
@@ -162,6 +163,8 @@ struct esf_session {
 	u64 seq_end;		/* SEAL's first sequence number never used */
 	struct esf_lifetime soft;
 	struct esf_lifetime hard;
+	/* A message or byte limit, soft or hard: esf_session_charge() checks. */
+	bool counted;
 	u64 created;		/* jiffies64 */
 	u64 soft_deadline;	/* jiffies64, 0: none */
 	u64 hard_deadline;	/* jiffies64, 0: none */
@@ -210,10 +213,9 @@ void esf_session_put(struct esf_session *s);
 struct esf_session *esf_session_remove(struct net *net, u32 id);
 unsigned int esf_session_flush(struct net *net);
 bool esf_session_may_use(const struct esf_session *s);
-int esf_session_usable(struct esf_session *s);
+int esf_session_usable_slow(struct esf_session *s);
 
 void esf_session_stat_add(struct esf_session *s, enum esf_stat stat, u64 n);
-void esf_session_stat_record(struct esf_session *s, enum esf_stat stat, u64 bytes);
 void esf_session_stats_sum(const struct esf_session *s, u64 out[ESF_STAT_NUM]);
 void esf_session_expire(struct esf_session *s, enum esf_expire_kind kind,
 			enum esf_expire_reason reason);
@@ -222,8 +224,8 @@ const char *esf_session_driver(const struct esf_session *s);
 void esf_session_fill_info(const struct esf_session *s, struct esf_session_info *info);
 u64 esf_session_age(const struct esf_session *s);
 
-int esf_session_reserve_seq(struct esf_session *s, u64 *seq);
-int esf_session_charge(struct esf_session *s, u64 bytes, bool limit);
+int esf_session_reserve_seq_slow(struct esf_session *s, u64 *seq);
+int esf_session_charge_slow(struct esf_session *s, u64 bytes, bool limit);
 
 static inline bool esf_session_dead(const struct esf_session *s)
 {
@@ -233,6 +235,83 @@ static inline bool esf_session_dead(const struct esf_session *s)
 static inline bool esf_session_expired(const struct esf_session *s)
 {
 	return test_bit(ESF_SF_EXPIRED, &s->flags);
+}
+
+/*
+ * The per-record calls of the fast path (ops.c) take these inline: what
+ * every record of a session without deadlines or limits does, a flag test
+ * or an atomic add, is done here, the rest out of line in session.c.
+ */
+
+/**
+ * esf_session_usable() - may the session do another operation?
+ * @s: session
+ *
+ * Return: 0, -ENOKEY (deleted) or -EKEYEXPIRED.
+ */
+static __always_inline int esf_session_usable(struct esf_session *s)
+{
+	if (likely(!(READ_ONCE(s->flags) & (BIT(ESF_SF_DEAD) | BIT(ESF_SF_EXPIRED))) &&
+		   !s->hard_deadline && !s->soft_deadline))
+		return 0;
+	return esf_session_usable_slow(s);
+}
+
+/**
+ * esf_session_reserve_seq() - take the next SEAL sequence number
+ * @s: session
+ * @seq: receives it
+ *
+ * Unique across CPUs. The counter stops at U64_MAX, which is never used:
+ * taking the last number left expires the session instead of wrapping.
+ *
+ * Return: 0 or -EKEYEXPIRED.
+ */
+static __always_inline int esf_session_reserve_seq(struct esf_session *s, u64 *seq)
+{
+	s64 old = atomic64_read(&s->seq);
+
+	do {
+		/* The last number, or none left: the slow path expires it. */
+		if (unlikely((u64)old >= s->seq_end - 1))
+			return esf_session_reserve_seq_slow(s, seq);
+	} while (!atomic64_try_cmpxchg(&s->seq, &old, old + 1));
+	*seq = old;
+	return 0;
+}
+
+/**
+ * esf_session_charge() - count one record against the lifetimes
+ * @s: session
+ * @bytes: its input length
+ * @reserve: true for SEAL/SIGN, charged before the work and refused if it
+ *	would pass a hard limit; false for OPEN/VERIFY, charged after success
+ *
+ * Return: 0, or -EKEYEXPIRED when @reserve and a hard limit would be passed.
+ */
+static __always_inline int esf_session_charge(struct esf_session *s, u64 bytes, bool reserve)
+{
+	if (likely(!s->counted)) {
+		/* No limit to pass, none to cross: only the usage to count. */
+		atomic64_inc(&s->used_messages);
+		atomic64_add(bytes, &s->used_bytes);
+		return 0;
+	}
+	return esf_session_charge_slow(s, bytes, reserve);
+}
+
+/* A record done: its operation's counter and its bytes, in one update. */
+static __always_inline void esf_session_stat_record(struct esf_session *s, enum esf_stat stat,
+						    u64 bytes)
+{
+	struct esf_stats *st = get_cpu_ptr(s->stats);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&st->syncp);
+	u64_stats_add(&st->v[stat], 1);
+	u64_stats_add(&st->v[ESF_STAT_BYTES], bytes);
+	u64_stats_update_end_irqrestore(&st->syncp, flags);
+	put_cpu_ptr(s->stats);
 }
 
 void esf_session_defer(struct rcu_work *work);

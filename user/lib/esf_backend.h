@@ -39,6 +39,27 @@ struct esf_session {
 /* The output slot a record needs (the table in <linux/esf.h>). */
 size_t esf_slot_size(const struct esf_session_info *info, const struct esf_op *op);
 
+/* esf_slot_size(), inline for the backends' per-record loops. */
+static inline size_t slot_size(const struct esf_session_info *info, const struct esf_op *op)
+{
+	size_t over = (size_t)info->nonce_len + info->tag_len;
+	size_t in = op->in_len + op->in2_len;
+
+	switch (op->op) {
+	case ESF_OP_SEAL:
+		/* authenc pads to the AES block, always by at least one byte. */
+		if (info->alg == ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES)
+			return (in / 16 + 1) * 16 + over;
+		return in + over;
+	case ESF_OP_OPEN:
+		return in > over ? in - over : 0;
+	case ESF_OP_SIGN:
+		return info->tag_len;
+	default:
+		return 0;
+	}
+}
+
 /*
  * /dev/esf (ring.c). esf_session_open_device() sets *@missing when it
  * failed because the device front end is not there or cannot take the

@@ -97,22 +97,7 @@ int esf_outputs_overlap(struct esf_span *sp, const struct esf_op *ops, size_t n,
 /* Output slot of a record (see the table in <linux/esf.h>). */
 size_t esf_slot_size(const struct esf_session_info *info, const struct esf_op *op)
 {
-	size_t over = (size_t)info->nonce_len + info->tag_len;
-	size_t in = op->in_len + op->in2_len;
-
-	switch (op->op) {
-	case ESF_OP_SEAL:
-		/* authenc pads to the AES block, always by at least one byte. */
-		if (info->alg == ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES)
-			return (in / 16 + 1) * 16 + over;
-		return in + over;
-	case ESF_OP_OPEN:
-		return in > over ? in - over : 0;
-	case ESF_OP_SIGN:
-		return info->tag_len;
-	default:
-		return 0;
-	}
+	return slot_size(info, op);
 }
 
 /*

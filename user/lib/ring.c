@@ -83,11 +83,12 @@ static size_t env_size(const char *name, size_t dflt, size_t min)
 /* Whether [p, p + len) lies in the region; its offset then goes in @off. */
 static int in_region(const struct ring *r, const void *p, size_t len, uint32_t *off)
 {
-	uintptr_t a = (uintptr_t)p, b = (uintptr_t)r->base;
+	/* Below the base (NULL included) wraps to beyond the region's length. */
+	uintptr_t at = (uintptr_t)p - (uintptr_t)r->base;
 
-	if (!p || a < b || a - b > r->len || len > r->len - (a - b))
+	if (at > r->len || len > r->len - at)
 		return 0;
-	*off = (uint32_t)(a - b);
+	*off = (uint32_t)at;
 	return 1;
 }
 
@@ -121,35 +122,45 @@ static size_t stage_need(const struct plan *p, const struct esf_op *op)
 	return n;
 }
 
+/*
+ * Worked out in locals and stored once: the plan's flags are bytes, and a
+ * byte store may alias anything, so stores made along the way would make
+ * the compiler load the region and the record again after each.
+ */
 static void plan_record(const struct ring *r, const struct esf_op *op, size_t slot,
 			struct plan *p)
 {
 	uintptr_t out = (uintptr_t)op->out;
+	uint32_t aad_off = 0, in_off = 0, out_off = 0;
+	int stage_aad, stage_in, stage_out;
 
-	memset(p, 0, sizeof(*p));
-	p->slot = slot;
 	if (op->op == ESF_OP_RESEAL) {
 		/* The two AADs are one span: adjacent, or staged. */
-		p->stage_aad = aad_bytes(op) &&
-			       (!in_region(r, op->aad_len ? op->aad : op->in2, aad_bytes(op),
-					   &p->aad_off) ||
-				(op->aad_len && op->in2_len &&
-				 (const uint8_t *)op->aad + op->aad_len != op->in2));
-		p->stage_in = op->in_len && !in_region(r, op->in, op->in_len, &p->in_off);
+		stage_aad = aad_bytes(op) &&
+			    (!in_region(r, op->aad_len ? op->aad : op->in2, aad_bytes(op),
+					&aad_off) ||
+			     (op->aad_len && op->in2_len &&
+			      (const uint8_t *)op->aad + op->aad_len != op->in2));
+		stage_in = op->in_len && !in_region(r, op->in, op->in_len, &in_off);
 	} else {
-		p->stage_aad = op->aad_len && !in_region(r, op->aad, op->aad_len, &p->aad_off);
+		stage_aad = op->aad_len && !in_region(r, op->aad, op->aad_len, &aad_off);
 		/* The kernel reads in and in2 as one input: they must be adjacent. */
-		p->stage_in = (op->in_len || op->in2_len) &&
-			      (!in_region(r, op->in_len ? op->in : op->in2,
-					  op->in_len + op->in2_len, &p->in_off) ||
-			       (op->in_len && op->in2_len &&
-				(const uint8_t *)op->in + op->in_len != op->in2));
+		stage_in = (op->in_len || op->in2_len) &&
+			   (!in_region(r, op->in_len ? op->in : op->in2,
+				       op->in_len + op->in2_len, &in_off) ||
+			    (op->in_len && op->in2_len &&
+			     (const uint8_t *)op->in + op->in_len != op->in2));
 	}
 	/* In place, the output must not share bytes with what is read. */
-	p->stage_out = slot && (!in_region(r, op->out, slot, &p->out_off) ||
-				spans_meet(out, slot, (uintptr_t)op->aad, op->aad_len) ||
-				spans_meet(out, slot, (uintptr_t)op->in, op->in_len) ||
-				spans_meet(out, slot, (uintptr_t)op->in2, op->in2_len));
+	stage_out = slot && (!in_region(r, op->out, slot, &out_off) ||
+			     spans_meet(out, slot, (uintptr_t)op->aad, op->aad_len) ||
+			     spans_meet(out, slot, (uintptr_t)op->in, op->in_len) ||
+			     spans_meet(out, slot, (uintptr_t)op->in2, op->in2_len));
+	*p = (struct plan){
+		.aad_off = aad_off, .in_off = in_off, .out_off = out_off,
+		.stage_aad = (uint8_t)stage_aad, .stage_in = (uint8_t)stage_in,
+		.stage_out = (uint8_t)stage_out, .slot = slot,
+	};
 }
 
 /* Copy the staged parts in; @at is the staging cursor. */
@@ -243,9 +254,11 @@ static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 	for (i = 0; i < n; i++) {
 		struct esf_op *op = &ops[i];
 		int reseal = op->op == ESF_OP_RESEAL;
-		size_t slot = reseal ? esf_reseal_size(s, op->in_len) : esf_slot_size(&s->info, op);
+		size_t slot = reseal ? esf_reseal_size(s, op->in_len) : slot_size(&s->info, op);
+		struct plan *pl = &r->plans[k];
+		uint32_t aad_len, in_len, aad2_len;
+		struct esf_dev_rec *e;
 		size_t need;
-		struct plan pl;
 
 		op->out_len = 0;
 		op->seq = 0;
@@ -257,32 +270,43 @@ static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 			continue;
 		}
 		op->status = 1;	/* sent, result pending */
-		plan_record(r, op, slot, &pl);
-		need = stage_need(&pl, op);
-		/* No room left in the staging area: run what is gathered first. */
-		if (need > end - at && k) {
-			err = flush(s, ops, k);
-			if (err)
-				return fail_pending(ops, n, err);
-			k = 0;
-			at = r->staging_off;
+		/* Planned where it is kept: nothing to copy for a record in place. */
+		plan_record(r, op, slot, pl);
+		if (pl->stage_aad | pl->stage_in | pl->stage_out) {
+			need = stage_need(pl, op);
+			/* No room left in the staging area: run what is gathered first. */
+			if (need > end - at && k) {
+				struct plan keep = *pl;
+
+				err = flush(s, ops, k);
+				if (err)
+					return fail_pending(ops, n, err);
+				k = 0;
+				at = r->staging_off;
+				pl = &r->plans[0];
+				*pl = keep;
+			}
+			if (need > end - at) {
+				op->status = -EMSGSIZE;
+				continue;
+			}
+			stage_in(r, op, pl, &at);
 		}
-		if (need > end - at) {
-			op->status = -EMSGSIZE;
-			continue;
-		}
-		stage_in(r, op, &pl, &at);
-		r->table[k] = (struct esf_dev_rec){
-			.op = op->op,
-			.aad_off = pl.aad_off,
-			.aad_len = (uint32_t)op->aad_len,
-			.aad2_len = reseal ? (uint32_t)op->in2_len : 0,
-			.in_off = pl.in_off,
-			.in_len = (uint32_t)in_bytes(op),
-			.out_off = pl.out_off,
-			.out_size = (uint32_t)pl.slot,
-		};
-		r->plans[k] = pl;
+		e = &r->table[k];
+		/* Everything read first: the byte stores below may alias it. */
+		aad_len = (uint32_t)op->aad_len;
+		in_len = (uint32_t)in_bytes(op);
+		aad2_len = reseal ? (uint32_t)op->in2_len : 0;
+		e->aad_off = pl->aad_off;
+		e->aad_len = aad_len;
+		e->in_off = pl->in_off;
+		e->in_len = in_len;
+		e->out_off = pl->out_off;
+		e->out_size = (uint32_t)pl->slot;
+		e->aad2_len = aad2_len;
+		e->op = op->op;
+		e->flags = 0;
+		e->reserved = 0;
 		r->idx[k++] = i;
 	}
 	if (k) {
