@@ -330,13 +330,15 @@ detail="$got / $kid" \
 	eval '[ "$got" = "kid $kid" ] && [ ${#kid} = 22 ]'
 py respond 127.0.0.1 1883 Cveh-10 "$sim/v10.pem" "$sim/v10.key" "$sim/root.pem" >py.out 2>&1 &
 pypid=$!
-nap 2
+# Python's start under TCG can take seconds: esfd asks once it listens.
+until_ok 900 grep -q '^ready$' py.out
 est=$(ctl 1 establish Cveh-10 --class 2 --timeout 30000 2>&1)
 rc=$?
 wait $pypid
+pyk=$(grep -v '^ready$' py.out)
 detail="$est / $(cat py.out)" \
 	t "esfd initiates, the independent implementation answers: one key id at both ends" \
-	eval '[ $rc = 0 ] && [ "$(cat py.out)" = "kid $(field kid "$est")" ]'
+	eval '[ $rc = 0 ] && [ "$pyk" = "kid $(field kid "$est")" ]'
 
 # both ends keep no private key in their logs, and no session key left.
 detail="$(grep -l "PRIVATE" ./*.log)" \

@@ -11,7 +11,8 @@
 #   p2p_peer.py initiate HOST PORT MY_ID PEER_ID CERT KEY ROOT
 #   p2p_peer.py respond  HOST PORT MY_ID CERT KEY ROOT
 #
-# Output: "kid KID" (base64url), or "refused RSC DBG", or "error WHAT".
+# Output: "kid KID" (base64url), or "refused RSC DBG", or "error WHAT";
+# respond prints "ready" first, once it listens.
 import base64
 import datetime
 import json
@@ -138,6 +139,10 @@ def wait_for(c, topic, timeout=30):
     got = []
     c.on_message = lambda cl, ud, msg: got.append(msg.payload)
     c.subscribe(topic, qos=1)
+    c.loop(timeout=0.5)
+    # The test starts esfd's side only now: a slow start (TCG, a loaded
+    # host) must not make it wait longer than it would for an esfd.
+    print("ready", flush=True)
     end = time.time() + timeout
     while not got and time.time() < end:
         c.loop(timeout=0.2)
