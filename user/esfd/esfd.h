@@ -197,6 +197,27 @@ struct esfd_certkey {
 	STACK_OF(X509) *chain;
 };
 
+/**
+ * struct esfd_bucket - a token bucket, in thousandths of a token
+ * @tokens: what is left
+ * @last_ms: its last refill (esfd_now_ms()); 0: never used, full
+ */
+struct esfd_bucket {
+	int64_t tokens;
+	int64_t last_ms;
+};
+
+/**
+ * esfd_bucket_take() - take one token if there is one
+ * @b: the bucket
+ * @now_ms: esfd_now_ms()
+ * @burst: its size, tokens
+ * @rate: tokens added per second
+ *
+ * Return: true when a token was taken.
+ */
+bool esfd_bucket_take(struct esfd_bucket *b, int64_t now_ms, int64_t burst, int64_t rate);
+
 /* Per-peer run-time state, parallel to cfg.peers. */
 struct esfd_peer_rt {
 	struct esfd_seen seen[ESFD_REPLAY_SLOTS];
@@ -211,9 +232,8 @@ struct esfd_peer_rt {
 	struct esfd_certke *ck_srv;
 	int64_t ck_srv_started;
 	uint64_t certke_ok;
-	/* The derivation token bucket, in thousandths of a token. */
-	int64_t kdf_tokens;
-	int64_t kdf_last_ms;
+	/* The derivation token bucket, and the requests it refused. */
+	struct esfd_bucket kdf;
 	uint64_t kdf_throttled;
 	/* Classes (bit n: class n) whose recorded pair a restart did not
 	 * adopt because the configuration changed: esfd establishes them
@@ -565,8 +585,7 @@ struct esfd_p2p_seen {
  * @cache_cap: cfg.p2p.cert_cache when allocated
  * @seen: request nonces accepted, a ring of ESFD_P2P_SEEN
  * @seen_next: the ring's next slot
- * @tokens: the token bucket, thousandths of a token
- * @last_ms: its last refill
+ * @bucket: the token bucket of strangers' requests (ESFD_P2P_BURST, _RATE)
  * @established: agreements completed, either side
  * @first_contact: ours (as initiator) whose request carried our certificate
  * @cached: ours whose request carried only its digest
@@ -592,7 +611,7 @@ struct esfd_p2p {
 	size_t n_cache, cache_cap;
 	struct esfd_p2p_seen seen[ESFD_P2P_SEEN];
 	size_t seen_next;
-	int64_t tokens, last_ms;
+	struct esfd_bucket bucket;
 	uint64_t established, first_contact, cached, resent, evicted, dropped, throttled;
 	uint64_t refused[P2P_R__N];
 	uint64_t hits, misses, evictions;

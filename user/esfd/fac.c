@@ -377,7 +377,7 @@ static int fac_send(struct esfd *d, const struct esfd_peer *peer, struct esfd_fa
 
 static int fac_register(struct esfd *d, const struct esfd_peer *peer)
 {
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	struct esfd_facmsg m = { .kind = ESFD_FAC_REG_REQ, .who = peer->id };
 	uint8_t kid[ESFD_FAC_KID_LEN];
 	int err;
@@ -414,7 +414,7 @@ static int fac_retrieve(struct esfd *d, const struct esfd_peer *peer, const char
 
 int esfd_fac_need(struct esfd *d, const struct esfd_peer *peer, const char *kid)
 {
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	int err;
 
 	if (!peer->fac || fac_req_find(d, peer) || (kid && peer->fac_register))
@@ -434,7 +434,7 @@ static int fac_answer(struct esfd *d, const struct esfd_peer *peer, const struct
 		      const struct esfd_m2m_rsp *rsp)
 {
 	const struct esfd_peer *fp = &d->cfg.peers[peer->fac_peer];
-	struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	enum esfd_fac_kind want = q->fac == ESFD_FAC_REG_REQ ? ESFD_FAC_REG_ANS : ESFD_FAC_GET_ANS;
 	struct esfd_certkey *ck = &rt->ck;
 	uint8_t lk[32], nnc[ESFD_FAC_NONCE_LEN];
@@ -490,7 +490,7 @@ void esfd_fac_response(struct esfd *d, const struct esfd_peer *fpeer, struct esf
 		return;
 	}
 	if (rsp->rsc != ESFD_RSC_OK) {
-		struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+		struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 
 		rt->fac_refused++;
 		rt->fac_last_rsc = rsp->rsc;
@@ -559,7 +559,7 @@ void esfd_fac_timer(struct esfd *d)
 
 json_t *esfd_fac_peer_ctl(struct esfd *d, const struct esfd_peer *peer)
 {
-	const struct esfd_peer_rt *rt = &d->rt[peer_index(d, peer)];
+	const struct esfd_peer_rt *rt = esfd_peer_rt(d, peer);
 	const struct esfd_certkey *ck = &rt->ck;
 
 	return json_pack("{s:s,s:s,s:s?,s:I,s:I,s:I,s:I,s:i}", "facilitator",

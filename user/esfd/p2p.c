@@ -592,24 +592,6 @@ void esfd_p2p_response(struct esfd *d, const struct esfd_peer *peer, struct esfd
 
 /* Responder ------------------------------------------------------------------------ */
 
-static bool bucket_take(struct esfd *d)
-{
-	struct esfd_p2p *p = d->p2p;
-	const int64_t cap = ESFD_P2P_BURST * 1000;
-	int64_t now = esfd_now_ms(d);
-
-	if (!p->last_ms)
-		p->tokens = cap;
-	else
-		p->tokens += (now - p->last_ms) * ESFD_P2P_RATE;
-	if (p->tokens > cap)
-		p->tokens = cap;
-	p->last_ms = now;
-	if (p->tokens < 1000)
-		return false;
-	p->tokens -= 1000;
-	return true;
-}
 
 static bool seen_before(const struct esfd *d, const uint8_t nnc[ESFD_P2P_NONCE_LEN])
 {
@@ -650,7 +632,8 @@ static int request_check(struct esfd *d, const struct esfd_m2m_req *req, struct 
 	if (seen_before(d, m->nnc))
 		return refuse(d, v, P2P_R_REPLAY, "a request seen before", NULL);
 	/* Public-key work from here: bounded for whoever asks. */
-	if (!bucket_take(d) || !seen_slot(d)) {
+	if (!esfd_bucket_take(&d->p2p->bucket, esfd_now_ms(d), ESFD_P2P_BURST, ESFD_P2P_RATE) ||
+	    !seen_slot(d)) {
 		d->p2p->throttled++;
 		*rsc = ESFD_RSC_THROTTLED;
 		snprintf(v->why, sizeof(v->why), "p2p: too many agreements asked for; try again "

@@ -59,6 +59,23 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer)
 	return esfd_peer_rt(d, peer)->ck.valid ? esfd_peer_rt(d, peer)->ck.kid : "";
 }
 
+bool esfd_bucket_take(struct esfd_bucket *b, int64_t now_ms, int64_t burst, int64_t rate)
+{
+	const int64_t cap = burst * 1000;
+
+	if (!b->last_ms)
+		b->tokens = cap;
+	else
+		b->tokens += (now_ms - b->last_ms) * rate;
+	if (b->tokens > cap)
+		b->tokens = cap;
+	b->last_ms = now_ms;
+	if (b->tokens < 1000)
+		return false;
+	b->tokens -= 1000;
+	return true;
+}
+
 /*
  * May unauthenticated input from this peer cost a key derivation (or a
  * handshake step) now? Anyone on the broker can send requests in a
@@ -69,22 +86,10 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer)
  */
 static bool kdf_allowed(struct esfd *d, struct esfd_peer_rt *rt)
 {
-	const int64_t cap = ESFD_KDF_BURST * 1000;
-	int64_t now = esfd_now_ms(d);
-
-	if (!rt->kdf_last_ms)
-		rt->kdf_tokens = cap;
-	else
-		rt->kdf_tokens += (now - rt->kdf_last_ms) * ESFD_KDF_RATE;
-	if (rt->kdf_tokens > cap)
-		rt->kdf_tokens = cap;
-	rt->kdf_last_ms = now;
-	if (rt->kdf_tokens < 1000) {
-		rt->kdf_throttled++;
-		return false;
-	}
-	rt->kdf_tokens -= 1000;
-	return true;
+	if (esfd_bucket_take(&rt->kdf, esfd_now_ms(d), ESFD_KDF_BURST, ESFD_KDF_RATE))
+		return true;
+	rt->kdf_throttled++;
+	return false;
 }
 
 static const char kdf_why[] = "too many unauthenticated requests that cost a key "
