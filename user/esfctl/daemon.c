@@ -45,6 +45,11 @@ static long long jint(const json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
+static long long jint_at(const json_t *a, size_t i)
+{
+	return (long long)json_integer_value(json_array_get(a, i));
+}
+
 /* The [p2p] lines: dynamic peers, agreements and their bytes, refusals. */
 static void print_p2p(const json_t *p)
 {
@@ -635,6 +640,34 @@ int esfctl_cmd_rekey(int argc, char **argv)
 	return establish(argc, argv, "rekey");
 }
 
+/* A group's part in mediation (docs/esfd.md, "Mediator gateways"). */
+static void print_mediation(const json_t *md)
+{
+	const json_t *b = json_object_get(md, "block"), *v;
+	size_t i;
+
+	if (json_object_get(md, "delegate")) {
+		printf("  delegates sender ids %lld-%lld to %s", jint_at(b, 0), jint_at(b, 1),
+		       json_string_value(json_object_get(md, "delegate")));
+		if (json_object_get(md, "session"))
+			printf(" (its own session %lld opens them)", jint(md, "session"));
+		putchar('\n');
+	} else if (json_object_get(md, "local")) {
+		printf("  mediates to %s: sender ids %lld-%lld, epoch %lld, deliveries %lld%s\n",
+		       json_string_value(json_object_get(md, "local")), jint_at(b, 0),
+		       jint_at(b, 1), jint(md, "epoch"), jint(md, "delivered"),
+		       json_is_true(json_object_get(md, "asked")) ? ", a new epoch asked" : "");
+		json_array_foreach(json_object_get(md, "devices"), i, v)
+			printf("  device %-16s %-24s sender %-4lld epoch %lld acked %lld\n",
+			       json_string_value(json_object_get(v, "peer")),
+			       json_string_value(json_object_get(v, "id")), jint(v, "sender"),
+			       jint(v, "epoch"), jint(v, "acked"));
+	} else if (json_object_get(md, "via")) {
+		printf("  comes from the mediator wrapped under %s's key\n",
+		       json_string_value(json_object_get(md, "via")));
+	}
+}
+
 static void print_group(json_t *g, bool show)
 {
 	bool server = !strcmp(json_string_value(json_object_get(g, "role")) ?: "", "server");
@@ -662,6 +695,8 @@ static void print_group(json_t *g, bool show)
 		return;
 	printf("  alg %s policy %s\n", json_string_value(json_object_get(g, "alg")),
 	       json_string_value(json_object_get(g, "policy")));
+	if (json_object_get(g, "mediation"))
+		print_mediation(json_object_get(g, "mediation"));
 	if (!server) {
 		printf("  next %lld (switch in %llds) previous %lld keys %lld\n", jint(g, "next"),
 		       jint(g, "switch_in"), jint(g, "previous"), jint(g, "keys"));
