@@ -109,7 +109,10 @@ static const char groups_usage[] =
 	"member: its server, sender id, the epochs its kernel group session\n"
 	"holds (current, next until the switch, previous until it retires) and\n"
 	"the session id (shown to root and the owner of the group's policy: it\n"
-	"is what an application seals and opens with). GROUP is the section\n"
+	"is what an application seals and opens with). A mediator gateway's\n"
+	"group is \"mediating\" (the key in esfd's memory, no session); show\n"
+	"adds the block a server delegates, each device a mediator hands the key\n"
+	"to, or the group a device's key comes under. GROUP is the section\n"
 	"name or the group id. No key is ever shown.\n";
 
 static const struct option ctl_opts[] = {

@@ -499,7 +499,10 @@ static void pull_have(struct esfd *d, const struct esfd_group_conf *g, uint32_t 
 
 static void pull(struct esfd *d, const struct esfd_group_conf *g)
 {
-	pull_have(d, g, held_max(rt_of(d, g)));
+	const struct esfd_group_rt *r = rt_of(d, g);
+
+	/* A mediator that asked for a new epoch goes on asking for one. */
+	pull_have(d, g, r->med && r->med->asked_above ? 0 : held_max(r));
 }
 
 /* A mediator asks its server for a new epoch ("Mediator gateways"). */
