@@ -93,7 +93,8 @@ TEST(block_round_trip)
 	EXPECT_EQ(1, out.sender);
 	free(jwe);
 	/* A member's delivery has no block. */
-	k.block_first = k.block_last = 0;
+	k.block_first = 0;
+	k.block_last = 0;
 	ASSERT_EQ(0, esfd_gkey_wrap(kek, &k, NULL, &jwe));
 	EXPECT_EQ(NULL, strstr(jwe, "block"));
 	ASSERT_EQ(0, esfd_gkey_unwrap(kek, jwe, k.grp, NULL, 1, &out));
@@ -263,8 +264,9 @@ static const struct {
 	{ GW "[group local]\nid = /l\nmembers = d1:2\npolicy = short\n",
 	  "[group a]\nid = /a\nserver = core\nmediate = local\nblock = 16-31", 25,
 	  "12-byte tag) is weaker" },
-	{ GW LOCAL, "[group a]\nid = /a\nserver = core\nmediate = local\nblock = 16-31\nvia = local",
-	  27, "mediate and via" },
+	{ GW LOCAL,
+	  "[group a]\nid = /a\nserver = core\nmediate = local\nblock = 16-31\nvia = local", 27,
+	  "mediate and via" },
 	{ GW LOCAL, "[group a]\nid = /a\nmembers = d1:1\ndelegate = gw:16-31\nvia = local", 26,
 	  "via is a member's" },
 	/* A device. */
