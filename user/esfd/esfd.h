@@ -449,9 +449,10 @@ struct esfd_mdev {
  * @session: server with a delegated block: its own kernel group session
  *	(sender 0), to open what the area network seals to it
  * @next: that session's epoch installed, not switched to
- * @prev: its epoch still opening after a switch
+ * @prev: an epoch still opens after a switch (non-zero)
  * @switch_at: when @next is switched to
  * @retire_at: when @prev goes
+ * @lost: that session went with esf.ko: the next needs a new epoch
  */
 struct esfd_med_rt {
 	struct esfd_gkey ka;
@@ -466,6 +467,7 @@ struct esfd_med_rt {
 	uint32_t prev;
 	int64_t switch_at;
 	int64_t retire_at;
+	bool lost;
 };
 
 struct esfd_group_rt {
@@ -885,7 +887,7 @@ bool esfd_med_keeps(struct esfd *d, const struct esfd_group_conf *g,
 		    const struct esfd_peer *peer);
 void esfd_med_local_changed(struct esfd *d, const struct esfd_group_conf *l);
 void esfd_med_core_epoch(struct esfd *d, const struct esfd_group_conf *g);
-void esfd_med_core_timer(struct esfd *d, const struct esfd_group_conf *g);
+bool esfd_med_core_timer(struct esfd *d, const struct esfd_group_conf *g);
 void esfd_med_drop(struct esfd *d, struct esfd_group_rt *r);
 json_t *esfd_med_json(struct esfd *d, const struct esfd_client *c,
 		      const struct esfd_group_conf *g);

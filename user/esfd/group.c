@@ -758,8 +758,8 @@ static void group_timer(struct esfd *d, const struct esfd_group_conf *g)
 	if (g->serve) {
 		if (r->epoch && now >= r->next_rotate)
 			rotate(d, g, -1, "periodic");
-		if (g->block_last)
-			esfd_med_core_timer(d, g);
+		if (g->block_last && esfd_med_core_timer(d, g))
+			rotate(d, g, -1, "the core's own session went with esf.ko");
 		return;
 	}
 	if (!r->session)

@@ -455,26 +455,38 @@ void esfd_med_core_epoch(struct esfd *d, const struct esfd_group_conf *g)
 	m->switch_at = r->switch_at;
 }
 
-void esfd_med_core_timer(struct esfd *d, const struct esfd_group_conf *g)
+/*
+ * The core's session through time. Return: true when the server must make
+ * a new epoch: the session went with esf.ko, and a new one under the same
+ * key would seal as sender 0 from sequence number 0 again.
+ */
+bool esfd_med_core_timer(struct esfd *d, const struct esfd_group_conf *g)
 {
 	const struct esfd_group_rt *r = rt_of(d, g);
 	struct esfd_med_rt *m = r->med;
 	int64_t now = esfd_now(d);
 
 	if (d->kernel_down) {
-		if (m)
-			m->session = 0;	/* went with esf.ko */
-		return;
+		if (m && m->session) {
+			m->session = 0;
+			m->lost = true;
+		}
+		return false;
 	}
 	if (!m || !m->session) {
+		if (m && m->lost) {
+			m->lost = false;
+			return true;
+		}
 		if (r->epoch)
 			esfd_med_core_epoch(d, g);	/* again, once the kernel is there */
-		return;
+		return false;
 	}
 	if (m->next && now >= m->switch_at)
 		core_switch(d, g, m);
 	if (m->prev && now >= m->retire_at && !esf_nl_group_epoch_retire(d->nl, m->session, NULL))
 		m->prev = 0;
+	return false;
 }
 
 /* Either side --------------------------------------------------------------------- */
