@@ -18,7 +18,9 @@
 # core's periodic rotation reaches the devices; a device taken out of the
 # local group does not get the next epoch, which the mediator asks of the
 # core at once, and cannot open what is sealed under it; a restarted
-# device is given a new epoch, not the one it sealed under. Prints TAP.
+# device is given a new epoch, not the one it sealed under; after esf.ko is
+# reloaded, the core's new session and the devices' are under a new epoch.
+# Prints TAP.
 # MD_DEBUG=1: daemons log at debug level; logs and capture go to /out.
 
 ESFD=${ESFD:-esfd}
@@ -45,7 +47,7 @@ KA=/in-cse/area1
 KG=Cgw/local
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..12"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 broker_up mdS mdW 10.81.0
@@ -221,4 +223,20 @@ detail="old $old new $new / $(grep 'group area' "$tmp/gw.log" | tail -n 4)" \
 talks() { seal d2 "d2 is back" "$tmp/r5" && [ "$(open_core "$tmp/r5")" = "d2 is back" ]; }
 detail="$(ctl d2 group show area 2>&1)" t "the restarted device's records open at the core" \
 	until_cond 50 talks
+
+# 12: esf.ko unloaded and loaded again: every session went with it, the
+# core's own too (it could have sealed as sender 0): the core makes a new
+# epoch for its new session, the devices get a new one through the
+# mediator, and the core opens what they seal.
+ginfo d1; old=$G_epoch
+for i in {1..100}; do rmmod esf 2>/dev/null && break; sleep 0.1; done
+modprobe esf
+reloaded() {
+	grep -q "the core's own session went with esf.ko" "$tmp/core.log" &&
+		on_newer d1 "$old" && seal d1 "after the reload" "$tmp/r6" &&
+		[ "$(open_core "$tmp/r6")" = "after the reload" ]
+}
+detail="$(tail -n 3 "$tmp/core.log" "$tmp/gw.log" "$tmp/d1.log")" \
+	t "esf.ko reloaded: a new epoch for the core's new session and the devices' through the mediator" \
+	until_cond 150 reloaded
 exit $failed
