@@ -132,7 +132,7 @@ settled() {
 	[ "${E[1]}" = "${E[2]}" ] && [ "${E[2]}" = "${E[3]}" ] && [ -n "$(core_session)" ]
 }
 detail="$(ctl gw group show area 2>&1) / $(tail -n 4 "$tmp"/*.log)" \
-	t "three devices got the core-side key through the mediator, one epoch" until_cond 100 settled
+	t "three devices got the core-side key through the mediator, one epoch" until_cond 250 settled
 
 # 2: each its own sender id, from the delegated block, in the local
 # group's order; the core and the mediator say so.
@@ -185,7 +185,7 @@ revoked() {
 	[ "$(grep -c "local group's members changed" "$tmp/gw.log")" -gt "$asked" ] &&
 		on_newer d1 "$e3" && on_newer d2 "$e3"
 }
-until_cond 100 revoked
+until_cond 200 revoked
 ginfo d1; erev=$G_epoch
 ginfo d3; e3b=$G_epoch
 # The epoch the core made when the mediator asked (not a periodic one).
@@ -215,14 +215,14 @@ ginfo d2; old=$G_epoch
 kill -TERM "$pid_d2"; wait "$pid_d2" 2>/dev/null; rm -f "$tmp/d2.sock"
 start d2
 back() { on_newer d2 "$old"; }
-until_cond 150 back
+until_cond 250 back
 ginfo d2; new=$G_epoch
 detail="old $old new $new / $(grep 'group area' "$tmp/gw.log" | tail -n 4)" \
 	t "a restarted device is given a new epoch" \
 	eval '[ -n "$new" ] && [ "$new" -gt "$old" ] && grep -q "a device asked afresh" "$tmp/gw.log"'
 talks() { seal d2 "d2 is back" "$tmp/r5" && [ "$(open_core "$tmp/r5")" = "d2 is back" ]; }
 detail="$(ctl d2 group show area 2>&1)" t "the restarted device's records open at the core" \
-	until_cond 50 talks
+	until_cond 100 talks
 
 # 12: esf.ko unloaded and loaded again: every session went with it, the
 # core's own too (it could have sealed as sender 0): the core makes a new
@@ -238,5 +238,5 @@ reloaded() {
 }
 detail="$(tail -n 3 "$tmp/core.log" "$tmp/gw.log" "$tmp/d1.log")" \
 	t "esf.ko reloaded: a new epoch for the core's new session and the devices' through the mediator" \
-	until_cond 150 reloaded
+	until_cond 300 reloaded
 exit $failed
