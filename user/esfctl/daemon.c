@@ -45,6 +45,11 @@ static long long jint(const json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
+static long long jint_at(const json_t *a, size_t i)
+{
+	return (long long)json_integer_value(json_array_get(a, i));
+}
+
 /* The [p2p] lines: dynamic peers, agreements and their bytes, refusals. */
 static void print_p2p(const json_t *p)
 {
@@ -104,7 +109,10 @@ static const char groups_usage[] =
 	"member: its server, sender id, the epochs its kernel group session\n"
 	"holds (current, next until the switch, previous until it retires) and\n"
 	"the session id (shown to root and the owner of the group's policy: it\n"
-	"is what an application seals and opens with). GROUP is the section\n"
+	"is what an application seals and opens with). A mediator gateway's\n"
+	"group is \"mediating\" (the key in esfd's memory, no session); show\n"
+	"adds the block a server delegates, each device a mediator hands the key\n"
+	"to, or the group a device's key comes under. GROUP is the section\n"
 	"name or the group id. No key is ever shown.\n";
 
 static const struct option ctl_opts[] = {
@@ -635,6 +643,34 @@ int esfctl_cmd_rekey(int argc, char **argv)
 	return establish(argc, argv, "rekey");
 }
 
+/* A group's part in mediation (docs/esfd.md, "Mediator gateways"). */
+static void print_mediation(const json_t *md)
+{
+	const json_t *b = json_object_get(md, "block"), *v;
+	size_t i;
+
+	if (json_object_get(md, "delegate")) {
+		printf("  delegates sender ids %lld-%lld to %s", jint_at(b, 0), jint_at(b, 1),
+		       json_string_value(json_object_get(md, "delegate")));
+		if (json_object_get(md, "session"))
+			printf(" (its own session %lld opens them)", jint(md, "session"));
+		putchar('\n');
+	} else if (json_object_get(md, "local")) {
+		printf("  mediates to %s: sender ids %lld-%lld, epoch %lld, deliveries %lld%s\n",
+		       json_string_value(json_object_get(md, "local")), jint_at(b, 0),
+		       jint_at(b, 1), jint(md, "epoch"), jint(md, "delivered"),
+		       json_is_true(json_object_get(md, "asked")) ? ", a new epoch asked" : "");
+		json_array_foreach(json_object_get(md, "devices"), i, v)
+			printf("  device %-16s %-24s sender %-4lld epoch %lld acked %lld\n",
+			       json_string_value(json_object_get(v, "peer")),
+			       json_string_value(json_object_get(v, "id")), jint(v, "sender"),
+			       jint(v, "epoch"), jint(v, "acked"));
+	} else if (json_object_get(md, "via")) {
+		printf("  comes from the mediator wrapped under %s's key\n",
+		       json_string_value(json_object_get(md, "via")));
+	}
+}
+
 static void print_group(json_t *g, bool show)
 {
 	bool server = !strcmp(json_string_value(json_object_get(g, "role")) ?: "", "server");
@@ -662,6 +698,8 @@ static void print_group(json_t *g, bool show)
 		return;
 	printf("  alg %s policy %s\n", json_string_value(json_object_get(g, "alg")),
 	       json_string_value(json_object_get(g, "policy")));
+	if (json_object_get(g, "mediation"))
+		print_mediation(json_object_get(g, "mediation"));
 	if (!server) {
 		printf("  next %lld (switch in %llds) previous %lld keys %lld\n", jint(g, "next"),
 		       jint(g, "switch_in"), jint(g, "previous"), jint(g, "keys"));

@@ -70,6 +70,14 @@ struct group_ref {
 	size_t n_members_lines;
 	char server[ESFD_NAME_MAX + 1];
 	unsigned int server_line;
+	/* Mediator gateways (docs/esfd.md, "Mediator gateways"). */
+	char mediate[ESFD_NAME_MAX + 1];
+	unsigned int mediate_line;
+	char via[ESFD_NAME_MAX + 1];
+	unsigned int via_line;
+	char delegate[ESFD_NAME_MAX + 1];
+	unsigned int delegate_line;
+	unsigned int block_line;
 };
 
 /* A [gauth] section's peer names, resolved once all peers are known. */
@@ -1000,6 +1008,71 @@ static int group_set_switch(struct parser *p, const char *v)
 	return err;
 }
 
+/* "FIRST-LAST": a block of sender ids, checked against the group later. */
+static int block_parse(struct parser *p, const char *v)
+{
+	struct esfd_group_conf *g = cur_group(p);
+	const char *dash = strchr(v, '-');
+	uint64_t a, b;
+
+	if (!dash || parse_u64(v, (size_t)(dash - v), &a) ||
+	    parse_u64(dash + 1, strlen(dash + 1), &b) || !a || a > b ||
+	    b >= ESF_GROUP_SENDERS_MAX)
+		return fail(p, p->line, "'%.40s' is not a block of sender ids FIRST-LAST "
+			    "(1 <= FIRST <= LAST < %u)", v, ESF_GROUP_SENDERS_MAX);
+	g->block_first = (uint16_t)a;
+	g->block_last = (uint16_t)b;
+	p->grefs[p->cur].block_line = p->line;
+	return 0;
+}
+
+/* Mediator: "block = FIRST-LAST", the sender ids its server delegated. */
+static int group_set_block(struct parser *p, const char *v)
+{
+	return block_parse(p, v);
+}
+
+/* Mediator: "mediate = LOCAL", the group served to the area network. */
+static int group_set_mediate(struct parser *p, const char *v)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a group name", v);
+	strcpy(p->grefs[p->cur].mediate, v);
+	p->grefs[p->cur].mediate_line = p->line;
+	cur_group(p)->mediates = true;
+	return 0;
+}
+
+/* Device: "via = LOCAL", the group whose key wraps this one. */
+static int group_set_via(struct parser *p, const char *v)
+{
+	if (name_check(v))
+		return fail(p, p->line, "'%.40s' is not a group name", v);
+	strcpy(p->grefs[p->cur].via, v);
+	p->grefs[p->cur].via_line = p->line;
+	cur_group(p)->via_set = true;
+	return 0;
+}
+
+/* Server: "delegate = PEER:FIRST-LAST", a block handed to a mediator. */
+static int group_set_delegate(struct parser *p, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : 0;
+	char name[ESFD_NAME_MAX + 1];
+
+	if (!colon || !n || n > ESFD_NAME_MAX)
+		return fail(p, p->line, "'%.40s' is not PEER:FIRST-LAST (a member's name and "
+			    "the sender ids it hands out)", v);
+	memcpy(name, v, n);
+	name[n] = '\0';
+	if (name_check(name))
+		return fail(p, p->line, "'%.40s' is not a peer name", name);
+	strcpy(p->grefs[p->cur].delegate, name);
+	p->grefs[p->cur].delegate_line = p->line;
+	return block_parse(p, colon + 1);
+}
+
 /* ---- [gauth NAME] ---- */
 
 static int gauth_set_id(struct parser *p, const char *v)
@@ -1180,6 +1253,10 @@ static const struct key_def group_keys[] = {
 	{ "senders", group_set_senders },
 	{ "rotate", group_set_rotate },
 	{ "switch-delay", group_set_switch },
+	{ "mediate", group_set_mediate },
+	{ "block", group_set_block },
+	{ "via", group_set_via },
+	{ "delegate", group_set_delegate },
 	{ NULL, NULL },
 };
 
@@ -1320,6 +1397,32 @@ static int end_peer(struct parser *p)
 	return 0;
 }
 
+/* Which side sets which key of mediation (docs/esfd.conf.md). */
+static int end_group_mediation(struct parser *p, const struct esfd_group_conf *g)
+{
+	static const char *const member_only[] = { "mediate", "block", "via" };
+	size_t i;
+
+	for (i = 0; g->serve && i < 3; i++)
+		if (seen_line(p, member_only[i]))
+			return fail(p, seen_line(p, member_only[i]), "[group %s]: %s is a member's "
+				    "(a mediator's: mediate, block; a device's: via); the server "
+				    "sets delegate", g->name, member_only[i]);
+	if (!g->serve && seen_line(p, "delegate"))
+		return fail(p, seen_line(p, "delegate"), "[group %s]: delegate is the server's "
+			    "(it hands a block of sender ids to a mediator among its members)",
+			    g->name);
+	if (!!seen_line(p, "mediate") != !!seen_line(p, "block"))
+		return fail(p, blame(p, seen_line(p, "mediate") ? "mediate" : "block"),
+			    "[group %s]: a mediator needs both mediate (the local group) and "
+			    "block (the sender ids its server delegated)", g->name);
+	if (seen_line(p, "mediate") && seen_line(p, "via"))
+		return fail(p, seen_line(p, "via"), "[group %s]: mediate and via: an esfd "
+			    "either mediates a group's key or receives it from a mediator",
+			    g->name);
+	return 0;
+}
+
 static int end_group(struct parser *p)
 {
 	static const char *const server_only[] = { "senders", "rotate", "switch-delay" };
@@ -1342,7 +1445,7 @@ static int end_group(struct parser *p)
 	if (g->serve && g->switch_delay >= g->rotate)
 		return fail(p, blame(p, "switch-delay"), "[group %s]: switch-delay (%us) must be "
 			    "shorter than rotate (%us)", g->name, g->switch_delay, g->rotate);
-	return 0;
+	return end_group_mediation(p, g);
 }
 
 /* The role follows from which two of agent, server and members are set. */
@@ -1857,6 +1960,115 @@ static int group_policy(struct parser *p, struct esfd_group_conf *g, const struc
 	return 0;
 }
 
+/* ---- mediator gateways (docs/esfd.md, "Mediator gateways") ---- */
+
+static int group_by_name(const struct esfd_config *c, const char *name, size_t *idx)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_groups; i++) {
+		if (!strcmp(c->groups[i].name, name)) {
+			*idx = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Server: the block is a member's, inside the group, and no one else's. */
+static int resolve_delegate(struct parser *p, struct esfd_group_conf *g, const struct group_ref *r)
+{
+	size_t i, peer;
+
+	if (peer_by_name(p->cfg, r->delegate, &peer))
+		return fail(p, r->delegate_line, "[group %s]: no [peer %s]", g->name, r->delegate);
+	for (i = 0; i < g->n_members; i++)
+		if (g->members[i].peer == peer)
+			break;
+	if (i == g->n_members)
+		return fail(p, r->delegate_line, "[group %s]: delegate: %s is not among members "
+			    "(the mediator gets the key as a member)", g->name, r->delegate);
+	if (g->block_last >= g->senders)
+		return fail(p, r->delegate_line, "[group %s]: delegated block %u-%u goes beyond "
+			    "the group's sender ids 1..%u (senders = %u)", g->name, g->block_first,
+			    g->block_last, g->senders - 1u, g->senders);
+	for (i = 0; i < g->n_members; i++)
+		if (g->members[i].sender >= g->block_first && g->members[i].sender <= g->block_last)
+			return fail(p, r->delegate_line, "[group %s]: %s's sender id %u is inside "
+				    "the block %u-%u delegated to %s: two senders would share nonces",
+				    g->name, p->cfg->peers[g->members[i].peer].name,
+				    g->members[i].sender, g->block_first, g->block_last, r->delegate);
+	g->delegate = peer;
+	return 0;
+}
+
+/* Mediator: a gateway serving the local group, whose members all map
+ * into the block, under a key no weaker than the one it carries.
+ */
+static int resolve_mediate(struct parser *p, struct esfd_group_conf *g, const struct group_ref *r)
+{
+	struct esfd_config *c = p->cfg;
+	const struct esfd_group_conf *l;
+	const struct esfd_policy *lp, *gp;
+	size_t i;
+
+	if (c->role != ESFD_ROLE_GATEWAY)
+		return fail(p, r->mediate_line, "[group %s]: mediate: only a gateway mediates a "
+			    "core-side key (this esfd's role is %s)", g->name, esfd_role_name(c->role));
+	if (group_by_name(c, r->mediate, &g->local))
+		return fail(p, r->mediate_line, "[group %s]: mediate: no [group %s]", g->name,
+			    r->mediate);
+	l = &c->groups[g->local];
+	if (!l->serve)
+		return fail(p, r->mediate_line, "[group %s]: mediate = %s: this esfd is a member of "
+			    "[group %s], not its server: it can hand the key only to members of a "
+			    "group it serves", g->name, l->name, l->name);
+	for (i = 0; i < l->n_members; i++) {
+		unsigned int s = g->block_first + l->members[i].sender - 1u;
+
+		if (s > g->block_last)
+			return fail(p, r->block_line, "[group %s]: [group %s]'s member %s (sender "
+				    "%u) would seal as core-side sender %u, beyond the delegated "
+				    "block %u-%u", g->name, l->name, c->peers[l->members[i].peer].name,
+				    l->members[i].sender, s, g->block_first, g->block_last);
+	}
+	lp = &c->policies[l->policy];
+	gp = &c->policies[g->policy];
+	if (lp->key_bits < gp->key_bits || lp->tag_len < gp->tag_len)
+		return fail(p, r->mediate_line, "[group %s]: [group %s]'s [policy %s] (%u-bit key, "
+			    "%u-byte tag) is weaker than [policy %s] (%u-bit, %u-byte) of the key it "
+			    "would carry", g->name, l->name, lp->name, lp->key_bits, lp->tag_len,
+			    gp->name, gp->key_bits, gp->tag_len);
+	return 0;
+}
+
+/* Device: the wrapping group comes from the same server, as a plain member. */
+static int resolve_via(struct parser *p, struct esfd_group_conf *g, const struct group_ref *r)
+{
+	const struct esfd_group_conf *v;
+
+	if (group_by_name(p->cfg, r->via, &g->via))
+		return fail(p, r->via_line, "[group %s]: via: no [group %s]", g->name, r->via);
+	v = &p->cfg->groups[g->via];
+	if (v == g || v->serve || v->via_set || v->mediates || v->server != g->server)
+		return fail(p, r->via_line, "[group %s]: via = %s must be another group this esfd "
+			    "is a plain member of, served by the same peer (%s, the mediator)",
+			    g->name, v->name, p->cfg->peers[g->server].name);
+	return 0;
+}
+
+static int resolve_mediation(struct parser *p, struct esfd_group_conf *g,
+			     const struct group_ref *r)
+{
+	if (r->delegate_line)
+		return resolve_delegate(p, g, r);
+	if (r->mediate_line)
+		return resolve_mediate(p, g, r);
+	if (r->via_line)
+		return resolve_via(p, g, r);
+	return 0;
+}
+
 static int resolve_groups(struct parser *p)
 {
 	struct esfd_config *c = p->cfg;
@@ -1877,6 +2089,8 @@ static int resolve_groups(struct parser *p)
 		else if (!err)
 			err = group_peer(p, g, r->server, r->server_line, &g->server);
 	}
+	for (i = 0; !err && i < c->n_groups; i++)
+		err = resolve_mediation(p, &c->groups[i], &p->grefs[i]);
 	return err;
 }
 

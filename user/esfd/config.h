@@ -327,6 +327,19 @@ struct esfd_group_member {
  *	switch to sealing under it (server)
  * @server: a member's server: index into &esfd_config.peers
  * @line: line of its header
+ * @mediates: a member (the gateway): it hands this group's key to the
+ *	members of @local, under @local's key (docs/esfd.md, "Mediator
+ *	gateways"), and does not use it itself
+ * @local: the [group] this esfd serves whose members get the key
+ * @via_set: a member (a device): the key comes from its server, a
+ *	mediator, wrapped under the key of group @via
+ * @via: index into &esfd_config.groups
+ * @delegate: server: a member to which the sender ids @block_first ..
+ *	@block_last are delegated (@block_last 0: none), index into
+ *	&esfd_config.peers
+ * @block_first: the delegated block's first sender id (server:
+ *	"delegate", mediator: "block")
+ * @block_last: its last, 0 for none
  */
 struct esfd_group_conf {
 	char name[ESFD_NAME_MAX + 1];
@@ -340,6 +353,13 @@ struct esfd_group_conf {
 	uint32_t switch_delay;
 	size_t server;
 	unsigned int line;
+	bool mediates;
+	size_t local;
+	bool via_set;
+	size_t via;
+	size_t delegate;
+	uint16_t block_first;
+	uint16_t block_last;
 };
 
 /* Static group authentication (docs/esfd.md, "Static group authentication"). */

@@ -20,6 +20,7 @@
 #include "esf_nl.h"
 #include "facmsg.h"
 #include "gamsg.h"
+#include "gkey.h"
 #include "kdf.h"
 #include "m2m.h"
 #include "mqtt.h"
@@ -422,7 +423,55 @@ struct esfd_gmember {
  * @dirty: server: rotate as soon as esfd_group_start() runs (the
  *	membership or the key's policy changed by a reload)
  */
+/* Mediator gateways (mediator.c, docs/esfd.md "Mediator gateways"). */
+
+/* How many epochs of the local group's key a device keeps a wrapping key of. */
+#define ESFD_MED_KW		3
+
+/* A mediator's view of one device: the newest core-side epoch it may hold. */
+struct esfd_mdev {
+	char id[ESFD_ID_MAX + 1];
+	uint32_t held;
+	uint32_t acked;
+};
+
+/**
+ * struct esfd_med_rt - mediation state of one group (group rt's @med)
+ * @ka: mediator: the core-side key as its server sent it (wiped when
+ *	replaced and at exit); @ka.epoch 0: none yet
+ * @devs: mediator: the devices it was sent to
+ * @n_devs: how many
+ * @asked_above: mediator: a fresh epoch was asked of the server because
+ *	devices changed, one above this (0: none asked)
+ * @delivered: mediator: deliveries to devices (pushes and pulls answered)
+ * @kw: device, on the local group: esfd_gkey_mkek_kw() of its epochs held
+ * @kw_epoch: their epochs (0: empty slot)
+ * @session: server with a delegated block: its own kernel group session
+ *	(sender 0), to open what the area network seals to it
+ * @next: that session's epoch installed, not switched to
+ * @prev: an epoch still opens after a switch (non-zero)
+ * @switch_at: when @next is switched to
+ * @retire_at: when @prev goes
+ * @lost: that session went with esf.ko: the next needs a new epoch
+ */
+struct esfd_med_rt {
+	struct esfd_gkey ka;
+	struct esfd_mdev *devs;
+	size_t n_devs;
+	uint32_t asked_above;
+	uint64_t delivered;
+	uint8_t kw[ESFD_MED_KW][32];
+	uint32_t kw_epoch[ESFD_MED_KW];
+	uint32_t session;
+	uint32_t next;
+	uint32_t prev;
+	int64_t switch_at;
+	int64_t retire_at;
+	bool lost;
+};
+
 struct esfd_group_rt {
+	struct esfd_med_rt *med;	/* mediation (NULL: none, or not yet) */
 	uint32_t epoch;
 	uint8_t key[64];
 	size_t key_len;
@@ -792,6 +841,7 @@ void esfd_certke_recheck(struct esfd *d);
 const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer);
 
 /* group.c */
+void esfd_group_pull_afresh(struct esfd *d, const struct esfd_group_conf *g);
 int esfd_group_start(struct esfd *d);
 void esfd_group_timer(struct esfd *d);
 int esfd_group_request(struct esfd *d, const struct esfd_peer *peer,
@@ -820,6 +870,27 @@ bool esfd_gauth_keeps(const struct esfd *d, const struct esfd_greq *q);
 void esfd_gauth_shutdown(struct esfd *d);
 json_t *esfd_gauth_ctl(struct esfd *d);
 json_t *esfd_group_ctl(struct esfd *d, const struct esfd_client *c, const json_t *req);
+
+/* mediator.c (docs/esfd.md, "Mediator gateways") */
+int esfd_med_unwrap(struct esfd *d, const struct esfd_group_conf *g, const char *jwe,
+		    const char *nnc, uint32_t min_epoch, struct esfd_gkey *k);
+void esfd_med_local_key(struct esfd *d, const struct esfd_group_conf *l,
+			const struct esfd_gkey *k);
+int esfd_med_take(struct esfd *d, const struct esfd_group_conf *g, const struct esfd_gkey *k,
+		  const char **why);
+int esfd_med_pull(struct esfd *d, const struct esfd_group_conf *g,
+		  const struct esfd_peer *peer, const json_t *in, json_t **pc, const char **why);
+void esfd_med_answered(struct esfd *d, const struct esfd_group_conf *g,
+		       const struct esfd_peer *peer, const struct esfd_greq *q,
+		       const struct esfd_m2m_rsp *rsp);
+bool esfd_med_keeps(struct esfd *d, const struct esfd_group_conf *g,
+		    const struct esfd_peer *peer);
+void esfd_med_local_changed(struct esfd *d, const struct esfd_group_conf *l);
+void esfd_med_core_epoch(struct esfd *d, const struct esfd_group_conf *g);
+bool esfd_med_core_timer(struct esfd *d, const struct esfd_group_conf *g);
+void esfd_med_drop(struct esfd *d, struct esfd_group_rt *r);
+json_t *esfd_med_json(struct esfd *d, const struct esfd_client *c,
+		      const struct esfd_group_conf *g);
 
 /* p2p.c */
 int esfd_p2p_start(struct esfd *d);

@@ -20,6 +20,46 @@ int esfd_gkey_kek(const uint8_t k14[32], const char *grp, uint8_t kek[32])
 	return esfd_hmac_label(k14, "esfd group key wrapping", grp, kek);
 }
 
+int esfd_gkey_mkek_kw(const uint8_t *lkey, size_t lkey_len, const char *local, uint8_t kw[32])
+{
+	static const char label[] = "esfd mediated key wrapping";
+	struct esfd_buf m[] = {
+		{ (const uint8_t *)label, sizeof(label) },	/* with its 0x00 */
+		{ (const uint8_t *)local, strlen(local) },
+	};
+
+	if (esfd_id_check(local, strlen(local)))
+		return -EINVAL;
+	return esfd_hmac(ESFD_SHA256, lkey, lkey_len, m, 2, kw);
+}
+
+int esfd_gkey_mkek_dev(const uint8_t kw[32], const char *grp, const char *device,
+		       uint8_t kek[32])
+{
+	static const uint8_t zero;
+	struct esfd_buf m[] = {
+		{ (const uint8_t *)grp, strlen(grp) },
+		{ &zero, 1 },
+		{ (const uint8_t *)device, strlen(device) },
+	};
+
+	if (esfd_id_check(grp, strlen(grp)) || esfd_id_check(device, strlen(device)))
+		return -EINVAL;
+	return esfd_hmac(ESFD_SHA256, kw, 32, m, 3, kek);
+}
+
+int esfd_gkey_mkek(const uint8_t *lkey, size_t lkey_len, const char *local, const char *grp,
+		   const char *device, uint8_t kek[32])
+{
+	uint8_t kw[32];
+	int err = esfd_gkey_mkek_kw(lkey, lkey_len, local, kw);
+
+	if (!err)
+		err = esfd_gkey_mkek_dev(kw, grp, device, kek);
+	OPENSSL_cleanse(kw, sizeof(kw));
+	return err;
+}
+
 /* The lengths the kernel takes for a group session's key. */
 static bool key_len_ok(const char *alg, size_t n)
 {
@@ -42,6 +82,13 @@ static json_t *body_json(const struct esfd_gkey *k)
 		      "epoch", (json_int_t)k->epoch, "sender", (int)k->sender,
 		      "senders", (int)k->senders, "alg", k->alg, "tagLength", (int)k->tag_len,
 		      "key", key, "salt", salt, "switchAt", (json_int_t)k->switch_at);
+	/* A mediator learns its block from the server, with the key. */
+	if (j && k->block_last &&
+	    json_object_set_new(j, "block", json_pack("[i,i]", (int)k->block_first,
+						      (int)k->block_last))) {
+		json_decref(j);
+		j = NULL;
+	}
 	OPENSSL_cleanse(key, sizeof(key));
 	return j;
 }
@@ -53,7 +100,9 @@ int esfd_gkey_wrap(const uint8_t kek[32], const struct esfd_gkey *k, const char 
 	char *pt = NULL;
 	int err = -ENOMEM;
 
-	if (!key_len_ok(k->alg, k->key_len) || !k->epoch || k->sender >= k->senders)
+	if (!key_len_ok(k->alg, k->key_len) || !k->epoch || k->sender >= k->senders ||
+	    (k->block_last && (!k->block_first || k->block_first > k->block_last ||
+			       k->block_last >= k->senders)))
 		return -EINVAL;
 	h = json_pack("{s:s,s:s,s:s,s:s,s:I}", "alg", "dir", "enc", "A256GCM",
 		      "cty", ESFD_GKEY_CTY, "grp", k->grp, "epoch", (json_int_t)k->epoch);
@@ -90,7 +139,28 @@ static bool int_in(const json_t *b, const char *name, json_int_t lo, json_int_t 
 	return json_is_integer(x) && *v >= lo && *v <= hi;
 }
 
-/* The sealed content, strictly: every member, nothing else. */
+/* A mediator's "block": [FIRST, LAST] inside the group, FIRST above 0. */
+static int block_read(const json_t *b, json_int_t senders, struct esfd_gkey *k)
+{
+	const json_t *a = json_object_get(b, "block");
+	json_int_t lo, hi;
+
+	if (!a)
+		return 0;
+	lo = json_integer_value(json_array_get(a, 0));
+	hi = json_integer_value(json_array_get(a, 1));
+	if (!json_is_array(a) || json_array_size(a) != 2 ||
+	    !json_is_integer(json_array_get(a, 0)) || !json_is_integer(json_array_get(a, 1)) ||
+	    lo < 1 || lo > hi || hi >= senders)
+		return -EPROTO;
+	k->block_first = (uint16_t)lo;
+	k->block_last = (uint16_t)hi;
+	return 0;
+}
+
+/* The sealed content, strictly: every member, nothing else (a mediator's
+ * "block" besides).
+ */
 static int body_read(const json_t *b, struct esfd_gkey *k)
 {
 	const char *grp = json_string_value(json_object_get(b, "grp"));
@@ -98,7 +168,8 @@ static int body_read(const json_t *b, struct esfd_gkey *k)
 	json_int_t epoch, sender, senders, tag, at;
 	size_t n;
 
-	if (!json_is_object(b) || json_object_size(b) != 9 || !grp || !alg ||
+	if (!json_is_object(b) || json_object_size(b) != 9u + !!json_object_get(b, "block") ||
+	    !grp || !alg ||
 	    strlen(grp) > ESFD_ID_MAX || strlen(alg) >= sizeof(k->alg) ||
 	    !int_in(b, "epoch", 1, UINT32_MAX, &epoch) ||
 	    !int_in(b, "senders", 1, UINT16_MAX, &senders) ||
@@ -107,7 +178,7 @@ static int body_read(const json_t *b, struct esfd_gkey *k)
 	    !int_in(b, "switchAt", 0, INT64_MAX, &at) ||
 	    b64_field(b, "key", k->key, sizeof(k->key), &k->key_len) ||
 	    b64_field(b, "salt", k->salt, sizeof(k->salt), &n) || n != sizeof(k->salt) ||
-	    !key_len_ok(alg, k->key_len))
+	    !key_len_ok(alg, k->key_len) || block_read(b, senders, k))
 		return -EPROTO;
 	strcpy(k->grp, grp);
 	strcpy(k->alg, alg);

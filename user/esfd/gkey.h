@@ -48,6 +48,10 @@
  * @salt: the epoch's nonce salt
  * @switch_at: when members switch to sealing under it (seconds since the
  *	epoch; a past time: at once)
+ * @block_first: to a mediator only: the first sender id of the block the
+ *	server delegated to it ("block" in the plaintext; docs/esfd.md,
+ *	"Mediator gateways")
+ * @block_last: the last; 0: no block (the member seals as @sender)
  */
 struct esfd_gkey {
 	char grp[ESFD_ID_MAX + 1];
@@ -60,7 +64,49 @@ struct esfd_gkey {
 	size_t key_len;
 	uint8_t salt[ESFD_GKEY_SALT_LEN];
 	int64_t switch_at;
+	uint16_t block_first;
+	uint16_t block_last;
 };
+
+/**
+ * esfd_gkey_mkek() - the key a mediator wraps a core-side key under for
+ *	one device of its area network (docs/esfd.md, "Mediator gateways")
+ * @lkey: the local group's key, one epoch of it (its authenc or AES bytes)
+ * @lkey_len: its length
+ * @local: the local group's id
+ * @grp: the core-side group's id
+ * @device: the device's id
+ * @kek: KW = HMAC-SHA256(@lkey, "esfd mediated key wrapping" || 0x00 ||
+ *	@local), then HMAC-SHA256(KW, @grp || 0x00 || @device)
+ *
+ * Return: 0, -EINVAL for an ill-formed id, or an HMAC error.
+ */
+int esfd_gkey_mkek(const uint8_t *lkey, size_t lkey_len, const char *local, const char *grp,
+		   const char *device, uint8_t kek[32]);
+
+/**
+ * esfd_gkey_mkek_kw() - the first step of esfd_gkey_mkek(), which a
+ *	device keeps per local epoch instead of the local key itself
+ * @lkey: the local group's key
+ * @lkey_len: its length
+ * @local: the local group's id
+ * @kw: HMAC-SHA256(@lkey, "esfd mediated key wrapping" || 0x00 || @local)
+ *
+ * Return: 0, -EINVAL, or an HMAC error.
+ */
+int esfd_gkey_mkek_kw(const uint8_t *lkey, size_t lkey_len, const char *local, uint8_t kw[32]);
+
+/**
+ * esfd_gkey_mkek_dev() - the second step: one device's wrapping key
+ * @kw: esfd_gkey_mkek_kw()
+ * @grp: the core-side group's id
+ * @device: the device's id
+ * @kek: HMAC-SHA256(@kw, @grp || 0x00 || @device)
+ *
+ * Return: 0, -EINVAL, or an HMAC error.
+ */
+int esfd_gkey_mkek_dev(const uint8_t kw[32], const char *grp, const char *device,
+		       uint8_t kek[32]);
 
 /**
  * esfd_gkey_kek() - the key a member's group keys are wrapped under

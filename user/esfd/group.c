@@ -174,6 +174,11 @@ static int wrap_for(struct esfd *d, const struct esfd_group_conf *g, size_t m,
 	k.key_len = r->key_len;
 	memcpy(k.salt, r->salt, sizeof(k.salt));
 	k.switch_at = r->switch_at;
+	/* The mediator learns its block with the key ("Mediator gateways"). */
+	if (g->block_last && g->members[m].peer == g->delegate) {
+		k.block_first = g->block_first;
+		k.block_last = g->block_last;
+	}
 	err = esfd_group_kek(d, peer, g->id, kek);
 	if (!err)
 		err = esfd_gkey_wrap(kek, &k, nnc, jwe);
@@ -259,6 +264,8 @@ static int rotate(struct esfd *d, const struct esfd_group_conf *g, int except, c
 	for (i = 0; i < g->n_members; i++)
 		if ((int)i != except)
 			push(d, g, i, false);
+	if (g->block_last)
+		esfd_med_core_epoch(d, g);	/* the core opens its area network */
 	return 0;
 }
 
@@ -437,10 +444,14 @@ static int take_key(struct esfd *d, const struct esfd_group_conf *g, const char 
 	uint8_t kek[32];
 	int err;
 
-	err = esfd_group_kek(d, server, g->id, kek);
-	if (!err)
-		err = esfd_gkey_unwrap(kek, jwe, g->id, nnc, held_max(r), &k);
-	OPENSSL_cleanse(kek, sizeof(kek));
+	if (g->via_set) {
+		err = esfd_med_unwrap(d, g, jwe, nnc, held_max(r), &k);
+	} else {
+		err = esfd_group_kek(d, server, g->id, kek);
+		if (!err)
+			err = esfd_gkey_unwrap(kek, jwe, g->id, nnc, held_max(r), &k);
+		OPENSSL_cleanse(kek, sizeof(kek));
+	}
 	if (err) {
 		*why = err == -ESTALE ? "an epoch older than the one held" :
 		       err == -EBADMSG ? "the key does not open under this member's key" :
@@ -449,7 +460,9 @@ static int take_key(struct esfd *d, const struct esfd_group_conf *g, const char 
 	}
 	*why = "the kernel refused the group session";
 	*local = true;
-	if (k.epoch == held_max(r))
+	if (g->mediates)
+		err = esfd_med_take(d, g, &k, why);	/* held, not installed */
+	else if (k.epoch == held_max(r))
 		err = 0;	/* already held (a push that crossed our pull) */
 	else if (!r->session)
 		err = install_first(d, g, &k);
@@ -461,16 +474,17 @@ static int take_key(struct esfd *d, const struct esfd_group_conf *g, const char 
 		err = install_next(d, g, &k);
 	if (!err)
 		r->keys++;
+	if (!err && !g->mediates)
+		esfd_med_local_key(d, g, &k);	/* a device keeps what opens Ka */
 	esfd_gkey_wipe(&k);
 	return err;
 }
 
 /* Member: pulls --------------------------------------------------------------- */
 
-static void pull(struct esfd *d, const struct esfd_group_conf *g)
+static void pull_have(struct esfd *d, const struct esfd_group_conf *g, uint32_t have)
 {
 	const struct esfd_peer *server = &d->cfg.peers[g->server];
-	struct esfd_group_rt *r = rt_of(d, g);
 	struct esfd_greq *q = greq_find(d, g->id, server->id, false);
 	char nnc[ESFD_GKEY_NONCE_B64 + 1];
 
@@ -478,10 +492,23 @@ static void pull(struct esfd *d, const struct esfd_group_conf *g)
 		esfd_greq_free(d, q);
 	if (esfd_gkey_nonce(nnc))
 		return;
-	q = esfd_greq_new(d, g->id, server, false, esfd_gkp_content(g->id, nnc, held_max(r)),
-			  NULL);
+	q = esfd_greq_new(d, g->id, server, false, esfd_gkp_content(g->id, nnc, have), NULL);
 	if (q)
 		snprintf(q->nnc, sizeof(q->nnc), "%s", nnc);
+}
+
+static void pull(struct esfd *d, const struct esfd_group_conf *g)
+{
+	const struct esfd_group_rt *r = rt_of(d, g);
+
+	/* A mediator that asked for a new epoch goes on asking for one. */
+	pull_have(d, g, r->med && r->med->asked_above ? 0 : held_max(r));
+}
+
+/* A mediator asks its server for a new epoch ("Mediator gateways"). */
+void esfd_group_pull_afresh(struct esfd *d, const struct esfd_group_conf *g)
+{
+	pull_have(d, g, 0);
 }
 
 static void pull_answered(struct esfd *d, const struct esfd_group_conf *g,
@@ -566,6 +593,8 @@ int esfd_group_request(struct esfd *d, const struct esfd_peer *peer,
 		return ESFD_RSC_BAD_REQUEST;
 	}
 	g = esfd_config_group_by_id(&d->cfg, grp);
+	if (g && g->mediates)
+		return esfd_med_pull(d, g, peer, req->pc, pc, why);
 	if (!g || !g->serve || !rt_of(d, g)->epoch) {
 		*why = "this entity serves no such group";
 		return ESFD_RSC_NOT_FOUND;
@@ -607,6 +636,9 @@ bool esfd_group_response(struct esfd *d, const struct esfd_peer *peer,
 	}
 	g = esfd_config_group_by_id(&d->cfg, q->grp);
 	if (!g) {
+		esfd_greq_free(d, q);
+	} else if (q->push && g->mediates) {
+		esfd_med_answered(d, g, peer, q, rsp);
 		esfd_greq_free(d, q);
 	} else if (q->push) {
 		push_answered(d, g, peer, q, rsp);
@@ -726,6 +758,8 @@ static void group_timer(struct esfd *d, const struct esfd_group_conf *g)
 	if (g->serve) {
 		if (r->epoch && now >= r->next_rotate)
 			rotate(d, g, -1, "periodic");
+		if (g->block_last && esfd_med_core_timer(d, g))
+			rotate(d, g, -1, "the core's own session went with esf.ko");
 		return;
 	}
 	if (!r->session)
@@ -757,6 +791,8 @@ static void sessions_lost(struct esfd *d)
 		struct esfd_group_rt *r = &d->groups[i];
 		struct esfd_greq *q;
 
+		if (g->serve && g->block_last)
+			esfd_med_core_timer(d, g);	/* forgets the core's session */
 		if (g->serve || !r->session)
 			continue;
 		log_warn("group %s: session %u went with esf.ko", g->name, r->session);
@@ -772,6 +808,18 @@ static void sessions_lost(struct esfd *d)
 	}
 }
 
+/* A member with no key yet: a mediator holds it in memory, not in a
+ * session; a device of a mediator first needs the local key it comes under.
+ */
+static bool wants_key(struct esfd *d, const struct esfd_group_conf *g)
+{
+	const struct esfd_group_rt *r = rt_of(d, g);
+
+	if (g->serve || r->session || (g->mediates && r->epoch))
+		return false;
+	return !g->via_set || d->groups[g->via].session;
+}
+
 void esfd_group_timer(struct esfd *d)
 {
 	size_t i;
@@ -784,8 +832,7 @@ void esfd_group_timer(struct esfd *d)
 	for (i = 0; i < d->cfg.n_groups; i++) {
 		const struct esfd_group_conf *g = &d->cfg.groups[i];
 
-		if (!g->serve && !d->groups[i].session &&
-		    !greq_find(d, g->id, d->cfg.peers[g->server].id, false))
+		if (wants_key(d, g) && !greq_find(d, g->id, d->cfg.peers[g->server].id, false))
 			pull(d, g);
 		group_timer(d, g);
 	}
@@ -811,6 +858,12 @@ static void greqs_prune(struct esfd *d)
 		/* The facilitator's requests go on while it is a peer. */
 		if (q->fac) {
 			if (!p)
+				esfd_greq_free(d, q);
+			continue;
+		}
+		/* A mediator's pushes go on to the local group's members. */
+		if (g && p && q->push && g->mediates) {
+			if (!esfd_med_keeps(d, g, p))
 				esfd_greq_free(d, q);
 			continue;
 		}
@@ -840,11 +893,15 @@ int esfd_group_start(struct esfd *d)
 		const struct esfd_group_conf *g = &d->cfg.groups[i];
 		struct esfd_group_rt *r = &d->groups[i];
 
-		if (g->serve && (!r->epoch || r->dirty))
-			rotate(d, g, -1, r->epoch ? "membership or policy changed" : "esfd started");
-		else if (!g->serve && !r->session &&
-			 !greq_find(d, g->id, d->cfg.peers[g->server].id, false))
+		if (g->serve && r->epoch && r->dirty) {
+			rotate(d, g, -1, "membership or policy changed");
+			esfd_med_local_changed(d, g);	/* a mediated key follows */
+		} else if (g->serve && !r->epoch) {
+			rotate(d, g, -1, "esfd started");
+		} else if (wants_key(d, g) &&
+			   !greq_find(d, g->id, d->cfg.peers[g->server].id, false)) {
 			pull(d, g);
+		}
 	}
 	return 0;
 }
@@ -873,6 +930,11 @@ static bool member_changed(const struct esfd_config *a, const struct esfd_group_
 	const struct esfd_peer *sa = &a->peers[ga->server], *sb = &b->peers[gb->server];
 	const struct esfd_policy *x = &a->policies[ga->policy], *y = &b->policies[gb->policy];
 
+	if (ga->mediates != gb->mediates || ga->via_set != gb->via_set ||
+	    ga->block_first != gb->block_first || ga->block_last != gb->block_last ||
+	    (ga->mediates && strcmp(a->groups[ga->local].id, b->groups[gb->local].id)) ||
+	    (ga->via_set && strcmp(a->groups[ga->via].id, b->groups[gb->via].id)))
+		return true;
 	return strcmp(sa->id, sb->id) || sa->kpsa_len != sb->kpsa_len ||
 	       !esfd_ct_equal(sa->kpsa, sb->kpsa, sa->kpsa_len) || x->aead != y->aead ||
 	       x->key_bits != y->key_bits || x->tag_len != y->tag_len ||
@@ -962,12 +1024,27 @@ int esfd_group_reload(struct esfd *d, const struct esfd_config *n, struct esfd_g
 		free(moved);
 		return err;
 	}
+	/* A server's mediation state (its own session) goes with its key
+	 * while the delegated block stays; server_carry() copied it.
+	 */
+	for (i = 0; i < n->n_groups; i++) {
+		const struct esfd_group_conf *gb = &n->groups[i];
+		const struct esfd_group_conf *ga = old_of(d, gb);
+
+		if (!ga || !gb->serve)
+			continue;
+		if (ga->block_first == gb->block_first && ga->block_last == gb->block_last)
+			d->groups[ga - d->cfg.groups].med = NULL;
+		else
+			rt[i].med = NULL;
+	}
 	/* What was not moved over goes: a member's session, a server's key. */
 	for (j = 0; j < d->cfg.n_groups; j++) {
 		if (moved[j])
 			continue;
 		if (!d->cfg.groups[j].serve)
 			session_drop(d, d->cfg.groups[j].name, &d->groups[j]);
+		esfd_med_drop(d, &d->groups[j]);
 		rt_free(&d->groups[j]);
 	}
 	free(moved);
@@ -986,6 +1063,7 @@ void esfd_group_shutdown(struct esfd *d)
 		/* Never adopted by the next esfd: it pulls a new epoch anyway. */
 		if (!d->cfg.groups[i].serve && !d->kernel_down)
 			session_drop(d, d->cfg.groups[i].name, &d->groups[i]);
+		esfd_med_drop(d, &d->groups[i]);
 		rt_free(&d->groups[i]);
 	}
 	free(d->groups);
@@ -1032,7 +1110,9 @@ static json_t *member_side_json(struct esfd *d, const struct esfd_client *c,
 
 	json_object_set_new(j, "server", json_string(d->cfg.peers[g->server].name));
 	json_object_set_new(j, "server_id", json_string(d->cfg.peers[g->server].id));
-	json_object_set_new(j, "state", json_string(!r->session ? "waiting" :
+	json_object_set_new(j, "state", json_string(g->mediates ? (r->epoch ? "mediating" :
+								     "waiting") :
+						     !r->session ? "waiting" :
 						     r->next ? "switching" : "current"));
 	json_object_set_new(j, "sender", json_integer(r->sender));
 	json_object_set_new(j, "senders", json_integer(r->senders));
@@ -1057,6 +1137,8 @@ static json_t *group_json(struct esfd *d, const struct esfd_client *c,
 
 	if (!j)
 		return NULL;
+	if (g->block_last || g->via_set)
+		json_object_set_new(j, "mediation", esfd_med_json(d, c, g));
 	return g->serve ? server_json(d, g, j) : member_side_json(d, c, g, j);
 }
 

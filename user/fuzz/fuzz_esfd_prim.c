@@ -10,7 +10,7 @@
  *   1  a rand object's JSON text
  *   2  an ESPrim Object, parsed and opened under the fixed key
  *   3  a group key JWE (gkey.h), parsed and opened under the fixed key,
- *      as a pull's answer and as a push
+ *      as a pull's answer and as a push (a mediator's "block" included)
  * Group Contents in primitives (esf:gkp, esf:gky), static group
  * authentication's (esf:gaq ... esf:gcr) and peer-to-peer agreement's
  * (esf:p2q, esf:p2r, with their certificates) are read on path 0.
@@ -93,7 +93,8 @@ static void group_key(const char *jwe)
 	if (esfd_gkey_wrap(kc, &k, nnc, &again) ||
 	    esfd_gkey_unwrap(kc, again, "/in-cse/g", nnc, k.epoch, &back) ||
 	    back.epoch != k.epoch || back.key_len != k.key_len ||
-	    memcmp(back.key, k.key, k.key_len))
+	    memcmp(back.key, k.key, k.key_len) || back.block_first != k.block_first ||
+	    back.block_last != k.block_last)
 		abort();
 	free(again);
 }

@@ -13,6 +13,9 @@ HOST_TESTS += test_esfd_prim
 HOST_TESTS += test_esfd_config test_esfd_ecdh
 # Group keys on the wire and [group] sections (esfd/gkey.c, config.c).
 HOST_TESTS += test_esfd_group
+# Mediator gateways: the mediated wrapping key, the delegated block, the
+# three sides' [group] keys (esfd/gkey.c, config.c).
+HOST_TESTS += test_esfd_mediator
 # Static group authentication on the wire and [gauth] sections (esfd/gamsg.c).
 HOST_TESTS += test_esfd_gauth
 # Peer-to-peer agreement on the wire and the [p2p] section (esfd/p2pmsg.c).
