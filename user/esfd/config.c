@@ -598,20 +598,21 @@ static const char *const aead_names[] = {
 	[ESFD_AEAD_CCM] = "ccm(aes)",
 	[ESFD_AEAD_RFC4106] = "rfc4106(gcm(aes))",
 	[ESFD_AEAD_AUTHENC] = "authenc(hmac(sha256),cbc(aes))",
+	[ESFD_AEAD_HMAC] = "hmac(sha256)",
 };
 
 static int pol_set_aead(struct parser *p, const char *v)
 {
 	int a;
 
-	for (a = ESFD_AEAD_GCM; a <= ESFD_AEAD_AUTHENC; a++) {
+	for (a = ESFD_AEAD_GCM; a <= ESFD_AEAD_HMAC; a++) {
 		if (!strcmp(v, aead_names[a])) {
 			cur_policy(p)->aead = (enum esfd_aead)a;
 			return 0;
 		}
 	}
 	return fail(p, p->line, "unknown aead '%.40s' (gcm(aes), ccm(aes), "
-		    "rfc4106(gcm(aes)), authenc(hmac(sha256),cbc(aes)))", v);
+		    "rfc4106(gcm(aes)), authenc(hmac(sha256),cbc(aes)), hmac(sha256))", v);
 }
 
 static int pol_set_key_size(struct parser *p, const char *v)
@@ -1215,6 +1216,9 @@ static bool tag_ok(enum esfd_aead a, unsigned int t)
 		return t >= 4 && t <= 16 && !(t % 2);
 	case ESFD_AEAD_AUTHENC:
 		return t >= 16 && t <= 32;
+	case ESFD_AEAD_HMAC:
+		/* A JWS carries the whole HMAC-SHA256 (RFC 7518 3.2). */
+		return t == 32;
 	}
 	return false;
 }
@@ -1239,6 +1243,9 @@ static int end_policy(struct parser *p)
 	struct esfd_policy *pol = cur_policy(p);
 	int err;
 
+	/* A MIC pair's tag is the whole HMAC unless the policy says otherwise. */
+	if (pol->aead == ESFD_AEAD_HMAC && !seen_line(p, "tag-length"))
+		pol->tag_len = 32;
 	if (!tag_ok(pol->aead, pol->tag_len))
 		return fail(p, blame(p, "tag-length"), "tag-length %u is not "
 			    "valid for %s", pol->tag_len, aead_names[pol->aead]);
@@ -1846,10 +1853,10 @@ static int group_policy(struct parser *p, struct esfd_group_conf *g, const struc
 		return fail(p, r->policy_line, "no [policy %s]", r->policy);
 	g->policy = r->policy_line ? k : 0;
 	pol = &p->cfg->policies[g->policy];
-	if (pol->aead == ESFD_AEAD_RFC4106)
+	if (pol->aead == ESFD_AEAD_RFC4106 || pol->aead == ESFD_AEAD_HMAC)
 		return fail(p, r->policy_line ? r->policy_line : g->line, "[group %s]: [policy %s] "
-			    "has aead rfc4106(gcm(aes)); group sessions take gcm(aes), ccm(aes) "
-			    "or authenc(hmac(sha256),cbc(aes))", g->name, pol->name);
+			    "has aead %s; group sessions take gcm(aes), ccm(aes) "
+			    "or authenc(hmac(sha256),cbc(aes))", g->name, pol->name, aead_names[pol->aead]);
 	if (g->serve && (uint64_t)g->senders * pol->replay_window > ESF_GROUP_REPLAY_BITS_MAX)
 		return fail(p, g->line, "[group %s]: senders x replay-window of [policy %s] is "
 			    "above the kernel's %u window bits per group session", g->name,
@@ -2084,6 +2091,11 @@ static int resolve_p2p(struct parser *p)
 			break;
 	if (k == c->n_policies)
 		return fail(p, p->p2p_policy_line, "no [policy %s]", p->p2p_policy);
+	/* Peer-to-peer keys come from ECDH, not from an ESData signature key. */
+	if (c->policies[k].aead == ESFD_AEAD_HMAC)
+		return fail(p, p->p2p_policy_line, "[p2p] policy %s has aead hmac(sha256): "
+			    "integrity-only pairs are for Kpsa, certificate and facilitator peers",
+			    p->p2p_policy);
 	c->p2p.policy = k;
 	return 0;
 }
@@ -2602,7 +2614,7 @@ const char *esfd_config_uc_target(const struct esfd_config *cfg,
 
 const char *esfd_aead_name(enum esfd_aead a)
 {
-	if (a < ESFD_AEAD_GCM || a > ESFD_AEAD_AUTHENC)
+	if (a < ESFD_AEAD_GCM || a > ESFD_AEAD_HMAC)
 		return NULL;
 	return aead_names[a];
 }
@@ -2611,6 +2623,8 @@ size_t esfd_policy_key_len(const struct esfd_policy *p)
 {
 	size_t aes = p->key_bits / 8;
 
+	if (p->aead == ESFD_AEAD_HMAC)
+		return 32;
 	return p->aead == ESFD_AEAD_AUTHENC ? 32 + aes : aes;
 }
 

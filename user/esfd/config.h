@@ -55,12 +55,16 @@ enum esfd_role {
  * @ESFD_AEAD_CCM: ccm(aes)
  * @ESFD_AEAD_RFC4106: rfc4106(gcm(aes))
  * @ESFD_AEAD_AUTHENC: authenc(hmac(sha256),cbc(aes))
+ * @ESFD_AEAD_HMAC: hmac(sha256): integrity only (MIC) for classes 2 and 3,
+ *	keyed from the ESData signature key (SUID 15 or 45); class 1 stays
+ *	gcm(aes)
  */
 enum esfd_aead {
 	ESFD_AEAD_GCM = 1,
 	ESFD_AEAD_CCM = 2,
 	ESFD_AEAD_RFC4106 = 3,
 	ESFD_AEAD_AUTHENC = 4,
+	ESFD_AEAD_HMAC = 5,
 };
 
 /**

@@ -307,6 +307,13 @@ static const struct bad_conf bad[] = {
 	  "lifetime-hard-seconds is unlimited; the profile allows at most 86400" },
 	{ "[policy p]\nprofile = standard\naead = authenc(hmac(sha256),cbc(aes))", 5,
 	  "aead authenc(hmac(sha256),cbc(aes)) is not one the profile allows" },
+	{ "[policy p]\naead = hmac(sha256)\nprofile = standard", 6,
+	  "[policy p] breaks profile standard: aead hmac(sha256) is not one the profile allows" },
+	{ "[policy p]\naead = hmac(sha256)\ntag-length = 16", 6,
+	  "tag-length 16 is not valid for hmac(sha256)" },
+	{ "[policy p]\naead = hmac(sha256)\nnonce-policy = any", 6,
+	  "nonce-policy any needs aead gcm(aes) or ccm(aes), not hmac(sha256)" },
+	{ "[policy p]\naead = hmac(sha384)", 5, "unknown aead 'hmac(sha384)'" },
 	{ "[policy p]\nprofile = constrained\nkey-size = 128\ntag-length = 4", 5,
 	  "tag-length 4 is below the profile's 8" },
 	{ PEER "kpsa = " KEY32 "\nprofile-class2 = high", 9,
@@ -390,6 +397,35 @@ TEST(malformed_table)
 		esfd_config_free(&c);
 	}
 	TH_LOG("%zu malformed files refused", i);
+	esfd_test_leaks();
+}
+
+/* An integrity-only policy: hmac(sha256) with the whole tag by default,
+ * allowed by the baseline profile; a group cannot take it.
+ */
+TEST(mic_policy)
+{
+	static const char text[] =
+		"[esfd]\nid = /gw\nrole = gateway\n"
+		"[policy mic]\naead = hmac(sha256)\nprofile = baseline\ndata-classes = 1,3\n"
+		"[peer a]\nid = /in\nrole = server\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		"policy = mic\n";
+	static const char group[] =
+		"[esfd]\nid = /gw\nrole = gateway\n"
+		"[policy mic]\naead = hmac(sha256)\n"
+		"[group g]\nid = grp\npolicy = mic\nmembers = a\n"
+		"[peer a]\nid = /in\nrole = server\nkpsa-id = k\nkpsa = " KEY32 "\n";
+	struct esfd_config c;
+	struct esfd_config_error e;
+
+	ASSERT_EQ(0, parse(text, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	EXPECT_EQ(ESFD_AEAD_HMAC, c.policies[1].aead);
+	EXPECT_EQ(32, c.policies[1].tag_len);
+	EXPECT_STREQ("hmac(sha256)", esfd_aead_name(c.policies[1].aead));
+	EXPECT_EQ(32, esfd_policy_key_len(&c.policies[1]));
+	esfd_config_free(&c);
+	EXPECT_EQ(-EINVAL, parse(group, &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "has aead hmac(sha256); group sessions take")) TH_LOG("%s", e.msg);
 	esfd_test_leaks();
 }
 
