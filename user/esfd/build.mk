@@ -4,7 +4,7 @@
 # rand objects, the configuration file, oneM2M primitives and MQTT topics,
 # esfd's securityInfo primitives and the broker connection. esf-mqtt links
 # it too.
-ESFD_CORE_SRCS += esfd/enc.c esfd/jwe.c esfd/gkey.c esfd/gamsg.c esfd/p2pmsg.c esfd/facmsg.c esfd/hmac.c esfd/kdf.c esfd/randobj.c \
+ESFD_CORE_SRCS += esfd/enc.c esfd/jwe.c esfd/dar.c esfd/gkey.c esfd/gamsg.c esfd/p2pmsg.c esfd/facmsg.c esfd/hmac.c esfd/kdf.c esfd/randobj.c \
 	esfd/config.c esfd/profile.c esfd/certs.c esfd/sign.c esfd/ecdh.c esfd/m2m.c \
 	esfd/prim.c esfd/mqtt.c
 # libFuzzer targets for the config parser and the primitive decoders (the
