@@ -9,9 +9,11 @@ Python's hmac and the cryptography package's AES-GCM:
   dar_peer.py open KPSA_HEX CONTAINER_ID OBJECT_FILE
       open a stored contentInstance (JWE or JWS); print the content to
       stdout; exit 1 when it does not open
-  dar_peer.py mic-key KPSA_HEX TARGET_ID R_VALUE_B64 O_VALUE_B64 DIR
+  dar_peer.py mic-verify KPSA_HEX TARGET_ID CAPTURE RRI ORI DIR JWS_FILE
       the key of one direction of an integrity-only pair (DIR 1: what the
-      originator signs, 2: what the receiver signs), in hex
+      originator signs, 2: what the receiver signs) from the Kpsa and the
+      two rand values of its establishment, found in the broker's CAPTURE
+      by their ids; verify the JWS under it and print its payload
   dar_peer.py verify-jws KEY_HEX JWS_FILE
       verify a compact JWS HS256 under KEY; print its payload; exit 1 if
       it does not verify
@@ -22,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import struct
 import sys
 
@@ -87,6 +90,15 @@ def mic_key(kpsa, target, r_value, o_value, direction):
     return hm(t1, b"esfd MIC direction" + bytes([direction]))
 
 
+def rand_value(capture, rid):
+    """esrv of the rand object whose esri is rid, anywhere in the capture."""
+    m = re.search(r'"esri"\s*:\s*"%s"\s*,\s*"esrv"\s*:\s*"([^"]+)"' % re.escape(rid),
+                  capture)
+    if not m:
+        raise ValueError("no rand object %s in the capture" % rid)
+    return base64.b64decode(m.group(1))
+
+
 def verify_jws(key, jws):
     parts = jws.strip().split(".")
     hdr = json.loads(unb64u(parts[0]))
@@ -130,10 +142,13 @@ def main():
             with open(sys.argv[4]) as f:
                 sys.stdout.buffer.write(dar_open(bytes.fromhex(sys.argv[2]), sys.argv[3],
                                                  f.read()))
-        elif cmd == "mic-key":
-            print(mic_key(bytes.fromhex(sys.argv[2]), sys.argv[3],
-                          base64.b64decode(sys.argv[4]), base64.b64decode(sys.argv[5]),
-                          int(sys.argv[6])).hex())
+        elif cmd == "mic-verify":
+            with open(sys.argv[4]) as f:
+                cap = f.read()
+            key = mic_key(bytes.fromhex(sys.argv[2]), sys.argv[3], rand_value(cap, sys.argv[5]),
+                          rand_value(cap, sys.argv[6]), int(sys.argv[7]))
+            with open(sys.argv[8]) as f:
+                sys.stdout.buffer.write(verify_jws(key, f.read()))
         elif cmd == "verify-jws":
             with open(sys.argv[3]) as f:
                 sys.stdout.buffer.write(verify_jws(bytes.fromhex(sys.argv[2]), f.read()))

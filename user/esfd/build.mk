@@ -14,4 +14,5 @@ FUZZ_SUPPORT_SRCS += $(ESFD_CORE_SRCS)
 # The daemon: event loop, kernel sessions, the MQTT transport, ESPrim
 # establishment and its keys, control socket.
 ESFD_SRCS += esfd/main.c esfd/kernel.c esfd/transport.c esfd/peer.c esfd/keys.c \
-	esfd/ctl.c esfd/certke.c esfd/oneshot.c esfd/group.c esfd/gauth.c esfd/p2p.c esfd/fac.c
+	esfd/ctl.c esfd/certke.c esfd/oneshot.c esfd/group.c esfd/gauth.c esfd/p2p.c esfd/fac.c \
+	esfd/darstore.c

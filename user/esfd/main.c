@@ -291,6 +291,8 @@ static void reload(struct esfd *d)
 	 * (their answers are kept for retransmissions, and move with it).
 	 */
 	esfd_gauth_shutdown(d);
+	/* Containers start again from their stores with the new sections. */
+	esfd_dar_shutdown(d);
 	/* The keys the facilitator holds stay; a new store path waits for a
 	 * restart (and one no longer a facilitator wipes them).
 	 */
@@ -324,6 +326,9 @@ static void reload(struct esfd *d)
 	if (esfd_fac_start(d))
 		log_err("reload: the facilitator's key store cannot be read: this esfd "
 			"serves no keys until it can");
+	if (esfd_dar_start(d))
+		log_err("reload: [container]: a store cannot be read: no data at rest until "
+			"it can");
 }
 
 static int setup_signals(struct esfd *d)
@@ -412,6 +417,7 @@ static void run(struct esfd *d)
 		esfd_group_timer(d);
 		esfd_gauth_timer(d);
 		esfd_fac_timer(d);
+		esfd_dar_timer(d);
 		esfd_ctl_timer(d);
 		esfd_oneshot_timer(d);
 		esfd_state_flush(d);
@@ -542,6 +548,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_fac_start(d);
 	if (!err)
+		err = esfd_dar_start(d);
+	if (!err)
 		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
@@ -562,6 +570,7 @@ int main(int argc, char **argv)
 	}
 	esfd_gauth_shutdown(d);
 	esfd_fac_shutdown(d);
+	esfd_dar_shutdown(d);
 	esfd_group_shutdown(d);
 	esfd_oneshot_flush(d, false);
 	while (d->exchs)
