@@ -91,12 +91,20 @@ def mic_key(kpsa, target, r_value, o_value, direction):
 
 
 def rand_value(capture, rid):
-    """esrv of the rand object whose esri is rid, anywhere in the capture."""
-    m = re.search(r'"esri"\s*:\s*"%s"\s*,\s*"esrv"\s*:\s*"([^"]+)"' % re.escape(rid),
-                  capture)
-    if not m:
-        raise ValueError("no rand object %s in the capture" % rid)
-    return base64.b64decode(m.group(1))
+    """esrv of the rand object whose esri is rid, anywhere in the capture:
+    in clear (the receiver's, in its securityInfo answer) or in a JWE's
+    protected header (the originator's "oro", in its ESPrim Object)."""
+    texts = [capture]
+    for tok in re.findall(r"eyJ[A-Za-z0-9_-]+", capture):
+        try:
+            texts.append(unb64u(tok).decode())
+        except (ValueError, UnicodeDecodeError):
+            pass
+    for t in texts:
+        m = re.search(r'"esri"\s*:\s*"%s"\s*,\s*"esrv"\s*:\s*"([^"]+)"' % re.escape(rid), t)
+        if m:
+            return base64.b64decode(m.group(1))
+    raise ValueError("no rand object %s in the capture" % rid)
 
 
 def verify_jws(key, jws):
