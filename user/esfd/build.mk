@@ -10,6 +10,8 @@ ESFD_CORE_SRCS += esfd/enc.c esfd/jwe.c esfd/dar.c esfd/gkey.c esfd/gamsg.c esfd
 # libFuzzer targets for the config parser and the primitive decoders (the
 # generic fuzz rule in user/Makefile links FUZZ_SUPPORT_SRCS into each).
 FUZZ_TARGETS += fuzz_esfd_config fuzz_esfd_prim
+# The data-at-rest object the hosting gateway parses and a reader opens.
+FUZZ_TARGETS += fuzz_esfd_dar
 FUZZ_SUPPORT_SRCS += $(ESFD_CORE_SRCS)
 # The daemon: event loop, kernel sessions, the MQTT transport, ESPrim
 # establishment and its keys, control socket.
