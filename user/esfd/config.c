@@ -1240,7 +1240,7 @@ static int cnt_set_integrity(struct parser *p, const char *v)
 /* A list of oneM2M ids separated by spaces, each checked. */
 static int acl_set(struct parser *p, const char *v, char *dst)
 {
-	char id[ESFD_ID_MAX + 1];
+	char id[ESFD_ID_MAX + 1], checked[ESFD_ID_MAX + 1];
 	const char *s = v;
 	size_t n;
 
@@ -1252,7 +1252,7 @@ static int acl_set(struct parser *p, const char *v, char *dst)
 			return fail(p, p->line, "an id of more than %d characters", ESFD_ID_MAX);
 		memcpy(id, s, n);
 		id[n] = '\0';
-		if (n && set_id(p, id, id))
+		if (n && set_id(p, id, checked))
 			return -EINVAL;
 		s += n;
 		while (*s == ' ')
