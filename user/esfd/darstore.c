@@ -291,6 +291,9 @@ static int hosted(const struct esfd *d, const char *to, const char **rest)
 {
 	size_t i, n;
 
+	/* What is for esfd itself (to = its id) is never a container's. */
+	if (!strcmp(to, d->cfg.id))
+		return -1;
 	for (i = 0; d->dar && i < d->cfg.n_containers; i++) {
 		const struct esfd_container_conf *k = cnt_at(d, i);
 
