@@ -15,7 +15,8 @@
 # the server and the device (aead = hmac(sha256)): a JWS HS256 that
 # dar_peer.py verifies with the key it derives from the Kpsa, a tampered
 # one refused, and a peer whose policy is AES-GCM refused with both
-# algorithms named. Prints TAP. DA_DEBUG=1: logs and capture go to /out.
+# algorithms named; and an integrity-only pair between two certificate
+# peers (ESCertKE, SUID 45). Prints TAP. DA_DEBUG=1: logs and capture go to /out.
 
 ESFD=${ESFD:-esfd}
 ESFCTL=${ESFCTL:-esfctl}
@@ -37,13 +38,14 @@ cleanup() {
 trap cleanup EXIT
 
 . "$(dirname "$0")/lib_tap.sh"
+. "$(dirname "$0")/lib_pki.sh"
 in_s() { ip netns exec daS "$@"; }
 ctl() { local who=$1; shift; ESFD_CONTROL_SOCKET=$tmp/$who.sock in_s "$ESFCTL" "$@"; }
 js() { ctl "$1" --json status 2>/dev/null | jq -r "$2" 2>/dev/null; }
 py() { esf-host /usr/bin/python3 "$sim/dar_peer.py" "$@"; }
 
 echo "TAP version 13"
-echo "1..14"
+echo "1..15"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 [ -x /host/usr/bin/python3 ] && [ -d /host/usr/lib/python3/dist-packages/cryptography ] ||
@@ -250,5 +252,36 @@ detail="$out / $(grep disagree "$tmp/s.log")" \
 	eval '[ $rc != 0 ] && [[ $out == *4111* ]] &&
 	      grep -q "disagree on class 3: the originator.s is gcm(aes) tag 16, ours hmac(sha256) tag 32" \
 		"$tmp/s.log"'
+
+# 15: certificate peers (ESCertKE, then the SUID 45 key) make one too.
+(
+	cd "$tmp" && mkca ca "esf test root" && mkcsr ca1 /cert-a && mkcsr cb1 Ccert-b &&
+		openssl ca -batch -config ca/ca.cnf -extensions ext -notext -out both.pem \
+			-infiles ca1.csr cb1.csr 2>/dev/null &&
+		mv ca/new/1000.pem ca1.pem && mv ca/new/1001.pem cb1.pem && cp ca/ca.pem root.pem &&
+		chmod 644 ./*.pem
+) >/dev/null 2>&1
+cconf() { # cconf <name> <id> <cert> <peer name> <peer id>
+	head_conf "$1" "$2" peer
+	printf 'ca-file = root.pem\ncert-file = %s.pem\nkey-file = %s.key\n\n' "$3" "$3"
+	printf "$mic"
+	printf '[peer %s]\nid = %s\nrole = peer\ncredential = certificate\npolicy = mic\n' \
+		"$4" "$5"
+}
+cconf ca /cert-a ca1 b Ccert-b >"$tmp/ca.conf"
+cconf cb Ccert-b cb1 a /cert-a >"$tmp/cb.conf"
+start ca && start cb
+cest=$(ctl ca establish b --class 3 --timeout 20000 2>&1)
+cpb=$(ctl cb peer show a 2>&1 | grep 'class 3 ')
+fieldv cs seal "$cest"; fieldv co open "$cpb"
+echo '{"con":"door 3 shut","cnf":"text/plain:0"}' >"$tmp/ccin"
+in_s "$ESF" seal -s "$cs" -f class3 -t sm <"$tmp/ccin" >"$tmp/cm" 2>&1
+co1=$(in_s "$ESF" open -s "$co" -f class3 -t sm <"$tmp/cm" 2>&1)
+hb=$(jq -r .con "$tmp/cm" 2>/dev/null | cut -d. -f1 | tr '_-' '/+')
+while [ $((${#hb} % 4)) != 0 ]; do hb+==; done
+detail="$cest / $cpb / $(<"$tmp/cm") / $co1 $(tail -n 5 "$tmp/ca.log" "$tmp/cb.log")" \
+	t "certificate peers (ESCertKE, SUID 45) make an integrity-only class 3 pair that works" \
+	eval '[[ $cest == *"hmac(sha256)"* ]] && [[ $co1 == *"door 3 shut"* ]] &&
+	      [[ $(base64 -d <<<"$hb" 2>/dev/null) == *HS256* ]]'
 
 exit $failed
