@@ -22,7 +22,8 @@ static const char status_usage[] =
 	"primitives in and out, requests refused (by oneM2M status code) and\n"
 	"primitives dropped, static group authentication per [gauth] section,\n"
 	"peer-to-peer agreement ([p2p]: dynamic peers, agreements, bytes per\n"
-	"agreement, refusals by reason, the certificate cache), and\n"
+	"agreement, refusals by reason, the certificate cache), data at rest\n"
+	"([container]: items hosted, stored, retrieved, refused; sealed, opened), and\n"
 	"each session pair it owns with the kernel's view of it (driver, hardware\n"
 	"or CPU, state, operations).\n"
 	"\n"
@@ -481,6 +482,18 @@ int esfctl_cmd_status(int argc, char **argv)
 		json_object_foreach(json_object_get(v, "refused"), k, r)
 			printf(" %s %lld", k, (long long)json_integer_value(r));
 		printf("; store %s\n", json_string_value(json_object_get(v, "store")));
+	}
+	v = json_object_get(st, "dar");
+	if (json_is_object(v)) {
+		json_t *r;
+
+		printf("data at rest: hosted items");
+		json_object_foreach(json_object_get(v, "hosted_items"), k, r)
+			printf(" %s %lld", k, (long long)json_integer_value(r));
+		printf("; stored %lld, retrieved %lld, refused %lld (ACL) %lld (other); sealed "
+		       "%lld, opened %lld, did not open %lld\n", jint(v, "stored"),
+		       jint(v, "retrieved"), jint(v, "refused_acl"), jint(v, "refused_other"),
+		       jint(v, "sealed"), jint(v, "opened"), jint(v, "open_failed"));
 	}
 	v = json_object_get(st, "control");
 	if (json_is_object(v))

@@ -21,6 +21,7 @@ int esfctl_cmd_status(int argc, char **argv);
 int esfctl_cmd_peer(int argc, char **argv);
 int esfctl_cmd_establish(int argc, char **argv);
 int esfctl_cmd_rekey(int argc, char **argv);
+int esfctl_cmd_dar(int argc, char **argv);
 int esfctl_cmd_groups(int argc, char **argv);
 
 int esfctl_open(struct esf_nl **nl, const char *what);

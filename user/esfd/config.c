@@ -23,7 +23,7 @@
 #include "m2m.h"
 
 enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP, SEC_GAUTH, SEC_P2P,
-	       SEC_FAC };
+	       SEC_FAC, SEC_CONTAINER };
 
 struct parser;
 
@@ -142,6 +142,11 @@ static struct esfd_group_conf *cur_group(struct parser *p)
 static struct esfd_gauth_conf *cur_gauth(struct parser *p)
 {
 	return &p->cfg->gauths[p->cur];
+}
+
+static struct esfd_container_conf *cur_cnt(struct parser *p)
+{
+	return &p->cfg->containers[p->cur];
 }
 
 /* Line a key of the current section was set on, 0 if not set. */
@@ -606,20 +611,21 @@ static const char *const aead_names[] = {
 	[ESFD_AEAD_CCM] = "ccm(aes)",
 	[ESFD_AEAD_RFC4106] = "rfc4106(gcm(aes))",
 	[ESFD_AEAD_AUTHENC] = "authenc(hmac(sha256),cbc(aes))",
+	[ESFD_AEAD_HMAC] = "hmac(sha256)",
 };
 
 static int pol_set_aead(struct parser *p, const char *v)
 {
 	int a;
 
-	for (a = ESFD_AEAD_GCM; a <= ESFD_AEAD_AUTHENC; a++) {
+	for (a = ESFD_AEAD_GCM; a <= ESFD_AEAD_HMAC; a++) {
 		if (!strcmp(v, aead_names[a])) {
 			cur_policy(p)->aead = (enum esfd_aead)a;
 			return 0;
 		}
 	}
 	return fail(p, p->line, "unknown aead '%.40s' (gcm(aes), ccm(aes), "
-		    "rfc4106(gcm(aes)), authenc(hmac(sha256),cbc(aes)))", v);
+		    "rfc4106(gcm(aes)), authenc(hmac(sha256),cbc(aes)), hmac(sha256))", v);
 }
 
 static int pol_set_key_size(struct parser *p, const char *v)
@@ -1245,6 +1251,230 @@ static const struct key_def fac_keys[] = {
 	{ NULL, NULL },
 };
 
+/* ---- [container NAME] ---- */
+
+static int cnt_set_id(struct parser *p, const char *v)
+{
+	return set_id(p, v, cur_cnt(p)->id);
+}
+
+static int cnt_set_role(struct parser *p, const char *v)
+{
+	struct esfd_container_conf *k = cur_cnt(p);
+
+	if (!strcmp(v, "writer"))
+		k->role = ESFD_DAR_WRITER;
+	else if (!strcmp(v, "reader"))
+		k->role = ESFD_DAR_READER;
+	else if (!strcmp(v, "host"))
+		k->role = ESFD_DAR_HOST;
+	else
+		return fail(p, p->line, "role of a container is writer, reader or host, "
+			    "not '%.40s'", v);
+	return 0;
+}
+
+static int cnt_set_gateway(struct parser *p, const char *v)
+{
+	return set_id(p, v, cur_cnt(p)->gateway);
+}
+
+/* Never quote the value: it is a key. */
+static int cnt_set_kpsa(struct parser *p, const char *v)
+{
+	struct esfd_container_conf *k = cur_cnt(p);
+	size_t n = strlen(v);
+
+	if (n < 2 * ESFD_KPSA_MIN || n > 2 * ESFD_KPSA_MAX ||
+	    esfd_hex_decode(v, n, k->kpsa, sizeof(k->kpsa), &k->kpsa_len))
+		return fail(p, p->line, "kpsa must be %d to %d hex digits, an even "
+			    "number (a %d to %d byte key)", 2 * ESFD_KPSA_MIN,
+			    2 * ESFD_KPSA_MAX, ESFD_KPSA_MIN, ESFD_KPSA_MAX);
+	k->kpsa_line = p->line;
+	return 0;
+}
+
+static int cnt_set_kpsa_file(struct parser *p, const char *v)
+{
+	struct esfd_container_conf *k = cur_cnt(p);
+
+	if (strlen(v) >= 4096)
+		return fail(p, p->line, "kpsa-file path too long");
+	k->kpsa_file = strdup(v);
+	k->kpsa_line = p->line;
+	return k->kpsa_file ? 0 : -ENOMEM;
+}
+
+static int cnt_set_integrity(struct parser *p, const char *v)
+{
+	return set_bool(p, v, &cur_cnt(p)->integrity_only);
+}
+
+/* A list of oneM2M ids separated by spaces, each checked. */
+static int acl_set(struct parser *p, const char *v, char *dst)
+{
+	char id[ESFD_ID_MAX + 1], checked[ESFD_ID_MAX + 1];
+	const char *s = v;
+	size_t n;
+
+	if (strlen(v) > ESFD_DAR_ACL_MAX)
+		return fail(p, p->line, "more than %d characters of ids", ESFD_DAR_ACL_MAX);
+	while (*s) {
+		n = strcspn(s, " ");
+		if (n > ESFD_ID_MAX)
+			return fail(p, p->line, "an id of more than %d characters", ESFD_ID_MAX);
+		memcpy(id, s, n);
+		id[n] = '\0';
+		if (n && set_id(p, id, checked))
+			return -EINVAL;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int cnt_set_writers(struct parser *p, const char *v)
+{
+	return acl_set(p, v, cur_cnt(p)->writers);
+}
+
+static int cnt_set_readers(struct parser *p, const char *v)
+{
+	return acl_set(p, v, cur_cnt(p)->readers);
+}
+
+static int cnt_set_store(struct parser *p, const char *v)
+{
+	struct esfd_container_conf *k = cur_cnt(p);
+
+	if (strlen(v) >= 4096)
+		return fail(p, p->line, "store path too long");
+	free(k->store);
+	k->store = strdup(v);
+	return k->store ? 0 : -ENOMEM;
+}
+
+static int cnt_set_uid(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
+
+	if (!err)
+		cur_cnt(p)->owner_uid = (uint32_t)x;
+	return err;
+}
+
+static int cnt_set_gid(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
+
+	if (!err)
+		cur_cnt(p)->owner_gid = (uint32_t)x;
+	return err;
+}
+
+static const struct key_def container_keys[] = {
+	{ "id", cnt_set_id },
+	{ "role", cnt_set_role },
+	{ "gateway", cnt_set_gateway },
+	{ "kpsa", cnt_set_kpsa },
+	{ "kpsa-file", cnt_set_kpsa_file },
+	{ "integrity-only", cnt_set_integrity },
+	{ "writers", cnt_set_writers },
+	{ "readers", cnt_set_readers },
+	{ "store", cnt_set_store },
+	{ "owner-uid", cnt_set_uid },
+	{ "owner-gid", cnt_set_gid },
+	{ NULL, NULL },
+};
+
+bool esfd_container_acl_has(const char *acl, const char *id)
+{
+	size_t n = strlen(id), k;
+
+	while (*acl) {
+		k = strcspn(acl, " ");
+		if (k == n && !memcmp(acl, id, n))
+			return true;
+		acl += k;
+		while (*acl == ' ')
+			acl++;
+	}
+	return false;
+}
+
+/*
+ * A writer or reader holds the container's key and names its gateway; the
+ * hosting gateway holds no key (that is the point) and names who may
+ * write and read.
+ */
+static int end_container(struct parser *p)
+{
+	struct esfd_container_conf *k = cur_cnt(p);
+	bool has_key = k->kpsa_len || k->kpsa_file;
+	size_t i;
+
+	if (!k->id[0])
+		return fail(p, k->line, "[container %s] needs 'id' (the container's resource id)",
+			    k->name);
+	for (i = 0; i + 1 < p->cfg->n_containers; i++)
+		if (!strcmp(p->cfg->containers[i].id, k->id))
+			return fail(p, k->line, "[container %s]: id %.80s is [container %s]'s too",
+				    k->name, k->id, p->cfg->containers[i].name);
+	if (!k->role)
+		return fail(p, k->line, "[container %s] needs 'role' (writer, reader or host)",
+			    k->name);
+	if (k->kpsa_len && k->kpsa_file)
+		return fail(p, blame(p, "kpsa-file"), "kpsa and kpsa-file both set");
+	if (k->role == ESFD_DAR_HOST) {
+		if (has_key)
+			return fail(p, k->kpsa_line, "[container %s] is hosted here: the hosting "
+				    "gateway must not hold the data-at-rest key", k->name);
+		if (k->gateway[0] || seen_line(p, "integrity-only"))
+			return fail(p, blame(p, k->gateway[0] ? "gateway" : "integrity-only"),
+				    "gateway and integrity-only are for writers and readers");
+		if (!k->writers[0] || !k->readers[0])
+			return fail(p, k->line, "[container %s] (host) needs 'writers' and 'readers'",
+				    k->name);
+		return 0;
+	}
+	if (k->writers[0] || k->readers[0] || k->store)
+		return fail(p, blame(p, k->store ? "store" : k->writers[0] ? "writers" : "readers"),
+			    "writers, readers and store are for the hosting gateway (role = host)");
+	if (!k->gateway[0])
+		return fail(p, k->line, "[container %s] needs 'gateway' (the hosting CSE's id)",
+			    k->name);
+	if (!has_key)
+		return fail(p, k->line, "[container %s] needs kpsa or kpsa-file (the data-at-rest "
+			    "key the writer and its readers share)", k->name);
+	return 0;
+}
+
+static int begin_container(struct parser *p, const char *name)
+{
+	struct esfd_config *c = p->cfg;
+	size_t i;
+
+	for (i = 0; i < c->n_containers; i++)
+		if (!strcmp(c->containers[i].name, name))
+			return fail(p, p->line, "[container %s] already defined on line %u",
+				    name, c->containers[i].line);
+	if (c->n_containers >= ESFD_MAX_CONTAINERS)
+		return fail(p, p->line, "more than %d containers", ESFD_MAX_CONTAINERS);
+	if (!c->containers) {
+		c->containers = calloc(ESFD_MAX_CONTAINERS, sizeof(*c->containers));
+		if (!c->containers)
+			return -ENOMEM;
+	}
+	p->cur = c->n_containers++;
+	strcpy(c->containers[p->cur].name, name);
+	c->containers[p->cur].line = p->line;
+	return 0;
+}
+
 static const struct key_def group_keys[] = {
 	{ "id", group_set_id },
 	{ "policy", group_set_policy },
@@ -1292,6 +1522,9 @@ static bool tag_ok(enum esfd_aead a, unsigned int t)
 		return t >= 4 && t <= 16 && !(t % 2);
 	case ESFD_AEAD_AUTHENC:
 		return t >= 16 && t <= 32;
+	case ESFD_AEAD_HMAC:
+		/* A JWS carries the whole HMAC-SHA256 (RFC 7518 3.2). */
+		return t == 32;
 	}
 	return false;
 }
@@ -1316,6 +1549,9 @@ static int end_policy(struct parser *p)
 	struct esfd_policy *pol = cur_policy(p);
 	int err;
 
+	/* A MIC pair's tag is the whole HMAC unless the policy says otherwise. */
+	if (pol->aead == ESFD_AEAD_HMAC && !seen_line(p, "tag-length"))
+		pol->tag_len = 32;
 	if (!tag_ok(pol->aead, pol->tag_len))
 		return fail(p, blame(p, "tag-length"), "tag-length %u is not "
 			    "valid for %s", pol->tag_len, aead_names[pol->aead]);
@@ -1515,6 +1751,8 @@ static int end_section(struct parser *p)
 			return fail(p, p->sec_line, "[facilitator] needs at least one 'allow = "
 				    "OWNER READER...'");
 		return 0;
+	case SEC_CONTAINER:
+		return end_container(p);
 	case SEC_NONE:
 		break;
 	}
@@ -1704,6 +1942,9 @@ static int begin_section(struct parser *p, enum section sec, const char *name)
 		p->cfg->fac->key_lifetime = ESFD_FAC_LIFETIME_DEF;
 		p->keys = fac_keys;
 		return 0;
+	case SEC_CONTAINER:
+		p->keys = container_keys;
+		return begin_container(p, name);
 	case SEC_NONE:
 		break;
 	}
@@ -1735,12 +1976,14 @@ static int parse_header(struct parser *p, char *s)
 		return arg ? fail(p, p->line, "[facilitator] takes no name") :
 			     begin_section(p, SEC_FAC, NULL);
 	if (strcmp(name, "policy") && strcmp(name, "peer") && strcmp(name, "group") &&
-	    strcmp(name, "gauth"))
+	    strcmp(name, "gauth") && strcmp(name, "container"))
 		return fail(p, p->line, "unknown section '[%.40s]' (esfd, p2p, facilitator, "
-			    "policy NAME, peer NAME, group NAME, gauth NAME)", name);
+			    "policy NAME, peer NAME, group NAME, gauth NAME, container NAME)", name);
 	if (!arg || name_check(arg))
 		return fail(p, p->line, "[%s NAME] needs a name of 1..%d "
 			    "characters A-Z a-z 0-9 . _ -", name, ESFD_NAME_MAX);
+	if (!strcmp(name, "container"))
+		return begin_section(p, SEC_CONTAINER, arg);
 	return begin_section(p, !strcmp(name, "gauth") ? SEC_GAUTH :
 			     name[0] == 'g' ? SEC_GROUP :
 			     name[1] == 'o' ? SEC_POLICY : SEC_PEER, arg);
@@ -1949,10 +2192,10 @@ static int group_policy(struct parser *p, struct esfd_group_conf *g, const struc
 		return fail(p, r->policy_line, "no [policy %s]", r->policy);
 	g->policy = r->policy_line ? k : 0;
 	pol = &p->cfg->policies[g->policy];
-	if (pol->aead == ESFD_AEAD_RFC4106)
+	if (pol->aead == ESFD_AEAD_RFC4106 || pol->aead == ESFD_AEAD_HMAC)
 		return fail(p, r->policy_line ? r->policy_line : g->line, "[group %s]: [policy %s] "
-			    "has aead rfc4106(gcm(aes)); group sessions take gcm(aes), ccm(aes) "
-			    "or authenc(hmac(sha256),cbc(aes))", g->name, pol->name);
+			    "has aead %s; group sessions take gcm(aes), ccm(aes) "
+			    "or authenc(hmac(sha256),cbc(aes))", g->name, pol->name, aead_names[pol->aead]);
 	if (g->serve && (uint64_t)g->senders * pol->replay_window > ESF_GROUP_REPLAY_BITS_MAX)
 		return fail(p, g->line, "[group %s]: senders x replay-window of [policy %s] is "
 			    "above the kernel's %u window bits per group session", g->name,
@@ -2298,6 +2541,11 @@ static int resolve_p2p(struct parser *p)
 			break;
 	if (k == c->n_policies)
 		return fail(p, p->p2p_policy_line, "no [policy %s]", p->p2p_policy);
+	/* Peer-to-peer keys come from ECDH, not from an ESData signature key. */
+	if (c->policies[k].aead == ESFD_AEAD_HMAC)
+		return fail(p, p->p2p_policy_line, "[p2p] policy %s has aead hmac(sha256): "
+			    "integrity-only pairs are for Kpsa, certificate and facilitator peers",
+			    p->p2p_policy);
 	c->p2p.policy = k;
 	return 0;
 }
@@ -2524,6 +2772,27 @@ static int load_key(struct esfd_peer *pe, const char *base_dir,
 	return err;
 }
 
+/* A container's kpsa-file, read as a peer's is. */
+static int load_container_key(struct esfd_container_conf *k, const char *base_dir,
+			      struct esfd_config_error *e)
+{
+	struct esfd_peer tmp;
+	int err;
+
+	if (!k->kpsa_file)
+		return 0;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.kpsa_file = k->kpsa_file;
+	tmp.kpsa_line = k->kpsa_line;
+	err = load_key(&tmp, base_dir, e);
+	if (!err) {
+		memcpy(k->kpsa, tmp.kpsa, tmp.kpsa_len);
+		k->kpsa_len = tmp.kpsa_len;
+	}
+	explicit_bzero(&tmp, sizeof(tmp));
+	return err;
+}
+
 /* One line of printable ASCII (spaces allowed), 1..ESFD_MQTT_PASSWORD_MAX. */
 static int password_read(int fd, char *out)
 {
@@ -2614,6 +2883,11 @@ int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 		if (ret)
 			return ret;
 	}
+	for (i = 0; i < cfg->n_containers; i++) {
+		ret = load_container_key(&cfg->containers[i], base_dir, err);
+		if (ret)
+			return ret;
+	}
 	if (cfg->certs.ca_file && !cfg->certs.creds)
 		return esfd_creds_load(cfg->certs.ca_file, cfg->certs.cert_file,
 				       cfg->certs.key_file, cfg->certs.crl_file, cfg->id,
@@ -2627,6 +2901,9 @@ static bool has_inline_keys(const struct esfd_config *cfg)
 
 	for (i = 0; i < cfg->n_peers; i++)
 		if (!cfg->peers[i].kpsa_file && !esfd_peer_runtime_key(&cfg->peers[i]))
+			return true;
+	for (i = 0; i < cfg->n_containers; i++)
+		if (cfg->containers[i].kpsa_len && !cfg->containers[i].kpsa_file)
 			return true;
 	return false;
 }
@@ -2745,6 +3022,12 @@ void esfd_config_free(struct esfd_config *cfg)
 		free(cfg->fac->store);
 		free(cfg->fac);
 	}
+	for (i = 0; i < cfg->n_containers; i++) {
+		free(cfg->containers[i].kpsa_file);
+		free(cfg->containers[i].store);
+		explicit_bzero(&cfg->containers[i], sizeof(cfg->containers[i]));
+	}
+	free(cfg->containers);
 	free(cfg->policies);
 	free(cfg->mqtt.password_file);
 	free(cfg->mqtt.ca_file);
@@ -2816,7 +3099,7 @@ const char *esfd_config_uc_target(const struct esfd_config *cfg,
 
 const char *esfd_aead_name(enum esfd_aead a)
 {
-	if (a < ESFD_AEAD_GCM || a > ESFD_AEAD_AUTHENC)
+	if (a < ESFD_AEAD_GCM || a > ESFD_AEAD_HMAC)
 		return NULL;
 	return aead_names[a];
 }
@@ -2825,6 +3108,8 @@ size_t esfd_policy_key_len(const struct esfd_policy *p)
 {
 	size_t aes = p->key_bits / 8;
 
+	if (p->aead == ESFD_AEAD_HMAC)
+		return 32;
 	return p->aead == ESFD_AEAD_AUTHENC ? 32 + aes : aes;
 }
 

@@ -55,12 +55,16 @@ enum esfd_role {
  * @ESFD_AEAD_CCM: ccm(aes)
  * @ESFD_AEAD_RFC4106: rfc4106(gcm(aes))
  * @ESFD_AEAD_AUTHENC: authenc(hmac(sha256),cbc(aes))
+ * @ESFD_AEAD_HMAC: hmac(sha256): integrity only (MIC) for classes 2 and 3,
+ *	keyed from the ESData signature key (SUID 15 or 45); class 1 stays
+ *	gcm(aes)
  */
 enum esfd_aead {
 	ESFD_AEAD_GCM = 1,
 	ESFD_AEAD_CCM = 2,
 	ESFD_AEAD_RFC4106 = 3,
 	ESFD_AEAD_AUTHENC = 4,
+	ESFD_AEAD_HMAC = 5,
 };
 
 /**
@@ -429,6 +433,71 @@ struct esfd_p2p_conf {
 	uint32_t window;
 };
 
+#define ESFD_MAX_CONTAINERS	64
+#define ESFD_DAR_ACL_MAX	1024	/* characters of a writers or readers line */
+
+/**
+ * enum esfd_dar_role - what this esfd does for a [container] (docs/esfd.md,
+ *	"Data at rest")
+ * @ESFD_DAR_WRITER: seals contentInstances for its applications and has
+ *	the hosting gateway store them
+ * @ESFD_DAR_READER: retrieves them from the gateway and opens them
+ * @ESFD_DAR_HOST: the hosting gateway: stores them, answers CREATE and
+ *	RETRIEVE under an access-control list, never holds the key
+ */
+enum esfd_dar_role {
+	ESFD_DAR_WRITER = 1,
+	ESFD_DAR_READER = 2,
+	ESFD_DAR_HOST = 3,
+};
+
+/**
+ * struct esfd_container_conf - a [container NAME] section
+ * @name: the section's name (what esfctl dar takes)
+ * @id: the container's resource id, bound into every item key
+ * @role: &enum esfd_dar_role
+ * @gateway: writer, reader: the hosting gateway's CSE id
+ * @kpsa: writer, reader: the data-at-rest Kpsa the owner and its readers
+ *	share (kpsa or kpsa-file); wiped by esfd_config_free()
+ * @kpsa_len: its length, 0 for a host
+ * @kpsa_file: the file it is read from, or NULL
+ * @kpsa_line: line of kpsa or kpsa-file
+ * @integrity_only: items are JWS HS256 under Kdai keys, not JWE under Kdc
+ * @writers: host: the ids that may CREATE, separated by spaces
+ * @readers: host: the ids that may RETRIEVE
+ * @store: host: the store file; NULL: esfd-dar-NAME.store beside the
+ *	state file
+ * @owner_uid: besides root, who may use it over the control socket
+ * @owner_gid: likewise, a group
+ * @line: line of its header
+ */
+struct esfd_container_conf {
+	char name[ESFD_NAME_MAX + 1];
+	char id[ESFD_ID_MAX + 1];
+	enum esfd_dar_role role;
+	char gateway[ESFD_ID_MAX + 1];
+	uint8_t kpsa[ESFD_KPSA_MAX];
+	size_t kpsa_len;
+	char *kpsa_file;
+	unsigned int kpsa_line;
+	bool integrity_only;
+	char writers[ESFD_DAR_ACL_MAX + 1];
+	char readers[ESFD_DAR_ACL_MAX + 1];
+	char *store;
+	uint32_t owner_uid;
+	uint32_t owner_gid;
+	unsigned int line;
+};
+
+/**
+ * esfd_container_acl_has() - is @id in a container's writers or readers?
+ * @acl: the space-separated list
+ * @id: the id
+ *
+ * Return: true when it is.
+ */
+bool esfd_container_acl_has(const char *acl, const char *id);
+
 /**
  * struct esfd_config - a parsed configuration
  * @id: this daemon's oneM2M id
@@ -451,6 +520,8 @@ struct esfd_p2p_conf {
  * @n_gauths: how many
  * @p2p: the [p2p] section (struct esfd_p2p_conf)
  * @fac: the [facilitator] section, or NULL when this esfd is none
+ * @containers: the [container] sections, in file order
+ * @n_containers: how many
  */
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
@@ -472,6 +543,8 @@ struct esfd_config {
 	size_t n_gauths;
 	struct esfd_p2p_conf p2p;
 	struct esfd_fac_conf *fac;
+	struct esfd_container_conf *containers;
+	size_t n_containers;
 };
 
 /**

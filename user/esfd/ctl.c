@@ -162,6 +162,8 @@ static bool ctl_waiting(const struct esfd *d, int fd)
 	const struct esfd_exch *x;
 	size_t i;
 
+	if (esfd_dar_waiting(d, fd))
+		return true;
 	for (x = d->exchs; x; x = x->next)
 		for (i = 0; i < ESFD_WAITERS_MAX; i++)
 			if (x->waiters[i].fd == fd)
@@ -283,6 +285,17 @@ void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int 
 	send_json(fd, j);
 }
 
+void esfd_ctl_reply(struct esfd *d, int fd, json_t *j)
+{
+	(void)d;
+	send_json(fd, j);
+}
+
+bool esfd_ctl_may_use_id(const struct esfd_client *c, uint32_t uid, uint32_t gid)
+{
+	return is_admin(c) || c->uid == uid || c->gid == gid;
+}
+
 void esfd_ctl_reply_error(struct esfd *d, int fd, int err, int rsc, const char *msg)
 {
 	(void)d;
@@ -294,6 +307,7 @@ void esfd_ctl_forget_fd(struct esfd *d, int fd)
 	struct esfd_exch *x;
 	size_t i;
 
+	esfd_dar_forget_fd(d, fd);
 	for (x = d->exchs; x; x = x->next)
 		for (i = 0; i < ESFD_WAITERS_MAX; i++)
 			if (x->waiters[i].fd == fd)
@@ -384,6 +398,8 @@ static json_t *status_json(struct esfd *d)
 		json_object_set_new(j, "p2p", esfd_p2p_status(d));
 	if (j)
 		json_object_set_new(j, "facilitator", esfd_fac_ctl(d));
+	if (j && d->dar)
+		json_object_set_new(j, "dar", esfd_dar_status(d));
 	if (j)
 		json_object_set_new(j, "kernel", json_pack("{s:b,s:I,s:I,s:I}",
 			"loaded", !d->kernel_down, "unloads", (json_int_t)d->kmod_unloads,
@@ -530,6 +546,14 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	}
 	if (!strcmp(cmd, "groups")) {
 		send_json(c->fd, esfd_group_ctl(d, c, req));
+		return;
+	}
+	/* Data at rest: the reply comes once the gateway answers. */
+	if (!strcmp(cmd, "dar-put") || !strcmp(cmd, "dar-get")) {
+		json_t *r = esfd_dar_ctl(d, c, req);
+
+		if (r)
+			send_json(c->fd, r);
 		return;
 	}
 	if (!strcmp(cmd, "peers")) {

@@ -736,6 +736,7 @@ struct esfd {
 	struct esfd_gauth_rt *gauths;	/* cfg.n_gauths entries */
 	struct esfd_p2p *p2p;		/* with a [p2p] section, else NULL */
 	struct esfd_fac_rt *fac;	/* this esfd is a facilitator */
+	struct esfd_dar *dar;		/* with [container] sections (darstore.c) */
 };
 
 /* main.c */
@@ -962,5 +963,24 @@ json_t *esfd_oneshot_ctl(struct esfd *d, const struct esfd_client *c, json_t *re
 void esfd_oneshot_timer(struct esfd *d);
 /* Forget them all; @del: delete them from the kernel too. */
 void esfd_oneshot_flush(struct esfd *d, bool del);
+
+/* darstore.c: data at rest ([container] sections) */
+struct esfd_dar;
+int esfd_dar_start(struct esfd *d);
+void esfd_dar_shutdown(struct esfd *d);
+void esfd_dar_timer(struct esfd *d);
+bool esfd_dar_hosts(const struct esfd *d, const char *to);
+int esfd_dar_request(struct esfd *d, const char *level, const struct esfd_m2m_req *req,
+		     json_t **pc, const char **why);
+bool esfd_dar_response(struct esfd *d, const char *level, const struct esfd_m2m_rsp *rsp);
+json_t *esfd_dar_ctl(struct esfd *d, const struct esfd_client *c, json_t *req);
+bool esfd_dar_waiting(const struct esfd *d, int fd);
+void esfd_dar_forget_fd(struct esfd *d, int fd);
+json_t *esfd_dar_status(const struct esfd *d);
+/* ctl.c, for replies that come later */
+void esfd_ctl_reply(struct esfd *d, int fd, json_t *j);
+bool esfd_ctl_may_use_id(const struct esfd_client *c, uint32_t uid, uint32_t gid);
+/* transport.c: a request to an entity that need not be a peer */
+int esfd_transport_send(struct esfd *d, const char *to_id, const char *msg);
 
 #endif /* ESFD_DAEMON_H */

@@ -89,6 +89,39 @@ static int direction_salt(const uint8_t skey[ESFD_KEY_LEN], bool from_originator
 	return err;
 }
 
+/*
+ * A MIC pair (hmac(sha256), classes 2 and 3 of an integrity-only policy):
+ * the kernel's MIC sessions take no salt, so each direction gets its own
+ * key instead, HMAC-SHA256(T(1), "esfd MIC direction" || 1 or 2), 1 for
+ * what the originator signs. A JWS one end signed then does not verify at
+ * the same end's VERIFY session: it cannot be reflected back to it.
+ */
+static bool is_mic(const struct esfd_pair_keys *k)
+{
+	return !strcmp(k->alg, "hmac(sha256)");
+}
+
+static int mic_key(const struct esfd_pair_keys *k, bool from_originator, uint8_t key[32])
+{
+	static const char label[] = "esfd MIC direction";
+	uint8_t dir = from_originator ? 1 : 2;
+	struct esfd_buf in[2] = { { label, sizeof(label) - 1 }, { &dir, 1 } };
+
+	return esfd_hmac(ESFD_SHA256, k->key, k->key_len, in, 2, key);
+}
+
+/* The key and salt of one direction's session. */
+static int direction_keys(const struct esfd_pair_keys *k, bool from_originator,
+			  uint8_t mic[32], struct esf_nl_new *r)
+{
+	if (!is_mic(k))
+		return direction_salt(k->salt_base, from_originator, r->salt);
+	r->set &= ~ESF_NEW_SALT;
+	r->key = mic;
+	r->key_len = 32;
+	return mic_key(k, from_originator, mic);
+}
+
 static void lifetimes(const struct esfd_policy *pol, int64_t remaining,
 		      struct esf_nl_new *r)
 {
@@ -140,6 +173,7 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	struct esf_nl_session s;
 	struct esf_nl_new r;
 	struct esfd_pair *p;
+	uint8_t mic[32];
 	int err;
 
 	if (d->kernel_down) {
@@ -178,13 +212,14 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	r.direction = ESF_DIR_OPEN;
 	if (pol->nonce_policy == ESF_NONCE_ANY)
 		open_any(&r);
-	err = direction_salt(k->salt_base, !originator, r.salt);
+	err = direction_keys(k, !originator, mic, &r);
 	if (!err)
 		err = esf_nl_session_new(d->nl, &r, &s);
 	if (err) {
 		log_err("peer %s class %u: creating the OPEN session: %s%s%s", peer->id,
 			data_class, strerror(-err), *esf_nl_errmsg(d->nl) ? ": " : "",
 			esf_nl_errmsg(d->nl));
+		explicit_bzero(mic, sizeof(mic));
 		free(p);
 		return err;
 	}
@@ -194,9 +229,10 @@ int esfd_pair_install(struct esfd *d, const struct esfd_peer *peer, uint8_t data
 	r.set &= ~ESF_NEW_NONCE_POLICY;
 	r.nonce_policy = 0;
 	lifetimes(pol, exp - now, &r);
-	err = direction_salt(k->salt_base, originator, r.salt);
+	err = direction_keys(k, originator, mic, &r);
 	if (!err)
 		err = esf_nl_session_new(d->nl, &r, &s);
+	explicit_bzero(mic, sizeof(mic));
 	if (err) {
 		log_err("peer %s class %u: creating the SEAL session: %s%s%s", peer->id,
 			data_class, strerror(-err), *esf_nl_errmsg(d->nl) ? ": " : "",

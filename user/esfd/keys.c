@@ -29,10 +29,20 @@ int esfd_esprim_prot(unsigned int key_bits)
  * ESPrim.
  */
 /* The secret a peer's keys derive from, and the SUIDs it is used under:
- * a Kpsa with 13 (ESPrim) and 14 (ESData encryption), an ESCertKE
- * pairwise key with 43 and 44.
+ * a Kpsa with 13 (ESPrim), 14 (ESData encryption) and 15 (ESData
+ * signature, the MIC pairs of an hmac(sha256) policy), an ESCertKE
+ * pairwise key with 43, 44 and 45.
  */
-static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata,
+static enum esfd_suid suid_of(enum esfd_feature f, bool cert)
+{
+	if (f == ESFD_FEAT_ESDATA_SIG)
+		return cert ? ESFD_SUID_CERT_ESDATA_SIG : ESFD_SUID_PSK_ESDATA_SIG;
+	if (f == ESFD_FEAT_ESDATA_ENC)
+		return cert ? ESFD_SUID_CERT_ESDATA_ENC : ESFD_SUID_PSK_ESDATA_ENC;
+	return cert ? ESFD_SUID_CERT_ESPRIM : ESFD_SUID_PSK_ESPRIM;
+}
+
+static int peer_secret(struct esfd *d, const struct esfd_peer *peer, enum esfd_feature f,
 		       const uint8_t **k, size_t *klen, enum esfd_suid *suid)
 {
 	const struct esfd_certkey *ck = &esfd_peer_rt(d, peer)->ck;
@@ -42,7 +52,7 @@ static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata
 	if (!esfd_peer_runtime_key(peer)) {
 		*k = peer->kpsa;
 		*klen = peer->kpsa_len;
-		*suid = esdata ? ESFD_SUID_PSK_ESDATA_ENC : ESFD_SUID_PSK_ESPRIM;
+		*suid = suid_of(f, false);
 		return 0;
 	}
 	if (!ck->valid)
@@ -50,10 +60,7 @@ static int peer_secret(struct esfd *d, const struct esfd_peer *peer, bool esdata
 	*k = ck->key;
 	*klen = sizeof(ck->key);
 	/* A facilitator's key is a Kpsa the two got from a third party. */
-	if (peer->fac)
-		*suid = esdata ? ESFD_SUID_PSK_ESDATA_ENC : ESFD_SUID_PSK_ESPRIM;
-	else
-		*suid = esdata ? ESFD_SUID_CERT_ESDATA_ENC : ESFD_SUID_CERT_ESPRIM;
+	*suid = suid_of(f, !peer->fac);
 	return 0;
 }
 
@@ -67,7 +74,7 @@ int esfd_session_key(struct esfd *d, const struct esfd_peer *peer,
 	size_t klen;
 	int err;
 
-	err = peer_secret(d, peer, false, &k, &klen, &suid);
+	err = peer_secret(d, peer, ESFD_FEAT_ESPRIM, &k, &klen, &suid);
 	if (err)
 		return err;
 	err = esfd_kdf_uc_key(k, klen, suid, esfd_config_uc_target(&d->cfg, peer), &pairwise);
@@ -88,13 +95,18 @@ int esfd_session_key(struct esfd *d, const struct esfd_peer *peer,
  * ESData encryption) usage-constrained key, never the Kpsa itself, and
  * the salt is the two fresh rand values, receiver's then originator's, so
  * every establishment gives new keys. authenc takes T(1) as its HMAC key
- * and T(2) as its AES key; the AEADs take T(2).
+ * and T(2) as its AES key; the AEADs take T(2). An hmac(sha256) policy
+ * makes integrity-only pairs: K is then the SUID 15 (ESData signature)
+ * key, so a MIC key never equals an encryption key of the same Kpsa, and
+ * the sessions take T(1), the message authentication key.
  */
 int esfd_pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 		     const uint8_t skey[ESFD_KEY_LEN], const struct esfd_randobj *r,
 		     const struct esfd_randobj *o, struct esfd_pair_keys *k)
 {
 	const struct esfd_policy *pol = &d->cfg.policies[peer->policy];
+	enum esfd_feature f = pol->aead == ESFD_AEAD_HMAC ? ESFD_FEAT_ESDATA_SIG :
+			      ESFD_FEAT_ESDATA_ENC;
 	size_t aes = pol->key_bits / 8;
 	uint8_t salt[2 * ESFD_RAND_VALUE_LEN];
 	struct esfd_uc_key uc;
@@ -115,12 +127,12 @@ int esfd_pair_keys(struct esfd *d, const struct esfd_peer *peer, uint8_t cls,
 	}
 	memcpy(salt, r->value, ESFD_RAND_VALUE_LEN);
 	memcpy(salt + ESFD_RAND_VALUE_LEN, o->value, ESFD_RAND_VALUE_LEN);
-	err = peer_secret(d, peer, true, &sec, &seclen, &suid);
+	err = peer_secret(d, peer, f, &sec, &seclen, &suid);
 	if (err)
 		return err;
 	err = esfd_kdf_uc_key(sec, seclen, suid, esfd_config_uc_target(&d->cfg, peer), &uc);
 	if (!err)
-		err = esfd_uc_key_check(&uc, ESFD_FEAT_ESDATA_ENC);
+		err = esfd_uc_key_check(&uc, f);
 	if (!err)
 		err = esfd_kdf_e2e_keys(ESFD_SHA256, salt, sizeof(salt), uc.key, sizeof(uc.key),
 					&kp);
@@ -138,7 +150,11 @@ void esfd_pair_keys_of(const struct esfd_policy *pol, struct esfd_key_pair *kp,
 
 	k->alg = esfd_aead_name(pol->aead);
 	k->tag_len = (uint8_t)pol->tag_len;
-	if (pol->aead == ESFD_AEAD_AUTHENC) {
+	if (pol->aead == ESFD_AEAD_HMAC) {
+		/* kernel.c binds it to a direction (MIC sessions take no salt). */
+		memcpy(k->key, kp->auth, 32);
+		k->key_len = 32;
+	} else if (pol->aead == ESFD_AEAD_AUTHENC) {
 		memcpy(k->key, kp->auth, 32);
 		memcpy(k->key + 32, kp->conf, aes);
 		k->key_len = 32 + aes;
@@ -251,7 +267,7 @@ int esfd_peer_k14(struct esfd *d, const struct esfd_peer *peer, uint8_t k14[32])
 	size_t seclen;
 	int err;
 
-	err = peer_secret(d, peer, true, &sec, &seclen, &suid);
+	err = peer_secret(d, peer, ESFD_FEAT_ESDATA_ENC, &sec, &seclen, &suid);
 	if (!err)
 		err = esfd_kdf_uc_key(sec, seclen, suid, esfd_config_uc_target(&d->cfg, peer),
 				      &uc);

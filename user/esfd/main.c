@@ -38,8 +38,9 @@ static const char usage_text[] =
 "/oneM2M/req|resp/...; mqtt-broker in the configuration). It can also be a\n"
 "facilitator, a group key server or member, a mediator gateway (handing\n"
 "a core's group key to its area network under a group key of its own),\n"
-"and a static group authentication server, agent or device. See\n"
-"docs/esfd.md, docs/esfd.conf.md and docs/primitives.md.\n"
+"a static group authentication server, agent or device, and a writer,\n"
+"reader or hosting gateway of contentInstances stored encrypted\n"
+"([container]). See docs/esfd.md, docs/esfd.conf.md and docs/primitives.md.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE     configuration file (default /etc/esfd/esfd.conf)\n"
@@ -292,6 +293,8 @@ static void reload(struct esfd *d)
 	 * (their answers are kept for retransmissions, and move with it).
 	 */
 	esfd_gauth_shutdown(d);
+	/* Containers start again from their stores with the new sections. */
+	esfd_dar_shutdown(d);
 	/* The keys the facilitator holds stay; a new store path waits for a
 	 * restart (and one no longer a facilitator wipes them).
 	 */
@@ -325,6 +328,9 @@ static void reload(struct esfd *d)
 	if (esfd_fac_start(d))
 		log_err("reload: the facilitator's key store cannot be read: this esfd "
 			"serves no keys until it can");
+	if (esfd_dar_start(d))
+		log_err("reload: [container]: a store cannot be read: no data at rest until "
+			"it can");
 }
 
 static int setup_signals(struct esfd *d)
@@ -413,6 +419,7 @@ static void run(struct esfd *d)
 		esfd_group_timer(d);
 		esfd_gauth_timer(d);
 		esfd_fac_timer(d);
+		esfd_dar_timer(d);
 		esfd_ctl_timer(d);
 		esfd_oneshot_timer(d);
 		esfd_state_flush(d);
@@ -543,6 +550,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_fac_start(d);
 	if (!err)
+		err = esfd_dar_start(d);
+	if (!err)
 		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
@@ -563,6 +572,7 @@ int main(int argc, char **argv)
 	}
 	esfd_gauth_shutdown(d);
 	esfd_fac_shutdown(d);
+	esfd_dar_shutdown(d);
 	esfd_group_shutdown(d);
 	esfd_oneshot_flush(d, false);
 	while (d->exchs)

@@ -380,7 +380,19 @@ static int esprim_keys(struct esfd *d, const struct esfd_peer *peer, struct espr
 		return 5000;
 	}
 	if (!esfd_confirm_same_pair(&in->p, &in->pk)) {
-		*why = "the two policies disagree on the algorithm or tag length";
+		static char text[160];
+		const char *alg = json_string_value(json_object_get(in->p.body, "alg"));
+
+		/* Name both: an integrity-only (hmac) end facing an AEAD one is
+		 * the likely mistake, and the operator fixes one of two files.
+		 */
+		snprintf(text, sizeof(text), "the two policies disagree on class %u: the "
+			 "originator's is %.40s tag %lld, ours %s tag %u", in->cls,
+			 alg ? alg : "?", (long long)json_integer_value(
+				 json_object_get(in->p.body, "tagLength")),
+			 in->pk.alg, in->pk.tag_len);
+		log_warn("peer %s: %s", peer->id, text);
+		*why = text;
 		return 4111;
 	}
 	return 0;

@@ -25,9 +25,10 @@
 static const struct esfd_profile profiles[] = {
 	{
 		.name = "baseline",
-		.about = "any algorithm esf offers; hard lifetime at most 30 days",
+		.about = "any algorithm esf offers, integrity-only classes 2 and 3 too; hard "
+			 "lifetime at most 30 days",
 		.aeads = AEAD(ESFD_AEAD_GCM) | AEAD(ESFD_AEAD_CCM) | AEAD(ESFD_AEAD_RFC4106) |
-			 AEAD(ESFD_AEAD_AUTHENC),
+			 AEAD(ESFD_AEAD_AUTHENC) | AEAD(ESFD_AEAD_HMAC),
 		.key_bits = KEY_128 | KEY_192 | KEY_256,
 		.min_tag = 8,
 		.max_hard_seconds = 30 * DAY,

@@ -171,6 +171,14 @@ int esfd_transport_request(struct esfd *d, const struct esfd_peer *peer, const c
 	return err;
 }
 
+int esfd_transport_send(struct esfd *d, const char *to_id, const char *msg)
+{
+	char topic[ESFD_M2M_TOPIC_MAX + 1];
+	int err = esfd_m2m_topic(topic, sizeof(topic), false, d->cfg.id, to_id);
+
+	return err ? err : publish(d, topic, msg, NULL);
+}
+
 bool esfd_transport_up(const struct esfd *d)
 {
 	return d->mqtt && esfd_mqtt_state(d->mqtt) == ESFD_MQTT_UP;
@@ -191,7 +199,7 @@ static void respond(struct esfd *d, const char *level, const struct esfd_m2m_req
 	char *text = NULL;
 	int i;
 
-	if (rsc != ESFD_RSC_OK) {
+	if (rsc != ESFD_RSC_OK && rsc != ESFD_RSC_CREATED) {
 		json_decref(pc);
 		pc = esfd_m2m_debug(why);
 		i = esfd_rsc_index(rsc);
@@ -298,6 +306,14 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	json_t *pc = NULL;
 	int rsc;
 
+	/* A container this esfd hosts (darstore.c): its writers and readers
+	 * need not be peers; the container's access-control list decides.
+	 */
+	if (esfd_dar_hosts(d, req->to)) {
+		rsc = esfd_dar_request(d, t->originator, req, &pc, &why);
+		respond(d, t->originator, req, NULL, rsc, pc, why);
+		return;
+	}
 	rsc = check_request(d, t, peer, req, &why);
 	if (!rsc && peer && (seen = seen_find(d, esfd_peer_rt(d, peer), req->rqi))) {
 		char topic[ESFD_M2M_TOPIC_MAX + 1];
@@ -393,6 +409,11 @@ static void response_input(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 		return;
 	}
 	d->rx++;
+	/* A container's gateway answering a writer or reader (darstore.c). */
+	if (!err && esfd_dar_response(d, t->receiver, &rsp)) {
+		json_decref(j);
+		return;
+	}
 	if (!peer) {
 		esfd_drop(d, DROP_UNKNOWN, t->receiver, "a response from an entity that is "
 			  "not a peer");

@@ -57,6 +57,18 @@ static void check_ok(const struct esfd_config *c)
 			    esfd_peer_runtime_key(&c->peers[a->readers[k]]))
 				abort();
 	}
+	/* A hosting gateway never holds a container's key; the others do. */
+	for (i = 0; i < c->n_containers; i++) {
+		const struct esfd_container_conf *k = &c->containers[i];
+		bool key = k->kpsa_len || k->kpsa_file;
+
+		if (esfd_id_check(k->id, strlen(k->id)) ||
+		    (k->role == ESFD_DAR_HOST ? key || !k->writers[0] || !k->readers[0] ||
+						k->gateway[0] :
+		     !key || !k->gateway[0] || k->writers[0] || k->readers[0] ||
+		     (k->role != ESFD_DAR_WRITER && k->role != ESFD_DAR_READER)))
+			abort();
+	}
 	for (i = 0; i < c->n_policies; i++) {
 		const struct esfd_policy *p = &c->policies[i];
 

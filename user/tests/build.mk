@@ -22,6 +22,8 @@ HOST_TESTS += test_esfd_gauth
 HOST_TESTS += test_esfd_p2p
 # The facilitator's messages, store and [facilitator] sections (esfd/facmsg.c).
 HOST_TESTS += test_esfd_fac
+# Data at rest: container keys and the sealed contentInstance (esfd/dar.c).
+HOST_TESTS += test_esfd_dar
 HOST_TESTS += test_peer
 # esfctl's algorithm table (user/common/esf_algs.c, linked through COMMON_SRCS).
 HOST_TESTS += test_algs

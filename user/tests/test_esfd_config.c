@@ -307,6 +307,33 @@ static const struct bad_conf bad[] = {
 	  "lifetime-hard-seconds is unlimited; the profile allows at most 86400" },
 	{ "[policy p]\nprofile = standard\naead = authenc(hmac(sha256),cbc(aes))", 5,
 	  "aead authenc(hmac(sha256),cbc(aes)) is not one the profile allows" },
+	{ "[policy p]\naead = hmac(sha256)\nprofile = standard", 6,
+	  "[policy p] breaks profile standard: aead hmac(sha256) is not one the profile allows" },
+	{ "[policy p]\naead = hmac(sha256)\ntag-length = 16", 6,
+	  "tag-length 16 is not valid for hmac(sha256)" },
+	{ "[policy p]\naead = hmac(sha256)\nnonce-policy = any", 6,
+	  "nonce-policy any needs aead gcm(aes) or ccm(aes), not hmac(sha256)" },
+	{ "[policy p]\naead = hmac(sha384)", 5, "unknown aead 'hmac(sha384)'" },
+	{ "[container c]\nrole = writer", 4, "[container c] needs 'id'" },
+	{ "[container c]\nrole = boss", 5, "role of a container is writer, reader or host" },
+	{ "[container c]\nid = /gw/cnt\nrole = host\nwriters = A\nreaders = B\nkpsa = " KEY32, 9,
+	  "the hosting gateway must not hold the data-at-rest key" },
+	{ "[container c]\nid = /gw/cnt\nrole = host\nwriters = A", 4,
+	  "needs 'writers' and 'readers'" },
+	{ "[container c]\nid = /gw/cnt\nrole = host\nwriters = A\nreaders = B\ngateway = /gw", 9,
+	  "gateway and integrity-only are for writers and readers" },
+	{ "[container c]\nid = /gw/cnt\nrole = reader\nkpsa = " KEY32, 4, "needs 'gateway'" },
+	{ "[container c]\nid = /gw/cnt\nrole = reader\ngateway = /gw", 4,
+	  "needs kpsa or kpsa-file" },
+	{ "[container c]\nid = /gw/cnt\nrole = writer\ngateway = /gw\nkpsa = " KEY32
+	  "\nreaders = X", 9, "writers, readers and store are for the hosting gateway" },
+	{ "[container a]\nid = /x\nrole = host\nwriters = A\nreaders = B\n"
+	  "[container b]\nid = /x\nrole = host\nwriters = A\nreaders = B", 9,
+	  "id /x is [container a]'s too" },
+	{ "[container a]\nid = /x\nrole = host\nwriters = A\nreaders = B\n[container a]", 9,
+	  "[container a] already defined on line 4" },
+	{ "[container c]\nid = /gw/cnt\nrole = reader\ngateway = /gw\nkpsa = 0011", 8,
+	  "kpsa must be 32 to 128 hex digits" },
 	{ "[policy p]\nprofile = constrained\nkey-size = 128\ntag-length = 4", 5,
 	  "tag-length 4 is below the profile's 8" },
 	{ PEER "kpsa = " KEY32 "\nprofile-class2 = high", 9,
@@ -390,6 +417,69 @@ TEST(malformed_table)
 		esfd_config_free(&c);
 	}
 	TH_LOG("%zu malformed files refused", i);
+	esfd_test_leaks();
+}
+
+/* An integrity-only policy: hmac(sha256) with the whole tag by default,
+ * allowed by the baseline profile; a group cannot take it.
+ */
+TEST(mic_policy)
+{
+	static const char text[] =
+		"[esfd]\nid = /gw\nrole = gateway\n"
+		"[policy mic]\naead = hmac(sha256)\nprofile = baseline\ndata-classes = 1,3\n"
+		"[peer a]\nid = /in\nrole = server\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		"policy = mic\n";
+	static const char group[] =
+		"[esfd]\nid = /gw\nrole = gateway\n"
+		"[policy mic]\naead = hmac(sha256)\n"
+		"[group g]\nid = grp\npolicy = mic\nmembers = a\n"
+		"[peer a]\nid = /in\nrole = server\nkpsa-id = k\nkpsa = " KEY32 "\n";
+	struct esfd_config c;
+	struct esfd_config_error e;
+
+	ASSERT_EQ(0, parse(text, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	EXPECT_EQ(ESFD_AEAD_HMAC, c.policies[1].aead);
+	EXPECT_EQ(32, c.policies[1].tag_len);
+	EXPECT_STREQ("hmac(sha256)", esfd_aead_name(c.policies[1].aead));
+	EXPECT_EQ(32, esfd_policy_key_len(&c.policies[1]));
+	esfd_config_free(&c);
+	EXPECT_EQ(-EINVAL, parse(group, &c, &e));
+	EXPECT_NE(NULL, strstr(e.msg, "has aead hmac(sha256); group sessions take")) TH_LOG("%s", e.msg);
+	esfd_test_leaks();
+}
+
+/* Data at rest: a writer with its key, a host with its lists and no key. */
+TEST(containers)
+{
+	static const char text[] =
+		"[esfd]\nid = Cdev\nrole = device\n"
+		"[container temp]\nid = /gw/cnt-temp\nrole = writer\ngateway = /gw\n"
+		"kpsa = " KEY32 "\nintegrity-only = yes\nowner-uid = 1000\n"
+		"[container hum]\nid = /gw/cnt-hum\nrole = host\nwriters = Cdev Cdev2\n"
+		"readers =  /in  Cx \nstore = hum.store\n";
+	struct esfd_config c;
+	struct esfd_config_error e;
+
+	ASSERT_EQ(0, parse(text, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	ASSERT_EQ(2, c.n_containers);
+	EXPECT_STREQ("temp", c.containers[0].name);
+	EXPECT_STREQ("/gw/cnt-temp", c.containers[0].id);
+	EXPECT_EQ(ESFD_DAR_WRITER, c.containers[0].role);
+	EXPECT_STREQ("/gw", c.containers[0].gateway);
+	EXPECT_EQ(16, c.containers[0].kpsa_len);
+	EXPECT_TRUE(c.containers[0].integrity_only);
+	EXPECT_EQ(1000, c.containers[0].owner_uid);
+	EXPECT_EQ(ESFD_DAR_HOST, c.containers[1].role);
+	EXPECT_EQ(0, c.containers[1].kpsa_len);
+	EXPECT_STREQ("hum.store", c.containers[1].store);
+	EXPECT_TRUE(esfd_container_acl_has(c.containers[1].writers, "Cdev2"));
+	EXPECT_TRUE(esfd_container_acl_has(c.containers[1].readers, "/in"));
+	EXPECT_TRUE(esfd_container_acl_has(c.containers[1].readers, "Cx"));
+	EXPECT_FALSE(esfd_container_acl_has(c.containers[1].readers, "Cdev"));
+	EXPECT_FALSE(esfd_container_acl_has(c.containers[1].writers, "Cde"));
+	EXPECT_FALSE(esfd_container_acl_has(c.containers[1].readers, "/i"));
+	esfd_config_free(&c);
 	esfd_test_leaks();
 }
 
