@@ -420,6 +420,7 @@ TEST_F(agg, plaintext_never_reaches_the_callers_memory)
  */
 TEST_F(agg, a_bad_input_leaves_nothing_behind)
 {
+	static uint8_t buf[OSTRIDE];
 	unsigned int recs[10], k, j, bad = 5;
 	uint32_t slot;
 	struct esf_fp_dev *d;
@@ -445,12 +446,13 @@ TEST_F(agg, a_bad_input_leaves_nothing_behind)
 	}
 	d->base[REC_AT + recs[bad] * STRIDE + 32 + ESF_NONCE_LEN] ^= 0x80;
 	put_agg(d, 0, recs, recs, 10, self->sealed_len);
-	slot = d->table[0].out_size;
-	memset(d->base + OUT_AT, MARK, slot);
+	memset(d->base + OUT_AT, MARK, OSTRIDE);
 	ASSERT_EQ(0, run(fd, 1));
 	EXPECT_EQ(-EBADMSG, d->table[0].res.status);
 	EXPECT_EQ(0, d->table[0].res.out_len);
-	for (k = 0; k < up_slot(&self->iu, 10 * 204); k++)
+	/* The record's slot is zeros, whatever was there. */
+	slot = up_slot(&self->iu, framed(self, recs, 10, buf));
+	for (k = 0; k < slot; k++)
 		ASSERT_EQ(0, d->base[OUT_AT + k]) TH_LOG("output byte %u", k);
 	for (j = 0; j < 10; j++)
 		EXPECT_EQ(j == bad ? -EBADMSG : -ECANCELED, inputs(d, 0)[j].status)
@@ -547,7 +549,10 @@ TEST_F(agg, refused_by_the_upstream_lifetime_before_opening)
 	EXPECT_EQ(-EKEYEXPIRED, d->table[1].res.status);
 	EXPECT_EQ(-ECANCELED, inputs(d, 1)[0].status);
 	EXPECT_EQ(-ECANCELED, inputs(d, 1)[1].status);
-	EXPECT_EQ(1, sess_stat(&self->nl, self->d_open[5 % NDEV], ESF_STATS_A_OPEN));
+	/* Records 3 and 4 opened; 5 and 6 not even looked at. */
+	EXPECT_EQ(1, sess_stat(&self->nl, self->d_open[3 % NDEV], ESF_STATS_A_OPEN));
+	EXPECT_EQ(0, sess_stat(&self->nl, self->d_open[5 % NDEV], ESF_STATS_A_OPEN));
+	EXPECT_EQ(0, sess_stat(&self->nl, self->d_open[5 % NDEV], ESF_STATS_A_AUTH_FAIL));
 	esf_fp_close_fd(fd);
 
 	/* Record 5 opens as it is, under its device's session. */
