@@ -65,6 +65,7 @@ static const char usage_text[] =
 "       esf broadcast-seal --session ID --sender N < command > jwe\n"
 "       esf broadcast-open --session ID --ca-file FILE --signer ID < jwe > command\n"
 "       esf aggregate --session ID --from ID [--from ID]... < inputs > jwe\n"
+"       esf aggregate --split < payload > lines\n"
 "       esf help [seal|open|reseal|sign-es256|verify-es256|seal-ecdh|open-ecdh|\n"
 "                 broadcast-seal|broadcast-open|aggregate]\n"
 "       esf --version\n"
