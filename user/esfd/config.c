@@ -743,8 +743,10 @@ static int pol_set_gid(struct parser *p, const char *v)
 	uint64_t x;
 	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
 
-	if (!err)
+	if (!err) {
 		cur_policy(p)->owner_gid = (uint32_t)x;
+		cur_policy(p)->owner_gid_line = p->line;
+	}
 	return err;
 }
 
@@ -1815,30 +1817,24 @@ static int check_gw_role(struct parser *p, size_t i)
 
 /*
  * A public gateway: every peer's sessions belong to one application, its
- * policy's owner-uid (not root, which is no application), and no group
- * gives one application another's sessions.
+ * policy's owner-uid (not root, which is no application). Not to a group:
+ * the kernel lets a session's owner group use it, and one application's
+ * user may be in another's group.
  */
 static int check_public(struct parser *p, size_t i)
 {
 	struct esfd_config *c = p->cfg;
 	const struct esfd_peer *pe = &c->peers[i];
 	struct esfd_policy *pol = &c->policies[pe->policy];
-	size_t k;
 
 	if (!pol->owner_uid_line || !pol->owner_uid)
 		return fail(p, policy_line_of(p, i), "[peer %s]: on a public gateway its [policy %s] "
 			    "must name the application that owns its sessions (owner-uid, not 0)",
 			    pe->name, pol->name);
-	for (k = 0; k < c->n_policies; k++) {
-		const struct esfd_policy *o = &c->policies[k];
-
-		if (o != pol && o->owner_uid_line && o->owner_uid != pol->owner_uid &&
-		    o->owner_gid == pol->owner_gid && pol->owner_gid)
-			return fail(p, o->line, "[policy %s] and [policy %s] belong to different "
-				    "applications (owner-uid) but share owner-gid %u: on a public "
-				    "gateway a group must not reach another application's sessions",
-				    o->name, pol->name, (unsigned int)pol->owner_gid);
-	}
+	if (pol->owner_gid_line)
+		return fail(p, pol->owner_gid_line, "[policy %s]: owner-gid on a public gateway: "
+			    "each application is its uid, and a group would let another "
+			    "application's users in", pol->name);
 	pol->uid_only = true;
 	return 0;
 }

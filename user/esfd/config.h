@@ -155,6 +155,7 @@ struct esfd_profile {
  * @profile: the security profile it keeps to ("profile"), or NULL
  * @line: line of its [policy] header, 0 for the built-in default
  * @owner_uid_line: line of its owner-uid, 0 when not given
+ * @owner_gid_line: line of its owner-gid, 0 when not given
  * @uid_only: on a public gateway: only @owner_uid (and root) may ask
  *	esfd for its sessions, not members of @owner_gid
  */
@@ -176,6 +177,7 @@ struct esfd_policy {
 	const struct esfd_profile *profile;
 	unsigned int line;
 	unsigned int owner_uid_line;
+	unsigned int owner_gid_line;
 	bool uid_only;
 };
 

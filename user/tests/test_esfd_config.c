@@ -431,7 +431,7 @@ TEST(gateway_roles)
 	static const char ok[] =
 		"[esfd]\nid = /gw\nrole = gateway\ngateway = public\n"
 		"[policy p1]\nowner-uid = 1001\ndata-classes = 1\n"
-		"[policy app2]\nowner-uid = 1002\nowner-gid = 1002\n"
+		"[policy app2]\nowner-uid = 1002\n"
 		"[peer f]\nid = Cf\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
 		"policy = p1\ngateway-role = funnel\n"
 		"[peer g]\nid = Cg\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
@@ -460,9 +460,8 @@ TEST(gateway_roles)
 		  "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
 		  "policy = p\n", 12, "owner-uid, not 0" },
 		{ "gateway = public\n[policy p]\nowner-uid = 1001\nowner-gid = 50\n"
-		  "[policy q]\nowner-uid = 1002\nowner-gid = 50\n"
 		  "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
-		  "policy = p\n", 8, "share owner-gid 50" },
+		  "policy = p\n", 7, "owner-gid on a public gateway" },
 	};
 	struct esfd_config c;
 	struct esfd_config_error e;
