@@ -18,7 +18,8 @@ const char esf_cli_aggregate_text[] =
 "NAME\n"
 "  esf aggregate - many devices' records as one upstream record, in the kernel\n\n"
 "SYNOPSIS\n"
-"  esf aggregate --session ID --from ID [--from ID]... < inputs > jwe\n"
+"  esf aggregate --session ID --from ID [--from ID]... [--class N]\n"
+"                [--type T] < inputs > jwe\n"
 "  esf aggregate --split < payload > lines\n\n"
 "DESCRIPTION\n"
 "  Each line of the input is a session id given with --from and a compact\n"
@@ -39,6 +40,9 @@ const char esf_cli_aggregate_text[] =
 "OPTIONS\n"
 "  -s, --session ID   the session the aggregate is sealed under\n"
 "      --from ID      a session the inputs are opened under (up to 16)\n"
+"  -c, --class N      the target data class every session is bound to\n"
+"                     (1..3; esfd's pairs are bound to theirs)\n"
+"  -t, --type T       the session type likewise: none, s1, s2 or sm\n"
 "      --split        take an opened aggregate apart\n"
 "  -h, --help         this text\n\n"
 "EXAMPLE\n"
@@ -52,6 +56,8 @@ static const struct option longopts[] = {
 	{ "session", required_argument, NULL, 's' },
 	{ "from", required_argument, NULL, O_FROM },
 	{ "split", no_argument, NULL, O_SPLIT },
+	{ "class", required_argument, NULL, 'c' },
+	{ "type", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -61,7 +67,10 @@ struct agg_opts {
 	long from[ESF_AGG_SESSIONS_MAX];
 	unsigned int n_from;
 	bool split;
+	unsigned int data_class, session_type;
 };
+
+static const char *const type_names[] = { "none", "s1", "s2", "sm" };
 
 static int agg_usage(const struct esf_cli_env *env, const char *msg, const char *arg)
 {
@@ -101,6 +110,16 @@ static int take(int c, const char *arg, void *opts, const struct esf_cli_env *en
 	case O_SPLIT:
 		o->split = true;
 		return 0;
+	case 'c':
+		if (strlen(arg) != 1 || arg[0] < '1' || arg[0] > '3')
+			return agg_usage(env, "--class is 1, 2 or 3", arg);
+		o->data_class = (unsigned int)(arg[0] - '0');
+		return 0;
+	case 't':
+		for (o->session_type = 0; o->session_type < 4; o->session_type++)
+			if (!strcmp(arg, type_names[o->session_type]))
+				return 0;
+		return agg_usage(env, "--type is none, s1, s2 or sm", arg);
 	default:
 		return agg_usage(env, "unknown option", NULL);
 	}
@@ -169,7 +188,8 @@ static int aggregate(const struct agg_opts *o, struct esf_session *s, char *in,
 	if (r)
 		return r;
 	for (k = 0; k < o->n_from; k++) {
-		err = esf_session_aggregate_from(s, (uint32_t)o->from[k], 0, 0);
+		err = esf_session_aggregate_from(s, (uint32_t)o->from[k], o->data_class,
+						 o->session_type);
 		if (err < 0) {
 			fprintf(env->err, "esf: aggregate: session %ld: %s\n", o->from[k],
 				err == -EOPNOTSUPP ? "aggregates need /dev/esf and gcm(aes), "
@@ -197,7 +217,7 @@ int esf_cli_aggregate(int argc, char **argv, const struct esf_cli_env *env)
 	struct agg_opts o = { 0 };
 	size_t len;
 	char *in = NULL;
-	int r = esf_cli_sub_options(argc, argv, "+s:h", longopts, take, &o, "aggregate", env);
+	int r = esf_cli_sub_options(argc, argv, "+s:c:t:h", longopts, take, &o, "aggregate", env);
 
 	if (r)
 		return r < 0 ? ESF_EXIT_OK : r;
@@ -214,7 +234,7 @@ int esf_cli_aggregate(int argc, char **argv, const struct esf_cli_env *env)
 		free(in);
 		return r;
 	}
-	r = env->open_session((uint32_t)o.session, 0, 0, &s);
+	r = env->open_session((uint32_t)o.session, o.data_class, o.session_type, &s);
 	if (r) {
 		fprintf(env->err, "esf: session %ld: %s\n", o.session, esf_strerror(r));
 		free(in);
