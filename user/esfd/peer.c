@@ -370,13 +370,13 @@ static int esprim_keys(struct esfd *d, const struct esfd_peer *peer, struct espr
 		*why = "the ESPrim Object does not open (another key)";
 		return 4115;
 	}
-	if (!(pol->data_classes & (1u << in->cls))) {
-		*why = "data class not allowed by the policy";
-		return 4111;
-	}
-	/* Already refused by the policy (config.c); said as what it is. */
+	/* The policy refuses it too (config.c); said as what it is. */
 	if (esfd_peer_funnel_refuses(peer, in->cls)) {
 		*why = "gateway-role = funnel: no end-to-end key held for this peer";
+		return 4111;
+	}
+	if (!(pol->data_classes & (1u << in->cls))) {
+		*why = "data class not allowed by the policy";
 		return 4111;
 	}
 	err = esfd_pair_keys(d, peer, in->cls, in->skey, &in->is->ro, &in->ro_o, &in->pk);
