@@ -46,7 +46,7 @@ chmod 755 "$tmp"
 
 rand_pool 96
 for k in f a1 a2; do rand_hex 32; printf %s "$REPLY" >"$tmp/$k.key"; done
-chmod 644 "$tmp"/*.key
+
 
 head_conf() { # head_conf <name> <id> <role> [extra lines]
 	printf '[esfd]\nid = %s\nrole = %s\nmqtt-broker = 10.83.0.2:1883\n' "$2" "$3"
@@ -82,7 +82,7 @@ dev=$'[peer d]\nid = Cd\nrole = device\nkpsa-id = k\nkpsa-file = '"$tmp/f.key"
 refused "a funnel device whose policy allows end-to-end classes is refused" 9 \
 	"gateway-role = funnel: its [policy default] allows data class 2" "$gwh" "$dev" \
 	"gateway-role = funnel"
-refused "an aggregator on a public gateway is refused" 12 \
+refused "an aggregator on a public gateway is refused" 13 \
 	"gateway-role = aggregator on a public gateway" "$gwh" "gateway = public" \
 	$'[policy p]\nowner-uid = 4001' "$dev" "policy = p" "gateway-role = aggregator"
 refused "a public gateway's peer without an owning application is refused" 5 \
