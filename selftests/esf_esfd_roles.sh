@@ -44,6 +44,7 @@ broker_up roS roW 10.83.0
 # Other uids reach the control sockets through it.
 chmod 755 "$tmp"
 
+umask 077
 rand_pool 96
 for k in f a1 a2; do rand_hex 32; printf %s "$REPLY" >"$tmp/$k.key"; done
 
