@@ -149,7 +149,7 @@ o_sock=$(kseal socket "$s2"); r_sock=$?
 o_dev=$(kseal device "$s2"); r_dev=$?
 detail="socket: $o_sock / device: $o_dev" \
 	t "the kernel refuses uid 4001 the other application's session (EACCES), both front ends" \
-	eval '[ $r_sock = 3 ] && [ $r_dev = 3 ] && hasf "Permission denied" "$o_sock" &&
-	      hasf "Permission denied" "$o_dev"'
+	eval '[ $r_sock = 3 ] && [ $r_dev = 3 ] && hasf "not the session'"'"'s owner" "$o_sock" &&
+	      hasf "not the session'"'"'s owner" "$o_dev"'
 
 exit $failed
