@@ -123,8 +123,9 @@ detail="$out / gateway's pairs with Cf: $pairs / $(grep -i funnel "$tmp/gw.log")
 
 # 8: hop by hop (class 1) the funnel device and the gateway still pair.
 out=$(ctl gw establish f --class 1 2>&1); rc=$?
-detail=$out t "class 1 with the funnel device is established" \
-	eval '[ $rc = 0 ] && hasf " seal " "$out"'
+show=$(ctl gw peer show f 2>&1)
+detail="$out / $show" t "class 1 with the funnel device is established; peer show names its role" \
+	eval '[ $rc = 0 ] && hasf " seal " "$out" && hasf "gateway-role funnel" "$show"'
 
 # 9: each application's device pairs with the gateway; its owner gets it from esfd.
 e1=$(ctl gw establish a1 --class 1 2>&1) && e2=$(ctl gw establish a2 --class 1 2>&1)
