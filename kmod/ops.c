@@ -902,10 +902,15 @@ static void agg_counted(struct esf_req *req)
 		esf_session_stat_add(agg->in[i]->s, ESF_STAT_AGGREGATE, 1);
 }
 
-/* The same record twice: no window has seen it yet, so compare the nonces. */
+/*
+ * The same record twice: no window has seen it yet, so compare the nonces;
+ * unless the session keeps no window (ESF_A_REPLAY_WINDOW 0), where a
+ * replay is no error.
+ */
 static bool agg_same(const struct esf_req *a, const struct esf_req *b)
 {
-	return a->s == b->s && !memcmp(a->nonce, b->nonce, a->s->nonce_len);
+	return a->s == b->s && (a->s->group || a->s->replay.window) &&
+	       !memcmp(a->nonce, b->nonce, a->s->nonce_len);
 }
 
 /*

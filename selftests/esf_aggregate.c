@@ -519,6 +519,33 @@ TEST_F(agg, replays_fail_the_aggregate_and_spend_nothing)
 	esf_fp_close_fd(fd);
 }
 
+/* A session that keeps no replay window takes a record twice, as OPEN does. */
+TEST_F(agg, no_window_no_replay)
+{
+	struct sess o = { .alg = "gcm(aes)", .key = self->kd[0], .key_len = 16,
+			  .direction = ESF_DIR_OPEN, .has_window = true, .window = 0 };
+	static uint8_t want[OSTRIDE], got[OSTRIDE];
+	unsigned int recs[2] = { 3, 3 }, at[2] = { 3, 3 };
+	struct esf_fp_dev *d;
+	uint32_t open0, got_len;
+	int fd;
+
+	NEED_SETUP();
+	ASSERT_EQ(0, sess_add(&self->nl, &o, &open0)) TH_LOG("%s", self->nl.errmsg);
+	fd = esf_fp_dev_handle(self->u_seal, &d);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind_agg(fd, open0));
+	put_record(self, d, 3, 3);
+	put_agg(d, 0, recs, at, 2, self->sealed_len);
+	/* Record 3 is device 0's: slot 0 is the windowless session. */
+	ASSERT_EQ(0, run(fd, 1));
+	ASSERT_EQ(0, d->table[0].res.status);
+	ASSERT_EQ(0, open_up(self, 0, d->base + OUT_AT, d->table[0].res.out_len, got, &got_len));
+	ASSERT_EQ(framed(self, recs, 2, want), got_len);
+	EXPECT_EQ(0, memcmp(want, got, got_len));
+	esf_fp_close_fd(fd);
+}
+
 /*
  * The upstream session's hard lifetime: the aggregate is refused before
  * anything is opened, and its inputs still open under their sessions.

@@ -1095,7 +1095,8 @@ struct esf_session_info {
  * sequence number is spent, as for a re-seal whose OPEN fails. When all
  * have authenticated, their window entries are spent and their lifetimes
  * charged, and the SEAL runs; a record named twice in one aggregate fails
- * it with -EALREADY before anything is spent. (Only a record in two
+ * it with -EALREADY before anything is spent (unless its session keeps no
+ * replay window, ESF_A_REPLAY_WINDOW 0). (Only a record in two
  * aggregates in flight at once can be found a replay at that point, by
  * the later one: the inputs before it then stay spent.) Each input's
  * esf_dev_agg_in.status is written when the batch completes: 0 when its
