@@ -25,6 +25,13 @@
  * second session's SEAL reads, all in the engine (ops.c); the arena bytes
  * are wiped as the batch ends.
  *
+ * Aggregate (ESF_OP_AGGREGATE, for a handle with opening sessions): the
+ * entry's inputs are read from their descriptors once, as entries are;
+ * each input's OPEN, under its slot's session, writes its plaintext into
+ * the batch's arena after its length, where the record's SEAL, under the
+ * handle's session, reads them all; the engine (ops.c) chains them; the
+ * arena bytes are wiped as the batch ends.
+ *
  * A handle lives as long as its file or any batch it runs: closing it with
  * batches in flight lets them finish, and the last one lets the region go,
  * from a workqueue (unpinning and uncharging need process context).
@@ -81,6 +88,22 @@ struct rec {
 	u32 aad2_len;
 	struct esf_layout l2;
 	unsigned int src2_n, dst2_n;
+	/* ESF_OP_AGGREGATE: its inputs, db->ins[first_in ..], and their chain */
+	u32 first_in, n_in;
+	u32 framed;			/* the plaintext the SEAL takes */
+	unsigned int agg_sg;		/* scatterlist entries, inputs' too */
+	struct esf_agg agg;
+};
+
+/* One input of an aggregate, as its descriptor said when submitted. */
+struct agg_in {
+	struct esf_layout l;
+	u32 desc_off;			/* its descriptor, for its status */
+	u16 slot;
+	u32 aad_off, aad_len, in_off, in_len;
+	u32 plain_off;			/* its plaintext, in the arena */
+	unsigned int src_n, dst_n;
+	unsigned int req;		/* its request in its slot's pool */
 };
 
 struct dev_batch {
@@ -99,6 +122,12 @@ struct dev_batch {
 	unsigned int sg_cap;
 	struct esf_arena arena;
 	u32 used;
+	/* Aggregates: their inputs, their OPENs (a pool per slot, by session) */
+	struct agg_in *ins;
+	unsigned int nins, ins_cap;
+	struct esf_req **agg_reqs;
+	unsigned int agg_reqs_cap;
+	struct esf_batch pools[ESF_AGG_SESSIONS_MAX];
 };
 
 struct esf_dev {
@@ -107,6 +136,10 @@ struct esf_dev {
 	u8 data_class, session_type;
 	struct esf_session *s2;		/* ESF_DEV_BIND_RESEAL's, or NULL */
 	u8 data_class2, session_type2;
+	/* ESF_DEV_BIND_AGGREGATE's, by slot */
+	struct esf_session *agg[ESF_AGG_SESSIONS_MAX];
+	u8 agg_class[ESF_AGG_SESSIONS_MAX], agg_type[ESF_AGG_SESSIONS_MAX];
+	unsigned int nagg;
 	struct region r;
 	spinlock_t end_lock;		/* below: completions take it */
 	struct list_head idle;
@@ -256,6 +289,12 @@ static bool span_ok(const struct region *r, u32 off, u32 len)
 
 static void batch_free(struct dev_batch *db)
 {
+	unsigned int k;
+
+	for (k = 0; k < ESF_AGG_SESSIONS_MAX; k++)
+		esf_batch_free(&db->pools[k]);
+	kvfree(db->ins);
+	kvfree(db->agg_reqs);
 	esf_batch_free(&db->b);
 	esf_batch_free(&db->b2);
 	esf_arena_free(&db->arena);
@@ -268,12 +307,15 @@ static void dev_free_work(struct work_struct *work)
 {
 	struct esf_dev *d = container_of(work, struct esf_dev, free_work);
 	struct dev_batch *db, *next;
+	unsigned int k;
 
 	list_for_each_entry_safe(db, next, &d->idle, node)
 		batch_free(db);
 	region_release(&d->r);
 	esf_session_put(d->s);
 	esf_session_put(d->s2);
+	for (k = 0; k < d->nagg; k++)
+		esf_session_put(d->agg[k]);
 	kfree(d);
 	if (atomic_dec_and_test(&live))
 		wake_up(&gone_wq);
@@ -335,6 +377,32 @@ static __always_inline void copy_head(u8 *to, const u8 *from, u32 len)
 }
 
 /*
+ * An aggregate's arena bytes: the SEAL's associated data, the framed
+ * plaintexts (rc->in_len), the SEAL's padding, a spare byte for an
+ * empty list.
+ */
+static u32 agg_need(const struct rec *rc)
+{
+	return rc->l.text_off + rc->framed + rc->pad + 1;
+}
+
+/* Each input's status into its descriptor; the plaintexts go. */
+static void write_inputs(struct dev_batch *db, const struct rec *rc)
+{
+	u8 *base = db->d->r.base;
+	unsigned int j;
+
+	for (j = 0; j < rc->n_in; j++) {
+		const struct agg_in *ai = &db->ins[rc->first_in + j];
+		s32 status = rc->agg.in[j]->status;
+
+		memcpy(base + ai->desc_off + offsetof(struct esf_dev_agg_in, status), &status,
+		       sizeof(status));
+	}
+	esf_arena_wipe(&db->arena, rc->scratch, agg_need(rc));
+}
+
+/*
  * One record's result into its table entry, and its output slot made
  * whole: SEAL's nonce or SIGN's tag ahead of what the provider wrote, or,
  * for a record that failed, zeros over anything it may have written (an
@@ -355,6 +423,8 @@ static void write_result(struct dev_batch *db, unsigned int i)
 		slot_len = rc->l2.slot_len;
 		esf_arena_wipe(&db->arena, rc->scratch, reseal_need(rc));
 	}
+	if (rc->op == ESF_OP_AGGREGATE)
+		write_inputs(db, rc);
 	res = (struct esf_res){
 		.status = req->status,
 		.out_len = req->status ? 0 : req->head_len + req->body_len,
@@ -464,6 +534,94 @@ static int take_reseal(struct esf_dev *d, struct rec *rc, const struct esf_dev_r
 	return 0;
 }
 
+/* Aggregate ----------------------------------------------------------------- */
+
+static int grow_ins(struct dev_batch *db, unsigned int n)
+{
+	void *p;
+
+	if (n <= db->ins_cap)
+		return 0;
+	n = max(n, 2 * db->ins_cap);
+	p = esf_grow(db->ins, db->ins_cap, n, sizeof(*db->ins), &db->d->charged);
+	if (!p)
+		return -ENOMEM;
+	db->ins = p;
+	db->ins_cap = n;
+	return 0;
+}
+
+/* One input's descriptor, read once: its record lies in the region. */
+static int take_input(struct esf_dev *d, struct agg_in *ai, u32 desc_off)
+{
+	const struct region *r = &d->r;
+	struct esf_dev_agg_in in;
+	int err;
+
+	memcpy(&in, r->base + desc_off, sizeof(in));
+	if (in.flags || in.slot >= d->nagg)
+		return -EINVAL;
+	if (in.aad_len > ESF_MAX_AAD || in.in_len > ESF_MAX_RECORD)
+		return -EMSGSIZE;
+	if (!span_ok(r, in.aad_off, in.aad_len) || !span_ok(r, in.in_off, in.in_len))
+		return -ERANGE;
+	err = esf_req_layout(d->agg[in.slot], ESF_OP_OPEN, in.aad_len, in.in_len, &ai->l);
+	if (err)
+		return err;
+	ai->desc_off = desc_off;
+	ai->slot = in.slot;
+	ai->aad_off = in.aad_off;
+	ai->aad_len = in.aad_len;
+	ai->in_off = in.in_off;
+	ai->in_len = in.in_len;
+	return 0;
+}
+
+/*
+ * An aggregate entry: its inputs, each an OPEN under its slot's session,
+ * then the SEAL under the handle's session of their framed plaintexts,
+ * whose slot the output must hold.
+ */
+static int take_aggregate(struct esf_dev *d, struct dev_batch *db, struct rec *rc,
+			  const struct esf_dev_rec *e)
+{
+	const struct esf_alg *alg = d->s->alg;
+	u32 n = e->in_len / sizeof(struct esf_dev_agg_in), j, framed = 0;
+	int err;
+
+	if (!n || n > ESF_AGG_MAX || e->in_len != n * sizeof(struct esf_dev_agg_in))
+		return -EINVAL;
+	if (!span_ok(&d->r, e->in_off, e->in_len))
+		return -ERANGE;
+	err = grow_ins(db, db->nins + n);
+	if (err)
+		return err;
+	for (j = 0; j < n; j++) {
+		struct agg_in *ai = &db->ins[db->nins + j];
+
+		err = take_input(d, ai, e->in_off + j * sizeof(struct esf_dev_agg_in));
+		if (err)
+			return err;
+		framed += sizeof(__be32) + ai->l.slot_len;
+	}
+	if (framed > ESF_MAX_DATA)
+		return -EMSGSIZE;
+	err = esf_req_layout(d->s, ESF_OP_SEAL, e->aad_len, framed, &rc->l);
+	if (err)
+		return err;
+	if (e->out_size < rc->l.slot_len)
+		return -ENOBUFS;
+	if (!span_ok(&d->r, e->aad_off, e->aad_len) || !span_ok(&d->r, e->out_off, rc->l.slot_len))
+		return -ERANGE;
+	if (alg->pad_block)
+		rc->pad = (framed / alg->pad_block + 1) * alg->pad_block - framed;
+	rc->first_in = db->nins;
+	rc->n_in = n;
+	rc->framed = framed;
+	db->nins += n;
+	return 0;
+}
+
 /*
  * Read and check table entry @idx as record @i: everything a record needs
  * is in the region, and its output slot holds what the record makes.
@@ -477,8 +635,9 @@ static int take_entry(struct esf_dev *d, struct dev_batch *db, unsigned int i, u
 	int err;
 
 	memcpy(&e, table_entry(r, idx), sizeof(e));
-	if (e.op < ESF_OP_SEAL || e.op > ESF_OP_RESEAL || e.flags || e.reserved ||
-	    (e.aad2_len && e.op != ESF_OP_RESEAL) || (e.op == ESF_OP_RESEAL && !d->s2))
+	if (e.op < ESF_OP_SEAL || e.op > ESF_OP_AGGREGATE || e.flags || e.reserved ||
+	    (e.aad2_len && e.op != ESF_OP_RESEAL) || (e.op == ESF_OP_RESEAL && !d->s2) ||
+	    (e.op == ESF_OP_AGGREGATE && !d->nagg))
 		return -EINVAL;
 	if (e.aad_len > ESF_MAX_AAD || e.aad2_len > ESF_MAX_AAD ||
 	    e.in_len > (e.op == ESF_OP_SEAL || e.op == ESF_OP_SIGN ? ESF_MAX_DATA :
@@ -488,6 +647,10 @@ static int take_entry(struct esf_dev *d, struct dev_batch *db, unsigned int i, u
 	rc->aad2_len = 0;
 	if (e.op == ESF_OP_RESEAL) {
 		err = take_reseal(d, rc, &e);
+		if (err)
+			return err;
+	} else if (e.op == ESF_OP_AGGREGATE) {
+		err = take_aggregate(d, db, rc, &e);
 		if (err)
 			return err;
 	} else if (i && rc[-1].op == e.op && rc[-1].aad_len == e.aad_len &&
@@ -742,6 +905,143 @@ static void prepare_reseal(struct esf_dev *d, struct dev_batch *db, unsigned int
 			rc->aad2_len);
 }
 
+/*
+ * An aggregate's lists: the SEAL's in the arena (its associated data, the
+ * framed plaintexts, its padding) and to the output slot; each input's as
+ * a re-seal's OPEN, its plaintext written after its length in the arena:
+ *
+ *   SEAL   src [assoc | len_0 plain_0 | len_1 plain_1 ... | padding]
+ *          dst [assoc][slot after nonce]
+ *   OPEN j src [AAD_j][input_j after the nonce]   dst [AAD_j][plain_j]
+ *
+ * Return: the entries they all take.
+ */
+static unsigned int count_aggregate(const struct esf_dev *d, struct dev_batch *db,
+				    struct rec *rc)
+{
+	u32 assoc = rc->l.text_off, at = rc->scratch + assoc;
+	unsigned int j, a, total;
+
+	rc->write_off = rc->out_off + d->s->nonce_len;
+	rc->write_len = rc->l.slot_len - d->s->nonce_len;
+	rc->src_n = max(sg_n(rc->scratch, assoc + rc->framed + rc->pad), 1u);
+	rc->dst_n = max(sg_n(rc->scratch, assoc) + sg_n(rc->write_off, rc->write_len), 1u);
+	total = rc->src_n + rc->dst_n;
+	for (j = 0; j < rc->n_in; j++) {
+		struct agg_in *ai = &db->ins[rc->first_in + j];
+
+		a = sg_n(ai->aad_off, ai->aad_len);
+		ai->plain_off = at + sizeof(__be32);
+		at = ai->plain_off + ai->l.slot_len;
+		ai->src_n = max(a + sg_n(ai->in_off + ai->l.nonce_in,
+					 ai->in_len - ai->l.nonce_in), 1u);
+		ai->dst_n = max(a + sg_n(ai->plain_off, ai->l.slot_len), 1u);
+		total += ai->src_n + ai->dst_n;
+	}
+	rc->agg_sg = total;
+	return total;
+}
+
+/* End a list of @n entries; an empty one gets the aggregate's spare byte. */
+static void agg_end(struct dev_batch *db, const struct rec *rc, struct scatterlist *sg,
+		    unsigned int n)
+{
+	if (!n)
+		n = put_sg(db->arena.pages, rc->scratch + agg_need(rc) - 1, 1, sg);
+	sg_mark_end(&sg[n - 1]);
+}
+
+/* Input @ai's OPEN, under its slot's session, from @sg on; its length framed. */
+static struct esf_req *prepare_input(struct esf_dev *d, struct dev_batch *db,
+				     const struct rec *rc, const struct agg_in *ai,
+				     struct scatterlist *sg)
+{
+	struct esf_req *in = esf_batch_req(&db->pools[ai->slot], ai->req);
+	struct page **rp = d->r.pages, **ap = db->arena.pages;
+	struct scatterlist *dst = sg + ai->src_n;
+	__be32 len = cpu_to_be32(ai->l.slot_len);
+	unsigned int n;
+
+	esf_arena_write(&db->arena, ai->plain_off - sizeof(len), &len, sizeof(len));
+	n = put_sg(rp, ai->aad_off, ai->aad_len, sg);
+	n += put_sg(rp, ai->in_off + ai->l.nonce_in, ai->in_len - ai->l.nonce_in, sg + n);
+	agg_end(db, rc, sg, n);
+	n = put_sg(rp, ai->aad_off, ai->aad_len, dst);
+	n += put_sg(ap, ai->plain_off, ai->l.slot_len, dst + n);
+	agg_end(db, rc, dst, n);
+	esf_req_init(in, d->agg[ai->slot], ESF_OP_OPEN, ai->aad_len, ai->in_len, sg);
+	in->dst = dst;
+	in->data_class = d->agg_class[ai->slot];
+	in->session_type = d->agg_type[ai->slot];
+	copy_head(in->nonce, d->r.base + ai->in_off, ai->l.nonce_in);
+	return in;
+}
+
+/* The record's SEAL, under the handle's session, and its inputs' OPENs. */
+static void prepare_aggregate(struct esf_dev *d, struct dev_batch *db, unsigned int i,
+			      struct scatterlist *sg)
+{
+	struct esf_req *req = esf_batch_req(&db->b, i);
+	struct rec *rc = &db->recs[i];
+	struct page **ap = db->arena.pages;
+	struct scatterlist *dst = sg + rc->src_n;
+	u32 assoc = rc->l.text_off;
+	unsigned int j, n;
+
+	n = put_sg(ap, rc->scratch, assoc + rc->framed + rc->pad, sg);
+	agg_end(db, rc, sg, n);
+	n = put_sg(ap, rc->scratch, assoc, dst);
+	n += put_sg(d->r.pages, rc->write_off, rc->write_len, dst + n);
+	agg_end(db, rc, dst, n);
+	esf_req_init(req, d->s, ESF_OP_SEAL, rc->aad_len, rc->framed, sg);
+	req->dst = dst;
+	req->data_class = d->data_class;
+	req->session_type = d->session_type;
+	esf_arena_write(&db->arena, rc->scratch + rc->l.aad_off, d->r.base + rc->aad_off,
+			rc->aad_len);
+	rc->agg.in = db->agg_reqs + rc->first_in;
+	rc->agg.n = rc->n_in;
+	req->agg = &rc->agg;
+	sg = dst + rc->dst_n;
+	for (j = 0; j < rc->n_in; j++) {
+		const struct agg_in *ai = &db->ins[rc->first_in + j];
+
+		rc->agg.in[j] = prepare_input(d, db, rc, ai, sg);
+		sg += ai->src_n + ai->dst_n;
+	}
+}
+
+/* Requests for the batch's inputs: a pool per slot, sized for its session. */
+static int reserve_inputs(struct esf_dev *d, struct dev_batch *db)
+{
+	unsigned int per[ESF_AGG_SESSIONS_MAX] = { 0 };
+	unsigned int j, k;
+	void *p;
+	int err;
+
+	for (j = 0; j < db->nins; j++)
+		db->ins[j].req = per[db->ins[j].slot]++;
+	for (k = 0; k < d->nagg; k++) {
+		if (!per[k])
+			continue;
+		if (!db->pools[k].s)
+			esf_batch_init(&db->pools[k], d->agg[k], ESF_STAT_DEVICE, &d->charged,
+				       NULL, db);
+		err = esf_batch_reserve(&db->pools[k], per[k]);
+		if (err)
+			return err;
+	}
+	if (db->nins > db->agg_reqs_cap) {
+		p = esf_grow(db->agg_reqs, db->agg_reqs_cap, db->nins, sizeof(*db->agg_reqs),
+			     &d->charged);
+		if (!p)
+			return -ENOMEM;
+		db->agg_reqs = p;
+		db->agg_reqs_cap = db->nins;
+	}
+	return 0;
+}
+
 static int grow_batch(struct dev_batch *db, u32 n)
 {
 	void *p;
@@ -778,6 +1078,7 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 	if (err)
 		return err;
 	db->used = 0;
+	db->nins = 0;
 	for (i = 0; i < db->count; i++) {
 		struct rec *rc = &db->recs[i];
 
@@ -785,6 +1086,11 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 		if (err)
 			return err;
 		rc->scratch = db->used;
+		if (rc->op == ESF_OP_AGGREGATE) {
+			db->used += agg_need(rc);
+			total += count_aggregate(d, db, rc);
+			continue;
+		}
 		if (rc->op == ESF_OP_RESEAL) {
 			db->used += reseal_need(rc);
 			count_reseal(d->s2, rc);
@@ -795,6 +1101,9 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 		count_sg(s, built, rc);
 		total += rc->src_n + rc->dst_n;
 	}
+	err = reserve_inputs(d, db);
+	if (err)
+		return err;
 	err = esf_arena_fit(&db->arena, db->used);
 	if (err)
 		return err;
@@ -814,6 +1123,11 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 		struct esf_req *req = esf_batch_req(&db->b, i);
 		struct scatterlist *src = db->sg + total, *dst = src + rc->src_n;
 
+		if (rc->op == ESF_OP_AGGREGATE) {
+			total += rc->agg_sg;
+			prepare_aggregate(d, db, i, src);
+			continue;
+		}
 		total += rc->src_n + rc->dst_n;
 		if (rc->op == ESF_OP_RESEAL) {
 			total += rc->src2_n + rc->dst2_n;
@@ -982,6 +1296,30 @@ static int dev_bind_reseal(struct esf_dev *d, const struct esf_dev_bind *bind)
 	return 0;
 }
 
+/* One more opening session for aggregates, paired with the handle's as re-seal's. */
+static int dev_bind_aggregate(struct esf_dev *d, const struct esf_dev_bind *bind)
+{
+	struct esf_session *s;
+	int err;
+
+	if (!d->s)
+		return -EBADFD;
+	if (d->nagg >= ESF_AGG_SESSIONS_MAX)
+		return -ENOSPC;
+	s = bind_get(bind);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = reseal_pair_ok(s, d->s);
+	if (err) {
+		esf_session_put(s);
+		return err;
+	}
+	d->agg_class[d->nagg] = bind->data_class;
+	d->agg_type[d->nagg] = bind->session_type;
+	d->agg[d->nagg++] = s;
+	return 0;
+}
+
 static int dev_unregister(struct esf_dev *d)
 {
 	int err = 0;
@@ -1019,10 +1357,16 @@ static long esf_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 			      NULL, timeo);
 	case ESF_DEV_BIND:
 	case ESF_DEV_BIND_RESEAL:
+	case ESF_DEV_BIND_AGGREGATE:
 		if (copy_from_user(&bind, uarg, sizeof(bind)))
 			return -EFAULT;
 		mutex_lock(&d->lock);
-		err = cmd == ESF_DEV_BIND ? dev_bind(d, &bind) : dev_bind_reseal(d, &bind);
+		if (cmd == ESF_DEV_BIND)
+			err = dev_bind(d, &bind);
+		else if (cmd == ESF_DEV_BIND_RESEAL)
+			err = dev_bind_reseal(d, &bind);
+		else
+			err = dev_bind_aggregate(d, &bind);
 		mutex_unlock(&d->lock);
 		return err;
 	case ESF_DEV_REGISTER:

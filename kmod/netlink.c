@@ -198,6 +198,7 @@ static const u8 stat_attr[ESF_STAT_NUM] = {
 	[ESF_STAT_SOCKET] = ESF_STATS_A_SOCKET,
 	[ESF_STAT_DEVICE] = ESF_STATS_A_DEVICE,
 	[ESF_STAT_RESEAL] = ESF_STATS_A_RESEAL,
+	[ESF_STAT_AGGREGATE] = ESF_STATS_A_AGGREGATE,
 };
 
 static int put_stats(struct sk_buff *skb, const struct esf_session *s)

@@ -263,9 +263,12 @@ static int open_done(struct esf_req *req, int err)
 	}
 	if (err)
 		return err;
-	err = count_replay(s, commit_replay(req));
-	if (err)
-		return err;
+	/* An aggregate's input is committed with the others (agg_commit()). */
+	if (!req->agg_in) {
+		err = count_replay(s, commit_replay(req));
+		if (err)
+			return err;
+	}
 	if (s->alg->pad_block) {
 		err = unpad(req);
 		if (err) {
@@ -273,7 +276,8 @@ static int open_done(struct esf_req *req, int err)
 			return err;
 		}
 	}
-	esf_session_charge(s, req->in_len, false);
+	if (!req->agg_in)
+		esf_session_charge(s, req->in_len, false);
 	req->body_off = text_off(req);
 	req->body_len = req->text_len;
 	return 0;
@@ -333,7 +337,7 @@ static __always_inline void finish(struct esf_req *req, int err)
 	if (err) {
 		req->head_len = 0;
 		req->body_len = 0;
-	} else {
+	} else if (!req->agg_in) {
 		esf_session_stat_record(s, stat, req->in_len);
 	}
 	req->status = err;
@@ -358,6 +362,8 @@ static __always_inline void provider_done(struct esf_req *req, int err)
 }
 
 static int chain(struct esf_req *req, bool may_sleep);
+static void agg_resume(struct esf_req *in);
+static void agg_counted(struct esf_req *req);
 
 static void crypto_done(ESF_CB_ARG, int err)
 {
@@ -370,6 +376,13 @@ static void crypto_done(ESF_CB_ARG, int err)
 	/* A re-seal's OPEN: its SEAL's completion ends the record. */
 	if (req->next && chain(req, false) == -EINPROGRESS)
 		return;
+	/* An aggregate's input: the next input, or the SEAL, carries on. */
+	if (req->agg_in) {
+		agg_resume(req);
+		return;
+	}
+	if (req->agg)
+		agg_counted(req);
 	req->done(req);
 }
 
@@ -837,6 +850,173 @@ static int reseal(struct esf_req *req)
 	return chain(req, req->may_sleep);
 }
 
+/* Aggregate ---------------------------------------------------------------- */
+
+/*
+ * ESF_OP_AGGREGATE: N OPENs, each under its own session, whose plaintexts
+ * one SEAL under the record's session takes, framed by the front end in
+ * its own memory, which it wipes. As for re-seal, the SEAL is checked and
+ * reserved first (its lifetime charge, its sequence number): a record
+ * refused there opens nothing. The inputs are then opened in order, one
+ * at a time (so that a record holds one slot of max_inflight, as any
+ * other), each checked against its window but not yet committed. Only
+ * when all have authenticated are their window entries spent and their
+ * lifetimes charged, all together, and the SEAL runs: an input that fails
+ * leaves every input's window as it was, and spends only the SEAL's
+ * sequence number. Inputs not spent report -ECANCELED, except the one
+ * that failed, which reports its own error.
+ */
+
+/* The inputs whose window entries were not spent: nothing of them is used. */
+static void agg_cancel(struct esf_agg *agg)
+{
+	unsigned int i;
+
+	for (i = agg->spent; i < agg->n; i++) {
+		struct esf_req *in = agg->in[i];
+
+		if (!in->status)
+			in->status = -ECANCELED;
+		in->head_len = 0;
+		in->body_len = 0;
+	}
+}
+
+static int agg_fail(struct esf_req *req, int err)
+{
+	agg_cancel(req->agg);
+	finish(req, err);
+	return 0;
+}
+
+/* Both sessions' counters, once the SEAL of all the inputs succeeded. */
+static void agg_counted(struct esf_req *req)
+{
+	struct esf_agg *agg = req->agg;
+	unsigned int i;
+
+	if (req->status)
+		return;
+	esf_session_stat_add(req->s, ESF_STAT_AGGREGATE, 1);
+	for (i = 0; i < agg->n; i++)
+		esf_session_stat_add(agg->in[i]->s, ESF_STAT_AGGREGATE, 1);
+}
+
+/*
+ * The same record twice: no window has seen it yet, so compare the nonces;
+ * unless the session keeps no window (ESF_A_REPLAY_WINDOW 0), where a
+ * replay is no error.
+ */
+static bool agg_same(const struct esf_req *a, const struct esf_req *b)
+{
+	return a->s == b->s && (a->s->group || a->s->replay.window) &&
+	       !memcmp(a->nonce, b->nonce, a->s->nonce_len);
+}
+
+/*
+ * Every input authenticated: spend their window entries and charge their
+ * lifetimes. A record named twice fails the aggregate before anything is
+ * spent. Only a record in two aggregates in flight at once can be found
+ * a replay here, by the later: the inputs before it then stay spent.
+ */
+static int agg_commit(struct esf_req *req)
+{
+	struct esf_agg *agg = req->agg;
+	struct esf_req *in;
+	unsigned int i, j;
+	int err;
+
+	for (j = 1; j < agg->n; j++) {
+		for (i = 0; i < j; i++) {
+			if (agg_same(agg->in[i], agg->in[j])) {
+				esf_session_stat_add(agg->in[j]->s, ESF_STAT_REPLAY, 1);
+				agg->in[j]->status = -EALREADY;
+				return -EALREADY;
+			}
+		}
+	}
+	for (i = 0; i < agg->n; i++) {
+		in = agg->in[i];
+		err = count_replay(in->s, commit_replay(in));
+		if (err) {
+			in->status = err;
+			return err;
+		}
+		agg->spent = i + 1;
+		esf_session_charge(in->s, in->in_len, false);
+		esf_session_stat_record(in->s, ESF_STAT_OPEN, in->in_len);
+	}
+	return 0;
+}
+
+/*
+ * Open the inputs from agg->next on, then commit them and run the SEAL.
+ * From the submission, or from an input's provider completion.
+ *
+ * Return: 0 when the record is finished, -EINPROGRESS when a provider
+ * will carry it on.
+ */
+static int agg_run(struct esf_req *req, bool may_sleep)
+{
+	struct esf_agg *agg = req->agg;
+	struct esf_req *in;
+	int err;
+
+	while (agg->next < agg->n) {
+		in = agg->in[agg->next++];
+		in->may_sleep = may_sleep;
+		err = check(in);
+		if (err) {
+			in->status = err;
+			return agg_fail(req, err);
+		}
+		if (open(in) == -EINPROGRESS)
+			return -EINPROGRESS;
+		if (in->status)
+			return agg_fail(req, in->status);
+	}
+	err = agg_commit(req);
+	if (err)
+		return agg_fail(req, err);
+	req->may_sleep = may_sleep;
+	if (seal_run(req) == -EINPROGRESS)
+		return -EINPROGRESS;
+	agg_counted(req);
+	return 0;
+}
+
+/* An input finished in its provider's completion: carry the record on. */
+static void agg_resume(struct esf_req *in)
+{
+	struct esf_req *req = in->prev;
+
+	if (in->status)
+		agg_fail(req, in->status);
+	else if (agg_run(req, false) == -EINPROGRESS)
+		return;
+	req->done(req);
+}
+
+static int agg_reserve(struct esf_req *req)
+{
+	struct esf_agg *agg = req->agg;
+	unsigned int i;
+	int err;
+
+	if (req->op != ESF_OP_SEAL || !agg->n)
+		return -EINVAL;
+	agg->next = 0;
+	agg->spent = 0;
+	for (i = 0; i < agg->n; i++) {
+		agg->in[i]->agg_in = true;
+		agg->in[i]->prev = req;
+	}
+	err = seal_reserve(req);
+	if (err)
+		finish(req, err);
+	return err;
+}
+
 /**
  * esf_req_refuse() - end a record without running it
  * @req: the record
@@ -848,6 +1028,8 @@ static int reseal(struct esf_req *req)
  */
 void esf_req_refuse(struct esf_req *req, int err)
 {
+	if (req->agg)
+		agg_cancel(req->agg);
 	for (; req; req = req->next) {
 		req->status = err;
 		req->head_len = 0;
@@ -869,13 +1051,15 @@ int esf_req_submit(struct esf_req *req)
 
 	if (!err && req->next)
 		err = reseal_reserve(req);
+	if (!err && req->agg)
+		err = agg_reserve(req);
 	if (err) {
 		esf_req_refuse(req, err);
 		return 0;
 	}
 	switch (req->op) {
 	case ESF_OP_SEAL:
-		return seal(req);
+		return req->agg ? agg_run(req, req->may_sleep) : seal(req);
 	case ESF_OP_OPEN:
 		return req->next ? reseal(req) : open(req);
 	case ESF_OP_SIGN:

@@ -24,6 +24,18 @@ struct esf_req;
 typedef void (*esf_req_done_t)(struct esf_req *req);
 
 /*
+ * An aggregate (ESF_OP_AGGREGATE): the inputs whose plaintexts one SEAL
+ * takes, framed by the front end. The SEAL is the record; each input is
+ * an OPEN under its own session, opened in order, one at a time.
+ */
+struct esf_agg {
+	struct esf_req **in;	/* the inputs' OPENs, in order */
+	unsigned int n;
+	unsigned int next;	/* the next input to open */
+	unsigned int spent;	/* inputs whose replay window entry is spent */
+};
+
+/*
  * Where a record's pieces go in its work area (a scatterlist the front end
  * owns) and where its output comes from. The front end copies the AAD to
  * aad_off, the input (after the nonce, for OPEN) to text_off, and hands
@@ -75,6 +87,13 @@ struct esf_req {
 	 */
 	struct esf_req *next;
 	struct esf_req *prev;
+	/*
+	 * Aggregate: on the SEAL, its inputs; on an input (agg_in), prev is
+	 * the SEAL. An input's window entry and lifetime charge wait until
+	 * every input has authenticated (ops.c, "Aggregate").
+	 */
+	struct esf_agg *agg;
+	bool agg_in;
 	u8 nonce[ESF_NONCE_MAX];
 	u8 iv[16];
 	u8 digest[64];
@@ -98,6 +117,8 @@ static inline void esf_req_init(struct esf_req *req, struct esf_session *s, u8 o
 	req->gkey = NULL;
 	req->next = NULL;
 	req->prev = NULL;
+	req->agg = NULL;
+	req->agg_in = false;
 	req->zerocopy = false;
 	req->status = 0;
 	req->seq = 0;

@@ -843,6 +843,30 @@ static int dev_register(struct dh *d, struct stats *st)
 	return 0;
 }
 
+/*
+ * AGGREGATE's input: an array of descriptors in the region's data half,
+ * their slots, AADs and records mostly in range, sometimes not.
+ */
+static void fuzz_agg_inputs(uint8_t *base, uint32_t len, struct esf_dev_rec *e)
+{
+	uint32_t data = len / 2, n = one_in(10) ? rn(ESF_AGG_MAX + 4) : 1 + rn(8), j;
+	struct esf_dev_agg_in in;
+
+	e->in_off = data + rn(len / 4);
+	e->in_len = one_in(10) ? rn(4096) : n * (uint32_t)sizeof(in);
+	for (j = 0; j < n && e->in_off + (j + 1) * sizeof(in) <= len; j++) {
+		in = (struct esf_dev_agg_in){
+			.slot = (uint16_t)(one_in(10) ? r64() : rn(4)),
+			.flags = (uint16_t)(one_in(20) ? r64() : 0),
+			.aad_off = data + rn(len / 4), .aad_len = rn(32),
+			.in_off = data + rn(len / 4), .in_len = rn(600),
+		};
+		if (one_in(10))
+			in.in_len = rlen(4096, ESF_MAX_RECORD);
+		memcpy(base + e->in_off + j * sizeof(in), &in, sizeof(in));
+	}
+}
+
 static int dev_submit(struct dh *d, struct stats *st)
 {
 	struct esf_dev_submit s = { 0 };
@@ -859,7 +883,7 @@ static int dev_submit(struct dh *d, struct stats *st)
 			uint32_t data = len / 2;
 
 			t[k] = (struct esf_dev_rec){
-				.op = (uint8_t)(one_in(10) ? r64() : 1 + rn(5)),
+				.op = (uint8_t)(one_in(10) ? r64() : 1 + rn(6)),
 				.aad_off = data + rn(len / 4), .aad_len = rn(32),
 				.in_off = data + rn(len / 4), .in_len = rn(600),
 				.out_off = data + rn(len / 2), .out_size = rn(1200),
@@ -877,6 +901,8 @@ static int dev_submit(struct dh *d, struct stats *st)
 				t[k].aad2_len = (uint32_t)r64();
 			if (one_in(10))
 				t[k].out_off = d->cq_off;	/* over the ring */
+			if (t[k].op == ESF_OP_AGGREGATE)
+				fuzz_agg_inputs(d->base, len, &t[k]);
 		}
 		n = 1 + rn(room);
 		s.first = one_in(8) ? (uint32_t)r64() : rn(room - n + 1);
@@ -928,8 +954,9 @@ static int device_one(struct stats *st)
 			b.session_type = (uint8_t)rn(5);
 		if (one_in(20))
 			b.reserved = 1;
-		/* The handle's session, or its second one (re-seal). */
-		rc = ioctl(d->fd, one_in(3) ? ESF_DEV_BIND_RESEAL : ESF_DEV_BIND,
+		/* The handle's session, its second one (re-seal), or an opening one (aggregate). */
+		rc = ioctl(d->fd, one_in(3) ? ESF_DEV_BIND_RESEAL :
+			   one_in(2) ? ESF_DEV_BIND_AGGREGATE : ESF_DEV_BIND,
 			   one_in(30) ? (void *)hole : (void *)&b);
 		count(st, rc ? -errno : 0);
 		return 0;

@@ -292,7 +292,7 @@ static void print_peer(json_t *pe)
 	size_t i;
 
 	json_t *ck = json_object_get(pe, "certke");
-	const char *kid = json_string_value(json_object_get(ck, "kid"));
+	const char *kid = json_string_value(json_object_get(ck, "kid")), *gw;
 
 	printf("peer %s  %s (%s)  topic level %s  %s%s  policy %s (AES-%lld)\n",
 	       json_string_value(json_object_get(pe, "name")),
@@ -304,6 +304,10 @@ static void print_peer(json_t *pe)
 	       ck ? "" : json_string_value(json_object_get(pe, "kpsa_id")),
 	       json_string_value(json_object_get(pe, "policy")),
 	       (long long)json_integer_value(json_object_get(pe, "key_bits")));
+	/* Shown where it is not the default: what the gateway does with the peer. */
+	gw = json_string_value(json_object_get(pe, "gateway_role"));
+	if (gw && strcmp(gw, "reseal"))
+		printf("  gateway-role %s\n", gw);
 	if (ck)
 		printf("  ESCertKE: %lld handshakes; %s%s%s%s%s\n",
 		       (long long)json_integer_value(json_object_get(ck, "established")),

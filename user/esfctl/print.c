@@ -52,6 +52,7 @@ static const struct {
 	{ ESF_STATS_A_SOCKET, "socket" },
 	{ ESF_STATS_A_DEVICE, "device" },
 	{ ESF_STATS_A_RESEAL, "reseal" },
+	{ ESF_STATS_A_AGGREGATE, "aggregate" },
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))

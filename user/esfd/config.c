@@ -32,7 +32,7 @@ struct key_def {
 	int (*set)(struct parser *p, const char *v);
 };
 
-#define MAX_KEYS 20
+#define MAX_KEYS 24
 
 /* A peer's "policy = NAME", resolved once every policy is known. */
 struct policy_ref {
@@ -581,6 +581,18 @@ static int esfd_set_sign_gid(struct parser *p, const char *v)
 	return err;
 }
 
+/* "gateway = private|public": who shares this gateway. */
+static int esfd_set_gateway(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "private"))
+		p->cfg->gateway = ESFD_GATEWAY_PRIVATE;
+	else if (!strcmp(v, "public"))
+		p->cfg->gateway = ESFD_GATEWAY_PUBLIC;
+	else
+		return fail(p, p->line, "gateway must be private or public, not '%.40s'", v);
+	return 0;
+}
+
 static const struct key_def esfd_keys[] = {
 	{ "id", esfd_set_id },
 	{ "role", esfd_set_role },
@@ -599,6 +611,7 @@ static const struct key_def esfd_keys[] = {
 	{ "crl-file", esfd_set_crl },
 	{ "sign-uid", esfd_set_sign_uid },
 	{ "sign-gid", esfd_set_sign_gid },
+	{ "gateway", esfd_set_gateway },
 	{ "mqtt-keepalive", esfd_set_keepalive },
 	{ "mqtt-retransmit", esfd_set_retransmit },
 	{ NULL, NULL },
@@ -732,8 +745,10 @@ static int pol_set_uid(struct parser *p, const char *v)
 	uint64_t x;
 	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
 
-	if (!err)
+	if (!err) {
 		cur_policy(p)->owner_uid = (uint32_t)x;
+		cur_policy(p)->owner_uid_line = p->line;
+	}
 	return err;
 }
 
@@ -742,8 +757,10 @@ static int pol_set_gid(struct parser *p, const char *v)
 	uint64_t x;
 	int err = number(p, v, no_units, 0, UINT32_MAX - 1, &x);
 
-	if (!err)
+	if (!err) {
 		cur_policy(p)->owner_gid = (uint32_t)x;
+		cur_policy(p)->owner_gid_line = p->line;
+	}
 	return err;
 }
 
@@ -918,6 +935,23 @@ static int peer_profile_3(struct parser *p, const char *v)
 	return peer_class_profile(p, v, 3);
 }
 
+static int peer_set_gw_role(struct parser *p, const char *v)
+{
+	struct esfd_peer *pe = cur_peer(p);
+
+	if (!strcmp(v, "reseal"))
+		pe->gw_role = ESFD_GW_RESEAL;
+	else if (!strcmp(v, "funnel"))
+		pe->gw_role = ESFD_GW_FUNNEL;
+	else if (!strcmp(v, "aggregator"))
+		pe->gw_role = ESFD_GW_AGGREGATOR;
+	else
+		return fail(p, p->line, "gateway-role must be reseal, funnel or aggregator, "
+			    "not '%.40s'", v);
+	pe->gw_role_line = p->line;
+	return 0;
+}
+
 static const struct key_def peer_keys[] = {
 	{ "id", peer_set_id },
 	{ "role", peer_set_role },
@@ -933,6 +967,7 @@ static const struct key_def peer_keys[] = {
 	{ "profile-class1", peer_profile_1 },
 	{ "profile-class2", peer_profile_2 },
 	{ "profile-class3", peer_profile_3 },
+	{ "gateway-role", peer_set_gw_role },
 	{ NULL, NULL },
 };
 
@@ -2090,6 +2125,91 @@ static int check_peer_profiles(struct parser *p)
 	return 0;
 }
 
+/* ---- gateway roles and public gateways, once every policy and peer is known ---- */
+
+/* Where to blame a peer's policy: its "policy" line, or the peer's header. */
+static unsigned int policy_line_of(const struct parser *p, size_t i)
+{
+	return p->refs[i].line ? p->refs[i].line : p->cfg->peers[i].line;
+}
+
+/*
+ * A peer's gateway role against its policy: a funnel gateway holds no
+ * end-to-end key, so its policy must not allow classes 2 and 3; an
+ * aggregator's records are opened by the aggregating application, which
+ * its policy must name as the sessions' owner.
+ */
+static int check_gw_role(struct parser *p, size_t i)
+{
+	const struct esfd_config *c = p->cfg;
+	const struct esfd_peer *pe = &c->peers[i];
+	const struct esfd_policy *pol = &c->policies[pe->policy];
+
+	if (pe->gw_role == ESFD_GW_FUNNEL && (pol->data_classes & (1u << 2 | 1u << 3)))
+		return fail(p, pe->gw_role_line, "[peer %s] gateway-role = funnel: its [policy %s] "
+			    "allows data class %s, an end-to-end key this gateway must not hold "
+			    "(set data-classes = 1 in a policy of its own)", pe->name, pol->name,
+			    pol->data_classes & (1u << 2) ? "2" : "3");
+	if (pe->gw_role == ESFD_GW_AGGREGATOR && c->gateway == ESFD_GATEWAY_PUBLIC)
+		return fail(p, pe->gw_role_line, "[peer %s] gateway-role = aggregator on a public "
+			    "gateway: aggregation opens the device's records on a machine other "
+			    "applications share", pe->name);
+	if (pe->gw_role == ESFD_GW_AGGREGATOR && !pol->owner_uid_line)
+		return fail(p, pe->gw_role_line, "[peer %s] gateway-role = aggregator: its "
+			    "[policy %s] names no owner-uid: the aggregating application must own "
+			    "the sessions whose records it opens", pe->name, pol->name);
+	return 0;
+}
+
+/*
+ * A public gateway: every peer's sessions belong to one application, its
+ * policy's owner-uid (not root, which is no application). Not to a group:
+ * the kernel lets a session's owner group use it, and one application's
+ * user may be in another's group.
+ */
+static int check_public(struct parser *p, size_t i)
+{
+	struct esfd_config *c = p->cfg;
+	const struct esfd_peer *pe = &c->peers[i];
+	struct esfd_policy *pol = &c->policies[pe->policy];
+
+	if (!pol->owner_uid_line || !pol->owner_uid)
+		return fail(p, policy_line_of(p, i), "[peer %s]: on a public gateway its [policy %s] "
+			    "must name the application that owns its sessions (owner-uid, not 0)",
+			    pe->name, pol->name);
+	if (pol->owner_gid_line)
+		return fail(p, pol->owner_gid_line, "[policy %s]: owner-gid on a public gateway: "
+			    "each application is its uid, and a group would let another "
+			    "application's users in", pol->name);
+	pol->uid_only = true;
+	return 0;
+}
+
+static int check_gateway_roles(struct parser *p)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < p->cfg->n_peers; i++) {
+		err = check_gw_role(p, i);
+		if (!err && p->cfg->gateway == ESFD_GATEWAY_PUBLIC)
+			err = check_public(p, i);
+	}
+	return err;
+}
+
+const char *esfd_gw_role_name(enum esfd_gw_role r)
+{
+	switch (r) {
+	case ESFD_GW_FUNNEL:
+		return "funnel";
+	case ESFD_GW_AGGREGATOR:
+		return "aggregator";
+	default:
+		return "reseal";
+	}
+}
+
 /* ---- groups, once every policy and peer is known ---- */
 
 static int peer_by_name(const struct esfd_config *c, const char *name, size_t *idx)
@@ -2624,6 +2744,8 @@ int esfd_config_parse(const char *buf, size_t len, struct esfd_config *cfg,
 		ret = resolve_policies(&p);
 	if (!ret)
 		ret = check_peer_profiles(&p);
+	if (!ret)
+		ret = check_gateway_roles(&p);
 	if (!ret)
 		ret = check_peer_ids(&p);
 	if (!ret)

@@ -50,6 +50,35 @@ enum esfd_role {
 };
 
 /**
+ * enum esfd_gw_role - what a gateway does with a peer's records
+ *	([peer] gateway-role; docs/esfd.conf.md, "Gateway roles")
+ * @ESFD_GW_RESEAL: the default: the gateway holds the peer's pair keys of
+ *	every class its policy allows, and forwards hop by hop (in-kernel
+ *	re-seal where an application asks for it)
+ * @ESFD_GW_FUNNEL: the peer's end-to-end keys pass through: the gateway
+ *	holds no class 2 or 3 key for it, and establishes or accepts none
+ * @ESFD_GW_AGGREGATOR: the peer's records are opened by the gateway's
+ *	aggregating application (its policy's owner-uid), in the kernel, and
+ *	sealed upstream as one record (ESF_OP_AGGREGATE)
+ */
+enum esfd_gw_role {
+	ESFD_GW_RESEAL = 0,
+	ESFD_GW_FUNNEL = 1,
+	ESFD_GW_AGGREGATOR = 2,
+};
+
+/**
+ * enum esfd_gateway - [esfd] gateway: who shares this gateway
+ * @ESFD_GATEWAY_PRIVATE: one operator's applications (the default)
+ * @ESFD_GATEWAY_PUBLIC: several applications, each of which must not use
+ *	another's sessions (docs/esfd.conf.md, "Private and public gateways")
+ */
+enum esfd_gateway {
+	ESFD_GATEWAY_PRIVATE = 0,
+	ESFD_GATEWAY_PUBLIC = 1,
+};
+
+/**
  * enum esfd_aead - payload protection algorithm of a policy
  * @ESFD_AEAD_GCM: gcm(aes)
  * @ESFD_AEAD_CCM: ccm(aes)
@@ -129,6 +158,10 @@ struct esfd_profile {
  * @owner_gid: group likewise (ESF_A_OWNER_GID)
  * @profile: the security profile it keeps to ("profile"), or NULL
  * @line: line of its [policy] header, 0 for the built-in default
+ * @owner_uid_line: line of its owner-uid, 0 when not given
+ * @owner_gid_line: line of its owner-gid, 0 when not given
+ * @uid_only: on a public gateway: only @owner_uid (and root) may ask
+ *	esfd for its sessions, not members of @owner_gid
  */
 struct esfd_policy {
 	char name[ESFD_NAME_MAX + 1];
@@ -147,6 +180,9 @@ struct esfd_policy {
 	uint32_t owner_gid;
 	const struct esfd_profile *profile;
 	unsigned int line;
+	unsigned int owner_uid_line;
+	unsigned int owner_gid_line;
+	bool uid_only;
 };
 
 /**
@@ -233,6 +269,8 @@ struct esfd_cert_conf {
  * @fac_peer: then the facilitator: index into &esfd_config.peers
  * @fac_register: then this esfd makes the key and registers it (else it
  *	retrieves the key the peer registered)
+ * @gw_role: what this gateway does with the peer's records (gateway-role)
+ * @gw_role_line: its line, 0 when not given
  */
 struct esfd_peer {
 	char name[ESFD_NAME_MAX + 1];
@@ -251,7 +289,22 @@ struct esfd_peer {
 	bool fac;
 	size_t fac_peer;
 	bool fac_register;
+	enum esfd_gw_role gw_role;
+	unsigned int gw_role_line;
 };
+
+/**
+ * esfd_peer_funnel_refuses() - does the peer's gateway role forbid a pair
+ *	of @data_class with it?
+ * @p: the peer
+ * @data_class: 1..3
+ *
+ * A funnel gateway holds no end-to-end (class 2 or 3) key for its peer.
+ */
+static inline bool esfd_peer_funnel_refuses(const struct esfd_peer *p, unsigned int data_class)
+{
+	return p->gw_role == ESFD_GW_FUNNEL && data_class >= 2;
+}
 
 /**
  * esfd_peer_runtime_key() - is a peer's pairwise key made at run time
@@ -510,6 +563,7 @@ bool esfd_container_acl_has(const char *acl, const char *id);
  * @sign_uid: besides root and esfd's own uid, the user whose applications
  *	may have esfd sign with the certificate key (control "sign")
  * @sign_gid: likewise, a primary group
+ * @gateway: private or public ([esfd] gateway)
  * @policies: the policies, "default" first
  * @n_policies: how many
  * @peers: the peers, in file order
@@ -533,6 +587,7 @@ struct esfd_config {
 	uint32_t clock_skew;
 	uint32_t sign_uid;
 	uint32_t sign_gid;
+	enum esfd_gateway gateway;
 	struct esfd_policy *policies;
 	size_t n_policies;
 	struct esfd_peer *peers;
@@ -736,6 +791,12 @@ size_t esfd_policy_key_len(const struct esfd_policy *p);
  * Return: "server", "gateway", "device", "peer" or "unknown".
  */
 const char *esfd_role_name(enum esfd_role r);
+
+/**
+ * esfd_gw_role_name() - "reseal", "funnel" or "aggregator"
+ * @r: a gateway role
+ */
+const char *esfd_gw_role_name(enum esfd_gw_role r);
 
 /**
  * esfd_profile_find() - a security profile by name

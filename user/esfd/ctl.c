@@ -241,10 +241,14 @@ static bool is_admin(const struct esfd_client *c)
 	return uid_is_admin(c->uid);
 }
 
-/* Who may use a policy's sessions: root, or the policy's owner. */
+/*
+ * Who may use a policy's sessions: root, or the policy's owner; on a
+ * public gateway its owner uid only, each application being its uid.
+ */
 bool esfd_ctl_may_use(const struct esfd_client *c, const struct esfd_policy *pol)
 {
-	return is_admin(c) || c->uid == pol->owner_uid || c->gid == pol->owner_gid;
+	return is_admin(c) || c->uid == pol->owner_uid ||
+	       (!pol->uid_only && c->gid == pol->owner_gid);
 }
 
 /*
@@ -431,6 +435,7 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c,
 	if (j && pe->cert && rt->ck.valid)
 		certke_kcv(&rt->ck, kcv);
 	if (j) {
+		json_object_set_new(j, "gateway_role", json_string(esfd_gw_role_name(pe->gw_role)));
 		json_object_set_new(j, "credential", json_string(pe->dynamic ? "p2p" :
 								  pe->cert ? "certificate" :
 								  pe->fac ? "facilitator" : "kpsa"));
@@ -600,6 +605,14 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 		return;
 	}
 	pol = &d->cfg.policies[peer->policy];
+	if (esfd_peer_funnel_refuses(peer, cls ? (unsigned int)json_integer_value(cls) : 1)) {
+		log_warn("control: %s class %d with %s refused: gateway-role = funnel", cmd,
+			 (int)json_integer_value(cls), peer->id);
+		send_json(c->fd, error_json(-EPERM, 0, "gateway-role = funnel: this gateway holds "
+					    "no end-to-end (class 2 or 3) key for the peer; its "
+					    "end-to-end records pass through sealed"));
+		return;
+	}
 	if (!strcmp(cmd, "session")) {
 		if (!esfd_ctl_may_use(c, pol)) {
 			log_warn("control: uid %u (pid %d) may not use the sessions of peer %s",

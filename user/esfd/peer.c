@@ -370,6 +370,11 @@ static int esprim_keys(struct esfd *d, const struct esfd_peer *peer, struct espr
 		*why = "the ESPrim Object does not open (another key)";
 		return 4115;
 	}
+	/* The policy refuses it too (config.c); said as what it is. */
+	if (esfd_peer_funnel_refuses(peer, in->cls)) {
+		*why = "gateway-role = funnel: no end-to-end key held for this peer";
+		return 4111;
+	}
 	if (!(pol->data_classes & (1u << in->cls))) {
 		*why = "data class not allowed by the policy";
 		return 4111;
@@ -674,7 +679,8 @@ int esfd_establish(struct esfd *d, const struct esfd_peer *peer, uint8_t data_cl
 	size_t i;
 	int err;
 
-	if (data_class < 1 || data_class > 3 || !(pol->data_classes & (1u << data_class)))
+	if (data_class < 1 || data_class > 3 || !(pol->data_classes & (1u << data_class)) ||
+	    esfd_peer_funnel_refuses(peer, data_class))
 		return -EPERM;
 	if (timeout_ms <= 0)
 		timeout_ms = ESFD_TIMEOUT_MS;

@@ -64,8 +64,10 @@ static const char usage_text[] =
 "       esf open-ecdh [--info] < jwe > payload\n"
 "       esf broadcast-seal --session ID --sender N < command > jwe\n"
 "       esf broadcast-open --session ID --ca-file FILE --signer ID < jwe > command\n"
+"       esf aggregate --session ID --from ID [--from ID]... < inputs > jwe\n"
+"       esf aggregate --split < payload > lines\n"
 "       esf help [seal|open|reseal|sign-es256|verify-es256|seal-ecdh|open-ecdh|\n"
-"                 broadcast-seal|broadcast-open]\n"
+"                 broadcast-seal|broadcast-open|aggregate]\n"
 "       esf --version\n"
 "Global options, anywhere before '--': -h/--help, --version.\n";
 
@@ -222,6 +224,7 @@ static const char *help_topic(const char *cmd)
 		{ "seal-ecdh", esf_cli_seal_ecdh_text }, { "open-ecdh", esf_cli_open_ecdh_text },
 		{ "broadcast-seal", esf_cli_bseal_text },
 		{ "broadcast-open", esf_cli_bopen_text },
+		{ "aggregate", esf_cli_aggregate_text },
 	};
 	size_t i;
 
@@ -797,6 +800,8 @@ int esf_cli_main(int argc, char **argv, const struct esf_cli_env *env)
 		return esf_cli_ecdh(argc - 1, argv + 1, env);
 	if (!strcmp(cmd, "broadcast-seal") || !strcmp(cmd, "broadcast-open"))
 		return esf_cli_broadcast(argc - 1, argv + 1, env);
+	if (!strcmp(cmd, "aggregate"))
+		return esf_cli_aggregate(argc - 1, argv + 1, env);
 	if (strcmp(cmd, "seal") && strcmp(cmd, "open") && strcmp(cmd, "reseal"))
 		return usage(env, "unknown command", cmd);
 	return command(argc - 1, argv + 1, env);

@@ -54,6 +54,10 @@ int esf_cli_broadcast(int argc, char **argv, const struct esf_cli_env *env);
 extern const char esf_cli_bseal_text[];
 extern const char esf_cli_bopen_text[];
 
+/* aggregate.c: "esf aggregate" (in-kernel aggregates on /dev/esf). */
+int esf_cli_aggregate(int argc, char **argv, const struct esf_cli_env *env);
+extern const char esf_cli_aggregate_text[];
+
 /* Read all of @in, failing with -EMSGSIZE once more than @max bytes arrived. */
 int esf_cli_read_all(FILE *in, size_t max, char **buf, size_t *len);
 /* The same from env->in, its failure said on env->err; an exit code. */

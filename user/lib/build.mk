@@ -1,5 +1,7 @@
 # libesf sources (included by user/Makefile; paths relative to user/).
 LIB_SRCS += lib/fastpath.c lib/ring.c lib/errors.c
+# In-kernel aggregates as compact JWEs.
+LIB_SRCS += lib/aggregate.c
 # Envelopes: base64url, JSON, JOSE, ESPrim, ESF envelope, data classes 1-3.
 LIB_SRCS += lib/b64.c lib/json.c lib/jose_parse.c lib/jose.c lib/esprim.c \
 	lib/envelope.c lib/esdata.c lib/dtls.c

@@ -356,6 +356,119 @@ ssize_t esf_reseal(struct esf_session *s, const void *aad, size_t aad_len,
 		   void *out, size_t out_size, uint64_t *seq);
 
 /**
+ * esf_session_aggregate_from() - let a handle aggregate, in the kernel,
+ *	records of another session
+ * @s: a device handle on the session that seals the aggregates (upstream)
+ * @session_id: a session that opens the inputs; the caller must be allowed
+ *	on it
+ * @data_class: as esf_session_open(), for the opening session
+ * @session_type: likewise
+ *
+ * Up to %ESF_AGG_SESSIONS_MAX per handle, each given the next slot (0, 1,
+ * ...) that esf_agg_input.slot names. The opening sessions must be
+ * gcm(aes), ccm(aes) or kw(aes) (their plaintext length follows from the
+ * record's), the handle's any AEAD session but kw(aes) and DTLS.
+ *
+ * Return: the slot, or -EOPNOTSUPP (a socket handle, or an algorithm the
+ * kernel cannot aggregate), -EPERM (the session does not open, or the
+ * handle's does not seal), -EACCES, -ENOENT, -ENOSPC (no slot left),
+ * another negative errno.
+ */
+int esf_session_aggregate_from(struct esf_session *s, uint32_t session_id,
+			       unsigned int data_class, unsigned int session_type);
+
+/**
+ * struct esf_agg_input - one record of an aggregate
+ * @slot: its session, as esf_session_aggregate_from() returned it
+ * @aad: the record's AAD, or NULL
+ * @aad_len: bytes at @aad
+ * @in: the record: nonce || ciphertext || tag
+ * @in_len: bytes at @in
+ * @status: set by esf_aggregate(): 0 when the record's replay window entry
+ *	was spent, its own error for the record that failed the aggregate,
+ *	-ECANCELED for a record left as it was (it may be aggregated again)
+ */
+struct esf_agg_input {
+	unsigned int slot;
+	const void *aad;
+	size_t aad_len;
+	const void *in;
+	size_t in_len;
+	int status;
+};
+
+/**
+ * esf_aggregate_size() - the output slot of an aggregate
+ * @s: a handle set up with esf_session_aggregate_from()
+ * @in: the inputs
+ * @n: how many
+ *
+ * Return: the bytes the handle's session's record of the framed
+ * plaintexts takes, or 0 (no such slot, too many inputs, too long).
+ */
+size_t esf_aggregate_size(const struct esf_session *s, const struct esf_agg_input *in,
+			  size_t n);
+
+/**
+ * esf_aggregate() - open many records and seal their plaintexts as one, in
+ *	the kernel
+ * @s: a handle set up with esf_session_aggregate_from()
+ * @aad: the AAD to seal with, or NULL
+ * @aad_len: bytes at @aad
+ * @in: the records, 1 to %ESF_AGG_MAX; each one's status is set
+ * @n: how many
+ * @out: receives the handle's session's record
+ * @out_size: bytes at @out, at least esf_aggregate_size()
+ * @seq: receives its sequence number, or NULL
+ *
+ * esf.ko opens each record under its slot's session and seals, under the
+ * handle's, their plaintexts in order, each preceded by its length as a
+ * 32-bit big-endian number (esf_aggregate_split() takes them apart); no
+ * plaintext reaches user space. All or nothing: a record that does not
+ * open (-EBADMSG, -EALREADY, ...) fails the aggregate, spends no record's
+ * replay window entry, and spends one of the handle's sequence numbers; a
+ * sealing side out of lifetime (-EKEYEXPIRED) opens nothing.
+ *
+ * Return: bytes written to @out, or a negative errno (the failing record's,
+ * the sealing side's, -ENOSPC for @out_size, -EMSGSIZE for more than
+ * %ESF_MAX_DATA framed bytes or more than the handle's staging area,
+ * -EINVAL).
+ */
+ssize_t esf_aggregate(struct esf_session *s, const void *aad, size_t aad_len,
+		      struct esf_agg_input *in, size_t n, void *out, size_t out_size,
+		      uint64_t *seq);
+
+/**
+ * esf_aggregate_split() - the plaintexts of an aggregate, once opened
+ * @framed: what the aggregate's record opened to
+ * @len: bytes at @framed
+ * @off: receives each plaintext's offset in @framed
+ * @lens: receives each plaintext's length
+ * @max: room in @off and @lens
+ *
+ * Return: the number of plaintexts, or -ESF_E_FORMAT (a length past the
+ * end), -ENOSPC (more than @max).
+ */
+int esf_aggregate_split(const void *framed, size_t len, size_t *off, size_t *lens, size_t max);
+
+/**
+ * esf_jwe_aggregate() - aggregate compact JWEs into one, in the kernel
+ * @s: a handle set up with esf_session_aggregate_from(), on a gcm(aes)
+ *	session
+ * @jwes: compact JWEs ("dir", or A*KW of a kw(aes) session), each sealed
+ *	under the session of its slot
+ * @slots: the slot of each
+ * @n: how many, 1 to %ESF_AGG_MAX
+ * @status: receives each input's status (see esf_agg_input), or NULL
+ * @out: receives a compact JWE under the handle's session ("cty"
+ *	"esf-aggregate"), whose payload is the framed plaintexts
+ *
+ * Return: 0, or a negative errno or esf error code.
+ */
+int esf_jwe_aggregate(struct esf_session *s, const char *const *jwes,
+		      const unsigned int *slots, size_t n, int *status, char **out);
+
+/**
  * esf_strerror() - describe an error returned by libesf
  * @err: a negative errno or negative esf error code
  *

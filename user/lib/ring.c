@@ -22,6 +22,10 @@
  * A handle with a second session (esf_session_reseal_to()) also takes
  * ESF_OP_RESEAL records: their two AADs, @aad then @in2, go to the kernel
  * as one span; their input is @in alone.
+ *
+ * A handle with opening sessions (esf_session_aggregate_from()) takes
+ * aggregates (esf_aggregate()): one table entry, its inputs' descriptors,
+ * their AADs and records and the output slot all staged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +68,9 @@ struct ring {
 	/* esf_session_reseal_to()'s session, once there is one. */
 	int reseal;
 	struct esf_session_info info2;
+	/* esf_session_aggregate_from()'s sessions, by slot. */
+	struct esf_session_info agg_info[ESF_AGG_SESSIONS_MAX];
+	unsigned int nagg;
 };
 
 static size_t env_size(const char *name, size_t dflt, size_t min)
@@ -476,6 +483,140 @@ size_t esf_reseal_size(const struct esf_session *s, size_t in_len)
 		return 0;
 	seal.in_len = in_len > over ? in_len - over : 0;
 	return esf_slot_size(&r->info2, &seal);
+}
+
+/* ---- aggregate ---- */
+
+int esf_session_aggregate_from(struct esf_session *s, uint32_t session_id,
+			       unsigned int data_class, unsigned int session_type)
+{
+	struct esf_dev_bind b = { .session_id = session_id, .data_class = (uint8_t)data_class,
+				  .session_type = (uint8_t)session_type };
+	struct ring *r;
+	int fd, err = 0;
+
+	if (!esf_session_is_device(s))
+		return -EOPNOTSUPP;
+	if (data_class > 255 || session_type > 255)
+		return -EINVAL;
+	r = s->priv;
+	if (r->nagg >= ESF_AGG_SESSIONS_MAX)
+		return -ENOSPC;
+	/* The opening session's sizes, for the plaintexts' lengths, first. */
+	fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, ESF_DEV_BIND, &b) < 0 || ioctl(fd, ESF_DEV_INFO, &r->agg_info[r->nagg]) < 0)
+		err = -errno;
+	close(fd);
+	if (!err && ioctl(s->fd, ESF_DEV_BIND_AGGREGATE, &b) < 0)
+		err = -errno;
+	return err ? err : (int)r->nagg++;
+}
+
+/* The framed plaintext's length, or -EINVAL for an input no slot takes. */
+static ssize_t framed_len(const struct ring *r, const struct esf_agg_input *in, size_t n)
+{
+	size_t i, over, len = 0;
+
+	if (!n || n > ESF_AGG_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (in[i].slot >= r->nagg)
+			return -EINVAL;
+		over = (size_t)r->agg_info[in[i].slot].nonce_len + r->agg_info[in[i].slot].tag_len;
+		len += 4 + (in[i].in_len > over ? in[i].in_len - over : 0);
+	}
+	return len > ESF_MAX_DATA ? -EMSGSIZE : (ssize_t)len;
+}
+
+size_t esf_aggregate_size(const struct esf_session *s, const struct esf_agg_input *in, size_t n)
+{
+	struct esf_op seal = { .op = ESF_OP_SEAL };
+	ssize_t len;
+
+	if (!esf_session_is_device(s))
+		return 0;
+	len = framed_len(s->priv, in, n);
+	if (len < 0)
+		return 0;
+	seal.in_len = (size_t)len;
+	return esf_slot_size(&s->info, &seal);
+}
+
+/* @len bytes at the staging cursor @at, 8-byte aligned; its offset. */
+static uint32_t stage(struct ring *r, size_t *at, const void *p, size_t len)
+{
+	uint32_t off = (uint32_t)*at;
+
+	if (len)
+		memcpy(r->base + *at, p, len);
+	*at += (len + 7) & ~(size_t)7;
+	return off;
+}
+
+/* Whether the aggregate's parts fit the staging area. */
+static int stage_fits(const struct ring *r, const struct esf_agg_input *in, size_t n,
+		      size_t aad_len, size_t slot)
+{
+	size_t i, need = n * sizeof(struct esf_dev_agg_in) + aad_len + slot + 16;
+
+	for (i = 0; i < n; i++)
+		need += in[i].aad_len + in[i].in_len + 16;
+	return need <= r->staging_len ? 0 : -EMSGSIZE;
+}
+
+ssize_t esf_aggregate(struct esf_session *s, const void *aad, size_t aad_len,
+		      struct esf_agg_input *in, size_t n, void *out, size_t out_size,
+		      uint64_t *seq)
+{
+	struct esf_dev_agg_in *desc;
+	struct esf_dev_rec *e;
+	size_t slot, i, at;
+	struct ring *r;
+	int err;
+
+	if (!esf_session_is_device(s) || !in)
+		return -EINVAL;
+	r = s->priv;
+	slot = esf_aggregate_size(s, in, n);
+	if (!slot || aad_len > ESF_MAX_AAD)
+		return framed_len(r, in, n) < 0 ? framed_len(r, in, n) : -EINVAL;
+	if (out_size < slot)
+		return -ENOSPC;
+	err = stage_fits(r, in, n, aad_len, slot);
+	if (err)
+		return err;
+	at = r->staging_off;
+	desc = (struct esf_dev_agg_in *)(r->base + at);
+	e = &r->table[0];
+	*e = (struct esf_dev_rec){ .op = ESF_OP_AGGREGATE, .in_off = (uint32_t)at,
+				   .in_len = (uint32_t)(n * sizeof(*desc)) };
+	at += (n * sizeof(*desc) + 7) & ~(size_t)7;
+	for (i = 0; i < n; i++) {
+		desc[i] = (struct esf_dev_agg_in){ .slot = (uint16_t)in[i].slot,
+						   .aad_len = (uint32_t)in[i].aad_len,
+						   .in_len = (uint32_t)in[i].in_len };
+		desc[i].aad_off = stage(r, &at, in[i].aad, in[i].aad_len);
+		desc[i].in_off = stage(r, &at, in[i].in, in[i].in_len);
+	}
+	e->aad_off = stage(r, &at, aad, aad_len);
+	e->aad_len = (uint32_t)aad_len;
+	e->out_off = (uint32_t)at;
+	e->out_size = (uint32_t)slot;
+	err = submit(s, 1);
+	for (i = 0; i < n; i++)
+		in[i].status = err ? err : desc[i].status;
+	if (!err)
+		err = e->res.status;
+	if (!err) {
+		memcpy(out, r->base + e->out_off, e->res.out_len);
+		if (seq)
+			*seq = e->res.seq;
+	}
+	/* The staging area held the inputs' records: not left for others. */
+	explicit_bzero(r->base + r->staging_off, at - r->staging_off);
+	return err ? err : (ssize_t)e->res.out_len;
 }
 
 /* ---- the buffer pool ---- */

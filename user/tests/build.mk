@@ -4,7 +4,7 @@ HOST_TESTS += test_b64 test_jose test_esprim test_esdata test_errors test_cli te
 	test_es256
 # Linked into every test: the software backend and shared helpers, and the
 # esf tool's command-line core so that its parsing runs on the host.
-TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c tests/pki.c esftool/cli.c esftool/ecdh.c esftool/broadcast.c \
+TEST_SUPPORT_SRCS += tests/swbackend.c tests/support.c tests/pki.c esftool/cli.c esftool/ecdh.c esftool/broadcast.c esftool/aggregate.c \
 	esftool/es256.c
 # esfd's core (key derivation, rand objects, configuration, peer messages);
 # test_esfd_* link esfd's core and tests/esfd_testutil.c, not libesf.

@@ -282,4 +282,53 @@ TEST(input_too_large)
 	leak_check();
 }
 
+/*
+ * esf aggregate: --split takes an opened aggregate apart, a plaintext a
+ * line, and refuses what is not one; the aggregate itself needs /dev/esf
+ * (a software session refuses it) and inputs of its --from sessions.
+ */
+TEST(aggregate_split_and_refusals)
+{
+	static const char framed[] = "\0\0\0\3abc\0\0\0\0\0\0\0\2hi";
+	static const char cut[] = "\0\0\0\5abc";
+	static const char nl[] = "\0\0\0\3a\nc";
+	struct run r;
+
+	r = esf(framed, sizeof(framed) - 1, "aggregate", "--split", NULL);
+	EXPECT_EQ(ESF_EXIT_OK, r.code);
+	ASSERT_EQ(8, r.out_len);
+	EXPECT_EQ(0, memcmp(r.out, "abc\n\nhi\n", 8));
+	done(&r);
+	r = esf(cut, sizeof(cut) - 1, "aggregate", "--split", NULL);
+	EXPECT_EQ(ESF_EXIT_REJECTED, r.code);
+	EXPECT_NE(NULL, strstr(r.err, "not an aggregate's payload"));
+	EXPECT_EQ(0, r.out_len);
+	done(&r);
+	r = esf(nl, sizeof(nl) - 1, "aggregate", "--split", NULL);
+	EXPECT_EQ(ESF_EXIT_REJECTED, r.code);
+	EXPECT_NE(NULL, strstr(r.err, "holds a newline"));
+	done(&r);
+	r = esf("2 x", 3, "aggregate", "-s", "1", NULL);
+	EXPECT_EQ(ESF_EXIT_USAGE, r.code);
+	EXPECT_NE(NULL, strstr(r.err, "Try 'esf help aggregate'"));
+	done(&r);
+	r = esf("2 x", 3, "aggregate", "--split", "-s", "1", NULL);
+	EXPECT_EQ(ESF_EXIT_USAGE, r.code);
+	done(&r);
+	r = esf("3 x", 3, "aggregate", "-s", "1", "--from", "2", NULL);
+	EXPECT_EQ(ESF_EXIT_USAGE, r.code);
+	EXPECT_NE(NULL, strstr(r.err, "not a --from session"));
+	done(&r);
+	r = esf("2 x", 3, "aggregate", "-s", "1", "--from", "2", "-c", "4", NULL);
+	EXPECT_EQ(ESF_EXIT_USAGE, r.code);
+	done(&r);
+	/* A software session is no /dev/esf handle. */
+	r = esf("2 x", 3, "aggregate", "-s", "1", "--from", "2", NULL);
+	EXPECT_EQ(ESF_EXIT_SESSION, r.code);
+	EXPECT_NE(NULL, strstr(r.err, "aggregates need /dev/esf"));
+	EXPECT_EQ(0, r.out_len);
+	done(&r);
+	leak_check();
+}
+
 TEST_HARNESS_MAIN

@@ -514,6 +514,79 @@ TEST(security_profiles)
 	esfd_test_leaks();
 }
 
+/* Gateway roles and public gateways: what is taken, what is refused and where. */
+TEST(gateway_roles)
+{
+	static const char head[] = "[esfd]\nid = /gw\nrole = gateway\n";
+	static const char ok[] =
+		"[esfd]\nid = /gw\nrole = gateway\ngateway = public\n"
+		"[policy p1]\nowner-uid = 1001\ndata-classes = 1\n"
+		"[policy app2]\nowner-uid = 1002\n"
+		"[peer f]\nid = Cf\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		"policy = p1\ngateway-role = funnel\n"
+		"[peer g]\nid = Cg\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		"policy = app2\n";
+	static const struct { const char *text; unsigned int line; const char *msg; } bad[] = {
+		/* A funnel's policy allows end-to-end classes (the default's do). */
+		{ "[peer f]\nid = Cf\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		  "gateway-role = funnel\n", 9, "allows data class 2" },
+		{ "[policy e2e]\ndata-classes = 1,3\n"
+		  "[peer f]\nid = Cf\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		  "policy = e2e\ngateway-role = funnel\n", 12, "allows data class 3" },
+		/* An aggregator's sessions are the aggregating application's. */
+		{ "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		  "gateway-role = aggregator\n", 9, "names no owner-uid" },
+		{ "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		  "gateway-role = mediator\n", 9, "reseal, funnel or aggregator" },
+		{ "gateway = shared\n", 4, "private or public" },
+		/* Public: no aggregator, every peer's sessions owned by an application. */
+		{ "gateway = public\n[policy p]\nowner-uid = 1001\n"
+		  "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		  "policy = p\ngateway-role = aggregator\n", 13, "on a public gateway" },
+		{ "gateway = public\n"
+		  "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n", 5,
+		  "must name the application" },
+		{ "gateway = public\n[policy p]\nowner-uid = 0\n"
+		  "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		  "policy = p\n", 12, "owner-uid, not 0" },
+		{ "gateway = public\n[policy p]\nowner-uid = 1001\nowner-gid = 50\n"
+		  "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		  "policy = p\n", 7, "owner-gid on a public gateway" },
+	};
+	struct esfd_config c;
+	struct esfd_config_error e;
+	char text[1024];
+	size_t i;
+
+	ASSERT_EQ(0, parse(ok, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	EXPECT_EQ(ESFD_GATEWAY_PUBLIC, c.gateway);
+	EXPECT_EQ(ESFD_GW_FUNNEL, c.peers[0].gw_role);
+	EXPECT_EQ(ESFD_GW_RESEAL, c.peers[1].gw_role);
+	EXPECT_TRUE(esfd_peer_funnel_refuses(&c.peers[0], 2));
+	EXPECT_FALSE(esfd_peer_funnel_refuses(&c.peers[0], 1));
+	EXPECT_FALSE(esfd_peer_funnel_refuses(&c.peers[1], 3));
+	/* The group no longer reaches sessions on a public gateway: the uid only. */
+	EXPECT_TRUE(c.policies[2].uid_only);
+	esfd_config_free(&c);
+	/* On a private gateway an aggregator with its owner is fine. */
+	snprintf(text, sizeof(text), "%s[policy agg]\nowner-uid = 1001\n"
+		 "[peer a]\nid = Ca\nrole = device\nkpsa-id = k\nkpsa = " KEY32 "\n"
+		 "policy = agg\ngateway-role = aggregator\n", head);
+	ASSERT_EQ(0, parse(text, &c, &e)) TH_LOG("%u: %s", e.line, e.msg);
+	EXPECT_EQ(ESFD_GW_AGGREGATOR, c.peers[0].gw_role);
+	EXPECT_EQ(ESFD_GATEWAY_PRIVATE, c.gateway);
+	EXPECT_FALSE(c.policies[1].uid_only);
+	esfd_config_free(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, bad[i].text);
+		EXPECT_NE(0, parse(text, &c, &e)) TH_LOG("case %zu", i);
+		EXPECT_EQ(bad[i].line, e.line) TH_LOG("case %zu: %s", i, e.msg);
+		EXPECT_NE(NULL, strstr(e.msg, bad[i].msg)) TH_LOG("case %zu: %s", i, e.msg);
+		esfd_config_free(&c);
+	}
+	esfd_test_leaks();
+}
+
 TEST(certificate_peer)
 {
 	static const char text[] =

@@ -515,6 +515,10 @@ enum esf_lifetime_attr {
  * @ESF_STATS_A_RESEAL: records opened under this session and sealed again
  *	under another in the kernel (%ESF_OP_RESEAL), or sealed here from
  *	another session's plaintext: their plaintext never left the kernel
+ * @ESF_STATS_A_AGGREGATE: %ESF_OP_AGGREGATE records: on an opening
+ *	session, its records opened into an aggregate; on the sealing
+ *	session, the aggregates it sealed. Counted when the aggregate's SEAL
+ *	succeeded: their plaintext never left the kernel
  */
 enum esf_stats_attr {
 	ESF_STATS_A_UNSPEC,
@@ -539,6 +543,7 @@ enum esf_stats_attr {
 	ESF_STATS_A_SOCKET,
 	ESF_STATS_A_DEVICE,
 	ESF_STATS_A_RESEAL,
+	ESF_STATS_A_AGGREGATE,
 	__ESF_STATS_A_MAX
 };
 
@@ -806,6 +811,10 @@ enum esf_group_attr {
  * @ESF_OP_RESEAL: /dev/esf only: OPEN under the handle's session, then SEAL
  *	the plaintext under its second session (ESF_DEV_BIND_RESEAL), in the
  *	kernel; the plaintext never reaches user space (see /dev/esf below)
+ * @ESF_OP_AGGREGATE: /dev/esf only: OPEN up to %ESF_AGG_MAX records, each
+ *	under one of the handle's opening sessions (ESF_DEV_BIND_AGGREGATE),
+ *	and SEAL their plaintexts, framed, as one record under the handle's
+ *	session, in the kernel (see /dev/esf below)
  */
 enum esf_opcode {
 	ESF_OP_SEAL = 1,
@@ -813,6 +822,7 @@ enum esf_opcode {
 	ESF_OP_SIGN = 3,
 	ESF_OP_VERIFY = 4,
 	ESF_OP_RESEAL = 5,
+	ESF_OP_AGGREGATE = 6,
 };
 
 /* Nonce: salt (4) || big-endian sequence number (8) [|| CBC IV (16)] */
@@ -1049,11 +1059,63 @@ struct esf_session_info {
  * record counts against the first session's provider. A handle without a
  * second session, and the socket, refuse ESF_OP_RESEAL as an unknown
  * operation (-EINVAL).
+ *
+ * Aggregate, for a gateway that turns many devices' records into one
+ * upstream record under its own session without seeing them:
+ * ESF_DEV_BIND_AGGREGATE (struct esf_dev_bind) adds an opening session to
+ * the handle, after ESF_DEV_BIND (-EBADFD before), up to
+ * ESF_AGG_SESSIONS_MAX of them (-ENOSPC), numbered from 0 in the order
+ * bound (the slot). Each is checked as ESF_DEV_BIND is (-ENOENT, -EACCES:
+ * the caller must be allowed on every session) and paired with the
+ * handle's session as a re-seal's two are (the opening session must open,
+ * the handle's seal: -EPERM; -EOPNOTSUPP for an algorithm re-seal does
+ * not take); its data_class and session_type apply to the OPENs under it.
+ * An ESF_OP_AGGREGATE entry's input (in_off, in_len) is an array of n
+ * struct esf_dev_agg_in, 1 <= n <= ESF_AGG_MAX (in_len = n * its size,
+ * else -EINVAL), each naming a record sealed under its slot's session and
+ * that record's AAD; aad_off and aad_len are the AAD the handle's session
+ * seals with (aad2_len is 0). The plaintext the SEAL takes is the inputs'
+ * plaintexts in array order, each preceded by its length as a 32-bit
+ * big-endian number:
+ *
+ *   be32 len_0 || plaintext_0 || be32 len_1 || plaintext_1 || ...
+ *
+ * at most ESF_MAX_DATA bytes in all (-EMSGSIZE). The output slot gets the
+ * handle's session's record, as its SEAL slot for that length. The
+ * plaintexts lie only in the handle's kernel memory and are wiped when
+ * the batch ends.
+ *
+ * Semantics. The SEAL's checks, lifetime charge and sequence number come
+ * first: a record refused there (the hard lifetime reached:
+ * -EKEYEXPIRED) opens nothing. The inputs are then opened in order, one
+ * at a time, each checked as an OPEN is (nonce, replay window, tag,
+ * permissions of its binding) but not yet committed. If one fails, the
+ * record fails with its error: no output (the slot zero-filled), no
+ * input's window entry spent, no input's lifetime charged; the SEAL's
+ * sequence number is spent, as for a re-seal whose OPEN fails. When all
+ * have authenticated, their window entries are spent and their lifetimes
+ * charged, and the SEAL runs; a record named twice in one aggregate fails
+ * it with -EALREADY before anything is spent (unless its session keeps no
+ * replay window, ESF_A_REPLAY_WINDOW 0). (Only a record in two
+ * aggregates in flight at once can be found a replay at that point, by
+ * the later one: the inputs before it then stay spent.) Each input's
+ * esf_dev_agg_in.status is written when the batch completes: 0 when its
+ * window entry was spent, its own error for the input that failed, and
+ * -ECANCELED for the others: those may be submitted again. The handle's
+ * session counts the record in ESF_STATS_A_SEAL and each input's session
+ * in ESF_STATS_A_OPEN, and all of them in ESF_STATS_A_AGGREGATE, once
+ * the SEAL succeeded (the inputs' OPEN counts once their entries are
+ * spent). Under max_inflight a record counts once, against the handle's
+ * session's provider. A handle without opening sessions, and the socket,
+ * refuse ESF_OP_AGGREGATE as an unknown operation (-EINVAL).
  */
 
 #define ESF_DEV_NAME		"esf"
 #define ESF_DEV_REGION_MAX	(1ULL << 30)
 #define ESF_DEV_MAX_BATCHES	16
+/* Inputs of one ESF_OP_AGGREGATE record, and opening sessions per handle. */
+#define ESF_AGG_MAX		64
+#define ESF_AGG_SESSIONS_MAX	16
 
 /**
  * struct esf_dev_bind - ESF_DEV_BIND
@@ -1121,6 +1183,27 @@ struct esf_dev_rec {
 };
 
 /**
+ * struct esf_dev_agg_in - one input of an %ESF_OP_AGGREGATE entry
+ * @slot: its opening session: the ESF_DEV_BIND_AGGREGATE that named it,
+ *	from 0
+ * @flags: 0
+ * @aad_off: offset in the region of the record's AAD
+ * @aad_len: its length
+ * @in_off: offset of the record (nonce || ciphertext || tag)
+ * @in_len: its length
+ * @status: written by the kernel when the batch completes (see above)
+ */
+struct esf_dev_agg_in {
+	__u16	slot;
+	__u16	flags;
+	__u32	aad_off;
+	__u32	aad_len;
+	__u32	in_off;
+	__u32	in_len;
+	__s32	status;
+};
+
+/**
  * struct esf_dev_submit - ESF_DEV_SUBMIT, and the command bytes of
  *	ESF_DEV_URING_SUBMIT
  * @first: first table entry of the batch
@@ -1177,6 +1260,7 @@ struct esf_dev_cq {
 #define ESF_DEV_SUBMIT		_IOW(ESF_DEV_IOC_MAGIC, 4, struct esf_dev_submit)
 #define ESF_DEV_INFO		_IOR(ESF_DEV_IOC_MAGIC, 5, struct esf_session_info)
 #define ESF_DEV_BIND_RESEAL	_IOW(ESF_DEV_IOC_MAGIC, 6, struct esf_dev_bind)
+#define ESF_DEV_BIND_AGGREGATE	_IOW(ESF_DEV_IOC_MAGIC, 7, struct esf_dev_bind)
 /* io_uring uring_cmd cmd_op */
 #define ESF_DEV_URING_SUBMIT	ESF_DEV_SUBMIT
 
