@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"  peer list|show   esfd's peers, their counters and session pairs\n"
 	"  establish        make sure a session pair with a peer exists\n"
 	"  rekey            establish a new session pair with a peer now\n"
+	"  guest            guest devices: delegations, device tokens, revocation\n"
+	"                   lists, presenting a token to a foreign gateway\n"
 	"\n"
 	"global options (before or after the command, anywhere but after '--'):\n"
 	"  --json           machine-readable output (one JSON document)\n"
@@ -178,6 +180,7 @@ static const struct {
 	{ "peer", esfctl_cmd_peer },
 	{ "establish", esfctl_cmd_establish },
 	{ "rekey", esfctl_cmd_rekey },
+	{ "guest", esfctl_cmd_guest },
 };
 
 /*

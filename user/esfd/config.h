@@ -409,6 +409,44 @@ struct esfd_p2p_conf {
 	uint32_t window;
 };
 
+/* Guest devices (docs/esfd.md, "Guest devices"): the [guest] section's
+ * bounds and defaults.
+ */
+#define ESFD_GUEST_SENDERS_DEF	16
+#define ESFD_GUEST_SENDERS_MAX	1024
+#define ESFD_GUEST_SECONDS_DEF	3600
+#define ESFD_GUEST_WINDOW_DEF	30
+
+/**
+ * struct esfd_guest_conf - the [guest] section: this esfd admits guest
+ *	devices into its area network's relay group (@network set), and/or
+ *	presents a guest token in foreign networks (@key_file set)
+ * @line: line of its header; 0: no [guest] section
+ * @network: the area network whose guests this gateway admits ("aud"), or
+ *	empty
+ * @trust_file: the roots an authorization server's certificate must chain
+ *	to (PEM), for a gateway
+ * @revocation_file: the authorization server's signed revocation list, or
+ *	NULL
+ * @key_file: the device's P-256 private key (PEM): the key its tokens name
+ *	("cnf"), or NULL
+ * @senders: the relay group's size: the gateway is sender 0, each
+ *	admission takes the next id of the epoch
+ * @max_seconds: longest admission (never beyond the token's expiry)
+ * @window: seconds a presentation's time may differ from ours, and how long
+ *	its nonce is remembered against replay
+ */
+struct esfd_guest_conf {
+	unsigned int line;
+	char network[ESFD_ID_MAX + 1];
+	char *trust_file;
+	char *revocation_file;
+	char *key_file;
+	uint32_t senders;
+	uint32_t max_seconds;
+	uint32_t window;
+};
+
 /**
  * struct esfd_config - a parsed configuration
  * @id: this daemon's oneM2M id
@@ -431,6 +469,7 @@ struct esfd_p2p_conf {
  * @n_gauths: how many
  * @p2p: the [p2p] section (struct esfd_p2p_conf)
  * @fac: the [facilitator] section, or NULL when this esfd is none
+ * @guest: the [guest] section (struct esfd_guest_conf)
  */
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
@@ -452,6 +491,7 @@ struct esfd_config {
 	size_t n_gauths;
 	struct esfd_p2p_conf p2p;
 	struct esfd_fac_conf *fac;
+	struct esfd_guest_conf guest;
 };
 
 /**

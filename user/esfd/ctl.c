@@ -166,7 +166,7 @@ static bool ctl_waiting(const struct esfd *d, int fd)
 		for (i = 0; i < ESFD_WAITERS_MAX; i++)
 			if (x->waiters[i].fd == fd)
 				return true;
-	return false;
+	return esfd_guest_waiting(d, fd);
 }
 
 static void ctl_drop(struct esfd *d, struct esfd_client *c)
@@ -298,6 +298,7 @@ void esfd_ctl_forget_fd(struct esfd *d, int fd)
 		for (i = 0; i < ESFD_WAITERS_MAX; i++)
 			if (x->waiters[i].fd == fd)
 				x->waiters[i].fd = -1;
+	esfd_guest_forget_fd(d, fd);
 }
 
 
@@ -385,6 +386,8 @@ static json_t *status_json(struct esfd *d)
 	if (j)
 		json_object_set_new(j, "facilitator", esfd_fac_ctl(d));
 	if (j)
+		json_object_set_new(j, "guest", esfd_guest_status(d, false));
+	if (j)
 		json_object_set_new(j, "kernel", json_pack("{s:b,s:I,s:I,s:I}",
 			"loaded", !d->kernel_down, "unloads", (json_int_t)d->kmod_unloads,
 			"loads", (json_int_t)d->kmod_loads, "restoring", (json_int_t)d->n_restore));
@@ -437,6 +440,13 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c,
 json_t *esfd_ctl_error(int err, const char *msg)
 {
 	return error_json(err, 0, msg);
+}
+
+/* A deferred reply (a guest's presentation, guest.c); consumes @j. */
+void esfd_ctl_reply_json(struct esfd *d, int fd, json_t *j)
+{
+	(void)d;
+	send_json(fd, j);
 }
 
 /*
@@ -530,6 +540,12 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 	}
 	if (!strcmp(cmd, "groups")) {
 		send_json(c->fd, esfd_group_ctl(d, c, req));
+		return;
+	}
+	if (!strcmp(cmd, "guest")) {
+		arr = esfd_guest_ctl(d, c, req);
+		if (arr)	/* NULL: answered later (a presentation) */
+			send_json(c->fd, arr);
 		return;
 	}
 	if (!strcmp(cmd, "peers")) {

@@ -242,6 +242,7 @@ static bool mqtt_changed(const struct esfd_mqtt_conf *a, const struct esfd_mqtt_
 static void reload(struct esfd *d)
 {
 	struct esfd_config n = { 0 };
+	struct esfd_guest_conf guest_old;
 	struct esfd_group_rt *groups;
 	struct esfd_peer_rt *rt;
 	SSL_CTX *tls;
@@ -305,6 +306,8 @@ static void reload(struct esfd *d)
 	}
 	esfd_peer_rt_free(d->rt, d->cfg.n_peers);
 	free(d->rt);
+	guest_old = d->cfg.guest;
+	d->cfg.guest.trust_file = d->cfg.guest.revocation_file = d->cfg.guest.key_file = NULL;
 	esfd_config_free(&d->cfg);
 	d->cfg = n;
 	d->rt = rt;
@@ -324,6 +327,10 @@ static void reload(struct esfd *d)
 	if (esfd_fac_start(d))
 		log_err("reload: the facilitator's key store cannot be read: this esfd "
 			"serves no keys until it can");
+	esfd_guest_reload(d, &guest_old);
+	free(guest_old.trust_file);
+	free(guest_old.revocation_file);
+	free(guest_old.key_file);
 }
 
 static int setup_signals(struct esfd *d)
@@ -412,6 +419,7 @@ static void run(struct esfd *d)
 		esfd_group_timer(d);
 		esfd_gauth_timer(d);
 		esfd_fac_timer(d);
+		esfd_guest_timer(d);
 		esfd_ctl_timer(d);
 		esfd_oneshot_timer(d);
 		esfd_state_flush(d);
@@ -542,6 +550,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_fac_start(d);
 	if (!err)
+		err = esfd_guest_start(d);
+	if (!err)
 		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
@@ -562,6 +572,7 @@ int main(int argc, char **argv)
 	}
 	esfd_gauth_shutdown(d);
 	esfd_fac_shutdown(d);
+	esfd_guest_stop(d);
 	esfd_group_shutdown(d);
 	esfd_oneshot_flush(d, false);
 	while (d->exchs)
