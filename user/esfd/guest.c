@@ -526,7 +526,7 @@ static int admit(struct esfd *d, const struct esfd_m2m_req *req, const struct es
 	log_info("[guest] admitted %s (token %s from %s, delegated by %s) as sender %u of "
 		 "epoch %u for %llds", req->fr, tt->jti, tt->iss, dt->iss, in->sender, in->epoch,
 		 (long long)(until - esfd_now(d)));
-	return *pc ? 0 : ESFD_RSC_INTERNAL_SERVER_ERROR;
+	return *pc ? ESFD_RSC_OK : ESFD_RSC_INTERNAL_SERVER_ERROR;
 }
 
 int esfd_guest_request(struct esfd *d, const struct esfd_m2m_req *req, json_t **pc,
@@ -553,7 +553,7 @@ int esfd_guest_request(struct esfd *d, const struct esfd_m2m_req *req, json_t **
 	if (seen_before(d, p.nnc))
 		return refuse(d, &v, GUEST_R_REPLAYED, "a presentation nonce seen before");
 	rsc = check_token(d, req, &p, &dt, &tt, &v);
-	if (!rsc) {
+	if (!rsc) {	/* 0: nothing refused it */
 		struct guest_seen *s = &d->guest->seen[d->guest->seen_next++ % GUEST_SEEN];
 
 		memcpy(s->nnc, p.nnc, sizeof(s->nnc));
