@@ -636,8 +636,17 @@ static void pend_finish(struct esfd *d, struct guest_pend *q, json_t *reply)
 
 static void denied(struct esfd *d, struct guest_pend *q, int err, int rsc, const char *msg)
 {
-	d->guest->denied++;
+	struct esfd_guest *g = d->guest;
+
+	g->denied++;
 	log_info("[guest] %s refused our presentation: %s", q->gw, msg);
+	/* Refused by the gateway whose key we hold (revoked, say): that grant
+	 * is over too; the gateway has rotated past it or will not take us.
+	 */
+	if (rsc && g->dev_session && !strcmp(g->dev_gw, q->gw)) {
+		log_info("[guest] our admission into %s ends with it", g->dev_grant.net);
+		dev_session_drop(d);
+	}
 	pend_finish(d, q, json_pack("{s:i,s:s,s:i}", "status", err, "error", msg, "rsc", rsc));
 }
 
