@@ -15,7 +15,8 @@
 # key no longer opens) and refuses the next presentation as revoked. An
 # independent implementation written from docs/esfd.md (guest_peer.py:
 # Python's cryptography package) issues tokens and presents them to esfd,
-# and presents a token esfd issued, opening both grants. Prints TAP.
+# presents a token esfd issued, opening both grants, and verifies a token
+# esfd issued. Prints TAP.
 
 ESFD=${ESFD:-esfd}
 ESFCTL=${ESFCTL:-esfctl}
@@ -45,7 +46,7 @@ gwj() { ctl gw2 --json guest status | jq -r ".guest.gateway$1"; }
 py() { in_ns esf-host /usr/bin/python3 "$sim/guest_peer.py" 127.0.0.1 1883 Cdev9 Cgw2 net2 "$sim" "$@"; }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..22"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 ip netns add gst && in_ns ip link set lo up || { echo "Bail out! network namespace"; exit 1; }
@@ -147,8 +148,8 @@ got=$(in_ns "$ESF" open --session "$gsess" --format jwe-compact <rec1 2>&1)
 detail="$got / $(cat err)" t "a record Cdev1 seals opens in Cgw2's relay group session" \
 	test "$got" = "guest reading 21.5C"
 
-# 8-9: interoperability with guest_peer.py, written from docs/esfd.md.
-mkdir -p "$htmp" && cp "$here/guest_peer.py" as.pem as.key gw1.pem gw1.key evil.pem \
+# 8-10: interoperability with guest_peer.py, written from docs/esfd.md.
+mkdir -p "$htmp" && cp "$here/guest_peer.py" root.pem as.pem as.key gw1.pem gw1.key evil.pem \
 	evil.key "$htmp/" && cp dev9.key "$htmp/dev.key" && chmod -R a+r "$htmp"
 out=$(py valid 2>&1)
 read -r w net grp ep snd sn exp key <<<"$out"
@@ -162,8 +163,12 @@ cp dev9.tok "$htmp/dev9.tok"
 out=$(py token "$sim/dev9.tok" 2>&1)
 detail="$out" t "guest_peer.py presents a token esfd issued and is admitted" \
 	test "${out%% *}" = granted
+cp root.pem dev1.tok "$htmp/"
+out=$(py verify "$sim/dev1.tok" 2>&1)
+detail="$out" t "guest_peer.py verifies esfd's device token and delegation (chain, ES256, claims)" \
+	test "$out" = "verified Cdev1 Cgw1 Cas $dev1_jti"
 
-# 10-16: refusals, each with its reason, none admitted.
+# 11-17: refusals, each with its reason, none admitted.
 refused() { # refused CASE REASON: guest_peer.py refused with REASON, its counter 1
 	local n0 o c
 	n0=$(gwj .admitted)
@@ -186,12 +191,12 @@ detail="$out" t "the same presentation twice: admitted, then refused replayed" \
 	test "${first%% *} ${second%% *}" = "granted refused" -a \
 	-n "$(echo "$second" | grep 'guest replayed:')" -a "$(gwj '.refused.replayed')" = 1
 
-# 17: esfctl status shows the refusals by reason.
+# 18: esfctl status shows the refusals by reason.
 out=$(ctl gw2 status)
 detail="$out" t "esfctl status: the gateway's refusals by reason" \
 	test -n "$(echo "$out" | grep '^guest gateway of net2:.* forged 1 .*replayed 1 ')"
 
-# 18-20: revocation. The AS lists Cdev1's token; Cgw2 reloads it.
+# 19-21: revocation. The AS lists Cdev1's token; Cgw2 reloads it.
 ctl as guest revoke "$dev1_jti" --out revoked.jws >/dev/null
 rot=$(gwj .rotations)
 kill -HUP "$gw2_pid"
@@ -212,7 +217,7 @@ detail="$out" t "Cdev1 presents again: refused revoked (oneM2M 4103), counted" \
 	test $rc = 1 -a -n "$(echo "$out" | grep 'guest revoked:.*4103')" -a \
 	"$(gwj '.refused.revoked')" = 1
 
-# 21: the device's own counters.
+# 22: the device's own counters.
 out=$(ctl dev1 guest status)
 detail="$out" t "Cdev1's esfd: presented 2, granted 1, denied 1" \
 	test -n "$(echo "$out" | grep '^guest device: presented 2, granted 1, denied 1')"

@@ -15,7 +15,9 @@
 # DIR holds as.pem/as.key (the AS's chain and key), gw1.pem/gw1.key,
 # evil.pem/evil.key (a foreign AS) and dev.key. CASE: valid, forged,
 # expired, foreign, wrong-aud, replay, stale, malformed, token (present
-# TOKEN_FILE, made by esfd), jwk (print dev.key's public JWK). Output, one line per presentation: "granted
+# TOKEN_FILE, made by esfd), jwk (print dev.key's public JWK), verify
+# (check TOKEN_FILE, made by esfd, against root.pem: "verified SUB ISS AS
+# JTI"). Output, one line per presentation: "granted
 # NET GRP EPOCH SENDER SENDERS EXP KEYHEX" or "refused RSC DBG" or
 # "error WHAT".
 import base64
@@ -182,8 +184,55 @@ def answer(d, gw, nnc, r):
     return open_grant(d, gw, nnc, g["key"])
 
 
+def jws_parts(tok, typ):
+    h, p, sig = tok.split(".")
+    hdr, payload = json.loads(unb64u(h)), json.loads(unb64u(p))
+    assert hdr["alg"] == "ES256" and hdr["typ"] == typ, hdr
+    return hdr, payload, (h + "." + p).encode(), unb64u(sig)
+
+
+def es256_verify(pub, data, sig):
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    assert len(sig) == 64
+    pub.verify(encode_dss_signature(int.from_bytes(sig[:32], "big"),
+                                    int.from_bytes(sig[32:], "big")), data,
+               ec.ECDSA(hashes.SHA256()))
+
+
+def jwk_key(j):
+    assert j["kty"] == "EC" and j["crv"] == "P-256", j
+    return ec.EllipticCurvePublicNumbers(int.from_bytes(unb64u(j["x"]), "big"),
+                                         int.from_bytes(unb64u(j["y"]), "big"),
+                                         ec.SECP256R1()).public_key()
+
+
+def verify_token(d, path, net):
+    """Check a device token esfd issued as a gateway would, with this code."""
+    tok = open(path).read().strip()
+    hdr, t, inp, sig = jws_parts(tok, "esf-guest+jwt")
+    assert list(hdr) == ["alg", "typ"], hdr
+    assert list(t) == ["iss", "sub", "aud", "iat", "exp", "jti", "cnf", "dlg"], list(t)
+    dhdr, dl, dinp, dsig = jws_parts(t["dlg"], "esf-delegation+jwt")
+    assert list(dl) == ["iss", "sub", "aud", "iat", "exp", "jti", "cnf"], list(dl)
+    leaf = x509.load_der_x509_certificate(base64.b64decode(dhdr["x5c"][0]))
+    root = x509.load_pem_x509_certificate(open(os.path.join(d, "root.pem"), "rb").read())
+    root.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes,
+                             ec.ECDSA(leaf.signature_hash_algorithm))
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert dl["iss"] in san.get_values_for_type(x509.UniformResourceIdentifier)
+    es256_verify(leaf.public_key(), dinp, dsig)
+    es256_verify(jwk_key(dl["cnf"]["jwk"]), inp, sig)
+    now = time.time()
+    assert t["iss"] == dl["sub"] and t["aud"] == net and net in dl["aud"]
+    assert t["exp"] > now and dl["exp"] > now and len(unb64u(t["jti"])) == 16
+    return "verified %s %s %s %s" % (t["sub"], t["iss"], dl["iss"], t["jti"])
+
+
 def main(a):
     host, port, dev, gw, net, d, case = a[:7]
+    if case == "verify":  # a token esfd issued, checked by this implementation
+        print(verify_token(d, a[7], net))
+        return 0
     if case == "jwk":  # the device key's public half, for esfd to issue a token to
         print(json.dumps(jwk(load_key(os.path.join(d, "dev.key")).public_key())))
         return 0

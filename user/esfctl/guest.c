@@ -323,10 +323,11 @@ void esfctl_print_guest(const json_t *g)
 	size_t i;
 
 	if (json_is_object(gw)) {
-		printf("guest gateway of %s: epoch %lld, admitted %lld, guests %zu; rotations %lld "
-		       "(dropped revoked %lld, expired %lld); revoked ids %lld; refused:",
-		       json_string_value(json_object_get(gw, "network")), jint(gw, "epoch"),
-		       jint(gw, "admitted"), json_array_size(json_object_get(gw, "guests")),
+		printf("guest gateway of %s: epoch %lld, admitted %lld, guests %zu, throttled %lld; "
+		       "rotations %lld (dropped revoked %lld, expired %lld); revoked ids %lld; "
+		       "refused:", json_string_value(json_object_get(gw, "network")),
+		       jint(gw, "epoch"), jint(gw, "admitted"),
+		       json_array_size(json_object_get(gw, "guests")), jint(gw, "throttled"),
 		       jint(gw, "rotations"), jint(gw, "dropped_revoked"),
 		       jint(gw, "dropped_expired"), jint(gw, "revoked_ids"));
 		json_object_foreach((json_t *)json_object_get(gw, "refused"), k, v)

@@ -39,6 +39,12 @@
  */
 #define GUEST_WAIT_MS		5000
 #define GUEST_WAIT_MAX_MS	9000
+/* Presentations are verified before anything about their sender is known,
+ * each costing four signature checks: a token bucket bounds them, as p2p's
+ * strangers (ESFD_P2P_BURST, ESFD_P2P_RATE).
+ */
+#define GUEST_BURST		100
+#define GUEST_RATE		50
 /* Longest delegation or device token an issuer signs for, seconds. */
 #define GUEST_ISSUE_MAX		(86400 * 365)
 
@@ -98,6 +104,8 @@ struct guest_seen {
  * @dropped_revoked: guests dropped by a new revocation list
  * @dropped_expired: guests whose admission ended
  * @rotations: relay group keys replaced
+ * @bucket: the token bucket of presentations
+ * @throttled: presentations refused by it, or by a full nonce ring
  * @dev_key: device: the key of key-file
  * @pend: device: presentations in flight
  * @dev_session: device: the group session of its last grant (0: none)
@@ -120,6 +128,8 @@ struct esfd_guest {
 	struct guest_seen seen[GUEST_SEEN];
 	size_t seen_next;
 	uint64_t admitted, refused[GUEST_R__N], dropped_revoked, dropped_expired, rotations;
+	struct esfd_bucket bucket;
+	uint64_t throttled;
 	EVP_PKEY *dev_key;
 	struct guest_pend *pend;
 	uint32_t dev_session;
@@ -552,6 +562,13 @@ int esfd_guest_request(struct esfd *d, const struct esfd_m2m_req *req, json_t **
 		return refuse(d, &v, GUEST_R_STALE, "its time is outside the freshness window");
 	if (seen_before(d, p.nnc))
 		return refuse(d, &v, GUEST_R_REPLAYED, "a presentation nonce seen before");
+	/* No nonce still remembered may be overwritten (it could be replayed). */
+	if (d->guest->seen[d->guest->seen_next % GUEST_SEEN].until_ms > esfd_now_ms(d) ||
+	    !esfd_bucket_take(&d->guest->bucket, esfd_now_ms(d), GUEST_BURST, GUEST_RATE)) {
+		d->guest->throttled++;
+		snprintf(v.why, sizeof(v.why), "guest: too many presentations, ask again later");
+		return ESFD_RSC_THROTTLED;
+	}
 	rsc = check_token(d, req, &p, &dt, &tt, &v);
 	if (!rsc) {	/* 0: nothing refused it */
 		struct guest_seen *s = &d->guest->seen[d->guest->seen_next++ % GUEST_SEEN];
@@ -996,8 +1013,9 @@ static json_t *gateway_json(struct esfd *d, bool admin)
 			"jti", g->in[i].jti, "sender", (int)g->in[i].sender, "epoch",
 			(json_int_t)g->in[i].epoch, "expires_in",
 			(json_int_t)(g->in[i].until - esfd_now(d))));
-	j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "network", d->cfg.guest.network,
-		      "epoch", (json_int_t)g->epoch, "admitted", (json_int_t)g->admitted,
+	j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "network",
+		      d->cfg.guest.network, "epoch", (json_int_t)g->epoch, "admitted",
+		      (json_int_t)g->admitted, "throttled", (json_int_t)g->throttled,
 		      "dropped_revoked", (json_int_t)g->dropped_revoked, "dropped_expired",
 		      (json_int_t)g->dropped_expired, "rotations", (json_int_t)g->rotations,
 		      "revoked_ids", (json_int_t)g->rvk.n, "refused", refused, "guests", guests);
