@@ -8,7 +8,8 @@
 # presents it to the gateway of net2 (Cgw2), which verifies it offline
 # against its trust-file and admits the device into its relay group: a
 # record Cdev1 seals under the group session it was granted opens in Cgw2's
-# kernel. A forged, expired, foreign-issuer, wrong-audience, replayed,
+# kernel, the grant signed by Cgw2 and checked by Cdev1 (a device holding
+# another root refuses it). A forged, expired, foreign-issuer, wrong-audience, replayed,
 # stale and malformed presentation are refused, each with its reason and
 # its counter, and admit nobody. The AS revokes Cdev1's token; on SIGHUP
 # Cgw2 drops the guest and rotates its key (the record sealed under the old
@@ -46,7 +47,7 @@ gwj() { ctl gw2 --json guest status | jq -r ".guest.gateway$1"; }
 py() { in_ns esf-host /usr/bin/python3 "$sim/guest_peer.py" 127.0.0.1 1883 Cdev9 Cgw2 net2 "$sim" "$@"; }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..23"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 ip netns add gst && in_ns ip link set lo up || { echo "Bail out! network namespace"; exit 1; }
@@ -58,15 +59,19 @@ mkca ca "esf test root"
 mkca evil "a foreign root"
 mkcsr as Cas
 mkcsr gw1 Cgw1
+mkcsr gw2 Cgw2
 mkcsr evil Cevil
-openssl ca -batch -config ca/ca.cnf -extensions ext -notext -out both.pem \
-	-infiles as.csr gw1.csr 2>/dev/null
+openssl ca -batch -config ca/ca.cnf -extensions ext -notext -out all.pem \
+	-infiles as.csr gw1.csr gw2.csr 2>/dev/null
 mv ca/new/1000.pem as.pem
 mv ca/new/1001.pem gw1.pem
+mv ca/new/1002.pem gw2.pem
 mkcert evil evil
-openssl ecparam -name prime256v1 -genkey -noout -out dev1.key 2>/dev/null
-openssl ecparam -name prime256v1 -genkey -noout -out dev9.key 2>/dev/null
+for k in dev1 dev3 dev9; do
+	openssl ecparam -name prime256v1 -genkey -noout -out $k.key 2>/dev/null
+done
 cp ca/ca.pem root.pem
+cp evil/ca.pem evilroot.pem
 chmod 644 ./*.pem
 [ -s as.pem ] && [ -s gw1.pem ] && [ -s evil.pem ] && [ -s dev1.key ] ||
 	{ echo "Bail out! openssl could not make the test PKI"; exit 1; }
@@ -90,14 +95,18 @@ conf() { # conf NAME ID [LINES...]
 }
 conf as Cas 'ca-file = root.pem' 'cert-file = as.pem' 'key-file = as.key'
 conf gw1 Cgw1 'ca-file = root.pem' 'cert-file = gw1.pem' 'key-file = gw1.key'
-conf dev1 Cdev1 '[guest]' 'key-file = dev1.key'
-for s in as gw1 dev1; do
+# Cdev1 takes grants signed by a gateway of its root; Cdev3 by one of a
+# foreign root only, so it refuses Cgw2's.
+conf dev1 Cdev1 '[guest]' 'key-file = dev1.key' 'trust-file = root.pem'
+conf dev3 Cdev3 '[guest]' 'key-file = dev3.key' 'trust-file = evilroot.pem'
+for s in as gw1 dev1 dev3; do
 	esfd_start gst $s debug || { echo "Bail out! esfd $s: $(tail -n 3 "$s.log")"; exit 1; }
 done
 # The AS's first revocation list is empty; Cgw2 starts with it.
 ctl as guest revoke --out "$tmp/revoked.jws" >/dev/null ||
 	{ echo "Bail out! the AS signs no revocation list"; exit 1; }
-conf gw2 Cgw2 '[guest]' 'network = net2' 'trust-file = root.pem' \
+conf gw2 Cgw2 'ca-file = root.pem' 'cert-file = gw2.pem' 'key-file = gw2.key' \
+	'[guest]' 'network = net2' 'trust-file = root.pem' \
 	'revocation-file = revoked.jws' 'senders = 8' 'window = 30'
 esfd_start gst gw2 debug || { echo "Bail out! esfd gw2: $(tail -n 3 gw2.log)"; exit 1; }
 gw2_pid=$ESFD_PID
@@ -152,10 +161,10 @@ detail="$got / $(cat err)" t "a record Cdev1 seals opens in Cgw2's relay group s
 mkdir -p "$htmp" && cp "$here/guest_peer.py" root.pem as.pem as.key gw1.pem gw1.key evil.pem \
 	evil.key "$htmp/" && cp dev9.key "$htmp/dev.key" && chmod -R a+r "$htmp"
 out=$(py valid 2>&1)
-read -r w net grp ep snd sn exp key <<<"$out"
+read -r w net grp ep snd sn exp key sgn <<<"$out"
 detail="$out / $(tail -n 3 gw2.log)" \
-	t "guest_peer.py's delegation and token admitted; it opens the grant (ECDH-ES, A256GCM)" \
-	test "$w $net $grp $ep $sn" = "granted net2 net2 $epoch1 8" -a ${#key} = 32
+	t "guest_peer.py's token admitted; it checks Cgw2's signature, opens the grant (ECDH-ES)" \
+	test "$w $net $grp $ep $sn $sgn" = "granted net2 net2 $epoch1 8 signed" -a ${#key} = 32
 py jwk >dev9.jwk 2>&1
 ctl gw1 guest issue --sub Cdev9 --aud net2 --jwk dev9.jwk --delegation dlg.jws \
 	--seconds 600 --out dev9.tok >/dev/null 2>&1
@@ -168,7 +177,18 @@ out=$(py verify "$sim/dev1.tok" 2>&1)
 detail="$out" t "guest_peer.py verifies esfd's device token and delegation (chain, ES256, claims)" \
 	test "$out" = "verified Cdev1 Cgw1 Cas $dev1_jti"
 
-# 11-17: refusals, each with its reason, none admitted.
+# 11: a device whose trust-file does not hold Cgw2's root refuses its grant.
+ctl dev3 guest pubkey >dev3.jwk
+ctl gw1 guest issue --sub Cdev3 --aud net2 --jwk dev3.jwk --delegation dlg.jws \
+	--seconds 600 --out dev3.tok >/dev/null 2>&1
+out=$(ctl dev3 guest present Cgw2 --token dev3.tok 2>&1)
+rc=$?
+detail="$out / $(ctl dev3 guest status)" \
+	t "Cdev3 (trust-file: a foreign root) refuses Cgw2's signed grant and installs nothing" \
+	test $rc = 1 -a -n "$(echo "$out" | grep "gateway's certificate is refused")" -a \
+	-n "$(ctl dev3 guest status | grep 'granted 0, denied 1$')"
+
+# 12-18: refusals, each with its reason, none admitted.
 refused() { # refused CASE REASON: guest_peer.py refused with REASON, its counter 1
 	local n0 o c
 	n0=$(gwj .admitted)
@@ -191,12 +211,12 @@ detail="$out" t "the same presentation twice: admitted, then refused replayed" \
 	test "${first%% *} ${second%% *}" = "granted refused" -a \
 	-n "$(echo "$second" | grep 'guest replayed:')" -a "$(gwj '.refused.replayed')" = 1
 
-# 18: esfctl status shows the refusals by reason.
+# 19: esfctl status shows the refusals by reason.
 out=$(ctl gw2 status)
 detail="$out" t "esfctl status: the gateway's refusals by reason" \
 	test -n "$(echo "$out" | grep '^guest gateway of net2:.* forged 1 .*replayed 1 ')"
 
-# 19-21: revocation. The AS lists Cdev1's token; Cgw2 reloads it.
+# 20-22: revocation. The AS lists Cdev1's token; Cgw2 reloads it.
 ctl as guest revoke "$dev1_jti" --out revoked.jws >/dev/null
 rot=$(gwj .rotations)
 kill -HUP "$gw2_pid"
@@ -217,7 +237,7 @@ detail="$out" t "Cdev1 presents again: refused revoked (oneM2M 4103), counted" \
 	test $rc = 1 -a -n "$(echo "$out" | grep 'guest revoked:.*4103')" -a \
 	"$(gwj '.refused.revoked')" = 1
 
-# 22: the device's own counters.
+# 23: the device's own counters.
 out=$(ctl dev1 guest status)
 detail="$out" t "Cdev1's esfd: presented 2, granted 1, denied 1" \
 	test -n "$(echo "$out" | grep '^guest device: presented 2, granted 1, denied 1')"

@@ -7,8 +7,8 @@
 # for the broker; nothing of esfd's. It plays the authorization server and
 # the home gateway (it signs a delegation and a device token with their
 # keys) and the device (it presents the token with its proof of possession
-# to an esfd gateway and opens the grant with the device's key), or
-# presents a token esfd issued. Run from the host's /usr with esf-host.
+# to an esfd gateway, checks the gateway's signature on its answer and
+# opens the grant with the device's key), or presents a token esfd issued. Run from the host's /usr with esf-host.
 #
 #   guest_peer.py HOST PORT DEV_ID GW_ID NET DIR CASE [TOKEN_FILE]
 #
@@ -18,7 +18,7 @@
 # TOKEN_FILE, made by esfd), jwk (print dev.key's public JWK), verify
 # (check TOKEN_FILE, made by esfd, against root.pem: "verified SUB ISS AS
 # JTI"). Output, one line per presentation: "granted
-# NET GRP EPOCH SENDER SENDERS EXP KEYHEX" or "refused RSC DBG" or
+# NET GRP EPOCH SENDER SENDERS EXP KEYHEX signed|unsigned" or "refused RSC DBG" or
 # "error WHAT".
 import base64
 import hashlib
@@ -174,14 +174,31 @@ class Link:
         return None
 
 
-def answer(d, gw, nnc, r):
+def check_signed(d, gw, dev, nnc, g):
+    """A signed answer: the gateway's certificate under root.pem, naming it,
+    and its ES256 over "esf-guest-v1 grant" || L(gw) || L(dev) || nnc ||
+    SHA-256(key)."""
+    leaf = x509.load_der_x509_certificate(base64.b64decode(g["x5c"][0]))
+    root = x509.load_pem_x509_certificate(open(os.path.join(d, "root.pem"), "rb").read())
+    root.public_key().verify(leaf.signature, leaf.tbs_certificate_bytes,
+                             ec.ECDSA(leaf.signature_hash_algorithm))
+    san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert gw in san.get_values_for_type(x509.UniformResourceIdentifier)
+    tbs = (b"esf-guest-v1 grant" + L(gw) + L(dev) + nnc +
+           hashlib.sha256(g["key"].encode()).digest())
+    es256_verify(leaf.public_key(), tbs, unb64u(g["sig"]))
+
+
+def answer(d, gw, dev, nnc, r):
     if r is None:
         return "error no answer"
     if r.get("rsc") != 2000:
         return "refused %s %s" % (r.get("rsc"), r.get("pc", {}).get("m2m:dbg", ""))
     g = r["pc"]["esf:gsa"]
-    assert g["v"] == 1 and len(g) == 2
-    return open_grant(d, gw, nnc, g["key"])
+    assert g["v"] == 1 and len(g) in (2, 4)
+    if len(g) == 4:
+        check_signed(d, gw, dev, nnc, g)
+    return open_grant(d, gw, nnc, g["key"]) + (" signed" if len(g) == 4 else " unsigned")
 
 
 def jws_parts(tok, typ):
@@ -255,12 +272,12 @@ def main(a):
     elif case == "token":
         tok = open(a[7]).read().strip()
     if case == "malformed":
-        print(answer(d, gw, b"", link.ask({"esf:gsp": {"v": 1, "tok": tok}})))
+        print(answer(d, gw, dev, b"", link.ask({"esf:gsp": {"v": 1, "tok": tok}})))
         return 0
     nnc, pc = presentation(d, dev, gw, net, tok, t)
-    print(answer(d, gw, nnc, link.ask(pc)), flush=True)
+    print(answer(d, gw, dev, nnc, link.ask(pc)), flush=True)
     if case == "replay":
-        print(answer(d, gw, nnc, link.ask(pc)), flush=True)
+        print(answer(d, gw, dev, nnc, link.ask(pc)), flush=True)
     return 0
 
 

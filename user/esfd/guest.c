@@ -107,6 +107,8 @@ struct guest_seen {
  * @bucket: the token bucket of presentations
  * @throttled: presentations refused by it, or by a full nonce ring
  * @dev_key: device: the key of key-file
+ * @dev_trust: device: the roots of trust-file, when it has one: grants
+ *	must then be signed by a gateway certificate chaining to them
  * @pend: device: presentations in flight
  * @dev_session: device: the group session of its last grant (0: none)
  * @dev_grant: that grant, key wiped
@@ -131,6 +133,7 @@ struct esfd_guest {
 	struct esfd_bucket bucket;
 	uint64_t throttled;
 	EVP_PKEY *dev_key;
+	X509_STORE *dev_trust;
 	struct guest_pend *pend;
 	uint32_t dev_session;
 	struct esfd_ggrant dev_grant;
@@ -483,6 +486,26 @@ out:
 	return rsc;
 }
 
+/*
+ * The answer, signed with the certificate credential when there is one,
+ * so that a device holding its roots knows the grant is this gateway's.
+ */
+static json_t *answer_build(struct esfd *d, const char *dev,
+			    const uint8_t nnc[ESFD_GUEST_NONCE_LEN], const char *jwe)
+{
+	const struct esfd_creds *c = d->cfg.certs.creds;
+	uint8_t tbs[ESFD_GUEST_POP_MAX], sig[ESFD_ES256_SIG_LEN];
+	json_t *x5c = NULL;
+	size_t len;
+
+	if (!c)
+		return esfd_gsa_build(jwe, NULL, NULL);
+	if (esfd_gans_tbs(d->cfg.id, dev, nnc, jwe, tbs, &len) ||
+	    esfd_es256_raw(c->key, tbs, len, sig) || esfd_x5c_array(c->cert, c->chain, &x5c))
+		return NULL;
+	return esfd_gsa_build(jwe, x5c, sig);
+}
+
 /* Admit: a slot, a sender id of this epoch, the grant sealed to the key. */
 static int admit(struct esfd *d, const struct esfd_m2m_req *req, const struct esfd_gpres *p,
 		 const struct esfd_gtok *dt, const struct esfd_gtok *tt, json_t **pc,
@@ -530,7 +553,7 @@ static int admit(struct esfd *d, const struct esfd_m2m_req *req, const struct es
 	snprintf(in->id, sizeof(in->id), "%s", req->fr);
 	snprintf(in->jti, sizeof(in->jti), "%s", tt->jti);
 	snprintf(in->dlg_jti, sizeof(in->dlg_jti), "%s", dt->jti);
-	*pc = esfd_gsa_build(jwe);
+	*pc = answer_build(d, req->fr, p->nnc, jwe);
 	free(jwe);
 	g->admitted++;
 	log_info("[guest] admitted %s (token %s from %s, delegated by %s) as sender %u of "
@@ -706,10 +729,35 @@ static void granted(struct esfd *d, struct guest_pend *q, const char *jwe)
 				    (json_int_t)g->dev_grant.exp));
 }
 
+/* A device with trust-file takes signed grants only, from the gateway it
+ * asked: why one is refused, or NULL.
+ */
+static const char *answer_refused(struct esfd *d, const struct guest_pend *q,
+				  const struct esfd_gans *a)
+{
+	struct esfd_creds roots = { .store = d->guest->dev_trust };
+	uint8_t tbs[ESFD_GUEST_POP_MAX];
+	enum esfd_cert_reason r;
+	size_t len;
+
+	if (!a->signed_)
+		return "the gateway's answer is not signed (trust-file asks for signed grants)";
+	r = esfd_creds_verify(&roots, a->leaf, a->chain, q->gw, esfd_now(d), NULL);
+	if (r != ESFD_CERT_OK) {
+		log_info("[guest] %s's certificate: %s", q->gw, esfd_cert_reason_name(r));
+		return "the gateway's certificate is refused (trust-file, its id)";
+	}
+	if (esfd_gans_tbs(q->gw, d->cfg.id, q->nnc, a->jwe, tbs, &len) ||
+	    esfd_es256_verify(X509_get0_pubkey(a->leaf), tbs, len, a->sig))
+		return "the gateway's signature over the grant does not verify";
+	return NULL;
+}
+
 bool esfd_guest_response(struct esfd *d, const char *level, const struct esfd_m2m_rsp *rsp)
 {
 	struct guest_pend *q;
-	const char *jwe, *dbg;
+	struct esfd_gans a;
+	const char *dbg;
 	char topic[ESFD_ID_MAX + 1];
 
 	if (!d->guest || !rsp->rqi)
@@ -727,10 +775,13 @@ bool esfd_guest_response(struct esfd *d, const char *level, const struct esfd_m2
 		denied(d, q, -EKEYREJECTED, rsp->rsc, dbg ?: "refused");
 		return true;
 	}
-	if (esfd_gsa_read(rsp->pc, &jwe))
+	if (esfd_gsa_read(rsp->pc, &a))
 		denied(d, q, -EPROTO, 0, "the gateway's answer is not esf:gsa");
+	else if (d->guest->dev_trust && (dbg = answer_refused(d, q, &a)))
+		denied(d, q, -EKEYREJECTED, 0, dbg);
 	else
-		granted(d, q, jwe);
+		granted(d, q, a.jwe);
+	esfd_gans_free(&a);
 	return true;
 }
 
@@ -1171,6 +1222,8 @@ int esfd_guest_start(struct esfd *d)
 			log_err("[guest] key-file %s: not a P-256 private key (PEM)", gc->key_file);
 			return -EINVAL;
 		}
+		if (gc->trust_file && trust_load(gc->trust_file, &g->dev_trust))
+			return -EINVAL;
 	}
 	if (!gc->network[0])
 		return 0;
@@ -1196,6 +1249,7 @@ void esfd_guest_stop(struct esfd *d)
 		esf_nl_session_del(d->nl, g->session);
 	dev_session_drop(d);
 	X509_STORE_free(g->trust);
+	X509_STORE_free(g->dev_trust);
 	esfd_grvk_free(&g->rvk);
 	EVP_PKEY_free(g->dev_key);
 	free(g->in);

@@ -654,21 +654,73 @@ bool esfd_gsa_is(const json_t *pc)
 	       json_object_get(pc, "esf:gsa");
 }
 
-int esfd_gsa_read(const json_t *pc, const char **jwe)
+int esfd_gsa_read(const json_t *pc, struct esfd_gans *a)
 {
 	const json_t *o = json_object_get(pc, "esf:gsa"), *k = json_object_get(o, "key");
+	const json_t *x5c = json_object_get(o, "x5c"), *sig = json_object_get(o, "sig");
+	struct esfd_jws j = { 0 };
+	int err;
 
-	if (!esfd_gsa_is(pc) || !json_is_object(o) || json_object_size(o) != 2 || !v_ok(o) ||
-	    !json_is_string(k) || !json_string_length(k) ||
-	    json_string_length(k) > GRANT_JWE_MAX)
+	memset(a, 0, sizeof(*a));
+	if (!esfd_gsa_is(pc) || !json_is_object(o) || !v_ok(o) || !x5c != !sig ||
+	    json_object_size(o) != (x5c ? 4u : 2u) || !json_is_string(k) ||
+	    !json_string_length(k) || json_string_length(k) > GRANT_JWE_MAX)
 		return -EPROTO;
-	*jwe = json_string_value(k);
+	a->jwe = json_string_value(k);
+	if (!x5c)
+		return 0;
+	if (!x5c_ok(x5c) || esfd_m2m_get_b64(o, "sig", a->sig, sizeof(a->sig)))
+		return -EPROTO;
+	/* esfd_jws_x5c() reads a header's "x5c": lend it this one. */
+	j.hdr = json_pack("{s:O}", "x5c", x5c);
+	err = j.hdr ? esfd_jws_x5c(&j, &a->leaf, &a->chain) : -ENOMEM;
+	json_decref(j.hdr);
+	if (err)
+		return -EPROTO;
+	a->signed_ = true;
 	return 0;
 }
 
-json_t *esfd_gsa_build(const char *jwe)
+void esfd_gans_free(struct esfd_gans *a)
 {
-	return json_pack("{s:{s:i,s:s}}", "esf:gsa", "v", ESFD_GUEST_VERSION, "key", jwe);
+	X509_free(a->leaf);
+	sk_X509_pop_free(a->chain, X509_free);
+	a->leaf = NULL;
+	a->chain = NULL;
+}
+
+int esfd_gans_tbs(const char *gw, const char *dev, const uint8_t nnc[ESFD_GUEST_NONCE_LEN],
+		  const char *jwe, uint8_t out[ESFD_GUEST_POP_MAX], size_t *len)
+{
+	static const char label[] = "esf-guest-v1 grant";
+	uint8_t *q = out;
+
+	if (strlen(gw) > ESFD_ID_MAX || strlen(dev) > ESFD_ID_MAX)
+		return -EINVAL;
+	memcpy(q, label, sizeof(label) - 1);
+	q += sizeof(label) - 1;
+	q = put_l(q, gw);
+	q = put_l(q, dev);
+	memcpy(q, nnc, ESFD_GUEST_NONCE_LEN);
+	q += ESFD_GUEST_NONCE_LEN;
+	SHA256((const unsigned char *)jwe, strlen(jwe), q);
+	q += SHA256_DIGEST_LENGTH;
+	*len = (size_t)(q - out);
+	return 0;
+}
+
+json_t *esfd_gsa_build(const char *jwe, json_t *x5c, const uint8_t *sig)
+{
+	json_t *o = json_pack("{s:i,s:s}", "v", ESFD_GUEST_VERSION, "key", jwe);
+
+	if (o && x5c && (json_object_set_new(o, "x5c", x5c) ||
+			 esfd_m2m_set_b64(o, "sig", sig, ESFD_ES256_SIG_LEN))) {
+		json_decref(o);
+		return NULL;
+	}
+	if (!o)
+		json_decref(x5c);
+	return o ? json_pack("{s:o}", "esf:gsa", o) : NULL;
 }
 
 void esfd_ggrant_wipe(struct esfd_ggrant *g)

@@ -348,23 +348,66 @@ int esfd_ggrant_open(EVP_PKEY *key, const char *jwe, const char *gw,
 bool esfd_gsa_is(const json_t *pc);
 
 /**
- * esfd_gsa_read() - the JWE of an answer
+ * struct esfd_gans - an answer to a presentation ("esf:gsa")
+ * @jwe: the grant (points into the Content)
+ * @signed_: the gateway signed it ("x5c" and "sig" present)
+ * @leaf: @signed_: the gateway's certificate (X509_free())
+ * @chain: @signed_: the intermediates after it, or NULL (sk_X509_pop_free())
+ * @sig: @signed_: ES256 by the gateway's certificate key over
+ *	esfd_gans_tbs()
+ */
+struct esfd_gans {
+	const char *jwe;
+	bool signed_;
+	X509 *leaf;
+	STACK_OF(X509) *chain;
+	uint8_t sig[ESFD_ES256_SIG_LEN];
+};
+
+/**
+ * esfd_gsa_read() - strict reading of an answer
  * @pc: the Content
- * @jwe: set to the JWE (points into @pc)
+ * @a: filled in; esfd_gans_free() it whatever the result
  *
- * Exactly "v" 1 and "key" (a string of 1..4096 characters).
+ * Exactly "v" 1 and "key" (a string of 1..4096 characters), and either
+ * both or neither of "x5c" (1..ESFD_GUEST_CHAIN_MAX certificates, DER in
+ * standard base64) and "sig" (base64url, 64 bytes).
  *
  * Return: 0 or -EPROTO.
  */
-int esfd_gsa_read(const json_t *pc, const char **jwe);
+int esfd_gsa_read(const json_t *pc, struct esfd_gans *a);
+
+/**
+ * esfd_gans_free() - release what esfd_gsa_read() took
+ * @a: the answer
+ */
+void esfd_gans_free(struct esfd_gans *a);
+
+/**
+ * esfd_gans_tbs() - what a gateway signs in its answer
+ * @gw: the gateway's id (the response's "fr")
+ * @dev: the device's id
+ * @nnc: the presentation's nonce
+ * @jwe: the grant
+ * @out: receives the bytes
+ * @len: set to their number
+ *
+ * "esf-guest-v1 grant" || L(@gw) || L(@dev) || nnc || SHA-256(@jwe).
+ *
+ * Return: 0 or -EINVAL (an id longer than ESFD_ID_MAX).
+ */
+int esfd_gans_tbs(const char *gw, const char *dev, const uint8_t nnc[ESFD_GUEST_NONCE_LEN],
+		  const char *jwe, uint8_t out[ESFD_GUEST_POP_MAX], size_t *len);
 
 /**
  * esfd_gsa_build() - an answer's Content
  * @jwe: the grant (esfd_ggrant_seal())
+ * @x5c: the gateway's chain (esfd_x5c_array(), consumed), or NULL: unsigned
+ * @sig: with @x5c, the signature over esfd_gans_tbs()
  *
- * Return: {"esf:gsa":{"v":1,"key":JWE}}, or NULL.
+ * Return: {"esf:gsa":{"v":1,"key":JWE[,"x5c":[...],"sig":SIG]}}, or NULL.
  */
-json_t *esfd_gsa_build(const char *jwe);
+json_t *esfd_gsa_build(const char *jwe, json_t *x5c, const uint8_t *sig);
 
 /**
  * esfd_ggrant_wipe() - erase a grant

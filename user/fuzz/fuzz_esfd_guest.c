@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t nnc[ESFD_GUEST_NONCE_LEN];
 	struct esfd_ggrant g;
-	const char *jwe;
+	struct esfd_gans an;
 	char *s;
 	json_t *pc;
 
@@ -111,8 +111,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pc = json_loadb(s, size - 1, JSON_REJECT_DUPLICATES, NULL);
 		if (data[0] % 5 == 0)
 			presentation(pc);
-		else if (!esfd_gsa_read(pc, &jwe))
-			esfd_ggrant_open(dev_key, jwe, "gw", nnc, &g);
+		else if (!esfd_gsa_read(pc, &an))
+			esfd_ggrant_open(dev_key, an.jwe, "gw", nnc, &g);
+		if (data[0] % 5 == 4)
+			esfd_gans_free(&an);
 		json_decref(pc);
 		break;
 	case 1:

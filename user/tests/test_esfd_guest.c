@@ -6,7 +6,8 @@
  * proof of possession's signed input byte for byte as docs/esfd.md lists
  * it, the grant's content key against a Concat KDF computed here with
  * OpenSSL's SSKDF (not esfd's code), a grant opened by its device only and
- * bound to its gateway and nonce, revocation lists, and [guest] sections
+ * bound to its gateway and nonce, answers signed and unsigned (the signed
+ * input byte for byte), revocation lists, and [guest] sections
  * good and bad.
  */
 #include <errno.h>
@@ -345,6 +346,51 @@ TEST(grant_opens_for_its_device_only)
 	EVP_PKEY_free(eph);
 	EVP_PKEY_free(dev);
 	EVP_PKEY_free(other);
+}
+
+TEST(answers_signed_and_unsigned)
+{
+	EVP_PKEY *k = p256();
+	X509 *x = mkcert(k, NULL, k, "gw2", "/gw2", -60, 3600, 7);
+	uint8_t nnc[ESFD_GUEST_NONCE_LEN], tbs[ESFD_GUEST_POP_MAX], want[ESFD_GUEST_POP_MAX];
+	uint8_t sig[ESFD_ES256_SIG_LEN];
+	struct esfd_gans a;
+	json_t *pc, *x5c = NULL;
+	size_t len, off;
+
+	memset(nnc, 3, sizeof(nnc));
+	ASSERT_EQ(0, esfd_gans_tbs("/gw2", "dev1", nnc, "j.w.e", tbs, &len));
+	memcpy(want, "esf-guest-v1 grant" "\x00\x04" "/gw2" "\x00\x04" "dev1", 30);
+	off = 30;
+	memcpy(want + off, nnc, 16);
+	off += 16;
+	SHA256((const unsigned char *)"j.w.e", 5, want + off);
+	off += 32;
+	ASSERT_EQ(off, len);
+	EXPECT_EQ(0, memcmp(want, tbs, len));
+
+	pc = esfd_gsa_build("j.w.e", NULL, NULL);
+	ASSERT_EQ(0, esfd_gsa_read(pc, &a));
+	EXPECT_STREQ("j.w.e", a.jwe);
+	EXPECT_FALSE(a.signed_);
+	esfd_gans_free(&a);
+	json_decref(pc);
+
+	ASSERT_EQ(0, esfd_es256_raw(k, tbs, len, sig));
+	ASSERT_EQ(0, esfd_x5c_array(x, NULL, &x5c));
+	pc = esfd_gsa_build("j.w.e", x5c, sig);
+	ASSERT_EQ(0, esfd_gsa_read(pc, &a));
+	EXPECT_TRUE(a.signed_);
+	EXPECT_EQ(0, X509_cmp(a.leaf, x));
+	EXPECT_EQ(0, esfd_es256_verify(X509_get0_pubkey(a.leaf), tbs, len, a.sig));
+	esfd_gans_free(&a);
+	/* "x5c" without "sig" (or the other way round) is malformed. */
+	json_object_del(json_object_get(pc, "esf:gsa"), "sig");
+	EXPECT_EQ(-EPROTO, esfd_gsa_read(pc, &a));
+	esfd_gans_free(&a);
+	json_decref(pc);
+	X509_free(x);
+	EVP_PKEY_free(k);
 }
 
 TEST(revocation_lists)
