@@ -13,7 +13,9 @@
 # stale and malformed presentation are refused, each with its reason and
 # its counter, and admit nobody. The AS revokes Cdev1's token; on SIGHUP
 # Cgw2 drops the guest and rotates its key (the record sealed under the old
-# key no longer opens) and refuses the next presentation as revoked. An
+# key no longer opens) and refuses the next presentation as revoked. A
+# 4-second token is admitted for 4 s at most, then dropped (the key
+# rotates again) and refused as expired. An
 # independent implementation written from docs/esfd.md (guest_peer.py:
 # Python's cryptography package) issues tokens and presents them to esfd,
 # presents a token esfd issued, opening both grants, and verifies a token
@@ -47,7 +49,7 @@ gwj() { ctl gw2 --json guest status | jq -r ".guest.gateway$1"; }
 py() { in_ns esf-host /usr/bin/python3 "$sim/guest_peer.py" 127.0.0.1 1883 Cdev9 Cgw2 net2 "$sim" "$@"; }
 
 echo "TAP version 13"
-echo "1..23"
+echo "1..26"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 ip netns add gst && in_ns ip link set lo up || { echo "Bail out! network namespace"; exit 1; }
@@ -237,10 +239,30 @@ detail="$out" t "Cdev1 presents again: refused revoked (oneM2M 4103), counted" \
 	test $rc = 1 -a -n "$(echo "$out" | grep 'guest revoked:.*4103')" -a \
 	"$(gwj '.refused.revoked')" = 1
 
-# 23: the device's own counters.
+# 23-25: an admission lasts no longer than its token.
+ctl gw1 guest issue --sub Cdev1 --aud net2 --jwk dev1.jwk --delegation dlg.jws \
+	--seconds 4 --out short.tok >/dev/null 2>&1
+rot=$(gwj .rotations)
+out=$(ctl dev1 guest present Cgw2 --token short.tok 2>&1)
+rc=$?
+left=$(gwj '.guests[0].expires_in')
+detail="$out / $left" t "a 4-second token (not revoked): admitted for at most 4 s" \
+	test $rc = 0 -a -n "$left" -a "${left:-9}" -le 4
+until_cond 50 test "$(gwj .dropped_expired)" = 1
+detail="$(ctl gw2 guest status)" \
+	t "when it ends Cgw2 drops the guest and rotates its key (dropped expired)" \
+	test "$(gwj .dropped_expired) $(gwj .rotations) $(gwj '.guests | length')" = \
+	"1 $((rot + 1)) 0"
+out=$(ctl dev1 guest present Cgw2 --token short.tok 2>&1)
+rc=$?
+detail="$out" t "the expired token presented again: refused expired, counted" \
+	test $rc = 1 -a -n "$(echo "$out" | grep 'guest expired:')" -a \
+	"$(gwj '.refused.expired')" = 2
+
+# 26: the device's own counters.
 out=$(ctl dev1 guest status)
-detail="$out" t "Cdev1's esfd: presented 2, granted 1, denied 1" \
-	test -n "$(echo "$out" | grep '^guest device: presented 2, granted 1, denied 1')"
+detail="$out" t "Cdev1's esfd: presented 4, granted 2, denied 2" \
+	test -n "$(echo "$out" | grep '^guest device: presented 4, granted 2, denied 2$')"
 
 cp ./*.log /out/ 2>/dev/null
 exit $failed
