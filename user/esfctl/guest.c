@@ -107,7 +107,8 @@ static json_t *call(const struct guest_args *a, json_t *req, const char *what)
 		return NULL;
 	}
 	if (json_integer_value(json_object_get(rep, "status"))) {
-		const json_t *rsc = json_object_get(rep, "rsc"), *cert = json_object_get(rep, "cert");
+		const json_t *rsc = json_object_get(rep, "rsc");
+		const json_t *cert = json_object_get(rep, "cert");
 
 		fprintf(stderr, "esfctl: guest %s: %s", what,
 			json_string_value(json_object_get(rep, "error")) ?: "failed");
@@ -323,9 +324,9 @@ void esfctl_print_guest(const json_t *g)
 	size_t i;
 
 	if (json_is_object(gw)) {
-		printf("guest gateway of %s: epoch %lld, admitted %lld, guests %zu, throttled %lld; "
-		       "rotations %lld (dropped revoked %lld, expired %lld); revoked ids %lld; "
-		       "refused:", json_string_value(json_object_get(gw, "network")),
+		printf("guest gateway of %s: epoch %lld, admitted %lld, guests %zu, "
+		       "throttled %lld; rotations %lld (dropped revoked %lld, expired %lld); "
+		       "revoked ids %lld; refused:", json_string_value(json_object_get(gw, "network")),
 		       jint(gw, "epoch"), jint(gw, "admitted"),
 		       json_array_size(json_object_get(gw, "guests")), jint(gw, "throttled"),
 		       jint(gw, "rotations"), jint(gw, "dropped_revoked"),
@@ -340,14 +341,14 @@ void esfctl_print_guest(const json_t *g)
 			       jint(v, "epoch"), jint(v, "expires_in"));
 	}
 	if (json_is_object(dev)) {
-		printf("guest device: presented %lld, granted %lld, denied %lld", jint(dev, "presented"),
-		       jint(dev, "granted"), jint(dev, "denied"));
+		printf("guest device: presented %lld, granted %lld, denied %lld",
+		       jint(dev, "presented"), jint(dev, "granted"), jint(dev, "denied"));
 		gr = json_object_get(dev, "grant");
 		if (json_is_object(gr))
-			printf("; admitted into %s by %s, sender %lld, epoch %lld, expires in %llds",
-			       json_string_value(json_object_get(gr, "network")),
-			       json_string_value(json_object_get(gr, "gateway")), jint(gr, "sender"),
-			       jint(gr, "epoch"), jint(gr, "expires_in"));
+			printf("; admitted into %s by %s, sender %lld, epoch %lld, "
+			       "expires in %llds", json_string_value(json_object_get(gr, "network")),
+			       json_string_value(json_object_get(gr, "gateway")),
+			       jint(gr, "sender"), jint(gr, "epoch"), jint(gr, "expires_in"));
 		if (json_object_get(gr, "session"))
 			printf(", session %lld", jint(gr, "session"));
 		printf("\n");

@@ -575,7 +575,8 @@ int esfd_guest_request(struct esfd *d, const struct esfd_m2m_req *req, json_t **
 	memset(&tt, 0, sizeof(tt));
 	*why = v.why;
 	if (!is_gateway(d)) {
-		snprintf(v.why, sizeof(v.why), "guest: this esfd admits no guests ([guest] network)");
+		snprintf(v.why, sizeof(v.why), "guest: this esfd admits no guests "
+			 "([guest] network)");
 		return ESFD_RSC_NOT_FOUND;
 	}
 	if (esfd_gsp_read(req->pc, &p))
@@ -1058,7 +1059,8 @@ static json_t *gateway_json(struct esfd *d, bool admin)
 	size_t i;
 
 	for (i = 0; i < GUEST_R__N; i++)
-		json_object_set_new(refused, reason_names[i], json_integer((json_int_t)g->refused[i]));
+		json_object_set_new(refused, reason_names[i],
+				    json_integer((json_int_t)g->refused[i]));
 	for (i = 0; i < g->n_in; i++)
 		json_array_append_new(guests, json_pack("{s:s,s:s,s:i,s:I,s:I}", "id", g->in[i].id,
 			"jti", g->in[i].jti, "sender", (int)g->in[i].sender, "epoch",
