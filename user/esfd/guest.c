@@ -1280,6 +1280,14 @@ void esfd_guest_reload(struct esfd *d, const struct esfd_guest_conf *old)
 			log_err("reload: [guest] cannot start: no guest service until it can");
 		return;
 	}
+	if (d->guest->dev_key) {
+		X509_STORE *t = NULL;
+
+		if (!d->cfg.guest.trust_file || !trust_load(d->cfg.guest.trust_file, &t)) {
+			X509_STORE_free(d->guest->dev_trust);
+			d->guest->dev_trust = t;
+		}
+	}
 	if (is_gateway(d) && !gateway_files(d, &d->cfg))
 		recheck(d);
 }
