@@ -15,7 +15,8 @@
 # Cgw2 drops the guest and rotates its key (the record sealed under the old
 # key no longer opens) and refuses the next presentation as revoked. A
 # 4-second token is admitted for 4 s at most, then dropped (the key
-# rotates again) and refused as expired. An
+# rotates again) and refused as expired. esf.ko unloaded and back: Cgw2
+# makes a new relay group, which a guest presenting again relays into. An
 # independent implementation written from docs/esfd.md (guest_peer.py:
 # Python's cryptography package) issues tokens and presents them to esfd,
 # presents a token esfd issued, opening both grants, and verifies a token
@@ -49,7 +50,7 @@ gwj() { ctl gw2 --json guest status | jq -r ".guest.gateway$1"; }
 py() { in_ns esf-host /usr/bin/python3 "$sim/guest_peer.py" 127.0.0.1 1883 Cdev9 Cgw2 net2 "$sim" "$@"; }
 
 echo "TAP version 13"
-echo "1..26"
+echo "1..28"
 
 modprobe esf || { echo "Bail out! cannot load esf.ko"; exit 1; }
 ip netns add gst && in_ns ip link set lo up || { echo "Bail out! network namespace"; exit 1; }
@@ -259,10 +260,32 @@ detail="$out" t "the expired token presented again: refused expired, counted" \
 	test $rc = 1 -a -n "$(echo "$out" | grep 'guest expired:')" -a \
 	"$(gwj '.refused.expired')" = 2
 
-# 26: the device's own counters.
+# 26-27: esf.ko unloaded and back: Cgw2 makes a new relay group, and a
+# guest presenting again relays through it.
+epoch2=$(gwj .epoch)
+for i in {1..100}; do rmmod esf 2>/dev/null && break; sleep 0.1; done
+modprobe esf
+until_cond 50 test "$(gwj .session)" != 0 -a "$(gwj .session)" != null -a \
+	"$(gwj .epoch)" != "$epoch2"
+gsess=$(gwj .session)
+detail="$(ctl gw2 guest status) / $(tail -n 4 gw2.log)" \
+	t "esf.ko unloaded and back: Cgw2 makes a new relay group (new epoch)" \
+	test "$gsess" != 0 -a "$gsess" != null -a "$(gwj .epoch)" != "$epoch2"
+ctl gw1 guest issue --sub Cdev1 --aud net2 --jwk dev1.jwk --delegation dlg.jws \
+	--seconds 600 --out again.tok >/dev/null 2>&1
+out=$(ctl dev1 guest present Cgw2 --token again.tok 2>&1)
+dsess=$(field session "$out")
+printf 'back again' | in_ns "$ESF" seal --session "${dsess:-0}" --format jwe-compact \
+	>rec3 2>err
+got=$(in_ns "$ESF" open --session "$gsess" --format jwe-compact <rec3 2>&1)
+detail="$out / $got / $(cat err)" \
+	t "Cdev1 presents again and its record opens in the new group" \
+	test "$got" = "back again"
+
+# 28: the device's own counters.
 out=$(ctl dev1 guest status)
-detail="$out" t "Cdev1's esfd: presented 4, granted 2, denied 2" \
-	test -n "$(echo "$out" | grep '^guest device: presented 4, granted 2, denied 2$')"
+detail="$out" t "Cdev1's esfd: presented 5, granted 3, denied 2" \
+	test -n "$(echo "$out" | grep '^guest device: presented 5, granted 3, denied 2')"
 
 cp ./*.log /out/ 2>/dev/null
 exit $failed

@@ -104,6 +104,8 @@ struct guest_seen {
  * @dropped_revoked: guests dropped by a new revocation list
  * @dropped_expired: guests whose admission ended
  * @rotations: relay group keys replaced
+ * @remake_at: gateway without a session (esf.ko went and came back): when
+ *	to try making one again
  * @bucket: the token bucket of presentations
  * @throttled: presentations refused by it, or by a full nonce ring
  * @dev_key: device: the key of key-file
@@ -130,6 +132,7 @@ struct esfd_guest {
 	struct guest_seen seen[GUEST_SEEN];
 	size_t seen_next;
 	uint64_t admitted, refused[GUEST_R__N], dropped_revoked, dropped_expired, rotations;
+	int64_t remake_at;
 	struct esfd_bucket bucket;
 	uint64_t throttled;
 	EVP_PKEY *dev_key;
@@ -1292,6 +1295,25 @@ void esfd_guest_reload(struct esfd *d, const struct esfd_guest_conf *old)
 		recheck(d);
 }
 
+/*
+ * esf.ko went away (kernel.c, "Module unload and reload"): the sessions
+ * went with it, and their ids may name other sessions once it is back.
+ * The gateway's guests held the lost group's key: they present again to
+ * the new one, made once the module is back.
+ */
+static void sessions_lost(struct esfd *d)
+{
+	struct esfd_guest *g = d->guest;
+
+	if (!g->session && !g->dev_session)
+		return;
+	log_warn("[guest] sessions %u (relay group) and %u (grant) went with esf.ko",
+		 g->session, g->dev_session);
+	g->session = g->dev_session = 0;
+	g->n_in = 0;
+	g->next_sender = 1;
+}
+
 void esfd_guest_timer(struct esfd *d)
 {
 	struct esfd_guest *g = d->guest;
@@ -1307,6 +1329,14 @@ void esfd_guest_timer(struct esfd *d)
 			g->denied++;
 			pend_finish(d, q, esfd_ctl_error(-ETIMEDOUT, "no answer from the gateway"));
 		}
+	}
+	if (d->kernel_down) {
+		sessions_lost(d);
+		return;
+	}
+	if (is_gateway(d) && !g->session && now >= g->remake_at) {
+		g->remake_at = now + 5;
+		group_create(d);
 	}
 	for (i = 0; i < g->n_in; i++)
 		if (g->in[i].until <= now)
