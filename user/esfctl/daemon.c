@@ -477,6 +477,7 @@ int esfctl_cmd_status(int argc, char **argv)
 		       state ? "; " : "", state ? state : "");
 	}
 	print_p2p(json_object_get(st, "p2p"));
+	esfctl_print_guest(json_object_get(st, "guest"));
 	v = json_object_get(st, "facilitator");
 	if (json_is_object(v)) {
 		json_t *r;

@@ -40,6 +40,8 @@ static const char usage_text[] =
 	"  establish        make sure a session pair with a peer exists\n"
 	"  rekey            establish a new session pair with a peer now\n"
 	"  dar put|get      contentInstances stored encrypted at the gateway\n"
+	"  guest            guest devices: delegations, device tokens, revocation\n"
+	"                   lists, presenting a token to a foreign gateway\n"
 	"\n"
 	"global options (before or after the command, anywhere but after '--'):\n"
 	"  --json           machine-readable output (one JSON document)\n"
@@ -180,6 +182,7 @@ static const struct {
 	{ "establish", esfctl_cmd_establish },
 	{ "rekey", esfctl_cmd_rekey },
 	{ "dar", esfctl_cmd_dar },
+	{ "guest", esfctl_cmd_guest },
 };
 
 /*

@@ -23,6 +23,9 @@ int esfctl_cmd_establish(int argc, char **argv);
 int esfctl_cmd_rekey(int argc, char **argv);
 int esfctl_cmd_dar(int argc, char **argv);
 int esfctl_cmd_groups(int argc, char **argv);
+/* guest.c: guest devices */
+int esfctl_cmd_guest(int argc, char **argv);
+void esfctl_print_guest(const json_t *g);
 
 int esfctl_open(struct esf_nl **nl, const char *what);
 int esfctl_fail(struct esf_nl *nl, const char *what, int err);

@@ -23,7 +23,7 @@
 #include "m2m.h"
 
 enum section { SEC_NONE, SEC_ESFD, SEC_POLICY, SEC_PEER, SEC_GROUP, SEC_GAUTH, SEC_P2P,
-	       SEC_FAC, SEC_CONTAINER };
+	       SEC_FAC, SEC_CONTAINER, SEC_GUEST };
 
 struct parser;
 
@@ -1237,6 +1237,76 @@ static const struct key_def p2p_keys[] = {
 	{ NULL, NULL },
 };
 
+/* ---- [guest] ---- */
+
+static int guest_set_network(struct parser *p, const char *v)
+{
+	if (esfd_id_check(v, strlen(v)))
+		return fail(p, p->line, "network: '%.40s' is not an id (1..%d printable ASCII "
+			    "characters)", v, ESFD_ID_MAX);
+	strcpy(p->cfg->guest.network, v);
+	return 0;
+}
+
+static int guest_set_trust_file(struct parser *p, const char *v)
+{
+	free(p->cfg->guest.trust_file);
+	return set_path(p, v, &p->cfg->guest.trust_file, "trust-file");
+}
+
+static int guest_set_revocation_file(struct parser *p, const char *v)
+{
+	free(p->cfg->guest.revocation_file);
+	return set_path(p, v, &p->cfg->guest.revocation_file, "revocation-file");
+}
+
+static int guest_set_key_file(struct parser *p, const char *v)
+{
+	free(p->cfg->guest.key_file);
+	return set_path(p, v, &p->cfg->guest.key_file, "key-file");
+}
+
+static int guest_set_senders(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, no_units, 2, ESFD_GUEST_SENDERS_MAX, &x);
+
+	if (!err)
+		p->cfg->guest.senders = (uint32_t)x;
+	return err;
+}
+
+static int guest_set_max_seconds(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 10, 86400 * 30, &x);
+
+	if (!err)
+		p->cfg->guest.max_seconds = (uint32_t)x;
+	return err;
+}
+
+static int guest_set_window(struct parser *p, const char *v)
+{
+	uint64_t x;
+	int err = number(p, v, time_units, 1, 3600, &x);
+
+	if (!err)
+		p->cfg->guest.window = (uint32_t)x;
+	return err;
+}
+
+static const struct key_def guest_keys[] = {
+	{ "network", guest_set_network },
+	{ "trust-file", guest_set_trust_file },
+	{ "revocation-file", guest_set_revocation_file },
+	{ "key-file", guest_set_key_file },
+	{ "senders", guest_set_senders },
+	{ "max-seconds", guest_set_max_seconds },
+	{ "window", guest_set_window },
+	{ NULL, NULL },
+};
+
 /* ---- [facilitator] ---- */
 
 /* "allow = OWNER READER...": one line per owner; the lines add up. */
@@ -1781,6 +1851,14 @@ static int end_section(struct parser *p)
 			return fail(p, p->sec_line, "[p2p] needs 'policy' (the sessions with "
 				    "the peers it meets)");
 		break;
+	case SEC_GUEST:
+		if (!p->cfg->guest.network[0] && !p->cfg->guest.key_file)
+			return fail(p, p->sec_line, "[guest] needs 'network' (a gateway that "
+				    "admits guests) or 'key-file' (a device that visits), or both");
+		if (p->cfg->guest.network[0] && !p->cfg->guest.trust_file)
+			return fail(p, p->sec_line, "[guest] network needs 'trust-file': the "
+				    "roots the authorization server's certificate chains to");
+		return 0;
 	case SEC_FAC:
 		if (!p->fref.n)
 			return fail(p, p->sec_line, "[facilitator] needs at least one 'allow = "
@@ -1966,6 +2044,13 @@ static int begin_section(struct parser *p, enum section sec, const char *name)
 		p->cfg->p2p.line = p->line;
 		p->keys = p2p_keys;
 		return 0;
+	case SEC_GUEST:
+		if (p->cfg->guest.line)
+			return fail(p, p->line, "[guest] already defined on line %u",
+				    p->cfg->guest.line);
+		p->cfg->guest.line = p->line;
+		p->keys = guest_keys;
+		return 0;
 	case SEC_FAC:
 		if (p->cfg->fac)
 			return fail(p, p->line, "[facilitator] already defined on line %u",
@@ -2010,9 +2095,12 @@ static int parse_header(struct parser *p, char *s)
 	if (!strcmp(name, "facilitator"))
 		return arg ? fail(p, p->line, "[facilitator] takes no name") :
 			     begin_section(p, SEC_FAC, NULL);
+	if (!strcmp(name, "guest"))
+		return arg ? fail(p, p->line, "[guest] takes no name") :
+			     begin_section(p, SEC_GUEST, NULL);
 	if (strcmp(name, "policy") && strcmp(name, "peer") && strcmp(name, "group") &&
 	    strcmp(name, "gauth") && strcmp(name, "container"))
-		return fail(p, p->line, "unknown section '[%.40s]' (esfd, p2p, facilitator, "
+		return fail(p, p->line, "unknown section '[%.40s]' (esfd, p2p, facilitator, guest, "
 			    "policy NAME, peer NAME, group NAME, gauth NAME, container NAME)", name);
 	if (!arg || name_check(arg))
 		return fail(p, p->line, "[%s NAME] needs a name of 1..%d "
@@ -2683,6 +2771,9 @@ static int config_defaults(struct esfd_config *cfg)
 	cfg->p2p.peers = ESFD_P2P_PEERS_DEF;
 	cfg->p2p.cert_cache = ESFD_P2P_CACHE_DEF;
 	cfg->p2p.window = ESFD_P2P_WINDOW_DEF;
+	cfg->guest.senders = ESFD_GUEST_SENDERS_DEF;
+	cfg->guest.max_seconds = ESFD_GUEST_SECONDS_DEF;
+	cfg->guest.window = ESFD_GUEST_WINDOW_DEF;
 	cfg->policies = calloc(1, sizeof(*cfg->policies));
 	if (!cfg->policies)
 		return -ENOMEM;
@@ -2980,6 +3071,22 @@ static int ca_file_resolve(struct esfd_mqtt_conf *mq, const char *base_dir,
 	return 0;
 }
 
+/* [guest]'s files are read by guest.c at start and on reload: a relative
+ * name is taken from @base_dir, as the others.
+ */
+static int guest_path_resolve(char **path, const char *base_dir)
+{
+	char *abs;
+
+	if (!*path || (*path)[0] == '/' || !base_dir)
+		return 0;
+	if (asprintf(&abs, "%s/%s", base_dir, *path) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
 int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 			  struct esfd_config_error *err)
 {
@@ -3010,6 +3117,10 @@ int esfd_config_load_keys(struct esfd_config *cfg, const char *base_dir,
 		if (ret)
 			return ret;
 	}
+	if (guest_path_resolve(&cfg->guest.trust_file, base_dir) ||
+	    guest_path_resolve(&cfg->guest.revocation_file, base_dir) ||
+	    guest_path_resolve(&cfg->guest.key_file, base_dir))
+		return -ENOMEM;
 	if (cfg->certs.ca_file && !cfg->certs.creds)
 		return esfd_creds_load(cfg->certs.ca_file, cfg->certs.cert_file,
 				       cfg->certs.key_file, cfg->certs.crl_file, cfg->id,
@@ -3157,6 +3268,9 @@ void esfd_config_free(struct esfd_config *cfg)
 	free(cfg->certs.cert_file);
 	free(cfg->certs.key_file);
 	free(cfg->certs.crl_file);
+	free(cfg->guest.trust_file);
+	free(cfg->guest.revocation_file);
+	free(cfg->guest.key_file);
 	esfd_creds_free(cfg->certs.creds);
 	explicit_bzero(cfg->mqtt.password, sizeof(cfg->mqtt.password));
 	memset(cfg, 0, sizeof(*cfg));

@@ -551,6 +551,44 @@ struct esfd_container_conf {
  */
 bool esfd_container_acl_has(const char *acl, const char *id);
 
+/* Guest devices (docs/esfd.md, "Guest devices"): the [guest] section's
+ * bounds and defaults.
+ */
+#define ESFD_GUEST_SENDERS_DEF	16
+#define ESFD_GUEST_SENDERS_MAX	1024
+#define ESFD_GUEST_SECONDS_DEF	3600
+#define ESFD_GUEST_WINDOW_DEF	30
+
+/**
+ * struct esfd_guest_conf - the [guest] section: this esfd admits guest
+ *	devices into its area network's relay group (@network set), and/or
+ *	presents a guest token in foreign networks (@key_file set)
+ * @line: line of its header; 0: no [guest] section
+ * @network: the area network whose guests this gateway admits ("aud"), or
+ *	empty
+ * @trust_file: the roots an authorization server's certificate must chain
+ *	to (PEM), for a gateway
+ * @revocation_file: the authorization server's signed revocation list, or
+ *	NULL
+ * @key_file: the device's P-256 private key (PEM): the key its tokens name
+ *	("cnf"), or NULL
+ * @senders: the relay group's size: the gateway is sender 0, each
+ *	admission takes the next id of the epoch
+ * @max_seconds: longest admission (never beyond the token's expiry)
+ * @window: seconds a presentation's time may differ from ours, and how long
+ *	its nonce is remembered against replay
+ */
+struct esfd_guest_conf {
+	unsigned int line;
+	char network[ESFD_ID_MAX + 1];
+	char *trust_file;
+	char *revocation_file;
+	char *key_file;
+	uint32_t senders;
+	uint32_t max_seconds;
+	uint32_t window;
+};
+
 /**
  * struct esfd_config - a parsed configuration
  * @id: this daemon's oneM2M id
@@ -576,6 +614,7 @@ bool esfd_container_acl_has(const char *acl, const char *id);
  * @fac: the [facilitator] section, or NULL when this esfd is none
  * @containers: the [container] sections, in file order
  * @n_containers: how many
+ * @guest: the [guest] section (struct esfd_guest_conf)
  */
 struct esfd_config {
 	char id[ESFD_ID_MAX + 1];
@@ -600,6 +639,7 @@ struct esfd_config {
 	struct esfd_fac_conf *fac;
 	struct esfd_container_conf *containers;
 	size_t n_containers;
+	struct esfd_guest_conf guest;
 };
 
 /**

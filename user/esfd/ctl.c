@@ -168,7 +168,7 @@ static bool ctl_waiting(const struct esfd *d, int fd)
 		for (i = 0; i < ESFD_WAITERS_MAX; i++)
 			if (x->waiters[i].fd == fd)
 				return true;
-	return false;
+	return esfd_guest_waiting(d, fd);
 }
 
 static void ctl_drop(struct esfd *d, struct esfd_client *c)
@@ -289,12 +289,6 @@ void esfd_ctl_reply_pair(struct esfd *d, int fd, const struct esfd_pair *p, int 
 	send_json(fd, j);
 }
 
-void esfd_ctl_reply(struct esfd *d, int fd, json_t *j)
-{
-	(void)d;
-	send_json(fd, j);
-}
-
 bool esfd_ctl_may_use_id(const struct esfd_client *c, uint32_t uid, uint32_t gid)
 {
 	return is_admin(c) || c->uid == uid || c->gid == gid;
@@ -316,6 +310,7 @@ void esfd_ctl_forget_fd(struct esfd *d, int fd)
 		for (i = 0; i < ESFD_WAITERS_MAX; i++)
 			if (x->waiters[i].fd == fd)
 				x->waiters[i].fd = -1;
+	esfd_guest_forget_fd(d, fd);
 }
 
 
@@ -405,6 +400,8 @@ static json_t *status_json(struct esfd *d)
 	if (j && d->dar)
 		json_object_set_new(j, "dar", esfd_dar_status(d));
 	if (j)
+		json_object_set_new(j, "guest", esfd_guest_status(d, false));
+	if (j)
 		json_object_set_new(j, "kernel", json_pack("{s:b,s:I,s:I,s:I}",
 			"loaded", !d->kernel_down, "unloads", (json_int_t)d->kmod_unloads,
 			"loads", (json_int_t)d->kmod_loads, "restoring", (json_int_t)d->n_restore));
@@ -458,6 +455,13 @@ static json_t *peer_json(struct esfd *d, const struct esfd_client *c,
 json_t *esfd_ctl_error(int err, const char *msg)
 {
 	return error_json(err, 0, msg);
+}
+
+/* A deferred reply (a guest's presentation, guest.c); consumes @j. */
+void esfd_ctl_reply_json(struct esfd *d, int fd, json_t *j)
+{
+	(void)d;
+	send_json(fd, j);
 }
 
 /*
@@ -559,6 +563,12 @@ static void handle(struct esfd *d, struct esfd_client *c, json_t *req)
 
 		if (r)
 			send_json(c->fd, r);
+		return;
+	}
+	if (!strcmp(cmd, "guest")) {
+		arr = esfd_guest_ctl(d, c, req);
+		if (arr)	/* NULL: answered later (a presentation) */
+			send_json(c->fd, arr);
 		return;
 	}
 	if (!strcmp(cmd, "peers")) {

@@ -238,7 +238,7 @@ int esfd_dar_start(struct esfd *d)
 static void reply(struct esfd *d, struct dar_req *q, json_t *j)
 {
 	if (q->fd >= 0)
-		esfd_ctl_reply(d, q->fd, j);
+		esfd_ctl_reply_json(d, q->fd, j);
 	else
 		json_decref(j);
 	q->fd = -1;
@@ -450,7 +450,7 @@ int esfd_dar_request(struct esfd *d, const char *level, const struct esfd_m2m_re
 
 static int send_req(struct esfd *d, struct dar_req *q)
 {
-	int err = esfd_transport_send(d, cnt_at(d, q->cnt)->gateway, q->msg);
+	int err = esfd_transport_request_to(d, cnt_at(d, q->cnt)->gateway, q->msg, NULL);
 
 	q->next_ms = esfd_now_ms(d) + d->cfg.mqtt.retransmit_ms;
 	return err;

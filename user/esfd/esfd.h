@@ -21,6 +21,7 @@
 #include "facmsg.h"
 #include "gamsg.h"
 #include "gkey.h"
+#include "guesttok.h"
 #include "kdf.h"
 #include "m2m.h"
 #include "mqtt.h"
@@ -737,6 +738,7 @@ struct esfd {
 	struct esfd_p2p *p2p;		/* with a [p2p] section, else NULL */
 	struct esfd_fac_rt *fac;	/* this esfd is a facilitator */
 	struct esfd_dar *dar;		/* with [container] sections (darstore.c) */
+	struct esfd_guest *guest;	/* with a [guest] section (guest.c) */
 };
 
 /* main.c */
@@ -808,6 +810,9 @@ int esfd_transport_answer(struct esfd *d, const struct esfd_peer *peer, const ch
 			  const char *rvi, int rsc, json_t *pc, const char *why);
 int esfd_transport_request(struct esfd *d, const struct esfd_peer *peer, const char *msg,
 			   int *mid);
+/* A request to an entity that need not be a peer (a guest's presentation,
+ * a container's gateway). */
+int esfd_transport_request_to(struct esfd *d, const char *id, const char *msg, int *mid);
 bool esfd_transport_up(const struct esfd *d);
 const char *esfd_drop_name(enum esfd_drop r);
 void esfd_drop(struct esfd *d, enum esfd_drop why, const char *who, const char *detail);
@@ -958,6 +963,56 @@ void esfd_ctl_forget_fd(struct esfd *d, int fd);
 json_t *esfd_ctl_error(int err, const char *msg);
 bool esfd_ctl_may_use_key(const struct esfd *d, const struct esfd_client *c);
 
+void esfd_ctl_reply_json(struct esfd *d, int fd, json_t *j);
+
+/* guest.c: guest devices (docs/esfd.md, "Guest devices") */
+
+/**
+ * enum esfd_guest_reason - why a gateway refused a presentation
+ * @GUEST_R_MALFORMED: not a well-formed presentation or token
+ * @GUEST_R_FORGED: a signature that does not verify (the delegation's, the
+ *	device token's, the proof of possession's), or a token for another
+ *	device than the sender
+ * @GUEST_R_EXPIRED: the delegation, the device token or the AS's
+ *	certificate has expired
+ * @GUEST_R_REVOKED: the device token or its delegation is in the
+ *	revocation list
+ * @GUEST_R_REPLAYED: a presentation nonce accepted before
+ * @GUEST_R_STALE: the presentation's time is outside the window
+ * @GUEST_R_FOREIGN_ISSUER: the AS's certificate does not chain to
+ *	trust-file
+ * @GUEST_R_WRONG_AUDIENCE: the tokens do not name this network
+ * @GUEST_R__N: how many
+ */
+enum esfd_guest_reason {
+	GUEST_R_MALFORMED,
+	GUEST_R_FORGED,
+	GUEST_R_EXPIRED,
+	GUEST_R_REVOKED,
+	GUEST_R_REPLAYED,
+	GUEST_R_STALE,
+	GUEST_R_FOREIGN_ISSUER,
+	GUEST_R_WRONG_AUDIENCE,
+	GUEST_R__N
+};
+
+const char *esfd_guest_reason_name(enum esfd_guest_reason r);
+int esfd_guest_start(struct esfd *d);
+void esfd_guest_stop(struct esfd *d);
+void esfd_guest_reload(struct esfd *d, const struct esfd_guest_conf *old);
+void esfd_guest_timer(struct esfd *d);
+/* A presentation ("esf:gsp") from anyone: answered at once. */
+int esfd_guest_request(struct esfd *d, const struct esfd_m2m_req *req, json_t **pc,
+		       const char **why);
+/* A response on the topic level @level: true when it answered our
+ * presentation (and was consumed).
+ */
+bool esfd_guest_response(struct esfd *d, const char *level, const struct esfd_m2m_rsp *rsp);
+json_t *esfd_guest_ctl(struct esfd *d, const struct esfd_client *c, const json_t *req);
+json_t *esfd_guest_status(struct esfd *d, bool admin);
+void esfd_guest_forget_fd(struct esfd *d, int fd);
+bool esfd_guest_waiting(const struct esfd *d, int fd);
+
 /* oneshot.c: the "ecdh" command's single-message sessions */
 json_t *esfd_oneshot_ctl(struct esfd *d, const struct esfd_client *c, json_t *req);
 void esfd_oneshot_timer(struct esfd *d);
@@ -977,10 +1032,7 @@ json_t *esfd_dar_ctl(struct esfd *d, const struct esfd_client *c, json_t *req);
 bool esfd_dar_waiting(const struct esfd *d, int fd);
 void esfd_dar_forget_fd(struct esfd *d, int fd);
 json_t *esfd_dar_status(const struct esfd *d);
-/* ctl.c, for replies that come later */
-void esfd_ctl_reply(struct esfd *d, int fd, json_t *j);
+/* ctl.c: may this client use what @uid or @gid owns (or is it root)? */
 bool esfd_ctl_may_use_id(const struct esfd_client *c, uint32_t uid, uint32_t gid);
-/* transport.c: a request to an entity that need not be a peer */
-int esfd_transport_send(struct esfd *d, const char *to_id, const char *msg);
 
 #endif /* ESFD_DAEMON_H */

@@ -38,12 +38,13 @@ static const char usage_text[] =
 "/oneM2M/req|resp/...; mqtt-broker in the configuration). It can also be a\n"
 "facilitator, a group key server or member, a mediator gateway (handing\n"
 "a core's group key to its area network under a group key of its own),\n"
-"a static group authentication server, agent or device, and a writer,\n"
-"reader or hosting gateway of contentInstances stored encrypted\n"
-"([container]). On a gateway it keeps each peer's role (gateway-role:\n"
-"reseal, funnel, aggregator) and, on a public gateway, each application's\n"
-"sessions to its own uid. See docs/esfd.md, docs/esfd.conf.md and\n"
-"docs/primitives.md.\n"
+"a static group authentication server, agent or device, a writer, reader\n"
+"or hosting gateway of contentInstances stored encrypted ([container]),\n"
+"and admit guest devices into its area network or present a guest token\n"
+"in another ([guest]). On a gateway it keeps each peer's role\n"
+"(gateway-role: reseal, funnel, aggregator) and, on a public gateway, each\n"
+"application's sessions to its own uid. See docs/esfd.md, docs/esfd.conf.md\n"
+"and docs/primitives.md.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE     configuration file (default /etc/esfd/esfd.conf)\n"
@@ -247,6 +248,7 @@ static bool mqtt_changed(const struct esfd_mqtt_conf *a, const struct esfd_mqtt_
 static void reload(struct esfd *d)
 {
 	struct esfd_config n = { 0 };
+	struct esfd_guest_conf guest_old;
 	struct esfd_group_rt *groups;
 	struct esfd_peer_rt *rt;
 	SSL_CTX *tls;
@@ -312,6 +314,8 @@ static void reload(struct esfd *d)
 	}
 	esfd_peer_rt_free(d->rt, d->cfg.n_peers);
 	free(d->rt);
+	guest_old = d->cfg.guest;
+	d->cfg.guest.trust_file = d->cfg.guest.revocation_file = d->cfg.guest.key_file = NULL;
 	esfd_config_free(&d->cfg);
 	d->cfg = n;
 	d->rt = rt;
@@ -334,6 +338,10 @@ static void reload(struct esfd *d)
 	if (esfd_dar_start(d))
 		log_err("reload: [container]: a store cannot be read: no data at rest until "
 			"it can");
+	esfd_guest_reload(d, &guest_old);
+	free(guest_old.trust_file);
+	free(guest_old.revocation_file);
+	free(guest_old.key_file);
 }
 
 static int setup_signals(struct esfd *d)
@@ -423,6 +431,7 @@ static void run(struct esfd *d)
 		esfd_gauth_timer(d);
 		esfd_fac_timer(d);
 		esfd_dar_timer(d);
+		esfd_guest_timer(d);
 		esfd_ctl_timer(d);
 		esfd_oneshot_timer(d);
 		esfd_state_flush(d);
@@ -555,6 +564,8 @@ int main(int argc, char **argv)
 	if (!err)
 		err = esfd_dar_start(d);
 	if (!err)
+		err = esfd_guest_start(d);
+	if (!err)
 		esfd_reestablish(d);
 	if (err) {
 		log_err("start-up failed: %s", strerror(-err));
@@ -576,6 +587,7 @@ int main(int argc, char **argv)
 	esfd_gauth_shutdown(d);
 	esfd_fac_shutdown(d);
 	esfd_dar_shutdown(d);
+	esfd_guest_stop(d);
 	esfd_group_shutdown(d);
 	esfd_oneshot_flush(d, false);
 	while (d->exchs)

@@ -171,12 +171,12 @@ int esfd_transport_request(struct esfd *d, const struct esfd_peer *peer, const c
 	return err;
 }
 
-int esfd_transport_send(struct esfd *d, const char *to_id, const char *msg)
+int esfd_transport_request_to(struct esfd *d, const char *id, const char *msg, int *mid)
 {
 	char topic[ESFD_M2M_TOPIC_MAX + 1];
-	int err = esfd_m2m_topic(topic, sizeof(topic), false, d->cfg.id, to_id);
+	int err = esfd_m2m_topic(topic, sizeof(topic), false, d->cfg.id, id);
 
-	return err ? err : publish(d, topic, msg, NULL);
+	return err ? err : publish(d, topic, msg, mid);
 }
 
 bool esfd_transport_up(const struct esfd *d)
@@ -255,7 +255,8 @@ static int check_request(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 		return ESFD_RSC_BAD_REQUEST;
 	}
 	/* Whom esfd has never met may ask for peer-to-peer agreement. */
-	if (!peer && !(d->p2p && esfd_p2p_kind_of(req->pc) == ESFD_P2P_REQ)) {
+	if (!peer && !(d->p2p && esfd_p2p_kind_of(req->pc) == ESFD_P2P_REQ) &&
+	    !(d->guest && esfd_gsp_is(req->pc))) {
 		*why = "not a peer of this esfd (no pre-provisioned credential)";
 		return ESFD_RSC_ORIGINATOR_HAS_NO_PRIVILEGE;
 	}
@@ -331,6 +332,12 @@ static void request_read(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	if (!rsc && esfd_p2p_kind_of(req->pc) == ESFD_P2P_REQ) {
 		rsc = esfd_p2p_request(d, req, &peer, &pc, &why);
 		respond(d, t->originator, req, peer, rsc, pc, why);
+		return;
+	}
+	/* A guest device's presentation (guest.c): whoever presents is no peer. */
+	if (!rsc && esfd_gsp_is(req->pc)) {
+		rsc = esfd_guest_request(d, req, &pc, &why);
+		respond(d, t->originator, req, NULL, rsc, pc, why);
 		return;
 	}
 	/* Group keys (group.c) travel in esfd's own Content, not a securityInfo. */
@@ -411,6 +418,10 @@ static void response_input(struct esfd *d, const struct esfd_m2m_topic_parts *t,
 	d->rx++;
 	/* A container's gateway answering a writer or reader (darstore.c). */
 	if (!err && esfd_dar_response(d, t->receiver, &rsp)) {
+		json_decref(j);
+		return;
+	}
+	if (!err && esfd_guest_response(d, t->receiver, &rsp)) {
 		json_decref(j);
 		return;
 	}

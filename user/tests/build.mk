@@ -20,6 +20,8 @@ HOST_TESTS += test_esfd_mediator
 HOST_TESTS += test_esfd_gauth
 # Peer-to-peer agreement on the wire and the [p2p] section (esfd/p2pmsg.c).
 HOST_TESTS += test_esfd_p2p
+# Guest devices' tokens, presentations, grants and the [guest] section (esfd/guesttok.c).
+HOST_TESTS += test_esfd_guest
 # The facilitator's messages, store and [facilitator] sections (esfd/facmsg.c).
 HOST_TESTS += test_esfd_fac
 # Data at rest: container keys and the sealed contentInstance (esfd/dar.c).
