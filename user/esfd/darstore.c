@@ -97,22 +97,6 @@ static void host_free(struct dar_host *h)
 	h->n = 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	ssize_t r;
-
-	while (len) {
-		r = write(fd, p, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* Written to a new file, synced, then renamed over the old: a crash leaves
  * the old store or the new one, never half of one.
  */
@@ -127,15 +111,15 @@ static int host_save(const struct dar_host *h)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, STORE_MAGIC "\n", sizeof(STORE_MAGIC));
+	err = esfd_write_all(fd, STORE_MAGIC "\n", sizeof(STORE_MAGIC));
 	for (i = 0; !err && i < h->n; i++) {
 		n = snprintf(head, sizeof(head), "%s %lld %s ", h->items[i].rn,
 			     (long long)h->items[i].ct, h->items[i].by);
-		err = write_all(fd, head, (size_t)n);
+		err = esfd_write_all(fd, head, (size_t)n);
 		if (!err)
-			err = write_all(fd, h->items[i].obj, strlen(h->items[i].obj));
+			err = esfd_write_all(fd, h->items[i].obj, strlen(h->items[i].obj));
 		if (!err)
-			err = write_all(fd, "\n", 1);
+			err = esfd_write_all(fd, "\n", 1);
 	}
 	if (!err && fsync(fd))
 		err = -errno;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "enc.h"
 
@@ -311,4 +312,20 @@ uint32_t esfd_get_be32(const uint8_t *p)
 uint64_t esfd_get_be64(const uint8_t *p)
 {
 	return (uint64_t)esfd_get_be32(p) << 32 | esfd_get_be32(p + 4);
+}
+
+int esfd_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t r;
+
+	while (len) {
+		r = write(fd, p, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
 }

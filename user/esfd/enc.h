@@ -185,4 +185,15 @@ uint32_t esfd_get_be32(const uint8_t *p);
  */
 uint64_t esfd_get_be64(const uint8_t *p);
 
+/**
+ * esfd_write_all() - write all of @len bytes, across short writes and EINTR
+ * @fd: the file descriptor (the store files of the facilitator and of data
+ *	at rest, written whole before they are synced and renamed)
+ * @p: the bytes
+ * @len: how many
+ *
+ * Return: 0, or a negative errno (-EIO for a write that wrote nothing).
+ */
+int esfd_write_all(int fd, const char *p, size_t len);
+
 #endif /* ESFD_ENC_H */

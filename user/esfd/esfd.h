@@ -848,6 +848,9 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer);
 
 /* group.c */
 void esfd_group_pull_afresh(struct esfd *d, const struct esfd_group_conf *g);
+/* The member entry of @peer in a group this esfd serves, or -1. */
+int esfd_group_member_index(const struct esfd *d, const struct esfd_group_conf *g,
+			    const struct esfd_peer *peer);
 int esfd_group_start(struct esfd *d);
 void esfd_group_timer(struct esfd *d);
 int esfd_group_request(struct esfd *d, const struct esfd_peer *peer,

@@ -340,22 +340,6 @@ int esfd_fac_store_load(const char *path, int64_t now, struct esfd_fac_key *keys
 	return err;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	ssize_t r;
-
-	while (len) {
-		r = write(fd, p, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 int esfd_fac_store_save(const char *path, const struct esfd_fac_key *keys, size_t n)
 {
 	char tmp[4200], line[ESFD_FAC_STORE_LINE], hex[2 * ESFD_FAC_KEY_LEN + 1];
@@ -368,7 +352,7 @@ int esfd_fac_store_save(const char *path, const struct esfd_fac_key *keys, size_
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, STORE_MAGIC "\n", sizeof(STORE_MAGIC));
+	err = esfd_write_all(fd, STORE_MAGIC "\n", sizeof(STORE_MAGIC));
 	for (i = 0; !err && i < n; i++) {
 		int len;
 
@@ -377,7 +361,7 @@ int esfd_fac_store_save(const char *path, const struct esfd_fac_key *keys, size_
 			       keys[i].own, keys[i].rdr, keys[i].kid, keys[i].registered,
 			       keys[i].expires, hex);
 		err = len < 0 || len >= (int)sizeof(line) ? -EINVAL :
-		      write_all(fd, line, (size_t)len);
+		      esfd_write_all(fd, line, (size_t)len);
 	}
 	OPENSSL_cleanse(hex, sizeof(hex));
 	OPENSSL_cleanse(line, sizeof(line));

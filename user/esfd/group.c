@@ -38,9 +38,8 @@ static const struct esfd_policy *policy_of(const struct esfd *d,
 	return &d->cfg.policies[g->policy];
 }
 
-/* The member entry of @peer in a group this esfd serves, or -1. */
-static int member_index(const struct esfd *d, const struct esfd_group_conf *g,
-			const struct esfd_peer *peer)
+int esfd_group_member_index(const struct esfd *d, const struct esfd_group_conf *g,
+			    const struct esfd_peer *peer)
 {
 	size_t i;
 
@@ -278,7 +277,7 @@ static int serve_pull(struct esfd *d, const struct esfd_group_conf *g,
 	const char *grp, *nnc;
 	uint32_t have;
 	char *jwe = NULL;
-	int m = member_index(d, g, peer);
+	int m = esfd_group_member_index(d, g, peer);
 
 	if (esfd_gkp_read(in, &grp, &nnc, &have)) {
 		*why = "esf:gkp must hold exactly grp, nnc (16 bytes, base64url) and have";
@@ -315,7 +314,7 @@ static void push_answered(struct esfd *d, const struct esfd_group_conf *g,
 			  const struct esfd_m2m_rsp *rsp)
 {
 	struct esfd_group_rt *r = rt_of(d, g);
-	int m = member_index(d, g, peer);
+	int m = esfd_group_member_index(d, g, peer);
 
 	if (m < 0)
 		return;
@@ -867,7 +866,8 @@ static void greqs_prune(struct esfd *d)
 				esfd_greq_free(d, q);
 			continue;
 		}
-		if (!g || !p || g->serve != q->push || (g->serve && member_index(d, g, p) < 0) ||
+		if (!g || !p || g->serve != q->push ||
+		    (g->serve && esfd_group_member_index(d, g, p) < 0) ||
 		    (!g->serve && &d->cfg.peers[g->server] != p))
 			esfd_greq_free(d, q);
 	}

@@ -163,29 +163,14 @@ static char *json_b64(const json_t *o)
 
 int esfd_jws_sign(EVP_PKEY *key, const json_t *hdr, const json_t *payload, char **out)
 {
-	char *hb = json_b64(hdr), *pb = json_b64(payload), *input = NULL, *sb = NULL;
-	uint8_t sig[ESFD_ES256_SIG_LEN];
+	char *hb = json_b64(hdr), *pb = json_b64(payload);
 	int err = -ENOMEM;
 
 	*out = NULL;
-	if (!hb || !pb || asprintf(&input, "%s.%s", hb, pb) < 0) {
-		input = NULL;
-		goto out;
-	}
-	err = esfd_es256_raw(key, input, strlen(input), sig);
-	if (err)
-		goto out;
-	sb = esfd_b64_alloc(sig, sizeof(sig), true);
-	err = -ENOMEM;
-	if (sb && asprintf(out, "%s.%s", input, sb) > 0)
-		err = 0;
-	else
-		*out = NULL;
-out:
+	if (hb && pb)
+		err = esfd_jws_es256_compact(key, hb, pb, out);
 	free(hb);
 	free(pb);
-	free(input);
-	free(sb);
 	return err;
 }
 

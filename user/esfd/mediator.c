@@ -108,18 +108,6 @@ static const struct esfd_group_conf *local_of(const struct esfd *d,
 	return &d->cfg.groups[g->local];
 }
 
-/* @peer's entry among the local group's members, or -1. */
-static int local_index(const struct esfd *d, const struct esfd_group_conf *l,
-		       const struct esfd_peer *peer)
-{
-	size_t i;
-
-	for (i = 0; i < l->n_members; i++)
-		if (&d->cfg.peers[l->members[i].peer] == peer)
-			return (int)i;
-	return -1;
-}
-
 static struct esfd_mdev *dev_get(struct esfd_med_rt *m, const char *id, bool add)
 {
 	struct esfd_mdev *v;
@@ -281,7 +269,7 @@ int esfd_med_pull(struct esfd *d, const struct esfd_group_conf *g,
 {
 	const struct esfd_group_conf *l = local_of(d, g);
 	struct esfd_med_rt *m = rt_of(d, g)->med;
-	int idx = local_index(d, l, peer);
+	int idx = esfd_group_member_index(d, l, peer);
 	struct esfd_mdev *dev;
 	const char *grp, *nnc;
 	char *jwe = NULL;
@@ -349,7 +337,7 @@ void esfd_med_answered(struct esfd *d, const struct esfd_group_conf *g,
 bool esfd_med_keeps(struct esfd *d, const struct esfd_group_conf *g,
 		    const struct esfd_peer *peer)
 {
-	return g->mediates && local_index(d, local_of(d, g), peer) >= 0;
+	return g->mediates && esfd_group_member_index(d, local_of(d, g), peer) >= 0;
 }
 
 /*

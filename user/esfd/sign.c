@@ -140,8 +140,7 @@ int esfd_es256_verify(EVP_PKEY *pub, const void *in, size_t len,
 int esfd_sign_es256(const struct esfd_creds *c, const void *payload, size_t len,
 		    const char *cty, char **out)
 {
-	char *hb = NULL, *pb = NULL, *input = NULL, *sb = NULL;
-	uint8_t sig[64];
+	char *hb = NULL, *pb = NULL;
 	int err;
 
 	*out = NULL;
@@ -155,23 +154,30 @@ int esfd_sign_es256(const struct esfd_creds *c, const void *payload, size_t len,
 	if (err)
 		return err;
 	pb = esfd_b64_alloc(payload ? payload : (const uint8_t *)"", len, true);
-	err = -ENOMEM;
-	if (!pb || asprintf(&input, "%s.%s", hb, pb) < 0) {
-		input = NULL;
-		goto out;
-	}
-	err = esfd_es256_raw(c->key, input, strlen(input), sig);
-	if (err)
-		goto out;
-	sb = esfd_b64_alloc(sig, sizeof(sig), true);
-	err = -ENOMEM;
-	if (sb && asprintf(out, "%s.%s", input, sb) > 0)
-		err = 0;
-	else
-		*out = NULL;
-out:
+	err = pb ? esfd_jws_es256_compact(c->key, hb, pb, out) : -ENOMEM;
 	free(hb);
 	free(pb);
+	return err;
+}
+
+int esfd_jws_es256_compact(EVP_PKEY *key, const char *hb, const char *pb, char **out)
+{
+	char *input = NULL, *sb = NULL;
+	uint8_t sig[ESFD_ES256_SIG_LEN];
+	int err = -ENOMEM;
+
+	*out = NULL;
+	if (asprintf(&input, "%s.%s", hb, pb) < 0)
+		return -ENOMEM;
+	err = esfd_es256_raw(key, input, strlen(input), sig);
+	if (!err) {
+		sb = esfd_b64_alloc(sig, sizeof(sig), true);
+		err = -ENOMEM;
+		if (sb && asprintf(out, "%s.%s", input, sb) > 0)
+			err = 0;
+		else
+			*out = NULL;
+	}
 	free(input);
 	free(sb);
 	return err;

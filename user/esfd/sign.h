@@ -41,6 +41,17 @@ struct esfd_creds;
 int esfd_es256_raw(EVP_PKEY *key, const void *in, size_t len, uint8_t sig[ESFD_ES256_SIG_LEN]);
 
 /**
+ * esfd_jws_es256_compact() - sign an encoded header and payload: a JWS
+ * @key: the private key (P-256)
+ * @hb: the protected header, base64url
+ * @pb: the payload, base64url
+ * @out: receives "hb.pb.signature" (free()); NULL on failure
+ *
+ * Return: 0, -ENOMEM, or esfd_es256_raw()'s error.
+ */
+int esfd_jws_es256_compact(EVP_PKEY *key, const char *hb, const char *pb, char **out);
+
+/**
  * esfd_x5c_array() - a JOSE "x5c": certificates in standard base64 DER
  * @leaf: the first certificate
  * @chain: the ones after it, or NULL
