@@ -848,6 +848,13 @@ const char *esfd_peer_kid(const struct esfd *d, const struct esfd_peer *peer);
 
 /* group.c */
 void esfd_group_pull_afresh(struct esfd *d, const struct esfd_group_conf *g);
+/*
+ * A group's kernel session as its policy owns it: sets @n's flags, replay
+ * window, owner and key id (the group id); the caller adds the key, salt,
+ * tag length and the sender, senders and epoch.
+ */
+void esfd_group_nl_new(const struct esfd *d, const struct esfd_group_conf *g,
+		       struct esf_nl_new *n);
 /* The member entry of @peer in a group this esfd serves, or -1. */
 int esfd_group_member_index(const struct esfd *d, const struct esfd_group_conf *g,
 			    const struct esfd_peer *peer);

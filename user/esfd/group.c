@@ -38,6 +38,23 @@ static const struct esfd_policy *policy_of(const struct esfd *d,
 	return &d->cfg.policies[g->policy];
 }
 
+void esfd_group_nl_new(const struct esfd *d, const struct esfd_group_conf *g,
+		       struct esf_nl_new *n)
+{
+	const struct esfd_policy *pol = policy_of(d, g);
+
+	n->set = ESF_NEW_SALT | ESF_NEW_TAG_LEN | ESF_NEW_REPLAY_WINDOW | ESF_NEW_OWNER_UID |
+		 ESF_NEW_OWNER_GID | ESF_NEW_GROUP;
+	n->replay_window = pol->replay_window;
+	n->owner_uid = pol->owner_uid;
+	n->owner_gid = pol->owner_gid;
+	if (strlen(g->id) <= sizeof(n->key_id)) {
+		n->set |= ESF_NEW_KEY_ID;
+		n->key_id_len = strlen(g->id);
+		memcpy(n->key_id, g->id, n->key_id_len);
+	}
+}
+
 int esfd_group_member_index(const struct esfd *d, const struct esfd_group_conf *g,
 			    const struct esfd_peer *peer)
 {
@@ -337,30 +354,20 @@ static void push_answered(struct esfd *d, const struct esfd_group_conf *g,
 static int install_first(struct esfd *d, const struct esfd_group_conf *g,
 			 const struct esfd_gkey *k)
 {
-	const struct esfd_policy *pol = policy_of(d, g);
 	struct esfd_group_rt *r = rt_of(d, g);
 	struct esf_nl_session s;
 	struct esf_nl_new n = { 0 };
 	int err;
 
+	esfd_group_nl_new(d, g, &n);
 	n.alg = k->alg;
 	n.key = k->key;
 	n.key_len = k->key_len;
-	n.set = ESF_NEW_SALT | ESF_NEW_TAG_LEN | ESF_NEW_REPLAY_WINDOW | ESF_NEW_OWNER_UID |
-		ESF_NEW_OWNER_GID | ESF_NEW_GROUP;
 	memcpy(n.salt, k->salt, sizeof(n.salt));
 	n.tag_len = k->tag_len;
-	n.replay_window = pol->replay_window;
-	n.owner_uid = pol->owner_uid;
-	n.owner_gid = pol->owner_gid;
 	n.group_senders = k->senders;
 	n.group_sender = k->sender;
 	n.group_epoch = k->epoch;
-	if (strlen(g->id) <= sizeof(n.key_id)) {
-		n.set |= ESF_NEW_KEY_ID;
-		n.key_id_len = strlen(g->id);
-		memcpy(n.key_id, g->id, n.key_id_len);
-	}
 	err = esf_nl_session_new(d->nl, &n, &s);
 	if (err) {
 		log_err("group %s: creating the group session: %s%s%s", g->name, strerror(-err),

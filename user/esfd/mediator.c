@@ -370,24 +370,15 @@ static int core_install(struct esfd *d, const struct esfd_group_conf *g,
 	struct esf_nl_session s;
 	int err;
 
+	esfd_group_nl_new(d, g, &n);
 	n.alg = esfd_aead_name(pol->aead);
 	n.key = r->key;
 	n.key_len = r->key_len;
-	n.set = ESF_NEW_SALT | ESF_NEW_TAG_LEN | ESF_NEW_REPLAY_WINDOW | ESF_NEW_OWNER_UID |
-		ESF_NEW_OWNER_GID | ESF_NEW_GROUP;
 	memcpy(n.salt, r->salt, sizeof(n.salt));
 	n.tag_len = pol->tag_len;
-	n.replay_window = pol->replay_window;
-	n.owner_uid = pol->owner_uid;
-	n.owner_gid = pol->owner_gid;
 	n.group_senders = g->senders;
 	n.group_sender = 0;
 	n.group_epoch = r->epoch;
-	if (strlen(g->id) <= sizeof(n.key_id)) {
-		n.set |= ESF_NEW_KEY_ID;
-		n.key_id_len = strlen(g->id);
-		memcpy(n.key_id, g->id, n.key_id_len);
-	}
 	err = esf_nl_session_new(d->nl, &n, &s);
 	if (err) {
 		log_err("group %s: the core's own group session: %s%s%s", g->name, strerror(-err),
