@@ -437,13 +437,35 @@ int esf_session_open_device(uint32_t session_id, unsigned int data_class,
 
 /* ---- re-seal ---- */
 
+/*
+ * Give @s's handle another session with @req (ESF_DEV_BIND_RESEAL,
+ * ESF_DEV_BIND_AGGREGATE), after reading that session's sizes into @info
+ * through a handle of its own, first: the kernel checks the caller on it
+ * there as on any bind.
+ */
+static int bind_second(struct esf_session *s, const struct esf_dev_bind *b,
+		       struct esf_session_info *info, unsigned long req)
+{
+	int fd, err = 0;
+
+	fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, ESF_DEV_BIND, b) < 0 || ioctl(fd, ESF_DEV_INFO, info) < 0)
+		err = -errno;
+	close(fd);
+	if (!err && ioctl(s->fd, req, b) < 0)
+		err = -errno;
+	return err;
+}
+
 int esf_session_reseal_to(struct esf_session *s, uint32_t session_id,
 			  unsigned int data_class, unsigned int session_type)
 {
 	struct esf_dev_bind b = { .session_id = session_id, .data_class = (uint8_t)data_class,
 				  .session_type = (uint8_t)session_type };
 	struct ring *r;
-	int fd, err = 0;
+	int err;
 
 	if (!esf_session_is_device(s))
 		return -EOPNOTSUPP;
@@ -452,15 +474,8 @@ int esf_session_reseal_to(struct esf_session *s, uint32_t session_id,
 	r = s->priv;
 	if (r->reseal)
 		return -EBUSY;
-	/* The sealing session's sizes, for the records' output slots, first. */
-	fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, ESF_DEV_BIND, &b) < 0 || ioctl(fd, ESF_DEV_INFO, &r->info2) < 0)
-		err = -errno;
-	close(fd);
-	if (!err && ioctl(s->fd, ESF_DEV_BIND_RESEAL, &b) < 0)
-		err = -errno;
+	/* The sealing session's sizes, for the records' output slots. */
+	err = bind_second(s, &b, &r->info2, ESF_DEV_BIND_RESEAL);
 	if (!err)
 		r->reseal = 1;
 	return err;
@@ -493,7 +508,7 @@ int esf_session_aggregate_from(struct esf_session *s, uint32_t session_id,
 	struct esf_dev_bind b = { .session_id = session_id, .data_class = (uint8_t)data_class,
 				  .session_type = (uint8_t)session_type };
 	struct ring *r;
-	int fd, err = 0;
+	int err;
 
 	if (!esf_session_is_device(s))
 		return -EOPNOTSUPP;
@@ -502,15 +517,8 @@ int esf_session_aggregate_from(struct esf_session *s, uint32_t session_id,
 	r = s->priv;
 	if (r->nagg >= ESF_AGG_SESSIONS_MAX)
 		return -ENOSPC;
-	/* The opening session's sizes, for the plaintexts' lengths, first. */
-	fd = open("/dev/" ESF_DEV_NAME, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, ESF_DEV_BIND, &b) < 0 || ioctl(fd, ESF_DEV_INFO, &r->agg_info[r->nagg]) < 0)
-		err = -errno;
-	close(fd);
-	if (!err && ioctl(s->fd, ESF_DEV_BIND_AGGREGATE, &b) < 0)
-		err = -errno;
+	/* The opening session's sizes, for the plaintexts' lengths. */
+	err = bind_second(s, &b, &r->agg_info[r->nagg], ESF_DEV_BIND_AGGREGATE);
 	return err ? err : (int)r->nagg++;
 }
 
