@@ -72,7 +72,11 @@ struct region {
 	u32 ctl_start;
 };
 
-/* What a record needs, from submission to completion. */
+/*
+ * What a record needs, from submission to completion. A record
+ * prepare_fast() took has only what completion reads: op, idx, out_off and
+ * l.slot_len.
+ */
 struct rec {
 	struct esf_layout l;
 	u32 idx;			/* its table entry */
@@ -282,7 +286,8 @@ static bool span_ok(const struct region *r, u32 off, u32 len)
 
 	if (end > r->len)
 		return false;
-	return !len || end <= r->ctl_start || off >= r->ctl_end;
+	/* Past the table and ring first: where libesf's buffers are. */
+	return off >= r->ctl_end || !len || end <= r->ctl_start;
 }
 
 /* Batches ------------------------------------------------------------------- */
@@ -1063,6 +1068,224 @@ static int grow_batch(struct dev_batch *db, u32 n)
 	return esf_batch_reserve(&db->b2, n);
 }
 
+/* Scatterlist entries for @total, kept for later batches. */
+static int grow_sg(struct esf_dev *d, struct dev_batch *db, unsigned int total)
+{
+	struct scatterlist *sg;
+
+	if (total <= db->sg_cap)
+		return 0;
+	sg = esf_grow(NULL, 0, total, sizeof(*sg), &d->charged);
+	if (!sg)
+		return -ENOMEM;
+	atomic_sub((int)(db->sg_cap * sizeof(*sg)), &d->charged);
+	kvfree(db->sg);
+	/* Once per array: put_sg() keeps the entries valid from here. */
+	sg_init_table(sg, total);
+	db->sg = sg;
+	db->sg_cap = total;
+	return 0;
+}
+
+/*
+ * The common batch in one pass: SEAL and OPEN records on an AEAD session
+ * whose associated data is the caller's AAD as it is (no nonce prefix or
+ * suffix, no DTLS header, no padding), with AAD and input of at most a page.
+ * Each record is read, checked, laid out and made a request in one go,
+ * about a third of what take_entry(), count_sg() and build_sg() spend on
+ * it: a sixth of a 64-byte SEAL's time. The lists and requests are the
+ * ones the general path builds for the same records.
+ *
+ * A record whose parts each lie in one page takes at most FAST_SG entries
+ * (SEAL: [AAD][text] -> [AAD][text][tag]; OPEN: [AAD][text][tag] ->
+ * [AAD][text]); the array is sized for that and FAST_SPARE more per record,
+ * which records that cross a page boundary draw on.
+ */
+#define FAST_SG		5
+#define FAST_SPARE	1
+
+static bool fast_session(const struct esf_session *s)
+{
+	const struct esf_alg *alg = s->alg;
+
+	return alg->kind == ESF_KIND_AEAD && !built_assoc(alg) && !alg->pad_block;
+}
+
+/* @len bytes from @off, in the page @off is in. */
+static bool one_page(u32 off, u32 len)
+{
+	return len <= PAGE_SIZE - offset_in_page(off);
+}
+
+/* What every record of a prepare_fast() batch shares. */
+struct fast_batch {
+	struct page **pages;
+	const u8 *base;
+	const struct region *r;
+	u32 nonce, tag;
+	unsigned int spare;		/* entries over FAST_SG per record left */
+};
+
+/* sg_set_page() and sg_unmark_end() in three stores, as put_sg() does. */
+static __always_inline void set_one(struct scatterlist *sg, struct page **pages, u32 off,
+				    u32 len)
+{
+	sg->page_link = (unsigned long)pages[off / PAGE_SIZE];
+	sg->offset = offset_in_page(off);
+	sg->length = len;
+}
+
+/*
+ * The lists of a common record one of whose parts crosses a page boundary,
+ * if the batch's spare entries hold them; out of line, to keep the loop's
+ * registers. Returns the entries taken, 0 when there is no room.
+ */
+static noinline unsigned int cross_lists(struct fast_batch *fb, const struct esf_dev_rec *e,
+					 u32 in_text, u32 out_text, u32 text, bool seal,
+					 struct scatterlist *sg, struct scatterlist **dstp)
+{
+	u32 in_tag = seal ? 0 : fb->tag, out_tag = seal ? fb->tag : 0;
+	unsigned int n, m, need;
+	struct scatterlist *dst;
+
+	need = 2 * sg_n(e->aad_off, e->aad_len) + esf_sg_count(in_text, text) +
+	       esf_sg_count(out_text, text) + sg_n(in_text + text, in_tag) +
+	       sg_n(out_text + text, out_tag);
+	if (need > FAST_SG + fb->spare)
+		return 0;
+	fb->spare -= need > FAST_SG ? need - FAST_SG : 0;
+	n = put_sg(fb->pages, e->aad_off, e->aad_len, sg);
+	n += put_sg(fb->pages, in_text, text, sg + n);
+	n += put_sg(fb->pages, in_text + text, in_tag, sg + n);
+	sg_mark_end(&sg[n - 1]);
+	dst = sg + n;
+	m = put_sg(fb->pages, e->aad_off, e->aad_len, dst);
+	m += put_sg(fb->pages, out_text, text, dst + m);
+	m += put_sg(fb->pages, out_text + text, out_tag, dst + m);
+	sg_mark_end(&dst[m - 1]);
+	*dstp = dst;
+	return n + m;
+}
+
+/*
+ * A common record's lists and request; @seal is a constant in each of the
+ * two copies. Returns the entries taken, or 0 for a record the general
+ * path must take.
+ */
+static __always_inline unsigned int fast_one(struct fast_batch *fb, const struct esf_dev_rec *e,
+					     struct esf_req *req, struct scatterlist *sg,
+					     bool seal, u32 *slotp)
+{
+	struct page **pages = fb->pages;
+	u32 nonce = fb->nonce, tag = fb->tag, slot, text, in_text, out_text;
+	struct scatterlist *dst;
+	unsigned int n;
+
+	if (seal) {
+		if (!e->in_len)
+			return 0;
+		text = e->in_len;
+		slot = nonce + text + tag;
+		in_text = e->in_off;
+		out_text = e->out_off + nonce;
+	} else {
+		if (e->in_len <= nonce + tag)
+			return 0;
+		text = e->in_len - nonce - tag;
+		slot = text;
+		in_text = e->in_off + nonce;
+		out_text = e->out_off;
+	}
+	if (e->out_size < slot || !span_ok(fb->r, e->aad_off, e->aad_len) ||
+	    !span_ok(fb->r, e->in_off, e->in_len) || !span_ok(fb->r, e->out_off, slot))
+		return 0;
+	if (!one_page(e->aad_off, e->aad_len) || !one_page(e->in_off, e->in_len) ||
+	    !one_page(e->out_off, slot)) {
+		n = cross_lists(fb, e, in_text, out_text, text, seal, sg, &dst);
+		if (!n)
+			return 0;
+	} else {
+		n = 0;
+		if (e->aad_len)
+			set_one(&sg[n++], pages, e->aad_off, e->aad_len);
+		set_one(&sg[n++], pages, in_text, text);
+		if (!seal)
+			set_one(&sg[n++], pages, in_text + text, tag);
+		sg_mark_end(&sg[n - 1]);
+		dst = sg + n;
+		if (e->aad_len)
+			set_one(&sg[n++], pages, e->aad_off, e->aad_len);
+		set_one(&sg[n++], pages, out_text, text);
+		if (seal)
+			set_one(&sg[n++], pages, out_text + text, tag);
+		sg_mark_end(&sg[n - 1]);
+	}
+	req->dst = dst;
+	if (!seal)
+		copy_head(req->nonce, fb->base + e->in_off, nonce);
+	*slotp = slot;
+	return n;
+}
+
+/*
+ * Returns -EAGAIN at the first record that is not one of the common kind,
+ * or that the general path refuses (it then says why): nothing done here
+ * is kept, and the general path starts the batch again.
+ */
+static noinline int prepare_fast(struct esf_dev *d, struct dev_batch *db)
+{
+	struct esf_session *s = d->s;
+	struct fast_batch fb = {
+		.pages = d->r.pages, .base = d->r.base, .r = &d->r,
+		.nonce = s->nonce_len, .tag = s->tag_len, .spare = db->count * FAST_SPARE,
+	};
+	/* In locals: the byte stores of each record would reload them. */
+	const struct esf_dev_rec *table = table_entry(&d->r, db->first);
+	u8 data_class = d->data_class, session_type = d->session_type;
+	struct esf_req **reqs = db->b.reqs;
+	struct rec *rc = db->recs;
+	unsigned int i, n;
+	struct scatterlist *sg;
+	int err;
+
+	err = grow_sg(d, db, db->count * (FAST_SG + FAST_SPARE));
+	if (err)
+		return err;
+	sg = db->sg;
+	for (i = 0; i < db->count; i++, rc++) {
+		struct esf_req *req = reqs[i];
+		struct esf_dev_rec e;
+		u32 slot;
+
+		memcpy(&e, &table[i], sizeof(e));
+		/* Within every length limit, too. */
+		if (e.flags || e.reserved || e.aad2_len || e.aad_len > PAGE_SIZE ||
+		    e.in_len > PAGE_SIZE)
+			return -EAGAIN;
+		esf_req_init(req, s, e.op, e.aad_len, e.in_len, sg);
+		if (e.op == ESF_OP_SEAL)
+			n = fast_one(&fb, &e, req, sg, true, &slot);
+		else if (e.op == ESF_OP_OPEN)
+			n = fast_one(&fb, &e, req, sg, false, &slot);
+		else
+			n = 0;
+		if (!n)
+			return -EAGAIN;
+		req->data_class = data_class;
+		req->session_type = session_type;
+		req->zerocopy = true;
+		sg += n;
+		/* What completion reads (write_result()). */
+		rc->op = e.op;
+		rc->idx = db->first + i;
+		rc->out_off = e.out_off;
+		rc->l.slot_len = slot;
+	}
+	db->used = 0;
+	db->nins = 0;
+	return 0;
+}
+
 /* Everything for the batch's records, before any of them runs. */
 static int prepare(struct esf_dev *d, struct dev_batch *db)
 {
@@ -1071,12 +1294,16 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 	u8 data_class = d->data_class, session_type = d->session_type;
 	struct esf_session *s = d->s;
 	unsigned int i, total = 0;
-	struct scatterlist *sg;
 	int err;
 
 	err = grow_batch(db, db->count);
 	if (err)
 		return err;
+	if (fast_session(s)) {
+		err = prepare_fast(d, db);
+		if (err != -EAGAIN)
+			return err;
+	}
 	db->used = 0;
 	db->nins = 0;
 	for (i = 0; i < db->count; i++) {
@@ -1107,17 +1334,9 @@ static int prepare(struct esf_dev *d, struct dev_batch *db)
 	err = esf_arena_fit(&db->arena, db->used);
 	if (err)
 		return err;
-	if (total > db->sg_cap) {
-		sg = esf_grow(NULL, 0, total, sizeof(*sg), &d->charged);
-		if (!sg)
-			return -ENOMEM;
-		atomic_sub((int)(db->sg_cap * sizeof(*sg)), &d->charged);
-		kvfree(db->sg);
-		/* Once per array: put_sg() keeps the entries valid from here. */
-		sg_init_table(sg, total);
-		db->sg = sg;
-		db->sg_cap = total;
-	}
+	err = grow_sg(d, db, total);
+	if (err)
+		return err;
 	for (i = 0, total = 0; i < db->count; i++) {
 		struct rec *rc = &db->recs[i];
 		struct esf_req *req = esf_batch_req(&db->b, i);

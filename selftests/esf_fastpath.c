@@ -473,6 +473,108 @@ TEST_F_TIMEOUT(evp, openssl_both_ways, 240)
 }
 
 /*
+ * Whole batches whose records' AAD, input and output slots fall across
+ * page boundaries in turn (the device packs records one after the other),
+ * SEALs and OPENs mixed, sizes from 1 byte: every record as OpenSSL has
+ * it. On /dev/esf this takes the one-pass path for records within a page,
+ * its out-of-line lists for records across one, and the general path for
+ * a batch that holds more of those than it has room for, or an empty SEAL.
+ */
+#define PB_N	256
+
+TEST_F_TIMEOUT(evp, batches_across_page_boundaries, 240)
+{
+	static const uint32_t sizes[] = { 64, 1, 13, 100, 333, 700, 1500, 4000 };
+	uint8_t *in = malloc(PB_N * 4096), *out = malloc(PB_N * (4096 + 28));
+	uint8_t *back = malloc(4096 + 28), aad[PB_N][48], tag[16], iv[12];
+	struct sess o = { .key_len = variant->key_len };
+	struct esf_fp_rec r[PB_N];
+	uint32_t id, len[PB_N], round;
+	bool first = true;
+	uint64_t next_seq = 0;
+	struct esf_fp fp;
+	int k;
+
+	ASSERT_NE(NULL, in);
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, back);
+	ASSERT_EQ(0, gcm_session(&self->nl, self->key, &o, &id, &fp));
+	if (variant->front == ESF_FP_SOCKET) {
+		/* A mixed batch is about 230 KB: over the default send buffer. */
+		int sndbuf = 1 << 20;
+
+		ASSERT_EQ(0, setsockopt(fp.op, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	}
+	for (round = 0; round < 2 * ARRAY_SIZE(sizes); round++) {
+		/* Even rounds: one size throughout; odd: mixed sizes, OPENs between. */
+		bool mixed = round & 1;
+		/* Within the socket's largest batch (SO_SNDBUF) too. */
+		int n = !mixed && sizes[round / 2] > 2000 ? PB_N / 4 : PB_N;
+
+		for (k = 0; k < n; k++) {
+			uint32_t aad_len = mixed ? (uint32_t)(k * 7) % 49 : 16;
+			uint8_t *text = in + (size_t)k * 4096;
+
+			len[k] = mixed ? sizes[(k + round) % ARRAY_SIZE(sizes)] + (uint32_t)k % 5 :
+					 sizes[round / 2];
+			if (mixed && k == PB_N / 2)
+				len[k] = 0;	/* an empty SEAL: the general path's */
+			rnd(text, len[k]);
+			rnd(aad[k], aad_len);
+			r[k] = (struct esf_fp_rec){
+				.op = ESF_OP_SEAL, .aad = aad[k], .aad_len = aad_len,
+				.data = text, .data_len = len[k],
+				.out = out + (size_t)k * (4096 + 28),
+			};
+			if (!mixed || k % 3 != 1 || !len[k])
+				continue;
+			/* OpenSSL seals under the session's salt; esf opens it. */
+			memcpy(iv, salt, 4);
+			put_be64(iv + 4, (1ULL << 41) + round * PB_N + (uint64_t)k);
+			memcpy(back, iv, 12);
+			ASSERT_TRUE(evp_gcm_run(true, self->key, variant->key_len, iv, aad[k],
+						aad_len, text, len[k], back + 12, tag));
+			memcpy(back + 12 + len[k], tag, 16);
+			/* The record in this one's output buffer; its plaintext in its own. */
+			memcpy(r[k].out, back, len[k] + 28);
+			r[k].op = ESF_OP_OPEN;
+			r[k].data = r[k].out;
+			r[k].data_len = len[k] + 28;
+			r[k].out = malloc(len[k]);
+			ASSERT_NE(NULL, r[k].out);
+		}
+		ASSERT_EQ(0, esf_fp_run(fp.op, &fp.info, r, n)) TH_LOG("round %u", round);
+		for (k = 0; k < n; k++) {
+			uint8_t *text = in + (size_t)k * 4096, *rec = r[k].out;
+
+			ASSERT_EQ(0, r[k].status) TH_LOG("round %u record %d len %u", round, k, len[k]);
+			if (r[k].op == ESF_OP_OPEN) {
+				ASSERT_EQ(len[k], r[k].out_len);
+				ASSERT_EQ(0, memcmp(rec, text, len[k])) TH_LOG("round %u open %d", round, k);
+				ASSERT_EQ((1ULL << 41) + round * PB_N + (uint64_t)k, r[k].seq);
+				free(r[k].out);
+				continue;
+			}
+			ASSERT_EQ(len[k] + 28, r[k].out_len);
+			/* SEALs take the session's sequence numbers in record order. */
+			if (first)
+				next_seq = r[k].seq;
+			first = false;
+			ASSERT_EQ(next_seq, r[k].seq) TH_LOG("round %u record %d", round, k);
+			next_seq++;
+			ASSERT_EQ(next_seq - 1, be64(rec + 4));
+			memcpy(tag, rec + 12 + len[k], 16);
+			ASSERT_TRUE(evp_gcm_run(false, self->key, variant->key_len, rec, aad[k],
+						r[k].aad_len, rec + 12, len[k], back, tag))
+				TH_LOG("round %u record %d len %u aad %u", round, k, len[k], r[k].aad_len);
+			ASSERT_EQ(0, memcmp(back, text, len[k]));
+		}
+	}
+	esf_fp_close(&fp);
+	free(in), free(out), free(back);
+}
+
+/*
  * What every other JOSE implementation sends: OpenSSL seals with random
  * IVs. Under the policy "esf" that is a foreign record (-ENOMSG, never a
  * bad MAC); under "any" it opens, once; the session's own SEAL is
