@@ -419,8 +419,10 @@ static void write_result(struct dev_batch *db, unsigned int i)
 	struct esf_req *req = esf_batch_req(&db->b, i);
 	struct rec *rc = &db->recs[i];
 	u8 *out = r->base + rc->out_off;
-	u32 slot_len = rc->l.slot_len;
-	struct esf_res res;
+	u32 slot_len = rc->l.slot_len, out_len;
+	struct esf_res *res;
+	s32 status;
+	u64 seq;
 
 	/* A re-seal's result is its SEAL's; its plaintext goes. */
 	if (rc->op == ESF_OP_RESEAL) {
@@ -430,16 +432,18 @@ static void write_result(struct dev_batch *db, unsigned int i)
 	}
 	if (rc->op == ESF_OP_AGGREGATE)
 		write_inputs(db, rc);
-	res = (struct esf_res){
-		.status = req->status,
-		.out_len = req->status ? 0 : req->head_len + req->body_len,
-		.seq = req->status ? 0 : req->seq,
-	};
-	if (!res.status && req->head_len)
+	/* In locals before the slot's byte stores, which may alias them. */
+	status = req->status;
+	out_len = status ? 0 : req->head_len + req->body_len;
+	seq = status ? 0 : req->seq;
+	if (!status && req->head_len)
 		copy_head(out, req->head, req->head_len);
-	if (slot_len > res.out_len)
-		memset(out + res.out_len, 0, slot_len - res.out_len);
-	memcpy(&table_entry(r, rc->idx)->res, &res, sizeof(res));
+	if (slot_len > out_len)
+		memset(out + out_len, 0, slot_len - out_len);
+	res = &table_entry(r, rc->idx)->res;
+	res->status = status;
+	res->out_len = out_len;
+	res->seq = seq;
 }
 
 static void post_ring(struct esf_dev *d, struct dev_batch *db)

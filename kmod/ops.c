@@ -614,16 +614,21 @@ static __always_inline int seal_reserve(struct esf_req *req)
 static __always_inline int seal_run(struct esf_req *req)
 {
 	struct esf_session *s = req->s;
+	/* In locals: the nonce's byte stores would reload them. */
+	const struct esf_alg *alg = s->alg;
+	u32 in_len = req->in_len;
 
-	if (s->alg->framing == ESF_FRAMING_DTLS12) {
+	if (alg->framing == ESF_FRAMING_DTLS12) {
 		dtls_header(req);
 	} else {
+		u8 *nonce = seq_nonce(req);
+
 		/* A group record carries its epoch's salt (group.c). */
-		memcpy(seq_nonce(req), req->gkey ? req->gkey->salt : s->salt, ESF_SALT_LEN);
-		put_unaligned_be64(req->seq, seq_nonce(req) + ESF_SALT_LEN);
+		memcpy(nonce, req->gkey ? req->gkey->salt : s->salt, ESF_SALT_LEN);
+		put_unaligned_be64(req->seq, nonce + ESF_SALT_LEN);
 	}
-	req->text_len = padded(s->alg, req->in_len);
-	if (s->alg->pad_block) {
+	req->text_len = padded(alg, in_len);
+	if (alg->pad_block) {
 		/* CBC wants an unpredictable IV: a counter would not do. */
 		get_random_bytes(req->nonce + ESF_NONCE_LEN, 16);
 		pad(req);
