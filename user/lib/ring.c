@@ -348,12 +348,15 @@ plan_slow(struct esf_session *s, struct esf_op *op, size_t slot, uint32_t k, str
  * alias the fields still to be read, the table's byte stores anything.
  *
  * The test works on offsets in the region, an empty span at 0: it meets
- * nothing and lies in the region, as plan_record() has it. Offsets below
- * ESF_DEV_REGION_MAX (the kernel registers no larger region) cannot wrap
- * when a length below 4 GiB is added, so each span is then one compare
- * of its end; an offset beyond it is outside the region, or at worst
- * planned the long way.
+ * nothing and lies in the region, as plan_record() has it. An offset at
+ * most ESF_DEV_REGION_MAX (the kernel registers no larger region) plus a
+ * length below 4 GiB (checked above; a slot is a few bytes more) cannot
+ * wrap a 64-bit size_t, so each span is then one compare of its end; a
+ * larger offset is outside the region, or at worst planned the long way.
+ * A 32-bit size_t needs the lengths bounded likewise: IF_SIZE32().
  */
+#define IF_SIZE32(x) (SIZE_MAX > UINT32_MAX ? 0 : (x))
+
 static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 {
 	struct ring *r = s->priv;
@@ -398,7 +401,8 @@ static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 		aad_end = aad_at + aad_len;
 		in_end = in_at + ilen;
 		out_end = out_at + slot;
-		if ((aad_at | in_at | out_at) > ESF_DEV_REGION_MAX ||
+		if ((aad_at | in_at | out_at | IF_SIZE32(aad_len | ilen | slot)) >
+			ESF_DEV_REGION_MAX ||
 		    aad_end > rlen || in_end > rlen || out_end > rlen ||
 		    (in2_len && in_len && (uintptr_t)op->in + in_len != (uintptr_t)op->in2) ||
 		    /* In place, the output must not share bytes with what is read. */
