@@ -3,10 +3,11 @@
  * /dev/esf beyond what esf_fastpath runs on both front ends: io_uring
  * submission (IORING_OP_URING_CMD, with and without SQPOLL, on the CPU and
  * on virtio-crypto), libesf in a process whose socket(AF_ALG) a seccomp
- * filter denies, and hostile use of the region: unregistered, unmapped or
- * closed with batches in flight, used after fork(2), over the locked-memory
- * limit. (Bad offsets and lengths, and the module's unload under an open
- * handle, are esf_fastpath's, on both front ends.)
+ * filter denies, libesf's batches placed, staged and split, and hostile
+ * use of the region: unregistered, unmapped or closed with batches in
+ * flight, used after fork(2), over the locked-memory limit. (Bad offsets
+ * and lengths, and the module's unload under an open handle, are
+ * esf_fastpath's, on both front ends.)
  *
  * Records are sealed on the device and opened again through it, so a test
  * that passes shows the records were right, not only that calls returned.
@@ -331,6 +332,139 @@ TEST_F(dev, libesf_front_override)
 	unsetenv("ESF_FRONT");
 	/* A session the caller may not use is refused, not sent elsewhere. */
 	EXPECT_EQ(-ENOENT, esf_session_open(999999, 0, 0, &s));
+}
+
+/*
+ * libesf's batch on the device: records named in place, records staged
+ * (outside the region, output overlapping an input, input in two pieces),
+ * records refused, and a batch larger than a 4 KiB staging area, which
+ * goes out in several submissions in record order. Each record sealed is
+ * opened again, and the opens are a batch of the same kinds.
+ */
+#define MIX	16
+#define BIG	600	/* three staged records fill the 4 KiB staging area */
+
+struct mix_rec {
+	uint8_t *aad, *in, *in2, *out;
+	size_t aad_len, in_len, in2_len, out_size;
+	int want;	/* 0, or the status it must be refused with */
+};
+
+static void mix_plan(struct esf_session *s, struct mix_rec *m, uint8_t *heap)
+{
+	uint8_t *pool = esf_buf_alloc(s, 8 * 4096);
+	size_t i;
+
+	memset(m, 0, MIX * sizeof(*m));
+	if (!pool)
+		return;
+	rnd(pool, 8 * 4096);
+	rnd(heap, 16 * 4096);
+	/* 0: all in place; 1: no AAD, in place; 2: in || in2 adjacent, in place. */
+	m[0] = (struct mix_rec){ pool, pool + 64, NULL, pool + 4096, 16, 64, 0, 200, 0 };
+	m[1] = (struct mix_rec){ NULL, pool + 200, NULL, pool + 4396, 0, 100, 0, 200, 0 };
+	m[2] = (struct mix_rec){ pool + 32, pool + 300, pool + 340, pool + 4696, 16, 40, 24, 200, 0 };
+	/* 3: all outside the region; 4: the output over the input. */
+	m[3] = (struct mix_rec){ heap, heap + 64, NULL, heap + 4096, 16, 64, 0, 200, 0 };
+	m[4] = (struct mix_rec){ pool, pool + 8192, NULL, pool + 8192, 16, 64, 0, 200, 0 };
+	/* 5: the output over the AAD; 6: in and in2 in the region, apart. */
+	m[5] = (struct mix_rec){ pool + 12288, pool + 500, NULL, pool + 12288, 16, 64, 0, 200, 0 };
+	m[6] = (struct mix_rec){ pool, pool + 600, pool + 700, pool + 13000, 16, 30, 20, 200, 0 };
+	/* 7: a slot too small; 8: no output; 9: larger than the staging area. */
+	m[7] = (struct mix_rec){ pool, pool + 64, NULL, pool + 14000, 16, 64, 0, 64, -ENOSPC };
+	m[8] = (struct mix_rec){ pool, pool + 64, NULL, NULL, 16, 64, 0, 200, -EINVAL };
+	m[9] = (struct mix_rec){ heap, heap + 8192, NULL, heap + 4096, 16, 3000, 0, 3100,
+				 -EMSGSIZE };
+	/* 10..15: BIG records, staged but for 12 and 13, in place. */
+	for (i = 10; i < MIX; i++)
+		m[i] = (struct mix_rec){ heap + 16 * i, heap + 12288 + 64 * i, NULL,
+					 heap + 24576 + 1024 * (i - 10), 16, BIG, 0, 1024, 0 };
+	m[12] = (struct mix_rec){ pool + 16, pool + 15000, NULL, pool + 16384, 16, BIG, 0, 1024, 0 };
+	m[13] = (struct mix_rec){ pool + 16, pool + 15000, NULL, pool + 18432, 16, BIG, 0, 1024, 0 };
+}
+
+TEST_F(dev, libesf_batch_places_stages_and_splits)
+{
+	uint8_t *heap = malloc(16 * 4096 + 8192), *plain;
+	struct esf_op ops[MIX], opens[MIX];
+	uint8_t *back = malloc(MIX * 1024);
+	struct mix_rec m[MIX];
+	struct esf_session *s;
+	uint64_t last = 0;
+	size_t i, over;
+
+	ASSERT_TRUE(heap && back);
+	ASSERT_EQ(0, setenv("ESF_RING_STAGING", "4096", 1));
+	ASSERT_EQ(0, esf_session_open_on(self->cpu, 0, 0, "device", 0, &s));
+	unsetenv("ESF_RING_STAGING");
+	over = (size_t)esf_session_info(s)->nonce_len + esf_session_info(s)->tag_len;
+	mix_plan(s, m, heap);
+	ASSERT_TRUE(m[0].aad != NULL);
+	for (i = 0; i < MIX; i++)
+		ops[i] = (struct esf_op){ .op = ESF_OP_SEAL, .aad = m[i].aad,
+					  .aad_len = m[i].aad_len, .in = m[i].in,
+					  .in_len = m[i].in_len, .in2 = m[i].in2,
+					  .in2_len = m[i].in2_len, .out = m[i].out,
+					  .out_size = m[i].out_size, .status = 7,
+					  .out_len = 7, .seq = 7 };
+	/* The plaintexts, before outputs over inputs overwrite them. */
+	plain = malloc(MIX * 1024);
+	ASSERT_TRUE(plain != NULL);
+	for (i = 0; i < MIX; i++) {
+		memcpy(plain + i * 1024, m[i].in, m[i].in_len);
+		if (m[i].in2_len)
+			memcpy(plain + i * 1024 + m[i].in_len, m[i].in2, m[i].in2_len);
+	}
+	/* The AAD of 5 is overwritten too: kept aside for the open. */
+	memcpy(heap + 16 * 4096, m[5].aad, 16);
+	ASSERT_EQ(0, esf_batch(s, ops, MIX));
+	for (i = 0; i < MIX; i++) {
+		size_t text = m[i].in_len + m[i].in2_len;
+
+		if (m[i].want) {
+			EXPECT_EQ(m[i].want, ops[i].status) TH_LOG("record %zu", i);
+			EXPECT_EQ(0, ops[i].out_len);
+			EXPECT_EQ(0, ops[i].seq);
+			continue;
+		}
+		ASSERT_EQ(0, ops[i].status) TH_LOG("record %zu", i);
+		/* Sequence numbers in record order, across the submissions. */
+		if (i)
+			EXPECT_LT(last, ops[i].seq) TH_LOG("record %zu", i);
+		last = ops[i].seq;
+		EXPECT_EQ(text + over, ops[i].out_len) TH_LOG("record %zu", i);
+	}
+	/* Opened back as one batch: into the region, out of it, over the input. */
+	for (i = 0; i < MIX; i++) {
+		opens[i] = (struct esf_op){ .op = ESF_OP_OPEN,
+					    .aad = i == 5 ? heap + 16 * 4096 : m[i].aad,
+					    .aad_len = m[i].aad_len, .in = m[i].out,
+					    .in_len = ops[i].out_len,
+					    .out = i % 3 == 1 ? m[i].out : back + i * 1024,
+					    .out_size = 1024 };
+		/* What was refused opens bytes that are no record: it fails. */
+		if (m[i].want) {
+			opens[i].in = m[i].in;
+			opens[i].in_len = 64;
+		}
+	}
+	ASSERT_EQ(0, esf_batch(s, opens, MIX));
+	for (i = 0; i < MIX; i++) {
+		size_t text = m[i].in_len + m[i].in2_len;
+
+		if (m[i].want) {
+			EXPECT_GT(0, opens[i].status) TH_LOG("record %zu", i);
+			EXPECT_EQ(0, opens[i].out_len);
+			continue;
+		}
+		ASSERT_EQ(0, opens[i].status) TH_LOG("record %zu", i);
+		ASSERT_EQ(text, opens[i].out_len);
+		EXPECT_EQ(0, memcmp(opens[i].out, plain + i * 1024, text)) TH_LOG("record %zu", i);
+	}
+	esf_session_close(s);
+	free(plain);
+	free(back);
+	free(heap);
 }
 
 /* Hostile use of the region ------------------------------------------------- */

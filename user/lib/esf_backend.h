@@ -39,25 +39,32 @@ struct esf_session {
 /* The output slot a record needs (the table in <linux/esf.h>). */
 size_t esf_slot_size(const struct esf_session_info *info, const struct esf_op *op);
 
-/* esf_slot_size(), inline for the backends' per-record loops. */
-static inline size_t slot_size(const struct esf_session_info *info, const struct esf_op *op)
+/*
+ * The slot of a record of operation @op over @in input bytes (@in_len plus
+ * @in2_len); for a loop that has the record's fields in locals already.
+ */
+static inline size_t slot_bytes(const struct esf_session_info *info, unsigned int op, size_t in)
 {
 	size_t over = (size_t)info->nonce_len + info->tag_len;
-	size_t in = op->in_len + op->in2_len;
 
-	switch (op->op) {
-	case ESF_OP_SEAL:
+	/* Tested in turn, the commonest first, rather than a switch's tree. */
+	if (op == ESF_OP_SEAL) {
 		/* authenc pads to the AES block, always by at least one byte. */
 		if (info->alg == ESF_ALG_AUTHENC_HMAC_SHA256_CBC_AES)
 			return (in / 16 + 1) * 16 + over;
 		return in + over;
-	case ESF_OP_OPEN:
-		return in > over ? in - over : 0;
-	case ESF_OP_SIGN:
-		return info->tag_len;
-	default:
-		return 0;
 	}
+	if (op == ESF_OP_OPEN)
+		return in > over ? in - over : 0;
+	if (op == ESF_OP_SIGN)
+		return info->tag_len;
+	return 0;
+}
+
+/* esf_slot_size(), inline for the backends' per-record loops. */
+static inline size_t slot_size(const struct esf_session_info *info, const struct esf_op *op)
+{
+	return slot_bytes(info, op->op, op->in_len + op->in2_len);
 }
 
 /*

@@ -62,9 +62,13 @@ struct ring {
 	size_t pool_off, pool_pages;
 	uint64_t *pool_used;	/* a bit per pool page */
 	uint32_t *pool_runs;	/* pages of the run that starts at a page */
-	/* The submission being gathered: each entry's plan and record. */
+	/*
+	 * The submission being gathered: each entry's record, and for the
+	 * entries whose output is staged (a bit each), their plan.
+	 */
+	struct esf_op *opp[ESF_MAX_BATCH];
+	uint64_t staged_out[ESF_MAX_BATCH / 64];
 	struct plan plans[ESF_MAX_BATCH];
-	size_t idx[ESF_MAX_BATCH];
 	/* esf_session_reseal_to()'s session, once there is one. */
 	int reseal;
 	struct esf_session_info info2;
@@ -209,23 +213,33 @@ static int submit(struct esf_session *s, uint32_t k)
 	return 0;
 }
 
-/* Results of the @k records of @idx back into @ops. */
-static void collect(struct ring *r, struct esf_op *ops, const size_t *idx,
-		    const struct plan *plans, uint32_t k)
+/*
+ * Results of table entries 0..k-1 back into their records; @staged: some
+ * entries' outputs are in the staging area (bits in r->staged_out), to be
+ * copied out and the bits cleared.
+ */
+static void collect(struct ring *r, uint32_t k, int staged)
 {
+	const struct esf_dev_rec *e = r->table;
+	struct esf_op *const *opp = r->opp;
 	uint32_t j;
 
 	for (j = 0; j < k; j++) {
-		struct esf_op *op = &ops[idx[j]];
-		const struct esf_res *res = &r->table[j].res;
+		struct esf_op *op = opp[j];
+		struct esf_res res = e[j].res;
 
-		op->status = res->status;
-		op->out_len = res->out_len;
-		op->seq = res->seq;
-		/* A failed record's slot is zeros in the region: copy them too. */
-		if (plans[j].stage_out && plans[j].slot)
-			memcpy(op->out, r->base + plans[j].out_off, plans[j].slot);
+		op->status = res.status;
+		op->out_len = res.out_len;
+		op->seq = res.seq;
 	}
+	if (!staged)
+		return;
+	for (j = 0; j < k; j++) {
+		/* A failed record's slot is zeros in the region: copy them too. */
+		if (r->staged_out[j / 64] & (1ULL << (j % 64)))
+			memcpy(opp[j]->out, r->base + r->plans[j].out_off, r->plans[j].slot);
+	}
+	memset(r->staged_out, 0, sizeof(r->staged_out));
 }
 
 static int fail_pending(struct esf_op *ops, size_t n, int err)
@@ -239,85 +253,191 @@ static int fail_pending(struct esf_op *ops, size_t n, int err)
 }
 
 /* Run table entries 0..k-1 and hand their results back. */
-static int flush(struct esf_session *s, struct esf_op *ops, uint32_t k)
+static int flush(struct esf_session *s, uint32_t k, int staged)
 {
 	struct ring *r = s->priv;
 	int err = submit(s, k);
 
 	if (!err)
-		collect(r, ops, r->idx, r->plans, k);
+		collect(r, k, staged);
+	else if (staged)
+		memset(r->staged_out, 0, sizeof(r->staged_out));
 	return err;
 }
+
+/*
+ * A batch's staging cursor, the staging area's end, and whether an entry
+ * of the submission being gathered has its output staged.
+ */
+struct gather {
+	size_t at, end;
+	int staged;
+};
+
+/*
+ * A record that is not in place as a whole, or is a re-seal, as table
+ * entry @k: planned by plan_record(), its staged parts copied in. The @k
+ * entries gathered before it run first when the staging area has no room
+ * left for it. The number of entries gathered after it (@k when it was
+ * refused, its status set), or an error of a submission. Out of line: the
+ * batch loop keeps its registers for the common record.
+ */
+static __attribute__((noinline)) int
+plan_slow(struct esf_session *s, struct esf_op *op, size_t slot, uint32_t k, struct gather *g)
+{
+	struct ring *r = s->priv;
+	int reseal = op->op == ESF_OP_RESEAL;
+	struct plan *pl = &r->plans[k];
+	uint32_t aad_len, in_len, aad2_len;
+	struct esf_dev_rec *e;
+	size_t need;
+	int err;
+
+	plan_record(r, op, slot, pl);
+	if (pl->stage_aad | pl->stage_in | pl->stage_out) {
+		need = stage_need(pl, op);
+		/* No room left in the staging area: run what is gathered first. */
+		if (need > g->end - g->at && k) {
+			struct plan keep = *pl;
+
+			err = flush(s, k, g->staged);
+			if (err)
+				return err;
+			k = 0;
+			g->staged = 0;
+			g->at = r->staging_off;
+			pl = &r->plans[0];
+			*pl = keep;
+		}
+		if (need > g->end - g->at) {
+			op->status = -EMSGSIZE;
+			return (int)k;
+		}
+		stage_in(r, op, pl, &g->at);
+		if (pl->stage_out) {
+			r->staged_out[k / 64] |= 1ULL << (k % 64);
+			g->staged = 1;
+		}
+	}
+	e = &r->table[k];
+	/* Everything read first: the byte stores below may alias it. */
+	aad_len = (uint32_t)op->aad_len;
+	in_len = (uint32_t)in_bytes(op);
+	aad2_len = reseal ? (uint32_t)op->in2_len : 0;
+	e->aad_off = pl->aad_off;
+	e->aad_len = aad_len;
+	e->in_off = pl->in_off;
+	e->in_len = in_len;
+	e->out_off = pl->out_off;
+	e->out_size = (uint32_t)pl->slot;
+	e->aad2_len = aad2_len;
+	e->op = op->op;
+	e->flags = 0;
+	e->reserved = 0;
+	r->opp[k] = op;
+	return (int)k + 1;
+}
+
+/*
+ * The common record goes without a plan: an operation other than re-seal
+ * whose AAD, input and output all lie in the region, its input in one
+ * piece, its output clear of what it reads, is named in place, each of
+ * its fields read once, with the region's bounds and the session's sizes
+ * read once a batch. Any other record takes plan_slow(), which decides
+ * part by part. The record's own results are stored last: stores may
+ * alias the fields still to be read, the table's byte stores anything.
+ *
+ * The test works on offsets in the region, an empty span at 0: it meets
+ * nothing and lies in the region, as plan_record() has it. An offset at
+ * most ESF_DEV_REGION_MAX (the kernel registers no larger region) plus a
+ * length below 4 GiB (checked above; a slot is a few bytes more) cannot
+ * wrap a 64-bit size_t, so each span is then one compare of its end; a
+ * larger offset is outside the region, or at worst planned the long way.
+ * A 32-bit size_t needs the lengths bounded likewise: IF_SIZE32().
+ */
+#define IF_SIZE32(x) (SIZE_MAX > UINT32_MAX ? 0 : (x))
 
 static int ring_batch(struct esf_session *s, struct esf_op *ops, size_t n)
 {
 	struct ring *r = s->priv;
-	size_t i, at = r->staging_off, end = r->staging_off + r->staging_len;
-	uint32_t k = 0;
+	const struct esf_session_info info = s->info;
+	const uintptr_t base = (uintptr_t)r->base;
+	const size_t rlen = r->len;
+	const int can_reseal = r->reseal;
+	struct gather g = { .at = r->staging_off, .end = r->staging_off + r->staging_len };
+	/* The table is at the region's start. */
+	struct esf_dev_rec *const table = (struct esf_dev_rec *)base, *e = table;
+	struct esf_op **o = r->opp;
+	struct esf_op *op, *last;
 	int err;
 
 	if (n > ESF_MAX_BATCH)
 		return -EMSGSIZE;
-	for (i = 0; i < n; i++) {
-		struct esf_op *op = &ops[i];
-		int reseal = op->op == ESF_OP_RESEAL;
-		size_t slot = reseal ? esf_reseal_size(s, op->in_len) : slot_size(&s->info, op);
-		struct plan *pl = &r->plans[k];
-		uint32_t aad_len, in_len, aad2_len;
-		struct esf_dev_rec *e;
-		size_t need;
+	for (op = ops, last = ops + n; op < last; op++) {
+		const unsigned int code = op->op;
+		const size_t aad_len = op->aad_len, in_len = op->in_len, in2_len = op->in2_len;
+		const size_t ilen = in_len + in2_len;
+		size_t slot, aad_at, in_at, out_at, aad_end, in_end, out_end;
+		uint32_t k;
 
-		op->out_len = 0;
-		op->seq = 0;
+		slot = code == ESF_OP_RESEAL ? esf_reseal_size(s, in_len) :
+					       slot_bytes(&info, code, ilen);
 		/* A record whose result cannot land in place is not sent. */
-		if ((reseal && !r->reseal) || slot > op->out_size || (slot && !op->out) ||
-		    op->aad_len > UINT32_MAX || op->in2_len > UINT32_MAX ||
-		    op->in_len + op->in2_len > UINT32_MAX) {
+		if (slot > op->out_size || (slot && !op->out) ||
+		    (aad_len | in2_len | ilen) > UINT32_MAX ||
+		    (code == ESF_OP_RESEAL && !can_reseal)) {
+			op->out_len = 0;
+			op->seq = 0;
 			op->status = slot > op->out_size ? -ENOSPC : -EINVAL;
 			continue;
 		}
-		op->status = 1;	/* sent, result pending */
-		/* Planned where it is kept: nothing to copy for a record in place. */
-		plan_record(r, op, slot, pl);
-		if (pl->stage_aad | pl->stage_in | pl->stage_out) {
-			need = stage_need(pl, op);
-			/* No room left in the staging area: run what is gathered first. */
-			if (need > end - at && k) {
-				struct plan keep = *pl;
-
-				err = flush(s, ops, k);
-				if (err)
-					return fail_pending(ops, n, err);
-				k = 0;
-				at = r->staging_off;
-				pl = &r->plans[0];
-				*pl = keep;
-			}
-			if (need > end - at) {
-				op->status = -EMSGSIZE;
-				continue;
-			}
-			stage_in(r, op, pl, &at);
-		}
-		e = &r->table[k];
-		/* Everything read first: the byte stores below may alias it. */
-		aad_len = (uint32_t)op->aad_len;
-		in_len = (uint32_t)in_bytes(op);
-		aad2_len = reseal ? (uint32_t)op->in2_len : 0;
-		e->aad_off = pl->aad_off;
-		e->aad_len = aad_len;
-		e->in_off = pl->in_off;
-		e->in_len = in_len;
-		e->out_off = pl->out_off;
-		e->out_size = (uint32_t)pl->slot;
-		e->aad2_len = aad2_len;
-		e->op = op->op;
+		if (code == ESF_OP_RESEAL)
+			goto plan;
+		aad_at = aad_len ? (uintptr_t)op->aad - base : 0;
+		/* The kernel reads in and in2 as one input. */
+		in_at = in_len ? (uintptr_t)op->in - base :
+			in2_len ? (uintptr_t)op->in2 - base : 0;
+		out_at = slot ? (uintptr_t)op->out - base : 0;
+		aad_end = aad_at + aad_len;
+		in_end = in_at + ilen;
+		out_end = out_at + slot;
+		if ((aad_at | in_at | out_at | IF_SIZE32(aad_len | ilen | slot)) >
+			ESF_DEV_REGION_MAX ||
+		    aad_end > rlen || in_end > rlen || out_end > rlen ||
+		    (in2_len && in_len && (uintptr_t)op->in + in_len != (uintptr_t)op->in2) ||
+		    /* In place, the output must not share bytes with what is read. */
+		    (out_at < aad_end && aad_at < out_end) ||
+		    (out_at < in_end && in_at < out_end))
+			goto plan;
+		e->aad_off = (uint32_t)aad_at;
+		e->aad_len = (uint32_t)aad_len;
+		e->in_off = (uint32_t)in_at;
+		e->in_len = (uint32_t)ilen;
+		e->out_off = (uint32_t)out_at;
+		e->out_size = (uint32_t)slot;
+		e->aad2_len = 0;
+		e->op = (uint8_t)code;
 		e->flags = 0;
 		e->reserved = 0;
-		r->idx[k++] = i;
+		e++;
+		*o++ = op;
+		op->status = 1;	/* sent, result pending */
+		op->out_len = 0;
+		op->seq = 0;
+		continue;
+plan:
+		op->status = 1;
+		op->out_len = 0;
+		op->seq = 0;
+		k = (uint32_t)(e - table);
+		err = plan_slow(s, op, slot, k, &g);
+		if (err < 0)
+			return fail_pending(ops, n, err);
+		e = table + err;
+		o = r->opp + err;
 	}
-	if (k) {
-		err = flush(s, ops, k);
+	if (e != table) {
+		err = flush(s, (uint32_t)(e - table), g.staged);
 		if (err)
 			return fail_pending(ops, n, err);
 	}
