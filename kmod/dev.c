@@ -1095,10 +1095,10 @@ static int grow_sg(struct esf_dev *d, struct dev_batch *db, unsigned int total)
  * The common batch in one pass: SEAL and OPEN records on an AEAD session
  * whose associated data is the caller's AAD as it is (no nonce prefix or
  * suffix, no DTLS header, no padding), with AAD and input of at most a page.
- * Each record is read, checked, laid out and made a request in one go,
- * about a third of what take_entry(), count_sg() and build_sg() spend on
- * it: a sixth of a 64-byte SEAL's time. The lists and requests are the
- * ones the general path builds for the same records.
+ * Each record is read, checked, laid out and made a request in one go: 214
+ * guest instructions where the general path's two passes took 441, of the
+ * 2,611 a 64-byte SEAL took (scripts/profile). The lists and requests are
+ * the ones the general path builds for the same records.
  *
  * A record whose parts each lie in one page takes at most FAST_SG entries
  * (SEAL: [AAD][text] -> [AAD][text][tag]; OPEN: [AAD][text][tag] ->
